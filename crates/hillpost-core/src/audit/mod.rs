@@ -1,0 +1,16 @@
+//! The tamper-evident audit trail: every import, batch action and attempt appends an event
+//! whose hash covers the previous event's hash, so changing or removing any stored event
+//! breaks every link after it.
+//!
+//! This module is the pure half: the canonical JSON an event is hashed as
+//! ([`canonical`]), the event itself ([`event`]), and sealing and checking a chain
+//! ([`chain`]). The store appends and reads events; `hillpost audit verify` feeds them to a
+//! [`Verifier`].
+
+pub mod canonical;
+pub mod chain;
+pub mod event;
+
+pub use canonical::canonical_json;
+pub use chain::{BrokenLink, ChainHead, GENESIS, Verifier, event_hash, seal};
+pub use event::{ChainedEvent, EventKind, NewEvent, Subjects, audit_time, time_text};

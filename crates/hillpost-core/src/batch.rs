@@ -1,0 +1,467 @@
+//! Planning a batch: which letters go to which endpoints, rendered up front so that a batch
+//! that is created can be sent, and so the whole batch is enqueued in one transaction.
+//!
+//! Petition mode: one letter per recipient, carrying the signature count and the signature
+//! list as an attachment. Individual mode: one letter per signer per recipient, in the
+//! signer's language; a signer the recipient does not accept is planned as `skipped` with the
+//! reason, so `batch status` shows them instead of silently leaving them out.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::campaign::{Campaign, Mode};
+use crate::delivery::Channel;
+pub use crate::eligibility::{
+    DistrictLookup, Eligibility, NoDistrictTable, SignerLocation, SkipReason,
+};
+use crate::petition;
+use crate::render::{LetterContext, LetterTemplates, RenderError, RenderedLetter};
+use crate::signer::NewSignature;
+
+/// One way to reach a recipient.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Endpoint {
+    pub channel: Channel,
+    /// The email address, form id or CWC office code.
+    pub address: String,
+    /// Rate limits apply per key: the mail domain, the form's host, the CWC gateway.
+    pub rate_key: String,
+}
+
+impl Endpoint {
+    pub fn email(address: &crate::signer::Email) -> Self {
+        Self {
+            channel: Channel::Email,
+            address: address.to_string(),
+            rate_key: address.domain().to_string(),
+        }
+    }
+}
+
+/// A concrete office, resolved from a target, with its endpoints in order of preference.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recipient {
+    pub key: String,
+    pub name: String,
+    pub endpoints: Vec<Endpoint>,
+    pub eligibility: Eligibility,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedRecipient {
+    pub key: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedMessage {
+    /// SHA-256 (hex) of language, subject and body: identical letters are stored once.
+    pub sha256: String,
+    pub letter: RenderedLetter,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedAttachment {
+    pub filename: String,
+    pub content_type: String,
+    pub content: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    Send { message: usize, endpoint: Endpoint },
+    Skip(SkipReason),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedDelivery {
+    /// Index into [`BatchPlan::recipients`].
+    pub recipient: usize,
+    /// The signer's stored id in individual mode.
+    pub signature_id: Option<i64>,
+    pub route: Route,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchPlan {
+    pub mode: Mode,
+    pub signature_count: u32,
+    pub recipients: Vec<PlannedRecipient>,
+    pub messages: Vec<PlannedMessage>,
+    pub attachments: Vec<PlannedAttachment>,
+    pub deliveries: Vec<PlannedDelivery>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error(transparent)]
+    Render(#[from] RenderError),
+    #[error("the campaign has no signatures yet; import some first")]
+    NoSignatures,
+    #[error("no recipients: the campaign's targets resolved to no office")]
+    NoRecipients,
+    #[error("recipient `{0}` has no endpoint hillpost can send to")]
+    NoEndpoint(String),
+}
+
+/// A signed, stored signature.
+pub type StoredSignature = (i64, NewSignature);
+
+/// Plans a batch placing signers by their own state and district only (no ZIP table).
+pub fn plan_batch(
+    campaign: &Campaign,
+    templates: &LetterTemplates,
+    signatures: &[StoredSignature],
+    recipients: &[Recipient],
+    date: NaiveDate,
+) -> Result<BatchPlan, PlanError> {
+    plan_batch_with_districts(
+        campaign,
+        templates,
+        signatures,
+        recipients,
+        date,
+        &NoDistrictTable,
+    )
+}
+
+/// Plans a batch; in individual mode each signer is placed once (their own state and district
+/// first, then `districts`, the ZIP table) and checked against every recipient's eligibility.
+pub fn plan_batch_with_districts(
+    campaign: &Campaign,
+    templates: &LetterTemplates,
+    signatures: &[StoredSignature],
+    recipients: &[Recipient],
+    date: NaiveDate,
+    districts: &dyn DistrictLookup,
+) -> Result<BatchPlan, PlanError> {
+    if signatures.is_empty() {
+        return Err(PlanError::NoSignatures);
+    }
+    if recipients.is_empty() {
+        return Err(PlanError::NoRecipients);
+    }
+    let signature_count = u32::try_from(signatures.len()).unwrap_or(u32::MAX);
+    let locations: Vec<SignerLocation> = match campaign.mode {
+        Mode::Individual => signatures
+            .iter()
+            .map(|(_, signature)| SignerLocation::locate(signature, districts))
+            .collect(),
+        Mode::Petition => Vec::new(),
+    };
+    let mut messages = MessageSet::default();
+    let mut deliveries = Vec::new();
+    for (index, recipient) in recipients.iter().enumerate() {
+        let endpoint = recipient
+            .endpoints
+            .first()
+            .ok_or_else(|| PlanError::NoEndpoint(recipient.key.clone()))?;
+        let context =
+            LetterContext::new(campaign, &recipient.name, u64::from(signature_count), date);
+        match campaign.mode {
+            Mode::Petition => {
+                let (language, _) = campaign.letter_for(None);
+                let letter = templates.render(language, &context)?;
+                let message = messages.add(letter);
+                deliveries.push(PlannedDelivery {
+                    recipient: index,
+                    signature_id: None,
+                    route: Route::Send {
+                        message,
+                        endpoint: endpoint.clone(),
+                    },
+                });
+            }
+            Mode::Individual => {
+                for ((signature_id, signature), location) in signatures.iter().zip(&locations) {
+                    let route = match recipient.eligibility.check(location) {
+                        Err(reason) => Route::Skip(reason),
+                        Ok(()) => {
+                            let (language, _) = campaign.letter_for(signature.language.as_ref());
+                            let letter = templates
+                                .render(language, &context.clone().with_signer(signature))?;
+                            Route::Send {
+                                message: messages.add(letter),
+                                endpoint: endpoint.clone(),
+                            }
+                        }
+                    };
+                    deliveries.push(PlannedDelivery {
+                        recipient: index,
+                        signature_id: Some(*signature_id),
+                        route,
+                    });
+                }
+            }
+        }
+    }
+    let attachments = match campaign.mode {
+        Mode::Petition => vec![PlannedAttachment {
+            filename: "signatures.csv".into(),
+            content_type: "text/csv; charset=utf-8".into(),
+            content: petition::signature_list_csv(signatures.iter().map(|(_, s)| s)),
+        }],
+        Mode::Individual => Vec::new(),
+    };
+    Ok(BatchPlan {
+        mode: campaign.mode,
+        signature_count,
+        recipients: recipients
+            .iter()
+            .map(|r| PlannedRecipient {
+                key: r.key.clone(),
+                name: r.name.clone(),
+            })
+            .collect(),
+        messages: messages.list,
+        attachments,
+        deliveries,
+    })
+}
+
+/// Rendered letters, each distinct one kept once.
+#[derive(Default)]
+struct MessageSet {
+    list: Vec<PlannedMessage>,
+    by_hash: HashMap<String, usize>,
+}
+
+impl MessageSet {
+    fn add(&mut self, letter: RenderedLetter) -> usize {
+        let sha256 = message_sha256(&letter);
+        if let Some(index) = self.by_hash.get(&sha256) {
+            return *index;
+        }
+        self.list.push(PlannedMessage {
+            sha256: sha256.clone(),
+            letter,
+        });
+        self.by_hash.insert(sha256, self.list.len() - 1);
+        self.list.len() - 1
+    }
+}
+
+pub fn message_sha256(letter: &RenderedLetter) -> String {
+    let mut hasher = Sha256::new();
+    for part in [
+        letter.language.as_str(),
+        &letter.subject,
+        &letter.body_markdown,
+    ] {
+        hasher.update(part.as_bytes());
+        hasher.update([0]);
+    }
+    hex::encode(hasher.finalize())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::import::{CsvRow, SignatureCsv};
+
+    const CAMPAIGN: &str = r#"
+id = "t"
+title = "No troops"
+organization = "Example Coalition"
+mode = "individual"
+[letters.en]
+subject = "A letter from {{ signer.city }}"
+body = "Dear {{ recipient.name }},\n\n{{ signer.full_name }} ({{ signature_count }} signers)\n"
+[letters.es]
+subject = "Una carta desde {{ signer.city }}"
+body = "Estimado/a {{ recipient.name }}:\n\n{{ signer.full_name }}\n"
+[[targets]]
+target = "custom"
+name = "Staff"
+email = "staff@example.org"
+"#;
+
+    fn signatures() -> Vec<StoredSignature> {
+        let csv = "first_name,last_name,email,city,country,language\n\
+                   Ana,López,ana@example.org,Lima,PE,es\n\
+                   Bob,[x](https://evil.example),bob@example.org,Boston,US,en\n\
+                   Carl,Doe,carl@example.org,Lima,PE,fr\n";
+        SignatureCsv::new(csv.as_bytes())
+            .unwrap()
+            .filter_map(|r| match r {
+                CsvRow::Accepted { signature, .. } => Some(*signature),
+                _ => None,
+            })
+            .enumerate()
+            .map(|(i, s)| (i as i64 + 1, s))
+            .collect()
+    }
+
+    fn recipient() -> Recipient {
+        let email = crate::signer::Email::parse("staff@example.org").unwrap();
+        Recipient {
+            key: "custom:staff".into(),
+            name: "Staff".into(),
+            endpoints: vec![Endpoint::email(&email)],
+            eligibility: Eligibility::Anyone,
+        }
+    }
+
+    #[test]
+    fn individual_letters_follow_the_signer() {
+        let campaign = Campaign::from_toml(CAMPAIGN).unwrap();
+        let templates = LetterTemplates::compile(&campaign).unwrap();
+        let date = NaiveDate::from_ymd_opt(2023, 7, 19).unwrap();
+        let plan = plan_batch(&campaign, &templates, &signatures(), &[recipient()], date).unwrap();
+        assert_eq!(plan.deliveries.len(), 3);
+        assert_eq!(plan.messages.len(), 3);
+        assert!(plan.attachments.is_empty());
+        let letter = |i: usize| match &plan.deliveries[i].route {
+            Route::Send { message, endpoint } => {
+                assert_eq!(endpoint.rate_key, "example.org");
+                &plan.messages[*message].letter
+            }
+            Route::Skip(r) => panic!("skipped: {r:?}"),
+        };
+        assert_eq!(letter(0).subject, "Una carta desde Lima");
+        assert_eq!(letter(0).body_markdown, "Estimado/a Staff:\n\nAna López\n");
+        assert!(
+            letter(1)
+                .body_markdown
+                .contains(r"Bob \[x\]\(https\:\/\/evil\.example\)")
+        );
+        assert_eq!(
+            letter(2).language.as_str(),
+            "en",
+            "no French letter: the default is used"
+        );
+        assert!(letter(2).body_markdown.contains("(3 signers)"));
+    }
+
+    #[test]
+    fn a_petition_is_one_letter_per_recipient_with_the_list() {
+        let toml = CAMPAIGN
+            .replace("individual", "petition")
+            .replace("{{ signer.city }}", "everywhere")
+            .replace("{{ signer.full_name }}", "The undersigned");
+        let campaign = Campaign::from_toml(&toml).unwrap();
+        let templates = LetterTemplates::compile(&campaign).unwrap();
+        let date = NaiveDate::from_ymd_opt(2023, 7, 19).unwrap();
+        let mut second = recipient();
+        second.key = "custom:other".into();
+        let plan = plan_batch(
+            &campaign,
+            &templates,
+            &signatures(),
+            &[recipient(), second],
+            date,
+        )
+        .unwrap();
+        assert_eq!(plan.deliveries.len(), 2);
+        assert_eq!(plan.messages.len(), 1, "identical letters are stored once");
+        assert_eq!(plan.attachments[0].filename, "signatures.csv");
+        let list = String::from_utf8(plan.attachments[0].content.clone()).unwrap();
+        assert_eq!(list.lines().count(), 4);
+        assert!(plan.deliveries.iter().all(|d| d.signature_id.is_none()));
+    }
+
+    struct ZipTable(Vec<(&'static str, Vec<crate::eligibility::District>)>);
+
+    impl DistrictLookup for ZipTable {
+        fn districts(&self, zip5: &str) -> &[crate::eligibility::District] {
+            self.0
+                .iter()
+                .find(|(zip, _)| *zip == zip5)
+                .map_or(&[], |(_, d)| d.as_slice())
+        }
+    }
+
+    #[test]
+    fn member_offices_receive_only_constituents() {
+        use crate::eligibility::District;
+        use crate::signer::UsState;
+        let ma = UsState::parse("MA").unwrap();
+        let district = |number| District { state: ma, number };
+        let table = ZipTable(vec![
+            ("02134", vec![district(7)]),
+            ("02138", vec![district(5), district(7)]),
+        ]);
+        let csv = "first_name,last_name,email,city,state,zip,district,country\n\
+                   Ana,Allston,ana@example.org,Boston,MA,02134,,US\n\
+                   Ben,Cambridge,ben@example.org,Cambridge,MA,02138,,US\n\
+                   Cy,Cambridge,cy@example.org,Cambridge,MA,02138,7,US\n\
+                   Di,Lima,di@example.org,Lima,,,,PE\n\
+                   Ed,Nowhere,ed@example.org,,,,,US\n\
+                   Flo,Richmond,flo@example.org,Richmond,VA,23219,,US\n";
+        let signatures: Vec<StoredSignature> = SignatureCsv::new(csv.as_bytes())
+            .unwrap()
+            .map(|r| match r {
+                CsvRow::Accepted { signature, .. } => *signature,
+                other => panic!("{other:?}"),
+            })
+            .enumerate()
+            .map(|(i, s)| (i as i64 + 1, s))
+            .collect();
+        let mut member = recipient();
+        member.key = "member:P000617".into();
+        member.eligibility = Eligibility::District {
+            district: district(7),
+        };
+        let campaign = Campaign::from_toml(CAMPAIGN).unwrap();
+        let templates = LetterTemplates::compile(&campaign).unwrap();
+        let date = NaiveDate::from_ymd_opt(2023, 7, 19).unwrap();
+        let plan = plan_batch_with_districts(
+            &campaign,
+            &templates,
+            &signatures,
+            &[member.clone(), recipient()],
+            date,
+            &table,
+        )
+        .unwrap();
+        let outcome = |recipient: usize| -> Vec<String> {
+            plan.deliveries
+                .iter()
+                .filter(|d| d.recipient == recipient)
+                .map(|d| match &d.route {
+                    Route::Send { .. } => "send".to_string(),
+                    Route::Skip(SkipReason(reason)) => reason.clone(),
+                })
+                .collect()
+        };
+        assert_eq!(
+            outcome(0),
+            [
+                "send",
+                "ambiguous district",
+                "send",
+                "outside the United States",
+                "no address",
+                "not a constituent"
+            ]
+        );
+        assert!(outcome(1).iter().all(|o| o == "send"), "staff take anyone");
+        // Without the table only the signer's own district places them.
+        let plan = plan_batch(&campaign, &templates, &signatures, &[member], date).unwrap();
+        let sent: Vec<Option<i64>> = plan
+            .deliveries
+            .iter()
+            .filter(|d| matches!(d.route, Route::Send { .. }))
+            .map(|d| d.signature_id)
+            .collect();
+        assert_eq!(sent, [Some(3)]);
+    }
+
+    #[test]
+    fn nothing_to_send_is_an_error() {
+        let campaign = Campaign::from_toml(CAMPAIGN).unwrap();
+        let templates = LetterTemplates::compile(&campaign).unwrap();
+        let date = NaiveDate::from_ymd_opt(2023, 7, 19).unwrap();
+        assert!(matches!(
+            plan_batch(&campaign, &templates, &[], &[recipient()], date),
+            Err(PlanError::NoSignatures)
+        ));
+        assert!(matches!(
+            plan_batch(&campaign, &templates, &signatures(), &[], date),
+            Err(PlanError::NoRecipients)
+        ));
+    }
+}

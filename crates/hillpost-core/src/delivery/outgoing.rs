@@ -1,0 +1,76 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use super::{AttemptOutcome, Channel};
+use crate::signer::{Email, Language, NewSignature};
+
+/// Everything a channel needs to send one delivery, assembled by the worker from the store.
+#[derive(Debug, Clone)]
+pub struct OutgoingLetter {
+    pub delivery_id: i64,
+    /// 1-based number of this attempt.
+    pub attempt_no: u32,
+    /// Stable across attempts: the Message-ID's local part, the CWC DeliveryId
+    /// (32 hexadecimal characters).
+    pub idempotency_key: String,
+    pub channel: Channel,
+    /// The email address, form id or CWC office code.
+    pub endpoint: String,
+    pub recipient_name: String,
+    /// Whose name the letter goes out under: the organization (petition) or the signer.
+    pub sender_name: String,
+    /// Where replies go: the signer in individual mode.
+    pub reply_to: Option<Email>,
+    pub language: Language,
+    pub subject: String,
+    /// Markdown with signer values escaped; see [`crate::markdown`].
+    pub body_markdown: String,
+    /// Files carried by every letter of a petition batch; shared, not copied, per letter.
+    pub attachments: Arc<[Attachment]>,
+    /// The signer, for channels that fill forms or XML with their details.
+    pub signer: Option<Arc<NewSignature>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub filename: String,
+    pub content_type: String,
+    pub content: Vec<u8>,
+}
+
+/// What a channel reports about one attempt. The worker turns it into an attempt row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SendReport {
+    pub outcome: AttemptOutcome,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+    /// SMTP reply code or HTTP status.
+    pub remote_code: Option<i32>,
+    /// The remote answer (SMTP reply text, confirmation text, error body), capped.
+    pub remote_text: Option<String>,
+    /// SHA-256 (hex) of the exact bytes sent; `None` when nothing left hillpost.
+    pub sent_sha256: Option<String>,
+    /// How long the endpoint asked us to wait (HTTP Retry-After).
+    pub retry_after: Option<Duration>,
+    /// A note for the record, e.g. why an outcome is `unknown`.
+    pub note: Option<String>,
+}
+
+impl SendReport {
+    /// The longest remote answer kept in an attempt row.
+    pub const MAX_REMOTE_TEXT: usize = 2048;
+
+    /// Caps `text` at [`Self::MAX_REMOTE_TEXT`] bytes on a character boundary.
+    pub fn cap_remote_text(text: &str) -> String {
+        if text.len() <= Self::MAX_REMOTE_TEXT {
+            return text.to_string();
+        }
+        let mut end = Self::MAX_REMOTE_TEXT;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text[..end].to_string()
+    }
+}
