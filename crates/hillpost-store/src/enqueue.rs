@@ -1,0 +1,75 @@
+//! Turning a [`BatchPlan`] into delivery rows, the same way for both backends.
+
+use std::collections::HashMap;
+
+use hillpost_core::batch::{BatchPlan, PlannedDelivery, Route};
+use hillpost_core::delivery::Channel;
+use sha2::{Digest, Sha256};
+
+use crate::StoreError;
+
+/// One delivery row as inserted (without batch id, idempotency key and timestamps).
+pub(crate) struct DeliveryInsert {
+    pub recipient_id: i64,
+    pub signature_id: Option<i64>,
+    pub message_id: Option<i64>,
+    pub channel: Channel,
+    pub endpoint: String,
+    pub rate_key: String,
+    pub skip_reason: Option<String>,
+}
+
+pub(crate) fn delivery_rows(
+    plan: &BatchPlan,
+    chunk: &[PlannedDelivery],
+    recipient_ids: &HashMap<String, i64>,
+    message_ids: &HashMap<String, i64>,
+) -> Result<Vec<DeliveryInsert>, StoreError> {
+    chunk
+        .iter()
+        .map(|d| {
+            let recipient = plan
+                .recipients
+                .get(d.recipient)
+                .ok_or_else(|| StoreError::corrupt("plan names a missing recipient"))?;
+            let recipient_id = *recipient_ids.get(&recipient.key).ok_or_else(|| {
+                StoreError::corrupt(format!("recipient {} was not stored", recipient.key))
+            })?;
+            Ok(match &d.route {
+                Route::Send { message, endpoint } => {
+                    let sha = &plan
+                        .messages
+                        .get(*message)
+                        .ok_or_else(|| StoreError::corrupt("plan names a missing message"))?
+                        .sha256;
+                    DeliveryInsert {
+                        recipient_id,
+                        signature_id: d.signature_id,
+                        message_id: Some(
+                            *message_ids
+                                .get(sha)
+                                .ok_or_else(|| StoreError::corrupt("message was not stored"))?,
+                        ),
+                        channel: endpoint.channel,
+                        endpoint: endpoint.address.clone(),
+                        rate_key: endpoint.rate_key.clone(),
+                        skip_reason: None,
+                    }
+                }
+                Route::Skip(reason) => DeliveryInsert {
+                    recipient_id,
+                    signature_id: d.signature_id,
+                    message_id: None,
+                    channel: Channel::None,
+                    endpoint: String::new(),
+                    rate_key: String::new(),
+                    skip_reason: Some(reason.0.clone()),
+                },
+            })
+        })
+        .collect()
+}
+
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}

@@ -1,0 +1,388 @@
+//! hillpost's persistence: campaigns, signatures, batches, deliveries, attempts and rate-key
+//! leases, on SQLite (the embedded default: one file, zero set-up) or PostgreSQL (many worker
+//! processes on many machines).
+//!
+//! Both backends implement the same operations with the same meaning; the integration tests
+//! run every one of them against both. The differences are in how a worker claims work:
+//!
+//! ```text
+//! PostgreSQL: one statement — SELECT … FOR UPDATE SKIP LOCKED, lease the rate keys
+//!             (INSERT … ON CONFLICT … WHERE expired OR mine), UPDATE … RETURNING
+//! SQLite:     the same three steps inside BEGIN IMMEDIATE (one writer at a time)
+//! ```
+//!
+//! A lease is never held across a network call as a database lock: claiming sets
+//! `lease_owner`/`lease_expires_at` and commits; the worker sends; recording checks the lease
+//! is still its own (owner and attempt number) before it moves the delivery on.
+
+mod audit;
+pub mod directory;
+mod enqueue;
+mod error;
+pub mod import;
+mod metrics;
+mod model;
+mod postgres;
+mod signature_row;
+mod sqlite;
+mod tokens;
+
+use std::collections::HashMap;
+
+use hillpost_core::batch::BatchPlan;
+use hillpost_core::delivery::Attachment;
+use hillpost_core::{Campaign, CampaignId, NewSignature};
+
+pub use audit::{ChainReport, ExportLine, HOUSEKEEPING, UNATTRIBUTED};
+pub use directory::{DirectoryFile, NewDirectory, StoredDirectory, ZipDistrictRow, ZipTable};
+pub(crate) use enqueue::{delivery_rows, sha256_hex};
+pub use error::StoreError;
+pub use metrics::{ATTEMPT_DURATION_BUCKETS_MS, DeliveryMetrics, DurationHistogram};
+pub use model::*;
+pub use tokens::{NewToken, TokenRole, TokenRow};
+
+/// The store, on one of its backends.
+pub enum Store {
+    Sqlite(sqlite::SqliteStore),
+    Postgres(postgres::PgStore),
+}
+
+macro_rules! dispatch {
+    ($self:expr, $store:ident => $call:expr) => {
+        match $self {
+            Store::Sqlite($store) => $call,
+            Store::Postgres($store) => $call,
+        }
+    };
+}
+
+impl Store {
+    /// Opens (creating a SQLite file if needed) and brings the schema up to date.
+    /// `sqlite:PATH`, `sqlite://PATH` or `postgres://…`.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let scheme = url.split(':').next().unwrap_or_default();
+        match scheme {
+            "sqlite" => Ok(Store::Sqlite(sqlite::SqliteStore::connect(url).await?)),
+            "postgres" | "postgresql" => {
+                Ok(Store::Postgres(postgres::PgStore::connect(url).await?))
+            }
+            other => Err(StoreError::UnsupportedUrl(other.to_string())),
+        }
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Store::Sqlite(_) => "sqlite",
+            Store::Postgres(_) => "postgres",
+        }
+    }
+
+    pub async fn close(&self) {
+        dispatch!(self, s => s.close().await)
+    }
+
+    // ── campaigns ────────────────────────────────────────────────────────────────────────
+
+    /// Stores a checked campaign. An existing id is an error unless `replace` is set; batches
+    /// already created keep the letters they were rendered with.
+    pub async fn add_campaign(&self, campaign: &Campaign, replace: bool) -> Result<(), StoreError> {
+        dispatch!(self, s => s.add_campaign(campaign, replace).await)
+    }
+
+    pub async fn campaign(&self, id: &CampaignId) -> Result<Option<StoredCampaign>, StoreError> {
+        dispatch!(self, s => s.campaign(id).await)
+    }
+
+    pub async fn campaigns(&self) -> Result<Vec<StoredCampaign>, StoreError> {
+        dispatch!(self, s => s.campaigns().await)
+    }
+
+    // ── signatures ───────────────────────────────────────────────────────────────────────
+
+    /// Starts an all-or-nothing import into `campaign`: nothing is visible to anyone else
+    /// until [`ImportSession::commit`], and dropping the session keeps the store as it was.
+    pub async fn begin_import(&self, campaign: &CampaignId) -> Result<ImportSession, StoreError> {
+        if self.campaign(campaign).await?.is_none() {
+            return Err(StoreError::NoCampaign(campaign.to_string()));
+        }
+        Ok(match self {
+            Store::Sqlite(s) => ImportSession::Sqlite(s.begin_import(campaign).await?),
+            Store::Postgres(s) => ImportSession::Postgres(s.begin_import(campaign).await?),
+        })
+    }
+
+    /// Every signature of a campaign, in the order they were stored.
+    pub async fn signatures(
+        &self,
+        campaign: &CampaignId,
+    ) -> Result<Vec<SignatureRecord>, StoreError> {
+        dispatch!(self, s => s.signatures(campaign).await)
+    }
+
+    // ── batches ──────────────────────────────────────────────────────────────────────────
+
+    /// Creates a batch and enqueues every delivery of `plan` in one transaction. The batch is
+    /// `running` when `start_at` is now or past, `scheduled` otherwise.
+    pub async fn create_batch(
+        &self,
+        campaign: &CampaignId,
+        plan: &BatchPlan,
+        start_at: chrono::DateTime<chrono::Utc>,
+        max_attempts: u32,
+    ) -> Result<i64, StoreError> {
+        self.create_batch_by(campaign, plan, start_at, max_attempts, UNATTRIBUTED)
+            .await
+    }
+
+    /// [`Store::create_batch`], with the audit event naming `actor` (`cli:<user>`, `api:<token>`).
+    pub async fn create_batch_by(
+        &self,
+        campaign: &CampaignId,
+        plan: &BatchPlan,
+        start_at: chrono::DateTime<chrono::Utc>,
+        max_attempts: u32,
+        actor: &str,
+    ) -> Result<i64, StoreError> {
+        dispatch!(self, s => s.create_batch(campaign, plan, start_at, max_attempts, actor).await)
+    }
+
+    pub async fn batch(&self, id: i64) -> Result<Option<BatchRow>, StoreError> {
+        dispatch!(self, s => s.batch(id).await)
+    }
+
+    pub async fn batches(
+        &self,
+        campaign: Option<&CampaignId>,
+    ) -> Result<Vec<BatchRow>, StoreError> {
+        dispatch!(self, s => s.batches(campaign).await)
+    }
+
+    pub async fn batch_status(&self, id: i64) -> Result<BatchStatus, StoreError> {
+        dispatch!(self, s => s.batch_status(id).await)
+    }
+
+    /// Pause (running or scheduled → paused), resume (paused → running, or scheduled if its
+    /// time has not come), cancel (any unfinished state → cancelled; queued deliveries are
+    /// cancelled at once, in-flight ones finish their attempt).
+    pub async fn control_batch(
+        &self,
+        id: i64,
+        action: BatchAction,
+    ) -> Result<BatchRow, StoreError> {
+        self.control_batch_by(id, action, UNATTRIBUTED).await
+    }
+
+    /// [`Store::control_batch`], with the audit event naming `actor`.
+    pub async fn control_batch_by(
+        &self,
+        id: i64,
+        action: BatchAction,
+        actor: &str,
+    ) -> Result<BatchRow, StoreError> {
+        dispatch!(self, s => s.control_batch(id, action, actor).await)
+    }
+
+    pub async fn deliveries(&self, batch_id: i64) -> Result<Vec<DeliveryRow>, StoreError> {
+        dispatch!(self, s => s.deliveries(batch_id).await)
+    }
+
+    pub async fn attempts(&self, delivery_id: i64) -> Result<Vec<AttemptRow>, StoreError> {
+        dispatch!(self, s => s.attempts(delivery_id).await)
+    }
+
+    /// Every attempt of a batch, in the order they were recorded.
+    pub async fn batch_attempts(&self, batch_id: i64) -> Result<Vec<AttemptRow>, StoreError> {
+        dispatch!(self, s => s.batch_attempts(batch_id).await)
+    }
+
+    /// The campaign a batch was created from.
+    pub async fn batch_campaign(&self, batch_id: i64) -> Result<Campaign, StoreError> {
+        dispatch!(self, s => s.batch_campaign(batch_id).await)
+    }
+
+    pub async fn attachments(&self, batch_id: i64) -> Result<Vec<Attachment>, StoreError> {
+        dispatch!(self, s => s.attachments(batch_id).await)
+    }
+
+    // ── the recipient directory ──────────────────────────────────────────────────────────
+
+    /// Replaces the stored directory with `new` in one transaction: readers see the old one
+    /// or the new one, never a mix. Called by `hillpost directory import` after every file
+    /// parsed, so a malformed file never gets here.
+    pub async fn replace_directory(&self, new: &NewDirectory) -> Result<(), StoreError> {
+        dispatch!(self, s => s.replace_directory(new).await)
+    }
+
+    /// The stored directory; `None` before the first import.
+    pub async fn directory(&self) -> Result<Option<StoredDirectory>, StoreError> {
+        dispatch!(self, s => s.directory().await)
+    }
+
+    // ── the worker's side ────────────────────────────────────────────────────────────────
+
+    /// Leases up to `limit` due deliveries of running batches, and the limited rate keys they
+    /// need. Rows whose limited key another worker holds are left alone.
+    pub async fn claim(&self, request: &ClaimRequest<'_>) -> Result<Claim, StoreError> {
+        dispatch!(self, s => s.claim(request).await)
+    }
+
+    /// Letter content for claimed deliveries (message, recipient, signer).
+    pub async fn letter_parts(&self, delivery_ids: &[i64]) -> Result<Vec<LetterParts>, StoreError> {
+        dispatch!(self, s => s.letter_parts(delivery_ids).await)
+    }
+
+    /// Notes that these deliveries' current attempts start sending now, so a lease that
+    /// expires afterwards is recorded as `unknown` (the letter may be out) while a lease that
+    /// expires before is simply requeued (the attempt never began). Returns the ids marked:
+    /// those whose lease is still this worker's. Called just before anything is sent.
+    pub async fn mark_sending(
+        &self,
+        worker_id: &str,
+        deliveries: &[(i64, u32)],
+    ) -> Result<Vec<i64>, StoreError> {
+        if deliveries.is_empty() {
+            return Ok(Vec::new());
+        }
+        dispatch!(self, s => s.mark_sending(worker_id, deliveries).await)
+    }
+
+    /// Appends the attempt rows and moves each delivery on, but only where the lease is still
+    /// this worker's (owner and attempt number). Returns the ids that were moved on; an
+    /// attempt whose lease was lost is still recorded, with a note.
+    pub async fn record_attempts(
+        &self,
+        worker_id: &str,
+        records: &[AttemptRecord],
+    ) -> Result<Vec<i64>, StoreError> {
+        if records.is_empty() {
+            return Ok(Vec::new());
+        }
+        dispatch!(self, s => s.record_attempts(worker_id, records).await)
+    }
+
+    /// Gives claimed deliveries back without an attempt (paused batch, shutting down).
+    pub async fn release(&self, worker_id: &str, delivery_ids: &[i64]) -> Result<u64, StoreError> {
+        if delivery_ids.is_empty() {
+            return Ok(0);
+        }
+        dispatch!(self, s => s.release(worker_id, delivery_ids).await)
+    }
+
+    /// Extends this worker's delivery and key leases and saves where each key's limiter
+    /// stands, so a crash hands the key over without a burst.
+    pub async fn heartbeat(
+        &self,
+        worker_id: &str,
+        lease: std::time::Duration,
+        key_lease: std::time::Duration,
+        key_positions: &HashMap<String, chrono::DateTime<chrono::Utc>>,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, s => s.heartbeat(worker_id, lease, key_lease, key_positions).await)
+    }
+
+    /// Hands rate keys back (they are free at once), with where their limiter stands.
+    pub async fn release_keys(
+        &self,
+        worker_id: &str,
+        key_positions: &HashMap<String, chrono::DateTime<chrono::Utc>>,
+    ) -> Result<(), StoreError> {
+        if key_positions.is_empty() {
+            return Ok(());
+        }
+        dispatch!(self, s => s.release_keys(worker_id, key_positions).await)
+    }
+
+    /// The states of the given batches (the worker checks before it sends).
+    pub async fn batch_states(
+        &self,
+        ids: &[i64],
+    ) -> Result<HashMap<i64, hillpost_core::BatchState>, StoreError> {
+        dispatch!(self, s => s.batch_states(ids).await)
+    }
+
+    // ── the audit trail ──────────────────────────────────────────────────────────────────
+
+    /// Recomputes the audit chain from its first event and names the first broken link.
+    pub async fn verify_audit(&self) -> Result<ChainReport, StoreError> {
+        dispatch!(self, s => s.verify_audit().await)
+    }
+
+    /// What was sent to whom in a batch: one line per attempt, and one per delivery that
+    /// was never attempted (skipped, cancelled, still queued), in delivery order.
+    pub async fn audit_export(&self, batch_id: i64) -> Result<Vec<ExportLine>, StoreError> {
+        let batch = self
+            .batch(batch_id)
+            .await?
+            .ok_or(StoreError::NoBatch(batch_id))?;
+        let deliveries = self.deliveries(batch_id).await?;
+        let attempts = self.batch_attempts(batch_id).await?;
+        Ok(audit::export_lines(&batch, &deliveries, attempts))
+    }
+
+    /// Housekeeping any worker runs about once a second: start scheduled batches whose time
+    /// came, recover deliveries whose lease expired (an `unknown` attempt when they had
+    /// started sending, a plain requeue when not), cancel what is left of cancelled batches,
+    /// complete batches with nothing left.
+    pub async fn tick(&self) -> Result<TickReport, StoreError> {
+        dispatch!(self, s => s.tick().await)
+    }
+}
+
+macro_rules! dispatch_import {
+    ($self:expr, $s:ident => $call:expr) => {
+        match $self {
+            ImportSession::Sqlite($s) => $call,
+            ImportSession::Postgres($s) => $call,
+        }
+    };
+}
+
+/// An import in progress (one transaction).
+pub enum ImportSession {
+    Sqlite(sqlite::ImportSession),
+    Postgres(postgres::ImportSession),
+}
+
+impl ImportSession {
+    /// Stores a chunk of accepted rows; returns how many were new (the rest have the email
+    /// of a signature the campaign already has).
+    pub async fn insert(&mut self, signatures: &[NewSignature]) -> Result<u64, StoreError> {
+        if signatures.is_empty() {
+            return Ok(0);
+        }
+        dispatch_import!(self, s => s.insert(signatures).await)
+    }
+
+    /// Makes the import visible, with a record of the file it came from.
+    pub async fn commit(
+        self,
+        source_name: &str,
+        source_sha256: &str,
+        counts: &ImportCounts,
+    ) -> Result<i64, StoreError> {
+        self.commit_by(source_name, source_sha256, counts, UNATTRIBUTED)
+            .await
+    }
+
+    /// [`ImportSession::commit`], with the audit event naming `actor`.
+    pub async fn commit_by(
+        self,
+        source_name: &str,
+        source_sha256: &str,
+        counts: &ImportCounts,
+        actor: &str,
+    ) -> Result<i64, StoreError> {
+        dispatch_import!(self, s => s.commit(source_name, source_sha256, counts, actor).await)
+    }
+
+    /// Drops everything this session inserted.
+    pub async fn rollback(self) -> Result<(), StoreError> {
+        dispatch_import!(self, s => s.rollback().await)
+    }
+}
+
+/// A fresh idempotency key: 32 hexadecimal characters (a CWC DeliveryId, a Message-ID's
+/// local part), random so it reveals nothing and never collides across stores.
+pub(crate) fn new_idempotency_key() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}

@@ -1,0 +1,71 @@
+//! Counts for `/metrics`, read from the store on every scrape, so they hold for every
+//! worker process sharing the database (not only the one serving the request).
+
+use hillpost_core::delivery::{BatchState, Channel, DeliveryState};
+
+use crate::{Store, StoreError};
+
+/// Upper bounds (milliseconds) of the attempt duration histogram's buckets.
+pub const ATTEMPT_DURATION_BUCKETS_MS: &[i64] = &[
+    50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000, 60_000,
+];
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeliveryMetrics {
+    /// Deliveries per state and channel.
+    pub deliveries: Vec<(DeliveryState, Channel, u64)>,
+    /// Batches per state.
+    pub batches: Vec<(BatchState, u64)>,
+    /// Queued deliveries of running batches that are due now: the work waiting for a worker.
+    pub due_now: u64,
+    pub attempt_durations: DurationHistogram,
+}
+
+/// A cumulative histogram, as Prometheus wants it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DurationHistogram {
+    /// Attempts that took at most each of [`ATTEMPT_DURATION_BUCKETS_MS`].
+    pub buckets: Vec<u64>,
+    pub count: u64,
+    pub sum_ms: u64,
+}
+
+/// The histogram query, the same on both backends: `count(*) FILTER` works on each.
+pub(crate) fn histogram_sql() -> String {
+    let buckets: Vec<String> = ATTEMPT_DURATION_BUCKETS_MS
+        .iter()
+        .enumerate()
+        .map(|(i, le)| format!("count(*) FILTER (WHERE duration_ms <= {le}) AS b{i}"))
+        .collect();
+    format!(
+        "SELECT count(*) AS n, coalesce(sum(duration_ms), 0) AS total, {} FROM attempts",
+        buckets.join(", ")
+    )
+}
+
+pub(crate) fn histogram<R: sqlx::Row>(row: &R) -> Result<DurationHistogram, StoreError>
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    let get = |name: &str| -> Result<u64, StoreError> {
+        Ok(u64::try_from(row.try_get::<i64, _>(name)?).unwrap_or(0))
+    };
+    Ok(DurationHistogram {
+        buckets: (0..ATTEMPT_DURATION_BUCKETS_MS.len())
+            .map(|i| get(&format!("b{i}")))
+            .collect::<Result<_, _>>()?,
+        count: get("n")?,
+        sum_ms: get("total")?,
+    })
+}
+
+impl Store {
+    /// Everything `/metrics` shows that lives in the database.
+    pub async fn delivery_metrics(&self) -> Result<DeliveryMetrics, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.delivery_metrics().await,
+            Store::Postgres(s) => s.delivery_metrics().await,
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! Appending to and reading the audit chain on PostgreSQL.
+//!
+//! Many worker processes append at once, so appends are serialised on the one-row
+//! `audit_head`: `SELECT … FOR UPDATE` as the *last* step of the transaction that made the
+//! change, then one statement inserts the sealed events and moves the head, then commit.
+//! Taking the head last keeps the time it is held short (no other row lock is waited for
+//! while holding it, so it cannot take part in a deadlock), and a group of attempts takes
+//! it once however many events it appends.
+
+use chrono::Utc;
+use futures::TryStreamExt;
+use hillpost_core::audit::{ChainHead, ChainedEvent, NewEvent, Subjects, Verifier, seal};
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, Row};
+
+use super::PgStore;
+use crate::{ChainReport, StoreError};
+
+pub(crate) async fn append(
+    conn: &mut PgConnection,
+    events: Vec<NewEvent>,
+) -> Result<(), StoreError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let head: (i64, String) =
+        sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE")
+            .fetch_one(&mut *conn)
+            .await?;
+    let (sealed, head) = seal(
+        &ChainHead {
+            seq: head.0,
+            hash: head.1,
+        },
+        Utc::now(),
+        events,
+    );
+    macro_rules! column {
+        ($e:ident => $value:expr) => {
+            sealed.iter().map(|$e| $value).collect::<Vec<_>>()
+        };
+    }
+    sqlx::query(
+        "WITH appended AS (
+            INSERT INTO audit_events (seq, at, kind, actor, campaign_id, batch_id, delivery_id, attempt_id, payload,
+                                      prev_hash, hash)
+            SELECT * FROM unnest($1::int8[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::int8[],
+                                 $7::int8[], $8::int8[], $9::text[], $10::text[], $11::text[])
+         )
+         UPDATE audit_head SET seq = $12, hash = $13 WHERE id = 1",
+    )
+    .bind(column!(e => e.seq))
+    .bind(column!(e => e.at))
+    .bind(column!(e => e.kind.as_str()))
+    .bind(column!(e => e.actor.as_str()))
+    .bind(column!(e => e.subjects.campaign_id.as_deref()))
+    .bind(column!(e => e.subjects.batch_id))
+    .bind(column!(e => e.subjects.delivery_id))
+    .bind(column!(e => e.subjects.attempt_id))
+    .bind(column!(e => e.payload.as_str()))
+    .bind(column!(e => e.prev_hash.as_str()))
+    .bind(column!(e => e.hash.as_str()))
+    .bind(head.seq)
+    .bind(&head.hash)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+impl PgStore {
+    /// Recomputes the whole chain in one snapshot (so appends going on meanwhile neither
+    /// break nor extend what is checked), streaming the events.
+    pub async fn verify_audit(&self) -> Result<ChainReport, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(&mut *tx)
+            .await?;
+        let head: (i64, String) = sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
+            .fetch_one(&mut *tx)
+            .await?;
+        let head = ChainHead {
+            seq: head.0,
+            hash: head.1,
+        };
+        let mut verifier = Verifier::new();
+        let mut verified = 0;
+        let mut broken = None;
+        {
+            let mut rows = sqlx::query(
+                "SELECT seq, at, kind, actor, campaign_id, batch_id, delivery_id, attempt_id, payload, prev_hash, hash
+                   FROM audit_events ORDER BY seq",
+            )
+            .fetch(&mut *tx);
+            while let Some(row) = rows.try_next().await? {
+                if let Err(link) = verifier.check(&event(&row)?) {
+                    broken = Some(link);
+                    break;
+                }
+                verified += 1;
+            }
+        }
+        tx.rollback().await?;
+        if broken.is_none() {
+            broken = verifier.finish(&head).err();
+        }
+        Ok(ChainReport {
+            verified,
+            head,
+            broken,
+        })
+    }
+}
+
+fn event(row: &PgRow) -> Result<ChainedEvent, sqlx::Error> {
+    Ok(ChainedEvent {
+        seq: row.try_get("seq")?,
+        at: row.try_get("at")?,
+        kind: row.try_get("kind")?,
+        actor: row.try_get("actor")?,
+        subjects: Subjects {
+            campaign_id: row.try_get("campaign_id")?,
+            batch_id: row.try_get("batch_id")?,
+            delivery_id: row.try_get("delivery_id")?,
+            attempt_id: row.try_get("attempt_id")?,
+        },
+        payload: row.try_get("payload")?,
+        prev_hash: row.try_get("prev_hash")?,
+        hash: row.try_get("hash")?,
+    })
+}

@@ -1,0 +1,448 @@
+//! The worker's side on PostgreSQL: claim, load, record, heartbeat, housekeeping. Each is
+//! one statement (one round trip) however many deliveries it covers.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+use super::batches::{parse, unsigned};
+use super::signatures::signature_columns;
+use super::{PgStore, millis};
+use crate::audit::{AttemptFacts, HOUSEKEEPING, Recorded, attempt_event, attempt_events};
+use crate::{
+    AttemptRecord, Claim, ClaimRequest, ClaimedDelivery, KeyLease, LetterParts, StoreError,
+    TickReport,
+};
+
+/// Candidates are due queued rows of running batches, oldest first, skipping rows other
+/// workers have locked and rows whose limited key another worker holds. Limited keys among
+/// them are leased (or renewed) in the same statement: the upsert only wins when the lease is
+/// free, expired or already ours, and only rows of won keys (or unlimited keys) are claimed;
+/// the other candidates are simply left for their key's holder.
+const CLAIM: &str = "
+WITH candidate AS (
+    SELECT d.id, d.rate_key
+      FROM deliveries d
+     WHERE d.state = 'queued'
+       AND d.due_at <= now()
+       AND EXISTS (SELECT 1 FROM batches b WHERE b.id = d.batch_id AND b.state = 'running')
+       AND NOT (d.rate_key = ANY($3::text[]))
+       AND NOT EXISTS (SELECT 1 FROM rate_key_leases l
+                        WHERE l.key = d.rate_key AND l.worker_id <> $1 AND l.expires_at > now())
+     ORDER BY d.due_at, d.id
+     LIMIT $2
+       FOR UPDATE OF d SKIP LOCKED
+), limited_key AS (
+    SELECT DISTINCT rate_key AS key FROM candidate
+     WHERE rate_key = ANY($6::text[]) OR ($5 AND NOT (rate_key = ANY($7::text[])))
+), won_key AS (
+    INSERT INTO rate_key_leases AS l (key, worker_id, expires_at)
+    SELECT key, $1, now() + $8 * interval '1 millisecond' FROM limited_key ORDER BY key
+    ON CONFLICT (key) DO UPDATE SET worker_id = excluded.worker_id, expires_at = excluded.expires_at
+     WHERE l.worker_id = excluded.worker_id OR l.expires_at <= now()
+    RETURNING l.key, l.next_send_at
+), claimed AS (
+    UPDATE deliveries d
+       SET state = 'in_flight', lease_owner = $1, leased_at = now(),
+           lease_expires_at = now() + $4 * interval '1 millisecond', attempts = d.attempts + 1
+      FROM candidate c
+     WHERE d.id = c.id
+       AND (c.rate_key IN (SELECT key FROM won_key) OR c.rate_key NOT IN (SELECT key FROM limited_key))
+ RETURNING d.id, d.batch_id, d.recipient_id, d.signature_id, d.message_id, d.attempts, d.max_attempts,
+           d.channel, d.endpoint, d.rate_key
+)
+SELECT c.*, NULL::text AS key, NULL::timestamptz AS next_send_at FROM claimed c
+UNION ALL
+SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, w.key, w.next_send_at FROM won_key w";
+
+impl PgStore {
+    pub async fn claim(&self, request: &ClaimRequest<'_>) -> Result<Claim, StoreError> {
+        let rows = sqlx::query(CLAIM)
+            .bind(request.worker_id)
+            .bind(i64::from(request.limit))
+            .bind(request.exclude_keys)
+            .bind(millis(request.lease))
+            .bind(request.policy.default_limited)
+            .bind(&request.policy.limited)
+            .bind(&request.policy.unlimited)
+            .bind(millis(request.key_lease))
+            .fetch_all(self.pool())
+            .await?;
+        let mut claim = Claim::default();
+        for row in rows {
+            if let Some(key) = row.try_get::<Option<String>, _>("key")? {
+                claim.keys.push(KeyLease {
+                    key,
+                    next_send_at: row.try_get("next_send_at")?,
+                });
+                continue;
+            }
+            claim.deliveries.push(ClaimedDelivery {
+                id: row.try_get("id")?,
+                batch_id: row.try_get("batch_id")?,
+                recipient_id: row.try_get("recipient_id")?,
+                signature_id: row.try_get("signature_id")?,
+                message_id: row.try_get("message_id")?,
+                attempt_no: unsigned(row.try_get("attempts")?),
+                max_attempts: unsigned(row.try_get("max_attempts")?),
+                channel: parse(row.try_get("channel")?)?,
+                endpoint: row.try_get("endpoint")?,
+                rate_key: row.try_get("rate_key")?,
+            });
+        }
+        claim.deliveries.sort_by_key(|d| d.id);
+        Ok(claim)
+    }
+
+    pub async fn letter_parts(&self, delivery_ids: &[i64]) -> Result<Vec<LetterParts>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT d.id AS delivery_id, d.idempotency_key, r.name AS recipient_name, m.language, m.subject,
+                    m.body_markdown, s.id AS signature_id, s.email_key, s.email, s.first_name, s.last_name,
+                    s.organization, s.address_line1, s.address_line2, s.city, s.state, s.postal_code, s.country,
+                    s.district, s.language AS signer_language, s.phone, s.receipt_consent, s.signed_at, s.source
+               FROM deliveries d
+               JOIN recipients r ON r.id = d.recipient_id
+               JOIN messages m ON m.id = d.message_id
+               LEFT JOIN signatures s ON s.id = d.signature_id
+              WHERE d.id = ANY($1)
+              ORDER BY d.id",
+        )
+        .bind(delivery_ids)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let signer = match row.try_get::<Option<i64>, _>("signature_id")? {
+                    None => None,
+                    Some(id) => {
+                        Some(signature_columns(row, "signer_language")?.into_signature(id)?)
+                    }
+                };
+                Ok(LetterParts {
+                    delivery_id: row.try_get("delivery_id")?,
+                    idempotency_key: row.try_get("idempotency_key")?,
+                    recipient_name: row.try_get("recipient_name")?,
+                    language: row.try_get("language")?,
+                    subject: row.try_get("subject")?,
+                    body_markdown: row.try_get("body_markdown")?,
+                    signer,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn mark_sending(
+        &self,
+        worker_id: &str,
+        deliveries: &[(i64, u32)],
+    ) -> Result<Vec<i64>, StoreError> {
+        let marked = sqlx::query_scalar(
+            "UPDATE deliveries d SET sending_since = now()
+               FROM unnest($2::int8[], $3::int4[]) AS m(id, attempt_no)
+              WHERE d.id = m.id AND d.attempts = m.attempt_no AND d.lease_owner = $1 AND d.state = 'in_flight'
+          RETURNING d.id",
+        )
+        .bind(worker_id)
+        .bind(deliveries.iter().map(|(id, _)| *id).collect::<Vec<_>>())
+        .bind(deliveries.iter().map(|(_, n)| i32::try_from(*n).unwrap_or(i32::MAX)).collect::<Vec<_>>())
+        .fetch_all(self.pool())
+        .await?;
+        Ok(marked)
+    }
+
+    pub async fn record_attempts(
+        &self,
+        worker_id: &str,
+        records: &[AttemptRecord],
+    ) -> Result<Vec<i64>, StoreError> {
+        let transitions: Vec<_> = records.iter().map(AttemptRecord::transition).collect();
+        let mut tx = self.pool().begin().await?;
+        let rows = sqlx::query(
+            "WITH input AS (
+                SELECT * FROM unnest($2::int8[], $3::int4[], $4::timestamptz[], $5::timestamptz[], $6::text[],
+                                     $7::text[], $8::int4[], $9::text[], $10::text[], $11::int4[], $12::text[],
+                                     $13::text[], $14::int8[], $15::text[])
+                    AS t(delivery_id, attempt_no, started_at, finished_at, outcome, endpoint, remote_code,
+                         remote_text, sent_sha256, duration_ms, note, next_state, delay_ms, last_error)
+             ), moved AS (
+                UPDATE deliveries d
+                   SET state = i.next_state,
+                       due_at = CASE WHEN i.next_state = 'queued' THEN now() + i.delay_ms * interval '1 millisecond'
+                                     ELSE d.due_at END,
+                       lease_owner = NULL, leased_at = NULL, lease_expires_at = NULL, sending_since = NULL,
+                       last_error = i.last_error,
+                       finalized_at = CASE WHEN i.next_state = 'queued' THEN NULL ELSE now() END
+                  FROM input i
+                 WHERE d.id = i.delivery_id AND d.state = 'in_flight' AND d.lease_owner = $1
+                   AND d.attempts = i.attempt_no
+             RETURNING d.id
+             ), recorded AS (
+                INSERT INTO attempts (delivery_id, attempt_no, worker_id, started_at, finished_at, outcome, endpoint,
+                                      remote_code, remote_text, sent_sha256, duration_ms, note)
+                SELECT i.delivery_id, i.attempt_no, $1, i.started_at, i.finished_at, i.outcome, i.endpoint,
+                       i.remote_code, i.remote_text, i.sent_sha256, i.duration_ms,
+                       CASE WHEN i.delivery_id IN (SELECT id FROM moved) THEN i.note
+                            ELSE concat_ws('; ', i.note, 'recorded after this worker lost its lease; the delivery had already been taken over')
+                       END
+                  FROM input i
+             RETURNING id, delivery_id, attempt_no, note
+             )
+             -- What the audit events need besides the records themselves.
+             SELECT r.id, r.delivery_id, r.attempt_no, r.note, r.delivery_id IN (SELECT id FROM moved) AS moved,
+                    d.batch_id, d.signature_id, d.channel, rc.key AS recipient
+               FROM recorded r
+               JOIN deliveries d ON d.id = r.delivery_id
+               JOIN recipients rc ON rc.id = d.recipient_id",
+        )
+        .bind(worker_id)
+        .bind(records.iter().map(|r| r.delivery_id).collect::<Vec<_>>())
+        .bind(records.iter().map(|r| i32::try_from(r.attempt_no).unwrap_or(i32::MAX)).collect::<Vec<_>>())
+        .bind(records.iter().map(|r| r.started_at).collect::<Vec<_>>())
+        .bind(records.iter().map(|r| r.finished_at).collect::<Vec<_>>())
+        .bind(records.iter().map(|r| r.outcome.as_str()).collect::<Vec<_>>())
+        .bind(records.iter().map(|r| r.endpoint.clone()).collect::<Vec<_>>())
+        .bind(records.iter().map(|r| r.remote_code).collect::<Vec<_>>())
+        .bind(records.iter().map(|r| r.remote_text.clone()).collect::<Vec<_>>())
+        .bind(records.iter().map(|r| r.sent_sha256.clone()).collect::<Vec<_>>())
+        .bind(records.iter().map(AttemptRecord::duration_ms).collect::<Vec<_>>())
+        .bind(records.iter().map(|r| r.note.clone()).collect::<Vec<_>>())
+        .bind(transitions.iter().map(|t| t.0.as_str()).collect::<Vec<_>>())
+        .bind(transitions.iter().map(|t| t.1).collect::<Vec<_>>())
+        .bind(transitions.iter().map(|t| t.2.clone()).collect::<Vec<_>>())
+        .fetch_all(&mut *tx)
+        .await?;
+        let recorded = rows
+            .iter()
+            .map(|row| {
+                Ok(Recorded {
+                    attempt_id: row.try_get("id")?,
+                    delivery_id: row.try_get("delivery_id")?,
+                    attempt_no: unsigned(row.try_get("attempt_no")?),
+                    note: row.try_get("note")?,
+                    moved: row.try_get("moved")?,
+                    batch_id: row.try_get("batch_id")?,
+                    signature_id: row.try_get("signature_id")?,
+                    channel: row.try_get("channel")?,
+                    recipient: row.try_get("recipient")?,
+                })
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        let (moved, events) = attempt_events(worker_id, records, recorded);
+        super::audit::append(&mut tx, events).await?;
+        tx.commit().await?;
+        Ok(moved)
+    }
+
+    pub async fn release(&self, worker_id: &str, delivery_ids: &[i64]) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE deliveries SET state = 'queued', attempts = attempts - 1,
+                    lease_owner = NULL, leased_at = NULL, lease_expires_at = NULL, sending_since = NULL
+              WHERE id = ANY($2) AND lease_owner = $1 AND state = 'in_flight'",
+        )
+        .bind(worker_id)
+        .bind(delivery_ids)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    pub async fn heartbeat(
+        &self,
+        worker_id: &str,
+        lease: Duration,
+        key_lease: Duration,
+        key_positions: &HashMap<String, DateTime<Utc>>,
+    ) -> Result<(), StoreError> {
+        let (keys, positions): (Vec<String>, Vec<DateTime<Utc>>) =
+            key_positions.iter().map(|(k, t)| (k.clone(), *t)).unzip();
+        sqlx::query(
+            "WITH deliveries_renewed AS (
+                UPDATE deliveries SET lease_expires_at = now() + $2 * interval '1 millisecond'
+                 WHERE lease_owner = $1 AND state = 'in_flight'
+             )
+             UPDATE rate_key_leases l
+                SET expires_at = now() + $3 * interval '1 millisecond',
+                    next_send_at = coalesce(
+                        (SELECT p.next_send_at FROM unnest($4::text[], $5::timestamptz[]) AS p(key, next_send_at)
+                          WHERE p.key = l.key),
+                        l.next_send_at)
+              WHERE l.worker_id = $1",
+        )
+        .bind(worker_id)
+        .bind(millis(lease))
+        .bind(millis(key_lease))
+        .bind(keys)
+        .bind(positions)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn release_keys(
+        &self,
+        worker_id: &str,
+        key_positions: &HashMap<String, DateTime<Utc>>,
+    ) -> Result<(), StoreError> {
+        let (keys, positions): (Vec<String>, Vec<DateTime<Utc>>) =
+            key_positions.iter().map(|(k, t)| (k.clone(), *t)).unzip();
+        sqlx::query(
+            "UPDATE rate_key_leases l SET expires_at = now() - interval '1 millisecond', next_send_at = p.next_send_at
+               FROM unnest($2::text[], $3::timestamptz[]) AS p(key, next_send_at)
+              WHERE l.key = p.key AND l.worker_id = $1",
+        )
+        .bind(worker_id)
+        .bind(keys)
+        .bind(positions)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn tick(&self) -> Result<TickReport, StoreError> {
+        // Each step that leaves an audit event runs in its own short transaction with it.
+        let mut tx = self.pool().begin().await?;
+        let started = sqlx::query(
+            "UPDATE batches SET state = 'running', updated_at = now()
+              WHERE state = 'scheduled' AND start_at <= now() RETURNING id, campaign_id, start_at",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut events = Vec::with_capacity(started.len());
+        for row in &started {
+            events.push(crate::audit::batch_started_event(
+                row.try_get("campaign_id")?,
+                row.try_get("id")?,
+                row.try_get("start_at")?,
+            ));
+        }
+        super::audit::append(&mut tx, events).await?;
+        tx.commit().await?;
+        let started = started
+            .iter()
+            .map(|row| row.try_get("id"))
+            .collect::<Result<Vec<i64>, _>>()?;
+
+        // Expired while sending: the letter may be out. Record that, then retry (or give up).
+        let mut tx = self.pool().begin().await?;
+        let lost = sqlx::query(
+            "WITH expired AS (
+                SELECT id, lease_owner, sending_since FROM deliveries
+                 WHERE state = 'in_flight' AND lease_expires_at < now() AND sending_since IS NOT NULL
+                   FOR UPDATE SKIP LOCKED
+             ), requeued AS (
+                UPDATE deliveries d
+                   SET state = CASE WHEN d.attempts >= d.max_attempts THEN 'dead' ELSE 'queued' END,
+                       due_at = now(), lease_owner = NULL, leased_at = NULL, lease_expires_at = NULL,
+                       sending_since = NULL,
+                       last_error = 'the worker sending it stopped; it may or may not have arrived',
+                       finalized_at = CASE WHEN d.attempts >= d.max_attempts THEN now() END
+                  FROM expired e WHERE d.id = e.id
+             RETURNING d.id, d.attempts, d.endpoint, d.state, d.batch_id, d.signature_id, d.channel, d.recipient_id,
+                       e.lease_owner, e.sending_since
+             ), recorded AS (
+                INSERT INTO attempts (delivery_id, attempt_no, worker_id, started_at, finished_at, outcome, endpoint,
+                                      duration_ms, note)
+                SELECT id, attempts, lease_owner, sending_since, now(), 'unknown', endpoint,
+                       (extract(epoch FROM now() - sending_since) * 1000)::int4,
+                       'lease expired: the worker stopped while sending, so the letter may have been sent'
+                  FROM requeued
+             RETURNING id, delivery_id, attempt_no, worker_id, started_at, finished_at, duration_ms, endpoint, note
+             )
+             SELECT a.*, q.state AS delivery_state, q.batch_id, q.signature_id, q.channel, rc.key AS recipient
+               FROM recorded a
+               JOIN requeued q ON q.id = a.delivery_id
+               JOIN recipients rc ON rc.id = q.recipient_id
+              ORDER BY a.id",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut events = Vec::with_capacity(lost.len());
+        for row in &lost {
+            events.push(attempt_event(
+                HOUSEKEEPING,
+                AttemptFacts {
+                    attempt_id: row.try_get("id")?,
+                    delivery_id: row.try_get("delivery_id")?,
+                    batch_id: row.try_get("batch_id")?,
+                    signature_id: row.try_get("signature_id")?,
+                    recipient: row.try_get("recipient")?,
+                    channel: row.try_get("channel")?,
+                    endpoint: row.try_get("endpoint")?,
+                    attempt_no: unsigned(row.try_get("attempt_no")?),
+                    worker_id: row.try_get("worker_id")?,
+                    started_at: row.try_get("started_at")?,
+                    finished_at: row.try_get("finished_at")?,
+                    duration_ms: i64::from(row.try_get::<i32, _>("duration_ms")?),
+                    outcome: "unknown".to_string(),
+                    remote_code: None,
+                    remote_text: None,
+                    sent_sha256: None,
+                    note: row.try_get("note")?,
+                    delivery_state: Some(row.try_get("delivery_state")?),
+                },
+            ));
+        }
+        let recovered = lost.len() as u64;
+        super::audit::append(&mut tx, events).await?;
+        tx.commit().await?;
+
+        // Expired before sending began: nothing left; the attempt is not spent.
+        let requeued = sqlx::query(
+            "UPDATE deliveries SET state = 'queued', attempts = attempts - 1, due_at = now(),
+                    lease_owner = NULL, leased_at = NULL, lease_expires_at = NULL
+              WHERE id IN (SELECT id FROM deliveries
+                            WHERE state = 'in_flight' AND lease_expires_at < now() AND sending_since IS NULL
+                              FOR UPDATE SKIP LOCKED)",
+        )
+        .execute(self.pool())
+        .await?
+        .rows_affected();
+        let cancelled = sqlx::query(
+            "UPDATE deliveries SET state = 'cancelled', finalized_at = now()
+              WHERE state = 'queued' AND batch_id IN (SELECT id FROM batches WHERE state = 'cancelled')",
+        )
+        .execute(self.pool())
+        .await?
+        .rows_affected();
+
+        let mut tx = self.pool().begin().await?;
+        let completed = sqlx::query(
+            "UPDATE batches b SET state = 'completed', updated_at = now(), finished_at = now()
+              WHERE b.state = 'running'
+                AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.batch_id = b.id AND d.state IN ('queued', 'in_flight'))
+             RETURNING id, campaign_id",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut events = Vec::with_capacity(completed.len());
+        let mut completed_ids = Vec::with_capacity(completed.len());
+        for row in &completed {
+            let id: i64 = row.try_get("id")?;
+            let counts: Vec<(String, i64)> = sqlx::query_as(
+                "SELECT state, count(*) FROM deliveries WHERE batch_id = $1 GROUP BY state ORDER BY state",
+            )
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await?;
+            let counts: serde_json::Map<String, serde_json::Value> =
+                counts.into_iter().map(|(s, n)| (s, n.into())).collect();
+            events.push(crate::audit::batch_completed_event(
+                row.try_get("campaign_id")?,
+                id,
+                counts.into(),
+            ));
+            completed_ids.push(id);
+        }
+        super::audit::append(&mut tx, events).await?;
+        tx.commit().await?;
+        Ok(TickReport {
+            started,
+            completed: completed_ids,
+            recovered,
+            requeued,
+            cancelled,
+        })
+    }
+}

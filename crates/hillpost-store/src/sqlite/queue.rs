@@ -1,0 +1,475 @@
+//! The worker's side on SQLite: the same steps as on PostgreSQL, inside `BEGIN IMMEDIATE`
+//! transactions (SQLite has one writer at a time, so no row locks are needed).
+
+use std::collections::{BTreeSet, HashMap};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+use super::batches::{parse, unsigned};
+use super::signatures::signature_columns;
+use super::{SqliteStore, json_list, millis, ms, now_ms, time};
+use crate::audit::{AttemptFacts, HOUSEKEEPING, Recorded, attempt_event, attempt_events};
+use crate::{
+    AttemptRecord, Claim, ClaimRequest, ClaimedDelivery, KeyLease, LetterParts, StoreError,
+    TickReport,
+};
+
+const LOST_LEASE_NOTE: &str =
+    "recorded after this worker lost its lease; the delivery had already been taken over";
+
+impl SqliteStore {
+    pub async fn claim(&self, request: &ClaimRequest<'_>) -> Result<Claim, StoreError> {
+        let now = now_ms();
+        let mut tx = self.write().await?;
+        let candidates: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT d.id, d.rate_key FROM deliveries d
+              WHERE d.state = 'queued' AND d.due_at <= ?1
+                AND EXISTS (SELECT 1 FROM batches b WHERE b.id = d.batch_id AND b.state = 'running')
+                AND d.rate_key NOT IN (SELECT value FROM json_each(?2))
+                AND NOT EXISTS (SELECT 1 FROM rate_key_leases l
+                                 WHERE l.key = d.rate_key AND l.worker_id <> ?3 AND l.expires_at > ?1)
+              ORDER BY d.due_at, d.id
+              LIMIT ?4",
+        )
+        .bind(now)
+        .bind(json_list(request.exclude_keys))
+        .bind(request.worker_id)
+        .bind(i64::from(request.limit))
+        .fetch_all(&mut *tx)
+        .await?;
+        if candidates.is_empty() {
+            tx.rollback().await?;
+            return Ok(Claim::default());
+        }
+
+        let limited: BTreeSet<&str> = candidates
+            .iter()
+            .map(|(_, key)| key.as_str())
+            .filter(|k| request.policy.is_limited(k))
+            .collect();
+        let mut claim = Claim::default();
+        for key in &limited {
+            let won: Option<(String, Option<i64>)> = sqlx::query_as(
+                "INSERT INTO rate_key_leases (key, worker_id, expires_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (key) DO UPDATE SET worker_id = excluded.worker_id, expires_at = excluded.expires_at
+                  WHERE rate_key_leases.worker_id = excluded.worker_id OR rate_key_leases.expires_at <= ?4
+                 RETURNING key, next_send_at",
+            )
+            .bind(key)
+            .bind(request.worker_id)
+            .bind(now + millis(request.key_lease))
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some((key, next_send_at)) = won {
+                claim.keys.push(KeyLease {
+                    key,
+                    next_send_at: next_send_at.map(time),
+                });
+            }
+        }
+        let ids: Vec<i64> = candidates
+            .iter()
+            .filter(|(_, key)| {
+                !limited.contains(key.as_str()) || claim.keys.iter().any(|k| &k.key == key)
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        let rows = sqlx::query(
+            "UPDATE deliveries
+                SET state = 'in_flight', lease_owner = ?2, leased_at = ?3, lease_expires_at = ?4, attempts = attempts + 1
+              WHERE id IN (SELECT value FROM json_each(?1))
+          RETURNING id, batch_id, recipient_id, signature_id, message_id, attempts, max_attempts, channel, endpoint, rate_key",
+        )
+        .bind(json_list(&ids))
+        .bind(request.worker_id)
+        .bind(now)
+        .bind(now + millis(request.lease))
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        for row in rows {
+            claim.deliveries.push(ClaimedDelivery {
+                id: row.try_get("id")?,
+                batch_id: row.try_get("batch_id")?,
+                recipient_id: row.try_get("recipient_id")?,
+                signature_id: row.try_get("signature_id")?,
+                message_id: row.try_get("message_id")?,
+                attempt_no: unsigned(row.try_get("attempts")?),
+                max_attempts: unsigned(row.try_get("max_attempts")?),
+                channel: parse(row.try_get("channel")?)?,
+                endpoint: row.try_get("endpoint")?,
+                rate_key: row.try_get("rate_key")?,
+            });
+        }
+        claim.deliveries.sort_by_key(|d| d.id);
+        Ok(claim)
+    }
+
+    pub async fn letter_parts(&self, delivery_ids: &[i64]) -> Result<Vec<LetterParts>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT d.id AS delivery_id, d.idempotency_key, r.name AS recipient_name, m.language, m.subject,
+                    m.body_markdown, s.id AS signature_id, s.email_key, s.email, s.first_name, s.last_name,
+                    s.organization, s.address_line1, s.address_line2, s.city, s.state, s.postal_code, s.country,
+                    s.district, s.language AS signer_language, s.phone, s.receipt_consent, s.signed_at, s.source
+               FROM deliveries d
+               JOIN recipients r ON r.id = d.recipient_id
+               JOIN messages m ON m.id = d.message_id
+               LEFT JOIN signatures s ON s.id = d.signature_id
+              WHERE d.id IN (SELECT value FROM json_each(?1))
+              ORDER BY d.id",
+        )
+        .bind(json_list(delivery_ids))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let signer = match row.try_get::<Option<i64>, _>("signature_id")? {
+                    None => None,
+                    Some(id) => {
+                        Some(signature_columns(row, "signer_language")?.into_signature(id)?)
+                    }
+                };
+                Ok(LetterParts {
+                    delivery_id: row.try_get("delivery_id")?,
+                    idempotency_key: row.try_get("idempotency_key")?,
+                    recipient_name: row.try_get("recipient_name")?,
+                    language: row.try_get("language")?,
+                    subject: row.try_get("subject")?,
+                    body_markdown: row.try_get("body_markdown")?,
+                    signer,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn mark_sending(
+        &self,
+        worker_id: &str,
+        deliveries: &[(i64, u32)],
+    ) -> Result<Vec<i64>, StoreError> {
+        let now = now_ms();
+        let pairs: Vec<[i64; 2]> = deliveries
+            .iter()
+            .map(|(id, n)| [*id, i64::from(*n)])
+            .collect();
+        let marked = sqlx::query_scalar(
+            "UPDATE deliveries SET sending_since = ?3
+              WHERE state = 'in_flight' AND lease_owner = ?1
+                AND (id, attempts) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?2))
+          RETURNING id",
+        )
+        .bind(worker_id)
+        .bind(json_list(&pairs))
+        .bind(now)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(marked)
+    }
+
+    pub async fn record_attempts(
+        &self,
+        worker_id: &str,
+        records: &[AttemptRecord],
+    ) -> Result<Vec<i64>, StoreError> {
+        let now = now_ms();
+        let mut recorded = Vec::with_capacity(records.len());
+        let mut tx = self.write().await?;
+        for record in records {
+            let (state, delay_ms, last_error) = record.transition();
+            let done = sqlx::query(
+                "UPDATE deliveries
+                    SET state = ?4,
+                        due_at = CASE WHEN ?4 = 'queued' THEN ?5 + ?6 ELSE due_at END,
+                        lease_owner = NULL, leased_at = NULL, lease_expires_at = NULL, sending_since = NULL,
+                        last_error = ?7,
+                        finalized_at = CASE WHEN ?4 = 'queued' THEN NULL ELSE ?5 END
+                  WHERE id = ?1 AND state = 'in_flight' AND lease_owner = ?2 AND attempts = ?3",
+            )
+            .bind(record.delivery_id)
+            .bind(worker_id)
+            .bind(i64::from(record.attempt_no))
+            .bind(state.as_str())
+            .bind(now)
+            .bind(delay_ms)
+            .bind(&last_error)
+            .execute(&mut *tx)
+            .await?;
+            let applied = done.rows_affected() == 1;
+            let note = match (applied, &record.note) {
+                (true, note) => note.clone(),
+                (false, Some(note)) => Some(format!("{note}; {LOST_LEASE_NOTE}")),
+                (false, None) => Some(LOST_LEASE_NOTE.to_string()),
+            };
+            let attempt_id: i64 = sqlx::query_scalar(
+                "INSERT INTO attempts (delivery_id, attempt_no, worker_id, started_at, finished_at, outcome, endpoint,
+                        remote_code, remote_text, sent_sha256, duration_ms, note)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) RETURNING id",
+            )
+            .bind(record.delivery_id)
+            .bind(i64::from(record.attempt_no))
+            .bind(worker_id)
+            .bind(ms(record.started_at))
+            .bind(ms(record.finished_at))
+            .bind(record.outcome.as_str())
+            .bind(&record.endpoint)
+            .bind(record.remote_code)
+            .bind(&record.remote_text)
+            .bind(&record.sent_sha256)
+            .bind(record.duration_ms())
+            .bind(&note)
+            .fetch_one(&mut *tx)
+            .await?;
+            recorded.push((attempt_id, record, note, applied));
+        }
+        let ids: Vec<i64> = records.iter().map(|r| r.delivery_id).collect();
+        let facts = delivery_facts(&mut tx, &ids).await?;
+        let recorded = recorded
+            .into_iter()
+            .filter_map(|(attempt_id, record, note, moved)| {
+                let (batch_id, signature_id, channel, recipient) =
+                    facts.get(&record.delivery_id)?.clone();
+                Some(Recorded {
+                    attempt_id,
+                    delivery_id: record.delivery_id,
+                    attempt_no: record.attempt_no,
+                    note,
+                    moved,
+                    batch_id,
+                    signature_id,
+                    channel,
+                    recipient,
+                })
+            })
+            .collect();
+        let (moved, events) = attempt_events(worker_id, records, recorded);
+        super::audit::append(&mut tx, events).await?;
+        tx.commit().await?;
+        Ok(moved)
+    }
+
+    pub async fn release(&self, worker_id: &str, delivery_ids: &[i64]) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE deliveries SET state = 'queued', attempts = attempts - 1,
+                    lease_owner = NULL, leased_at = NULL, lease_expires_at = NULL, sending_since = NULL
+              WHERE id IN (SELECT value FROM json_each(?2)) AND lease_owner = ?1 AND state = 'in_flight'",
+        )
+        .bind(worker_id)
+        .bind(json_list(delivery_ids))
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    pub async fn heartbeat(
+        &self,
+        worker_id: &str,
+        lease: Duration,
+        key_lease: Duration,
+        key_positions: &HashMap<String, DateTime<Utc>>,
+    ) -> Result<(), StoreError> {
+        let now = now_ms();
+        let mut tx = self.write().await?;
+        sqlx::query("UPDATE deliveries SET lease_expires_at = ?2 WHERE lease_owner = ?1 AND state = 'in_flight'")
+            .bind(worker_id)
+            .bind(now + millis(lease))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE rate_key_leases SET expires_at = ?2 WHERE worker_id = ?1")
+            .bind(worker_id)
+            .bind(now + millis(key_lease))
+            .execute(&mut *tx)
+            .await?;
+        for (key, position) in key_positions {
+            sqlx::query(
+                "UPDATE rate_key_leases SET next_send_at = ?3 WHERE key = ?2 AND worker_id = ?1",
+            )
+            .bind(worker_id)
+            .bind(key)
+            .bind(ms(*position))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn release_keys(
+        &self,
+        worker_id: &str,
+        key_positions: &HashMap<String, DateTime<Utc>>,
+    ) -> Result<(), StoreError> {
+        let now = now_ms();
+        let mut tx = self.write().await?;
+        for (key, position) in key_positions {
+            sqlx::query(
+                "UPDATE rate_key_leases SET expires_at = ?3, next_send_at = ?4 WHERE key = ?2 AND worker_id = ?1",
+            )
+            .bind(worker_id)
+            .bind(key)
+            .bind(now - 1)
+            .bind(ms(*position))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn tick(&self) -> Result<TickReport, StoreError> {
+        let now = now_ms();
+        let mut tx = self.write().await?;
+        let started: Vec<(i64, String, i64)> = sqlx::query_as(
+            "UPDATE batches SET state = 'running', updated_at = ?1 WHERE state = 'scheduled' AND start_at <= ?1
+             RETURNING id, campaign_id, start_at",
+        )
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut events: Vec<_> = started
+            .iter()
+            .map(|(id, campaign, start_at)| {
+                crate::audit::batch_started_event(campaign, *id, time(*start_at))
+            })
+            .collect();
+        let started = started.into_iter().map(|(id, _, _)| id).collect();
+        // Expired while sending: the letter may be out. Record that, then retry (or give up).
+        let lost = sqlx::query(
+            "INSERT INTO attempts (delivery_id, attempt_no, worker_id, started_at, finished_at, outcome, endpoint,
+                    duration_ms, note)
+             SELECT id, attempts, lease_owner, sending_since, ?1, 'unknown', endpoint, ?1 - sending_since,
+                    'lease expired: the worker stopped while sending, so the letter may have been sent'
+               FROM deliveries WHERE state = 'in_flight' AND lease_expires_at < ?1 AND sending_since IS NOT NULL
+             RETURNING id, delivery_id, attempt_no, worker_id, started_at, finished_at, duration_ms, endpoint, note",
+        )
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await?;
+        let recovered = lost.len() as u64;
+        let lost_ids: Vec<i64> = sqlx::query_scalar(
+            "UPDATE deliveries
+                SET state = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'queued' END,
+                    due_at = ?1, lease_owner = NULL, leased_at = NULL, lease_expires_at = NULL, sending_since = NULL,
+                    last_error = 'the worker sending it stopped; it may or may not have arrived',
+                    finalized_at = CASE WHEN attempts >= max_attempts THEN ?1 END
+              WHERE state = 'in_flight' AND lease_expires_at < ?1 AND sending_since IS NOT NULL
+             RETURNING id",
+        )
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await?;
+        let facts = delivery_facts(&mut tx, &lost_ids).await?;
+        for row in &lost {
+            let delivery_id: i64 = row.try_get("delivery_id")?;
+            let Some((batch_id, signature_id, channel, recipient)) =
+                facts.get(&delivery_id).cloned()
+            else {
+                continue;
+            };
+            let state: String = sqlx::query_scalar("SELECT state FROM deliveries WHERE id = ?1")
+                .bind(delivery_id)
+                .fetch_one(&mut *tx)
+                .await?;
+            events.push(attempt_event(
+                HOUSEKEEPING,
+                AttemptFacts {
+                    attempt_id: row.try_get("id")?,
+                    delivery_id,
+                    batch_id,
+                    signature_id,
+                    recipient,
+                    channel,
+                    endpoint: row.try_get("endpoint")?,
+                    attempt_no: unsigned(row.try_get("attempt_no")?),
+                    worker_id: row.try_get("worker_id")?,
+                    started_at: time(row.try_get("started_at")?),
+                    finished_at: time(row.try_get("finished_at")?),
+                    duration_ms: row.try_get("duration_ms")?,
+                    outcome: "unknown".to_string(),
+                    remote_code: None,
+                    remote_text: None,
+                    sent_sha256: None,
+                    note: row.try_get("note")?,
+                    delivery_state: Some(state),
+                },
+            ));
+        }
+        // Expired before sending began: nothing left; the attempt is not spent.
+        let requeued = sqlx::query(
+            "UPDATE deliveries SET state = 'queued', attempts = attempts - 1, due_at = ?1,
+                    lease_owner = NULL, leased_at = NULL, lease_expires_at = NULL
+              WHERE state = 'in_flight' AND lease_expires_at < ?1 AND sending_since IS NULL",
+        )
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        let cancelled = sqlx::query(
+            "UPDATE deliveries SET state = 'cancelled', finalized_at = ?1
+              WHERE state = 'queued' AND batch_id IN (SELECT id FROM batches WHERE state = 'cancelled')",
+        )
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        let completed: Vec<(i64, String)> = sqlx::query_as(
+            "UPDATE batches SET state = 'completed', updated_at = ?1, finished_at = ?1
+              WHERE state = 'running'
+                AND NOT EXISTS (SELECT 1 FROM deliveries d
+                                 WHERE d.batch_id = batches.id AND d.state IN ('queued', 'in_flight'))
+             RETURNING id, campaign_id",
+        )
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await?;
+        for (id, campaign) in &completed {
+            let counts: Vec<(String, i64)> = sqlx::query_as(
+                "SELECT state, count(*) FROM deliveries WHERE batch_id = ?1 GROUP BY state ORDER BY state",
+            )
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await?;
+            let counts: serde_json::Map<String, serde_json::Value> =
+                counts.into_iter().map(|(s, n)| (s, n.into())).collect();
+            events.push(crate::audit::batch_completed_event(
+                campaign,
+                *id,
+                counts.into(),
+            ));
+        }
+        let completed = completed.into_iter().map(|(id, _)| id).collect();
+        super::audit::append(&mut tx, events).await?;
+        tx.commit().await?;
+        Ok(TickReport {
+            started,
+            completed,
+            recovered,
+            requeued,
+            cancelled,
+        })
+    }
+}
+
+/// Per delivery: batch, signer, channel and recipient key, for the audit events.
+async fn delivery_facts(
+    conn: &mut sqlx::SqliteConnection,
+    ids: &[i64],
+) -> Result<HashMap<i64, (i64, Option<i64>, String, String)>, StoreError> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(i64, i64, Option<i64>, String, String)> = sqlx::query_as(
+        "SELECT d.id, d.batch_id, d.signature_id, d.channel, r.key FROM deliveries d
+           JOIN recipients r ON r.id = d.recipient_id
+          WHERE d.id IN (SELECT value FROM json_each(?1))",
+    )
+    .bind(json_list(ids))
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, batch, signer, channel, key)| (id, (batch, signer, channel, key)))
+        .collect())
+}

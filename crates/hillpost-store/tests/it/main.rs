@@ -1,0 +1,16 @@
+//! The store's behaviour, on SQLite and on PostgreSQL: every test here runs once per backend
+//! (see [`both_backends!`]); the PostgreSQL half says loudly when it was skipped.
+
+#[macro_use]
+mod support;
+
+mod audit;
+mod batches;
+mod campaigns;
+mod directory;
+mod import;
+mod metrics;
+mod queue;
+mod signatures;
+mod throughput;
+mod tokens;

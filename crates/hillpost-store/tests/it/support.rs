@@ -1,0 +1,166 @@
+use chrono::{NaiveDate, Utc};
+use hillpost_core::batch::{Eligibility, Endpoint, Recipient, plan_batch};
+use hillpost_core::import::{CsvRow, SignatureCsv};
+use hillpost_core::render::LetterTemplates;
+use hillpost_core::signer::Email;
+use hillpost_core::{Campaign, NewSignature};
+use hillpost_store::{ImportCounts, Store};
+
+/// Runs `$name(store)` against a fresh SQLite file and a fresh PostgreSQL schema;
+/// `both_backends!($name, url)` passes the database URL too, for tests that must reach past
+/// the store (to tamper with rows, say).
+macro_rules! both_backends {
+    ($name:ident, url) => {
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                let db = hillpost_testkit::sqlite::database();
+                let store = hillpost_store::Store::connect(&db.url)
+                    .await
+                    .expect("open SQLite");
+                super::$name(store, db.url.clone()).await;
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                let test = concat!(module_path!(), "::postgres");
+                let Some(schema) = hillpost_testkit::postgres::schema(test).await else {
+                    return;
+                };
+                let store = hillpost_store::Store::connect(&schema.url)
+                    .await
+                    .expect("open PostgreSQL");
+                super::$name(store, schema.url.clone()).await;
+            }
+        }
+    };
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                let db = hillpost_testkit::sqlite::database();
+                let store = hillpost_store::Store::connect(&db.url)
+                    .await
+                    .expect("open SQLite");
+                super::$name(store).await;
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                let test = concat!(module_path!(), "::postgres");
+                let Some(schema) = hillpost_testkit::postgres::schema(test).await else {
+                    return;
+                };
+                let store = hillpost_store::Store::connect(&schema.url)
+                    .await
+                    .expect("open PostgreSQL");
+                super::$name(store).await;
+            }
+        }
+    };
+}
+
+/// Runs one statement on a connection of its own, outside the store.
+pub async fn execute_raw(url: &str, sql: &'static str) -> Result<u64, sqlx::Error> {
+    use sqlx::Connection;
+    if url.starts_with("sqlite") {
+        let mut conn = sqlx::SqliteConnection::connect(url).await?;
+        Ok(sqlx::query(sql).execute(&mut conn).await?.rows_affected())
+    } else {
+        let mut conn = sqlx::PgConnection::connect(url).await?;
+        Ok(sqlx::query(sql).execute(&mut conn).await?.rows_affected())
+    }
+}
+
+pub const CAMPAIGN: &str = r#"
+id = "no-troops"
+title = "No troops"
+organization = "Example Peace Coalition"
+mode = "individual"
+default_language = "en"
+
+[letters.en]
+subject = "From {{ signer.city }}: bring the troops home"
+body = "Dear {{ recipient.name }},\n\nPlease act.\n\n{{ signer.full_name }}\n"
+
+[letters.es]
+subject = "Desde {{ signer.city }}: que vuelvan las tropas"
+body = "Estimado/a {{ recipient.name }}:\n\n{{ signer.full_name }}\n"
+
+[[targets]]
+target = "custom"
+name = "Committee staff"
+email = "staff@committee.example.org"
+"#;
+
+pub fn campaign() -> Campaign {
+    Campaign::from_toml(CAMPAIGN).expect("test campaign parses")
+}
+
+pub fn signatures(csv: &str) -> Vec<NewSignature> {
+    SignatureCsv::new(csv.as_bytes())
+        .expect("header")
+        .map(|row| match row {
+            CsvRow::Accepted { signature, .. } => *signature,
+            other => panic!("fixture row refused: {other:?}"),
+        })
+        .collect()
+}
+
+pub const SIGNERS: &str = "first_name,last_name,email,city,country,language,can_be_emailed\n\
+    Ana,López,ana@example.org,Lima,PE,es,yes\n\
+    Bob,Smith,bob@example.com,Boston,US,en,no\n\
+    Chloé,Martin,chloe@example.fr,Paris,FR,fr,yes\n";
+
+/// Adds the test campaign and imports `csv`.
+pub async fn seeded(store: &Store, csv: &str) -> Campaign {
+    let campaign = campaign();
+    store
+        .add_campaign(&campaign, false)
+        .await
+        .expect("add campaign");
+    let mut session = store
+        .begin_import(&campaign.id)
+        .await
+        .expect("begin import");
+    let rows = signatures(csv);
+    let accepted = session.insert(&rows).await.expect("insert");
+    let counts = ImportCounts {
+        rows_read: rows.len() as u64,
+        accepted,
+        ..Default::default()
+    };
+    session
+        .commit("signers.csv", "sha", &counts)
+        .await
+        .expect("commit");
+    campaign
+}
+
+pub fn recipients(keys: &[&str]) -> Vec<Recipient> {
+    keys.iter()
+        .map(|key| {
+            let email = Email::parse(&format!("{key}@{key}.example.org")).expect("email");
+            Recipient {
+                key: format!("custom:{key}"),
+                name: format!("Office {key}"),
+                endpoints: vec![Endpoint::email(&email)],
+                eligibility: Eligibility::Anyone,
+            }
+        })
+        .collect()
+}
+
+/// A campaign with signers and a running batch to `keys`; returns the batch id.
+pub async fn running_batch(store: &Store, keys: &[&str]) -> i64 {
+    let campaign = seeded(store, SIGNERS).await;
+    let templates = LetterTemplates::compile(&campaign).expect("templates");
+    let signatures = store.signatures(&campaign.id).await.expect("signatures");
+    let date = NaiveDate::from_ymd_opt(2023, 7, 19).expect("date");
+    let plan =
+        plan_batch(&campaign, &templates, &signatures, &recipients(keys), date).expect("plan");
+    store
+        .create_batch(&campaign.id, &plan, Utc::now(), 3)
+        .await
+        .expect("create batch")
+}
