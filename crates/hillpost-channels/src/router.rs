@@ -1,0 +1,92 @@
+//! [`Channels`]: the one [`Channel`] the worker holds, dispatching each letter on the kind of
+//! endpoint it goes to.
+//!
+//! A kind with no sender configured answers `permanent`: retrying cannot help until an
+//! operator configures it, and the attempt row says exactly that. Adding a channel is one
+//! field, one `with_…` method and one match arm.
+
+use chrono::Utc;
+use hillpost_core::AttemptOutcome;
+use hillpost_core::delivery::{Channel as ChannelKind, OutgoingLetter, SendReport};
+
+use std::future::Future;
+
+use crate::email::EmailSender;
+use crate::noop::NoopChannel;
+use crate::report::refused_locally;
+use crate::{Channel, Go};
+
+/// The configured senders, one per kind of endpoint.
+#[derive(Default)]
+pub struct Channels {
+    email: Option<EmailSender>,
+}
+
+impl Channels {
+    /// Email deliveries go through `sender`.
+    pub fn with_email(mut self, sender: EmailSender) -> Self {
+        self.email = Some(sender);
+        self
+    }
+
+    pub fn email(&self) -> Option<&EmailSender> {
+        self.email.as_ref()
+    }
+
+    /// Closes open connections politely (QUIT), for a clean shutdown.
+    pub async fn close(&self) {
+        if let Some(email) = &self.email {
+            email.close().await;
+        }
+    }
+}
+
+impl Channel for Channels {
+    async fn send(&self, letter: &OutgoingLetter) -> SendReport {
+        match (letter.channel, &self.email) {
+            (ChannelKind::Email, Some(email)) => email.send(letter).await,
+            (ChannelKind::None, _) => NoopChannel.send(letter).await,
+            (kind @ (ChannelKind::Email | ChannelKind::WebForm | ChannelKind::Cwc), _) => {
+                not_configured(letter, kind)
+            }
+        }
+    }
+
+    async fn send_on_turn<T>(&self, letter: &OutgoingLetter, turn: T) -> Option<SendReport>
+    where
+        T: Future<Output = Go> + Send,
+    {
+        match (letter.channel, &self.email) {
+            (ChannelKind::Email, Some(email)) => email.send_on_turn(letter, turn).await,
+            _ => match turn.await {
+                Go::Ahead => Some(self.send(letter).await),
+                Go::Withdraw => None,
+            },
+        }
+    }
+}
+
+fn not_configured(letter: &OutgoingLetter, kind: ChannelKind) -> SendReport {
+    tracing::warn!(
+        delivery_id = letter.delivery_id,
+        channel = %kind,
+        "no sender is configured for this channel"
+    );
+    refused_locally(
+        Utc::now(),
+        AttemptOutcome::Permanent,
+        format!("the {kind} channel is not configured in this hillpost"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn channels_can_be_shared_by_the_workers_tasks() {
+        fn shared<T: Channel + Send + Sync + 'static>() {}
+        shared::<Channels>();
+        shared::<std::sync::Arc<Channels>>();
+    }
+}

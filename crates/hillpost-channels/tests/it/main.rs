@@ -1,0 +1,11 @@
+//! hillpost-channels against real parts: the test SMTP server (Debian's python3-aiosmtpd,
+//! see `tests/support/smtp_server.py`) and real directories. One test binary, one module
+//! per concern.
+
+mod outbox;
+mod router;
+mod smtp_delivery;
+mod smtp_failures;
+mod smtp_pool;
+mod smtp_turns;
+mod support;

@@ -1,0 +1,143 @@
+//! Letters that do not arrive, or may have: each failure is classified by the phase it
+//! happened in, and the attempt keeps the server's answer.
+
+use std::time::Duration;
+
+use hillpost_channels::{Channel, SmtpChannel, SmtpTls};
+use hillpost_core::AttemptOutcome;
+use hillpost_testkit::smtp::{Faults, SmtpServer};
+
+use crate::support::{as_sent, channel, closed_port, letter, settings, sha256_hex};
+
+#[tokio::test]
+async fn a_4xx_reply_is_transient_and_keeps_its_code() {
+    let Some(server) = SmtpServer::start(
+        "a_4xx_reply_is_transient_and_keeps_its_code",
+        Faults::fail_first(1, 451),
+    ) else {
+        return;
+    };
+    let channel = channel(server.port());
+
+    let refused = channel.send(&letter(1)).await;
+    assert_eq!(refused.outcome, AttemptOutcome::Transient, "{refused:?}");
+    assert_eq!(refused.remote_code, Some(451));
+    assert_eq!(
+        refused.remote_text.as_deref(),
+        Some("4.3.0 try again later")
+    );
+    // The reply came to the end of the message, so the message had been written.
+    assert!(refused.sent_sha256.is_some());
+
+    // The retry goes through, on the same connection: a refusal leaves the session clean.
+    let retried = channel.send(&letter(1)).await;
+    assert_eq!(retried.outcome, AttemptOutcome::Ok, "{retried:?}");
+    let log = server.wait_for_log(2).await;
+    assert_eq!(log[0].reply, "451 4.3.0 try again later");
+    assert_eq!(log[0].stored, None);
+    assert_eq!(log[0].peer, log[1].peer);
+    assert_eq!(server.messages().len(), 1);
+}
+
+#[tokio::test]
+async fn a_5xx_reply_is_permanent() {
+    let Some(server) = SmtpServer::start("a_5xx_reply_is_permanent", Faults::reject(550)) else {
+        return;
+    };
+    let report = channel(server.port()).send(&letter(2)).await;
+    assert_eq!(report.outcome, AttemptOutcome::Permanent, "{report:?}");
+    assert_eq!(report.remote_code, Some(550));
+    assert!(report.remote_text.unwrap().contains("refused"));
+    assert_eq!(server.wait_for_log(1).await[0].stored, None);
+    assert!(server.messages().is_empty());
+}
+
+#[tokio::test]
+async fn a_server_that_is_not_listening_is_transient() {
+    let report = channel(closed_port()).send(&letter(3)).await;
+    assert_eq!(report.outcome, AttemptOutcome::Transient, "{report:?}");
+    assert_eq!(report.remote_code, None);
+    assert_eq!(report.sent_sha256, None, "nothing left hillpost");
+    let note = report.note.unwrap();
+    assert!(note.contains("could not open an SMTP session"), "{note}");
+}
+
+#[tokio::test]
+async fn a_connection_cut_after_the_message_is_unknown_and_the_message_did_arrive() {
+    let Some(server) = SmtpServer::start(
+        "a_connection_cut_after_the_message_is_unknown_and_the_message_did_arrive",
+        Faults::cut_after_data(1),
+    ) else {
+        return;
+    };
+    let channel = channel(server.port());
+
+    let report = channel.send(&letter(4)).await;
+    assert_eq!(report.outcome, AttemptOutcome::Unknown, "{report:?}");
+    assert_eq!(report.remote_code, None);
+    let note = report.note.clone().unwrap();
+    assert!(note.contains("may have arrived"), "{note}");
+
+    // It did arrive: this is why the outcome must not be "transient, nothing happened".
+    let messages = server.wait_for_messages(1).await;
+    assert!(server.log()[0].cut);
+    assert_eq!(
+        report.sent_sha256.as_deref(),
+        Some(sha256_hex(as_sent(&messages[0].raw)).as_str())
+    );
+
+    // The broken session was dropped; the next letter goes out on a new one.
+    let next = channel.send(&letter(5)).await;
+    assert_eq!(next.outcome, AttemptOutcome::Ok, "{next:?}");
+    let log = server.wait_for_log(2).await;
+    assert_ne!(log[0].peer, log[1].peer);
+}
+
+#[tokio::test]
+async fn no_reply_within_the_command_timeout_after_the_message_is_unknown() {
+    let Some(server) = SmtpServer::start(
+        "no_reply_within_the_command_timeout_after_the_message_is_unknown",
+        Faults::delay(Duration::from_secs(3)),
+    ) else {
+        return;
+    };
+    let channel = SmtpChannel::new(hillpost_channels::SmtpSettings {
+        command_timeout: Duration::from_millis(500),
+        ..settings(server.port())
+    })
+    .unwrap();
+
+    let report = channel.send(&letter(6)).await;
+    assert_eq!(report.outcome, AttemptOutcome::Unknown, "{report:?}");
+    assert!(report.note.unwrap().contains("timed out"));
+    assert!(report.sent_sha256.is_some());
+    // The server did take it, late.
+    assert_eq!(server.wait_for_messages(1).await.len(), 1);
+}
+
+#[tokio::test]
+async fn tls_that_cannot_be_established_is_transient() {
+    let Some(server) = SmtpServer::start(
+        "tls_that_cannot_be_established_is_transient",
+        Faults::default(),
+    ) else {
+        return;
+    };
+    // The test server speaks plain SMTP and offers no STARTTLS: neither mode may fall back
+    // to sending in clear.
+    for tls in [SmtpTls::Tls, SmtpTls::Starttls] {
+        let channel = SmtpChannel::new(hillpost_channels::SmtpSettings {
+            tls,
+            ..settings(server.port())
+        })
+        .unwrap();
+        let report = channel.send(&letter(7)).await;
+        assert_eq!(
+            report.outcome,
+            AttemptOutcome::Transient,
+            "{tls:?}: {report:?}"
+        );
+        assert_eq!(report.sent_sha256, None);
+    }
+    assert!(server.log().is_empty(), "nothing was sent in clear");
+}
