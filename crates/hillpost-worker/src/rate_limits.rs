@@ -1,0 +1,239 @@
+//! One governor limiter per limited rate key, held while this worker leases the key.
+//!
+//! Quotas are strict where they are measured, at the receiving server: a quota of R per
+//! second allows one send every 1/R seconds with a burst of one, stretched by
+//! [`JITTER_MARGIN`], so that a letter arriving a little late (a slow round trip, a busy
+//! server) cannot bring the next one into the same window. R per second is then held at
+//! 99 % of R, never above it. Across processes the store
+//! leases each limited key to one worker at a time; when a key changes hands, the next
+//! allowed send time travels with it (`next_send_at`), so the new holder does not burst.
+
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use hillpost_core::quota::RateQuota;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use crate::settings::RateLimits;
+
+/// The limiter of one key, and when the next send may happen (wall clock, for hand-over).
+struct KeyLimiter {
+    limiter: DefaultDirectRateLimiter,
+    /// One send of this key at a time: it waits for its turn holding an open transaction
+    /// (see `hillpost_channels::Channel::send_on_turn`), so the rest wait here, holding
+    /// nothing. The most a key can then do is one send per round trip, far above any
+    /// office's quota.
+    slots: Arc<Semaphore>,
+    interval: Duration,
+    not_before: Mutex<DateTime<Utc>>,
+    last_used: Mutex<Instant>,
+}
+
+/// How much each interval is stretched: absorbs arrival jitter of up to a tenth of an
+/// interval (10 ms at 10/s) at the cost of 1 % of the quota.
+pub const JITTER_MARGIN: f64 = 0.01;
+
+/// See [`KeyLimiter::slots`].
+const SENDS_PER_KEY: usize = 1;
+
+/// How long before its turn a send starts connecting and opening its transaction, so the
+/// turn finds it ready to send the message itself.
+pub const TURN_LEAD: Duration = Duration::from_millis(250);
+
+pub struct RateLimiters {
+    limits: RateLimits,
+    keys: Mutex<HashMap<String, Arc<KeyLimiter>>>,
+}
+
+impl RateLimiters {
+    pub fn new(limits: RateLimits) -> Self {
+        Self {
+            limits,
+            keys: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn limits(&self) -> &RateLimits {
+        &self.limits
+    }
+
+    /// Called when a claim leases `key` to this worker; `carried` is where the previous holder
+    /// left off. A key already held keeps its limiter.
+    pub fn acquired(&self, key: &str, carried: Option<DateTime<Utc>>) {
+        let Some(interval) = self.limits.quota_for(key).interval() else {
+            return;
+        };
+        let interval = interval.mul_f64(1.0 + JITTER_MARGIN);
+        let mut keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
+        keys.entry(key.to_string()).or_insert_with(|| {
+            let period = interval.max(Duration::from_nanos(1));
+            let quota =
+                Quota::with_period(period).unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN));
+            Arc::new(KeyLimiter {
+                limiter: RateLimiter::direct(quota.allow_burst(NonZeroU32::MIN)),
+                slots: Arc::new(Semaphore::new(SENDS_PER_KEY)),
+                interval,
+                not_before: Mutex::new(carried.unwrap_or_else(Utc::now)),
+                last_used: Mutex::new(Instant::now()),
+            })
+        });
+    }
+
+    /// Waits for one of a limited key's send slots (`None` at once for unlimited keys).
+    pub async fn slot(&self, key: &str) -> Option<OwnedSemaphorePermit> {
+        let slots = {
+            let keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
+            keys.get(key).map(|l| l.slots.clone())
+        }?;
+        slots.acquire_owned().await.ok()
+    }
+
+    /// Waits until `lead` before the next send on `key` is allowed (unlimited keys: at once).
+    pub async fn until_near(&self, key: &str, lead: Duration) {
+        let limiter = {
+            let keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
+            keys.get(key).cloned()
+        };
+        let Some(limiter) = limiter else { return };
+        let not_before = *limiter.not_before.lock().unwrap_or_else(|p| p.into_inner());
+        let lead = chrono::Duration::from_std(lead).unwrap_or_default();
+        if let Ok(wait) = (not_before - lead - Utc::now()).to_std() {
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// Waits until a send on `key` is allowed. Unlimited keys pass at once.
+    pub async fn until_ready(&self, key: &str) {
+        let limiter = {
+            let keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
+            keys.get(key).cloned()
+        };
+        let Some(limiter) = limiter else { return };
+        loop {
+            let wait = {
+                let not_before = *limiter.not_before.lock().unwrap_or_else(|p| p.into_inner());
+                (not_before - Utc::now()).to_std().unwrap_or_default()
+            };
+            if wait.is_zero() {
+                break;
+            }
+            tokio::time::sleep(wait).await;
+        }
+        limiter.limiter.until_ready().await;
+        let now = Utc::now();
+        *limiter.not_before.lock().unwrap_or_else(|p| p.into_inner()) =
+            now + chrono::Duration::from_std(limiter.interval).unwrap_or_default();
+        *limiter.last_used.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
+    }
+
+    /// Where each held key's limiter stands, saved with every heartbeat.
+    pub fn positions(&self) -> HashMap<String, DateTime<Utc>> {
+        let keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
+        keys.iter()
+            .map(|(k, l)| {
+                (
+                    k.clone(),
+                    *l.not_before.lock().unwrap_or_else(|p| p.into_inner()),
+                )
+            })
+            .collect()
+    }
+
+    /// Forgets keys idle for `idle` (and not in `busy`), returning their positions so the
+    /// lease can be handed back.
+    pub fn take_idle(
+        &self,
+        idle: Duration,
+        busy: &dyn Fn(&str) -> bool,
+    ) -> HashMap<String, DateTime<Utc>> {
+        let mut keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
+        let idle_keys: Vec<String> = keys
+            .iter()
+            .filter(|(k, l)| {
+                !busy(k)
+                    && l.last_used
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .elapsed()
+                        >= idle
+            })
+            .map(|(k, _)| k.clone())
+            .collect();
+        idle_keys
+            .into_iter()
+            .filter_map(|k| {
+                keys.remove(&k)
+                    .map(|l| (k, *l.not_before.lock().unwrap_or_else(|p| p.into_inner())))
+            })
+            .collect()
+    }
+
+    /// How many deliveries of `key` this worker should hold at most: about two seconds'
+    /// worth, so a slow key cannot fill the worker while others wait.
+    pub fn backlog_cap(&self, key: &str, capacity: usize) -> usize {
+        match self.limits.quota_for(key) {
+            RateQuota::Unlimited => capacity,
+            quota => {
+                let per_second = quota.per_second().unwrap_or(1.0);
+                ((per_second * 2.0).ceil() as usize).clamp(1, capacity.max(1))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn sends_are_spaced_by_the_quota() {
+        let limits = RateLimits {
+            default: "20/s".parse().unwrap(),
+            overrides: HashMap::new(),
+        };
+        let limiters = RateLimiters::new(limits);
+        limiters.acquired("example.org", None);
+        let start = Instant::now();
+        for _ in 0..5 {
+            limiters.until_ready("example.org").await;
+        }
+        // Five sends at 20/s with a burst of one: the first at once, then every 50.5 ms.
+        let elapsed = start.elapsed();
+        assert!(elapsed >= Duration::from_millis(201), "{elapsed:?}");
+    }
+
+    #[tokio::test]
+    async fn a_carried_position_delays_the_first_send() {
+        let limits = RateLimits {
+            default: "1/s".parse().unwrap(),
+            overrides: HashMap::new(),
+        };
+        let limiters = RateLimiters::new(limits);
+        limiters.acquired("k", Some(Utc::now() + chrono::Duration::milliseconds(300)));
+        let start = Instant::now();
+        limiters.until_ready("k").await;
+        assert!(start.elapsed() >= Duration::from_millis(290));
+        let position = limiters.positions()["k"];
+        assert!(position > Utc::now() + chrono::Duration::milliseconds(900));
+    }
+
+    #[test]
+    fn unlimited_keys_need_no_lease() {
+        let mut overrides = HashMap::new();
+        overrides.insert("slow.example.org".to_string(), "1/min".parse().unwrap());
+        let limits = RateLimits {
+            default: RateQuota::Unlimited,
+            overrides,
+        };
+        let policy = limits.policy();
+        assert!(policy.is_limited("slow.example.org"));
+        assert!(!policy.is_limited("fast.example.org"));
+        let limiters = RateLimiters::new(limits);
+        assert_eq!(limiters.backlog_cap("fast.example.org", 256), 256);
+        assert_eq!(limiters.backlog_cap("slow.example.org", 256), 1);
+    }
+}

@@ -1,0 +1,109 @@
+//! Stage 3: a channel's report becomes an attempt row and the delivery's next state.
+
+use hillpost_core::delivery::{SendReport, next_step};
+use hillpost_core::retry::RetrySchedule;
+use hillpost_store::{AttemptRecord, ClaimedDelivery};
+
+pub fn attempt_record(
+    delivery: &ClaimedDelivery,
+    report: SendReport,
+    retry: &RetrySchedule,
+) -> AttemptRecord {
+    // The schedule attached to the delivery at enqueue is its max_attempts; the configured
+    // delays give the waits. A delivery enqueued with a longer budget than the schedule now
+    // has is finished as dead when the schedule runs out.
+    let next = next_step(
+        report.outcome,
+        delivery.attempt_no,
+        retry,
+        report.retry_after,
+        rand::random::<f64>(),
+    );
+    let next = match next {
+        hillpost_core::delivery::NextStep::RetryAfter(_)
+            if delivery.attempt_no >= delivery.max_attempts =>
+        {
+            hillpost_core::delivery::NextStep::Finish(hillpost_core::DeliveryState::Dead)
+        }
+        other => other,
+    };
+    AttemptRecord {
+        delivery_id: delivery.id,
+        attempt_no: delivery.attempt_no,
+        started_at: report.started_at,
+        finished_at: report.finished_at,
+        outcome: report.outcome,
+        endpoint: delivery.endpoint.clone(),
+        remote_code: report.remote_code,
+        remote_text: report.remote_text,
+        sent_sha256: report.sent_sha256,
+        note: report.note,
+        next,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use chrono::Utc;
+    use hillpost_core::delivery::{AttemptOutcome, Channel, DeliveryState, NextStep};
+
+    use super::*;
+
+    fn delivery(attempt_no: u32, max_attempts: u32) -> ClaimedDelivery {
+        ClaimedDelivery {
+            id: 7,
+            batch_id: 1,
+            recipient_id: 1,
+            signature_id: None,
+            message_id: 1,
+            attempt_no,
+            max_attempts,
+            channel: Channel::Email,
+            endpoint: "staff@example.org".into(),
+            rate_key: "example.org".into(),
+        }
+    }
+
+    fn report(outcome: AttemptOutcome) -> SendReport {
+        SendReport {
+            outcome,
+            started_at: Utc::now(),
+            finished_at: Utc::now(),
+            remote_code: Some(451),
+            remote_text: Some("try later".into()),
+            sent_sha256: None,
+            retry_after: None,
+            note: None,
+        }
+    }
+
+    #[test]
+    fn transient_failures_retry_until_the_budget_is_spent() {
+        let schedule = RetrySchedule::new(
+            vec![Duration::from_secs(1), Duration::from_secs(2)],
+            0.0,
+            Duration::from_secs(60),
+        );
+        let first = attempt_record(
+            &delivery(1, 3),
+            report(AttemptOutcome::Transient),
+            &schedule,
+        );
+        assert_eq!(first.next, NextStep::RetryAfter(Duration::from_secs(1)));
+        assert_eq!(first.remote_code, Some(451));
+        let last = attempt_record(
+            &delivery(3, 3),
+            report(AttemptOutcome::Transient),
+            &schedule,
+        );
+        assert_eq!(last.next, NextStep::Finish(DeliveryState::Dead));
+        let capped = attempt_record(&delivery(2, 2), report(AttemptOutcome::Unknown), &schedule);
+        assert_eq!(
+            capped.next,
+            NextStep::Finish(DeliveryState::Dead),
+            "the delivery's own budget holds"
+        );
+    }
+}

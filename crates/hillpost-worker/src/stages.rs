@@ -1,0 +1,192 @@
+//! The stages every delivery goes through, shared by [`crate::Worker::run_once`] and the
+//! continuous loop in [`crate::run`].
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use hillpost_channels::{Channel, Go};
+use hillpost_core::BatchState;
+use hillpost_core::delivery::OutgoingLetter;
+use hillpost_store::{
+    AttemptRecord, Claim, ClaimRequest, ClaimedDelivery, LetterParts, Store, StoreError,
+};
+use tokio_util::sync::CancellationToken;
+
+use crate::held::Held;
+use crate::prepare::{BatchCache, outgoing_letter};
+use crate::rate_limits::{RateLimiters, TURN_LEAD};
+use crate::record::attempt_record;
+use crate::sending::SendingMarks;
+use crate::settings::WorkerSettings;
+
+pub(crate) struct Shared<C> {
+    pub id: String,
+    pub store: Arc<Store>,
+    pub channel: C,
+    pub settings: WorkerSettings,
+    pub limiters: RateLimiters,
+    pub batches: BatchCache,
+    pub held: Held,
+    /// Last known state of the batches this worker holds deliveries of.
+    pub batch_states: Mutex<HashMap<i64, BatchState>>,
+    pub sending: SendingMarks,
+}
+
+/// Where a delivery ended up after the send stage.
+pub(crate) enum SendStep {
+    Sent(ClaimedDelivery, AttemptRecord),
+    /// Its batch was paused or cancelled before it could be sent: give it back.
+    Released(ClaimedDelivery),
+}
+
+impl<C: Channel + Send + Sync + 'static> Shared<C> {
+    /// Leases up to `limit` deliveries and takes over the limiters of the keys won.
+    pub async fn claim(&self, limit: u32, exclude_keys: &[String]) -> Result<Claim, StoreError> {
+        let policy = self.limiters.limits().policy();
+        let request = ClaimRequest {
+            worker_id: &self.id,
+            limit,
+            lease: self.settings.lease,
+            key_lease: self.settings.key_lease,
+            exclude_keys,
+            policy: &policy,
+        };
+        let claim = self.store.claim(&request).await?;
+        for key in &claim.keys {
+            self.limiters.acquired(&key.key, key.next_send_at);
+        }
+        self.held.add(&claim.deliveries);
+        Ok(claim)
+    }
+
+    /// Stage 1 for a whole claim, with one store round trip for the letter parts.
+    pub async fn prepare(
+        &self,
+        deliveries: Vec<ClaimedDelivery>,
+    ) -> Result<Vec<(ClaimedDelivery, OutgoingLetter)>, StoreError> {
+        let ids: Vec<i64> = deliveries.iter().map(|d| d.id).collect();
+        let mut parts: HashMap<i64, LetterParts> = self
+            .store
+            .letter_parts(&ids)
+            .await?
+            .into_iter()
+            .map(|p| (p.delivery_id, p))
+            .collect();
+        let mut prepared = Vec::with_capacity(deliveries.len());
+        for delivery in deliveries {
+            let part = parts.remove(&delivery.id).ok_or_else(|| {
+                StoreError::Corrupt(format!("delivery {} has no message", delivery.id))
+            })?;
+            let batch = self.batches.get(&self.store, delivery.batch_id).await?;
+            let letter = outgoing_letter(&delivery, part, &batch)?;
+            prepared.push((delivery, letter));
+        }
+        Ok(prepared)
+    }
+
+    fn may_send(&self, batch_id: i64) -> bool {
+        let states = self.batch_states.lock().unwrap_or_else(|p| p.into_inner());
+        states
+            .get(&batch_id)
+            .is_none_or(|s| *s == BatchState::Running)
+    }
+
+    /// Stages 2 and 3: waits for the delivery's turn under its key's rate limit (inside
+    /// the channel, after it has connected: see [`Channel::send_on_turn`]), sends, and turns
+    /// the report into a record. Given back unsent when its batch stopped meanwhile or
+    /// `stop` fires while it waits; never abandoned once the channel started sending.
+    pub async fn deliver(
+        &self,
+        delivery: ClaimedDelivery,
+        letter: &OutgoingLetter,
+        stop: &CancellationToken,
+    ) -> SendStep {
+        let _slot = tokio::select! {
+            slot = async {
+                let slot = self.limiters.slot(&delivery.rate_key).await;
+                self.limiters.until_near(&delivery.rate_key, TURN_LEAD).await;
+                slot
+            } => slot,
+            _ = stop.cancelled() => return SendStep::Released(delivery),
+        };
+        // The turn comes inside the channel, once it is ready to send (connected, the
+        // transaction open): mark the attempt as sending, wait for the rate limit, go.
+        let turn = async {
+            if !self.may_send(delivery.batch_id) {
+                return Go::Withdraw;
+            }
+            match self
+                .sending
+                .mark(&self.store, &self.id, (delivery.id, delivery.attempt_no))
+                .await
+            {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::warn!(
+                        delivery = delivery.id,
+                        "lease lost before sending; another worker has it"
+                    );
+                    return Go::Withdraw;
+                }
+                Err(error) => {
+                    tracing::warn!(%error, delivery = delivery.id, "could not mark the delivery as sending; giving it back");
+                    return Go::Withdraw;
+                }
+            }
+            tokio::select! {
+                _ = self.limiters.until_ready(&delivery.rate_key) => {}
+                _ = stop.cancelled() => return Go::Withdraw,
+            }
+            if self.may_send(delivery.batch_id) {
+                Go::Ahead
+            } else {
+                Go::Withdraw
+            }
+        };
+        let Some(report) = self.channel.send_on_turn(letter, turn).await else {
+            return SendStep::Released(delivery);
+        };
+        tracing::debug!(delivery = delivery.id, attempt = delivery.attempt_no, outcome = %report.outcome, "attempt finished");
+        let record = attempt_record(&delivery, report, &self.settings.retry);
+        SendStep::Sent(delivery, record)
+    }
+
+    /// Stage 4 for many deliveries at once: one store round trip.
+    pub async fn record(
+        &self,
+        sent: &[(ClaimedDelivery, AttemptRecord)],
+    ) -> Result<(), StoreError> {
+        let records: Vec<AttemptRecord> = sent.iter().map(|(_, r)| r.clone()).collect();
+        let moved = self.store.record_attempts(&self.id, &records).await?;
+        if moved.len() < records.len() {
+            tracing::warn!(
+                stale = records.len() - moved.len(),
+                "attempts recorded after their lease expired; another worker had taken them over"
+            );
+        }
+        for (delivery, _) in sent {
+            self.held.remove(&delivery.rate_key, delivery.batch_id);
+        }
+        Ok(())
+    }
+
+    /// Gives deliveries back without an attempt.
+    pub async fn release(&self, deliveries: &[ClaimedDelivery]) -> Result<(), StoreError> {
+        let ids: Vec<i64> = deliveries.iter().map(|d| d.id).collect();
+        self.store.release(&self.id, &ids).await?;
+        for delivery in deliveries {
+            self.held.remove(&delivery.rate_key, delivery.batch_id);
+        }
+        Ok(())
+    }
+
+    pub async fn refresh_batch_states(&self) -> Result<(), StoreError> {
+        let ids = self.held.batches();
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let states = self.store.batch_states(&ids).await?;
+        *self.batch_states.lock().unwrap_or_else(|p| p.into_inner()) = states;
+        Ok(())
+    }
+}

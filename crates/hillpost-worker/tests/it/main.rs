@@ -1,0 +1,9 @@
+//! The worker end to end against real parts: SQLite and PostgreSQL stores, a real SMTP
+//! server (aiosmtpd) on loopback, the outbox.
+
+#[macro_use]
+mod support;
+
+mod batches;
+mod faults;
+mod rate_limits;

@@ -1,0 +1,128 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{NaiveDate, Utc};
+use hillpost_channels::{Channels, EmailSender, SmtpChannel, SmtpSettings, SmtpTls};
+use hillpost_core::batch::{Eligibility, Endpoint, Recipient, plan_batch};
+use hillpost_core::render::LetterTemplates;
+use hillpost_core::retry::RetrySchedule;
+use hillpost_core::{Campaign, Target};
+use hillpost_store::Store;
+use hillpost_store::import::{ImportOptions, import_signatures};
+use hillpost_testkit::fixtures;
+use hillpost_worker::{RateLimits, WorkerSettings};
+
+/// Runs `$name(store)` on a fresh SQLite file and a fresh PostgreSQL schema.
+macro_rules! both_backends {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let db = hillpost_testkit::sqlite::database();
+                let store = hillpost_store::Store::connect(&db.url)
+                    .await
+                    .expect("open SQLite");
+                super::$name(
+                    std::sync::Arc::new(store),
+                    concat!(module_path!(), "::sqlite"),
+                )
+                .await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let test = concat!(module_path!(), "::postgres");
+                let Some(schema) = hillpost_testkit::postgres::schema(test).await else {
+                    return;
+                };
+                let store = hillpost_store::Store::connect(&schema.url)
+                    .await
+                    .expect("open PostgreSQL");
+                super::$name(std::sync::Arc::new(store), test).await;
+            }
+        }
+    };
+}
+
+/// Adds a campaign to `recipients`, imports `signers` signers and creates a running batch.
+pub async fn batch(
+    store: &Store,
+    mode: &str,
+    signers: usize,
+    recipients: &[(&str, &str)],
+    max_attempts: u32,
+) -> i64 {
+    let campaign = Campaign::from_toml(&fixtures::campaign_toml("test-campaign", mode, recipients))
+        .expect("campaign");
+    store
+        .add_campaign(&campaign, false)
+        .await
+        .expect("add campaign");
+    let csv = fixtures::signers_csv(signers);
+    import_signatures(
+        store,
+        &campaign.id,
+        csv.as_bytes(),
+        "signers.csv",
+        ImportOptions::default(),
+        |_| {},
+    )
+    .await
+    .expect("import");
+    let recipients: Vec<Recipient> = campaign
+        .targets
+        .iter()
+        .map(|t| match t {
+            Target::Custom(c) => Recipient {
+                key: c.key.clone(),
+                name: c.name.clone(),
+                endpoints: vec![Endpoint::email(&c.email)],
+                eligibility: Eligibility::Anyone,
+            },
+            other => panic!("unexpected target {other}"),
+        })
+        .collect();
+    let signatures = store.signatures(&campaign.id).await.expect("signatures");
+    let templates = LetterTemplates::compile(&campaign).expect("templates");
+    let date = NaiveDate::from_ymd_opt(2023, 7, 19).expect("date");
+    let plan = plan_batch(&campaign, &templates, &signatures, &recipients, date).expect("plan");
+    store
+        .create_batch(&campaign.id, &plan, Utc::now(), max_attempts)
+        .await
+        .expect("batch")
+}
+
+pub fn smtp_channels(port: u16) -> Channels {
+    let mut settings = SmtpSettings::new(
+        "127.0.0.1",
+        port,
+        "letters@hillpost.example.org",
+        "hillpost.example.org",
+    );
+    settings.tls = SmtpTls::None;
+    settings.connect_timeout = Duration::from_secs(2);
+    settings.command_timeout = Duration::from_secs(5);
+    Channels::default().with_email(EmailSender::Smtp(
+        SmtpChannel::new(settings).expect("smtp channel"),
+    ))
+}
+
+/// Fast retries for tests: three retries 100 ms apart, no jitter.
+pub fn settings(rate_limits: RateLimits) -> WorkerSettings {
+    WorkerSettings {
+        capacity: 64,
+        claim_batch: 32,
+        lease: Duration::from_secs(30),
+        key_lease: Duration::from_secs(30),
+        poll_interval: Duration::from_millis(50),
+        shutdown_grace: Duration::from_secs(5),
+        retry: RetrySchedule::new(
+            vec![Duration::from_millis(100); 3],
+            0.0,
+            Duration::from_secs(1),
+        ),
+        rate_limits,
+    }
+}
+
+pub type SharedStore = Arc<Store>;
