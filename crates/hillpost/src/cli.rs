@@ -1,0 +1,227 @@
+//! The command line: `hillpost <command>`.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "hillpost",
+    version,
+    about = "Delivers letters and petitions to Congress, the President and committee offices"
+)]
+pub struct Cli {
+    /// Configuration file (default: ./hillpost.toml when it exists).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Database URL, overriding the configuration (sqlite:PATH or postgres://…).
+    #[arg(
+        long,
+        global = true,
+        value_name = "URL",
+        env = "HILLPOST_DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub database: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the whole pipeline on a bundled example into an outbox folder: no server needed.
+    Demo {
+        /// Where the demo's database and outbox go.
+        #[arg(long, default_value = "hillpost-demo")]
+        dir: PathBuf,
+    },
+    /// Add, show and list campaigns.
+    #[command(subcommand)]
+    Campaign(CampaignCommand),
+    /// Import signatures.
+    #[command(subcommand)]
+    Signatures(SignaturesCommand),
+    /// Create, inspect and control delivery batches.
+    #[command(subcommand)]
+    Batch(BatchCommand),
+    /// Import and inspect the recipient directory (legislators, committees, forms, ZIPs).
+    #[command(subcommand)]
+    Directory(DirectoryCommand),
+    /// See whom a campaign reaches, before any batch.
+    #[command(subcommand)]
+    Targets(TargetsCommand),
+    /// Deliver queued letters until stopped (Ctrl-C or SIGTERM).
+    Worker {
+        /// Stop once no batch is scheduled or running.
+        #[arg(long)]
+        until_idle: bool,
+    },
+    /// Export what was sent to whom, and check the tamper-evident audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Create or update the database schema, then exit.
+    Migrate,
+    /// Serve the HTTP API (and /metrics, /health) until stopped.
+    Serve {
+        /// Also deliver queued letters in this process.
+        #[arg(long)]
+        with_worker: bool,
+    },
+    /// Create, list and revoke API tokens.
+    #[command(subcommand)]
+    Tokens(TokensCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokensCommand {
+    /// Create a token and print its secret (shown this once; only its hash is stored).
+    Create {
+        /// `organizer` (everything on one organization's campaigns) or `auditor` (read-only).
+        #[arg(long)]
+        role: String,
+        /// The organization an organizer token acts for (a campaign's `organization`).
+        #[arg(long)]
+        organization: Option<String>,
+        /// What the token is for, to recognise it in `tokens list`.
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+    /// List tokens (never their secrets).
+    List,
+    /// Revoke a token: every later request with it is refused.
+    Revoke { id: i64 },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Write what a batch sent to whom: one line per attempt (recipient, endpoint, signer id
+    /// or signature count, times, outcome, SHA-256 of the bytes sent, the remote answer);
+    /// a delivery never attempted (skipped, cancelled) gets one line without attempt fields.
+    Export {
+        #[arg(long, value_name = "ID")]
+        batch: i64,
+        #[arg(long, value_enum, default_value = "jsonl")]
+        format: ExportFormat,
+        /// Write here instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Recompute the audit chain from its first event. Exits with 2, naming the first
+    /// broken link, when any event was changed or removed.
+    Verify,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// One JSON object per line.
+    Jsonl,
+    /// A header row, then one row per line.
+    Csv,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CampaignCommand {
+    /// Check a campaign file and store it.
+    Add {
+        file: PathBuf,
+        /// Update a campaign with the same id (batches already created keep their letters).
+        #[arg(long)]
+        replace: bool,
+    },
+    /// Show a campaign: letters, targets, signatures, batches.
+    Show { id: String },
+    /// List campaigns.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SignaturesCommand {
+    /// Import a CSV file (Action Network export or our own columns). All or nothing unless
+    /// --skip-invalid.
+    Import {
+        campaign: String,
+        file: PathBuf,
+        /// Store the valid rows even when some are rejected.
+        #[arg(long)]
+        skip_invalid: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BatchCommand {
+    /// Render every letter and enqueue every delivery in one transaction.
+    Create {
+        campaign: String,
+        /// When to start: RFC 3339 (2026-12-01T09:00:00-05:00), a local time with --timezone
+        /// (2026-12-01 09:00), or a delay (+10m). Default: now.
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
+        /// Time zone for --at without an offset (e.g. America/New_York). Default: UTC.
+        #[arg(long, value_name = "ZONE")]
+        timezone: Option<String>,
+        /// Render every letter as an .eml file into --outbox and send nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Where --dry-run writes (default: the configured outbox).
+        #[arg(long, value_name = "DIR")]
+        outbox: Option<PathBuf>,
+    },
+    /// Write the petition document (PDF) a batch would attach, to read before sending.
+    /// Nothing is stored or sent.
+    Preview {
+        campaign: String,
+        /// Where to write it (default: CAMPAIGN-petition.pdf in the current directory).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Deliveries per state and per recipient.
+    Status { id: i64 },
+    /// List batches (of one campaign).
+    List { campaign: Option<String> },
+    /// Stop sending (in-flight attempts finish).
+    Pause { id: i64 },
+    /// Continue a paused batch.
+    Resume { id: i64 },
+    /// Cancel what has not been sent yet.
+    Cancel { id: i64 },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DirectoryCommand {
+    /// Read the public data, print what changes against the stored directory, and replace
+    /// it in one transaction. A malformed file changes nothing.
+    Import {
+        /// congress-legislators folder (legislators-current.yaml, committees-current.yaml,
+        /// committee-membership-current.yaml, executive.yaml).
+        #[arg(long, value_name = "DIR")]
+        legislators: PathBuf,
+        /// contact-congress folder (members/*.yaml, support/).
+        #[arg(long, value_name = "DIR")]
+        forms: Option<PathBuf>,
+        /// contact-officials folder (the White House form).
+        #[arg(long, value_name = "DIR")]
+        officials: Option<PathBuf>,
+        /// The ZIP → district table (zccd.csv). Without it the stored table is kept.
+        #[arg(long, value_name = "FILE")]
+        zip_districts: Option<PathBuf>,
+    },
+    /// Show a committee or a member as the directory has them.
+    #[command(subcommand)]
+    Show(ShowCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ShowCommand {
+    /// A committee or subcommittee: its members with their roles and endpoints.
+    Committee { id: String },
+    /// A member by bioguide id: seat, contact details, committees, endpoints.
+    Member { bioguide: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TargetsCommand {
+    /// Every recipient of a campaign, the endpoint chosen for it, and why.
+    Preview { campaign: String },
+}

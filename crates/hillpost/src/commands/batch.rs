@@ -1,0 +1,152 @@
+//! `hillpost batch create | preview | status | list | pause | resume | cancel`.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use chrono::Utc;
+use hillpost_core::delivery::{BatchAction, DeliveryState};
+use hillpost_store::{BatchStatus, Store};
+
+use super::{campaign_id, open_store, preview};
+use crate::cli::BatchCommand;
+use crate::config::Settings;
+use crate::{channels, planning, time};
+
+pub async fn run(settings: &Settings, command: BatchCommand) -> anyhow::Result<ExitCode> {
+    let store = open_store(settings).await?;
+    match command {
+        BatchCommand::Create {
+            campaign,
+            at,
+            timezone,
+            dry_run,
+            outbox,
+        } => {
+            let id = campaign_id(&campaign)?;
+            let planned =
+                planning::plan(&store, &id, &settings.directory.resolve_settings()).await?;
+            if dry_run {
+                let dir = outbox.unwrap_or_else(|| settings.email.outbox_dir.clone());
+                return dry_run_into(&planned, &dir, settings).await;
+            }
+            let start_at = match at {
+                Some(at) => time::start_time(&at, timezone.as_deref(), Utc::now())
+                    .map_err(anyhow::Error::msg)?,
+                None => Utc::now(),
+            };
+            let max_attempts = settings.retry_schedule().max_attempts();
+            let batch = store
+                .create_batch_by(
+                    &id,
+                    &planned.plan,
+                    start_at,
+                    max_attempts,
+                    &super::cli_actor(),
+                )
+                .await?;
+            let status = store.batch_status(batch).await?;
+            println!(
+                "batch {batch} created for `{id}`: {} deliveries to {} recipient(s), {} skipped; {}",
+                status.total(),
+                status.by_recipient.len(),
+                status.count(DeliveryState::Skipped),
+                match status.batch.state {
+                    hillpost_core::BatchState::Scheduled =>
+                        format!("starts at {}", status.batch.start_at.to_rfc3339()),
+                    _ => "queued now; run `hillpost worker` to deliver".to_string(),
+                }
+            );
+        }
+        BatchCommand::Preview { campaign, out } => {
+            let id = campaign_id(&campaign)?;
+            let out = out.unwrap_or_else(|| format!("{id}-petition.pdf").into());
+            let resolve = settings.directory.resolve_settings();
+            return preview::write(&store, &id, &resolve, &out).await;
+        }
+        BatchCommand::Status { id } => print_status(&store.batch_status(id).await?),
+        BatchCommand::List { campaign } => {
+            let campaign = campaign.map(|c| campaign_id(&c)).transpose()?;
+            for batch in store.batches(campaign.as_ref()).await? {
+                println!(
+                    "{:>6}  {:<24} {:<10} {:<10} start {}",
+                    batch.id,
+                    batch.campaign_id,
+                    batch.mode.as_str(),
+                    batch.state.as_str(),
+                    batch.start_at.to_rfc3339()
+                );
+            }
+        }
+        BatchCommand::Pause { id } => control(&store, id, BatchAction::Pause).await?,
+        BatchCommand::Resume { id } => control(&store, id, BatchAction::Resume).await?,
+        BatchCommand::Cancel { id } => control(&store, id, BatchAction::Cancel).await?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn control(store: &Store, id: i64, action: BatchAction) -> anyhow::Result<()> {
+    let batch = store
+        .control_batch_by(id, action, &super::cli_actor())
+        .await?;
+    println!("batch {id} {}: now {}", action.verb(), batch.state);
+    Ok(())
+}
+
+/// Renders every letter into `dir` as .eml files; nothing is stored or sent.
+async fn dry_run_into(
+    planned: &planning::Planned,
+    dir: &Path,
+    settings: &Settings,
+) -> anyhow::Result<ExitCode> {
+    let letters = planning::outgoing_letters(planned);
+    let written = channels::write_outbox(dir, &letters, settings).await?;
+    let skipped = planned.plan.deliveries.len() - letters.len();
+    println!(
+        "dry run: {written} letter(s) for {} recipient(s) written to {} ({skipped} skipped); nothing was stored or sent",
+        planned.plan.recipients.len(),
+        dir.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn print_status(status: &BatchStatus) {
+    let b = &status.batch;
+    println!(
+        "batch {} of `{}` ({}): {}",
+        b.id,
+        b.campaign_id,
+        b.mode.as_str(),
+        b.state
+    );
+    println!(
+        "  start {}{}",
+        b.start_at.to_rfc3339(),
+        b.finished_at
+            .map(|t| format!(", finished {}", t.to_rfc3339()))
+            .unwrap_or_default()
+    );
+    println!(
+        "  {} deliveries, {} attempts ({} unknown)",
+        status.total(),
+        status.attempts,
+        status.unknown_attempts
+    );
+    for (state, count) in &status.by_state {
+        println!("    {:<10} {count:>8}", state.as_str());
+    }
+    if !status.skip_reasons.is_empty() {
+        println!("  skipped because:");
+        for (reason, count) in &status.skip_reasons {
+            println!("    {count:>8}  {reason}");
+        }
+    }
+    println!("  per recipient:");
+    for recipient in &status.by_recipient {
+        let counts: Vec<String> = recipient
+            .by_state
+            .iter()
+            .map(|(s, n)| format!("{n} {s}"))
+            .collect();
+        println!("    {:<40} {}", recipient.name, counts.join(", "));
+    }
+}

@@ -1,0 +1,56 @@
+//! `hillpost targets preview CAMPAIGN`: before any batch, every office the campaign reaches,
+//! why, whom it accepts letters from, every endpoint in order and the one a batch would use.
+//! The output depends only on the campaign, the stored directory and the configuration, so
+//! it reads the same every time (a snapshot test holds it to that).
+
+use std::process::ExitCode;
+
+use super::{campaign_id, open_store};
+use crate::cli::TargetsCommand;
+use crate::config::Settings;
+use crate::{directory, targets};
+
+pub async fn run(settings: &Settings, command: TargetsCommand) -> anyhow::Result<ExitCode> {
+    let TargetsCommand::Preview { campaign } = command;
+    let id = campaign_id(&campaign)?;
+    let store = open_store(settings).await?;
+    let stored = store
+        .campaign(&id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("there is no campaign `{id}`"))?;
+    let campaign = stored.campaign;
+    let directory = directory::load(&store).await?;
+    let resolved = targets::resolve_all(
+        &campaign,
+        directory.as_ref(),
+        &settings.directory.resolve_settings(),
+    )?;
+    println!(
+        "`{id}` ({} mode): {} target(s) reach {} recipient(s)",
+        campaign.mode.as_str(),
+        campaign.targets.len(),
+        resolved.len()
+    );
+    let mut unreachable = 0;
+    for office in &resolved {
+        println!();
+        print!("{office}");
+        match targets::chosen(office) {
+            Some(e) => println!("  sends via: {} {}", e.channel.as_str(), e.address),
+            None => {
+                unreachable += 1;
+                println!("  sends via: nothing yet (no endpoint on a channel hillpost sends)");
+            }
+        }
+    }
+    println!();
+    match unreachable {
+        0 => println!("every recipient can be reached"),
+        n => println!(
+            "{n} recipient(s) cannot be reached yet: `batch create` refuses until each has an \
+             email in [directory.office_email] or leaves the targets"
+        ),
+    }
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}

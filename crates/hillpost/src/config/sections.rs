@@ -1,0 +1,277 @@
+//! The settings, section by section, exactly as `defaults.toml` documents them: every key
+//! is required there (no serde defaults), so the file and these structs cannot drift apart
+//! without a test failing.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use hillpost_core::quota::RateQuota;
+use hillpost_core::retry::RetrySchedule;
+use hillpost_core::signer::Email;
+use secrecy::SecretString;
+use serde::{Deserialize, Deserializer};
+
+use super::ConfigError;
+use super::secrets::read_secret_file;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub database: Database,
+    pub email: EmailSettings,
+    pub smtp: Smtp,
+    pub worker: Worker,
+    pub retry: Retry,
+    pub rate_limits: RateLimits,
+    pub directory: DirectorySettings,
+    pub log: Log,
+    pub server: Server,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Database {
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EmailTransport {
+    Smtp,
+    Outbox,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailSettings {
+    pub transport: EmailTransport,
+    pub outbox_dir: PathBuf,
+    pub from_address: String,
+    pub message_id_domain: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SmtpTls {
+    None,
+    Starttls,
+    Tls,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Smtp {
+    pub host: String,
+    pub port: u16,
+    pub tls: SmtpTls,
+    pub username: String,
+    /// Only ever from the environment (files holding it are refused before this is read).
+    #[serde(default)]
+    pub password: Option<SecretString>,
+    pub password_file: PathBuf,
+    pub hello_name: String,
+    #[serde(deserialize_with = "duration")]
+    pub connect_timeout: Duration,
+    #[serde(deserialize_with = "duration")]
+    pub command_timeout: Duration,
+    pub max_connections: usize,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Worker {
+    pub capacity: usize,
+    pub claim_batch: u32,
+    #[serde(deserialize_with = "duration")]
+    pub lease: Duration,
+    #[serde(deserialize_with = "duration")]
+    pub key_lease: Duration,
+    #[serde(deserialize_with = "duration")]
+    pub poll_interval: Duration,
+    #[serde(deserialize_with = "duration")]
+    pub shutdown_grace: Duration,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Retry {
+    #[serde(deserialize_with = "durations")]
+    pub schedule: Vec<Duration>,
+    pub jitter: f64,
+    #[serde(deserialize_with = "duration")]
+    pub max_retry_after: Duration,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimits {
+    pub default: RateQuota,
+    pub overrides: HashMap<String, RateQuota>,
+}
+
+/// Addresses an operator gives offices the public data has no email for. Member offices are
+/// reached by CWC or web form where hillpost has those channels; until then (and as a last
+/// resort after) an office needs an email here to receive anything.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DirectorySettings {
+    /// Bioguide id → the office's email address.
+    pub office_email: BTreeMap<String, String>,
+    /// Committee id → its staff mailbox, reached besides the members' offices.
+    pub committee_mailbox: BTreeMap<String, String>,
+    /// The White House's email, after its web form; empty for none.
+    pub president_email: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Log {
+    pub format: LogFormat,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Server {
+    pub listen: String,
+    /// Empty: `/metrics` is served on `listen` and needs a token.
+    pub metrics_listen: String,
+    pub max_body_bytes: usize,
+}
+
+impl Settings {
+    /// Checks what the types alone can't: addresses parse, numbers are in range, a password
+    /// file exists.
+    pub(super) fn validate(&self) -> Result<(), ConfigError> {
+        let invalid =
+            |key: &'static str, problem: String| Err(ConfigError::Invalid { key, problem });
+        if !(self.database.url.starts_with("sqlite:") || self.database.url.starts_with("postgres"))
+        {
+            return invalid(
+                "database.url",
+                "expected sqlite:PATH or postgres://…".into(),
+            );
+        }
+        if let Err(e) = Email::parse(&self.email.from_address) {
+            return invalid("email.from_address", e.to_string());
+        }
+        let domain = &self.email.message_id_domain;
+        if domain.is_empty()
+            || !domain
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+        {
+            return invalid(
+                "email.message_id_domain",
+                format!("`{domain}` is not a domain name"),
+            );
+        }
+        if self.smtp.host.trim().is_empty() {
+            return invalid("smtp.host", "is empty".into());
+        }
+        if self.smtp.max_connections == 0 {
+            return invalid("smtp.max_connections", "must be at least 1".into());
+        }
+        if self.worker.capacity == 0 || self.worker.claim_batch == 0 {
+            return invalid(
+                "worker.capacity",
+                "capacity and claim_batch must be at least 1".into(),
+            );
+        }
+        if self.worker.lease < Duration::from_secs(1)
+            || self.worker.key_lease < Duration::from_secs(1)
+        {
+            return invalid(
+                "worker.lease",
+                "leases shorter than a second expire under ordinary load".into(),
+            );
+        }
+        if !(0.0..=1.0).contains(&self.retry.jitter) {
+            return invalid(
+                "retry.jitter",
+                format!("{} is not between 0 and 1", self.retry.jitter),
+            );
+        }
+        self.directory.validate()?;
+        for (key, address) in [
+            ("server.listen", &self.server.listen),
+            ("server.metrics_listen", &self.server.metrics_listen),
+        ] {
+            if (key == "server.listen" || !address.is_empty())
+                && address.parse::<std::net::SocketAddr>().is_err()
+            {
+                return invalid(
+                    key,
+                    format!("`{address}` is not an address (e.g. 127.0.0.1:8080)"),
+                );
+            }
+        }
+        if self.server.max_body_bytes == 0 {
+            return invalid("server.max_body_bytes", "must be at least 1".into());
+        }
+        if self.email.transport == EmailTransport::Smtp
+            && !self.smtp.password_file.as_os_str().is_empty()
+        {
+            self.smtp_password()?;
+        }
+        Ok(())
+    }
+
+    /// The SMTP password: from the environment, else from `smtp.password_file`, else none.
+    pub fn smtp_password(&self) -> Result<Option<SecretString>, ConfigError> {
+        if let Some(password) = &self.smtp.password {
+            return Ok(Some(password.clone()));
+        }
+        if self.smtp.password_file.as_os_str().is_empty() {
+            return Ok(None);
+        }
+        read_secret_file("smtp.password_file", &self.smtp.password_file).map(Some)
+    }
+
+    pub fn retry_schedule(&self) -> RetrySchedule {
+        RetrySchedule::new(
+            self.retry.schedule.clone(),
+            self.retry.jitter,
+            self.retry.max_retry_after,
+        )
+    }
+}
+
+fn duration<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    humantime::parse_duration(&text)
+        .map_err(|e| serde::de::Error::custom(format!("`{text}` is not a duration ({e})")))
+}
+
+/// A list of durations: a TOML array, or comma-separated text (from the environment:
+/// `HILLPOST__RETRY__SCHEDULE=30s,2m,10m`).
+fn durations<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Duration>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum List {
+        Items(Vec<String>),
+        Text(String),
+    }
+    let items = match List::deserialize(deserializer)? {
+        List::Items(items) => items,
+        List::Text(text) => text
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect(),
+    };
+    items
+        .into_iter()
+        .map(|text| {
+            humantime::parse_duration(&text)
+                .map_err(|e| serde::de::Error::custom(format!("`{text}` is not a duration ({e})")))
+        })
+        .collect()
+}

@@ -1,0 +1,193 @@
+use std::io::Write;
+
+use secrecy::ExposeSecret;
+
+use super::*;
+
+fn env(pairs: &[(&str, &str)]) -> Option<Vec<(String, String)>> {
+    Some(
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    )
+}
+
+#[test]
+fn the_documented_defaults_are_exactly_the_settings() {
+    // deny_unknown_fields + no serde defaults: a key in the file without a field, or a field
+    // without a key in the file, fails here.
+    let settings = load(Sources {
+        file: None,
+        environment: env(&[]),
+    })
+    .expect("defaults load");
+    assert_eq!(settings.database.url, "sqlite:hillpost.db");
+    assert_eq!(settings.email.transport, EmailTransport::Outbox);
+    assert_eq!(settings.retry.schedule.len(), 6);
+    assert_eq!(settings.worker.lease, std::time::Duration::from_secs(60));
+    assert!(settings.smtp.password.is_none());
+    assert_eq!(settings.server.listen, "127.0.0.1:8080");
+    assert_eq!(settings.server.metrics_listen, "");
+}
+
+#[test]
+fn files_and_environment_override_in_order() {
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    writeln!(file, "[database]\nurl = \"postgres://localhost/h\"\n[rate_limits.overrides]\n\"mail.house.gov\" = \"10/s\"").unwrap();
+    let settings = load(Sources {
+        file: Some(file.path()),
+        environment: env(&[
+            ("HILLPOST__DATABASE__URL", "sqlite:other.db"),
+            ("HILLPOST__WORKER__CAPACITY", "8"),
+        ]),
+    })
+    .unwrap();
+    assert_eq!(
+        settings.database.url, "sqlite:other.db",
+        "environment beats file"
+    );
+    assert_eq!(settings.worker.capacity, 8);
+    assert_eq!(
+        settings.rate_limits.overrides["mail.house.gov"].to_string(),
+        "10/s"
+    );
+}
+
+#[test]
+fn mistakes_name_their_key() {
+    let bad = |pairs: &[(&str, &str)]| {
+        load(Sources {
+            file: None,
+            environment: env(pairs),
+        })
+        .unwrap_err()
+        .to_string()
+    };
+    assert!(bad(&[("HILLPOST__EMAIL__FROM_ADDRESS", "nobody")]).contains("email.from_address"));
+    assert!(bad(&[("HILLPOST__RETRY__JITTER", "3")]).contains("retry.jitter"));
+    assert!(bad(&[("HILLPOST__RATE_LIMITS__DEFAULT", "fast")]).contains("not a rate"));
+    assert!(bad(&[("HILLPOST__WORKER__LEASE", "soon")]).contains("not a duration"));
+    assert!(bad(&[("HILLPOST__DATABASE__URL", "mysql://x")]).contains("database.url"));
+}
+
+#[test]
+fn a_password_in_a_file_is_refused_and_one_from_the_environment_is_redacted() {
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    writeln!(file, "[smtp]\npassword = \"hunter2\"").unwrap();
+    let error = load(Sources {
+        file: Some(file.path()),
+        environment: env(&[]),
+    })
+    .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            ConfigError::SecretInFile {
+                key: "smtp.password",
+                ..
+            }
+        ),
+        "{error}"
+    );
+    assert!(!error.to_string().contains("hunter2"));
+
+    let settings = load(Sources {
+        file: None,
+        environment: env(&[("HILLPOST__SMTP__PASSWORD", "hunter2")]),
+    })
+    .unwrap();
+    assert_eq!(
+        settings.smtp_password().unwrap().unwrap().expose_secret(),
+        "hunter2"
+    );
+    assert!(
+        !format!("{settings:?}").contains("hunter2"),
+        "Debug must not show the password"
+    );
+    let digits = load(Sources {
+        file: None,
+        environment: env(&[("HILLPOST__SMTP__PASSWORD", "0123")]),
+    })
+    .unwrap();
+    assert_eq!(
+        digits.smtp_password().unwrap().unwrap().expose_secret(),
+        "0123",
+        "kept as text"
+    );
+}
+
+#[test]
+fn a_password_file_is_read_and_a_missing_one_is_named() {
+    let mut secret = tempfile::NamedTempFile::new().unwrap();
+    writeln!(secret, "s3cret\nignored").unwrap();
+    let path = secret.path().display().to_string();
+    let settings = load(Sources {
+        file: None,
+        environment: env(&[("HILLPOST__SMTP__PASSWORD_FILE", &path)]),
+    })
+    .unwrap();
+    assert_eq!(
+        settings.smtp_password().unwrap().unwrap().expose_secret(),
+        "s3cret"
+    );
+
+    let error = load(Sources {
+        file: None,
+        environment: env(&[
+            ("HILLPOST__EMAIL__TRANSPORT", "smtp"),
+            ("HILLPOST__SMTP__PASSWORD_FILE", "/nonexistent/pw"),
+        ]),
+    })
+    .unwrap_err();
+    assert!(error.to_string().contains("smtp.password_file"), "{error}");
+}
+
+#[test]
+fn directory_addresses_are_checked_and_become_resolve_settings() {
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    writeln!(
+        file,
+        "[directory.office_email]\nR000584 = \"risch@senate.example\"\n[directory.committee_mailbox]\nHSFA = \"staff@house.example\""
+    )
+    .unwrap();
+    let settings = load(Sources {
+        file: Some(file.path()),
+        environment: env(&[]),
+    })
+    .expect("loads");
+    let resolve = settings.directory.resolve_settings();
+    assert_eq!(
+        resolve.office_emails["R000584"].as_str(),
+        "risch@senate.example"
+    );
+    assert_eq!(
+        resolve.committee_mailboxes["HSFA"].key,
+        "committee:HSFA:staff"
+    );
+    assert!(resolve.president_email.is_none());
+
+    for (text, key) in [
+        (
+            "[directory.office_email]\nrisch = \"a@b.example\"",
+            "directory.office_email",
+        ),
+        (
+            "[directory.office_email]\nR000584 = \"not an email\"",
+            "directory.office_email",
+        ),
+        (
+            "[directory.committee_mailbox]\n\"HS-FA\" = \"a@b.example\"",
+            "directory.committee_mailbox",
+        ),
+    ] {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        writeln!(file, "{text}").unwrap();
+        let error = load(Sources {
+            file: Some(file.path()),
+            environment: env(&[]),
+        })
+        .unwrap_err();
+        assert!(error.to_string().contains(key), "{text}: {error}");
+    }
+}

@@ -1,0 +1,67 @@
+//! The petition document (PDF) a petition batch attaches next to the CSV, and that
+//! `batch preview` writes. Built here, at the edge, because hillpost-core does not carry a
+//! PDF writer; the PDF itself comes from hillpost-document.
+
+use chrono::NaiveDate;
+use hillpost_core::batch::{BatchPlan, PlannedAttachment};
+use hillpost_core::{Campaign, Mode, NewSignature};
+use hillpost_document::{PDF_CONTENT_TYPE, PDF_FILENAME, petition_pdf};
+
+/// The salutation names at most this many offices; the rest are counted.
+const NAMED_RECIPIENTS: usize = 10;
+
+/// Adds `signatures.pdf` to a petition plan (next to `signatures.csv`); individual plans are
+/// left alone. Called by every planner before a batch is stored or dry-run.
+pub fn attach_pdf(
+    campaign: &Campaign,
+    signatures: &[(i64, NewSignature)],
+    plan: &mut BatchPlan,
+    date: NaiveDate,
+) -> anyhow::Result<()> {
+    if campaign.mode != Mode::Petition {
+        return Ok(());
+    }
+    let names: Vec<&str> = plan.recipients.iter().map(|r| r.name.as_str()).collect();
+    let pdf = petition_pdf(
+        campaign,
+        signatures.iter().map(|(_, s)| s),
+        &addressed_to(&names),
+        date,
+    )?;
+    plan.attachments.push(PlannedAttachment {
+        filename: PDF_FILENAME.into(),
+        content_type: PDF_CONTENT_TYPE.into(),
+        content: pdf,
+    });
+    Ok(())
+}
+
+/// One document goes to every office of the batch, so its letters are addressed to all of
+/// them: "A; B; C", or the first ten and how many more.
+pub fn addressed_to(names: &[&str]) -> String {
+    if names.len() <= NAMED_RECIPIENTS {
+        return names.join("; ");
+    }
+    format!(
+        "{}; and {} other offices",
+        names[..NAMED_RECIPIENTS].join("; "),
+        names.len() - NAMED_RECIPIENTS
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::addressed_to;
+
+    #[test]
+    fn many_recipients_are_counted_not_listed() {
+        assert_eq!(addressed_to(&["Staff"]), "Staff");
+        assert_eq!(addressed_to(&["A", "B"]), "A; B");
+        let many: Vec<String> = (1..=12).map(|i| format!("O{i}")).collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        assert_eq!(
+            addressed_to(&many),
+            "O1; O2; O3; O4; O5; O6; O7; O8; O9; O10; and 2 other offices"
+        );
+    }
+}

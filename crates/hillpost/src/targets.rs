@@ -1,0 +1,107 @@
+//! A campaign's targets → the offices a batch addresses, through the stored directory.
+//!
+//! ```text
+//! targets ──hillpost_directory::resolve──▶ ResolvedRecipient (every endpoint, in preference order)
+//!                                               │ keep the endpoints on channels this hillpost sends
+//!                                               ▼
+//!                                         Recipient (first endpoint = the one the batch uses)
+//! ```
+//!
+//! The preview shows both: every endpoint the office has and the one chosen, so an operator
+//! sees why a member office without a configured email cannot be reached yet.
+
+use hillpost_core::batch::Recipient;
+use hillpost_core::delivery::Channel;
+use hillpost_core::{Campaign, Target};
+use hillpost_directory::{Directory, ResolveError, ResolveSettings, ResolvedRecipient};
+
+/// The channels this hillpost has senders for (see `channels::from_settings`). The CWC and
+/// web-form channels are not built yet; their endpoints are listed but passed over.
+pub const SENDABLE: &[Channel] = &[Channel::Email];
+
+#[derive(Debug, thiserror::Error)]
+pub enum TargetError {
+    #[error(
+        "target `{0}` needs the recipient directory, which this database does not have yet \
+         (import it with `hillpost directory import`)"
+    )]
+    NeedsDirectory(String),
+    #[error(transparent)]
+    Resolve(#[from] ResolveError),
+    #[error(
+        "{} office(s) have no endpoint hillpost can send through (it sends {}; CWC and web \
+         forms are not built yet): {}. Give each an address in [directory.office_email] \
+         (members) or [directory.committee_mailbox], or leave them out of the targets",
+        .0.len(), sendable_words(), .0.join(", ")
+    )]
+    Unreachable(Vec<String>),
+}
+
+fn sendable_words() -> String {
+    SENDABLE
+        .iter()
+        .map(|c| c.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Every office the campaign addresses, with all its endpoints and the reasons. Without a
+/// stored directory only custom targets resolve.
+pub fn resolve_all(
+    campaign: &Campaign,
+    directory: Option<&Directory>,
+    settings: &ResolveSettings,
+) -> Result<Vec<ResolvedRecipient>, TargetError> {
+    let empty = Directory::default();
+    let directory = match directory {
+        Some(directory) => directory,
+        None => {
+            if let Some(target) = campaign
+                .targets
+                .iter()
+                .find(|t| !matches!(t, Target::Custom(_)))
+            {
+                return Err(TargetError::NeedsDirectory(target.to_string()));
+            }
+            &empty
+        }
+    };
+    Ok(hillpost_directory::resolve(
+        directory,
+        &campaign.targets,
+        settings,
+    )?)
+}
+
+/// The endpoint a batch would use: the first on a channel this hillpost sends.
+pub fn chosen(resolved: &ResolvedRecipient) -> Option<&hillpost_core::batch::Endpoint> {
+    resolved
+        .recipient
+        .endpoints
+        .iter()
+        .find(|e| SENDABLE.contains(&e.channel))
+}
+
+/// The recipients a batch is planned for: each keeps only the endpoints it can be sent
+/// through. An office with none is an error naming every such office, before anything is
+/// stored.
+pub fn sendable(resolved: Vec<ResolvedRecipient>) -> Result<Vec<Recipient>, TargetError> {
+    let unreachable: Vec<String> = resolved
+        .iter()
+        .filter(|r| chosen(r).is_none())
+        .map(|r| format!("{} ({})", r.recipient.key, r.recipient.name))
+        .collect();
+    if !unreachable.is_empty() {
+        return Err(TargetError::Unreachable(unreachable));
+    }
+    Ok(resolved
+        .into_iter()
+        .map(|r| {
+            let mut recipient = r.recipient;
+            recipient
+                .endpoints
+                .retain(|e| SENDABLE.contains(&e.channel));
+            recipient
+        })
+        .collect())
+}

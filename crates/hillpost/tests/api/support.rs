@@ -1,0 +1,244 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use hillpost::config::{self, Settings, Sources};
+use hillpost::server::{self, AppState};
+use hillpost::tokens::{new_secret, secret_sha256};
+use hillpost_store::{NewToken, Store, TokenRole};
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+/// Runs `$name(url)` with a fresh SQLite file and with a fresh PostgreSQL schema.
+macro_rules! both_backends {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let db = hillpost_testkit::sqlite::database();
+                super::$name(db.url.clone()).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let test = concat!(module_path!(), "::postgres");
+                let Some(schema) = hillpost_testkit::postgres::schema(test).await else {
+                    return;
+                };
+                super::$name(schema.url.clone()).await;
+            }
+        }
+    };
+}
+
+pub const ORG: &str = "Test Peace Coalition";
+pub const OTHER_ORG: &str = "Other Coalition";
+/// Small, so the oversized-body test stays cheap.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+pub struct Api {
+    pub base: String,
+    pub metrics_base: String,
+    pub client: reqwest::Client,
+    pub store: Arc<Store>,
+    pub settings: Arc<Settings>,
+    /// Organizer of [`ORG`].
+    pub organizer: String,
+    /// Organizer of [`OTHER_ORG`].
+    pub other: String,
+    pub auditor: String,
+    /// Holds the outbox until the test ends.
+    pub _dir: tempfile::TempDir,
+    shutdown: CancellationToken,
+}
+
+impl Drop for Api {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+pub fn settings(url: &str, dir: &std::path::Path, extra: &[(&str, &str)]) -> Settings {
+    let mut env = vec![
+        ("HILLPOST__DATABASE__URL".to_string(), url.to_string()),
+        ("HILLPOST__EMAIL__TRANSPORT".into(), "outbox".into()),
+        (
+            "HILLPOST__EMAIL__OUTBOX_DIR".into(),
+            dir.join("outbox").display().to_string(),
+        ),
+        (
+            "HILLPOST__SERVER__MAX_BODY_BYTES".into(),
+            BODY_LIMIT.to_string(),
+        ),
+        ("HILLPOST__WORKER__POLL_INTERVAL".into(), "50ms".into()),
+    ];
+    env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    config::load(Sources {
+        file: None,
+        environment: Some(env),
+    })
+    .expect("test settings")
+}
+
+impl Api {
+    /// A server on a random loopback port with three tokens.
+    pub async fn start(url: &str, extra: &[(&str, &str)]) -> Api {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let settings = Arc::new(settings(url, dir.path(), extra));
+        let store = Arc::new(Store::connect(url).await.expect("open the store"));
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("address"));
+        let shutdown = CancellationToken::new();
+        let state = AppState {
+            store: store.clone(),
+            settings: settings.clone(),
+        };
+        // /metrics without a token, on a listener of its own.
+        let metrics = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let metrics_base = format!("http://{}", metrics.local_addr().expect("address"));
+        tokio::spawn(server::serve(
+            state,
+            listener,
+            Some(metrics),
+            shutdown.clone(),
+        ));
+        let organizer = token(&store, TokenRole::Organizer, Some(ORG)).await;
+        let other = token(&store, TokenRole::Organizer, Some(OTHER_ORG)).await;
+        let auditor = token(&store, TokenRole::Auditor, None).await;
+        Api {
+            base,
+            metrics_base,
+            client: client(),
+            store,
+            settings,
+            organizer,
+            other,
+            auditor,
+            _dir: dir,
+            shutdown,
+        }
+    }
+
+    /// Runs a worker in this process until the server stops.
+    pub fn start_worker(&self) {
+        let worker = hillpost_worker::Worker::new(
+            self.store.clone(),
+            hillpost::channels::from_settings(&self.settings).expect("channels"),
+            hillpost::commands::worker::worker_settings(&self.settings),
+        );
+        let shutdown = self.shutdown.clone();
+        tokio::spawn(async move { worker.run(shutdown).await });
+    }
+
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<(&str, Vec<u8>)>,
+    ) -> (StatusCode, Value) {
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some((content_type, bytes)) = body {
+            request = request.header("content-type", content_type).body(bytes);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status();
+        let bytes = response.bytes().await.expect("body");
+        let value = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        (status, value)
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post_json(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
+        let bytes = serde_json::to_vec(&body).expect("json");
+        self.call(
+            Method::POST,
+            path,
+            Some(token),
+            Some(("application/json", bytes)),
+        )
+        .await
+    }
+
+    pub async fn post_text(
+        &self,
+        path: &str,
+        token: &str,
+        content_type: &str,
+        text: &str,
+    ) -> (StatusCode, Value) {
+        self.call(
+            Method::POST,
+            path,
+            Some(token),
+            Some((content_type, text.as_bytes().to_vec())),
+        )
+        .await
+    }
+
+    /// Adds campaign `id` of `organization` to `recipients`, with `signers` signers, through
+    /// the API with that organization's token.
+    pub async fn seed(
+        &self,
+        id: &str,
+        organization: &str,
+        signers: usize,
+        recipients: &[(&str, &str)],
+    ) {
+        let token = if organization == ORG {
+            &self.organizer
+        } else {
+            &self.other
+        };
+        let toml = hillpost_testkit::fixtures::campaign_toml(id, "individual", recipients)
+            .replace(ORG, organization);
+        let (status, body) = self
+            .post_text("/api/v1/campaigns", token, "application/toml", &toml)
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let csv = hillpost_testkit::fixtures::signers_csv(signers);
+        let (status, body) = self
+            .post_text(
+                &format!("/api/v1/campaigns/{id}/signatures/import"),
+                token,
+                "text/csv",
+                &csv,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+}
+
+/// A reqwest client (plain HTTP on loopback; reqwest still wants a crypto provider).
+pub fn client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
+async fn token(store: &Store, role: TokenRole, organization: Option<&str>) -> String {
+    let secret = new_secret();
+    store
+        .create_token(&NewToken {
+            secret_sha256: secret_sha256(&secret),
+            role,
+            organization: organization.map(str::to_string),
+            label: "test".into(),
+        })
+        .await
+        .expect("token");
+    secret
+}
+
+pub fn code(body: &Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or_default()
+}
+
+pub const LONG: Duration = Duration::from_secs(60);
