@@ -1,0 +1,110 @@
+//! `hillpost-bench`: the figures hillpost holds itself to, measured on this machine in one run
+//! so that the comparisons (hillpost vs. a raw lettre blast, vs. procrastinate) are ratios of
+//! numbers taken side by side. See docs/benchmarks.md for what each figure means.
+//!
+//! ```text
+//! cargo run --release -p hillpost-bench            # every section
+//! cargo run --release -p hillpost-bench -- --only queue,rate
+//! ```
+//!
+//! Workers run as child processes of this binary (`hillpost-bench child-worker …`), as they
+//! would in production, so figures with N workers are N processes sharing one database.
+
+mod child;
+mod databases;
+mod email;
+mod enqueue;
+mod generate;
+mod import;
+mod procrastinate;
+mod queue;
+mod rate;
+mod report;
+mod rss;
+mod workers;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "hillpost-bench", about = "Measures hillpost on this machine")]
+pub struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// PostgreSQL server to use (the bench creates and drops its own databases there).
+    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+    postgres: String,
+    /// Sections to run, comma separated: import, enqueue, queue, procrastinate, email, rate.
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
+    /// Signature rows imported.
+    #[arg(long, default_value_t = 100_000)]
+    import_rows: usize,
+    /// Delivery rows enqueued in one batch (and left queued for the memory figure).
+    #[arg(long, default_value_t = 1_000_000)]
+    enqueue_rows: usize,
+    /// Deliveries completed through the no-op channel per configuration.
+    #[arg(long, default_value_t = 100_000)]
+    queue_rows: usize,
+    /// Jobs in the procrastinate comparison (and hillpost deliveries beside them).
+    #[arg(long, default_value_t = 10_000)]
+    procrastinate_jobs: usize,
+    /// Emails sent into smtp-sink, by lettre alone and by hillpost.
+    #[arg(long, default_value_t = 3_000)]
+    emails: usize,
+    /// The quota of the rate-limit section, per second.
+    #[arg(long, default_value_t = 100)]
+    rate: u32,
+    /// How long the rate-limit section sends at that quota.
+    #[arg(long, default_value_t = 20)]
+    rate_seconds: u32,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// (internal) One worker process: delivers until no batch is left, then prints its peak
+    /// memory as JSON.
+    #[command(hide = true)]
+    ChildWorker(child::ChildArgs),
+}
+
+impl Args {
+    fn wants(&self, section: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|s| s == section)
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    match &args.command {
+        Some(Command::ChildWorker(child)) => runtime.block_on(child::run(child)),
+        None => runtime.block_on(run_sections(&args)),
+    }
+}
+
+async fn run_sections(args: &Args) -> anyhow::Result<()> {
+    let mut report = report::Report::default();
+    report.machine();
+    if args.wants("import") {
+        import::run(args, &mut report).await?;
+    }
+    if args.wants("enqueue") {
+        enqueue::run(args, &mut report).await?;
+    }
+    if args.wants("queue") {
+        queue::run(args, &mut report).await?;
+    }
+    if args.wants("procrastinate") {
+        procrastinate::run(args, &mut report).await?;
+    }
+    if args.wants("email") {
+        email::run(args, &mut report).await?;
+    }
+    if args.wants("rate") {
+        rate::run(args, &mut report).await?;
+    }
+    report.finish();
+    Ok(())
+}
