@@ -16,6 +16,7 @@ pub(crate) fn finished(started_at: DateTime<Utc>, outcome: AttemptOutcome) -> Se
         sent_sha256: None,
         retry_after: None,
         note: None,
+        fallback: None,
     }
 }
 
@@ -28,5 +29,15 @@ pub(crate) fn refused_locally(
     SendReport {
         note: Some(note),
         ..finished(started_at, outcome)
+    }
+}
+
+/// A report for a letter this endpoint can never take (nothing was sent): the worker moves
+/// the delivery to the recipient's next endpoint, or fails it with `reason` when there is
+/// none.
+pub(crate) fn falls_back(started_at: DateTime<Utc>, reason: String) -> SendReport {
+    SendReport {
+        fallback: Some(reason.clone()),
+        ..refused_locally(started_at, AttemptOutcome::Permanent, reason)
     }
 }

@@ -1,19 +1,19 @@
 //! [`Channels`]: the one [`Channel`] the worker holds, dispatching each letter on the kind of
 //! endpoint it goes to.
 //!
-//! A kind with no sender configured answers `permanent`: retrying cannot help until an
-//! operator configures it, and the attempt row says exactly that. Adding a channel is one
+//! A kind with no sender configured answers `permanent` and asks for the recipient's next
+//! endpoint: retrying cannot help until an operator configures it, and the attempt row says
+//! exactly that. Adding a channel is one
 //! field, one `with_…` method and one match arm.
 
 use chrono::Utc;
-use hillpost_core::AttemptOutcome;
 use hillpost_core::delivery::{Channel as ChannelKind, OutgoingLetter, SendReport};
 
 use std::future::Future;
 
 use crate::email::EmailSender;
 use crate::noop::NoopChannel;
-use crate::report::refused_locally;
+use crate::report::falls_back;
 use crate::{Channel, Go};
 
 /// The configured senders, one per kind of endpoint.
@@ -72,9 +72,8 @@ fn not_configured(letter: &OutgoingLetter, kind: ChannelKind) -> SendReport {
         channel = %kind,
         "no sender is configured for this channel"
     );
-    refused_locally(
+    falls_back(
         Utc::now(),
-        AttemptOutcome::Permanent,
         format!("the {kind} channel is not configured in this hillpost"),
     )
 }

@@ -76,6 +76,7 @@ mod tests {
             sent_sha256: None,
             retry_after: None,
             note: None,
+            fallback: None,
         }
     }
 

@@ -56,6 +56,12 @@ pub struct SendReport {
     pub retry_after: Option<Duration>,
     /// A note for the record, e.g. why an outcome is `unknown`.
     pub note: Option<String>,
+    /// Set when this endpoint can never take this letter (a form behind a recaptcha, a CWC
+    /// office that is not active, a form that needs a constituent but the letter is a
+    /// petition): the reason, in words. The worker then moves the delivery to the
+    /// recipient's next endpoint instead of failing it; the outcome must be `permanent` and
+    /// nothing may have been sent.
+    pub fallback: Option<String>,
 }
 
 impl SendReport {
