@@ -23,6 +23,7 @@ pub mod import;
 mod metrics;
 mod model;
 mod postgres;
+mod reroute;
 mod signature_row;
 mod sqlite;
 mod tokens;

@@ -49,6 +49,8 @@ pub struct BatchStatus {
     pub by_state: BTreeMap<DeliveryState, u64>,
     pub by_recipient: Vec<RecipientStatus>,
     pub skip_reasons: Vec<(String, u64)>,
+    /// Why deliveries left an endpoint for the recipient's next one, with how many did.
+    pub route_notes: Vec<(String, u64)>,
     pub attempts: u64,
     /// Attempts whose outcome is unknown: the letter may have arrived more than once.
     pub unknown_attempts: u64,
@@ -178,11 +180,16 @@ impl AttemptRecord {
                 (Some(code), Some(text)) => format!("{code} {text}"),
                 (None, Some(text)) => text.clone(),
                 (Some(code), None) => code.to_string(),
-                (None, None) => self.outcome.to_string(),
+                (None, None) => self
+                    .note
+                    .clone()
+                    .unwrap_or_else(|| self.outcome.to_string()),
             }),
         };
         match self.next {
             NextStep::Finish(state) => (state, 0, error),
+            // Failed unless the store finds a next endpoint in the same transaction.
+            NextStep::NextEndpoint => (DeliveryState::Failed, 0, error),
             NextStep::RetryAfter(delay) => (
                 DeliveryState::Queued,
                 i64::try_from(delay.as_millis()).unwrap_or(i64::MAX),
@@ -201,6 +208,9 @@ pub struct AttemptRow {
     pub started_at: DateTime<Utc>,
     pub finished_at: DateTime<Utc>,
     pub outcome: AttemptOutcome,
+    /// The channel of the endpoint tried; `None` on rows older than the column (then the
+    /// delivery's channel).
+    pub channel: Option<Channel>,
     pub endpoint: String,
     pub remote_code: Option<i32>,
     pub remote_text: Option<String>,
@@ -226,6 +236,8 @@ pub struct DeliveryRow {
     pub max_attempts: u32,
     pub due_at: DateTime<Utc>,
     pub last_error: Option<String>,
+    /// Why the delivery left earlier endpoints for the one it is on now.
+    pub route_note: Option<String>,
     pub finalized_at: Option<DateTime<Utc>>,
 }
 

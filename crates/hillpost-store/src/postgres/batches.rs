@@ -2,7 +2,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use hillpost_core::batch::BatchPlan;
-use hillpost_core::delivery::{Attachment, AttemptOutcome, BatchAction, BatchState};
+use hillpost_core::delivery::{Attachment, AttemptOutcome, BatchAction, BatchState, Channel};
 use hillpost_core::{Campaign, CampaignId, Mode};
 use sqlx::Row;
 use sqlx::postgres::PgRow;
@@ -43,12 +43,29 @@ impl PgStore {
         .await?;
 
         let recipient_ids: HashMap<String, i64> = sqlx::query(
-            "INSERT INTO recipients (batch_id, key, name) SELECT $1, * FROM unnest($2::text[], $3::text[])
+            "INSERT INTO recipients (batch_id, key, name, endpoints)
+             SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[])
              RETURNING id, key",
         )
         .bind(batch_id)
-        .bind(plan.recipients.iter().map(|r| r.key.clone()).collect::<Vec<_>>())
-        .bind(plan.recipients.iter().map(|r| r.name.clone()).collect::<Vec<_>>())
+        .bind(
+            plan.recipients
+                .iter()
+                .map(|r| r.key.clone())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            plan.recipients
+                .iter()
+                .map(|r| r.name.clone())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            plan.recipients
+                .iter()
+                .map(|r| crate::reroute::endpoints_json(&r.endpoints))
+                .collect::<Vec<_>>(),
+        )
         .fetch_all(&mut *tx)
         .await?
         .iter()
@@ -228,6 +245,16 @@ impl PgStore {
         .iter()
         .map(|row| Ok((row.try_get("skip_reason")?, count(row)?)))
         .collect::<Result<Vec<_>, StoreError>>()?;
+        let route_notes = sqlx::query(
+            "SELECT route_note, count(*) AS n FROM deliveries WHERE batch_id = $1 AND route_note IS NOT NULL
+              GROUP BY route_note ORDER BY n DESC, route_note",
+        )
+        .bind(id)
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|row| Ok((row.try_get("route_note")?, count(row)?)))
+        .collect::<Result<Vec<_>, StoreError>>()?;
         let row = sqlx::query(
             "SELECT count(*) AS n, count(*) FILTER (WHERE a.outcome = 'unknown') AS unknown
                FROM attempts a JOIN deliveries d ON d.id = a.delivery_id WHERE d.batch_id = $1",
@@ -240,6 +267,7 @@ impl PgStore {
             by_state,
             by_recipient,
             skip_reasons,
+            route_notes,
             attempts: count(&row)?,
             unknown_attempts: u64::try_from(row.try_get::<i64, _>("unknown")?).unwrap_or(0),
         })
@@ -306,7 +334,7 @@ impl PgStore {
         let rows = sqlx::query(
             "SELECT d.id, d.batch_id, r.key AS recipient_key, r.name AS recipient_name, d.signature_id, d.channel,
                     d.endpoint, d.rate_key, d.idempotency_key, d.state, d.skip_reason, d.attempts, d.max_attempts,
-                    d.due_at, d.last_error, d.finalized_at
+                    d.due_at, d.last_error, d.route_note, d.finalized_at
                FROM deliveries d JOIN recipients r ON r.id = d.recipient_id
               WHERE d.batch_id = $1 ORDER BY d.id",
         )
@@ -331,6 +359,7 @@ impl PgStore {
                     max_attempts: unsigned(row.try_get("max_attempts")?),
                     due_at: row.try_get("due_at")?,
                     last_error: row.try_get("last_error")?,
+                    route_note: row.try_get("route_note")?,
                     finalized_at: row.try_get("finalized_at")?,
                 })
             })
@@ -421,6 +450,10 @@ fn attempt_row(row: &PgRow) -> Result<AttemptRow, StoreError> {
         started_at: row.try_get("started_at")?,
         finished_at: row.try_get("finished_at")?,
         outcome: parse::<AttemptOutcome>(row.try_get("outcome")?)?,
+        channel: row
+            .try_get::<Option<&str>, _>("channel")?
+            .map(parse::<Channel>)
+            .transpose()?,
         endpoint: row.try_get("endpoint")?,
         remote_code: row.try_get("remote_code")?,
         remote_text: row.try_get("remote_text")?,

@@ -2,7 +2,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use hillpost_core::batch::BatchPlan;
-use hillpost_core::delivery::{Attachment, AttemptOutcome, BatchAction, BatchState};
+use hillpost_core::delivery::{Attachment, AttemptOutcome, BatchAction, BatchState, Channel};
 use hillpost_core::{Campaign, CampaignId, Mode};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite};
@@ -48,11 +48,12 @@ impl SqliteStore {
         let mut recipient_ids = HashMap::new();
         for recipient in &plan.recipients {
             let id: i64 = sqlx::query_scalar(
-                "INSERT INTO recipients (batch_id, key, name) VALUES (?1, ?2, ?3) RETURNING id",
+                "INSERT INTO recipients (batch_id, key, name, endpoints) VALUES (?1, ?2, ?3, ?4) RETURNING id",
             )
             .bind(batch_id)
             .bind(&recipient.key)
             .bind(&recipient.name)
+            .bind(crate::reroute::endpoints_json(&recipient.endpoints))
             .fetch_one(&mut *tx)
             .await?;
             recipient_ids.insert(recipient.key.clone(), id);
@@ -198,6 +199,16 @@ impl SqliteStore {
         .iter()
         .map(|row| Ok((row.try_get("skip_reason")?, count(row)?)))
         .collect::<Result<Vec<_>, StoreError>>()?;
+        let route_notes = sqlx::query(
+            "SELECT route_note, count(*) AS n FROM deliveries WHERE batch_id = ?1 AND route_note IS NOT NULL
+              GROUP BY route_note ORDER BY n DESC, route_note",
+        )
+        .bind(id)
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|row| Ok((row.try_get("route_note")?, count(row)?)))
+        .collect::<Result<Vec<_>, StoreError>>()?;
         let row = sqlx::query(
             "SELECT count(*) AS n, count(*) FILTER (WHERE a.outcome = 'unknown') AS unknown
                FROM attempts a JOIN deliveries d ON d.id = a.delivery_id WHERE d.batch_id = ?1",
@@ -210,6 +221,7 @@ impl SqliteStore {
             by_state,
             by_recipient,
             skip_reasons,
+            route_notes,
             attempts: count(&row)?,
             unknown_attempts: u64::try_from(row.try_get::<i64, _>("unknown")?).unwrap_or(0),
         })
@@ -274,7 +286,7 @@ impl SqliteStore {
         let rows = sqlx::query(
             "SELECT d.id, d.batch_id, r.key AS recipient_key, r.name AS recipient_name, d.signature_id, d.channel,
                     d.endpoint, d.rate_key, d.idempotency_key, d.state, d.skip_reason, d.attempts, d.max_attempts,
-                    d.due_at, d.last_error, d.finalized_at
+                    d.due_at, d.last_error, d.route_note, d.finalized_at
                FROM deliveries d JOIN recipients r ON r.id = d.recipient_id
               WHERE d.batch_id = ?1 ORDER BY d.id",
         )
@@ -299,6 +311,7 @@ impl SqliteStore {
                     max_attempts: unsigned(row.try_get("max_attempts")?),
                     due_at: time(row.try_get("due_at")?),
                     last_error: row.try_get("last_error")?,
+                    route_note: row.try_get("route_note")?,
                     finalized_at: row.try_get::<Option<i64>, _>("finalized_at")?.map(time),
                 })
             })
@@ -390,6 +403,10 @@ fn attempt_row(row: &SqliteRow) -> Result<AttemptRow, StoreError> {
         started_at: time(row.try_get("started_at")?),
         finished_at: time(row.try_get("finished_at")?),
         outcome: parse::<AttemptOutcome>(row.try_get("outcome")?)?,
+        channel: row
+            .try_get::<Option<&str>, _>("channel")?
+            .map(parse::<Channel>)
+            .transpose()?,
         endpoint: row.try_get("endpoint")?,
         remote_code: row.try_get("remote_code")?,
         remote_text: row.try_get("remote_text")?,

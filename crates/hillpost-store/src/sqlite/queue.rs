@@ -5,12 +5,14 @@ use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use hillpost_core::DeliveryState;
 use sqlx::Row;
 
 use super::batches::{parse, unsigned};
 use super::signatures::signature_columns;
 use super::{SqliteStore, json_list, millis, ms, now_ms, time};
 use crate::audit::{AttemptFacts, HOUSEKEEPING, Recorded, attempt_event, attempt_events};
+use crate::reroute;
 use crate::{
     AttemptRecord, Claim, ClaimRequest, ClaimedDelivery, KeyLease, LetterParts, StoreError,
     TickReport,
@@ -177,15 +179,28 @@ impl SqliteStore {
         let now = now_ms();
         let mut recorded = Vec::with_capacity(records.len());
         let mut tx = self.write().await?;
+        let routes = current_routes(&mut tx, &reroute::wanted(records)).await?;
+        let reroutes = reroute::decide(records, &routes);
         for record in records {
-            let (state, delay_ms, last_error) = record.transition();
+            let (mut state, delay_ms, last_error) = record.transition();
+            let reroute = reroutes.get(&record.delivery_id);
+            if reroute.is_some() {
+                state = DeliveryState::Queued;
+            }
             let done = sqlx::query(
                 "UPDATE deliveries
                     SET state = ?4,
                         due_at = CASE WHEN ?4 = 'queued' THEN ?5 + ?6 ELSE due_at END,
                         lease_owner = NULL, leased_at = NULL, lease_expires_at = NULL, sending_since = NULL,
                         last_error = ?7,
-                        finalized_at = CASE WHEN ?4 = 'queued' THEN NULL ELSE ?5 END
+                        finalized_at = CASE WHEN ?4 = 'queued' THEN NULL ELSE ?5 END,
+                        channel = coalesce(?8, channel),
+                        endpoint = coalesce(?9, endpoint),
+                        rate_key = coalesce(?10, rate_key),
+                        -- A new endpoint gets a whole attempt budget of its own.
+                        max_attempts = CASE WHEN ?8 IS NULL THEN max_attempts ELSE max_attempts + attempts END,
+                        route_note = CASE WHEN ?11 IS NULL THEN route_note
+                                          ELSE coalesce(route_note || '; ', '') || ?11 END
                   WHERE id = ?1 AND state = 'in_flight' AND lease_owner = ?2 AND attempts = ?3",
             )
             .bind(record.delivery_id)
@@ -195,18 +210,27 @@ impl SqliteStore {
             .bind(now)
             .bind(delay_ms)
             .bind(&last_error)
+            .bind(reroute.map(|r| r.to.channel.as_str()))
+            .bind(reroute.map(|r| r.to.address.as_str()))
+            .bind(reroute.map(|r| r.to.rate_key.as_str()))
+            .bind(reroute.map(|r| r.route_note.as_str()))
             .execute(&mut *tx)
             .await?;
             let applied = done.rows_affected() == 1;
-            let note = match (applied, &record.note) {
+            let own_note = match reroute {
+                Some(r) if applied => Some(r.attempt_note.clone()),
+                _ => record.note.clone(),
+            };
+            let note = match (applied, &own_note) {
                 (true, note) => note.clone(),
                 (false, Some(note)) => Some(format!("{note}; {LOST_LEASE_NOTE}")),
                 (false, None) => Some(LOST_LEASE_NOTE.to_string()),
             };
             let attempt_id: i64 = sqlx::query_scalar(
                 "INSERT INTO attempts (delivery_id, attempt_no, worker_id, started_at, finished_at, outcome, endpoint,
-                        remote_code, remote_text, sent_sha256, duration_ms, note)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) RETURNING id",
+                        remote_code, remote_text, sent_sha256, duration_ms, note, channel)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,
+                         coalesce(?13, (SELECT channel FROM deliveries WHERE id = ?1))) RETURNING id",
             )
             .bind(record.delivery_id)
             .bind(i64::from(record.attempt_no))
@@ -220,17 +244,31 @@ impl SqliteStore {
             .bind(&record.sent_sha256)
             .bind(record.duration_ms())
             .bind(&note)
+            // Moved on: the delivery row already names the next endpoint's channel.
+            .bind(
+                reroute
+                    .and_then(|_| routes.get(&record.delivery_id))
+                    .map(|route| route.channel.as_str()),
+            )
             .fetch_one(&mut *tx)
             .await?;
-            recorded.push((attempt_id, record, note, applied));
+            recorded.push((attempt_id, record, note, applied, state));
         }
         let ids: Vec<i64> = records.iter().map(|r| r.delivery_id).collect();
         let facts = delivery_facts(&mut tx, &ids).await?;
         let recorded = recorded
             .into_iter()
-            .filter_map(|(attempt_id, record, note, moved)| {
+            .filter_map(|(attempt_id, record, note, moved, state)| {
                 let (batch_id, signature_id, channel, recipient) =
                     facts.get(&record.delivery_id)?.clone();
+                // The facts are read after the update: a delivery that moved on is on its
+                // new channel, but this attempt was made on the old one.
+                let channel = match routes.get(&record.delivery_id) {
+                    Some(route) if reroutes.contains_key(&record.delivery_id) => {
+                        route.channel.as_str().to_string()
+                    }
+                    _ => channel,
+                };
                 Some(Recorded {
                     attempt_id,
                     delivery_id: record.delivery_id,
@@ -241,6 +279,7 @@ impl SqliteStore {
                     signature_id,
                     channel,
                     recipient,
+                    state_after: state,
                 })
             })
             .collect();
@@ -338,9 +377,9 @@ impl SqliteStore {
         // Expired while sending: the letter may be out. Record that, then retry (or give up).
         let lost = sqlx::query(
             "INSERT INTO attempts (delivery_id, attempt_no, worker_id, started_at, finished_at, outcome, endpoint,
-                    duration_ms, note)
+                    duration_ms, note, channel)
              SELECT id, attempts, lease_owner, sending_since, ?1, 'unknown', endpoint, ?1 - sending_since,
-                    'lease expired: the worker stopped while sending, so the letter may have been sent'
+                    'lease expired: the worker stopped while sending, so the letter may have been sent', channel
                FROM deliveries WHERE state = 'in_flight' AND lease_expires_at < ?1 AND sending_since IS NOT NULL
              RETURNING id, delivery_id, attempt_no, worker_id, started_at, finished_at, duration_ms, endpoint, note",
         )
@@ -450,6 +489,36 @@ impl SqliteStore {
             cancelled,
         })
     }
+}
+
+/// The route of each delivery in `ids`, for [`reroute::decide`].
+async fn current_routes(
+    conn: &mut sqlx::SqliteConnection,
+    ids: &[i64],
+) -> Result<HashMap<i64, reroute::CurrentRoute>, StoreError> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
+        "SELECT d.id, d.channel, d.endpoint, r.endpoints FROM deliveries d
+           JOIN recipients r ON r.id = d.recipient_id
+          WHERE d.id IN (SELECT value FROM json_each(?1))",
+    )
+    .bind(json_list(ids))
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.into_iter()
+        .map(|(id, channel, endpoint, endpoints_json)| {
+            Ok((
+                id,
+                reroute::CurrentRoute {
+                    channel: channel.parse().map_err(StoreError::corrupt)?,
+                    endpoint,
+                    endpoints_json,
+                },
+            ))
+        })
+        .collect()
 }
 
 /// Per delivery: batch, signer, channel and recipient key, for the audit events.

@@ -11,6 +11,7 @@ mod directory;
 mod import;
 mod metrics;
 mod queue;
+mod reroute;
 mod signatures;
 mod throughput;
 mod tokens;

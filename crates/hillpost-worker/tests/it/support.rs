@@ -52,6 +52,18 @@ pub async fn batch(
     recipients: &[(&str, &str)],
     max_attempts: u32,
 ) -> i64 {
+    batch_preferring(store, mode, signers, recipients, max_attempts, &[]).await
+}
+
+/// [`batch`], with `preferred` endpoints ahead of each recipient's email.
+pub async fn batch_preferring(
+    store: &Store,
+    mode: &str,
+    signers: usize,
+    recipients: &[(&str, &str)],
+    max_attempts: u32,
+    preferred: &[Endpoint],
+) -> i64 {
     let campaign = Campaign::from_toml(&fixtures::campaign_toml("test-campaign", mode, recipients))
         .expect("campaign");
     store
@@ -76,7 +88,11 @@ pub async fn batch(
             Target::Custom(c) => Recipient {
                 key: c.key.clone(),
                 name: c.name.clone(),
-                endpoints: vec![Endpoint::email(&c.email)],
+                endpoints: preferred
+                    .iter()
+                    .cloned()
+                    .chain([Endpoint::email(&c.email)])
+                    .collect(),
                 eligibility: Eligibility::Anyone,
             },
             other => panic!("unexpected target {other}"),

@@ -140,6 +140,12 @@ pub fn print_status(status: &BatchStatus) {
             println!("    {count:>8}  {reason}");
         }
     }
+    if !status.route_notes.is_empty() {
+        println!("  moved to another endpoint because:");
+        for (note, count) in &status.route_notes {
+            println!("    {count:>8}  {note}");
+        }
+    }
     println!("  per recipient:");
     for recipient in &status.by_recipient {
         let counts: Vec<String> = recipient

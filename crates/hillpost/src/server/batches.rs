@@ -68,6 +68,9 @@ pub struct StatusView {
     pub by_state: BTreeMap<String, u64>,
     pub by_recipient: Vec<RecipientCounts>,
     pub skip_reasons: Vec<ReasonCount>,
+    /// Why deliveries moved from an endpoint to the recipient's next one (a form behind a
+    /// recaptcha, a CWC office that is not active).
+    pub route_notes: Vec<ReasonCount>,
     pub attempts: u64,
     /// Attempts whose outcome is unknown: the letter may have arrived twice.
     pub unknown_attempts: u64,
@@ -94,6 +97,14 @@ impl From<&BatchStatus> for StatusView {
                 .collect(),
             skip_reasons: s
                 .skip_reasons
+                .iter()
+                .map(|(reason, count)| ReasonCount {
+                    reason: reason.clone(),
+                    count: *count,
+                })
+                .collect(),
+            route_notes: s
+                .route_notes
                 .iter()
                 .map(|(reason, count)| ReasonCount {
                     reason: reason.clone(),
