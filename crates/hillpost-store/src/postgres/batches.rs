@@ -8,14 +8,16 @@ use sqlx::Row;
 use sqlx::postgres::PgRow;
 
 use super::PgStore;
+use super::copy_text::CopyRow;
 use crate::{
     AttemptRow, BatchRow, BatchStatus, DeliveryRow, RecipientStatus, StoreError,
     new_idempotency_key,
 };
 
-/// Deliveries go in this many rows per statement: big enough to amortise the round trip,
-/// small enough to keep each statement's arrays modest.
+/// Deliveries are turned into rows this many at a time (bounding the memory of row values
+/// held at once) and streamed to COPY in buffers of about [`COPY_BUFFER`] bytes.
 const DELIVERY_CHUNK: usize = 10_000;
+const COPY_BUFFER: usize = 1 << 20;
 
 /// Batches at least this large refresh the planner's statistics of `deliveries`.
 const ANALYZE_AFTER_ROWS: usize = 1_000;
@@ -132,33 +134,46 @@ impl PgStore {
                 max_attempts: max_attempts.max(1),
             },
         );
-        let max_attempts = i32::try_from(max_attempts.max(1)).unwrap_or(i32::MAX);
-        for chunk in plan.deliveries.chunks(DELIVERY_CHUNK) {
-            let rows = crate::delivery_rows(plan, chunk, &recipient_ids, &message_ids)?;
-            sqlx::query(
-                "INSERT INTO deliveries (batch_id, recipient_id, signature_id, message_id, channel, endpoint, rate_key,
+        let max_attempts = i64::from(max_attempts.max(1));
+        // Skipped deliveries are final from the start; their time is taken once, here.
+        let due_at = start_at.to_rfc3339();
+        let now = Utc::now().to_rfc3339();
+        let mut copy = tx
+            .copy_in_raw(
+                "COPY deliveries (batch_id, recipient_id, signature_id, message_id, channel, endpoint, rate_key,
                         idempotency_key, state, skip_reason, max_attempts, due_at, finalized_at)
-                 SELECT $1, t.recipient_id, t.signature_id, t.message_id, t.channel, t.endpoint, t.rate_key,
-                        t.idempotency_key, s.state, t.skip_reason, $10, $11,
-                        CASE WHEN s.state = 'skipped' THEN now() END
-                   FROM unnest($2::int8[], $3::int8[], $4::int8[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
-                        AS t(recipient_id, signature_id, message_id, channel, endpoint, rate_key, idempotency_key, skip_reason)
-                   CROSS JOIN LATERAL (SELECT CASE WHEN t.skip_reason IS NULL THEN 'queued' ELSE 'skipped' END AS state) s(state)",
+                 FROM STDIN",
             )
-            .bind(batch_id)
-            .bind(rows.iter().map(|r| r.recipient_id).collect::<Vec<_>>())
-            .bind(rows.iter().map(|r| r.signature_id).collect::<Vec<_>>())
-            .bind(rows.iter().map(|r| r.message_id).collect::<Vec<_>>())
-            .bind(rows.iter().map(|r| r.channel.as_str()).collect::<Vec<_>>())
-            .bind(rows.iter().map(|r| r.endpoint.clone()).collect::<Vec<_>>())
-            .bind(rows.iter().map(|r| r.rate_key.clone()).collect::<Vec<_>>())
-            .bind(rows.iter().map(|_| new_idempotency_key()).collect::<Vec<_>>())
-            .bind(rows.iter().map(|r| r.skip_reason.clone()).collect::<Vec<_>>())
-            .bind(max_attempts)
-            .bind(start_at)
-            .execute(&mut *tx)
             .await?;
+        let mut buffer = String::with_capacity(COPY_BUFFER + 1024);
+        for chunk in plan.deliveries.chunks(DELIVERY_CHUNK) {
+            for row in crate::delivery_rows(plan, chunk, &recipient_ids, &message_ids)? {
+                let skipped = row.skip_reason.is_some();
+                CopyRow::new(&mut buffer)
+                    .number(batch_id)
+                    .number(row.recipient_id)
+                    .opt_number(row.signature_id)
+                    .opt_number(row.message_id)
+                    .text(row.channel.as_str())
+                    .text(&row.endpoint)
+                    .text(&row.rate_key)
+                    .text(&new_idempotency_key())
+                    .text(if skipped { "skipped" } else { "queued" })
+                    .opt_text(row.skip_reason.as_deref())
+                    .number(max_attempts)
+                    .text(&due_at)
+                    .opt_text(skipped.then_some(now.as_str()))
+                    .end();
+                if buffer.len() >= COPY_BUFFER {
+                    copy.send(std::mem::take(&mut buffer).into_bytes()).await?;
+                    buffer.reserve(COPY_BUFFER + 1024);
+                }
+            }
         }
+        if !buffer.is_empty() {
+            copy.send(buffer.into_bytes()).await?;
+        }
+        copy.finish().await?;
         super::audit::append(&mut tx, vec![created]).await?;
         tx.commit().await?;
         // A batch can multiply the queue many times over before autovacuum next looks at it.
