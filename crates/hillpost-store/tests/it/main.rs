@@ -11,6 +11,7 @@ mod directory;
 mod import;
 mod metrics;
 mod queue;
+mod receipts;
 mod signatures;
 mod throughput;
 mod tokens;
