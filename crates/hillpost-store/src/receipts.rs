@@ -48,6 +48,8 @@ pub struct ReceiptPage {
 pub(crate) struct Candidate {
     pub batch_id: i64,
     pub campaign_id: String,
+    /// A petition batch: the signer's letters are the batch's petition letters.
+    pub petition: bool,
     pub signature_id: i64,
     pub language: Option<String>,
 }

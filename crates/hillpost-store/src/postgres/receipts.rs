@@ -31,8 +31,11 @@ macro_rules! owed_receipt {
        AND (b.mode = 'petition' OR EXISTS (SELECT 1 FROM deliveries d
                                            WHERE d.batch_id = b.id AND d.signature_id = s.id AND d.kind = 'letter'))
        AND NOT EXISTS (SELECT 1 FROM deliveries d
-                        WHERE d.batch_id = b.id AND d.kind = 'letter' AND d.state IN ('queued', 'in_flight')
-                          AND (d.signature_id = s.id OR (b.mode = 'petition' AND d.signature_id IS NULL)))
+                        WHERE d.batch_id = b.id AND d.signature_id = s.id AND d.kind = 'letter'
+                          AND d.state IN ('queued', 'in_flight'))
+       AND (b.mode <> 'petition' OR NOT EXISTS (SELECT 1 FROM deliveries d
+                        WHERE d.batch_id = b.id AND d.signature_id IS NULL AND d.kind = 'letter'
+                          AND d.state IN ('queued', 'in_flight')))
        AND NOT EXISTS (SELECT 1 FROM deliveries r
                         WHERE r.batch_id = b.id AND r.kind = 'receipt' AND r.signature_id = s.id)"
     };
@@ -52,7 +55,7 @@ pub(super) async fn enqueue(pool: &PgPool) -> Result<(), StoreError> {
         return Ok(());
     }
     let rows = sqlx::query(concat!(
-        "SELECT b.id AS batch_id, b.campaign_id, s.id AS signature_id, s.language
+        "SELECT b.id AS batch_id, b.campaign_id, b.mode, s.id AS signature_id, s.language
            FROM batches b JOIN signatures s ON s.campaign_id = b.campaign_id
           WHERE ",
         owed_receipt!(),
@@ -71,6 +74,7 @@ pub(super) async fn enqueue(pool: &PgPool) -> Result<(), StoreError> {
         let candidate = Candidate {
             batch_id: row.try_get("batch_id")?,
             campaign_id: row.try_get("campaign_id")?,
+            petition: row.try_get::<&str, _>("mode")? == "petition",
             signature_id: row.try_get("signature_id")?,
             language: row.try_get("language")?,
         };
@@ -164,15 +168,16 @@ async fn letters(
         "SELECT r.name AS office, d.channel, d.state, d.skip_reason, d.finalized_at, d.attempts, d.max_attempts,
                 d.last_error, a.outcome, a.finished_at AS last_finished_at, a.remote_text
            FROM deliveries d
-           JOIN batches b ON b.id = d.batch_id
            JOIN recipients r ON r.id = d.recipient_id
            LEFT JOIN attempts a ON a.id = (SELECT max(id) FROM attempts WHERE delivery_id = d.id)
           WHERE d.batch_id = $1 AND d.kind = 'letter'
-            AND (d.signature_id = $2 OR (b.mode = 'petition' AND d.signature_id IS NULL))
+            AND (($2 AND d.signature_id IS NULL) OR d.signature_id = $3)
           ORDER BY d.id",
     )
     .bind(candidate.batch_id)
-    .bind(candidate.signature_id)
+    .bind(candidate.petition)
+    // A petition's letters carry no signer; an individual signer's carry theirs.
+    .bind((!candidate.petition).then_some(candidate.signature_id))
     .fetch_all(&mut *conn)
     .await?;
     rows.iter()

@@ -238,3 +238,58 @@ async fn a_receipt_failing_transiently_is_retried(store: SharedStore, test: &str
     assert!(is_receipt(&stored[0]));
     assert_eq!(flaky.log().len(), 2, "one refused DATA, one accepted");
 }
+
+both_backends!(a_petitions_signers_get_receipts_about_its_letters);
+async fn a_petitions_signers_get_receipts_about_its_letters(store: SharedStore, test: &str) {
+    let Some(server) = SmtpServer::start(test, Faults::default()) else {
+        return;
+    };
+    let csv = fixtures::signers_csv(3);
+    let id = batch_of(
+        &store,
+        "petition",
+        &csv,
+        &[STAFF, CHAIR],
+        4,
+        Some(RECEIPT_BASE),
+    )
+    .await;
+    let worker = Worker::new(
+        store.clone(),
+        smtp_channels(server.port()),
+        settings(RateLimits::unlimited()),
+    );
+    while worker.run_once().await.unwrap() != RunOnce::EmptyQueue {}
+    assert_eq!(
+        store.batch(id).await.unwrap().unwrap().state,
+        BatchState::Completed
+    );
+    // One letter per office, then one receipt per signer, each about both letters.
+    let messages = server.wait_for_messages(5).await;
+    assert_eq!(messages.len(), 5);
+    let receipts: Vec<_> = messages.iter().filter(|m| is_receipt(m)).collect();
+    assert_eq!(receipts.len(), 3);
+    let mut to: Vec<String> = receipts
+        .iter()
+        .map(|m| m.mailbox("To").unwrap().address)
+        .collect();
+    to.sort();
+    assert_eq!(
+        to,
+        [
+            "signer0@example.org",
+            "signer1@example.org",
+            "signer2@example.org"
+        ]
+    );
+    for receipt in receipts {
+        let page = store
+            .receipt_by_token(&token_sha256(&token(receipt.text.as_deref().unwrap())))
+            .await
+            .unwrap()
+            .unwrap();
+        let offices: Vec<&str> = page.lines.iter().map(|l| l.office.as_str()).collect();
+        assert_eq!(offices, [STAFF.0, CHAIR.0]);
+        assert!(page.lines.iter().all(|l| l.outcome == "delivered"));
+    }
+}

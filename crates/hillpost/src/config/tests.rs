@@ -208,7 +208,10 @@ fn receipts_need_a_public_url() {
     assert!(error.to_string().contains("server.public_url"), "{error}");
     let on = load_env(&[
         ("HILLPOST__RECEIPTS__ENABLED", "true"),
-        ("HILLPOST__SERVER__PUBLIC_URL", "https://letters.example.org/"),
+        (
+            "HILLPOST__SERVER__PUBLIC_URL",
+            "https://letters.example.org/",
+        ),
     ])
     .unwrap();
     assert_eq!(on.receipt_base_url(), Some("https://letters.example.org"));
