@@ -69,6 +69,7 @@ pub(super) async fn enqueue(pool: &PgPool) -> Result<(), StoreError> {
         return Ok(());
     }
     let mut titles: HashMap<i64, String> = HashMap::new();
+    let mut recipient_ids: HashMap<i64, i64> = HashMap::new();
     let mut events = Vec::new();
     for row in rows {
         let candidate = Candidate {
@@ -88,15 +89,22 @@ pub(super) async fn enqueue(pool: &PgPool) -> Result<(), StoreError> {
         };
         let letters = letters(&mut tx, &candidate).await?;
         let receipt = new_receipt(&candidate, &title, &letters)?;
-        let recipient_id: i64 = sqlx::query_scalar(
-            "INSERT INTO recipients (batch_id, key, name) VALUES ($1, $2, $3)
-             ON CONFLICT (batch_id, key) DO UPDATE SET name = excluded.name RETURNING id",
-        )
-        .bind(candidate.batch_id)
-        .bind(RECIPIENT_KEY)
-        .bind(RECIPIENT_NAME)
-        .fetch_one(&mut *tx)
-        .await?;
+        let recipient_id = match recipient_ids.get(&candidate.batch_id) {
+            Some(id) => *id,
+            None => {
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO recipients (batch_id, key, name) VALUES ($1, $2, $3)
+                     ON CONFLICT (batch_id, key) DO UPDATE SET name = excluded.name RETURNING id",
+                )
+                .bind(candidate.batch_id)
+                .bind(RECIPIENT_KEY)
+                .bind(RECIPIENT_NAME)
+                .fetch_one(&mut *tx)
+                .await?;
+                recipient_ids.insert(candidate.batch_id, id);
+                id
+            }
+        };
         let message_id: i64 = sqlx::query_scalar(
             "INSERT INTO messages (batch_id, sha256, language, subject, body_markdown) VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (batch_id, sha256) DO UPDATE SET sha256 = excluded.sha256 RETURNING id",

@@ -54,6 +54,7 @@ pub(super) async fn enqueue(conn: &mut SqliteConnection) -> Result<Vec<NewEvent>
     .fetch_all(&mut *conn)
     .await?;
     let mut titles: HashMap<i64, String> = HashMap::new();
+    let mut recipient_ids: HashMap<i64, i64> = HashMap::new();
     let mut events = Vec::new();
     for row in rows {
         let candidate = Candidate {
@@ -73,18 +74,14 @@ pub(super) async fn enqueue(conn: &mut SqliteConnection) -> Result<Vec<NewEvent>
         };
         let letters = letters(conn, &candidate).await?;
         let receipt = new_receipt(&candidate, &title, &letters)?;
-        sqlx::query("INSERT INTO recipients (batch_id, key, name) VALUES (?1, ?2, ?3) ON CONFLICT (batch_id, key) DO NOTHING")
-            .bind(candidate.batch_id)
-            .bind(RECIPIENT_KEY)
-            .bind(RECIPIENT_NAME)
-            .execute(&mut *conn)
-            .await?;
-        let recipient_id: i64 =
-            sqlx::query_scalar("SELECT id FROM recipients WHERE batch_id = ?1 AND key = ?2")
-                .bind(candidate.batch_id)
-                .bind(RECIPIENT_KEY)
-                .fetch_one(&mut *conn)
-                .await?;
+        let recipient_id = match recipient_ids.get(&candidate.batch_id) {
+            Some(id) => *id,
+            None => {
+                let id = receipts_recipient(conn, candidate.batch_id).await?;
+                recipient_ids.insert(candidate.batch_id, id);
+                id
+            }
+        };
         sqlx::query(
             "INSERT INTO messages (batch_id, sha256, language, subject, body_markdown) VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT (batch_id, sha256) DO NOTHING",
@@ -139,6 +136,25 @@ pub(super) async fn enqueue(conn: &mut SqliteConnection) -> Result<Vec<NewEvent>
         events.push(enqueued_event(&candidate, delivery_id, &receipt));
     }
     Ok(events)
+}
+
+/// The batch's `receipts` recipient row, added with its first receipt.
+async fn receipts_recipient(conn: &mut SqliteConnection, batch_id: i64) -> Result<i64, StoreError> {
+    sqlx::query(
+        "INSERT INTO recipients (batch_id, key, name) VALUES (?1, ?2, ?3) ON CONFLICT (batch_id, key) DO NOTHING",
+    )
+    .bind(batch_id)
+    .bind(RECIPIENT_KEY)
+    .bind(RECIPIENT_NAME)
+    .execute(&mut *conn)
+    .await?;
+    Ok(
+        sqlx::query_scalar("SELECT id FROM recipients WHERE batch_id = ?1 AND key = ?2")
+            .bind(batch_id)
+            .bind(RECIPIENT_KEY)
+            .fetch_one(&mut *conn)
+            .await?,
+    )
 }
 
 async fn campaign_title(conn: &mut SqliteConnection, batch_id: i64) -> Result<String, StoreError> {

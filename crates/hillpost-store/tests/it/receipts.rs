@@ -218,3 +218,72 @@ async fn a_batch_without_receipts_sends_none(store: Store) {
         None
     );
 }
+
+// How long housekeeping takes with a big running batch that sends receipts: while its
+// letters are queued (every signer checked, none owed), and once they are all final
+// (receipts enqueued, 500 a pass). Run with:
+// `HILLPOST_MEASURE=1 cargo test -p hillpost-store --test it receipt_pass_cost -- --nocapture`
+both_backends!(receipt_pass_cost, url);
+#[allow(dead_code)]
+async fn receipt_pass_cost(store: Store, url: String) {
+    if std::env::var("HILLPOST_MEASURE").is_err() {
+        eprintln!("receipt_pass_cost: set HILLPOST_MEASURE=1 to measure");
+        return;
+    }
+    const SIGNERS_N: usize = 10_000;
+    let mut csv = String::from("first_name,last_name,email,city,country,language,can_be_emailed\n");
+    for i in 0..SIGNERS_N {
+        csv.push_str(&format!("S,N{i},s{i}@example.org,Boston,US,en,yes\n"));
+    }
+    let campaign = seeded(&store, &csv).await;
+    let templates = LetterTemplates::compile(&campaign).expect("templates");
+    let signatures = store.signatures(&campaign.id).await.expect("signatures");
+    let date = NaiveDate::from_ymd_opt(2023, 7, 19).expect("date");
+    let plan = plan_batch(
+        &campaign,
+        &templates,
+        &signatures,
+        &recipients(&["a", "b"]),
+        date,
+    )
+    .expect("plan");
+    let batch = store
+        .create_batch_with(
+            &campaign.id,
+            &plan,
+            &BatchOptions {
+                start_at: Utc::now(),
+                max_attempts: 3,
+                actor: "test",
+                receipt_base_url: Some("https://letters.example.org"),
+            },
+        )
+        .await
+        .unwrap();
+    let timed = |label: &'static str| {
+        let store = &store;
+        async move {
+            let start = std::time::Instant::now();
+            store.tick().await.unwrap();
+            eprintln!("{label}: {:?}", start.elapsed());
+        }
+    };
+    timed("tick, 20,000 letters queued (first, with planner warm-up)").await;
+    timed("tick, again").await;
+    crate::support::execute_raw(
+        &url,
+        "UPDATE deliveries SET state = 'delivered', finalized_at = due_at WHERE state = 'queued'",
+    )
+    .await
+    .unwrap();
+    timed("tick, letters final: first 200 receipts").await;
+    timed("tick, next 200").await;
+    let receipts = store
+        .deliveries(batch)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|d| d.kind == DeliveryKind::Receipt)
+        .count();
+    assert_eq!(receipts, 400);
+}
