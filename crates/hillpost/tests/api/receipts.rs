@@ -195,7 +195,28 @@ async fn receipts_pages_audit_and_actors(url: String) {
     let (status, body) = api.get("/api/v1/audit/verify", &api.organizer).await;
     assert_eq!((status, code(&body)), (StatusCode::FORBIDDEN, "forbidden"));
 
-    // Pausing and cancelling name the token too.
+    // Sign-ups, pausing, resuming and cancelling name the token too.
+    let (status, body) = api
+        .post_json(
+            "/api/v1/campaigns/ours/signatures",
+            &api.organizer,
+            json!({"email": "late@example.org", "first_name": "Late", "last_name": "Signer"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let sql = "SELECT actor FROM audit_events WHERE kind = 'import.committed' ORDER BY seq";
+    let imports: Vec<String> = if url.starts_with("sqlite") {
+        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::query_scalar(sql).fetch_all(&mut conn).await.unwrap()
+    } else {
+        let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+        sqlx::query_scalar(sql).fetch_all(&mut conn).await.unwrap()
+    };
+    assert_eq!(
+        imports,
+        [actor.clone(), actor.clone()],
+        "the import, then the sign-up"
+    );
     let (status, _) = api
         .post_json(
             "/api/v1/campaigns/ours/batches",
@@ -205,15 +226,21 @@ async fn receipts_pages_audit_and_actors(url: String) {
         .await;
     assert_eq!(status, StatusCode::CREATED);
     let later = api.store.batches(None).await.unwrap().last().unwrap().id;
-    let (status, _) = api
-        .post_json(
-            &format!("/api/v1/batches/{later}/cancel"),
-            &api.organizer,
-            json!({}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(audit_actor(&url, "batch.cancelled").await, actor);
+    for (action, kind) in [
+        ("pause", "batch.paused"),
+        ("resume", "batch.resumed"),
+        ("cancel", "batch.cancelled"),
+    ] {
+        let (status, body) = api
+            .post_json(
+                &format!("/api/v1/batches/{later}/{action}"),
+                &api.organizer,
+                json!({}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{action}: {body}");
+        assert_eq!(audit_actor(&url, kind).await, actor, "{kind}");
+    }
 }
 
 both_backends!(deliveries_come_a_page_at_a_time);
