@@ -138,3 +138,30 @@ fn render_html(title: &str, view: &ReceiptView) -> Result<String, minijinja::Err
     env.get_template("receipt.html")?
         .render(minijinja::context! { title => title, receipt => minijinja::value::Serde(view) })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_page_escapes_what_it_shows() {
+        let view = ReceiptView {
+            language: "en".into(),
+            subject: "Your letter: <b>Peace</b>".into(),
+            lines: vec![ReceiptLineView {
+                office: "<script>alert(1)</script>".into(),
+                channel: "email".into(),
+                at: None,
+                outcome: "failed\" onclick=\"x".into(),
+                text: "could not be delivered: 550 <no such user>".into(),
+            }],
+            created_at: Utc::now(),
+        };
+        let html = render_html("Your letter's receipt", &view).unwrap();
+        assert!(!html.contains("<script>"), "{html}");
+        assert!(!html.contains("<b>"), "{html}");
+        assert!(!html.contains("\" onclick"), "{html}");
+        assert!(html.contains("&lt;no such user&gt;"), "{html}");
+        assert!(html.contains("<html lang=\"en\">"), "{html}");
+    }
+}
