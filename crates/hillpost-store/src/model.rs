@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 pub use hillpost_core::delivery::BatchAction;
+pub use hillpost_core::delivery::DeliveryKind;
 use hillpost_core::delivery::{AttemptOutcome, BatchState, Channel, DeliveryState, NextStep};
 use hillpost_core::{Campaign, Mode, NewSignature};
 
@@ -40,6 +41,20 @@ pub struct BatchRow {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
+    /// Where this batch's receipt links point; `None` when it sends no receipts.
+    pub receipt_base_url: Option<String>,
+}
+
+/// How a batch is created: when it starts, its retry budget, who created it, and whether
+/// (and with which link base) it sends receipts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchOptions<'a> {
+    pub start_at: DateTime<Utc>,
+    pub max_attempts: u32,
+    /// `cli:<user>`, `api:<token>`: the audit event names it.
+    pub actor: &'a str,
+    /// `[server] public_url` when receipts are on; `None` sends none.
+    pub receipt_base_url: Option<&'a str>,
 }
 
 /// `hillpost batch status`: counts per state, per recipient, and why deliveries were skipped.
@@ -140,6 +155,7 @@ pub struct Claim {
 #[derive(Debug, Clone, PartialEq)]
 pub struct LetterParts {
     pub delivery_id: i64,
+    pub kind: DeliveryKind,
     pub idempotency_key: String,
     pub recipient_name: String,
     pub language: String,
@@ -223,6 +239,7 @@ pub struct AttemptRow {
 pub struct DeliveryRow {
     pub id: i64,
     pub batch_id: i64,
+    pub kind: DeliveryKind,
     pub recipient_key: String,
     pub recipient_name: String,
     pub signature_id: Option<i64>,

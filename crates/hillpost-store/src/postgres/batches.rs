@@ -30,17 +30,20 @@ impl PgStore {
         start_at: DateTime<Utc>,
         max_attempts: u32,
         actor: &str,
+        receipt_base_url: Option<&str>,
     ) -> Result<i64, StoreError> {
         let mut tx = self.pool().begin().await?;
         let (batch_id, state): (i64, String) = sqlx::query_as(
-            "INSERT INTO batches (campaign_id, state, mode, start_at, signature_count)
-             VALUES ($1, CASE WHEN $2 <= now() THEN 'running' ELSE 'scheduled' END, $3, $2, $4)
+            "INSERT INTO batches (campaign_id, state, mode, start_at, signature_count, receipt_base_url, signers_through)
+             VALUES ($1, CASE WHEN $2 <= now() THEN 'running' ELSE 'scheduled' END, $3, $2, $4, $5,
+                     (SELECT max(id) FROM signatures WHERE campaign_id = $1))
              RETURNING id, state",
         )
         .bind(campaign.as_str())
         .bind(start_at)
         .bind(plan.mode.as_str())
         .bind(i32::try_from(plan.signature_count).unwrap_or(i32::MAX))
+        .bind(receipt_base_url)
         .fetch_one(&mut *tx)
         .await?;
 
@@ -191,7 +194,8 @@ impl PgStore {
 
     pub async fn batch(&self, id: i64) -> Result<Option<BatchRow>, StoreError> {
         let row = sqlx::query(
-            "SELECT id, campaign_id, state, mode, start_at, signature_count, created_at, updated_at, finished_at
+            "SELECT id, campaign_id, state, mode, start_at, signature_count, created_at, updated_at, finished_at,
+                    receipt_base_url
                FROM batches WHERE id = $1",
         )
         .bind(id)
@@ -205,7 +209,8 @@ impl PgStore {
         campaign: Option<&CampaignId>,
     ) -> Result<Vec<BatchRow>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, campaign_id, state, mode, start_at, signature_count, created_at, updated_at, finished_at
+            "SELECT id, campaign_id, state, mode, start_at, signature_count, created_at, updated_at, finished_at,
+                    receipt_base_url
                FROM batches WHERE $1::text IS NULL OR campaign_id = $1 ORDER BY id",
         )
         .bind(campaign.map(|c| c.as_str()))
@@ -346,14 +351,25 @@ impl PgStore {
     }
 
     pub async fn deliveries(&self, batch_id: i64) -> Result<Vec<DeliveryRow>, StoreError> {
+        self.deliveries_page(batch_id, 0, i64::MAX).await
+    }
+
+    pub async fn deliveries_page(
+        &self,
+        batch_id: i64,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<DeliveryRow>, StoreError> {
         let rows = sqlx::query(
-            "SELECT d.id, d.batch_id, r.key AS recipient_key, r.name AS recipient_name, d.signature_id, d.channel,
+            "SELECT d.id, d.batch_id, d.kind, r.key AS recipient_key, r.name AS recipient_name, d.signature_id, d.channel,
                     d.endpoint, d.rate_key, d.idempotency_key, d.state, d.skip_reason, d.attempts, d.max_attempts,
                     d.due_at, d.last_error, d.route_note, d.finalized_at
                FROM deliveries d JOIN recipients r ON r.id = d.recipient_id
-              WHERE d.batch_id = $1 ORDER BY d.id",
+              WHERE d.batch_id = $1 AND d.id > $2 ORDER BY d.id LIMIT $3",
         )
         .bind(batch_id)
+        .bind(after)
+        .bind(limit)
         .fetch_all(self.pool())
         .await?;
         rows.iter()
@@ -361,6 +377,7 @@ impl PgStore {
                 Ok(DeliveryRow {
                     id: row.try_get("id")?,
                     batch_id: row.try_get("batch_id")?,
+                    kind: parse(row.try_get("kind")?)?,
                     recipient_key: row.try_get("recipient_key")?,
                     recipient_name: row.try_get("recipient_name")?,
                     signature_id: row.try_get("signature_id")?,
@@ -387,6 +404,14 @@ impl PgStore {
                 .bind(delivery_id)
                 .fetch_all(self.pool())
                 .await?;
+        rows.iter().map(attempt_row).collect()
+    }
+
+    pub async fn attempts_of(&self, delivery_ids: &[i64]) -> Result<Vec<AttemptRow>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM attempts WHERE delivery_id = ANY($1) ORDER BY id")
+            .bind(delivery_ids)
+            .fetch_all(self.pool())
+            .await?;
         rows.iter().map(attempt_row).collect()
     }
 
@@ -453,6 +478,7 @@ fn batch_row(row: &PgRow) -> Result<BatchRow, StoreError> {
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
         finished_at: row.try_get("finished_at")?,
+        receipt_base_url: row.try_get("receipt_base_url")?,
     })
 }
 

@@ -100,7 +100,7 @@ impl PgStore {
 
     pub async fn letter_parts(&self, delivery_ids: &[i64]) -> Result<Vec<LetterParts>, StoreError> {
         let rows = sqlx::query(
-            "SELECT d.id AS delivery_id, d.idempotency_key, r.name AS recipient_name, m.language, m.subject,
+            "SELECT d.id AS delivery_id, d.kind, d.idempotency_key, r.name AS recipient_name, m.language, m.subject,
                     m.body_markdown, s.id AS signature_id, s.email_key, s.email, s.first_name, s.last_name,
                     s.organization, s.address_line1, s.address_line2, s.city, s.state, s.postal_code, s.country,
                     s.district, s.language AS signer_language, s.phone, s.receipt_consent, s.signed_at, s.source
@@ -124,6 +124,7 @@ impl PgStore {
                 };
                 Ok(LetterParts {
                     delivery_id: row.try_get("delivery_id")?,
+                    kind: parse(row.try_get("kind")?)?,
                     idempotency_key: row.try_get("idempotency_key")?,
                     recipient_name: row.try_get("recipient_name")?,
                     language: row.try_get("language")?,
@@ -449,13 +450,19 @@ impl PgStore {
         .await?
         .rows_affected();
 
+        super::receipts::enqueue(self.pool()).await?;
+
+        // Complete when nothing is queued or in flight, receipts included, and no receipt is
+        // still owed (another worker may have finished the last letter since the pass above).
         let mut tx = self.pool().begin().await?;
-        let completed = sqlx::query(
+        let completed = sqlx::query(concat!(
             "UPDATE batches b SET state = 'completed', updated_at = now(), finished_at = now()
               WHERE b.state = 'running'
                 AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.batch_id = b.id AND d.state IN ('queued', 'in_flight'))
-             RETURNING id, campaign_id",
-        )
+                AND NOT EXISTS (SELECT 1 FROM signatures s WHERE s.campaign_id = b.campaign_id AND ",
+            super::receipts::owed_receipt!(),
+            ") RETURNING id, campaign_id"
+        ))
         .fetch_all(&mut *tx)
         .await?;
         let mut events = Vec::with_capacity(completed.len());

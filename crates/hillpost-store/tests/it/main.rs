@@ -11,6 +11,7 @@ mod directory;
 mod import;
 mod metrics;
 mod queue;
+mod receipts;
 mod reroute;
 mod signatures;
 mod throughput;

@@ -9,7 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use hillpost_core::batch::Route;
-use hillpost_store::{BatchAction, BatchRow, BatchStatus};
+use hillpost_store::{BatchAction, BatchOptions, BatchRow, BatchStatus};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -189,7 +189,16 @@ pub async fn create(
     let max_attempts = state.settings.retry_schedule().max_attempts();
     let batch = state
         .store
-        .create_batch(&campaign_id, &planned.plan, start_at, max_attempts)
+        .create_batch_with(
+            &campaign_id,
+            &planned.plan,
+            &BatchOptions {
+                start_at,
+                max_attempts,
+                actor: &caller.actor(),
+                receipt_base_url: state.settings.receipt_base_url(),
+            },
+        )
         .await?;
     let status = state.store.batch_status(batch).await?;
     Ok((
@@ -275,7 +284,10 @@ async fn control(
 ) -> Result<Json<BatchView>, ApiError> {
     caller.must_be_organizer()?;
     visible_batch(&state, &caller, id).await?;
-    let batch = state.store.control_batch(id, action).await?;
+    let batch = state
+        .store
+        .control_batch_by(id, action, &caller.actor())
+        .await?;
     tracing::info!(
         batch = id,
         token = caller.token_id,
