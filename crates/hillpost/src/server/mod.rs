@@ -13,7 +13,7 @@
 //! Every route is registered through utoipa-axum's `OpenApiRouter`, which adds it to the
 //! router and to the OpenAPI document in one step, so the two cannot drift apart.
 
-mod auth;
+pub(crate) mod auth;
 mod batches;
 mod body;
 mod campaigns;
@@ -43,8 +43,10 @@ pub struct AppState {
     pub settings: Arc<Settings>,
 }
 
-/// The API router: `/api/v1/…`, `/metrics` (with a token), `/health`.
+/// The API router: `/api/v1/…`, `/metrics` (with a token), `/health`; and the organizer
+/// dashboard's pages under `/dashboard` (not in the OpenAPI document).
 pub fn router(state: AppState) -> Router {
+    let dashboard = crate::dashboard::router(state.clone());
     let limit = state.settings.server.max_body_bytes;
     let (routes, api) = openapi::routes().split_for_parts();
     let api = Arc::new(api);
@@ -56,6 +58,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(openapi::no_route)
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
+        .merge(dashboard)
 }
 
 /// The metrics listener's router: `/metrics` without a token, and `/health`. Bind it where
