@@ -31,7 +31,9 @@ async fn a_campaigner_sends_a_batch_from_the_browser() {
     let Some(browser) = Browser::start(TEST).await else {
         return;
     };
-    let Some(smtp) = SmtpServer::start(TEST, Faults::default()) else {
+    // Each letter takes a moment to be accepted, so the batch is still sending when its page
+    // first shows, and only the page's own refreshing can show it complete.
+    let Some(smtp) = SmtpServer::start(TEST, Faults::delay(Duration::from_millis(400))) else {
         return;
     };
     let ws = Workspace::new()
@@ -158,6 +160,14 @@ async fn a_campaigner_sends_a_batch_from_the_browser() {
         .expect("the batch page");
     let url = client.current_url().await.unwrap();
     assert!(url.path().starts_with("/dashboard/batches/"), "{url}");
+    let first = client
+        .find(Locator::Id("batch-state"))
+        .await
+        .unwrap()
+        .attr("data-state")
+        .await
+        .unwrap();
+    assert_eq!(first.as_deref(), Some("running"), "the batch is under way");
     client
         .wait()
         .at_most(Duration::from_secs(60))
