@@ -426,10 +426,10 @@ async fn campaign_text_is_html_escaped() {
     assert!(csp.contains("script-src 'self'"), "{csp}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn preview_pdf_and_batch_controls() {
-    let db = sqlite();
-    let api = Api::start(&db.url, &[]).await;
+// On both backends: the pages read batch status, deliveries and attempts from the store.
+both_backends!(preview_pdf_and_batch_controls);
+async fn preview_pdf_and_batch_controls(url: String) {
+    let api = Api::start(&url, &[]).await;
     let toml = hillpost_testkit::fixtures::campaign_toml("petition", "petition", &[STAFF]);
     let (status, body) = api
         .post_text(
