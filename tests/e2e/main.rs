@@ -5,6 +5,7 @@
 mod audit;
 mod bad_input;
 mod cli;
+mod dashboard;
 mod delivery;
 mod demo;
 mod directory;

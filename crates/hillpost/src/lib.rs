@@ -7,6 +7,7 @@ pub mod channels;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod dashboard;
 pub mod directory;
 pub mod logging;
 pub mod petition;

@@ -14,7 +14,7 @@
 //! router and to the OpenAPI document in one step, so the two cannot drift apart.
 
 mod audit;
-mod auth;
+pub(crate) mod auth;
 mod batches;
 mod body;
 mod campaigns;
@@ -45,9 +45,11 @@ pub struct AppState {
     pub settings: Arc<Settings>,
 }
 
-/// The API router: `/api/v1/…`, `/metrics` (with a token), `/health`, and the receipt
-/// pages `/receipts/{token}` (no bearer token: the path's token is the key).
+/// The API router: `/api/v1/…`, `/metrics` (with a token), `/health`, the receipt pages
+/// `/receipts/{token}` (no bearer token: the path's token is the key), and the organizer
+/// dashboard's pages under `/dashboard` (not in the OpenAPI document).
 pub fn router(state: AppState) -> Router {
+    let dashboard = crate::dashboard::router(state.clone());
     let limit = state.settings.server.max_body_bytes;
     let (routes, api) = openapi::routes().split_for_parts();
     let api = Arc::new(api);
@@ -59,6 +61,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(openapi::no_route)
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
+        .merge(dashboard)
 }
 
 /// The metrics listener's router: `/metrics` without a token, and `/health`. Bind it where

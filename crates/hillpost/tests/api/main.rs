@@ -6,5 +6,6 @@ mod support;
 
 mod access;
 mod bodies;
+mod dashboard;
 mod delivery;
 mod receipts;
