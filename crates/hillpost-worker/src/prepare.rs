@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use hillpost_core::delivery::{Attachment, OutgoingLetter};
+use hillpost_core::delivery::{Attachment, LetterCampaign, OutgoingLetter};
 use hillpost_core::{Campaign, Language, Mode};
 use hillpost_store::{ClaimedDelivery, LetterParts, Store, StoreError};
 use tokio::sync::Mutex;
@@ -13,6 +13,8 @@ use tokio::sync::Mutex;
 pub struct BatchContext {
     pub campaign: Arc<Campaign>,
     pub attachments: Arc<[Attachment]>,
+    /// The campaign as letters carry it (CWC labels messages with it).
+    pub label: Arc<LetterCampaign>,
 }
 
 /// Batch contexts by batch id. Batches are few and small next to their deliveries; the
@@ -29,9 +31,15 @@ impl BatchCache {
         if let Some(found) = self.entries.lock().await.get(&batch_id) {
             return Ok(found.clone());
         }
+        let campaign = store.batch_campaign(batch_id).await?;
+        let label = Arc::new(LetterCampaign {
+            id: campaign.id.clone(),
+            organization: campaign.organization.clone(),
+        });
         let context = BatchContext {
-            campaign: Arc::new(store.batch_campaign(batch_id).await?),
+            campaign: Arc::new(campaign),
             attachments: store.attachments(batch_id).await?.into(),
+            label,
         };
         let mut entries = self.entries.lock().await;
         if entries.len() >= MAX_CACHED_BATCHES {
@@ -75,5 +83,6 @@ pub fn outgoing_letter(
         body_markdown: parts.body_markdown,
         attachments,
         signer,
+        campaign: Some(batch.label.clone()),
     })
 }

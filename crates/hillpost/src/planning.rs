@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use chrono::Utc;
 use hillpost_core::batch::{BatchPlan, NoDistrictTable, Route, plan_batch_with_districts};
-use hillpost_core::delivery::{Attachment, OutgoingLetter};
+use hillpost_core::delivery::{Attachment, LetterCampaign, OutgoingLetter};
 use hillpost_core::eligibility::DistrictLookup;
 use hillpost_core::render::LetterTemplates;
 use hillpost_core::{Campaign, CampaignId, Mode};
@@ -82,6 +82,10 @@ pub fn outgoing_letters(planned: &Planned) -> Vec<OutgoingLetter> {
             .collect(),
         Mode::Individual => Arc::from(Vec::new()),
     };
+    let label = Arc::new(LetterCampaign {
+        id: campaign.id.clone(),
+        organization: campaign.organization.clone(),
+    });
     let mut letters = Vec::new();
     for (index, delivery) in plan.deliveries.iter().enumerate() {
         let Route::Send { message, endpoint } = &delivery.route else {
@@ -110,6 +114,7 @@ pub fn outgoing_letters(planned: &Planned) -> Vec<OutgoingLetter> {
             body_markdown: message.letter.body_markdown.clone(),
             attachments: attachments.clone(),
             signer,
+            campaign: Some(label.clone()),
         });
     }
     letters
