@@ -5,6 +5,7 @@
 //! terminal (test output capture does not swallow it) and returns; with
 //! `HILLPOST_TEST_REQUIRE_ALL=1` (set by `.ci/run`) a skip fails the test instead.
 
+pub mod cwc;
 pub mod fixtures;
 pub mod postgres;
 pub mod smtp;
