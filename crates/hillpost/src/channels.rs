@@ -4,8 +4,8 @@ use std::path::Path;
 
 use anyhow::Context;
 use hillpost_channels::{
-    Channel, Channels, EmailIdentity, EmailSender, OutboxChannel, SmtpChannel, SmtpSettings,
-    SmtpTls,
+    Channel, Channels, CwcChannel, EmailIdentity, EmailSender, OutboxChannel, SmtpChannel,
+    SmtpSettings, SmtpTls,
 };
 use hillpost_core::AttemptOutcome;
 use hillpost_core::delivery::OutgoingLetter;
@@ -39,7 +39,11 @@ pub fn from_settings(settings: &Settings) -> anyhow::Result<Channels> {
             EmailSender::Smtp(SmtpChannel::new(channel).context("setting up SMTP")?)
         }
     };
-    Ok(Channels::default().with_email(sender))
+    let mut channels = Channels::default().with_email(sender);
+    if let Some((cwc, http)) = settings.cwc.channel_settings()? {
+        channels = channels.with_cwc(CwcChannel::new(cwc, &http).context("setting up CWC")?);
+    }
+    Ok(channels)
 }
 
 fn outbox(dir: &Path, settings: &Settings) -> anyhow::Result<OutboxChannel> {
