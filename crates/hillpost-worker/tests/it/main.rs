@@ -5,5 +5,6 @@
 mod support;
 
 mod batches;
+mod cwc;
 mod faults;
 mod rate_limits;
