@@ -98,8 +98,13 @@ pub async fn stored_campaign(
 
 /// Renders every letter of a stored campaign: what `batch create` does before enqueueing.
 pub async fn plan(store: &Store, campaign: &Campaign) -> anyhow::Result<BatchPlan> {
-    let planned =
-        hillpost::planning::plan(store, &campaign.id, &ResolveSettings::default()).await?;
+    let planned = hillpost::planning::plan(
+        store,
+        &campaign.id,
+        &ResolveSettings::default(),
+        &[hillpost_core::Channel::Email],
+    )
+    .await?;
     Ok(planned.plan)
 }
 

@@ -9,7 +9,8 @@
 //!                                 │ email ──▶ EmailSender ─┬─ SmtpChannel   (pooled SMTP sessions)
 //!                                 │                        ├─ OutboxChannel (.eml files, dry runs)
 //!                                 │                        └─ NoopChannel   (queue benchmarks)
-//!                                 │ web_form, cwc ──▶ not configured yet: permanent
+//!                                 │ cwc ──▶ CwcChannel (XML to the House/Senate gateway)
+//!                                 │ web_form ──▶ not configured yet: falls back
 //!                                 │ none ──▶ NoopChannel
 //!   worker ◀──SendReport──────────┘  outcome, remote code/text, SHA-256 of the bytes sent
 //! ```
@@ -19,6 +20,7 @@
 //!
 //! [`AttemptOutcome`]: hillpost_core::AttemptOutcome
 
+pub mod cwc;
 pub mod email;
 mod noop;
 mod report;
@@ -29,6 +31,7 @@ use std::sync::Arc;
 
 pub use hillpost_core::delivery::{OutgoingLetter, SendReport};
 
+pub use cwc::{CwcChannel, CwcSettings, CwcSetupError, HttpSettings};
 pub use email::{
     EmailIdentity, EmailSender, EmailSetupError, OutboxChannel, SmtpChannel, SmtpSettings, SmtpTls,
 };

@@ -11,6 +11,7 @@ use hillpost_core::delivery::{Channel as ChannelKind, OutgoingLetter, SendReport
 
 use std::future::Future;
 
+use crate::cwc::CwcChannel;
 use crate::email::EmailSender;
 use crate::noop::NoopChannel;
 use crate::report::falls_back;
@@ -20,12 +21,19 @@ use crate::{Channel, Go};
 #[derive(Default)]
 pub struct Channels {
     email: Option<EmailSender>,
+    cwc: Option<CwcChannel>,
 }
 
 impl Channels {
     /// Email deliveries go through `sender`.
     pub fn with_email(mut self, sender: EmailSender) -> Self {
         self.email = Some(sender);
+        self
+    }
+
+    /// CWC deliveries go through `channel`.
+    pub fn with_cwc(mut self, channel: CwcChannel) -> Self {
+        self.cwc = Some(channel);
         self
     }
 
@@ -43,10 +51,11 @@ impl Channels {
 
 impl Channel for Channels {
     async fn send(&self, letter: &OutgoingLetter) -> SendReport {
-        match (letter.channel, &self.email) {
-            (ChannelKind::Email, Some(email)) => email.send(letter).await,
-            (ChannelKind::None, _) => NoopChannel.send(letter).await,
-            (kind @ (ChannelKind::Email | ChannelKind::WebForm | ChannelKind::Cwc), _) => {
+        match (letter.channel, &self.email, &self.cwc) {
+            (ChannelKind::Email, Some(email), _) => email.send(letter).await,
+            (ChannelKind::Cwc, _, Some(cwc)) => cwc.send(letter).await,
+            (ChannelKind::None, ..) => NoopChannel.send(letter).await,
+            (kind @ (ChannelKind::Email | ChannelKind::WebForm | ChannelKind::Cwc), ..) => {
                 not_configured(letter, kind)
             }
         }
@@ -56,8 +65,9 @@ impl Channel for Channels {
     where
         T: Future<Output = Go> + Send,
     {
-        match (letter.channel, &self.email) {
-            (ChannelKind::Email, Some(email)) => email.send_on_turn(letter, turn).await,
+        match (letter.channel, &self.email, &self.cwc) {
+            (ChannelKind::Email, Some(email), _) => email.send_on_turn(letter, turn).await,
+            (ChannelKind::Cwc, _, Some(cwc)) => cwc.send_on_turn(letter, turn).await,
             _ => match turn.await {
                 Go::Ahead => Some(self.send(letter).await),
                 Go::Withdraw => None,

@@ -9,6 +9,7 @@
 pub mod audit;
 pub mod batch;
 pub mod campaign;
+pub mod cwc;
 pub mod delivery;
 pub mod eligibility;
 pub mod import;

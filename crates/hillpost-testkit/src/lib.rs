@@ -6,6 +6,7 @@
 //! `HILLPOST_TEST_REQUIRE_ALL=1` (set by `.ci/run`) a skip fails the test instead.
 
 pub mod browser;
+pub mod cwc;
 pub mod fixtures;
 pub mod postgres;
 pub mod smtp;

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use hillpost_core::delivery::{Attachment, OutgoingLetter};
+use hillpost_core::delivery::{Attachment, LetterCampaign, OutgoingLetter};
 use hillpost_core::receipt::{receipt_url, token_from_bytes, token_sha256, with_link};
 use hillpost_core::{Campaign, Language, Mode};
 use hillpost_store::{ClaimedDelivery, DeliveryKind, LetterParts, Store, StoreError};
@@ -16,6 +16,8 @@ pub struct BatchContext {
     pub attachments: Arc<[Attachment]>,
     /// Where receipt links point (the batch's `receipt_base_url`).
     pub receipt_base_url: Option<String>,
+    /// The campaign as letters carry it (CWC labels messages with it).
+    pub label: Arc<LetterCampaign>,
 }
 
 /// Batch contexts by batch id. Batches are few and small next to their deliveries; the
@@ -36,10 +38,16 @@ impl BatchCache {
             .batch(batch_id)
             .await?
             .ok_or(StoreError::NoBatch(batch_id))?;
+        let campaign = store.batch_campaign(batch_id).await?;
+        let label = Arc::new(LetterCampaign {
+            id: campaign.id.clone(),
+            organization: campaign.organization.clone(),
+        });
         let context = BatchContext {
-            campaign: Arc::new(store.batch_campaign(batch_id).await?),
+            campaign: Arc::new(campaign),
             attachments: store.attachments(batch_id).await?.into(),
             receipt_base_url: batch.receipt_base_url,
+            label,
         };
         let mut entries = self.entries.lock().await;
         if entries.len() >= MAX_CACHED_BATCHES {
@@ -79,6 +87,7 @@ pub fn outgoing_letter(
             body_markdown: parts.body_markdown,
             attachments: Arc::from(Vec::new()),
             signer: Some(signer),
+            campaign: Some(batch.label.clone()),
         });
     }
     // A petition goes out under the organization's name; an individual letter under the
@@ -105,6 +114,7 @@ pub fn outgoing_letter(
         body_markdown: parts.body_markdown,
         attachments,
         signer,
+        campaign: Some(batch.label.clone()),
     })
 }
 

@@ -4,8 +4,8 @@ use std::path::Path;
 
 use anyhow::Context;
 use hillpost_channels::{
-    Channel, Channels, EmailIdentity, EmailSender, OutboxChannel, SmtpChannel, SmtpSettings,
-    SmtpTls,
+    Channel, Channels, CwcChannel, EmailIdentity, EmailSender, OutboxChannel, SmtpChannel,
+    SmtpSettings, SmtpTls,
 };
 use hillpost_core::AttemptOutcome;
 use hillpost_core::delivery::OutgoingLetter;
@@ -39,7 +39,11 @@ pub fn from_settings(settings: &Settings) -> anyhow::Result<Channels> {
             EmailSender::Smtp(SmtpChannel::new(channel).context("setting up SMTP")?)
         }
     };
-    Ok(Channels::default().with_email(sender))
+    let mut channels = Channels::default().with_email(sender);
+    if let Some((cwc, http)) = settings.cwc.channel_settings()? {
+        channels = channels.with_cwc(CwcChannel::new(cwc, &http).context("setting up CWC")?);
+    }
+    Ok(channels)
 }
 
 fn outbox(dir: &Path, settings: &Settings) -> anyhow::Result<OutboxChannel> {
@@ -69,4 +73,95 @@ pub async fn write_outbox(
         }
     }
     Ok(letters.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use hillpost_core::CampaignId;
+    use hillpost_core::delivery::{Channel as ChannelKind, LetterCampaign};
+    use hillpost_core::signer::{
+        Country, Email, Language, NewSignature, PersonName, PostalAddress, PostalCode, UsState,
+    };
+    use hillpost_testkit::cwc::{Answer, CwcServer};
+
+    use super::*;
+    use crate::config::{Sources, load};
+
+    #[tokio::test]
+    async fn an_enabled_cwc_section_builds_a_channel_that_delivers() {
+        let server = CwcServer::start(&["HVA04"], Answer::Created).await;
+        let vars = [
+            ("HILLPOST__CWC__ENABLED", "true".to_string()),
+            ("HILLPOST__CWC__HOUSE_URL", server.base_url()),
+            ("HILLPOST__CWC__API_KEY", "binary-test-key".into()),
+            ("HILLPOST__CWC__DELIVERY_AGENT", "Hillpost Org".into()),
+            ("HILLPOST__CWC__ACK_EMAIL", "acks@example.org".into()),
+            ("HILLPOST__CWC__CONTACT_NAME", "Ops Person".into()),
+            ("HILLPOST__CWC__CONTACT_EMAIL", "ops@example.org".into()),
+            ("HILLPOST__CWC__CONTACT_PHONE", "202-555-0100".into()),
+            ("HILLPOST__CWC__CONSTITUENT_PREFIX", "Ms.".into()),
+            ("HILLPOST__CWC__MAINTENANCE", String::new()),
+        ];
+        let settings = load(Sources {
+            file: None,
+            environment: Some(
+                vars.iter()
+                    .map(|(k, v)| (k.to_string(), v.clone()))
+                    .collect(),
+            ),
+        })
+        .expect("settings");
+        assert_eq!(
+            crate::targets::sendable_channels(&settings),
+            [ChannelKind::Email, ChannelKind::Cwc]
+        );
+        let channels = from_settings(&settings).expect("channels");
+        let signer = NewSignature {
+            email: Email::parse("ana@example.org").unwrap(),
+            first_name: Some(PersonName::parse("Ana").unwrap()),
+            last_name: Some(PersonName::parse("Smith").unwrap()),
+            organization: None,
+            address: PostalAddress {
+                line1: Some("1 Main St".into()),
+                line2: None,
+                city: Some("Richmond".into()),
+                state: Some(UsState::parse("VA").unwrap()),
+                postal_code: PostalCode::parse_optional("23219", Some(Country::US)).unwrap(),
+                country: Some(Country::US),
+            },
+            district: None,
+            language: None,
+            phone: None,
+            receipt_consent: false,
+            signed_at: None,
+            source: None,
+        };
+        let letter = OutgoingLetter {
+            delivery_id: 1,
+            attempt_no: 1,
+            idempotency_key: "0123456789abcdef0123456789abcdef".into(),
+            channel: ChannelKind::Cwc,
+            endpoint: "HVA04".into(),
+            recipient_name: "Rep. Example".into(),
+            sender_name: "Ana Smith".into(),
+            reply_to: None,
+            language: Language::parse("en").unwrap(),
+            subject: "Bring the troops home".into(),
+            body_markdown: "Please bring the troops home.\n".into(),
+            attachments: Arc::from(Vec::new()),
+            signer: Some(Arc::new(signer)),
+            campaign: Some(Arc::new(LetterCampaign {
+                id: CampaignId::parse("troops-home").unwrap(),
+                organization: "Test Peace Coalition".into(),
+            })),
+        };
+        let report = channels.send(&letter).await;
+        assert_eq!(report.outcome, AttemptOutcome::Ok, "{report:?}");
+        let received = server.received();
+        assert_eq!(received.len(), 1);
+        assert_eq!(received[0].api_key.as_deref(), Some("binary-test-key"));
+        assert!(received[0].layout_problems.is_empty());
+    }
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use chrono::Utc;
 use hillpost_core::batch::{BatchPlan, NoDistrictTable, Route, plan_batch_with_districts};
-use hillpost_core::delivery::{Attachment, OutgoingLetter};
+use hillpost_core::delivery::{Attachment, LetterCampaign, OutgoingLetter};
 use hillpost_core::eligibility::DistrictLookup;
 use hillpost_core::render::LetterTemplates;
 use hillpost_core::{Campaign, CampaignId, Mode};
@@ -29,6 +29,7 @@ pub async fn plan(
     store: &Store,
     id: &CampaignId,
     settings: &ResolveSettings,
+    sendable: &[hillpost_core::delivery::Channel],
 ) -> anyhow::Result<Planned> {
     let stored = store
         .campaign(id)
@@ -38,7 +39,7 @@ pub async fn plan(
     let signatures = store.signatures(id).await?;
     let directory = directory::load(store).await?;
     let resolved = targets::resolve_all(&campaign, directory.as_ref(), settings)?;
-    let recipients = targets::sendable(resolved)?;
+    let recipients = targets::sendable(resolved, sendable)?;
     let templates = LetterTemplates::compile(&campaign)?;
     let districts: &dyn DistrictLookup = match &directory {
         Some(directory) => &directory.zip_districts,
@@ -82,6 +83,10 @@ pub fn outgoing_letters(planned: &Planned) -> Vec<OutgoingLetter> {
             .collect(),
         Mode::Individual => Arc::from(Vec::new()),
     };
+    let label = Arc::new(LetterCampaign {
+        id: campaign.id.clone(),
+        organization: campaign.organization.clone(),
+    });
     let mut letters = Vec::new();
     for (index, delivery) in plan.deliveries.iter().enumerate() {
         let Route::Send { message, endpoint } = &delivery.route else {
@@ -110,6 +115,7 @@ pub fn outgoing_letters(planned: &Planned) -> Vec<OutgoingLetter> {
             body_markdown: message.letter.body_markdown.clone(),
             attachments: attachments.clone(),
             signer,
+            campaign: Some(label.clone()),
         });
     }
     letters

@@ -27,6 +27,7 @@ pub fn letter(delivery_id: i64) -> OutgoingLetter {
         body_markdown: "Estimado presidente:\n\nLe pedimos **suspender** la ayuda.\n".into(),
         attachments: Arc::from(Vec::new()),
         signer: None,
+        campaign: None,
     }
 }
 

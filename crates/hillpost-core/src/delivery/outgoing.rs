@@ -4,6 +4,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::{AttemptOutcome, Channel};
+use crate::campaign::CampaignId;
 use crate::signer::{Email, Language, NewSignature};
 
 /// Everything a channel needs to send one delivery, assembled by the worker from the store.
@@ -31,6 +32,16 @@ pub struct OutgoingLetter {
     pub attachments: Arc<[Attachment]>,
     /// The signer, for channels that fill forms or XML with their details.
     pub signer: Option<Arc<NewSignature>>,
+    /// The campaign the letter belongs to, for channels that label messages with it (CWC's
+    /// CampaignId and Organization). `None` only for letters made outside a batch (tests).
+    pub campaign: Option<Arc<LetterCampaign>>,
+}
+
+/// What a channel may say about a letter's campaign; shared by every letter of a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LetterCampaign {
+    pub id: CampaignId,
+    pub organization: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,6 +5,7 @@
 mod support;
 
 mod batches;
+mod cwc;
 mod faults;
 mod rate_limits;
 mod receipts;

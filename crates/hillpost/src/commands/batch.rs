@@ -23,8 +23,13 @@ pub async fn run(settings: &Settings, command: BatchCommand) -> anyhow::Result<E
             outbox,
         } => {
             let id = campaign_id(&campaign)?;
-            let planned =
-                planning::plan(&store, &id, &settings.directory.resolve_settings()).await?;
+            let planned = planning::plan(
+                &store,
+                &id,
+                &settings.directory.resolve_settings(),
+                &crate::targets::sendable_channels(settings),
+            )
+            .await?;
             if dry_run {
                 let dir = outbox.unwrap_or_else(|| settings.email.outbox_dir.clone());
                 return dry_run_into(&planned, &dir, settings).await;
@@ -64,7 +69,8 @@ pub async fn run(settings: &Settings, command: BatchCommand) -> anyhow::Result<E
             let id = campaign_id(&campaign)?;
             let out = out.unwrap_or_else(|| format!("{id}-petition.pdf").into());
             let resolve = settings.directory.resolve_settings();
-            return preview::write(&store, &id, &resolve, &out).await;
+            let sendable = crate::targets::sendable_channels(settings);
+            return preview::write(&store, &id, &resolve, &sendable, &out).await;
         }
         BatchCommand::Status { id } => print_status(&store.batch_status(id).await?),
         BatchCommand::List { campaign } => {

@@ -72,8 +72,13 @@ pub async fn run(mut settings: Settings, dir: &Path) -> anyhow::Result<ExitCode>
         report.counts.rejected
     );
 
-    let planned =
-        planning::plan(&store, &campaign.id, &settings.directory.resolve_settings()).await?;
+    let planned = planning::plan(
+        &store,
+        &campaign.id,
+        &settings.directory.resolve_settings(),
+        &crate::targets::sendable_channels(&settings),
+    )
+    .await?;
     let batch = store
         .create_batch_by(
             &campaign.id,

@@ -38,13 +38,17 @@ pub async fn run(settings: &Settings, command: DirectoryCommand) -> anyhow::Resu
                 anyhow::anyhow!("no directory yet: import one with `hillpost directory import`")
             })?;
             let resolve = settings.directory.resolve_settings();
+            let sendable = crate::targets::sendable_channels(settings);
             match what {
                 ShowCommand::Committee { id } => {
-                    show::committee(&directory, &id.to_ascii_uppercase(), &resolve)?
+                    show::committee(&directory, &id.to_ascii_uppercase(), &resolve, &sendable)?
                 }
-                ShowCommand::Member { bioguide } => {
-                    show::member(&directory, &bioguide.to_ascii_uppercase(), &resolve)?
-                }
+                ShowCommand::Member { bioguide } => show::member(
+                    &directory,
+                    &bioguide.to_ascii_uppercase(),
+                    &resolve,
+                    &sendable,
+                )?,
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -2,6 +2,7 @@
 //! `--config FILE`) → `HILLPOST__SECTION__KEY` environment variables, then checked as a whole
 //! so a mistake is reported at start with the key that holds it.
 
+mod cwc;
 mod directory;
 mod secrets;
 pub mod sections;
@@ -11,6 +12,7 @@ use std::path::{Path, PathBuf};
 use config::{Config, Environment, File, FileFormat};
 use thiserror::Error;
 
+pub use cwc::Cwc;
 pub use sections::{EmailTransport, Settings};
 
 /// The documented defaults, compiled in.
@@ -28,9 +30,13 @@ pub enum ConfigError {
     Invalid { key: &'static str, problem: String },
     #[error(
         "configuration file {path} holds `{key}`: secrets are not read from configuration files. \
-         Set HILLPOST__SMTP__PASSWORD or smtp.password_file instead."
+         Set {instead} instead."
     )]
-    SecretInFile { path: String, key: &'static str },
+    SecretInFile {
+        path: String,
+        key: &'static str,
+        instead: &'static str,
+    },
 }
 
 impl From<config::ConfigError> for ConfigError {
@@ -91,11 +97,27 @@ fn reject_secrets_in(path: &Path) -> Result<(), ConfigError> {
             problem: e.to_string(),
         })?;
     let has = |section: &str, key: &str| table.get(section).and_then(|s| s.get(key)).is_some();
-    if has("smtp", "password") {
-        return Err(ConfigError::SecretInFile {
-            path: path.display().to_string(),
-            key: "smtp.password",
-        });
+    for (section, key, full, instead) in [
+        (
+            "smtp",
+            "password",
+            "smtp.password",
+            "HILLPOST__SMTP__PASSWORD or smtp.password_file",
+        ),
+        (
+            "cwc",
+            "api_key",
+            "cwc.api_key",
+            "HILLPOST__CWC__API_KEY or cwc.api_key_file",
+        ),
+    ] {
+        if has(section, key) {
+            return Err(ConfigError::SecretInFile {
+                path: path.display().to_string(),
+                key: full,
+                instead,
+            });
+        }
     }
     Ok(())
 }

@@ -28,6 +28,7 @@ pub struct Settings {
     pub log: Log,
     pub server: Server,
     pub receipts: Receipts,
+    pub cwc: super::cwc::Cwc,
 }
 
 #[derive(Debug, Deserialize)]
@@ -242,6 +243,7 @@ impl Settings {
         if self.server.max_body_bytes == 0 {
             return invalid("server.max_body_bytes", "must be at least 1".into());
         }
+        self.cwc.channel_settings()?;
         if self.email.transport == EmailTransport::Smtp
             && !self.smtp.password_file.as_os_str().is_empty()
         {
@@ -277,29 +279,43 @@ impl Settings {
     }
 }
 
-fn duration<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+pub(super) fn duration<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
     let text = String::deserialize(deserializer)?;
     humantime::parse_duration(&text)
         .map_err(|e| serde::de::Error::custom(format!("`{text}` is not a duration ({e})")))
 }
 
-/// A list of durations: a TOML array, or comma-separated text (from the environment:
-/// `HILLPOST__RETRY__SCHEDULE=30s,2m,10m`).
-fn durations<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Duration>, D::Error> {
+/// A list of texts: a TOML array, or text separated by `separator` (from the environment).
+fn list<'de, D: Deserializer<'de>>(
+    deserializer: D,
+    separator: char,
+) -> Result<Vec<String>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum List {
         Items(Vec<String>),
         Text(String),
     }
-    let items = match List::deserialize(deserializer)? {
+    Ok(match List::deserialize(deserializer)? {
         List::Items(items) => items,
         List::Text(text) => text
-            .split(',')
+            .split(separator)
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty())
             .collect(),
-    };
+    })
+}
+
+/// A list of texts; from the environment separated by `;`
+/// (`HILLPOST__CWC__MAINTENANCE="house daily 00:00-06:00;senate sun 00:00-06:00"`).
+pub(super) fn strings<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    list(deserializer, ';')
+}
+
+/// A list of durations: a TOML array, or comma-separated text (from the environment:
+/// `HILLPOST__RETRY__SCHEDULE=30s,2m,10m`).
+fn durations<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Duration>, D::Error> {
+    let items = list(deserializer, ',')?;
     items
         .into_iter()
         .map(|text| {

@@ -216,3 +216,86 @@ fn receipts_need_a_public_url() {
     .unwrap();
     assert_eq!(on.receipt_base_url(), Some("https://letters.example.org"));
 }
+
+fn cwc_env(extra: &[(&str, &str)]) -> Option<Vec<(String, String)>> {
+    let mut pairs = vec![
+        ("HILLPOST__CWC__ENABLED", "true"),
+        ("HILLPOST__CWC__API_KEY", "cwc-secret-key"),
+        ("HILLPOST__CWC__DELIVERY_AGENT", "Hillpost Org"),
+        ("HILLPOST__CWC__ACK_EMAIL", "acks@example.org"),
+        ("HILLPOST__CWC__CONTACT_NAME", "Ops Person"),
+        ("HILLPOST__CWC__CONTACT_EMAIL", "ops@example.org"),
+        ("HILLPOST__CWC__CONTACT_PHONE", "202-555-0100"),
+        ("HILLPOST__CWC__CONSTITUENT_PREFIX", "Ms."),
+    ];
+    pairs.extend_from_slice(extra);
+    env(&pairs)
+}
+
+#[test]
+fn cwc_is_off_by_default_and_checked_as_a_whole_when_on() {
+    let defaults = load(Sources {
+        file: None,
+        environment: env(&[]),
+    })
+    .unwrap();
+    assert!(!defaults.cwc.enabled);
+    assert_eq!(defaults.cwc.maintenance.len(), 3);
+    assert!(defaults.cwc.channel_settings().unwrap().is_none());
+
+    let settings = load(Sources {
+        file: None,
+        environment: cwc_env(&[(
+            "HILLPOST__CWC__MAINTENANCE",
+            "house daily 00:00-06:00;senate sun 00:00-06:00",
+        )]),
+    })
+    .unwrap();
+    let (cwc, http) = settings.cwc.channel_settings().unwrap().unwrap();
+    assert_eq!(cwc.api_key.expose_secret(), "cwc-secret-key");
+    assert_eq!(cwc.message.topic.as_str(), "International Affairs");
+    assert_eq!(http.request_timeout, std::time::Duration::from_secs(30));
+    assert!(!format!("{:?}", settings.cwc).contains("cwc-secret-key"));
+
+    let bad = |extra: &[(&str, &str)]| {
+        load(Sources {
+            file: None,
+            environment: cwc_env(extra),
+        })
+        .unwrap_err()
+        .to_string()
+    };
+    assert!(bad(&[("HILLPOST__CWC__TOPIC", "Foreign Policy")]).contains("cwc.topic"));
+    assert!(
+        bad(&[("HILLPOST__CWC__CONTACT_PHONE", "12345")]).contains("DeliveryAgentContactPhone")
+    );
+    assert!(bad(&[("HILLPOST__CWC__MAINTENANCE", "house nightly")]).contains("cwc.maintenance"));
+    assert!(bad(&[("HILLPOST__CWC__CONSTITUENT_PREFIX", " ")]).contains("cwc.constituent_prefix"));
+    let keyless: Vec<(String, String)> = cwc_env(&[])
+        .unwrap()
+        .into_iter()
+        .filter(|(k, _)| k != "HILLPOST__CWC__API_KEY")
+        .collect();
+    let error = load(Sources {
+        file: None,
+        environment: Some(keyless),
+    })
+    .unwrap_err();
+    assert!(error.to_string().contains("cwc.api_key"), "{error}");
+}
+
+#[test]
+fn a_cwc_key_in_a_file_is_refused() {
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    writeln!(file, "[cwc]\napi_key = \"cwc-secret-key\"").unwrap();
+    let error = load(Sources {
+        file: Some(file.path()),
+        environment: env(&[]),
+    })
+    .unwrap_err();
+    assert!(
+        error.to_string().contains("HILLPOST__CWC__API_KEY"),
+        "{error}"
+    );
+    assert!(!error.to_string().contains("cwc-secret-key"));
+}

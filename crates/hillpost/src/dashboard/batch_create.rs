@@ -67,7 +67,14 @@ pub async fn create(
     };
     let campaign_id = stored.campaign.id;
     let resolve = state.app.settings.directory.resolve_settings();
-    let planned = match planning::plan(&state.app.store, &campaign_id, &resolve).await {
+    let planned = match planning::plan(
+        &state.app.store,
+        &campaign_id,
+        &resolve,
+        &crate::targets::sendable_channels(&state.app.settings),
+    )
+    .await
+    {
         Ok(planned) => planned,
         Err(e) => {
             let refused = refuse(format!("No batch was created: {e:#}."));

@@ -72,7 +72,14 @@ pub async fn show(
     let stored = visible_campaign(&state.app, &visitor.caller, &id).await?;
     let campaign_id = stored.campaign.id.clone();
     let resolve = state.app.settings.directory.resolve_settings();
-    let planned = match planning::plan(&state.app.store, &campaign_id, &resolve).await {
+    let planned = match planning::plan(
+        &state.app.store,
+        &campaign_id,
+        &resolve,
+        &crate::targets::sendable_channels(&state.app.settings),
+    )
+    .await
+    {
         Ok(planned) => planned,
         Err(e) => {
             let refused = Refused {
@@ -91,12 +98,13 @@ pub async fn show(
         .map_err(|e| PageError::Invalid(e.to_string()))?;
 
     let plan = &planned.plan;
+    let sendable = targets::sendable_channels(&state.app.settings);
     let mut recipients: Vec<RecipientLine> = plan
         .recipients
         .iter()
         .map(|r| {
             let office = resolved.iter().find(|o| o.recipient.key == r.key);
-            let chosen = office.and_then(targets::chosen);
+            let chosen = office.and_then(|o| targets::chosen(o, &sendable));
             RecipientLine {
                 name: r.name.clone(),
                 key: r.key.clone(),
@@ -168,9 +176,14 @@ pub async fn pdf(
         ));
     }
     let resolve = state.app.settings.directory.resolve_settings();
-    let planned = planning::plan(&state.app.store, &stored.campaign.id, &resolve)
-        .await
-        .map_err(|e| PageError::Invalid(format!("There is no petition document yet: {e:#}.")))?;
+    let planned = planning::plan(
+        &state.app.store,
+        &stored.campaign.id,
+        &resolve,
+        &crate::targets::sendable_channels(&state.app.settings),
+    )
+    .await
+    .map_err(|e| PageError::Invalid(format!("There is no petition document yet: {e:#}.")))?;
     let pdf = planned
         .plan
         .attachments

@@ -179,9 +179,14 @@ pub async fn create(
     };
     let campaign_id = stored.campaign.id;
     let resolve = state.settings.directory.resolve_settings();
-    let planned = planning::plan(&state.store, &campaign_id, &resolve)
-        .await
-        .map_err(|e| ApiError::invalid("plan_failed", format!("{e:#}")))?;
+    let planned = planning::plan(
+        &state.store,
+        &campaign_id,
+        &resolve,
+        &crate::targets::sendable_channels(&state.settings),
+    )
+    .await
+    .map_err(|e| ApiError::invalid("plan_failed", format!("{e:#}")))?;
     if request.dry_run {
         let preview = preview(&planned);
         return Ok((StatusCode::OK, Json(to_json(&preview)?)));

@@ -28,6 +28,7 @@ fn letter() -> OutgoingLetter {
         body_markdown: "Estimado presidente:\n\nLe pedimos **suspender** la ayuda.\n".into(),
         attachments: Arc::from(Vec::new()),
         signer: None,
+        campaign: None,
     }
 }
 
