@@ -19,6 +19,7 @@
 //!
 //! [`AttemptOutcome`]: hillpost_core::AttemptOutcome
 
+pub mod egress;
 pub mod email;
 mod noop;
 mod report;

@@ -6,6 +6,7 @@
 //! `HILLPOST_TEST_REQUIRE_ALL=1` (set by `.ci/run`) a skip fails the test instead.
 
 pub mod fixtures;
+pub mod https;
 pub mod postgres;
 pub mod smtp;
 pub mod sqlite;

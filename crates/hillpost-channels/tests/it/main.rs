@@ -2,6 +2,7 @@
 //! see `tests/support/smtp_server.py`) and real directories. One test binary, one module
 //! per concern.
 
+mod egress;
 mod outbox;
 mod router;
 mod smtp_delivery;
