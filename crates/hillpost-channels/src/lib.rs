@@ -9,7 +9,8 @@
 //!                                 │ email ──▶ EmailSender ─┬─ SmtpChannel   (pooled SMTP sessions)
 //!                                 │                        ├─ OutboxChannel (.eml files, dry runs)
 //!                                 │                        └─ NoopChannel   (queue benchmarks)
-//!                                 │ web_form, cwc ──▶ not configured yet: permanent
+//!                                 │ web_form ──▶ WebFormChannel (contact forms over HTTP)
+//!                                 │ cwc ──▶ not configured yet: falls back
 //!                                 │ none ──▶ NoopChannel
 //!   worker ◀──SendReport──────────┘  outcome, remote code/text, SHA-256 of the bytes sent
 //! ```
@@ -24,6 +25,7 @@ pub mod email;
 mod noop;
 mod report;
 mod router;
+pub mod web_form;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -35,6 +37,7 @@ pub use email::{
 };
 pub use noop::NoopChannel;
 pub use router::Channels;
+pub use web_form::{WebFormChannel, WebFormSettings};
 
 /// Something that can attempt one delivery.
 ///

@@ -14,12 +14,14 @@ use std::future::Future;
 use crate::email::EmailSender;
 use crate::noop::NoopChannel;
 use crate::report::falls_back;
+use crate::web_form::WebFormChannel;
 use crate::{Channel, Go};
 
 /// The configured senders, one per kind of endpoint.
 #[derive(Default)]
 pub struct Channels {
     email: Option<EmailSender>,
+    web_form: Option<WebFormChannel>,
 }
 
 impl Channels {
@@ -27,6 +29,16 @@ impl Channels {
     pub fn with_email(mut self, sender: EmailSender) -> Self {
         self.email = Some(sender);
         self
+    }
+
+    /// Web-form deliveries go through `channel`.
+    pub fn with_web_form(mut self, channel: WebFormChannel) -> Self {
+        self.web_form = Some(channel);
+        self
+    }
+
+    pub fn web_form(&self) -> Option<&WebFormChannel> {
+        self.web_form.as_ref()
     }
 
     pub fn email(&self) -> Option<&EmailSender> {
@@ -43,10 +55,11 @@ impl Channels {
 
 impl Channel for Channels {
     async fn send(&self, letter: &OutgoingLetter) -> SendReport {
-        match (letter.channel, &self.email) {
-            (ChannelKind::Email, Some(email)) => email.send(letter).await,
-            (ChannelKind::None, _) => NoopChannel.send(letter).await,
-            (kind @ (ChannelKind::Email | ChannelKind::WebForm | ChannelKind::Cwc), _) => {
+        match (letter.channel, &self.email, &self.web_form) {
+            (ChannelKind::Email, Some(email), _) => email.send(letter).await,
+            (ChannelKind::WebForm, _, Some(web_form)) => web_form.send(letter).await,
+            (ChannelKind::None, _, _) => NoopChannel.send(letter).await,
+            (kind @ (ChannelKind::Email | ChannelKind::WebForm | ChannelKind::Cwc), _, _) => {
                 not_configured(letter, kind)
             }
         }
