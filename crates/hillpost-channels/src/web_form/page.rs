@@ -270,8 +270,10 @@ impl FormState {
             .attr("formaction")
             .filter(|_| is_submitter)
             .or(form.attr("action"))
-            .filter(|a| !a.trim().is_empty())
-            .or(default_action.filter(|a| !a.trim().is_empty()));
+            // The page's own form is authoritative (`action=""` is the page itself); the
+            // definition's action only stands in when the form names none.
+            .or(default_action)
+            .filter(|a| !a.trim().is_empty());
         let url = match action {
             Some(action) => page_url
                 .join(action.trim())

@@ -10,3 +10,4 @@ mod smtp_failures;
 mod smtp_pool;
 mod smtp_turns;
 mod support;
+mod web_form;
