@@ -29,6 +29,7 @@ pub async fn plan(
     store: &Store,
     id: &CampaignId,
     settings: &ResolveSettings,
+    sendable: &[hillpost_core::delivery::Channel],
 ) -> anyhow::Result<Planned> {
     let stored = store
         .campaign(id)
@@ -38,7 +39,7 @@ pub async fn plan(
     let signatures = store.signatures(id).await?;
     let directory = directory::load(store).await?;
     let resolved = targets::resolve_all(&campaign, directory.as_ref(), settings)?;
-    let recipients = targets::sendable(resolved)?;
+    let recipients = targets::sendable(resolved, sendable)?;
     let templates = LetterTemplates::compile(&campaign)?;
     let districts: &dyn DistrictLookup = match &directory {
         Some(directory) => &directory.zip_districts,

@@ -15,9 +15,18 @@ use hillpost_core::delivery::Channel;
 use hillpost_core::{Campaign, Target};
 use hillpost_directory::{Directory, ResolveError, ResolveSettings, ResolvedRecipient};
 
-/// The channels this hillpost has senders for (see `channels::from_settings`). The CWC and
-/// web-form channels are not built yet; their endpoints are listed but passed over.
-pub const SENDABLE: &[Channel] = &[Channel::Email];
+use crate::config::Settings;
+
+/// The channels this hillpost has senders for (see `channels::for_worker`): email always,
+/// web forms when `[web_forms]` is enabled. CWC is not built yet; its endpoints are listed
+/// but passed over.
+pub fn sendable_channels(settings: &Settings) -> Vec<Channel> {
+    let mut channels = vec![Channel::Email];
+    if settings.web_forms.enabled {
+        channels.insert(0, Channel::WebForm);
+    }
+    channels
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum TargetError {
@@ -29,16 +38,20 @@ pub enum TargetError {
     #[error(transparent)]
     Resolve(#[from] ResolveError),
     #[error(
-        "{} office(s) have no endpoint hillpost can send through (it sends {}; CWC and web \
-         forms are not built yet): {}. Give each an address in [directory.office_email] \
-         (members) or [directory.committee_mailbox], or leave them out of the targets",
-        .0.len(), sendable_words(), .0.join(", ")
+        "{} office(s) have no endpoint hillpost can send through (it sends {}; CWC is not \
+         built yet, web forms need [web_forms] enabled): {}. Give each an address in \
+         [directory.office_email] (members) or [directory.committee_mailbox], or leave them \
+         out of the targets",
+        .offices.len(), .channels, .offices.join(", ")
     )]
-    Unreachable(Vec<String>),
+    Unreachable {
+        offices: Vec<String>,
+        channels: String,
+    },
 }
 
-fn sendable_words() -> String {
-    SENDABLE
+fn sendable_words(sendable: &[Channel]) -> String {
+    sendable
         .iter()
         .map(|c| c.as_str())
         .collect::<Vec<_>>()
@@ -74,25 +87,34 @@ pub fn resolve_all(
 }
 
 /// The endpoint a batch would use: the first on a channel this hillpost sends.
-pub fn chosen(resolved: &ResolvedRecipient) -> Option<&hillpost_core::batch::Endpoint> {
+pub fn chosen<'a>(
+    resolved: &'a ResolvedRecipient,
+    sendable: &[Channel],
+) -> Option<&'a hillpost_core::batch::Endpoint> {
     resolved
         .recipient
         .endpoints
         .iter()
-        .find(|e| SENDABLE.contains(&e.channel))
+        .find(|e| sendable.contains(&e.channel))
 }
 
 /// The recipients a batch is planned for: each keeps only the endpoints it can be sent
 /// through. An office with none is an error naming every such office, before anything is
 /// stored.
-pub fn sendable(resolved: Vec<ResolvedRecipient>) -> Result<Vec<Recipient>, TargetError> {
+pub fn sendable(
+    resolved: Vec<ResolvedRecipient>,
+    sendable: &[Channel],
+) -> Result<Vec<Recipient>, TargetError> {
     let unreachable: Vec<String> = resolved
         .iter()
-        .filter(|r| chosen(r).is_none())
+        .filter(|r| chosen(r, sendable).is_none())
         .map(|r| format!("{} ({})", r.recipient.key, r.recipient.name))
         .collect();
     if !unreachable.is_empty() {
-        return Err(TargetError::Unreachable(unreachable));
+        return Err(TargetError::Unreachable {
+            offices: unreachable,
+            channels: sendable_words(sendable),
+        });
     }
     Ok(resolved
         .into_iter()
@@ -100,7 +122,7 @@ pub fn sendable(resolved: Vec<ResolvedRecipient>) -> Result<Vec<Recipient>, Targ
             let mut recipient = r.recipient;
             recipient
                 .endpoints
-                .retain(|e| SENDABLE.contains(&e.channel));
+                .retain(|e| sendable.contains(&e.channel));
             recipient
         })
         .collect())

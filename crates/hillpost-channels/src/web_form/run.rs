@@ -41,7 +41,11 @@ pub struct Run<'a> {
 }
 
 /// A run that stops before its end, with its report.
-struct Stop(SendReport);
+struct Stop(Box<SendReport>);
+
+fn stop(report: SendReport) -> Stop {
+    Stop(Box::new(report))
+}
 
 struct Progress {
     page: Option<Page>,
@@ -62,7 +66,7 @@ impl Run<'_> {
         };
         for step in &self.definition.steps {
             if let Err(Stop(report)) = self.step(&mut progress, step, started_at).await {
-                return report;
+                return *report;
             }
         }
         match progress.submitted {
@@ -96,7 +100,7 @@ impl Run<'_> {
                 progress.later_failure.get_or_insert(reason);
                 Ok(())
             } else {
-                Err(Stop(refused_locally(
+                Err(stop(refused_locally(
                     started_at,
                     AttemptOutcome::Permanent,
                     format!("the form no longer matches its definition: {reason}"),
@@ -106,7 +110,7 @@ impl Run<'_> {
         match &step.action {
             StepAction::Visit { url } => {
                 let url = Url::parse(url).map_err(|e| {
-                    Stop(refused_locally(
+                    stop(refused_locally(
                         started_at,
                         AttemptOutcome::Permanent,
                         format!("line {line}: `{url}` is not a URL: {e}"),
@@ -116,9 +120,9 @@ impl Run<'_> {
                     .session
                     .fetch(EgressRequest::get(url))
                     .await
-                    .map_err(|e| Stop(before_sending(started_at, &e)))?;
+                    .map_err(|e| stop(before_sending(started_at, &e)))?;
                 if answer.status >= 400 {
-                    return Err(Stop(page_refused(started_at, &answer)));
+                    return Err(stop(page_refused(started_at, &answer)));
                 }
                 progress.page = Some(page_of(&answer));
                 progress.state = FormState::default();
@@ -239,7 +243,7 @@ impl Run<'_> {
                 }
             }
             StepAction::Recaptcha { .. } => {
-                return Err(Stop(falls_back(
+                return Err(stop(falls_back(
                     started_at,
                     "the form has a recaptcha step".into(),
                 )));
@@ -297,7 +301,7 @@ impl Run<'_> {
                 progress.submitted = Some((answer, sha));
                 Ok(Ok(()))
             }
-            Err(err) => Err(Stop(after_sending(started_at, &err, sha))),
+            Err(err) => Err(stop(after_sending(started_at, &err, sha))),
         }
     }
 
@@ -320,7 +324,7 @@ impl Run<'_> {
                     Some(FieldValue::Variable(name)) => name.as_str(),
                     _ => "a value",
                 };
-                Err(Stop(falls_back(
+                Err(stop(falls_back(
                     started_at,
                     format!(
                         "the form requires {name} (line {}), which the sender did not give",

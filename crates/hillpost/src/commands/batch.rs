@@ -10,7 +10,7 @@ use hillpost_store::{BatchStatus, Store};
 use super::{campaign_id, open_store, preview};
 use crate::cli::BatchCommand;
 use crate::config::Settings;
-use crate::{channels, planning, time};
+use crate::{channels, planning, targets, time};
 
 pub async fn run(settings: &Settings, command: BatchCommand) -> anyhow::Result<ExitCode> {
     let store = open_store(settings).await?;
@@ -23,8 +23,13 @@ pub async fn run(settings: &Settings, command: BatchCommand) -> anyhow::Result<E
             outbox,
         } => {
             let id = campaign_id(&campaign)?;
-            let planned =
-                planning::plan(&store, &id, &settings.directory.resolve_settings()).await?;
+            let planned = planning::plan(
+                &store,
+                &id,
+                &settings.directory.resolve_settings(),
+                &targets::sendable_channels(settings),
+            )
+            .await?;
             if dry_run {
                 let dir = outbox.unwrap_or_else(|| settings.email.outbox_dir.clone());
                 return dry_run_into(&planned, &dir, settings).await;
@@ -61,7 +66,14 @@ pub async fn run(settings: &Settings, command: BatchCommand) -> anyhow::Result<E
             let id = campaign_id(&campaign)?;
             let out = out.unwrap_or_else(|| format!("{id}-petition.pdf").into());
             let resolve = settings.directory.resolve_settings();
-            return preview::write(&store, &id, &resolve, &out).await;
+            return preview::write(
+                &store,
+                &id,
+                &resolve,
+                &targets::sendable_channels(settings),
+                &out,
+            )
+            .await;
         }
         BatchCommand::Status { id } => print_status(&store.batch_status(id).await?),
         BatchCommand::List { campaign } => {

@@ -39,12 +39,18 @@ pub async fn run(settings: &Settings, command: DirectoryCommand) -> anyhow::Resu
             })?;
             let resolve = settings.directory.resolve_settings();
             match what {
-                ShowCommand::Committee { id } => {
-                    show::committee(&directory, &id.to_ascii_uppercase(), &resolve)?
-                }
-                ShowCommand::Member { bioguide } => {
-                    show::member(&directory, &bioguide.to_ascii_uppercase(), &resolve)?
-                }
+                ShowCommand::Committee { id } => show::committee(
+                    &directory,
+                    &id.to_ascii_uppercase(),
+                    &resolve,
+                    &crate::targets::sendable_channels(settings),
+                )?,
+                ShowCommand::Member { bioguide } => show::member(
+                    &directory,
+                    &bioguide.to_ascii_uppercase(),
+                    &resolve,
+                    &crate::targets::sendable_channels(settings),
+                )?,
             }
             Ok(ExitCode::SUCCESS)
         }

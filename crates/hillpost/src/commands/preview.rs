@@ -17,9 +17,10 @@ pub async fn write(
     store: &Store,
     id: &CampaignId,
     resolve: &ResolveSettings,
+    sendable: &[hillpost_core::delivery::Channel],
     out: &Path,
 ) -> anyhow::Result<ExitCode> {
-    let planned = planning::plan(store, id, resolve).await?;
+    let planned = planning::plan(store, id, resolve, sendable).await?;
     if planned.campaign.mode != Mode::Petition {
         anyhow::bail!(
             "campaign `{id}` is in individual mode: its letters carry no petition document \

@@ -35,7 +35,7 @@ pub async fn run(settings: &Settings, command: TargetsCommand) -> anyhow::Result
     for office in &resolved {
         println!();
         print!("{office}");
-        match targets::chosen(office) {
+        match targets::chosen(office, &targets::sendable_channels(settings)) {
             Some(e) => println!("  sends via: {} {}", e.channel.as_str(), e.address),
             None => {
                 unreachable += 1;

@@ -17,7 +17,7 @@ use super::AppState;
 use super::auth::{Caller, visible_batch, visible_campaign};
 use super::body::{BatchId, Body};
 use super::error::{ApiError, ErrorBody};
-use crate::{planning, time};
+use crate::{planning, targets, time};
 
 #[derive(Serialize, ToSchema)]
 pub struct BatchView {
@@ -168,9 +168,14 @@ pub async fn create(
     };
     let campaign_id = stored.campaign.id;
     let resolve = state.settings.directory.resolve_settings();
-    let planned = planning::plan(&state.store, &campaign_id, &resolve)
-        .await
-        .map_err(|e| ApiError::invalid("plan_failed", format!("{e:#}")))?;
+    let planned = planning::plan(
+        &state.store,
+        &campaign_id,
+        &resolve,
+        &targets::sendable_channels(&state.settings),
+    )
+    .await
+    .map_err(|e| ApiError::invalid("plan_failed", format!("{e:#}")))?;
     if request.dry_run {
         let preview = preview(&planned);
         return Ok((StatusCode::OK, Json(to_json(&preview)?)));

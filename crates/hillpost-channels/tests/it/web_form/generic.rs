@@ -248,7 +248,6 @@ fn replica_of(
             _ => {}
         }
     }
-    drop(field_control);
     controls.push_str(&extras_in_form);
     for name in script_ticked {
         expected.insert(name, Expect::Exact("clicked".into()));

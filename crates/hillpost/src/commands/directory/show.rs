@@ -2,6 +2,7 @@
 //! the endpoints each office would be reached by, in order, and why.
 
 use hillpost_core::Target;
+use hillpost_core::delivery::Channel;
 use hillpost_directory::{
     CommitteeRef, Directory, Legislator, ResolveSettings, ResolvedRecipient, Seat, resolve_target,
 };
@@ -12,6 +13,7 @@ pub fn committee(
     directory: &Directory,
     id: &str,
     settings: &ResolveSettings,
+    sendable: &[Channel],
 ) -> anyhow::Result<()> {
     let committee = directory
         .committee(id)
@@ -52,7 +54,7 @@ pub fn committee(
         );
         if seat.legislator.is_some() {
             let office = office(directory, &member.bioguide, settings)?;
-            print_endpoints(&office, "      ");
+            print_endpoints(&office, "      ", sendable);
         }
     }
     if let Some(mailbox) = settings.committee_mailboxes.get(committee.id()) {
@@ -65,6 +67,7 @@ pub fn member(
     directory: &Directory,
     bioguide: &str,
     settings: &ResolveSettings,
+    sendable: &[Channel],
 ) -> anyhow::Result<()> {
     let legislator = directory
         .legislator(bioguide)
@@ -116,7 +119,7 @@ pub fn member(
         &p.revision[..12.min(p.revision.len())]
     );
     let office = office(directory, bioguide, settings)?;
-    print_endpoints(&office, "  ");
+    print_endpoints(&office, "  ", sendable);
     Ok(())
 }
 
@@ -142,9 +145,9 @@ fn office(
         .ok_or_else(|| anyhow::anyhow!("`{bioguide}` resolved to no office"))
 }
 
-fn print_endpoints(office: &ResolvedRecipient, indent: &str) {
+fn print_endpoints(office: &ResolvedRecipient, indent: &str, sendable: &[Channel]) {
     println!("{indent}endpoints: {}", office.why_endpoint);
-    match targets::chosen(office) {
+    match targets::chosen(office, sendable) {
         Some(e) => println!("{indent}sends via: {} {}", e.channel.as_str(), e.address),
         None => {
             println!("{indent}sends via: nothing yet (no endpoint on a channel hillpost sends)")
