@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::campaign::{Campaign, Mode};
@@ -22,7 +22,7 @@ use crate::render::{LetterContext, LetterTemplates, RenderError, RenderedLetter}
 use crate::signer::NewSignature;
 
 /// One way to reach a recipient.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Endpoint {
     pub channel: Channel,
     /// The email address, form id or CWC office code.
@@ -54,6 +54,24 @@ pub struct Recipient {
 pub struct PlannedRecipient {
     pub key: String,
     pub name: String,
+    /// Every endpoint the batch may use for this office, in order of preference: a delivery
+    /// starts at the first and moves to the next when an endpoint can never take it (see
+    /// [`next_endpoint`]).
+    pub endpoints: Vec<Endpoint>,
+}
+
+/// The endpoint after `current` in `endpoints` (the office's endpoints in order of
+/// preference), for a delivery that `current` can never take; `None` when `current` was the
+/// last, or is not in the list at all (the list changed, so nothing after it is known).
+pub fn next_endpoint<'a>(
+    endpoints: &'a [Endpoint],
+    current_channel: Channel,
+    current_address: &str,
+) -> Option<&'a Endpoint> {
+    let position = endpoints
+        .iter()
+        .position(|e| e.channel == current_channel && e.address == current_address)?;
+    endpoints.get(position + 1)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -214,6 +232,7 @@ pub fn plan_batch_with_districts(
             .map(|r| PlannedRecipient {
                 key: r.key.clone(),
                 name: r.name.clone(),
+                endpoints: r.endpoints.clone(),
             })
             .collect(),
         messages: messages.list,
@@ -303,6 +322,41 @@ email = "staff@example.org"
             endpoints: vec![Endpoint::email(&email)],
             eligibility: Eligibility::Anyone,
         }
+    }
+
+    #[test]
+    fn a_delivery_moves_to_the_next_endpoint_in_order() {
+        let form = Endpoint {
+            channel: Channel::WebForm,
+            address: "S001181".into(),
+            rate_key: "www.shaheen.senate.gov".into(),
+        };
+        let email = Endpoint::email(&crate::signer::Email::parse("staff@example.org").unwrap());
+        let endpoints = [form.clone(), email.clone()];
+        assert_eq!(
+            next_endpoint(&endpoints, Channel::WebForm, "S001181"),
+            Some(&email)
+        );
+        assert_eq!(
+            next_endpoint(&endpoints, Channel::Email, "staff@example.org"),
+            None
+        );
+        // Same address on another channel is another endpoint.
+        assert_eq!(next_endpoint(&endpoints, Channel::Cwc, "S001181"), None);
+        let plan_recipient = plan_batch(
+            &Campaign::from_toml(CAMPAIGN).unwrap(),
+            &LetterTemplates::compile(&Campaign::from_toml(CAMPAIGN).unwrap()).unwrap(),
+            &signatures(),
+            &[Recipient {
+                endpoints: endpoints.to_vec(),
+                ..recipient()
+            }],
+            NaiveDate::from_ymd_opt(2023, 7, 19).unwrap(),
+        )
+        .unwrap()
+        .recipients
+        .remove(0);
+        assert_eq!(plan_recipient.endpoints, endpoints);
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod import;
 pub mod markdown;
 pub mod petition;
 pub mod quota;
+pub mod receipt;
 pub mod render;
 pub mod retry;
 pub mod signer;

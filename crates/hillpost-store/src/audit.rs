@@ -247,6 +247,9 @@ pub(crate) struct Recorded {
     pub signature_id: Option<i64>,
     pub channel: String,
     pub recipient: String,
+    /// The delivery's state after the record: as the record's transition says, or `queued`
+    /// when it moved on to the recipient's next endpoint.
+    pub state_after: hillpost_core::DeliveryState,
 }
 
 /// For `record_attempts`: the delivery ids moved on, and one event per attempt row, in the
@@ -291,9 +294,7 @@ pub(crate) fn attempt_events(
                 remote_text: record.remote_text.clone(),
                 sent_sha256: record.sent_sha256.clone(),
                 note: row.note,
-                delivery_state: row
-                    .moved
-                    .then(|| record.transition().0.as_str().to_string()),
+                delivery_state: row.moved.then(|| row.state_after.as_str().to_string()),
             },
         ));
     }
@@ -344,6 +345,11 @@ pub(crate) fn export_lines(
         tries.sort_by_key(|a| (a.attempt_no, a.id));
         for a in tries {
             lines.push(ExportLine {
+                // A delivery that moved on was tried on more than one endpoint.
+                channel: a
+                    .channel
+                    .map_or_else(|| line.channel.clone(), |c| c.as_str().to_string()),
+                endpoint: a.endpoint,
                 attempt_no: Some(a.attempt_no),
                 started_at: Some(time_text(a.started_at)),
                 finished_at: Some(time_text(a.finished_at)),

@@ -23,6 +23,8 @@ pub mod import;
 mod metrics;
 mod model;
 mod postgres;
+mod receipts;
+mod reroute;
 mod signature_row;
 mod sqlite;
 mod tokens;
@@ -39,6 +41,7 @@ pub(crate) use enqueue::{delivery_rows, sha256_hex};
 pub use error::StoreError;
 pub use metrics::{ATTEMPT_DURATION_BUCKETS_MS, DeliveryMetrics, DurationHistogram};
 pub use model::*;
+pub use receipts::{RECEIPT_ENDPOINT, RECEIPT_RATE_KEY, ReceiptPage};
 pub use tokens::{NewToken, TokenRole, TokenRow};
 
 /// The store, on one of its backends.
@@ -143,7 +146,33 @@ impl Store {
         max_attempts: u32,
         actor: &str,
     ) -> Result<i64, StoreError> {
-        dispatch!(self, s => s.create_batch(campaign, plan, start_at, max_attempts, actor).await)
+        self.create_batch_with(
+            campaign,
+            plan,
+            &BatchOptions {
+                start_at,
+                max_attempts,
+                actor,
+                receipt_base_url: None,
+            },
+        )
+        .await
+    }
+
+    /// [`Store::create_batch`] with every option, receipts included.
+    pub async fn create_batch_with(
+        &self,
+        campaign: &CampaignId,
+        plan: &BatchPlan,
+        options: &BatchOptions<'_>,
+    ) -> Result<i64, StoreError> {
+        let BatchOptions {
+            start_at,
+            max_attempts,
+            actor,
+            receipt_base_url,
+        } = *options;
+        dispatch!(self, s => s.create_batch(campaign, plan, start_at, max_attempts, actor, receipt_base_url).await)
     }
 
     pub async fn batch(&self, id: i64) -> Result<Option<BatchRow>, StoreError> {
@@ -184,6 +213,25 @@ impl Store {
 
     pub async fn deliveries(&self, batch_id: i64) -> Result<Vec<DeliveryRow>, StoreError> {
         dispatch!(self, s => s.deliveries(batch_id).await)
+    }
+
+    /// Up to `limit` deliveries of a batch with ids above `after`, in id order: a page of
+    /// [`Store::deliveries`] (the API's listing pages with it).
+    pub async fn deliveries_page(
+        &self,
+        batch_id: i64,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<DeliveryRow>, StoreError> {
+        dispatch!(self, s => s.deliveries_page(batch_id, after, i64::from(limit)).await)
+    }
+
+    /// The attempts of these deliveries, in the order they were recorded.
+    pub async fn attempts_of(&self, delivery_ids: &[i64]) -> Result<Vec<AttemptRow>, StoreError> {
+        if delivery_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        dispatch!(self, s => s.attempts_of(delivery_ids).await)
     }
 
     pub async fn attempts(&self, delivery_id: i64) -> Result<Vec<AttemptRow>, StoreError> {
@@ -319,10 +367,31 @@ impl Store {
         Ok(audit::export_lines(&batch, &deliveries, attempts))
     }
 
+    // ── receipts ─────────────────────────────────────────────────────────────────────────
+
+    /// Stores the SHA-256 of a receipt page token minted for an attempt of receipt delivery
+    /// `delivery_id`. Called by the worker just before it sends the receipt with the link;
+    /// `false` when the delivery is not a receipt.
+    pub async fn add_receipt_link(
+        &self,
+        delivery_id: i64,
+        token_sha256: &str,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.add_receipt_link(delivery_id, token_sha256).await)
+    }
+
+    /// The receipt a page token opens, by the token's SHA-256; `None` for any other value.
+    pub async fn receipt_by_token(
+        &self,
+        token_sha256: &str,
+    ) -> Result<Option<ReceiptPage>, StoreError> {
+        dispatch!(self, s => s.receipt_by_token(token_sha256).await)
+    }
+
     /// Housekeeping any worker runs about once a second: start scheduled batches whose time
     /// came, recover deliveries whose lease expired (an `unknown` attempt when they had
     /// started sending, a plain requeue when not), cancel what is left of cancelled batches,
-    /// complete batches with nothing left.
+    /// enqueue the receipts owed (see `receipts`), complete batches with nothing left.
     pub async fn tick(&self) -> Result<TickReport, StoreError> {
         dispatch!(self, s => s.tick().await)
     }

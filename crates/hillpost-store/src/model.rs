@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 pub use hillpost_core::delivery::BatchAction;
+pub use hillpost_core::delivery::DeliveryKind;
 use hillpost_core::delivery::{AttemptOutcome, BatchState, Channel, DeliveryState, NextStep};
 use hillpost_core::{Campaign, Mode, NewSignature};
 
@@ -40,6 +41,20 @@ pub struct BatchRow {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
+    /// Where this batch's receipt links point; `None` when it sends no receipts.
+    pub receipt_base_url: Option<String>,
+}
+
+/// How a batch is created: when it starts, its retry budget, who created it, and whether
+/// (and with which link base) it sends receipts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchOptions<'a> {
+    pub start_at: DateTime<Utc>,
+    pub max_attempts: u32,
+    /// `cli:<user>`, `api:<token>`: the audit event names it.
+    pub actor: &'a str,
+    /// `[server] public_url` when receipts are on; `None` sends none.
+    pub receipt_base_url: Option<&'a str>,
 }
 
 /// `hillpost batch status`: counts per state, per recipient, and why deliveries were skipped.
@@ -49,6 +64,8 @@ pub struct BatchStatus {
     pub by_state: BTreeMap<DeliveryState, u64>,
     pub by_recipient: Vec<RecipientStatus>,
     pub skip_reasons: Vec<(String, u64)>,
+    /// Why deliveries left an endpoint for the recipient's next one, with how many did.
+    pub route_notes: Vec<(String, u64)>,
     pub attempts: u64,
     /// Attempts whose outcome is unknown: the letter may have arrived more than once.
     pub unknown_attempts: u64,
@@ -138,6 +155,7 @@ pub struct Claim {
 #[derive(Debug, Clone, PartialEq)]
 pub struct LetterParts {
     pub delivery_id: i64,
+    pub kind: DeliveryKind,
     pub idempotency_key: String,
     pub recipient_name: String,
     pub language: String,
@@ -178,11 +196,16 @@ impl AttemptRecord {
                 (Some(code), Some(text)) => format!("{code} {text}"),
                 (None, Some(text)) => text.clone(),
                 (Some(code), None) => code.to_string(),
-                (None, None) => self.outcome.to_string(),
+                (None, None) => self
+                    .note
+                    .clone()
+                    .unwrap_or_else(|| self.outcome.to_string()),
             }),
         };
         match self.next {
             NextStep::Finish(state) => (state, 0, error),
+            // Failed unless the store finds a next endpoint in the same transaction.
+            NextStep::NextEndpoint => (DeliveryState::Failed, 0, error),
             NextStep::RetryAfter(delay) => (
                 DeliveryState::Queued,
                 i64::try_from(delay.as_millis()).unwrap_or(i64::MAX),
@@ -201,6 +224,9 @@ pub struct AttemptRow {
     pub started_at: DateTime<Utc>,
     pub finished_at: DateTime<Utc>,
     pub outcome: AttemptOutcome,
+    /// The channel of the endpoint tried; `None` on rows older than the column (then the
+    /// delivery's channel).
+    pub channel: Option<Channel>,
     pub endpoint: String,
     pub remote_code: Option<i32>,
     pub remote_text: Option<String>,
@@ -213,6 +239,7 @@ pub struct AttemptRow {
 pub struct DeliveryRow {
     pub id: i64,
     pub batch_id: i64,
+    pub kind: DeliveryKind,
     pub recipient_key: String,
     pub recipient_name: String,
     pub signature_id: Option<i64>,
@@ -226,6 +253,8 @@ pub struct DeliveryRow {
     pub max_attempts: u32,
     pub due_at: DateTime<Utc>,
     pub last_error: Option<String>,
+    /// Why the delivery left earlier endpoints for the one it is on now.
+    pub route_note: Option<String>,
     pub finalized_at: Option<DateTime<Utc>>,
 }
 

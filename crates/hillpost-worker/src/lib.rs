@@ -37,7 +37,7 @@ use std::sync::{Arc, Mutex};
 use hillpost_channels::Channel;
 use hillpost_store::{Store, StoreError};
 
-pub use prepare::{BatchCache, BatchContext, outgoing_letter};
+pub use prepare::{BatchCache, BatchContext, outgoing_letter, receipt_with_link};
 pub use rate_limits::RateLimiters;
 pub use record::attempt_record;
 pub use settings::{RateLimits, WorkerSettings};

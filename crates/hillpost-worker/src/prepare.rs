@@ -4,8 +4,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use hillpost_core::delivery::{Attachment, OutgoingLetter};
+use hillpost_core::receipt::{receipt_url, token_from_bytes, token_sha256, with_link};
 use hillpost_core::{Campaign, Language, Mode};
-use hillpost_store::{ClaimedDelivery, LetterParts, Store, StoreError};
+use hillpost_store::{ClaimedDelivery, DeliveryKind, LetterParts, Store, StoreError};
 use tokio::sync::Mutex;
 
 /// What every letter of a batch shares, loaded once per batch.
@@ -13,6 +14,8 @@ use tokio::sync::Mutex;
 pub struct BatchContext {
     pub campaign: Arc<Campaign>,
     pub attachments: Arc<[Attachment]>,
+    /// Where receipt links point (the batch's `receipt_base_url`).
+    pub receipt_base_url: Option<String>,
 }
 
 /// Batch contexts by batch id. Batches are few and small next to their deliveries; the
@@ -29,9 +32,14 @@ impl BatchCache {
         if let Some(found) = self.entries.lock().await.get(&batch_id) {
             return Ok(found.clone());
         }
+        let batch = store
+            .batch(batch_id)
+            .await?
+            .ok_or(StoreError::NoBatch(batch_id))?;
         let context = BatchContext {
             campaign: Arc::new(store.batch_campaign(batch_id).await?),
             attachments: store.attachments(batch_id).await?.into(),
+            receipt_base_url: batch.receipt_base_url,
         };
         let mut entries = self.entries.lock().await;
         if entries.len() >= MAX_CACHED_BATCHES {
@@ -42,7 +50,8 @@ impl BatchCache {
     }
 }
 
-/// Builds the letter for one claimed delivery.
+/// Builds the letter for one claimed delivery. A receipt's body must already carry its
+/// link ([`receipt_with_link`]).
 pub fn outgoing_letter(
     delivery: &ClaimedDelivery,
     parts: LetterParts,
@@ -51,6 +60,27 @@ pub fn outgoing_letter(
     let language =
         Language::parse(&parts.language).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let signer = parts.signer.map(Arc::new);
+    if parts.kind == DeliveryKind::Receipt {
+        // To the signer, under the organization's name; the stored endpoint is only
+        // `signer`, so their address stays out of deliveries, attempts and the audit trail.
+        let signer = signer
+            .ok_or_else(|| StoreError::Corrupt(format!("receipt {} has no signer", delivery.id)))?;
+        return Ok(OutgoingLetter {
+            delivery_id: delivery.id,
+            attempt_no: delivery.attempt_no,
+            idempotency_key: parts.idempotency_key,
+            channel: delivery.channel,
+            endpoint: signer.email.to_string(),
+            recipient_name: signer.full_name(),
+            sender_name: batch.campaign.sender_name.clone(),
+            reply_to: None,
+            language,
+            subject: parts.subject,
+            body_markdown: parts.body_markdown,
+            attachments: Arc::from(Vec::new()),
+            signer: Some(signer),
+        });
+    }
     // A petition goes out under the organization's name; an individual letter under the
     // signer's, with replies going to the signer.
     let (sender_name, reply_to) = match (batch.campaign.mode, &signer) {
@@ -76,4 +106,30 @@ pub fn outgoing_letter(
         attachments,
         signer,
     })
+}
+
+/// Puts a fresh receipt page link into a receipt's body, storing only the token's SHA-256.
+/// Called once per attempt, just before it is sent: the token never rests anywhere in
+/// clear, and every link that may have reached the signer keeps working. Letters pass
+/// through unchanged.
+pub async fn receipt_with_link(
+    store: &Store,
+    mut parts: LetterParts,
+    batch: &BatchContext,
+) -> Result<LetterParts, StoreError> {
+    if parts.kind != DeliveryKind::Receipt {
+        return Ok(parts);
+    }
+    let base = batch.receipt_base_url.as_deref().ok_or_else(|| {
+        StoreError::Corrupt(format!(
+            "receipt {} belongs to a batch without a receipt link base",
+            parts.delivery_id
+        ))
+    })?;
+    let token = token_from_bytes(rand::random());
+    store
+        .add_receipt_link(parts.delivery_id, &token_sha256(&token))
+        .await?;
+    parts.body_markdown = with_link(&parts.body_markdown, &receipt_url(base, &token));
+    Ok(parts)
 }

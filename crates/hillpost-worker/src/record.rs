@@ -25,6 +25,14 @@ pub fn attempt_record(
         {
             hillpost_core::delivery::NextStep::Finish(hillpost_core::DeliveryState::Dead)
         }
+        // Only a refusal that sent nothing may move a letter to another endpoint: anything
+        // else could deliver it twice.
+        _ if report.fallback.is_some()
+            && report.outcome == hillpost_core::AttemptOutcome::Permanent
+            && report.sent_sha256.is_none() =>
+        {
+            hillpost_core::delivery::NextStep::NextEndpoint
+        }
         other => other,
     };
     AttemptRecord {
@@ -105,6 +113,35 @@ mod tests {
             capped.next,
             NextStep::Finish(DeliveryState::Dead),
             "the delivery's own budget holds"
+        );
+    }
+
+    #[test]
+    fn a_refusal_that_sent_nothing_moves_on_to_the_next_endpoint() {
+        let schedule = RetrySchedule::new(vec![Duration::from_secs(1)], 0.0, Duration::ZERO);
+        let fall_back = SendReport {
+            fallback: Some("the form has a recaptcha step".into()),
+            ..report(AttemptOutcome::Permanent)
+        };
+        let record = attempt_record(&delivery(1, 3), fall_back.clone(), &schedule);
+        assert_eq!(record.next, NextStep::NextEndpoint);
+        let sent = SendReport {
+            sent_sha256: Some("ab".repeat(32)),
+            ..fall_back
+        };
+        assert_eq!(
+            attempt_record(&delivery(1, 3), sent, &schedule).next,
+            NextStep::Finish(DeliveryState::Failed),
+            "bytes left hillpost: moving on could deliver the letter twice"
+        );
+        assert_eq!(
+            attempt_record(
+                &delivery(1, 3),
+                report(AttemptOutcome::Permanent),
+                &schedule
+            )
+            .next,
+            NextStep::Finish(DeliveryState::Failed)
         );
     }
 }

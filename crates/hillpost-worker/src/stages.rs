@@ -13,7 +13,7 @@ use hillpost_store::{
 use tokio_util::sync::CancellationToken;
 
 use crate::held::Held;
-use crate::prepare::{BatchCache, outgoing_letter};
+use crate::prepare::{BatchCache, outgoing_letter, receipt_with_link};
 use crate::rate_limits::{RateLimiters, TURN_LEAD};
 use crate::record::attempt_record;
 use crate::sending::SendingMarks;
@@ -78,6 +78,7 @@ impl<C: Channel + Send + Sync + 'static> Shared<C> {
                 StoreError::Corrupt(format!("delivery {} has no message", delivery.id))
             })?;
             let batch = self.batches.get(&self.store, delivery.batch_id).await?;
+            let part = receipt_with_link(&self.store, part, &batch).await?;
             let letter = outgoing_letter(&delivery, part, &batch)?;
             prepared.push((delivery, letter));
         }

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+pub use crate::audit_export::ExportFormat;
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -114,14 +115,6 @@ pub enum AuditCommand {
     /// Recompute the audit chain from its first event. Exits with 2, naming the first
     /// broken link, when any event was changed or removed.
     Verify,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ExportFormat {
-    /// One JSON object per line.
-    Jsonl,
-    /// A header row, then one row per line.
-    Csv,
 }
 
 #[derive(Debug, Subcommand)]

@@ -2,6 +2,7 @@
 //! server. A library so that `hillpost serve` and the commands share one set of functions
 //! (the API calls what the CLI calls), and so tests can start the server in-process.
 
+pub mod audit_export;
 pub mod channels;
 pub mod cli;
 pub mod commands;

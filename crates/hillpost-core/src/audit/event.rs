@@ -24,8 +24,8 @@ pub enum EventKind {
     BatchCompleted,
     /// One attempt of one delivery ended (by a worker, or by housekeeping for a lost worker).
     AttemptRecorded,
-    /// A signer's receipt was sent. Reserved: receipts are not built yet.
-    ReceiptSent,
+    /// A signer's receipt was enqueued (housekeeping); its attempts are `attempt.recorded`.
+    ReceiptEnqueued,
 }
 
 impl EventKind {
@@ -38,7 +38,7 @@ impl EventKind {
         EventKind::BatchCancelled,
         EventKind::BatchCompleted,
         EventKind::AttemptRecorded,
-        EventKind::ReceiptSent,
+        EventKind::ReceiptEnqueued,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -51,7 +51,7 @@ impl EventKind {
             EventKind::BatchCancelled => "batch.cancelled",
             EventKind::BatchCompleted => "batch.completed",
             EventKind::AttemptRecorded => "attempt.recorded",
-            EventKind::ReceiptSent => "receipt.sent",
+            EventKind::ReceiptEnqueued => "receipt.enqueued",
         }
     }
 }

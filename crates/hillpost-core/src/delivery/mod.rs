@@ -119,6 +119,14 @@ string_enum! {
     }
 }
 
+string_enum! {
+    /// What a delivery carries: a letter to an office, or a signer's receipt.
+    DeliveryKind {
+        Letter => "letter",
+        Receipt => "receipt",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

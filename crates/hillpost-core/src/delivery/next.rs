@@ -10,6 +10,9 @@ pub enum NextStep {
     Finish(DeliveryState),
     /// Back to `queued`, due after this delay.
     RetryAfter(Duration),
+    /// The endpoint can never take this letter: on to the recipient's next endpoint, due now
+    /// with a fresh attempt budget, or `failed` when there is none.
+    NextEndpoint,
 }
 
 /// The rule: ok → delivered; permanent → failed; transient or unknown → retried while the

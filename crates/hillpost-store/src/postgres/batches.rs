@@ -2,20 +2,22 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use hillpost_core::batch::BatchPlan;
-use hillpost_core::delivery::{Attachment, AttemptOutcome, BatchAction, BatchState};
+use hillpost_core::delivery::{Attachment, AttemptOutcome, BatchAction, BatchState, Channel};
 use hillpost_core::{Campaign, CampaignId, Mode};
 use sqlx::Row;
 use sqlx::postgres::PgRow;
 
 use super::PgStore;
+use super::copy_text::CopyRow;
 use crate::{
     AttemptRow, BatchRow, BatchStatus, DeliveryRow, RecipientStatus, StoreError,
     new_idempotency_key,
 };
 
-/// Deliveries go in this many rows per statement: big enough to amortise the round trip,
-/// small enough to keep each statement's arrays modest.
+/// Deliveries are turned into rows this many at a time (bounding the memory of row values
+/// held at once) and streamed to COPY in buffers of about [`COPY_BUFFER`] bytes.
 const DELIVERY_CHUNK: usize = 10_000;
+const COPY_BUFFER: usize = 1 << 20;
 
 /// Batches at least this large refresh the planner's statistics of `deliveries`.
 const ANALYZE_AFTER_ROWS: usize = 1_000;
@@ -28,27 +30,47 @@ impl PgStore {
         start_at: DateTime<Utc>,
         max_attempts: u32,
         actor: &str,
+        receipt_base_url: Option<&str>,
     ) -> Result<i64, StoreError> {
         let mut tx = self.pool().begin().await?;
         let (batch_id, state): (i64, String) = sqlx::query_as(
-            "INSERT INTO batches (campaign_id, state, mode, start_at, signature_count)
-             VALUES ($1, CASE WHEN $2 <= now() THEN 'running' ELSE 'scheduled' END, $3, $2, $4)
+            "INSERT INTO batches (campaign_id, state, mode, start_at, signature_count, receipt_base_url, signers_through)
+             VALUES ($1, CASE WHEN $2 <= now() THEN 'running' ELSE 'scheduled' END, $3, $2, $4, $5,
+                     (SELECT max(id) FROM signatures WHERE campaign_id = $1))
              RETURNING id, state",
         )
         .bind(campaign.as_str())
         .bind(start_at)
         .bind(plan.mode.as_str())
         .bind(i32::try_from(plan.signature_count).unwrap_or(i32::MAX))
+        .bind(receipt_base_url)
         .fetch_one(&mut *tx)
         .await?;
 
         let recipient_ids: HashMap<String, i64> = sqlx::query(
-            "INSERT INTO recipients (batch_id, key, name) SELECT $1, * FROM unnest($2::text[], $3::text[])
+            "INSERT INTO recipients (batch_id, key, name, endpoints)
+             SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[])
              RETURNING id, key",
         )
         .bind(batch_id)
-        .bind(plan.recipients.iter().map(|r| r.key.clone()).collect::<Vec<_>>())
-        .bind(plan.recipients.iter().map(|r| r.name.clone()).collect::<Vec<_>>())
+        .bind(
+            plan.recipients
+                .iter()
+                .map(|r| r.key.clone())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            plan.recipients
+                .iter()
+                .map(|r| r.name.clone())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            plan.recipients
+                .iter()
+                .map(|r| crate::reroute::endpoints_json(&r.endpoints))
+                .collect::<Vec<_>>(),
+        )
         .fetch_all(&mut *tx)
         .await?
         .iter()
@@ -115,33 +137,46 @@ impl PgStore {
                 max_attempts: max_attempts.max(1),
             },
         );
-        let max_attempts = i32::try_from(max_attempts.max(1)).unwrap_or(i32::MAX);
-        for chunk in plan.deliveries.chunks(DELIVERY_CHUNK) {
-            let rows = crate::delivery_rows(plan, chunk, &recipient_ids, &message_ids)?;
-            sqlx::query(
-                "INSERT INTO deliveries (batch_id, recipient_id, signature_id, message_id, channel, endpoint, rate_key,
+        let max_attempts = i64::from(max_attempts.max(1));
+        // Skipped deliveries are final from the start; their time is taken once, here.
+        let due_at = start_at.to_rfc3339();
+        let now = Utc::now().to_rfc3339();
+        let mut copy = tx
+            .copy_in_raw(
+                "COPY deliveries (batch_id, recipient_id, signature_id, message_id, channel, endpoint, rate_key,
                         idempotency_key, state, skip_reason, max_attempts, due_at, finalized_at)
-                 SELECT $1, t.recipient_id, t.signature_id, t.message_id, t.channel, t.endpoint, t.rate_key,
-                        t.idempotency_key, s.state, t.skip_reason, $10, $11,
-                        CASE WHEN s.state = 'skipped' THEN now() END
-                   FROM unnest($2::int8[], $3::int8[], $4::int8[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
-                        AS t(recipient_id, signature_id, message_id, channel, endpoint, rate_key, idempotency_key, skip_reason)
-                   CROSS JOIN LATERAL (SELECT CASE WHEN t.skip_reason IS NULL THEN 'queued' ELSE 'skipped' END AS state) s(state)",
+                 FROM STDIN",
             )
-            .bind(batch_id)
-            .bind(rows.iter().map(|r| r.recipient_id).collect::<Vec<_>>())
-            .bind(rows.iter().map(|r| r.signature_id).collect::<Vec<_>>())
-            .bind(rows.iter().map(|r| r.message_id).collect::<Vec<_>>())
-            .bind(rows.iter().map(|r| r.channel.as_str()).collect::<Vec<_>>())
-            .bind(rows.iter().map(|r| r.endpoint.clone()).collect::<Vec<_>>())
-            .bind(rows.iter().map(|r| r.rate_key.clone()).collect::<Vec<_>>())
-            .bind(rows.iter().map(|_| new_idempotency_key()).collect::<Vec<_>>())
-            .bind(rows.iter().map(|r| r.skip_reason.clone()).collect::<Vec<_>>())
-            .bind(max_attempts)
-            .bind(start_at)
-            .execute(&mut *tx)
             .await?;
+        let mut buffer = String::with_capacity(COPY_BUFFER + 1024);
+        for chunk in plan.deliveries.chunks(DELIVERY_CHUNK) {
+            for row in crate::delivery_rows(plan, chunk, &recipient_ids, &message_ids)? {
+                let skipped = row.skip_reason.is_some();
+                CopyRow::new(&mut buffer)
+                    .number(batch_id)
+                    .number(row.recipient_id)
+                    .opt_number(row.signature_id)
+                    .opt_number(row.message_id)
+                    .text(row.channel.as_str())
+                    .text(&row.endpoint)
+                    .text(&row.rate_key)
+                    .text(&new_idempotency_key())
+                    .text(if skipped { "skipped" } else { "queued" })
+                    .opt_text(row.skip_reason.as_deref())
+                    .number(max_attempts)
+                    .text(&due_at)
+                    .opt_text(skipped.then_some(now.as_str()))
+                    .end();
+                if buffer.len() >= COPY_BUFFER {
+                    copy.send(std::mem::take(&mut buffer).into_bytes()).await?;
+                    buffer.reserve(COPY_BUFFER + 1024);
+                }
+            }
         }
+        if !buffer.is_empty() {
+            copy.send(buffer.into_bytes()).await?;
+        }
+        copy.finish().await?;
         super::audit::append(&mut tx, vec![created]).await?;
         tx.commit().await?;
         // A batch can multiply the queue many times over before autovacuum next looks at it.
@@ -159,7 +194,8 @@ impl PgStore {
 
     pub async fn batch(&self, id: i64) -> Result<Option<BatchRow>, StoreError> {
         let row = sqlx::query(
-            "SELECT id, campaign_id, state, mode, start_at, signature_count, created_at, updated_at, finished_at
+            "SELECT id, campaign_id, state, mode, start_at, signature_count, created_at, updated_at, finished_at,
+                    receipt_base_url
                FROM batches WHERE id = $1",
         )
         .bind(id)
@@ -173,7 +209,8 @@ impl PgStore {
         campaign: Option<&CampaignId>,
     ) -> Result<Vec<BatchRow>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, campaign_id, state, mode, start_at, signature_count, created_at, updated_at, finished_at
+            "SELECT id, campaign_id, state, mode, start_at, signature_count, created_at, updated_at, finished_at,
+                    receipt_base_url
                FROM batches WHERE $1::text IS NULL OR campaign_id = $1 ORDER BY id",
         )
         .bind(campaign.map(|c| c.as_str()))
@@ -228,6 +265,16 @@ impl PgStore {
         .iter()
         .map(|row| Ok((row.try_get("skip_reason")?, count(row)?)))
         .collect::<Result<Vec<_>, StoreError>>()?;
+        let route_notes = sqlx::query(
+            "SELECT route_note, count(*) AS n FROM deliveries WHERE batch_id = $1 AND route_note IS NOT NULL
+              GROUP BY route_note ORDER BY n DESC, route_note",
+        )
+        .bind(id)
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|row| Ok((row.try_get("route_note")?, count(row)?)))
+        .collect::<Result<Vec<_>, StoreError>>()?;
         let row = sqlx::query(
             "SELECT count(*) AS n, count(*) FILTER (WHERE a.outcome = 'unknown') AS unknown
                FROM attempts a JOIN deliveries d ON d.id = a.delivery_id WHERE d.batch_id = $1",
@@ -240,6 +287,7 @@ impl PgStore {
             by_state,
             by_recipient,
             skip_reasons,
+            route_notes,
             attempts: count(&row)?,
             unknown_attempts: u64::try_from(row.try_get::<i64, _>("unknown")?).unwrap_or(0),
         })
@@ -303,14 +351,25 @@ impl PgStore {
     }
 
     pub async fn deliveries(&self, batch_id: i64) -> Result<Vec<DeliveryRow>, StoreError> {
+        self.deliveries_page(batch_id, 0, i64::MAX).await
+    }
+
+    pub async fn deliveries_page(
+        &self,
+        batch_id: i64,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<DeliveryRow>, StoreError> {
         let rows = sqlx::query(
-            "SELECT d.id, d.batch_id, r.key AS recipient_key, r.name AS recipient_name, d.signature_id, d.channel,
+            "SELECT d.id, d.batch_id, d.kind, r.key AS recipient_key, r.name AS recipient_name, d.signature_id, d.channel,
                     d.endpoint, d.rate_key, d.idempotency_key, d.state, d.skip_reason, d.attempts, d.max_attempts,
-                    d.due_at, d.last_error, d.finalized_at
+                    d.due_at, d.last_error, d.route_note, d.finalized_at
                FROM deliveries d JOIN recipients r ON r.id = d.recipient_id
-              WHERE d.batch_id = $1 ORDER BY d.id",
+              WHERE d.batch_id = $1 AND d.id > $2 ORDER BY d.id LIMIT $3",
         )
         .bind(batch_id)
+        .bind(after)
+        .bind(limit)
         .fetch_all(self.pool())
         .await?;
         rows.iter()
@@ -318,6 +377,7 @@ impl PgStore {
                 Ok(DeliveryRow {
                     id: row.try_get("id")?,
                     batch_id: row.try_get("batch_id")?,
+                    kind: parse(row.try_get("kind")?)?,
                     recipient_key: row.try_get("recipient_key")?,
                     recipient_name: row.try_get("recipient_name")?,
                     signature_id: row.try_get("signature_id")?,
@@ -331,6 +391,7 @@ impl PgStore {
                     max_attempts: unsigned(row.try_get("max_attempts")?),
                     due_at: row.try_get("due_at")?,
                     last_error: row.try_get("last_error")?,
+                    route_note: row.try_get("route_note")?,
                     finalized_at: row.try_get("finalized_at")?,
                 })
             })
@@ -343,6 +404,14 @@ impl PgStore {
                 .bind(delivery_id)
                 .fetch_all(self.pool())
                 .await?;
+        rows.iter().map(attempt_row).collect()
+    }
+
+    pub async fn attempts_of(&self, delivery_ids: &[i64]) -> Result<Vec<AttemptRow>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM attempts WHERE delivery_id = ANY($1) ORDER BY id")
+            .bind(delivery_ids)
+            .fetch_all(self.pool())
+            .await?;
         rows.iter().map(attempt_row).collect()
     }
 
@@ -409,6 +478,7 @@ fn batch_row(row: &PgRow) -> Result<BatchRow, StoreError> {
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
         finished_at: row.try_get("finished_at")?,
+        receipt_base_url: row.try_get("receipt_base_url")?,
     })
 }
 
@@ -421,6 +491,10 @@ fn attempt_row(row: &PgRow) -> Result<AttemptRow, StoreError> {
         started_at: row.try_get("started_at")?,
         finished_at: row.try_get("finished_at")?,
         outcome: parse::<AttemptOutcome>(row.try_get("outcome")?)?,
+        channel: row
+            .try_get::<Option<&str>, _>("channel")?
+            .map(parse::<Channel>)
+            .transpose()?,
         endpoint: row.try_get("endpoint")?,
         remote_code: row.try_get("remote_code")?,
         remote_text: row.try_get("remote_text")?,

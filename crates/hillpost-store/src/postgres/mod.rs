@@ -5,9 +5,11 @@
 mod audit;
 mod batches;
 mod campaigns;
+mod copy_text;
 mod directory;
 mod metrics;
 mod queue;
+mod receipts;
 mod signatures;
 mod tokens;
 

@@ -5,12 +5,14 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use hillpost_core::DeliveryState;
 use sqlx::Row;
 
 use super::batches::{parse, unsigned};
 use super::signatures::signature_columns;
 use super::{PgStore, millis};
 use crate::audit::{AttemptFacts, HOUSEKEEPING, Recorded, attempt_event, attempt_events};
+use crate::reroute;
 use crate::{
     AttemptRecord, Claim, ClaimRequest, ClaimedDelivery, KeyLease, LetterParts, StoreError,
     TickReport,
@@ -98,7 +100,7 @@ impl PgStore {
 
     pub async fn letter_parts(&self, delivery_ids: &[i64]) -> Result<Vec<LetterParts>, StoreError> {
         let rows = sqlx::query(
-            "SELECT d.id AS delivery_id, d.idempotency_key, r.name AS recipient_name, m.language, m.subject,
+            "SELECT d.id AS delivery_id, d.kind, d.idempotency_key, r.name AS recipient_name, m.language, m.subject,
                     m.body_markdown, s.id AS signature_id, s.email_key, s.email, s.first_name, s.last_name,
                     s.organization, s.address_line1, s.address_line2, s.city, s.state, s.postal_code, s.country,
                     s.district, s.language AS signer_language, s.phone, s.receipt_consent, s.signed_at, s.source
@@ -122,6 +124,7 @@ impl PgStore {
                 };
                 Ok(LetterParts {
                     delivery_id: row.try_get("delivery_id")?,
+                    kind: parse(row.try_get("kind")?)?,
                     idempotency_key: row.try_get("idempotency_key")?,
                     recipient_name: row.try_get("recipient_name")?,
                     language: row.try_get("language")?,
@@ -157,15 +160,29 @@ impl PgStore {
         worker_id: &str,
         records: &[AttemptRecord],
     ) -> Result<Vec<i64>, StoreError> {
-        let transitions: Vec<_> = records.iter().map(AttemptRecord::transition).collect();
         let mut tx = self.pool().begin().await?;
+        let routes = current_routes(&mut tx, &reroute::wanted(records)).await?;
+        let reroutes = reroute::decide(records, &routes);
+        let transitions: Vec<_> = records
+            .iter()
+            .map(|r| {
+                let (state, delay, error) = r.transition();
+                match reroutes.contains_key(&r.delivery_id) {
+                    true => (DeliveryState::Queued, 0, error),
+                    false => (state, delay, error),
+                }
+            })
+            .collect();
+        let reroute_of = |r: &AttemptRecord| reroutes.get(&r.delivery_id);
         let rows = sqlx::query(
             "WITH input AS (
                 SELECT * FROM unnest($2::int8[], $3::int4[], $4::timestamptz[], $5::timestamptz[], $6::text[],
                                      $7::text[], $8::int4[], $9::text[], $10::text[], $11::int4[], $12::text[],
-                                     $13::text[], $14::int8[], $15::text[])
+                                     $13::text[], $14::int8[], $15::text[],
+                                     $16::text[], $17::text[], $18::text[], $19::text[], $20::text[])
                     AS t(delivery_id, attempt_no, started_at, finished_at, outcome, endpoint, remote_code,
-                         remote_text, sent_sha256, duration_ms, note, next_state, delay_ms, last_error)
+                         remote_text, sent_sha256, duration_ms, note, next_state, delay_ms, last_error,
+                         new_channel, new_endpoint, new_rate_key, route_note, moved_on_note)
              ), moved AS (
                 UPDATE deliveries d
                    SET state = i.next_state,
@@ -173,23 +190,34 @@ impl PgStore {
                                      ELSE d.due_at END,
                        lease_owner = NULL, leased_at = NULL, lease_expires_at = NULL, sending_since = NULL,
                        last_error = i.last_error,
-                       finalized_at = CASE WHEN i.next_state = 'queued' THEN NULL ELSE now() END
+                       finalized_at = CASE WHEN i.next_state = 'queued' THEN NULL ELSE now() END,
+                       channel = coalesce(i.new_channel, d.channel),
+                       endpoint = coalesce(i.new_endpoint, d.endpoint),
+                       rate_key = coalesce(i.new_rate_key, d.rate_key),
+                       -- A new endpoint gets a whole attempt budget of its own.
+                       max_attempts = CASE WHEN i.new_channel IS NULL THEN d.max_attempts
+                                           ELSE d.max_attempts + d.attempts END,
+                       route_note = CASE WHEN i.route_note IS NULL THEN d.route_note
+                                         ELSE concat_ws('; ', d.route_note, i.route_note) END
                   FROM input i
                  WHERE d.id = i.delivery_id AND d.state = 'in_flight' AND d.lease_owner = $1
                    AND d.attempts = i.attempt_no
              RETURNING d.id
              ), recorded AS (
                 INSERT INTO attempts (delivery_id, attempt_no, worker_id, started_at, finished_at, outcome, endpoint,
-                                      remote_code, remote_text, sent_sha256, duration_ms, note)
+                                      remote_code, remote_text, sent_sha256, duration_ms, note, channel)
                 SELECT i.delivery_id, i.attempt_no, $1, i.started_at, i.finished_at, i.outcome, i.endpoint,
                        i.remote_code, i.remote_text, i.sent_sha256, i.duration_ms,
-                       CASE WHEN i.delivery_id IN (SELECT id FROM moved) THEN i.note
+                       CASE WHEN i.delivery_id IN (SELECT id FROM moved) THEN coalesce(i.moved_on_note, i.note)
                             ELSE concat_ws('; ', i.note, 'recorded after this worker lost its lease; the delivery had already been taken over')
-                       END
+                       END,
+                       -- The statement's snapshot: the channel before any move.
+                       (SELECT d.channel FROM deliveries d WHERE d.id = i.delivery_id)
                   FROM input i
              RETURNING id, delivery_id, attempt_no, note
              )
-             -- What the audit events need besides the records themselves.
+             -- What the audit events need besides the records themselves. (The deliveries
+             -- read here are as they were before this statement: the channel the attempt used.)
              SELECT r.id, r.delivery_id, r.attempt_no, r.note, r.delivery_id IN (SELECT id FROM moved) AS moved,
                     d.batch_id, d.signature_id, d.channel, rc.key AS recipient
                FROM recorded r
@@ -211,14 +239,25 @@ impl PgStore {
         .bind(transitions.iter().map(|t| t.0.as_str()).collect::<Vec<_>>())
         .bind(transitions.iter().map(|t| t.1).collect::<Vec<_>>())
         .bind(transitions.iter().map(|t| t.2.clone()).collect::<Vec<_>>())
+        .bind(records.iter().map(|r| reroute_of(r).map(|m| m.to.channel.as_str())).collect::<Vec<_>>())
+        .bind(records.iter().map(|r| reroute_of(r).map(|m| m.to.address.clone())).collect::<Vec<_>>())
+        .bind(records.iter().map(|r| reroute_of(r).map(|m| m.to.rate_key.clone())).collect::<Vec<_>>())
+        .bind(records.iter().map(|r| reroute_of(r).map(|m| m.route_note.clone())).collect::<Vec<_>>())
+        .bind(records.iter().map(|r| reroute_of(r).map(|m| m.attempt_note.clone())).collect::<Vec<_>>())
         .fetch_all(&mut *tx)
         .await?;
+        let state_after: HashMap<i64, DeliveryState> = records
+            .iter()
+            .zip(&transitions)
+            .map(|(r, t)| (r.delivery_id, t.0))
+            .collect();
         let recorded = rows
             .iter()
             .map(|row| {
+                let delivery_id: i64 = row.try_get("delivery_id")?;
                 Ok(Recorded {
                     attempt_id: row.try_get("id")?,
-                    delivery_id: row.try_get("delivery_id")?,
+                    delivery_id,
                     attempt_no: unsigned(row.try_get("attempt_no")?),
                     note: row.try_get("note")?,
                     moved: row.try_get("moved")?,
@@ -226,6 +265,10 @@ impl PgStore {
                     signature_id: row.try_get("signature_id")?,
                     channel: row.try_get("channel")?,
                     recipient: row.try_get("recipient")?,
+                    state_after: state_after
+                        .get(&delivery_id)
+                        .copied()
+                        .unwrap_or(DeliveryState::Failed),
                 })
             })
             .collect::<Result<Vec<_>, sqlx::Error>>()?;
@@ -343,10 +386,10 @@ impl PgStore {
                        e.lease_owner, e.sending_since
              ), recorded AS (
                 INSERT INTO attempts (delivery_id, attempt_no, worker_id, started_at, finished_at, outcome, endpoint,
-                                      duration_ms, note)
+                                      duration_ms, note, channel)
                 SELECT id, attempts, lease_owner, sending_since, now(), 'unknown', endpoint,
                        (extract(epoch FROM now() - sending_since) * 1000)::int4,
-                       'lease expired: the worker stopped while sending, so the letter may have been sent'
+                       'lease expired: the worker stopped while sending, so the letter may have been sent', channel
                   FROM requeued
              RETURNING id, delivery_id, attempt_no, worker_id, started_at, finished_at, duration_ms, endpoint, note
              )
@@ -407,13 +450,19 @@ impl PgStore {
         .await?
         .rows_affected();
 
+        super::receipts::enqueue(self.pool()).await?;
+
+        // Complete when nothing is queued or in flight, receipts included, and no receipt is
+        // still owed (another worker may have finished the last letter since the pass above).
         let mut tx = self.pool().begin().await?;
-        let completed = sqlx::query(
+        let completed = sqlx::query(concat!(
             "UPDATE batches b SET state = 'completed', updated_at = now(), finished_at = now()
               WHERE b.state = 'running'
                 AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.batch_id = b.id AND d.state IN ('queued', 'in_flight'))
-             RETURNING id, campaign_id",
-        )
+                AND NOT EXISTS (SELECT 1 FROM signatures s WHERE s.campaign_id = b.campaign_id AND ",
+            super::receipts::owed_receipt!(),
+            ") RETURNING id, campaign_id"
+        ))
         .fetch_all(&mut *tx)
         .await?;
         let mut events = Vec::with_capacity(completed.len());
@@ -445,4 +494,34 @@ impl PgStore {
             cancelled,
         })
     }
+}
+
+/// The route of each delivery in `ids`, for [`reroute::decide`].
+async fn current_routes(
+    conn: &mut sqlx::PgConnection,
+    ids: &[i64],
+) -> Result<HashMap<i64, reroute::CurrentRoute>, StoreError> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
+        "SELECT d.id, d.channel, d.endpoint, r.endpoints FROM deliveries d
+           JOIN recipients r ON r.id = d.recipient_id
+          WHERE d.id = ANY($1)",
+    )
+    .bind(ids)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.into_iter()
+        .map(|(id, channel, endpoint, endpoints_json)| {
+            Ok((
+                id,
+                reroute::CurrentRoute {
+                    channel: channel.parse().map_err(StoreError::corrupt)?,
+                    endpoint,
+                    endpoints_json,
+                },
+            ))
+        })
+        .collect()
 }

@@ -2,7 +2,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use hillpost_core::batch::BatchPlan;
-use hillpost_core::delivery::{Attachment, AttemptOutcome, BatchAction, BatchState};
+use hillpost_core::delivery::{Attachment, AttemptOutcome, BatchAction, BatchState, Channel};
 use hillpost_core::{Campaign, CampaignId, Mode};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite};
@@ -24,6 +24,7 @@ impl SqliteStore {
         start_at: DateTime<Utc>,
         max_attempts: u32,
         actor: &str,
+        receipt_base_url: Option<&str>,
     ) -> Result<i64, StoreError> {
         let now = now_ms();
         let mut tx = self.write().await?;
@@ -33,8 +34,10 @@ impl SqliteStore {
             BatchState::Scheduled
         };
         let batch_id: i64 = sqlx::query_scalar(
-            "INSERT INTO batches (campaign_id, state, mode, start_at, signature_count, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) RETURNING id",
+            "INSERT INTO batches (campaign_id, state, mode, start_at, signature_count, created_at, updated_at,
+                    receipt_base_url, signers_through)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, (SELECT max(id) FROM signatures WHERE campaign_id = ?1))
+             RETURNING id",
         )
         .bind(campaign.as_str())
         .bind(state.as_str())
@@ -42,17 +45,19 @@ impl SqliteStore {
         .bind(ms(start_at))
         .bind(i64::from(plan.signature_count))
         .bind(now)
+        .bind(receipt_base_url)
         .fetch_one(&mut *tx)
         .await?;
 
         let mut recipient_ids = HashMap::new();
         for recipient in &plan.recipients {
             let id: i64 = sqlx::query_scalar(
-                "INSERT INTO recipients (batch_id, key, name) VALUES (?1, ?2, ?3) RETURNING id",
+                "INSERT INTO recipients (batch_id, key, name, endpoints) VALUES (?1, ?2, ?3, ?4) RETURNING id",
             )
             .bind(batch_id)
             .bind(&recipient.key)
             .bind(&recipient.name)
+            .bind(crate::reroute::endpoints_json(&recipient.endpoints))
             .fetch_one(&mut *tx)
             .await?;
             recipient_ids.insert(recipient.key.clone(), id);
@@ -129,7 +134,8 @@ impl SqliteStore {
 
     pub async fn batch(&self, id: i64) -> Result<Option<BatchRow>, StoreError> {
         let row = sqlx::query(
-            "SELECT id, campaign_id, state, mode, start_at, signature_count, created_at, updated_at, finished_at
+            "SELECT id, campaign_id, state, mode, start_at, signature_count, created_at, updated_at, finished_at,
+                    receipt_base_url
                FROM batches WHERE id = ?1",
         )
         .bind(id)
@@ -143,7 +149,8 @@ impl SqliteStore {
         campaign: Option<&CampaignId>,
     ) -> Result<Vec<BatchRow>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, campaign_id, state, mode, start_at, signature_count, created_at, updated_at, finished_at
+            "SELECT id, campaign_id, state, mode, start_at, signature_count, created_at, updated_at, finished_at,
+                    receipt_base_url
                FROM batches WHERE ?1 IS NULL OR campaign_id = ?1 ORDER BY id",
         )
         .bind(campaign.map(|c| c.as_str()))
@@ -198,6 +205,16 @@ impl SqliteStore {
         .iter()
         .map(|row| Ok((row.try_get("skip_reason")?, count(row)?)))
         .collect::<Result<Vec<_>, StoreError>>()?;
+        let route_notes = sqlx::query(
+            "SELECT route_note, count(*) AS n FROM deliveries WHERE batch_id = ?1 AND route_note IS NOT NULL
+              GROUP BY route_note ORDER BY n DESC, route_note",
+        )
+        .bind(id)
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|row| Ok((row.try_get("route_note")?, count(row)?)))
+        .collect::<Result<Vec<_>, StoreError>>()?;
         let row = sqlx::query(
             "SELECT count(*) AS n, count(*) FILTER (WHERE a.outcome = 'unknown') AS unknown
                FROM attempts a JOIN deliveries d ON d.id = a.delivery_id WHERE d.batch_id = ?1",
@@ -210,6 +227,7 @@ impl SqliteStore {
             by_state,
             by_recipient,
             skip_reasons,
+            route_notes,
             attempts: count(&row)?,
             unknown_attempts: u64::try_from(row.try_get::<i64, _>("unknown")?).unwrap_or(0),
         })
@@ -271,14 +289,25 @@ impl SqliteStore {
     }
 
     pub async fn deliveries(&self, batch_id: i64) -> Result<Vec<DeliveryRow>, StoreError> {
+        self.deliveries_page(batch_id, 0, i64::MAX).await
+    }
+
+    pub async fn deliveries_page(
+        &self,
+        batch_id: i64,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<DeliveryRow>, StoreError> {
         let rows = sqlx::query(
-            "SELECT d.id, d.batch_id, r.key AS recipient_key, r.name AS recipient_name, d.signature_id, d.channel,
+            "SELECT d.id, d.batch_id, d.kind, r.key AS recipient_key, r.name AS recipient_name, d.signature_id, d.channel,
                     d.endpoint, d.rate_key, d.idempotency_key, d.state, d.skip_reason, d.attempts, d.max_attempts,
-                    d.due_at, d.last_error, d.finalized_at
+                    d.due_at, d.last_error, d.route_note, d.finalized_at
                FROM deliveries d JOIN recipients r ON r.id = d.recipient_id
-              WHERE d.batch_id = ?1 ORDER BY d.id",
+              WHERE d.batch_id = ?1 AND d.id > ?2 ORDER BY d.id LIMIT ?3",
         )
         .bind(batch_id)
+        .bind(after)
+        .bind(limit)
         .fetch_all(self.pool())
         .await?;
         rows.iter()
@@ -286,6 +315,7 @@ impl SqliteStore {
                 Ok(DeliveryRow {
                     id: row.try_get("id")?,
                     batch_id: row.try_get("batch_id")?,
+                    kind: parse(row.try_get("kind")?)?,
                     recipient_key: row.try_get("recipient_key")?,
                     recipient_name: row.try_get("recipient_name")?,
                     signature_id: row.try_get("signature_id")?,
@@ -299,6 +329,7 @@ impl SqliteStore {
                     max_attempts: unsigned(row.try_get("max_attempts")?),
                     due_at: time(row.try_get("due_at")?),
                     last_error: row.try_get("last_error")?,
+                    route_note: row.try_get("route_note")?,
                     finalized_at: row.try_get::<Option<i64>, _>("finalized_at")?.map(time),
                 })
             })
@@ -311,6 +342,16 @@ impl SqliteStore {
                 .bind(delivery_id)
                 .fetch_all(self.pool())
                 .await?;
+        rows.iter().map(attempt_row).collect()
+    }
+
+    pub async fn attempts_of(&self, delivery_ids: &[i64]) -> Result<Vec<AttemptRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT * FROM attempts WHERE delivery_id IN (SELECT value FROM json_each(?1)) ORDER BY id",
+        )
+        .bind(json_list(delivery_ids))
+        .fetch_all(self.pool())
+        .await?;
         rows.iter().map(attempt_row).collect()
     }
 
@@ -378,6 +419,7 @@ fn batch_row(row: &SqliteRow) -> Result<BatchRow, StoreError> {
         created_at: time(row.try_get("created_at")?),
         updated_at: time(row.try_get("updated_at")?),
         finished_at: row.try_get::<Option<i64>, _>("finished_at")?.map(time),
+        receipt_base_url: row.try_get("receipt_base_url")?,
     })
 }
 
@@ -390,6 +432,10 @@ fn attempt_row(row: &SqliteRow) -> Result<AttemptRow, StoreError> {
         started_at: time(row.try_get("started_at")?),
         finished_at: time(row.try_get("finished_at")?),
         outcome: parse::<AttemptOutcome>(row.try_get("outcome")?)?,
+        channel: row
+            .try_get::<Option<&str>, _>("channel")?
+            .map(parse::<Channel>)
+            .transpose()?,
         endpoint: row.try_get("endpoint")?,
         remote_code: row.try_get("remote_code")?,
         remote_text: row.try_get("remote_text")?,

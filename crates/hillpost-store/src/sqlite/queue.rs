@@ -5,12 +5,14 @@ use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use hillpost_core::DeliveryState;
 use sqlx::Row;
 
 use super::batches::{parse, unsigned};
 use super::signatures::signature_columns;
 use super::{SqliteStore, json_list, millis, ms, now_ms, time};
 use crate::audit::{AttemptFacts, HOUSEKEEPING, Recorded, attempt_event, attempt_events};
+use crate::reroute;
 use crate::{
     AttemptRecord, Claim, ClaimRequest, ClaimedDelivery, KeyLease, LetterParts, StoreError,
     TickReport,
@@ -110,7 +112,7 @@ impl SqliteStore {
 
     pub async fn letter_parts(&self, delivery_ids: &[i64]) -> Result<Vec<LetterParts>, StoreError> {
         let rows = sqlx::query(
-            "SELECT d.id AS delivery_id, d.idempotency_key, r.name AS recipient_name, m.language, m.subject,
+            "SELECT d.id AS delivery_id, d.kind, d.idempotency_key, r.name AS recipient_name, m.language, m.subject,
                     m.body_markdown, s.id AS signature_id, s.email_key, s.email, s.first_name, s.last_name,
                     s.organization, s.address_line1, s.address_line2, s.city, s.state, s.postal_code, s.country,
                     s.district, s.language AS signer_language, s.phone, s.receipt_consent, s.signed_at, s.source
@@ -134,6 +136,7 @@ impl SqliteStore {
                 };
                 Ok(LetterParts {
                     delivery_id: row.try_get("delivery_id")?,
+                    kind: parse(row.try_get("kind")?)?,
                     idempotency_key: row.try_get("idempotency_key")?,
                     recipient_name: row.try_get("recipient_name")?,
                     language: row.try_get("language")?,
@@ -177,15 +180,28 @@ impl SqliteStore {
         let now = now_ms();
         let mut recorded = Vec::with_capacity(records.len());
         let mut tx = self.write().await?;
+        let routes = current_routes(&mut tx, &reroute::wanted(records)).await?;
+        let reroutes = reroute::decide(records, &routes);
         for record in records {
-            let (state, delay_ms, last_error) = record.transition();
+            let (mut state, delay_ms, last_error) = record.transition();
+            let reroute = reroutes.get(&record.delivery_id);
+            if reroute.is_some() {
+                state = DeliveryState::Queued;
+            }
             let done = sqlx::query(
                 "UPDATE deliveries
                     SET state = ?4,
                         due_at = CASE WHEN ?4 = 'queued' THEN ?5 + ?6 ELSE due_at END,
                         lease_owner = NULL, leased_at = NULL, lease_expires_at = NULL, sending_since = NULL,
                         last_error = ?7,
-                        finalized_at = CASE WHEN ?4 = 'queued' THEN NULL ELSE ?5 END
+                        finalized_at = CASE WHEN ?4 = 'queued' THEN NULL ELSE ?5 END,
+                        channel = coalesce(?8, channel),
+                        endpoint = coalesce(?9, endpoint),
+                        rate_key = coalesce(?10, rate_key),
+                        -- A new endpoint gets a whole attempt budget of its own.
+                        max_attempts = CASE WHEN ?8 IS NULL THEN max_attempts ELSE max_attempts + attempts END,
+                        route_note = CASE WHEN ?11 IS NULL THEN route_note
+                                          ELSE coalesce(route_note || '; ', '') || ?11 END
                   WHERE id = ?1 AND state = 'in_flight' AND lease_owner = ?2 AND attempts = ?3",
             )
             .bind(record.delivery_id)
@@ -195,18 +211,27 @@ impl SqliteStore {
             .bind(now)
             .bind(delay_ms)
             .bind(&last_error)
+            .bind(reroute.map(|r| r.to.channel.as_str()))
+            .bind(reroute.map(|r| r.to.address.as_str()))
+            .bind(reroute.map(|r| r.to.rate_key.as_str()))
+            .bind(reroute.map(|r| r.route_note.as_str()))
             .execute(&mut *tx)
             .await?;
             let applied = done.rows_affected() == 1;
-            let note = match (applied, &record.note) {
+            let own_note = match reroute {
+                Some(r) if applied => Some(r.attempt_note.clone()),
+                _ => record.note.clone(),
+            };
+            let note = match (applied, &own_note) {
                 (true, note) => note.clone(),
                 (false, Some(note)) => Some(format!("{note}; {LOST_LEASE_NOTE}")),
                 (false, None) => Some(LOST_LEASE_NOTE.to_string()),
             };
             let attempt_id: i64 = sqlx::query_scalar(
                 "INSERT INTO attempts (delivery_id, attempt_no, worker_id, started_at, finished_at, outcome, endpoint,
-                        remote_code, remote_text, sent_sha256, duration_ms, note)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) RETURNING id",
+                        remote_code, remote_text, sent_sha256, duration_ms, note, channel)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,
+                         coalesce(?13, (SELECT channel FROM deliveries WHERE id = ?1))) RETURNING id",
             )
             .bind(record.delivery_id)
             .bind(i64::from(record.attempt_no))
@@ -220,17 +245,31 @@ impl SqliteStore {
             .bind(&record.sent_sha256)
             .bind(record.duration_ms())
             .bind(&note)
+            // Moved on: the delivery row already names the next endpoint's channel.
+            .bind(
+                reroute
+                    .and_then(|_| routes.get(&record.delivery_id))
+                    .map(|route| route.channel.as_str()),
+            )
             .fetch_one(&mut *tx)
             .await?;
-            recorded.push((attempt_id, record, note, applied));
+            recorded.push((attempt_id, record, note, applied, state));
         }
         let ids: Vec<i64> = records.iter().map(|r| r.delivery_id).collect();
         let facts = delivery_facts(&mut tx, &ids).await?;
         let recorded = recorded
             .into_iter()
-            .filter_map(|(attempt_id, record, note, moved)| {
+            .filter_map(|(attempt_id, record, note, moved, state)| {
                 let (batch_id, signature_id, channel, recipient) =
                     facts.get(&record.delivery_id)?.clone();
+                // The facts are read after the update: a delivery that moved on is on its
+                // new channel, but this attempt was made on the old one.
+                let channel = match routes.get(&record.delivery_id) {
+                    Some(route) if reroutes.contains_key(&record.delivery_id) => {
+                        route.channel.as_str().to_string()
+                    }
+                    _ => channel,
+                };
                 Some(Recorded {
                     attempt_id,
                     delivery_id: record.delivery_id,
@@ -241,6 +280,7 @@ impl SqliteStore {
                     signature_id,
                     channel,
                     recipient,
+                    state_after: state,
                 })
             })
             .collect();
@@ -338,9 +378,9 @@ impl SqliteStore {
         // Expired while sending: the letter may be out. Record that, then retry (or give up).
         let lost = sqlx::query(
             "INSERT INTO attempts (delivery_id, attempt_no, worker_id, started_at, finished_at, outcome, endpoint,
-                    duration_ms, note)
+                    duration_ms, note, channel)
              SELECT id, attempts, lease_owner, sending_since, ?1, 'unknown', endpoint, ?1 - sending_since,
-                    'lease expired: the worker stopped while sending, so the letter may have been sent'
+                    'lease expired: the worker stopped while sending, so the letter may have been sent', channel
                FROM deliveries WHERE state = 'in_flight' AND lease_expires_at < ?1 AND sending_since IS NOT NULL
              RETURNING id, delivery_id, attempt_no, worker_id, started_at, finished_at, duration_ms, endpoint, note",
         )
@@ -414,13 +454,18 @@ impl SqliteStore {
         .execute(&mut *tx)
         .await?
         .rows_affected();
-        let completed: Vec<(i64, String)> = sqlx::query_as(
-            "UPDATE batches SET state = 'completed', updated_at = ?1, finished_at = ?1
-              WHERE state = 'running'
+        events.extend(super::receipts::enqueue(&mut tx).await?);
+        // Complete when nothing is queued or in flight, receipts included, and no receipt is
+        // still owed (another worker may have finished the last letter since our pass).
+        let completed: Vec<(i64, String)> = sqlx::query_as(concat!(
+            "UPDATE batches AS b SET state = 'completed', updated_at = ?1, finished_at = ?1
+              WHERE b.state = 'running'
                 AND NOT EXISTS (SELECT 1 FROM deliveries d
-                                 WHERE d.batch_id = batches.id AND d.state IN ('queued', 'in_flight'))
-             RETURNING id, campaign_id",
-        )
+                                 WHERE d.batch_id = b.id AND d.state IN ('queued', 'in_flight'))
+                AND NOT EXISTS (SELECT 1 FROM signatures s WHERE s.campaign_id = b.campaign_id AND ",
+            super::receipts::owed_receipt!(),
+            ") RETURNING id, campaign_id"
+        ))
         .bind(now)
         .fetch_all(&mut *tx)
         .await?;
@@ -450,6 +495,36 @@ impl SqliteStore {
             cancelled,
         })
     }
+}
+
+/// The route of each delivery in `ids`, for [`reroute::decide`].
+async fn current_routes(
+    conn: &mut sqlx::SqliteConnection,
+    ids: &[i64],
+) -> Result<HashMap<i64, reroute::CurrentRoute>, StoreError> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
+        "SELECT d.id, d.channel, d.endpoint, r.endpoints FROM deliveries d
+           JOIN recipients r ON r.id = d.recipient_id
+          WHERE d.id IN (SELECT value FROM json_each(?1))",
+    )
+    .bind(json_list(ids))
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.into_iter()
+        .map(|(id, channel, endpoint, endpoints_json)| {
+            Ok((
+                id,
+                reroute::CurrentRoute {
+                    channel: channel.parse().map_err(StoreError::corrupt)?,
+                    endpoint,
+                    endpoints_json,
+                },
+            ))
+        })
+        .collect()
 }
 
 /// Per delivery: batch, signer, channel and recipient key, for the audit events.

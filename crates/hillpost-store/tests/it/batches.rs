@@ -6,7 +6,7 @@ use hillpost_core::delivery::{BatchAction, BatchState, Channel, DeliveryState};
 use hillpost_core::render::LetterTemplates;
 use hillpost_store::{Store, StoreError};
 
-use crate::support::{SIGNERS, recipients, running_batch, seeded};
+use crate::support::{SIGNERS, execute_raw, recipients, running_batch, seeded};
 
 both_backends!(a_batch_enqueues_every_delivery_in_one_go);
 async fn a_batch_enqueues_every_delivery_in_one_go(store: Store) {
@@ -143,4 +143,21 @@ async fn a_scheduled_batch_starts_when_its_time_comes(store: Store) {
         store.batch(id).await.unwrap().unwrap().state,
         BatchState::Running
     );
+}
+
+both_backends!(rows_deliveries_point_at_are_never_deleted, url);
+async fn rows_deliveries_point_at_are_never_deleted(store: Store, url: String) {
+    running_batch(&store, &["a"]).await;
+    // PostgreSQL guarantees the references of `deliveries` by refusing these deletes (it
+    // has no foreign keys there, for enqueue speed); SQLite refuses them the same way.
+    for sql in [
+        "DELETE FROM messages",
+        "DELETE FROM recipients",
+        "DELETE FROM signatures",
+        "DELETE FROM batches",
+    ] {
+        let refused = execute_raw(&url, sql).await.expect_err(sql).to_string();
+        assert!(refused.contains("never deleted"), "{sql}: {refused}");
+    }
+    assert_eq!(store.deliveries(1).await.unwrap().len(), 3);
 }

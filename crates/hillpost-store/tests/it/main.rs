@@ -11,6 +11,8 @@ mod directory;
 mod import;
 mod metrics;
 mod queue;
+mod receipts;
+mod reroute;
 mod signatures;
 mod throughput;
 mod tokens;

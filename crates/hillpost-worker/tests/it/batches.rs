@@ -7,7 +7,7 @@ use hillpost_testkit::smtp::{Faults, SmtpServer};
 use hillpost_worker::{RateLimits, RunOnce, Worker};
 use tokio_util::sync::CancellationToken;
 
-use crate::support::{SharedStore, batch, settings, smtp_channels};
+use crate::support::{SharedStore, batch, batch_preferring, settings, smtp_channels};
 
 const STAFF: (&str, &str) = ("Committee staff", "staff@committee.example.org");
 
@@ -167,4 +167,57 @@ async fn pausing_stops_new_attempts_and_cancel_ends_the_batch(store: SharedStore
         delivered,
         "every letter the server got is a delivered one"
     );
+}
+
+both_backends!(a_letter_an_endpoint_cannot_take_goes_by_the_next_one);
+async fn a_letter_an_endpoint_cannot_take_goes_by_the_next_one(store: SharedStore, test: &str) {
+    let Some(server) = SmtpServer::start(test, Faults::default()) else {
+        return;
+    };
+    // These channels send email only: the web form ahead of the email answers "not
+    // configured", which sends nothing and hands the letter on.
+    let form = hillpost_core::batch::Endpoint {
+        channel: hillpost_core::delivery::Channel::WebForm,
+        address: "S001181".into(),
+        rate_key: "www.example.senate.gov".into(),
+    };
+    let id = batch_preferring(&store, "individual", 3, &[STAFF], 4, &[form]).await;
+    let worker = Worker::new(
+        store.clone(),
+        smtp_channels(server.port()),
+        settings(RateLimits::unlimited()),
+    );
+    while worker.run_once().await.unwrap() != RunOnce::EmptyQueue {}
+
+    let status = store.batch_status(id).await.unwrap();
+    assert_eq!(status.count(DeliveryState::Delivered), 3);
+    assert_eq!(status.route_notes.len(), 1);
+    let (note, count) = &status.route_notes[0];
+    assert_eq!(*count, 3);
+    assert!(
+        note.starts_with("web_form S001181 passed over for email staff@committee.example.org")
+            && note.contains("not configured"),
+        "{note}"
+    );
+    assert_eq!(server.wait_for_messages(3).await.len(), 3);
+    for delivery in store.deliveries(id).await.unwrap() {
+        let attempts = store.attempts(delivery.id).await.unwrap();
+        let tried: Vec<_> = attempts
+            .iter()
+            .map(|a| {
+                (
+                    a.channel.map(|c| c.as_str()),
+                    a.outcome,
+                    a.sent_sha256.is_some(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            tried,
+            [
+                (Some("web_form"), AttemptOutcome::Permanent, false),
+                (Some("email"), AttemptOutcome::Ok, true)
+            ]
+        );
+    }
 }

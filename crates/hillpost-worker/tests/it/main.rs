@@ -7,3 +7,4 @@ mod support;
 mod batches;
 mod faults;
 mod rate_limits;
+mod receipts;

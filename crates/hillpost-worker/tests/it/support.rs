@@ -7,8 +7,8 @@ use hillpost_core::batch::{Eligibility, Endpoint, Recipient, plan_batch};
 use hillpost_core::render::LetterTemplates;
 use hillpost_core::retry::RetrySchedule;
 use hillpost_core::{Campaign, Target};
-use hillpost_store::Store;
 use hillpost_store::import::{ImportOptions, import_signatures};
+use hillpost_store::{BatchOptions, Store};
 use hillpost_testkit::fixtures;
 use hillpost_worker::{RateLimits, WorkerSettings};
 
@@ -52,13 +52,43 @@ pub async fn batch(
     recipients: &[(&str, &str)],
     max_attempts: u32,
 ) -> i64 {
+    let csv = fixtures::signers_csv(signers);
+    batch_of(store, mode, &csv, recipients, max_attempts, None, &[]).await
+}
+
+/// [`batch`], with `preferred` endpoints ahead of each recipient's email.
+pub async fn batch_preferring(
+    store: &Store,
+    mode: &str,
+    signers: usize,
+    recipients: &[(&str, &str)],
+    max_attempts: u32,
+    preferred: &[Endpoint],
+) -> i64 {
+    let csv = fixtures::signers_csv(signers);
+    batch_of(store, mode, &csv, recipients, max_attempts, None, preferred).await
+}
+
+/// Where receipt links point in these tests.
+pub const RECEIPT_BASE: &str = "https://letters.example.org";
+
+/// [`batch`] with the signers of `csv`, sending receipts when `receipt_base_url` is set,
+/// and `preferred` endpoints ahead of each recipient's email.
+pub async fn batch_of(
+    store: &Store,
+    mode: &str,
+    csv: &str,
+    recipients: &[(&str, &str)],
+    max_attempts: u32,
+    receipt_base_url: Option<&str>,
+    preferred: &[Endpoint],
+) -> i64 {
     let campaign = Campaign::from_toml(&fixtures::campaign_toml("test-campaign", mode, recipients))
         .expect("campaign");
     store
         .add_campaign(&campaign, false)
         .await
         .expect("add campaign");
-    let csv = fixtures::signers_csv(signers);
     import_signatures(
         store,
         &campaign.id,
@@ -76,7 +106,11 @@ pub async fn batch(
             Target::Custom(c) => Recipient {
                 key: c.key.clone(),
                 name: c.name.clone(),
-                endpoints: vec![Endpoint::email(&c.email)],
+                endpoints: preferred
+                    .iter()
+                    .cloned()
+                    .chain([Endpoint::email(&c.email)])
+                    .collect(),
                 eligibility: Eligibility::Anyone,
             },
             other => panic!("unexpected target {other}"),
@@ -87,7 +121,16 @@ pub async fn batch(
     let date = NaiveDate::from_ymd_opt(2023, 7, 19).expect("date");
     let plan = plan_batch(&campaign, &templates, &signatures, &recipients, date).expect("plan");
     store
-        .create_batch(&campaign.id, &plan, Utc::now(), max_attempts)
+        .create_batch_with(
+            &campaign.id,
+            &plan,
+            &BatchOptions {
+                start_at: Utc::now(),
+                max_attempts,
+                actor: "test",
+                receipt_base_url,
+            },
+        )
         .await
         .expect("batch")
 }

@@ -1,7 +1,6 @@
 //! `hillpost audit export | verify`: what a batch sent to whom, and whether the audit trail
 //! is still what was appended.
 
-use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -9,7 +8,8 @@ use anyhow::Context;
 use hillpost_store::ExportLine;
 
 use super::open_store;
-use crate::cli::{AuditCommand, ExportFormat};
+use crate::audit_export::{ExportFormat, write_lines};
+use crate::cli::AuditCommand;
 use crate::config::Settings;
 
 /// `audit verify` exits with this when the chain is broken (1 is any other failure).
@@ -71,52 +71,3 @@ fn write_file(path: &Path, lines: &[ExportLine], format: ExportFormat) -> anyhow
         .with_context(|| format!("cannot move the export to {}", path.display()))?;
     Ok(())
 }
-
-fn write_lines(
-    mut out: impl Write,
-    lines: &[ExportLine],
-    format: ExportFormat,
-) -> anyhow::Result<()> {
-    match format {
-        ExportFormat::Jsonl => {
-            for line in lines {
-                serde_json::to_writer(&mut out, line)?;
-                out.write_all(b"\n")?;
-            }
-            out.flush()?;
-        }
-        ExportFormat::Csv => {
-            let mut csv = csv::Writer::from_writer(out);
-            for line in lines {
-                csv.serialize(line)?;
-            }
-            if lines.is_empty() {
-                // serde writes the header with the first row; an empty batch still gets one.
-                csv.write_record(HEADER)?;
-            }
-            csv.flush()?;
-        }
-    }
-    Ok(())
-}
-
-const HEADER: &[&str] = &[
-    "batch_id",
-    "delivery_id",
-    "recipient_key",
-    "recipient_name",
-    "channel",
-    "endpoint",
-    "signer_id",
-    "signature_count",
-    "delivery_state",
-    "skip_reason",
-    "attempt_no",
-    "started_at",
-    "finished_at",
-    "outcome",
-    "remote_code",
-    "remote_text",
-    "sent_sha256",
-    "note",
-];

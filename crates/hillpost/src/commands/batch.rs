@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use chrono::Utc;
 use hillpost_core::delivery::{BatchAction, DeliveryState};
-use hillpost_store::{BatchStatus, Store};
+use hillpost_store::{BatchOptions, BatchStatus, Store};
 
 use super::{campaign_id, open_store, preview};
 use crate::cli::BatchCommand;
@@ -41,12 +41,15 @@ pub async fn run(settings: &Settings, command: BatchCommand) -> anyhow::Result<E
             };
             let max_attempts = settings.retry_schedule().max_attempts();
             let batch = store
-                .create_batch_by(
+                .create_batch_with(
                     &id,
                     &planned.plan,
-                    start_at,
-                    max_attempts,
-                    &super::cli_actor(),
+                    &BatchOptions {
+                        start_at,
+                        max_attempts,
+                        actor: &super::cli_actor(),
+                        receipt_base_url: settings.receipt_base_url(),
+                    },
                 )
                 .await?;
             let status = store.batch_status(batch).await?;
@@ -150,6 +153,12 @@ pub fn print_status(status: &BatchStatus) {
         println!("  skipped because:");
         for (reason, count) in &status.skip_reasons {
             println!("    {count:>8}  {reason}");
+        }
+    }
+    if !status.route_notes.is_empty() {
+        println!("  moved to another endpoint because:");
+        for (note, count) in &status.route_notes {
+            println!("    {count:>8}  {note}");
         }
     }
     println!("  per recipient:");

@@ -28,6 +28,7 @@ pub struct Settings {
     pub log: Log,
     pub server: Server,
     pub web_forms: WebForms,
+    pub receipts: Receipts,
 }
 
 #[derive(Debug, Deserialize)]
@@ -184,6 +185,15 @@ pub struct Server {
     /// Empty: `/metrics` is served on `listen` and needs a token.
     pub metrics_listen: String,
     pub max_body_bytes: usize,
+    /// Where people reach this server from outside (receipt links); empty: not set.
+    pub public_url: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Receipts {
+    /// Batches created while this is on send receipts (needs `server.public_url`).
+    pub enabled: bool,
 }
 
 impl Settings {
@@ -253,6 +263,22 @@ impl Settings {
                 );
             }
         }
+        let public_url = &self.server.public_url;
+        if !public_url.is_empty()
+            && !url::Url::parse(public_url)
+                .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
+        {
+            return invalid(
+                "server.public_url",
+                format!("`{public_url}` is not an http(s) URL (e.g. https://letters.example.org)"),
+            );
+        }
+        if self.receipts.enabled && public_url.is_empty() {
+            return invalid(
+                "receipts.enabled",
+                "receipts link to a page on this server: set server.public_url".into(),
+            );
+        }
         if self.server.max_body_bytes == 0 {
             return invalid("server.max_body_bytes", "must be at least 1".into());
         }
@@ -273,6 +299,13 @@ impl Settings {
             return Ok(None);
         }
         read_secret_file("smtp.password_file", &self.smtp.password_file).map(Some)
+    }
+
+    /// The link base of receipts for batches created now; `None` when receipts are off.
+    pub fn receipt_base_url(&self) -> Option<&str> {
+        self.receipts
+            .enabled
+            .then(|| self.server.public_url.trim_end_matches('/'))
     }
 
     pub fn retry_schedule(&self) -> RetrySchedule {

@@ -191,3 +191,28 @@ fn directory_addresses_are_checked_and_become_resolve_settings() {
         assert!(error.to_string().contains(key), "{text}: {error}");
     }
 }
+
+#[test]
+fn receipts_need_a_public_url() {
+    let load_env = |pairs: &[(&str, &str)]| {
+        load(Sources {
+            file: None,
+            environment: env(pairs),
+        })
+    };
+    let defaults = load_env(&[]).unwrap();
+    assert_eq!(defaults.receipt_base_url(), None, "off by default");
+    let error = load_env(&[("HILLPOST__RECEIPTS__ENABLED", "true")]).unwrap_err();
+    assert!(error.to_string().contains("receipts.enabled"), "{error}");
+    let error = load_env(&[("HILLPOST__SERVER__PUBLIC_URL", "letters.example.org")]).unwrap_err();
+    assert!(error.to_string().contains("server.public_url"), "{error}");
+    let on = load_env(&[
+        ("HILLPOST__RECEIPTS__ENABLED", "true"),
+        (
+            "HILLPOST__SERVER__PUBLIC_URL",
+            "https://letters.example.org/",
+        ),
+    ])
+    .unwrap();
+    assert_eq!(on.receipt_base_url(), Some("https://letters.example.org"));
+}

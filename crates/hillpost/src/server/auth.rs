@@ -19,6 +19,7 @@ pub struct Caller {
     pub token_id: i64,
     pub role: TokenRole,
     pub organization: Option<String>,
+    pub label: String,
 }
 
 impl FromRequestParts<AppState> for Caller {
@@ -44,15 +45,32 @@ impl FromRequestParts<AppState> for Caller {
             token_id: token.id,
             role: token.role,
             organization: token.organization,
+            label: token.label,
         })
     }
 }
 
 impl Caller {
+    /// Who the audit trail names for changes made with this token: `api:<label>#<id>` (the
+    /// label says whose token it is, the id which one, as labels need not be unique).
+    pub fn actor(&self) -> String {
+        format!("api:{}#{}", self.label, self.token_id)
+    }
+
     pub fn may_see(&self, organization: &str) -> bool {
         match self.role {
             TokenRole::Auditor => true,
             TokenRole::Organizer => self.organization.as_deref() == Some(organization),
+        }
+    }
+
+    /// What spans every organization (the whole audit chain) is for auditors.
+    pub fn must_be_auditor(&self) -> Result<(), ApiError> {
+        match self.role {
+            TokenRole::Auditor => Ok(()),
+            TokenRole::Organizer => Err(ApiError::Forbidden(
+                "this route is for auditor tokens".to_string(),
+            )),
         }
     }
 

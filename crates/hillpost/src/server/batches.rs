@@ -9,7 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use hillpost_core::batch::Route;
-use hillpost_store::{BatchAction, BatchRow, BatchStatus};
+use hillpost_store::{BatchAction, BatchOptions, BatchRow, BatchStatus};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -68,6 +68,9 @@ pub struct StatusView {
     pub by_state: BTreeMap<String, u64>,
     pub by_recipient: Vec<RecipientCounts>,
     pub skip_reasons: Vec<ReasonCount>,
+    /// Why deliveries moved from an endpoint to the recipient's next one (a form behind a
+    /// recaptcha, a CWC office that is not active).
+    pub route_notes: Vec<ReasonCount>,
     pub attempts: u64,
     /// Attempts whose outcome is unknown: the letter may have arrived twice.
     pub unknown_attempts: u64,
@@ -94,6 +97,14 @@ impl From<&BatchStatus> for StatusView {
                 .collect(),
             skip_reasons: s
                 .skip_reasons
+                .iter()
+                .map(|(reason, count)| ReasonCount {
+                    reason: reason.clone(),
+                    count: *count,
+                })
+                .collect(),
+            route_notes: s
+                .route_notes
                 .iter()
                 .map(|(reason, count)| ReasonCount {
                     reason: reason.clone(),
@@ -183,7 +194,16 @@ pub async fn create(
     let max_attempts = state.settings.retry_schedule().max_attempts();
     let batch = state
         .store
-        .create_batch(&campaign_id, &planned.plan, start_at, max_attempts)
+        .create_batch_with(
+            &campaign_id,
+            &planned.plan,
+            &BatchOptions {
+                start_at,
+                max_attempts,
+                actor: &caller.actor(),
+                receipt_base_url: state.settings.receipt_base_url(),
+            },
+        )
         .await?;
     let status = state.store.batch_status(batch).await?;
     Ok((
@@ -269,7 +289,10 @@ async fn control(
 ) -> Result<Json<BatchView>, ApiError> {
     caller.must_be_organizer()?;
     visible_batch(&state, &caller, id).await?;
-    let batch = state.store.control_batch(id, action).await?;
+    let batch = state
+        .store
+        .control_batch_by(id, action, &caller.actor())
+        .await?;
     tracing::info!(
         batch = id,
         token = caller.token_id,

@@ -13,6 +13,7 @@
 //! Every route is registered through utoipa-axum's `OpenApiRouter`, which adds it to the
 //! router and to the OpenAPI document in one step, so the two cannot drift apart.
 
+mod audit;
 mod auth;
 mod batches;
 mod body;
@@ -21,6 +22,7 @@ mod deliveries;
 pub mod error;
 mod metrics;
 mod openapi;
+mod receipts;
 mod signatures;
 
 use std::sync::Arc;
@@ -43,7 +45,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
 }
 
-/// The API router: `/api/v1/…`, `/metrics` (with a token), `/health`.
+/// The API router: `/api/v1/…`, `/metrics` (with a token), `/health`, and the receipt
+/// pages `/receipts/{token}` (no bearer token: the path's token is the key).
 pub fn router(state: AppState) -> Router {
     let limit = state.settings.server.max_body_bytes;
     let (routes, api) = openapi::routes().split_for_parts();

@@ -13,7 +13,7 @@ use utoipa_axum::routes;
 
 use super::auth::Caller;
 use super::error::ApiError;
-use super::{AppState, batches, campaigns, deliveries, metrics, signatures};
+use super::{AppState, audit, batches, campaigns, deliveries, metrics, receipts, signatures};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -52,6 +52,9 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(batches::resume))
         .routes(routes!(batches::cancel))
         .routes(routes!(deliveries::list))
+        .routes(routes!(audit::export))
+        .routes(routes!(audit::verify))
+        .routes(routes!(receipts::page))
         .routes(routes!(metrics::metrics))
         .routes(routes!(metrics::health))
 }

@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use hillpost_core::import::SignatureCsv;
-use hillpost_store::import::{ImportError, ImportOptions, ImportReport, import_signatures};
+use hillpost_store::import::{ImportError, ImportOptions, ImportReport, import_signatures_by};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -54,6 +54,7 @@ pub async fn import(
     body.text("CSV file")?;
     let report = run_import(
         &state,
+        &caller,
         &stored.campaign.id,
         &body.0,
         "api-upload.csv",
@@ -107,7 +108,15 @@ pub async fn sign_up(
             format!("`{unknown}` is not a signer field"),
         ));
     }
-    let report = run_import(&state, &stored.campaign.id, &csv, "api-sign-up", false).await?;
+    let report = run_import(
+        &state,
+        &caller,
+        &stored.campaign.id,
+        &csv,
+        "api-sign-up",
+        false,
+    )
+    .await?;
     if let Some(rejection) = report.rejections.first() {
         return Err(ApiError::invalid(
             "invalid_signature",
@@ -154,19 +163,22 @@ fn one_row_csv(fields: &serde_json::Map<String, serde_json::Value>) -> Result<Ve
         .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
+/// Imports through the same importer as the CLI, with the audit event naming the token.
 async fn run_import(
     state: &AppState,
+    caller: &Caller,
     campaign: &hillpost_core::CampaignId,
     bytes: &[u8],
     source: &str,
     skip_invalid: bool,
 ) -> Result<ImportReport, ApiError> {
-    import_signatures(
+    import_signatures_by(
         &state.store,
         campaign,
         bytes,
         source,
         ImportOptions { skip_invalid },
+        &caller.actor(),
         |_| {},
     )
     .await

@@ -9,13 +9,16 @@ const STAFF: (&str, &str) = ("Committee staff", "staff@committee.example.org");
 /// router is in the document by construction (utoipa-axum registers both); this list makes
 /// a change to either visible in review.
 const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/api/v1/audit/verify"),
     ("GET", "/api/v1/batches/{id}"),
+    ("GET", "/api/v1/batches/{id}/audit"),
     ("GET", "/api/v1/batches/{id}/deliveries"),
     ("GET", "/api/v1/campaigns"),
     ("GET", "/api/v1/campaigns/{id}"),
     ("GET", "/api/v1/campaigns/{id}/batches"),
     ("GET", "/health"),
     ("GET", "/metrics"),
+    ("GET", "/receipts/{token}"),
     ("POST", "/api/v1/batches/{id}/cancel"),
     ("POST", "/api/v1/batches/{id}/pause"),
     ("POST", "/api/v1/batches/{id}/resume"),
@@ -74,6 +77,21 @@ async fn every_route_checks_tokens_roles_and_organizations(url: String) {
         let method = Method::from_bytes(method.as_bytes()).expect("method");
         let what = format!("{method} {concrete}");
 
+        if path == "/receipts/{token}" {
+            // No bearer token here: the path's token is the key, and a wrong one is a bare
+            // 404 whatever Authorization says.
+            for token in [
+                None,
+                Some(api.auditor.as_str()),
+                Some(api.organizer.as_str()),
+            ] {
+                let concrete = path.replace("{token}", &"0".repeat(64));
+                let (status, body) = api.call(method.clone(), &concrete, token, None).await;
+                assert_eq!(status, StatusCode::NOT_FOUND, "{what}: {body}");
+                assert_eq!(body, Value::String("not found\n".into()), "{what}");
+            }
+            continue;
+        }
         let (status, body) = api.call(method.clone(), &concrete, None, None).await;
         if path == "/health" {
             assert_eq!(status, StatusCode::OK, "{what}: {body}");
@@ -123,6 +141,15 @@ async fn every_route_checks_tokens_roles_and_organizations(url: String) {
             assert_eq!(code(&body), "not_found", "{what}");
         }
     }
+
+    // The whole chain spans every organization: organizers may not verify it.
+    let (status, body) = api.get("/api/v1/audit/verify", &api.organizer).await;
+    assert_eq!((status, code(&body)), (StatusCode::FORBIDDEN, "forbidden"));
+    // Organizers export their own batches.
+    let (status, _) = api
+        .get(&format!("/api/v1/batches/{batch}/audit"), &api.organizer)
+        .await;
+    assert_eq!(status, StatusCode::OK);
 
     // Listing shows each organization its own campaigns; the auditor sees all.
     let ids = |body: Value| -> Vec<String> {

@@ -60,7 +60,7 @@ async fn a_scheduled_batch_starts_at_its_time_not_before(url: String) {
         .get(&format!("/api/v1/batches/{batch}/deliveries"), &api.auditor)
         .await;
     assert_eq!(code, StatusCode::OK);
-    for delivery in deliveries.as_array().unwrap() {
+    for delivery in deliveries["deliveries"].as_array().unwrap() {
         assert_eq!(delivery["state"], "delivered", "{delivery}");
         let attempts = delivery["attempts"].as_array().unwrap();
         assert_eq!(attempts.len(), 1, "{delivery}");

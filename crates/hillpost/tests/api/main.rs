@@ -7,3 +7,4 @@ mod support;
 mod access;
 mod bodies;
 mod delivery;
+mod receipts;
