@@ -12,3 +12,4 @@ mod directory;
 mod directory_delivery;
 mod serve;
 mod support;
+mod web_forms;

@@ -9,8 +9,8 @@
 //!                                 │ email ──▶ EmailSender ─┬─ SmtpChannel   (pooled SMTP sessions)
 //!                                 │                        ├─ OutboxChannel (.eml files, dry runs)
 //!                                 │                        └─ NoopChannel   (queue benchmarks)
+//!                                 │ web_form ──▶ WebFormChannel (contact forms over HTTP)
 //!                                 │ cwc ──▶ CwcChannel (XML to the House/Senate gateway)
-//!                                 │ web_form ──▶ not configured yet: falls back
 //!                                 │ none ──▶ NoopChannel
 //!   worker ◀──SendReport──────────┘  outcome, remote code/text, SHA-256 of the bytes sent
 //! ```
@@ -21,10 +21,12 @@
 //! [`AttemptOutcome`]: hillpost_core::AttemptOutcome
 
 pub mod cwc;
+pub mod egress;
 pub mod email;
 mod noop;
 mod report;
 mod router;
+pub mod web_form;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -37,6 +39,7 @@ pub use email::{
 };
 pub use noop::NoopChannel;
 pub use router::Channels;
+pub use web_form::{WebFormChannel, WebFormSettings};
 
 /// Something that can attempt one delivery.
 ///

@@ -15,6 +15,7 @@ use crate::cwc::CwcChannel;
 use crate::email::EmailSender;
 use crate::noop::NoopChannel;
 use crate::report::falls_back;
+use crate::web_form::WebFormChannel;
 use crate::{Channel, Go};
 
 /// The configured senders, one per kind of endpoint.
@@ -22,6 +23,7 @@ use crate::{Channel, Go};
 pub struct Channels {
     email: Option<EmailSender>,
     cwc: Option<CwcChannel>,
+    web_form: Option<WebFormChannel>,
 }
 
 impl Channels {
@@ -35,6 +37,16 @@ impl Channels {
     pub fn with_cwc(mut self, channel: CwcChannel) -> Self {
         self.cwc = Some(channel);
         self
+    }
+
+    /// Web-form deliveries go through `channel`.
+    pub fn with_web_form(mut self, channel: WebFormChannel) -> Self {
+        self.web_form = Some(channel);
+        self
+    }
+
+    pub fn web_form(&self) -> Option<&WebFormChannel> {
+        self.web_form.as_ref()
     }
 
     pub fn email(&self) -> Option<&EmailSender> {
@@ -51,9 +63,10 @@ impl Channels {
 
 impl Channel for Channels {
     async fn send(&self, letter: &OutgoingLetter) -> SendReport {
-        match (letter.channel, &self.email, &self.cwc) {
-            (ChannelKind::Email, Some(email), _) => email.send(letter).await,
-            (ChannelKind::Cwc, _, Some(cwc)) => cwc.send(letter).await,
+        match (letter.channel, &self.email, &self.web_form, &self.cwc) {
+            (ChannelKind::Email, Some(email), _, _) => email.send(letter).await,
+            (ChannelKind::WebForm, _, Some(web_form), _) => web_form.send(letter).await,
+            (ChannelKind::Cwc, _, _, Some(cwc)) => cwc.send(letter).await,
             (ChannelKind::None, ..) => NoopChannel.send(letter).await,
             (kind @ (ChannelKind::Email | ChannelKind::WebForm | ChannelKind::Cwc), ..) => {
                 not_configured(letter, kind)

@@ -8,6 +8,7 @@
 pub mod browser;
 pub mod cwc;
 pub mod fixtures;
+pub mod https;
 pub mod postgres;
 pub mod smtp;
 pub mod sqlite;

@@ -53,6 +53,9 @@ pub enum Command {
     /// See whom a campaign reaches, before any batch.
     #[command(subcommand)]
     Targets(TargetsCommand),
+    /// Check the stored contact-form definitions.
+    #[command(subcommand)]
+    Forms(FormsCommand),
     /// Deliver queued letters until stopped (Ctrl-C or SIGTERM).
     Worker {
         /// Stop once no batch is scheduled or running.
@@ -217,4 +220,19 @@ pub enum ShowCommand {
 pub enum TargetsCommand {
     /// Every recipient of a campaign, the endpoint chosen for it, and why.
     Preview { campaign: String },
+}
+
+/// `hillpost forms …`
+#[derive(Debug, Subcommand)]
+pub enum FormsCommand {
+    /// For every stored form definition: which path runs it (HTTP, browser, unsupported)
+    /// and why, then the totals.
+    Check {
+        /// Also fetch each HTTP-path form's page (through [web_forms] egress) and report
+        /// whether every selector still matches. Off by default: it contacts the offices.
+        #[arg(long)]
+        live: bool,
+        /// Only these definitions (bioguide ids or file names).
+        ids: Vec<String>,
+    },
 }

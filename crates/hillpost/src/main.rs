@@ -44,6 +44,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Batch(command) => commands::batch::run(&settings, command).await,
         Command::Directory(command) => commands::directory::run(&settings, command).await,
         Command::Targets(command) => commands::targets::run(&settings, command).await,
+        Command::Forms(command) => commands::forms::run(&settings, command).await,
         Command::Worker { until_idle } => commands::worker::run(&settings, until_idle).await,
         Command::Audit(command) => commands::audit::run(&settings, command).await,
         Command::Migrate => commands::migrate(&settings).await,

@@ -17,11 +17,14 @@ use hillpost_directory::{Directory, ResolveError, ResolveSettings, ResolvedRecip
 
 use crate::config::Settings;
 
-/// The channels this hillpost has senders for (see `channels::from_settings`): email, and
-/// CWC when `[cwc]` is enabled. The web-form channel is not built yet; its endpoints are
-/// listed but passed over.
+/// The channels this hillpost has senders for (see `channels::for_worker`): email always,
+/// web forms when `[web_forms]` is enabled, CWC when `[cwc]` is. Which endpoint a recipient
+/// gets first is the recipient's own order of preference; this only says which are usable.
 pub fn sendable_channels(settings: &Settings) -> Vec<Channel> {
     let mut channels = vec![Channel::Email];
+    if settings.web_forms.enabled {
+        channels.push(Channel::WebForm);
+    }
     if settings.cwc.enabled {
         channels.push(Channel::Cwc);
     }
@@ -38,13 +41,13 @@ pub enum TargetError {
     #[error(transparent)]
     Resolve(#[from] ResolveError),
     #[error(
-        "{} office(s) have no endpoint hillpost can send through (it sends {}; web forms \
-         are not built yet): {}. Give each an address in [directory.office_email] \
-         (members) or [directory.committee_mailbox], enable [cwc], or leave them out of the \
-         targets",
-        .0.len(), .1, .0.join(", ")
+        "{} office(s) have no endpoint hillpost can send through (it sends {}): {}. Give          each an address in [directory.office_email] (members) or          [directory.committee_mailbox], enable [web_forms] or [cwc], or leave them out of the          targets",
+        .offices.len(), .channels, .offices.join(", ")
     )]
-    Unreachable(Vec<String>, String),
+    Unreachable {
+        offices: Vec<String>,
+        channels: String,
+    },
 }
 
 fn sendable_words(sendable: &[Channel]) -> String {
@@ -108,10 +111,10 @@ pub fn sendable(
         .map(|r| format!("{} ({})", r.recipient.key, r.recipient.name))
         .collect();
     if !unreachable.is_empty() {
-        return Err(TargetError::Unreachable(
-            unreachable,
-            sendable_words(sendable),
-        ));
+        return Err(TargetError::Unreachable {
+            offices: unreachable,
+            channels: sendable_words(sendable),
+        });
     }
     Ok(resolved
         .into_iter()

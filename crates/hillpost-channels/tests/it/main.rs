@@ -3,6 +3,7 @@
 //! per concern.
 
 mod cwc;
+mod egress;
 mod outbox;
 mod router;
 mod smtp_delivery;
@@ -10,3 +11,4 @@ mod smtp_failures;
 mod smtp_pool;
 mod smtp_turns;
 mod support;
+mod web_form;

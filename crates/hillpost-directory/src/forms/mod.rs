@@ -11,14 +11,18 @@
 //! ```
 
 mod check;
+mod javascript;
 mod model;
 mod parse;
+mod path;
 mod raw;
 mod support;
 
+pub use javascript::{Replacement, ScriptEffect, ValueSource, classify_script};
 pub use model::{
     ClickTarget, FieldOptions, FieldValue, FindTarget, FormDefinition, FormField, FormMethod,
     FormStep, FormWarning, OptionChoice, RecaptchaSpec, StepAction, SuccessCheck, WarningKind,
 };
 pub use parse::{FormKind, parse_form};
+pub use path::ExecutionPath;
 pub use support::{FormConstant, FormSupport, parse_constants, parse_variables};

@@ -219,3 +219,67 @@ fn zip_districts() {
         .collect();
     assert_eq!(at_large, ["WY-AL"]);
 }
+
+/// Which executor runs each definition (issue 4's figure): every definition without a
+/// recaptcha (or image CAPTCHA, or CWC stub) must run over HTTP or in the browser.
+#[test]
+fn execution_paths_of_every_definition() {
+    use hillpost_directory::forms::ExecutionPath;
+    use std::collections::BTreeMap;
+
+    let Some(d) = shared("shared_data::execution_paths_of_every_definition") else {
+        return;
+    };
+    let is_senate = |f: &FormDefinition| f.visit_url().is_some_and(|u| u.contains("senate.gov"));
+    let mut totals: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+    let mut senate_reasons: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for form in d.forms.values() {
+        let path = form.execution_path();
+        let chamber = if is_senate(form) { "senate" } else { "other" };
+        *totals.entry((chamber, path.name())).or_default() += 1;
+        if chamber == "senate" {
+            let why = match &path {
+                ExecutionPath::Http => "runs over HTTP".to_string(),
+                ExecutionPath::Browser { why } | ExecutionPath::Unsupported { why } => {
+                    let why = why.split_once(": ").map_or(why.as_str(), |(_, w)| w);
+                    format!(
+                        "{}: {}",
+                        path.name(),
+                        why.chars().take(70).collect::<String>()
+                    )
+                }
+            };
+            senate_reasons.entry(why).or_default().push(&form.id);
+        }
+        if !form.needs_recaptcha() && !form.is_cwc_stub() {
+            assert!(
+                !matches!(path, ExecutionPath::Unsupported { .. })
+                    || form.id.starts_with('H')
+                    || !is_senate(form),
+                "{} has no recaptcha but is unsupported: {path:?}",
+                form.id
+            );
+        }
+    }
+    eprintln!(
+        "execution paths of {} parsed definitions ({} rejected):",
+        d.forms.len(),
+        d.rejected_forms.len()
+    );
+    for ((chamber, path), count) in &totals {
+        eprintln!("  {chamber:6} {path:11} {count}");
+    }
+    for (why, ids) in &senate_reasons {
+        eprintln!("  senate: {why} — {} ({})", ids.len(), ids.join(" "));
+    }
+    let senate = |path: &str| totals.get(&("senate", path)).copied().unwrap_or(0);
+    assert_eq!(
+        senate("http") + senate("browser") + senate("unsupported"),
+        69
+    );
+    assert_eq!(senate("unsupported"), 7, "the seven recaptcha forms");
+    assert!(senate("http") >= 55, "most Senate forms run over HTTP");
+    let r000584 = &d.forms["R000584"];
+    assert_eq!(r000584.execution_path(), ExecutionPath::Http);
+    assert_eq!(d.forms["S001181"].execution_path(), ExecutionPath::Http);
+}

@@ -10,7 +10,7 @@ use hillpost_store::{BatchOptions, BatchStatus, Store};
 use super::{campaign_id, open_store, preview};
 use crate::cli::BatchCommand;
 use crate::config::Settings;
-use crate::{channels, planning, time};
+use crate::{channels, planning, targets, time};
 
 pub async fn run(settings: &Settings, command: BatchCommand) -> anyhow::Result<ExitCode> {
     let store = open_store(settings).await?;
@@ -27,7 +27,7 @@ pub async fn run(settings: &Settings, command: BatchCommand) -> anyhow::Result<E
                 &store,
                 &id,
                 &settings.directory.resolve_settings(),
-                &crate::targets::sendable_channels(settings),
+                &targets::sendable_channels(settings),
             )
             .await?;
             if dry_run {
@@ -69,7 +69,7 @@ pub async fn run(settings: &Settings, command: BatchCommand) -> anyhow::Result<E
             let id = campaign_id(&campaign)?;
             let out = out.unwrap_or_else(|| format!("{id}-petition.pdf").into());
             let resolve = settings.directory.resolve_settings();
-            let sendable = crate::targets::sendable_channels(settings);
+            let sendable = targets::sendable_channels(settings);
             return preview::write(&store, &id, &resolve, &sendable, &out).await;
         }
         BatchCommand::Status { id } => print_status(&store.batch_status(id).await?),

@@ -18,7 +18,7 @@ use super::batch::print_status;
 use super::worker::{stop_when_idle, worker_settings};
 use crate::channels;
 use crate::config::{EmailTransport, Settings};
-use crate::planning;
+use crate::{planning, targets};
 
 const CAMPAIGN: &str = include_str!("../../demo/campaign.toml");
 const SIGNERS: &str = include_str!("../../demo/signers.csv");
@@ -76,7 +76,7 @@ pub async fn run(mut settings: Settings, dir: &Path) -> anyhow::Result<ExitCode>
         &store,
         &campaign.id,
         &settings.directory.resolve_settings(),
-        &crate::targets::sendable_channels(&settings),
+        &targets::sendable_channels(&settings),
     )
     .await?;
     let batch = store
@@ -95,7 +95,7 @@ pub async fn run(mut settings: Settings, dir: &Path) -> anyhow::Result<ExitCode>
 
     let worker = Worker::new(
         store.clone(),
-        channels::from_settings(&settings)?,
+        channels::for_worker(&settings, &store).await?,
         worker_settings(&settings),
     );
     let shutdown = CancellationToken::new();

@@ -6,6 +6,7 @@ pub mod batch;
 pub mod campaign;
 pub mod demo;
 pub mod directory;
+pub mod forms;
 pub mod preview;
 pub mod serve;
 pub mod signatures;

@@ -35,7 +35,7 @@ pub async fn run(settings: Settings, with_worker: bool) -> anyhow::Result<ExitCo
     let worker = if with_worker {
         let worker = Worker::new(
             store.clone(),
-            channels::from_settings(&settings)?,
+            channels::for_worker(&settings, &store).await?,
             worker_settings(&settings),
         );
         let shutdown = shutdown.clone();

@@ -14,7 +14,7 @@ use crate::config::Settings;
 
 pub async fn run(settings: &Settings, until_idle: bool) -> anyhow::Result<ExitCode> {
     let store = Arc::new(open_store(settings).await?);
-    let channel = channels::from_settings(settings)?;
+    let channel = channels::for_worker(settings, &store).await?;
     let worker = Worker::new(store.clone(), channel, worker_settings(settings));
     let shutdown = CancellationToken::new();
     tokio::spawn(stop_on_signal(shutdown.clone()));

@@ -27,6 +27,7 @@ pub struct Settings {
     pub directory: DirectorySettings,
     pub log: Log,
     pub server: Server,
+    pub web_forms: WebForms,
     pub receipts: Receipts,
     pub cwc: super::cwc::Cwc,
 }
@@ -124,6 +125,45 @@ pub struct DirectorySettings {
     pub committee_mailbox: BTreeMap<String, String>,
     /// The White House's email, after its web form; empty for none.
     pub president_email: String,
+}
+
+/// `[web_forms]`: the web-form channel and the egress policy its HTTP goes through.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebForms {
+    pub enabled: bool,
+    pub allowed_hosts: Vec<String>,
+    pub allow_private_addresses: bool,
+    pub resolve: BTreeMap<String, String>,
+    /// Empty: no proxy.
+    pub proxy: String,
+    pub extra_root_certs: Vec<PathBuf>,
+    #[serde(deserialize_with = "duration")]
+    pub connect_timeout: Duration,
+    #[serde(deserialize_with = "duration")]
+    pub request_timeout: Duration,
+    pub max_body_bytes: usize,
+    #[serde(deserialize_with = "duration")]
+    pub max_wait: Duration,
+    pub name_prefix: String,
+    pub default_topic: String,
+    pub org_name: String,
+    pub org_url: String,
+    pub petition_sender: PetitionSender,
+}
+
+/// The contact that fills forms for petition letters; an empty email means none.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PetitionSender {
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub street: String,
+    pub city: String,
+    pub state: String,
+    pub zip: String,
+    pub phone: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

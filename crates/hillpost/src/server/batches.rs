@@ -17,7 +17,7 @@ use super::AppState;
 use super::auth::{Caller, visible_batch, visible_campaign};
 use super::body::{BatchId, Body};
 use super::error::{ApiError, ErrorBody};
-use crate::{planning, time};
+use crate::{planning, targets, time};
 
 #[derive(Serialize, ToSchema)]
 pub struct BatchView {
@@ -183,7 +183,7 @@ pub async fn create(
         &state.store,
         &campaign_id,
         &resolve,
-        &crate::targets::sendable_channels(&state.settings),
+        &targets::sendable_channels(&state.settings),
     )
     .await
     .map_err(|e| ApiError::invalid("plan_failed", format!("{e:#}")))?;

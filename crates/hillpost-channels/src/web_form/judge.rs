@@ -1,0 +1,94 @@
+//! Turning an office's answer into an attempt outcome with its evidence.
+
+use chrono::{DateTime, Utc};
+use hillpost_core::AttemptOutcome;
+use hillpost_core::delivery::SendReport;
+use hillpost_directory::forms::SuccessCheck;
+use scraper::Html;
+
+use crate::egress::EgressResponse;
+use crate::report::finished;
+
+/// The report for the answer to a submission whose body hashed to `sent_sha256`.
+pub fn judge(
+    started_at: DateTime<Utc>,
+    success: Option<&SuccessCheck>,
+    answer: &EgressResponse,
+    sent_sha256: String,
+    later_step_failure: Option<String>,
+) -> SendReport {
+    let text = answer.text();
+    let first_2k = SendReport::cap_remote_text(&text);
+    let mut note = format!("final URL {}", answer.url);
+    if let Some(failure) = &later_step_failure {
+        note.push_str(&format!("; after submitting: {failure}"));
+    }
+    let (outcome, remote_text) = match answer.status {
+        429 | 503 => (AttemptOutcome::Transient, first_2k),
+        500..=599 => {
+            note.push_str("; a server error after the form was posted: it may have been recorded");
+            (AttemptOutcome::Unknown, first_2k)
+        }
+        400..=499 => (AttemptOutcome::Permanent, first_2k),
+        status => match success {
+            Some(SuccessCheck {
+                status: Some(expected),
+                ..
+            }) if *expected != status => {
+                note.push_str(&format!("; expected status {expected}"));
+                (AttemptOutcome::Unknown, first_2k)
+            }
+            Some(SuccessCheck {
+                body_contains: Some(wanted),
+                ..
+            }) => {
+                if contains_text(&text, wanted) {
+                    (AttemptOutcome::Ok, wanted.clone())
+                } else {
+                    note.push_str(&format!(
+                        "; the confirmation text \"{wanted}\" was not in the answer"
+                    ));
+                    (AttemptOutcome::Unknown, first_2k)
+                }
+            }
+            _ => {
+                note.push_str(
+                    "; the definition has no confirmation text, so the answer cannot be judged",
+                );
+                (AttemptOutcome::Unknown, first_2k)
+            }
+        },
+    };
+    SendReport {
+        remote_code: Some(i32::from(answer.status)),
+        remote_text: Some(remote_text),
+        sent_sha256: Some(sent_sha256),
+        retry_after: answer.retry_after,
+        note: Some(note),
+        ..finished(started_at, outcome)
+    }
+}
+
+/// In the raw HTML or in its text (entities decoded, tags gone), whitespace-insensitive.
+fn contains_text(html: &str, wanted: &str) -> bool {
+    if html.contains(wanted) {
+        return true;
+    }
+    let squash = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let text: String = Html::parse_document(html).root_element().text().collect();
+    squash(&text).contains(&squash(wanted))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_found_across_markup_and_entities() {
+        assert!(contains_text(
+            "<h2>Thank&nbsp;you for <b>contacting</b>\n my office</h2>",
+            "Thank you for contacting my office"
+        ));
+        assert!(!contains_text("<p>Error</p>", "Thank you"));
+    }
+}

@@ -1,0 +1,173 @@
+//! The web-form channel: fills an office's contact form the way contact-congress describes
+//! it, over plain HTTP.
+//!
+//! ```text
+//!  OutgoingLetter { endpoint: form id } ──▶ definition (from the stored directory)
+//!        │ execution path: Browser / Unsupported ──▶ falls back (reason) to the next endpoint
+//!        │ no signer (petition) and no petition_sender ──▶ falls back
+//!        ▼ Http
+//!  $VARIABLES from the signer + letter ──▶ run (visit, fill, select, click … on one cookie
+//!  jar, through the egress policy) ──▶ judge (success block) ──▶ SendReport with evidence:
+//!  final URL (note), status, confirmation text or first 2 KB, SHA-256 of the posted body
+//! ```
+
+mod choose;
+mod judge;
+mod page;
+mod run;
+mod submit;
+mod text;
+mod values;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use hillpost_core::delivery::{OutgoingLetter, SendReport};
+use hillpost_core::signer::NewSignature;
+use hillpost_directory::forms::{ExecutionPath, FormDefinition, FormSupport};
+
+use crate::Channel;
+use crate::egress::EgressClient;
+use crate::report::{falls_back, refused_locally};
+
+pub use page::matches as selector_matches;
+pub use text::{normalise, truncate_on_word};
+pub use values::FormDefaults;
+
+/// How the channel fills forms.
+#[derive(Debug, Clone)]
+pub struct WebFormSettings {
+    /// The longest a `wait` step may pause (definitions ask for up to 10 s; a browser needs
+    /// it to run scripts, HTTP rarely does).
+    pub max_wait: Duration,
+    pub defaults: FormDefaults,
+    /// Whose details fill a form for a petition letter (no individual signer); without one,
+    /// petition letters fall back to the next endpoint.
+    pub petition_sender: Option<Arc<NewSignature>>,
+}
+
+impl Default for WebFormSettings {
+    fn default() -> Self {
+        Self {
+            max_wait: Duration::from_secs(3),
+            defaults: FormDefaults::default(),
+            petition_sender: None,
+        }
+    }
+}
+
+/// Sends letters through office contact forms.
+pub struct WebFormChannel {
+    egress: EgressClient,
+    forms: HashMap<String, Arc<FormDefinition>>,
+    support: Arc<FormSupport>,
+    settings: WebFormSettings,
+}
+
+impl WebFormChannel {
+    /// `forms` are the stored directory's definitions, keyed by their id (the endpoint
+    /// address of a web-form delivery).
+    pub fn new(
+        egress: EgressClient,
+        forms: impl IntoIterator<Item = FormDefinition>,
+        support: FormSupport,
+        settings: WebFormSettings,
+    ) -> Self {
+        Self {
+            egress,
+            forms: forms
+                .into_iter()
+                .map(|f| (f.id.clone(), Arc::new(f)))
+                .collect(),
+            support: Arc::new(support),
+            settings,
+        }
+    }
+
+    pub fn definition(&self, id: &str) -> Option<&FormDefinition> {
+        self.forms.get(id).map(Arc::as_ref)
+    }
+
+    pub fn egress(&self) -> &EgressClient {
+        &self.egress
+    }
+}
+
+impl Channel for WebFormChannel {
+    async fn send(&self, letter: &OutgoingLetter) -> SendReport {
+        let started_at = Utc::now();
+        let report = self.attempt(letter, started_at).await;
+        tracing::info!(
+            delivery_id = letter.delivery_id,
+            form = %letter.endpoint,
+            outcome = %report.outcome,
+            fallback = report.fallback.is_some(),
+            "web form attempt"
+        );
+        report
+    }
+}
+
+impl WebFormChannel {
+    async fn attempt(
+        &self,
+        letter: &OutgoingLetter,
+        started_at: chrono::DateTime<Utc>,
+    ) -> SendReport {
+        let Some(definition) = self.forms.get(&letter.endpoint) else {
+            return falls_back(
+                started_at,
+                format!(
+                    "no form definition `{}` in the stored directory",
+                    letter.endpoint
+                ),
+            );
+        };
+        match definition.execution_path() {
+            ExecutionPath::Http => {}
+            ExecutionPath::Browser { why } => {
+                return falls_back(
+                    started_at,
+                    format!("the form needs a browser ({why}), and this hillpost has none"),
+                );
+            }
+            ExecutionPath::Unsupported { why } => return falls_back(started_at, why),
+        }
+        let Some(signer) = letter
+            .signer
+            .clone()
+            .or_else(|| self.settings.petition_sender.clone())
+        else {
+            return falls_back(
+                started_at,
+                "the form needs a sender's name and address, and this petition letter has no \
+                 signer and no petition_sender is configured"
+                    .into(),
+            );
+        };
+        let variables = values::variables(letter, &signer, &self.settings.defaults);
+        let session = match self.egress.session() {
+            Ok(session) => session,
+            Err(err) => {
+                return refused_locally(
+                    started_at,
+                    hillpost_core::AttemptOutcome::Transient,
+                    format!("setting up the HTTP session: {err}"),
+                );
+            }
+        };
+        run::Run {
+            definition,
+            support: &self.support,
+            variables: &variables,
+            topic_fallback: &self.settings.defaults.topic,
+            max_wait: self.settings.max_wait,
+            session,
+            boundary: format!("----hillpost{}", letter.idempotency_key),
+        }
+        .execute(started_at)
+        .await
+    }
+}

@@ -1,0 +1,163 @@
+//! Web forms end to end through the binary and its worker: a petition batch to Senator
+//! Risch (R000584, his contact-congress form) and Senator Bennet (B001267, a form behind a
+//! recaptcha). Risch's form is a loopback HTTPS replica reached under its real name through
+//! `[web_forms.resolve]`; Bennet's delivery falls back to his office email (a real SMTP
+//! server) with the reason in `batch status`.
+
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use hillpost_testkit::https::serve_https;
+use hillpost_testkit::smtp::{Faults, SmtpServer};
+
+use crate::directory::import;
+use crate::support::{Workspace, has_count};
+
+const TOKEN: &str = "gf-7a1e";
+
+fn risch_page() -> String {
+    format!(
+        r#"<html><body><div class="gform_wrapper" id="gform_wrapper_2">
+<form method="post" enctype="application/x-www-form-urlencoded" id="gform_2" action="">
+<select name="input_39" id="input_2_39"><option value="">Select</option><option value="Mr.">Mr.</option><option value="Ms.">Ms.</option><option value="Dr.">Dr.</option></select>
+<input name="input_2" id="input_2_2" type="text"><input name="input_3" id="input_2_3" type="text">
+<input type="text" name="input_6.1" id="input_2_6_1"><input type="text" name="input_6.3" id="input_2_6_3">
+<input type="text" name="input_6.5" id="input_2_6_5"><input name="input_49" id="input_2_49" type="tel">
+<input name="input_9" id="input_2_9" type="email"><textarea name="input_12" id="input_2_12"></textarea>
+<input type="submit" id="gform_submit_button_2" value="Submit">
+<input type="hidden" name="gform_submit" value="2"><input type="hidden" name="form_token" value="{TOKEN}">
+</form></div></body></html>"#
+    )
+}
+
+type Posts = Arc<Mutex<Vec<(Option<String>, Vec<(String, String)>)>>>;
+
+async fn page() -> Response {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::SET_COOKIE,
+        "session=s1; Path=/; Secure".parse().unwrap(),
+    );
+    (headers, Html(risch_page())).into_response()
+}
+
+async fn post(State(posts): State<Posts>, headers: HeaderMap, body: Bytes) -> Html<&'static str> {
+    let cookie = headers
+        .get(header::COOKIE)
+        .and_then(|c| c.to_str().ok())
+        .map(str::to_string);
+    let fields = url::form_urlencoded::parse(&body)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    posts.lock().unwrap().push((cookie, fields));
+    Html("<h2>Thank you for contacting my office</h2>")
+}
+
+fn config(replica_port: u16, cert: &std::path::Path) -> String {
+    format!(
+        r#"[directory.office_email]
+B001267 = "b001267@senate.example"
+R000584 = "r000584@senate.example"
+
+[web_forms]
+enabled = true
+allowed_hosts = ["*.senate.gov"]
+allow_private_addresses = true
+extra_root_certs = ["{cert}"]
+max_wait = "10ms"
+name_prefix = "Ms."
+
+[web_forms.resolve]
+"www.risch.senate.gov:443" = "127.0.0.1:{replica_port}"
+
+[web_forms.petition_sender]
+first_name = "Ana"
+last_name = "Perez"
+email = "petitions@peace.example"
+street = "1210 W Franklin St"
+city = "Boise"
+state = "ID"
+zip = "83702"
+phone = "208-555-0134"
+"#,
+        cert = cert.display()
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_petition_goes_through_a_web_form_and_a_recaptcha_form_falls_back_to_email() {
+    let test = "e2e::web_forms::petition";
+    let Some(data) = hillpost_testkit::shared_dir().map(|d| d.join("data")) else {
+        hillpost_testkit::skip(test, "../shared/data", "Set HILLPOST_SHARED_DIR.");
+        return;
+    };
+    let Some(smtp) = SmtpServer::start(test, Faults::default()) else {
+        return;
+    };
+    let posts: Posts = Arc::default();
+    let router = Router::new()
+        .route("/contact/share-your-opinion/", get(page).post(post))
+        .with_state(Arc::clone(&posts));
+    let replica = serve_https(router, &["www.risch.senate.gov"]).await;
+
+    let ws = Workspace::new()
+        .smtp(smtp.port())
+        .env("HILLPOST__RATE_LIMITS__DEFAULT", "unlimited");
+    ws.write(
+        "hillpost.toml",
+        &config(replica.addr.port(), &replica.cert_pem_file),
+    );
+    import(&ws, &data).ok();
+    let mut campaign = hillpost_testkit::fixtures::campaign_toml("forms", "petition", &[]);
+    campaign.push_str("\n[[targets]]\ntarget = \"member:R000584\"\n");
+    campaign.push_str("\n[[targets]]\ntarget = \"member:B001267\"\n");
+    let campaign = ws.write("campaign.toml", &campaign);
+    ws.run(&["campaign", "add", campaign.to_str().unwrap()])
+        .ok();
+    let signers = ws.write("signers.csv", &hillpost_testkit::fixtures::signers_csv(3));
+    ws.run(&["signatures", "import", "forms", signers.to_str().unwrap()])
+        .ok();
+    ws.run(&["batch", "create", "forms"]).ok();
+    ws.run(&["worker", "--until-idle"]).ok();
+
+    // Risch: his form, filled with the petition sender's details, once.
+    let posts = posts.lock().unwrap().clone();
+    assert_eq!(posts.len(), 1, "{posts:?}");
+    let (cookie, fields) = &posts[0];
+    assert_eq!(cookie.as_deref(), Some("session=s1"));
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    };
+    assert_eq!(field("form_token"), Some(TOKEN));
+    assert_eq!(field("gform_submit"), Some("2"));
+    assert_eq!(field("input_39"), Some("Ms."));
+    assert_eq!(field("input_2"), Some("Ana"));
+    assert_eq!(field("input_3"), Some("Perez"));
+    assert_eq!(field("input_6.5"), Some("83702"));
+    assert_eq!(field("input_49"), Some("208-555-0134"));
+    assert_eq!(field("input_9"), Some("petitions@peace.example"));
+    assert!(
+        field("input_12")
+            .unwrap()
+            .contains("Please bring the troops home."),
+        "{fields:?}"
+    );
+
+    // Bennet: the recaptcha form is passed over for his office email.
+    let messages = smtp.wait_for_messages(1).await;
+    assert_eq!(
+        messages[0].mailbox("To").unwrap().address,
+        "b001267@senate.example"
+    );
+    let status = ws.run(&["batch", "status", "1"]).ok().stdout;
+    assert!(has_count(&status, "delivered", 2), "{status}");
+    assert!(status.contains("the form has a recaptcha step"), "{status}");
+}
