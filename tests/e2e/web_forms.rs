@@ -161,3 +161,34 @@ async fn a_petition_goes_through_a_web_form_and_a_recaptcha_form_falls_back_to_e
     assert!(has_count(&status, "delivered", 2), "{status}");
     assert!(status.contains("the form has a recaptcha step"), "{status}");
 }
+
+#[test]
+fn forms_check_reports_each_definitions_path_and_the_totals() {
+    let test = "e2e::web_forms::forms_check";
+    let Some(data) = hillpost_testkit::shared_dir().map(|d| d.join("data")) else {
+        hillpost_testkit::skip(test, "../shared/data", "Set HILLPOST_SHARED_DIR.");
+        return;
+    };
+    let ws = Workspace::new();
+    import(&ws, &data).ok();
+    let out = ws.run(&["forms", "check"]).ok().stdout;
+    let line = |id: &str| {
+        out.lines()
+            .find(|l| l.starts_with(&format!("{id} ")))
+            .unwrap_or_else(|| panic!("{id} missing:\n{out}"))
+            .to_string()
+    };
+    assert!(line("R000584").contains(" http"), "{out}");
+    assert!(
+        line("B001267").contains("unsupported the form has a recaptcha step"),
+        "{out}"
+    );
+    assert!(line("H001042").contains("browser"), "{out}");
+    assert!(
+        line("whitehouse-president-2024").contains("recaptcha"),
+        "{out}"
+    );
+    assert!(out.contains("494 definitions: "), "{out}");
+    let only = ws.run(&["forms", "check", "S001181"]).ok().stdout;
+    assert!(only.contains("1 definitions: 1 http"), "{only}");
+}
