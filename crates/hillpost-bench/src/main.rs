@@ -45,6 +45,9 @@ pub struct Args {
     /// Deliveries completed through the no-op channel per configuration.
     #[arg(long, default_value_t = 100_000)]
     queue_rows: usize,
+    /// Queue configurations, comma separated: `sqlite:N` or `postgres:N` (N worker processes).
+    #[arg(long, value_delimiter = ',', default_value = "sqlite:1,postgres:1,postgres:2,postgres:4")]
+    queue_configs: Vec<String>,
     /// Jobs in the procrastinate comparison (and hillpost deliveries beside them).
     #[arg(long, default_value_t = 10_000)]
     procrastinate_jobs: usize,

@@ -10,13 +10,8 @@ const OFFICES: usize = 50;
 
 pub async fn run(args: &Args, report: &mut Report) -> anyhow::Result<()> {
     let signers = args.queue_rows.div_ceil(OFFICES);
-    let configurations = [
-        (Backend::Sqlite, 1),
-        (Backend::Postgres, 1),
-        (Backend::Postgres, 2),
-        (Backend::Postgres, 4),
-    ];
-    for (backend, count) in configurations {
+    for configuration in &args.queue_configs {
+        let (backend, count) = parse_configuration(configuration)?;
         let db = BenchDatabase::create(&backend, &args.postgres, "queue").await?;
         let batch = generate::queued_batch(&db.store, "queue-bench", signers, OFFICES, |i| {
             format!("office{i}.example.org")
@@ -44,4 +39,21 @@ pub async fn run(args: &Args, report: &mut Report) -> anyhow::Result<()> {
         db.store.close().await;
     }
     Ok(())
+}
+
+/// `sqlite:1`, `postgres:4`: a backend and a number of worker processes.
+fn parse_configuration(text: &str) -> anyhow::Result<(Backend, usize)> {
+    let (backend, count) = text
+        .split_once(':')
+        .ok_or_else(|| anyhow::anyhow!("queue configuration {text:?} is not BACKEND:WORKERS"))?;
+    let backend = match backend {
+        "sqlite" => Backend::Sqlite,
+        "postgres" => Backend::Postgres,
+        other => anyhow::bail!("queue configuration {text:?}: unknown backend {other:?}"),
+    };
+    let count: usize = count
+        .parse()
+        .map_err(|_| anyhow::anyhow!("queue configuration {text:?}: {count:?} is not a number"))?;
+    anyhow::ensure!(count > 0, "queue configuration {text:?}: at least one worker");
+    Ok((backend, count))
 }
