@@ -19,23 +19,33 @@ use crate::{
 };
 
 /// Candidates are due queued rows of running batches, oldest first, skipping rows other
-/// workers have locked and rows whose limited key another worker holds. Limited keys among
-/// them are leased (or renewed) in the same statement: the upsert only wins when the lease is
-/// free, expired or already ours, and only rows of won keys (or unlimited keys) are claimed;
-/// the other candidates are simply left for their key's holder.
+/// workers have locked and rows whose limited key another worker holds. Each running batch's
+/// due rows are walked in order through `deliveries_due_by_batch` (a plan that does not
+/// depend on statistics: see migration 0008), up to the limit each, and the oldest of those
+/// are claimed. Limited keys among them are leased (or renewed) in the same statement: the
+/// upsert only wins when the lease is free, expired or already ours, and only rows of won
+/// keys (or unlimited keys) are claimed; the other candidates are simply left for their
+/// key's holder.
 const CLAIM: &str = "
 WITH candidate AS (
-    SELECT d.id, d.rate_key
-      FROM deliveries d
-     WHERE d.state = 'queued'
-       AND d.due_at <= now()
-       AND EXISTS (SELECT 1 FROM batches b WHERE b.id = d.batch_id AND b.state = 'running')
-       AND NOT (d.rate_key = ANY($3::text[]))
-       AND NOT EXISTS (SELECT 1 FROM rate_key_leases l
-                        WHERE l.key = d.rate_key AND l.worker_id <> $1 AND l.expires_at > now())
-     ORDER BY d.due_at, d.id
+    SELECT c.id, c.rate_key
+      FROM batches b
+     CROSS JOIN LATERAL (
+        SELECT d.id, d.rate_key, d.due_at
+          FROM deliveries d
+         WHERE d.batch_id = b.id
+           AND d.state = 'queued'
+           AND d.due_at <= now()
+           AND NOT (d.rate_key = ANY($3::text[]))
+           AND NOT EXISTS (SELECT 1 FROM rate_key_leases l
+                            WHERE l.key = d.rate_key AND l.worker_id <> $1 AND l.expires_at > now())
+         ORDER BY d.due_at, d.id
+         LIMIT $2
+           FOR UPDATE OF d SKIP LOCKED
+     ) c
+     WHERE b.state = 'running'
+     ORDER BY c.due_at, c.id
      LIMIT $2
-       FOR UPDATE OF d SKIP LOCKED
 ), limited_key AS (
     SELECT DISTINCT rate_key AS key FROM candidate
      WHERE rate_key = ANY($6::text[]) OR ($5 AND NOT (rate_key = ANY($7::text[])))
@@ -183,6 +193,11 @@ impl PgStore {
                     AS t(delivery_id, attempt_no, started_at, finished_at, outcome, endpoint, remote_code,
                          remote_text, sent_sha256, duration_ms, note, next_state, delay_ms, last_error,
                          new_channel, new_endpoint, new_rate_key, route_note, moved_on_note)
+             ), before AS (
+                -- The deliveries as they were before this statement (the channel the attempt
+                -- used), found by primary key: a join would let the planner read them all.
+                SELECT d.id, d.batch_id, d.signature_id, d.channel, d.recipient_id
+                  FROM deliveries d WHERE d.id = ANY($2::int8[])
              ), moved AS (
                 UPDATE deliveries d
                    SET state = i.next_state,
@@ -211,18 +226,17 @@ impl PgStore {
                        CASE WHEN i.delivery_id IN (SELECT id FROM moved) THEN coalesce(i.moved_on_note, i.note)
                             ELSE concat_ws('; ', i.note, 'recorded after this worker lost its lease; the delivery had already been taken over')
                        END,
-                       -- The statement's snapshot: the channel before any move.
-                       (SELECT d.channel FROM deliveries d WHERE d.id = i.delivery_id)
+                       bf.channel
                   FROM input i
+                  JOIN before bf ON bf.id = i.delivery_id
              RETURNING id, delivery_id, attempt_no, note
              )
-             -- What the audit events need besides the records themselves. (The deliveries
-             -- read here are as they were before this statement: the channel the attempt used.)
+             -- What the audit events need besides the records themselves.
              SELECT r.id, r.delivery_id, r.attempt_no, r.note, r.delivery_id IN (SELECT id FROM moved) AS moved,
-                    d.batch_id, d.signature_id, d.channel, rc.key AS recipient
+                    bf.batch_id, bf.signature_id, bf.channel, rc.key AS recipient
                FROM recorded r
-               JOIN deliveries d ON d.id = r.delivery_id
-               JOIN recipients rc ON rc.id = d.recipient_id",
+               JOIN before bf ON bf.id = r.delivery_id
+               JOIN recipients rc ON rc.id = bf.recipient_id",
         )
         .bind(worker_id)
         .bind(records.iter().map(|r| r.delivery_id).collect::<Vec<_>>())
@@ -458,7 +472,11 @@ impl PgStore {
         let completed = sqlx::query(concat!(
             "UPDATE batches b SET state = 'completed', updated_at = now(), finished_at = now()
               WHERE b.state = 'running'
-                AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.batch_id = b.id AND d.state IN ('queued', 'in_flight'))
+                -- A scalar subquery, one index probe per running batch: as NOT EXISTS it
+                -- became an anti-join that read every open delivery of every batch.
+                AND (SELECT count(*) FROM (SELECT 1 FROM deliveries d
+                                            WHERE d.batch_id = b.id AND d.state IN ('queued', 'in_flight')
+                                            LIMIT 1) AS open) = 0
                 AND NOT EXISTS (SELECT 1 FROM signatures s WHERE s.campaign_id = b.campaign_id AND ",
             super::receipts::owed_receipt!(),
             ") RETURNING id, campaign_id"
