@@ -185,10 +185,26 @@ fn forms_check_reports_each_definitions_path_and_the_totals() {
     );
     assert!(line("H001042").contains("browser"), "{out}");
     assert!(
+        line("H001042").contains("falls back to the next endpoint: [web_forms.browser] is off"),
+        "{out}"
+    );
+    assert!(
+        out.contains(" browser definition(s) fall back to the next endpoint"),
+        "{out}"
+    );
+    assert!(
         line("whitehouse-president-2024").contains("recaptcha"),
         "{out}"
     );
     assert!(out.contains("494 definitions: "), "{out}");
+    let with_browser = Workspace::new().env("HILLPOST__WEB_FORMS__BROWSER__ENABLED", "true");
+    import(&with_browser, &data).ok();
+    let out = with_browser.run(&["forms", "check", "H001042"]).ok().stdout;
+    assert!(out.contains("— runs in headless Chromium"), "{out}");
+    assert!(
+        out.contains("1 browser definition(s) run in headless Chromium"),
+        "{out}"
+    );
     let only = ws.run(&["forms", "check", "S001181"]).ok().stdout;
     assert!(only.contains("1 definitions: 1 http"), "{only}");
 }
