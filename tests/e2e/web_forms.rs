@@ -2,7 +2,8 @@
 //! Risch (R000584, his contact-congress form) and Senator Bennet (B001267, a form behind a
 //! recaptcha). Risch's form is a loopback HTTPS replica reached under its real name through
 //! `[web_forms.resolve]`; Bennet's delivery falls back to his office email (a real SMTP
-//! server) with the reason in `batch status`.
+//! server) with the reason in `batch status`. Senator Hirono's form (H001042) needs
+//! JavaScript, and the worker delivers it through headless Chromium ([web_forms.browser]).
 
 use std::sync::{Arc, Mutex};
 
@@ -185,10 +186,129 @@ fn forms_check_reports_each_definitions_path_and_the_totals() {
     );
     assert!(line("H001042").contains("browser"), "{out}");
     assert!(
+        line("H001042").contains("falls back to the next endpoint: [web_forms.browser] is off"),
+        "{out}"
+    );
+    assert!(
+        out.contains(" browser definition(s) fall back to the next endpoint"),
+        "{out}"
+    );
+    assert!(
         line("whitehouse-president-2024").contains("recaptcha"),
         "{out}"
     );
     assert!(out.contains("494 definitions: "), "{out}");
+    let with_browser = Workspace::new().env("HILLPOST__WEB_FORMS__BROWSER__ENABLED", "true");
+    import(&with_browser, &data).ok();
+    let out = with_browser.run(&["forms", "check", "H001042"]).ok().stdout;
+    assert!(out.contains("— runs in headless Chromium"), "{out}");
+    assert!(
+        out.contains("1 browser definition(s) run in headless Chromium"),
+        "{out}"
+    );
     let only = ws.run(&["forms", "check", "S001181"]).ok().stdout;
     assert!(only.contains("1 definitions: 1 http"), "{only}");
+}
+
+/// Hirono's form as her site serves it: no form in the HTML, a script builds it and fills
+/// the token, and a mask strips the phone number to digits.
+fn hirono_page() -> String {
+    let text = |id: &str| format!("<input type=\"text\" id=\"input-{id}\" name=\"input_{id}\">");
+    let form = [
+        "<form method=\"post\" action=\"/share-your-opinion\"><input type=\"hidden\" name=\"form_token\">".to_string(),
+        "<select id=\"title\" name=\"title\"><option value=\"\">Title</option><option>Mr.</option><option>Ms.</option></select>".into(),
+        text("B03E05C4-4040-F985-52CD-9CA44623DE5E"),
+        text("B03E04BD-4040-F985-52CD-48E090E769DA"),
+        text("B03E05F1-4040-F985-52CD-A580E72A7D41"),
+        text("B03E0595-4040-F985-52CD-C572364023FE"),
+        text("B03E04CC-4040-F985-52CD-4DDB58DA474A"),
+        text("B03E046E-4040-F985-52CD-A2F10450D58D"),
+        "<div id=\"B03E03FC-4040-F985-52CD-BCD7E00A8A6C\"><input id=\"email\" name=\"email\"></div>".into(),
+        text("B03E05A4-4040-F985-52CD-730C08912F4F"),
+        "<select id=\"input-B03E04DB-4040-F985-52CD-18F332336F99\" name=\"topic\"><option value=\"\">Topic</option><option>Foreign Affairs</option><option>Health</option></select>".into(),
+        text("12E6845B-D83C-EBAC-69D8-8880243D4E21"),
+        "<textarea id=\"input-B03E05B4-4040-F985-52CD-8DF0BC10EEE2\" name=\"message\"></textarea>".into(),
+        "<button type=\"submit\" class=\"btn\">Submit</button></form>".into(),
+    ]
+    .concat();
+    format!(
+        r#"<html><body><main id="app"></main><script>
+document.getElementById('app').innerHTML = {form:?};
+document.querySelector('input[name=form_token]').value = {TOKEN:?};
+const phone = document.getElementById('input-B03E046E-4040-F985-52CD-A2F10450D58D');
+phone.addEventListener('change', () => {{ phone.value = phone.value.replace(/\D/g, ''); }});
+</script></body></html>"#
+    )
+}
+
+async fn hirono_post(
+    State(posts): State<Posts>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Html<&'static str> {
+    let _recorded = post(State(posts), headers, body).await;
+    Html("<h2>Thank You</h2><p>Thank you for sharing your opinion.</p>")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_form_that_needs_javascript_is_delivered_by_the_worker_through_chromium() {
+    let test = "e2e::web_forms::browser";
+    let Some(data) = hillpost_testkit::shared_dir().map(|d| d.join("data")) else {
+        hillpost_testkit::skip(test, "../shared/data", "Set HILLPOST_SHARED_DIR.");
+        return;
+    };
+    let Some((chromium, chromedriver)) = hillpost_testkit::browser::installed(test) else {
+        return;
+    };
+    let posts: Posts = Arc::default();
+    let router = Router::new()
+        .route(
+            "/share-your-opinion",
+            get(|| async { Html(hirono_page()) }).post(hirono_post),
+        )
+        .with_state(Arc::clone(&posts));
+    let replica = serve_https(router, &["www.hirono.senate.gov"]).await;
+
+    let ws = Workspace::new().env("HILLPOST__RATE_LIMITS__DEFAULT", "unlimited");
+    let mut config = config(replica.addr.port(), &replica.cert_pem_file)
+        .replace("www.risch.senate.gov", "www.hirono.senate.gov")
+        .replace("R000584 = ", "H001042 = ");
+    config.push_str(&format!(
+        "\n[web_forms.browser]\nenabled = true\nchromium = \"{}\"\nchromedriver = \"{}\"\npage_timeout = \"20s\"\n",
+        chromium.display(),
+        chromedriver.display()
+    ));
+    ws.write("hillpost.toml", &config);
+    import(&ws, &data).ok();
+    let mut campaign = hillpost_testkit::fixtures::campaign_toml("hirono", "petition", &[]);
+    campaign.push_str("\n[[targets]]\ntarget = \"member:H001042\"\n");
+    let campaign = ws.write("campaign.toml", &campaign);
+    ws.run(&["campaign", "add", campaign.to_str().unwrap()])
+        .ok();
+    let signers = ws.write("signers.csv", &hillpost_testkit::fixtures::signers_csv(3));
+    ws.run(&["signatures", "import", "hirono", signers.to_str().unwrap()])
+        .ok();
+    ws.run(&["batch", "create", "hirono"]).ok();
+    ws.run(&["worker", "--until-idle"]).ok();
+
+    let posts = posts.lock().unwrap().clone();
+    assert_eq!(posts.len(), 1, "{posts:?}");
+    let (_, fields) = &posts[0];
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    };
+    assert_eq!(field("form_token"), Some(TOKEN), "set by the page's script");
+    assert_eq!(
+        field("input_B03E046E-4040-F985-52CD-A2F10450D58D"),
+        Some("208-555-0134"),
+        "the definition's substr scripts ran after the page's mask"
+    );
+    assert_eq!(field("title"), Some("Ms."));
+    assert!(field("topic").is_some_and(|t| !t.is_empty()), "{fields:?}");
+    assert_eq!(field("email"), Some("petitions@peace.example"));
+    let status = ws.run(&["batch", "status", "1"]).ok().stdout;
+    assert!(has_count(&status, "delivered", 1), "{status}");
 }

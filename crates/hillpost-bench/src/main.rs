@@ -14,6 +14,7 @@ mod child;
 mod databases;
 mod email;
 mod enqueue;
+mod forms;
 mod generate;
 mod import;
 mod procrastinate;
@@ -33,7 +34,8 @@ pub struct Args {
     /// PostgreSQL server to use (the bench creates and drops its own databases there).
     #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
     postgres: String,
-    /// Sections to run, comma separated: import, enqueue, queue, procrastinate, email, rate.
+    /// Sections to run, comma separated: import, enqueue, queue, procrastinate, email, rate,
+    /// forms.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Signature rows imported.
@@ -60,6 +62,15 @@ pub struct Args {
     /// How long the rate-limit section sends at that quota.
     #[arg(long, default_value_t = 20)]
     rate_seconds: u32,
+    /// Web-form deliveries over the HTTP path.
+    #[arg(long, default_value_t = 2_000)]
+    form_deliveries: usize,
+    /// Web-form deliveries through headless Chromium.
+    #[arg(long, default_value_t = 20)]
+    browser_deliveries: usize,
+    /// Chromium sessions at once on the browser path.
+    #[arg(long, default_value_t = 2)]
+    browser_sessions: usize,
 }
 
 #[derive(Debug, Subcommand)]
@@ -107,6 +118,9 @@ async fn run_sections(args: &Args) -> anyhow::Result<()> {
     }
     if args.wants("rate") {
         rate::run(args, &mut report).await?;
+    }
+    if args.wants("forms") {
+        forms::run(args, &mut report).await?;
     }
     report.finish();
     Ok(())

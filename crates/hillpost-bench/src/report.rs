@@ -20,8 +20,10 @@ impl Report {
     /// `count` things done in `elapsed`: prints the rate.
     pub fn rate(&mut self, what: &str, count: usize, elapsed: Duration) -> f64 {
         let per_second = count as f64 / elapsed.as_secs_f64();
+        // Slow paths (a browser per delivery) need their decimals.
+        let decimals = if per_second < 10.0 { 2 } else { 0 };
         self.note(format!(
-            "{what:<58} {per_second:>12.0} /s   ({count} in {:.2} s)",
+            "{what:<58} {per_second:>12.decimals$} /s   ({count} in {:.2} s)",
             elapsed.as_secs_f64()
         ));
         per_second

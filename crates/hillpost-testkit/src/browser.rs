@@ -40,6 +40,10 @@ pub const CHROMIUM_FLAGS: &[&str] = &[
     "--disable-sync",
     "--disable-dev-shm-usage",
     "--window-size=1280,1600",
+    // Chromium's own requests (component updates, sign-in, the search engine) would
+    // otherwise try the network: it resolves no name at all, so only IP literals work, and
+    // tests use 127.0.0.1.
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
 ];
 
 /// A headless Chromium session; chromedriver and the browser are killed when dropped.
@@ -53,18 +57,7 @@ impl Browser {
     /// Starts chromedriver and a browser session for `test`, or reports the skip and returns
     /// `None` when chromium or chromedriver is not installed.
     pub async fn start(test: &str) -> Option<Browser> {
-        let (chromium, chromedriver) = match binaries() {
-            Ok(found) => found,
-            Err(missing) => {
-                crate::skip(
-                    test,
-                    &missing,
-                    "Install Debian's chromium and chromium-driver, or set HILLPOST_TEST_CHROMIUM \
-                     and HILLPOST_TEST_CHROMEDRIVER.",
-                );
-                return None;
-            }
-        };
+        let (chromium, chromedriver) = installed(test)?;
         let profile = tempfile::tempdir().expect("create a browser profile directory");
         let (driver, port) = start_driver(&chromedriver, profile.path());
         let mut args: Vec<String> = CHROMIUM_FLAGS.iter().map(|f| f.to_string()).collect();
@@ -131,6 +124,24 @@ pub fn artifact_path(name: &str) -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|| crate::repo_root().join("target"));
     target.join("test-artifacts").join(name)
+}
+
+/// The paths of chromium and chromedriver, or `None` after reporting the skip of `test`
+/// (a failure under `HILLPOST_TEST_REQUIRE_ALL=1`). For tests that hand the binaries to
+/// code that starts its own browser.
+pub fn installed(test: &str) -> Option<(PathBuf, PathBuf)> {
+    match binaries() {
+        Ok(found) => Some(found),
+        Err(missing) => {
+            crate::skip(
+                test,
+                &missing,
+                "Install Debian's chromium and chromium-driver, or set HILLPOST_TEST_CHROMIUM \
+                 and HILLPOST_TEST_CHROMEDRIVER.",
+            );
+            None
+        }
+    }
 }
 
 fn binaries() -> Result<(PathBuf, PathBuf), String> {

@@ -13,7 +13,7 @@ use hillpost_core::delivery::OutgoingLetter;
 use std::sync::Arc;
 
 use hillpost_channels::egress::EgressSettings;
-use hillpost_channels::web_form::FormDefaults;
+use hillpost_channels::web_form::{BrowserExecutor, BrowserSettings, FormDefaults};
 use hillpost_channels::{WebFormChannel, WebFormSettings};
 use hillpost_core::signer::{
     Country, Email, NewSignature, PersonName, PostalAddress, PostalCode, UsState,
@@ -77,7 +77,7 @@ pub async fn for_worker(settings: &Settings, store: &Store) -> anyhow::Result<Ch
     let egress = egress_settings(web_forms)
         .build()
         .context("setting up web-form egress ([web_forms])")?;
-    let channel = WebFormChannel::new(
+    let mut channel = WebFormChannel::new(
         egress,
         forms,
         support,
@@ -93,7 +93,23 @@ pub async fn for_worker(settings: &Settings, store: &Store) -> anyhow::Result<Ch
             petition_sender: petition_sender(&web_forms.petition_sender)?,
         },
     );
+    if let Some(browser) = browser_settings(web_forms) {
+        channel = channel.with_browser(BrowserExecutor::new(browser));
+    }
     Ok(channels.with_web_form(channel))
+}
+
+/// `[web_forms.browser]` when it is enabled (the browser starts with the first delivery
+/// that needs it).
+pub fn browser_settings(web_forms: &WebForms) -> Option<BrowserSettings> {
+    let browser = &web_forms.browser;
+    browser.enabled.then(|| BrowserSettings {
+        chromium: browser.chromium.clone(),
+        chromedriver: browser.chromedriver.clone(),
+        webdriver_url: Some(browser.webdriver_url.clone()).filter(|u| !u.trim().is_empty()),
+        max_sessions: browser.max_sessions,
+        page_timeout: browser.page_timeout,
+    })
 }
 
 /// `[web_forms]` as the egress policy (also used by `forms check --live`).

@@ -12,7 +12,7 @@ use url::Url;
 
 use super::address::is_private;
 use super::allow::AllowList;
-use super::resolver::{GuardedResolver, parse_override};
+use super::resolver::{GuardedResolver, SharedResolver, parse_override};
 use super::retry_after::parse_retry_after;
 use super::{EgressError, EgressSettings};
 
@@ -24,13 +24,17 @@ pub struct EgressClient {
     shared: reqwest::Client,
 }
 
-struct Parts {
-    allow: AllowList,
-    allow_private: bool,
-    resolver: Arc<GuardedResolver>,
+pub(super) struct Parts {
+    pub(super) allow: AllowList,
+    pub(super) allow_private: bool,
+    pub(super) resolver: Arc<GuardedResolver>,
     proxy: Option<reqwest::Proxy>,
+    /// The same proxy as a URL (the browser's gate speaks to it itself).
+    pub(super) proxy_url: Option<Url>,
     tls: rustls::ClientConfig,
-    connect_timeout: Duration,
+    /// The certificates of `extra_root_certs` (the browser trusts exactly these by key).
+    extra_roots: Vec<rustls::pki_types::CertificateDer<'static>>,
+    pub(super) connect_timeout: Duration,
     request_timeout: Duration,
     max_body_bytes: usize,
     max_redirects: usize,
@@ -104,6 +108,7 @@ impl EgressSettings {
             overrides.entry(host).or_default().push(addr);
         }
         let mut trusted = HashSet::new();
+        let mut proxy_url = None;
         let proxy = match &self.proxy {
             None => None,
             Some(raw) => {
@@ -118,10 +123,12 @@ impl EgressSettings {
                 if let Some(host) = url.host_str() {
                     trusted.insert(host.to_ascii_lowercase());
                 }
-                Some(reqwest::Proxy::all(url.as_str()).map_err(|e| bad(e.to_string()))?)
+                let proxy = reqwest::Proxy::all(url.as_str()).map_err(|e| bad(e.to_string()))?;
+                proxy_url = Some(url);
+                Some(proxy)
             }
         };
-        let tls = tls_config(&self.extra_root_certs)?;
+        let (tls, extra_roots) = tls_config(&self.extra_root_certs)?;
         let parts = Arc::new(Parts {
             allow,
             allow_private: self.allow_private_addresses,
@@ -131,7 +138,9 @@ impl EgressSettings {
                 trusted,
             }),
             proxy,
+            proxy_url,
             tls,
+            extra_roots,
             connect_timeout: self.connect_timeout,
             request_timeout: self.request_timeout,
             max_body_bytes: self.max_body_bytes,
@@ -143,11 +152,16 @@ impl EgressSettings {
     }
 }
 
-fn tls_config(extra_roots: &[std::path::PathBuf]) -> Result<rustls::ClientConfig, EgressError> {
+type ExtraRoots = Vec<rustls::pki_types::CertificateDer<'static>>;
+
+fn tls_config(
+    extra_roots: &[std::path::PathBuf],
+) -> Result<(rustls::ClientConfig, ExtraRoots), EgressError> {
     use rustls::pki_types::CertificateDer;
     use rustls::pki_types::pem::PemObject;
 
     let mut roots = rustls::RootCertStore::empty();
+    let mut extra = Vec::new();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     for path in extra_roots {
         let bad = |reason: String| EgressError::BadRootCertificate {
@@ -162,7 +176,8 @@ fn tls_config(extra_roots: &[std::path::PathBuf]) -> Result<rustls::ClientConfig
             return Err(bad("no PEM certificate in the file".into()));
         }
         for cert in certs {
-            roots.add(cert).map_err(|e| bad(e.to_string()))?;
+            roots.add(cert.clone()).map_err(|e| bad(e.to_string()))?;
+            extra.push(cert);
         }
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -171,7 +186,7 @@ fn tls_config(extra_roots: &[std::path::PathBuf]) -> Result<rustls::ClientConfig
         .map_err(|e| EgressError::Setup(e.to_string()))?
         .with_root_certificates(roots)
         .with_no_client_auth();
-    Ok(config)
+    Ok((config, extra))
 }
 
 impl Parts {
@@ -193,7 +208,7 @@ impl Parts {
         });
         let mut builder = reqwest::Client::builder()
             .tls_backend_preconfigured(self.tls.clone())
-            .dns_resolver(Arc::clone(&self.resolver))
+            .dns_resolver(SharedResolver(Arc::clone(&self.resolver)))
             .redirect(policy)
             .cookie_store(cookies)
             .connect_timeout(self.connect_timeout)
@@ -211,7 +226,7 @@ impl Parts {
 
     /// The allow-list, plus the private-address rule for URLs that name an IP directly
     /// (those never reach the resolver).
-    fn check(&self, url: &Url) -> Result<(), EgressError> {
+    pub(super) fn check(&self, url: &Url) -> Result<(), EgressError> {
         self.allow.check(url)?;
         let literal = match url.host() {
             Some(url::Host::Ipv4(ip)) => Some(IpAddr::V4(ip)),
@@ -339,6 +354,17 @@ impl EgressClient {
 
     pub fn max_body_bytes(&self) -> usize {
         self.parts.max_body_bytes
+    }
+
+    /// The certificates of `extra_root_certs`, for a browser that must trust them too.
+    pub fn extra_root_certs(&self) -> &[rustls::pki_types::CertificateDer<'static>] {
+        &self.parts.extra_roots
+    }
+
+    /// A loopback proxy that applies this policy to every connection through it (see
+    /// [`super::gate`]); one per browser session.
+    pub async fn open_gate(&self) -> Result<super::EgressGate, EgressError> {
+        super::gate::open(Arc::clone(&self.parts)).await
     }
 }
 

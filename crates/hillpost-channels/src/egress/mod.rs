@@ -9,6 +9,9 @@
 //!                                 ├─ every redirect: allow-list check again
 //!                                 └─ answer read up to max_body_bytes ─▶ EgressResponse
 //!                                                     (final URL, status, body, Retry-After)
+//!
+//!  EgressClient ──open_gate()──▶ EgressGate: a loopback proxy for one headless-browser
+//!                                session, the same checks on every connection it makes
 //! ```
 //!
 //! Offices allow-list sender IPs and block noisy ones, and a form definition is data from
@@ -19,6 +22,7 @@ mod address;
 mod allow;
 mod client;
 mod error;
+mod gate;
 mod resolver;
 mod retry_after;
 mod settings;
@@ -27,5 +31,6 @@ pub use address::is_private;
 pub use allow::AllowList;
 pub use client::{EgressClient, EgressRequest, EgressResponse, EgressSession};
 pub use error::EgressError;
+pub use gate::EgressGate;
 pub use retry_after::parse_retry_after;
 pub use settings::EgressSettings;

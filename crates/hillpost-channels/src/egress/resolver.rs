@@ -5,6 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
@@ -20,46 +21,60 @@ pub(super) struct GuardedResolver {
     pub trusted: HashSet<String>,
 }
 
-impl Resolve for GuardedResolver {
-    fn resolve(&self, name: Name) -> Resolving {
-        let host = name.as_str().trim_end_matches('.').to_ascii_lowercase();
-        let overridden = self.overrides.get(&host).cloned();
+impl GuardedResolver {
+    /// The addresses `host` may be reached at: its override (with the override's port),
+    /// else what DNS returns (port 0: the caller's), private ones dropped unless allowed.
+    /// Used by reqwest (through [`Resolve`]) and by the browser's gate.
+    pub(super) async fn addresses(&self, host: &str) -> Result<Vec<SocketAddr>, EgressError> {
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
         let allow_private = self.allow_private || self.trusted.contains(&host);
-        Box::pin(async move {
-            let found: Vec<SocketAddr> = match overridden {
-                Some(addrs) => addrs,
-                None => tokio::net::lookup_host((host.as_str(), 0))
-                    .await
-                    .map_err(|e| EgressError::Resolve {
-                        host: host.clone(),
-                        reason: e.to_string(),
-                    })?
-                    .collect(),
-            };
-            let usable: Vec<SocketAddr> = found
-                .iter()
-                .copied()
-                .filter(|a| allow_private || !is_private(a.ip()))
-                .collect();
-            if usable.is_empty() {
-                let err = if found.is_empty() {
-                    EgressError::Resolve {
-                        host,
-                        reason: "no addresses".into(),
-                    }
-                } else {
-                    EgressError::PrivateAddress {
-                        host,
-                        addresses: found
-                            .iter()
-                            .map(|a| a.ip().to_string())
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                    }
-                };
-                return Err(Box::new(err) as Box<dyn std::error::Error + Send + Sync>);
+        let found: Vec<SocketAddr> = match self.overrides.get(&host) {
+            Some(addrs) => addrs.clone(),
+            None => tokio::net::lookup_host((host.as_str(), 0))
+                .await
+                .map_err(|e| EgressError::Resolve {
+                    host: host.clone(),
+                    reason: e.to_string(),
+                })?
+                .collect(),
+        };
+        let usable: Vec<SocketAddr> = found
+            .iter()
+            .copied()
+            .filter(|a| allow_private || !is_private(a.ip()))
+            .collect();
+        if !usable.is_empty() {
+            return Ok(usable);
+        }
+        Err(if found.is_empty() {
+            EgressError::Resolve {
+                host,
+                reason: "no addresses".into(),
             }
-            Ok(Box::new(usable.into_iter()) as Addrs)
+        } else {
+            EgressError::PrivateAddress {
+                host,
+                addresses: found
+                    .iter()
+                    .map(|a| a.ip().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            }
+        })
+    }
+}
+
+/// The resolver as reqwest holds it (its futures outlive the call, so they own a handle).
+pub(super) struct SharedResolver(pub Arc<GuardedResolver>);
+
+impl Resolve for SharedResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let resolver = Arc::clone(&self.0);
+        Box::pin(async move {
+            match resolver.addresses(name.as_str()).await {
+                Ok(usable) => Ok(Box::new(usable.into_iter()) as Addrs),
+                Err(err) => Err(Box::new(err) as Box<dyn std::error::Error + Send + Sync>),
+            }
         })
     }
 }

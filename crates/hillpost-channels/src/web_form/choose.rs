@@ -65,6 +65,34 @@ pub fn choose<'a>(
     usable().next()
 }
 
+/// The value a `select` step sends for `wanted`: mapped through the definition's own
+/// options (`allowed`, label → value) when it has any, then matched against what the page
+/// offers (`offered`, by the option's value or text; empty when the control is not a
+/// select). Shared by the HTTP and browser executors so both choose alike.
+pub fn option_to_send(
+    css: &str,
+    wanted: &str,
+    allowed: &[Choice],
+    offered: &[Choice],
+    matching: Matching,
+    fallback: Option<&str>,
+) -> Result<String, String> {
+    let wanted = if allowed.is_empty() {
+        wanted.to_string()
+    } else {
+        choose(wanted, allowed, matching, fallback)
+            .map(|c| c.value.clone())
+            .ok_or_else(|| format!("`{wanted}` is not one of the options of `{css}`"))?
+    };
+    if offered.is_empty() {
+        return Ok(wanted);
+    }
+    // The definition's value may be the option's text ("Contact the President").
+    choose(&wanted, offered, matching, fallback)
+        .map(|c| c.value.clone())
+        .ok_or_else(|| format!("`{wanted}` is not an option of `{css}` on the page"))
+}
+
 fn squash(text: &str) -> String {
     text.chars()
         .filter(|c| c.is_alphanumeric())

@@ -1,5 +1,7 @@
 //! Turning an office's answer into an attempt outcome with its evidence.
 
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
 use hillpost_core::AttemptOutcome;
 use hillpost_core::delivery::SendReport;
@@ -9,32 +11,54 @@ use scraper::Html;
 use crate::egress::EgressResponse;
 use crate::report::finished;
 
+/// The page a submission ended on, as an executor saw it.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub url: String,
+    /// `None` when the executor cannot know it (a browser page reached by a script, or
+    /// whose Navigation Timing entry has no status).
+    pub status: Option<u16>,
+    pub text: String,
+    pub retry_after: Option<Duration>,
+}
+
+impl From<&EgressResponse> for Answer {
+    fn from(answer: &EgressResponse) -> Self {
+        Self {
+            url: answer.url.to_string(),
+            status: Some(answer.status),
+            text: answer.text(),
+            retry_after: answer.retry_after,
+        }
+    }
+}
+
 /// The report for the answer to a submission whose body hashed to `sent_sha256`.
 pub fn judge(
     started_at: DateTime<Utc>,
     success: Option<&SuccessCheck>,
-    answer: &EgressResponse,
+    answer: &Answer,
     sent_sha256: String,
     later_step_failure: Option<String>,
 ) -> SendReport {
-    let text = answer.text();
-    let first_2k = SendReport::cap_remote_text(&text);
+    let text = &answer.text;
+    let first_2k = SendReport::cap_remote_text(text);
     let mut note = format!("final URL {}", answer.url);
     if let Some(failure) = &later_step_failure {
         note.push_str(&format!("; after submitting: {failure}"));
     }
     let (outcome, remote_text) = match answer.status {
-        429 | 503 => (AttemptOutcome::Transient, first_2k),
-        500..=599 => {
+        Some(429 | 503) => (AttemptOutcome::Transient, first_2k),
+        Some(500..=599) => {
             note.push_str("; a server error after the form was posted: it may have been recorded");
             (AttemptOutcome::Unknown, first_2k)
         }
-        400..=499 => (AttemptOutcome::Permanent, first_2k),
+        Some(400..=499) => (AttemptOutcome::Permanent, first_2k),
         status => match success {
             Some(SuccessCheck {
                 status: Some(expected),
                 ..
-            }) if *expected != status => {
+            }) if status.is_some_and(|s| s != *expected) => {
                 note.push_str(&format!("; expected status {expected}"));
                 (AttemptOutcome::Unknown, first_2k)
             }
@@ -42,7 +66,7 @@ pub fn judge(
                 body_contains: Some(wanted),
                 ..
             }) => {
-                if contains_text(&text, wanted) {
+                if contains_text(text, wanted) {
                     (AttemptOutcome::Ok, wanted.clone())
                 } else {
                     note.push_str(&format!(
@@ -60,7 +84,7 @@ pub fn judge(
         },
     };
     SendReport {
-        remote_code: Some(i32::from(answer.status)),
+        remote_code: answer.status.map(i32::from),
         remote_text: Some(remote_text),
         sent_sha256: Some(sent_sha256),
         retry_after: answer.retry_after,

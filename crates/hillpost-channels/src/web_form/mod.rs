@@ -1,17 +1,21 @@
 //! The web-form channel: fills an office's contact form the way contact-congress describes
-//! it, over plain HTTP.
+//! it, over plain HTTP, or in headless Chromium when its scripts need a browser.
 //!
 //! ```text
 //!  OutgoingLetter { endpoint: form id } ──▶ definition (from the stored directory)
-//!        │ execution path: Browser / Unsupported ──▶ falls back (reason) to the next endpoint
+//!        │ execution path: Unsupported ──▶ falls back (reason) to the next endpoint
+//!        │ Browser, and no browser configured ──▶ falls back (reason)
 //!        │ no signer (petition) and no petition_sender ──▶ falls back
-//!        ▼ Http
+//!        ▼ Http                                   ▼ Browser
 //!  $VARIABLES from the signer + letter ──▶ run (visit, fill, select, click … on one cookie
-//!  jar, through the egress policy) ──▶ judge (success block) ──▶ SendReport with evidence:
-//!  final URL (note), status, confirmation text or first 2 KB, SHA-256 of the posted body
+//!  jar, or in one Chromium session; both through the egress policy) ──▶ judge (success
+//!  block) ──▶ SendReport with evidence: final URL (note), status, confirmation text or
+//!  first 2 KB, SHA-256 of the posted body (browser: of the values filled in)
 //! ```
 
+pub mod browser;
 mod choose;
+mod fields;
 mod judge;
 mod page;
 mod run;
@@ -32,6 +36,7 @@ use crate::Channel;
 use crate::egress::EgressClient;
 use crate::report::{falls_back, refused_locally};
 
+pub use browser::{BrowserExecutor, BrowserSettings};
 pub use page::matches as selector_matches;
 pub use text::{normalise, truncate_on_word};
 pub use values::FormDefaults;
@@ -64,6 +69,8 @@ pub struct WebFormChannel {
     forms: HashMap<String, Arc<FormDefinition>>,
     support: Arc<FormSupport>,
     settings: WebFormSettings,
+    /// Runs Browser-path definitions; without one they fall back.
+    browser: Option<Arc<BrowserExecutor>>,
 }
 
 impl WebFormChannel {
@@ -83,7 +90,18 @@ impl WebFormChannel {
                 .collect(),
             support: Arc::new(support),
             settings,
+            browser: None,
         }
+    }
+
+    /// Lets Browser-path definitions run in headless Chromium instead of falling back.
+    pub fn with_browser(mut self, browser: BrowserExecutor) -> Self {
+        self.browser = Some(Arc::new(browser));
+        self
+    }
+
+    pub fn has_browser(&self) -> bool {
+        self.browser.is_some()
     }
 
     pub fn definition(&self, id: &str) -> Option<&FormDefinition> {
@@ -125,16 +143,22 @@ impl WebFormChannel {
                 ),
             );
         };
-        match definition.execution_path() {
-            ExecutionPath::Http => {}
-            ExecutionPath::Browser { why } => {
-                return falls_back(
-                    started_at,
-                    format!("the form needs a browser ({why}), and this hillpost has none"),
-                );
-            }
+        let browser = match definition.execution_path() {
+            ExecutionPath::Http => None,
+            ExecutionPath::Browser { why } => match &self.browser {
+                Some(browser) => Some(browser),
+                None => {
+                    return falls_back(
+                        started_at,
+                        format!(
+                            "the form needs a browser ({why}), and this hillpost has none \
+                             ([web_forms.browser] is off)"
+                        ),
+                    );
+                }
+            },
             ExecutionPath::Unsupported { why } => return falls_back(started_at, why),
-        }
+        };
         let Some(signer) = letter
             .signer
             .clone()
@@ -148,6 +172,22 @@ impl WebFormChannel {
             );
         };
         let variables = values::variables(letter, &signer, &self.settings.defaults);
+        let values = fields::FieldValues {
+            support: &self.support,
+            variables: &variables,
+            topic_fallback: &self.settings.defaults.topic,
+        };
+        if let Some(browser) = browser {
+            return browser
+                .run(
+                    definition,
+                    values,
+                    &self.egress,
+                    self.settings.max_wait,
+                    started_at,
+                )
+                .await;
+        }
         let session = match self.egress.session() {
             Ok(session) => session,
             Err(err) => {
@@ -160,9 +200,7 @@ impl WebFormChannel {
         };
         run::Run {
             definition,
-            support: &self.support,
-            variables: &variables,
-            topic_fallback: &self.settings.defaults.topic,
+            values,
             max_wait: self.settings.max_wait,
             session,
             boundary: format!("----hillpost{}", letter.idempotency_key),

@@ -12,7 +12,7 @@ use ego_tree::NodeId;
 use scraper::{ElementRef, Html, Selector};
 use url::Url;
 
-use super::choose::{Choice, Matching, choose};
+use super::choose::{Choice, Matching, option_to_send};
 
 /// A page as fetched.
 #[derive(Debug, Clone)]
@@ -125,22 +125,12 @@ impl FormState {
         fallback: Option<&str>,
     ) -> Result<String, StepFailure> {
         let el = one(doc, css)?;
-        let wanted = if allowed.is_empty() {
-            wanted.to_string()
+        let offered = if el.value().name() == "select" {
+            options_of(el)
         } else {
-            choose(wanted, allowed, matching, fallback)
-                .map(|c| c.value.clone())
-                .ok_or_else(|| format!("`{wanted}` is not one of the options of `{css}`"))?
+            Vec::new()
         };
-        let offered = options_of(el);
-        let value = if el.value().name() != "select" || offered.is_empty() {
-            wanted
-        } else {
-            // The definition's value may be the option's text ("Contact the President").
-            choose(&wanted, &offered, matching, fallback)
-                .map(|c| c.value.clone())
-                .ok_or_else(|| format!("`{wanted}` is not an option of `{css}` on the page"))?
-        };
+        let value = option_to_send(css, wanted, allowed, &offered, matching, fallback)?;
         self.remember_form(el);
         self.edits.insert(el.id(), Edit::Value(value.clone()));
         Ok(value)

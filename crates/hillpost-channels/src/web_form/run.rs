@@ -7,34 +7,29 @@
 //!  after the last step: judge(success block, last answer) ─▶ SendReport
 //! ```
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use hillpost_core::AttemptOutcome;
 use hillpost_core::delivery::SendReport;
 use hillpost_directory::forms::{
-    FieldOptions, FieldValue, FormDefinition, FormField, FormSupport, ScriptEffect, StepAction,
-    classify_script,
+    FormDefinition, FormField, ScriptEffect, StepAction, classify_script,
 };
 use scraper::Html;
 use sha2::{Digest, Sha256};
 use url::Url;
 
-use super::choose::{Choice, Matching};
-use super::judge::judge;
+use super::fields::{FieldValues, MissingValue};
+use super::judge::{Answer, judge};
 use super::page::{Clicked, FormState, Page, StepFailure, find};
 use super::submit;
-use super::text::{normalise, truncate_on_word};
 use crate::egress::{EgressError, EgressRequest, EgressResponse, EgressSession};
 use crate::report::{falls_back, finished, refused_locally};
 
 /// Everything one run needs.
 pub struct Run<'a> {
     pub definition: &'a FormDefinition,
-    pub support: &'a FormSupport,
-    pub variables: &'a BTreeMap<&'static str, String>,
-    pub topic_fallback: &'a str,
+    pub values: FieldValues<'a>,
     pub max_wait: Duration,
     pub session: EgressSession,
     pub boundary: String,
@@ -73,7 +68,7 @@ impl Run<'_> {
             Some((answer, sha)) => judge(
                 started_at,
                 self.definition.success.as_ref(),
-                &answer,
+                &Answer::from(&answer),
                 sha,
                 progress.later_failure,
             ),
@@ -142,12 +137,8 @@ impl Run<'_> {
             }
             StepAction::FillIn { fields } => {
                 for field in fields {
-                    let Some(value) = self.value_of(field, started_at)? else {
+                    let Some(value) = self.fill_value(field, started_at)? else {
                         continue;
-                    };
-                    let value = match field.max_length {
-                        Some(max) => truncate_on_word(&value, max as usize),
-                        None => value,
                     };
                     let result = self.with_page(progress, |doc, state| {
                         state.fill(doc, &field.selector, value)
@@ -162,16 +153,8 @@ impl Run<'_> {
                     let Some(value) = self.value_of(field, started_at)? else {
                         continue;
                     };
-                    let allowed = self.choices(field);
-                    let (matching, fallback) = match &field.value {
-                        Some(FieldValue::Variable(v)) if v == "$TOPIC" => {
-                            (Matching::Closest, Some(self.topic_fallback))
-                        }
-                        Some(FieldValue::Variable(v)) if v == "$NAME_PREFIX" => {
-                            (Matching::Closest, None)
-                        }
-                        _ => (Matching::Exact, None),
-                    };
+                    let allowed = self.values.choices(field);
+                    let (matching, fallback) = self.values.matching(field);
                     let result = self.with_page(progress, |doc, state| {
                         state
                             .select(doc, &field.selector, &value, &allowed, matching, fallback)
@@ -305,70 +288,27 @@ impl Run<'_> {
         }
     }
 
-    /// The text a field is filled with: a literal, or a variable's value. `None` when a
-    /// variable has no value and the field is optional; a required one falls back.
+    /// A field's text (see [`FieldValues::value_of`]); a required one without a value
+    /// ends the run falling back.
     fn value_of(
         &self,
         field: &FormField,
         started_at: DateTime<Utc>,
     ) -> Result<Option<String>, Stop> {
-        let raw = match &field.value {
-            None => return Ok(None),
-            Some(FieldValue::Literal(text)) => Some(text.clone()),
-            Some(FieldValue::Variable(name)) => self.variables.get(name.as_str()).cloned(),
-        };
-        match raw {
-            Some(text) => Ok(Some(normalise(&text))),
-            None if field.required => {
-                let name = match &field.value {
-                    Some(FieldValue::Variable(name)) => name.as_str(),
-                    _ => "a value",
-                };
-                Err(stop(falls_back(
-                    started_at,
-                    format!(
-                        "the form requires {name} (line {}), which the sender did not give",
-                        field.line
-                    ),
-                )))
-            }
-            None => Ok(None),
-        }
+        self.values
+            .value_of(field)
+            .map_err(|MissingValue(reason)| stop(falls_back(started_at, reason)))
     }
 
-    /// The definition's own options for a select (label → value).
-    fn choices(&self, field: &FormField) -> Vec<Choice> {
-        match &field.options {
-            None => Vec::new(),
-            Some(FieldOptions::List(values)) => values
-                .iter()
-                .map(|v| Choice {
-                    label: v.clone(),
-                    value: v.clone(),
-                })
-                .collect(),
-            Some(FieldOptions::Labelled(choices)) => choices
-                .iter()
-                .map(|c| Choice {
-                    label: c.label.clone(),
-                    value: c.value.clone(),
-                })
-                .collect(),
-            Some(FieldOptions::Constant(name)) => self
-                .support
-                .constants
-                .get(name)
-                .map(|c| {
-                    c.values
-                        .iter()
-                        .map(|v| Choice {
-                            label: v.clone(),
-                            value: v.clone(),
-                        })
-                        .collect()
-                })
-                .unwrap_or_default(),
-        }
+    /// What a `fill_in` types (see [`FieldValues::fill_value`]).
+    fn fill_value(
+        &self,
+        field: &FormField,
+        started_at: DateTime<Utc>,
+    ) -> Result<Option<String>, Stop> {
+        self.values
+            .fill_value(field)
+            .map_err(|MissingValue(reason)| stop(falls_back(started_at, reason)))
     }
 }
 

@@ -30,6 +30,7 @@ pub async fn run(settings: &Settings, command: FormsCommand) -> anyhow::Result<E
     } else {
         None
     };
+    let browser = settings.web_forms.browser.enabled;
     let mut totals: BTreeMap<&str, usize> = BTreeMap::new();
     let mut stale = 0;
     for form in &forms {
@@ -39,8 +40,15 @@ pub async fn run(settings: &Settings, command: FormsCommand) -> anyhow::Result<E
         if let Some(why) = path.why() {
             line.push_str(&format!(" {why}"));
         }
-        if !form.has_success_text() && path == ExecutionPath::Http {
+        if !form.has_success_text() && !matches!(path, ExecutionPath::Unsupported { .. }) {
             line.push_str(" (no confirmation text: outcomes will be `unknown`)");
+        }
+        if matches!(path, ExecutionPath::Browser { .. }) {
+            line.push_str(if browser {
+                " — runs in headless Chromium"
+            } else {
+                " — falls back to the next endpoint: [web_forms.browser] is off"
+            });
         }
         println!("{line}");
         if let (Some(egress), ExecutionPath::Http, Some(url)) = (&egress, &path, form.visit_url()) {
@@ -59,6 +67,18 @@ pub async fn run(settings: &Settings, command: FormsCommand) -> anyhow::Result<E
     }
     let summary: Vec<String> = totals.iter().map(|(k, v)| format!("{v} {k}")).collect();
     println!("\n{} definitions: {}", forms.len(), summary.join(", "));
+    if let Some(count) = totals.get("browser") {
+        if browser {
+            println!(
+                "{count} browser definition(s) run in headless Chromium ([web_forms.browser])"
+            );
+        } else {
+            println!(
+                "{count} browser definition(s) fall back to the next endpoint: enable \
+                 [web_forms.browser] to run them in headless Chromium"
+            );
+        }
+    }
     if live {
         println!("{stale} HTTP-path form(s) did not match their live page");
     }

@@ -150,6 +150,21 @@ pub struct WebForms {
     pub org_name: String,
     pub org_url: String,
     pub petition_sender: PetitionSender,
+    pub browser: WebFormBrowser,
+}
+
+/// `[web_forms.browser]`: headless Chromium for definitions whose scripts need a browser.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebFormBrowser {
+    pub enabled: bool,
+    pub chromium: PathBuf,
+    pub chromedriver: PathBuf,
+    /// Empty: hillpost starts `chromedriver` itself.
+    pub webdriver_url: String,
+    pub max_sessions: usize,
+    #[serde(deserialize_with = "duration")]
+    pub page_timeout: Duration,
 }
 
 /// The contact that fills forms for petition letters; an empty email means none.
@@ -229,6 +244,19 @@ impl Settings {
         }
         if self.smtp.max_connections == 0 {
             return invalid("smtp.max_connections", "must be at least 1".into());
+        }
+        let browser = &self.web_forms.browser;
+        if browser.enabled && browser.max_sessions == 0 {
+            return invalid(
+                "web_forms.browser.max_sessions",
+                "must be at least 1".into(),
+            );
+        }
+        if browser.enabled && browser.page_timeout < Duration::from_secs(1) {
+            return invalid(
+                "web_forms.browser.page_timeout",
+                "pages take longer than a second to load".into(),
+            );
         }
         if self.worker.capacity == 0 || self.worker.claim_batch == 0 {
             return invalid(
