@@ -73,6 +73,47 @@ pub fn seal(
     (sealed, prev)
 }
 
+/// An event with everything decided but its place: the canonical text is
+/// `canonical_prefix ‖ seq ‖ CANONICAL_SUFFIX` (`seq` is the last key in sorted order), so
+/// a store can give it its place and hash where the head is locked, in one statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnsealedEvent {
+    pub at: DateTime<Utc>,
+    pub kind: String,
+    pub actor: String,
+    pub subjects: super::Subjects,
+    /// Canonical JSON text.
+    pub payload: String,
+    pub canonical_prefix: String,
+}
+
+/// What follows the seq in an event's canonical text.
+pub const CANONICAL_SUFFIX: &str = "}";
+
+/// Prepares `events` for sealing at time `at` without knowing the head (see
+/// [`UnsealedEvent`]). Sealing them from a head gives what [`seal`] gives.
+pub fn unsealed(at: DateTime<Utc>, events: Vec<NewEvent>) -> Vec<UnsealedEvent> {
+    let at = audit_time(at);
+    events
+        .into_iter()
+        .map(|event| {
+            let kind = event.kind.as_str();
+            let whole = canonical_event(0, at, kind, &event.actor, &event.subjects, &event.payload);
+            let tail = format!("0{CANONICAL_SUFFIX}");
+            debug_assert!(whole.ends_with(&format!("\"seq\":{tail}")));
+            let canonical_prefix = whole[..whole.len() - tail.len()].to_string();
+            UnsealedEvent {
+                at,
+                kind: kind.to_string(),
+                actor: event.actor,
+                subjects: event.subjects,
+                payload: canonical_json(&event.payload),
+                canonical_prefix,
+            }
+        })
+        .collect()
+}
+
 /// The first place where a stored chain stops being what was appended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BrokenLink {
@@ -234,6 +275,21 @@ mod tests {
                 hash: expected
             }
         );
+    }
+
+    #[test]
+    fn unsealed_events_hash_as_sealed_ones_do() {
+        let at = Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap();
+        let (sealed, _) = seal(&ChainHead { seq: 41, hash: GENESIS.into() }, at, events(3));
+        let mut prev = GENESIS.to_string();
+        for (i, (event, sealed)) in unsealed(at, events(3)).iter().zip(&sealed).enumerate() {
+            let seq = 42 + i as i64;
+            let text = format!("{}{seq}{CANONICAL_SUFFIX}", event.canonical_prefix);
+            assert_eq!(event_hash(&prev, &text), sealed.hash);
+            assert_eq!(event.payload, sealed.payload);
+            assert_eq!(event.at, sealed.at);
+            prev = sealed.hash.clone();
+        }
     }
 
     #[test]

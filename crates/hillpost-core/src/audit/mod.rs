@@ -12,5 +12,8 @@ pub mod chain;
 pub mod event;
 
 pub use canonical::canonical_json;
-pub use chain::{BrokenLink, ChainHead, GENESIS, Verifier, event_hash, seal};
+pub use chain::{
+    BrokenLink, CANONICAL_SUFFIX, ChainHead, GENESIS, UnsealedEvent, Verifier, event_hash, seal,
+    unsealed,
+};
 pub use event::{ChainedEvent, EventKind, NewEvent, Subjects, audit_time, time_text};

@@ -1,15 +1,16 @@
 //! Appending to and reading the audit chain on PostgreSQL.
 //!
 //! Many worker processes append at once, so appends are serialised on the one-row
-//! `audit_head`: `SELECT … FOR UPDATE` as the *last* step of the transaction that made the
-//! change, then one statement inserts the sealed events and moves the head, then commit.
-//! Taking the head last keeps the time it is held short (no other row lock is waited for
-//! while holding it, so it cannot take part in a deadlock), and a group of attempts takes
-//! it once however many events it appends.
+//! `audit_head`, locked as the *last* step of the transaction that made the change: one
+//! statement (`hillpost_audit_append`, migration 0009) locks the head, gives the events
+//! their places and hashes, inserts them and moves the head; then commit. The head is held
+//! for that statement and the commit only (no other row lock is waited for while holding
+//! it, so it cannot take part in a deadlock), and a group of attempts takes it once however
+//! many events it appends.
 
 use chrono::Utc;
 use futures::TryStreamExt;
-use hillpost_core::audit::{ChainHead, ChainedEvent, NewEvent, Subjects, Verifier, seal};
+use hillpost_core::audit::{ChainHead, ChainedEvent, NewEvent, Subjects, Verifier, unsealed};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 
@@ -23,47 +24,24 @@ pub(crate) async fn append(
     if events.is_empty() {
         return Ok(());
     }
-    let head: (i64, String) =
-        sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE")
-            .fetch_one(&mut *conn)
-            .await?;
-    let (sealed, head) = seal(
-        &ChainHead {
-            seq: head.0,
-            hash: head.1,
-        },
-        Utc::now(),
-        events,
-    );
+    let events = unsealed(Utc::now(), events);
     macro_rules! column {
         ($e:ident => $value:expr) => {
-            sealed.iter().map(|$e| $value).collect::<Vec<_>>()
+            events.iter().map(|$e| $value).collect::<Vec<_>>()
         };
     }
-    sqlx::query(
-        "WITH appended AS (
-            INSERT INTO audit_events (seq, at, kind, actor, campaign_id, batch_id, delivery_id, attempt_id, payload,
-                                      prev_hash, hash)
-            SELECT * FROM unnest($1::int8[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::int8[],
-                                 $7::int8[], $8::int8[], $9::text[], $10::text[], $11::text[])
-         )
-         UPDATE audit_head SET seq = $12, hash = $13 WHERE id = 1",
-    )
-    .bind(column!(e => e.seq))
-    .bind(column!(e => e.at))
-    .bind(column!(e => e.kind.as_str()))
-    .bind(column!(e => e.actor.as_str()))
-    .bind(column!(e => e.subjects.campaign_id.as_deref()))
-    .bind(column!(e => e.subjects.batch_id))
-    .bind(column!(e => e.subjects.delivery_id))
-    .bind(column!(e => e.subjects.attempt_id))
-    .bind(column!(e => e.payload.as_str()))
-    .bind(column!(e => e.prev_hash.as_str()))
-    .bind(column!(e => e.hash.as_str()))
-    .bind(head.seq)
-    .bind(&head.hash)
-    .execute(&mut *conn)
-    .await?;
+    sqlx::query("SELECT hillpost_audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+        .bind(column!(e => e.canonical_prefix.as_str()))
+        .bind(column!(e => e.at))
+        .bind(column!(e => e.kind.as_str()))
+        .bind(column!(e => e.actor.as_str()))
+        .bind(column!(e => e.subjects.campaign_id.as_deref()))
+        .bind(column!(e => e.subjects.batch_id))
+        .bind(column!(e => e.subjects.delivery_id))
+        .bind(column!(e => e.subjects.attempt_id))
+        .bind(column!(e => e.payload.as_str()))
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
