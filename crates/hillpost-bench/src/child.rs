@@ -25,6 +25,12 @@ pub struct ChildArgs {
     /// Stop after this many seconds even if deliveries are left.
     #[arg(long)]
     max_seconds: Option<u64>,
+    /// `[worker] capacity` (default: the worker's own).
+    #[arg(long)]
+    capacity: Option<usize>,
+    /// `[worker] claim_batch` (default: the worker's own).
+    #[arg(long)]
+    claim_batch: Option<u32>,
 }
 
 pub async fn run(args: &ChildArgs) -> anyhow::Result<()> {
@@ -33,6 +39,12 @@ pub async fn run(args: &ChildArgs) -> anyhow::Result<()> {
         rate_limits: RateLimits::unlimited(),
         ..WorkerSettings::default()
     };
+    if let Some(capacity) = args.capacity {
+        settings.capacity = capacity;
+    }
+    if let Some(claim_batch) = args.claim_batch {
+        settings.claim_batch = claim_batch;
+    }
     if let Some(rate) = &args.rate {
         let (key, quota) = rate
             .split_once('=')

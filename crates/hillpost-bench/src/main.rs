@@ -50,6 +50,12 @@ pub struct Args {
     /// Queue configurations, comma separated: `sqlite:N` or `postgres:N` (N worker processes).
     #[arg(long, value_delimiter = ',', default_value = "sqlite:1,postgres:1,postgres:2,postgres:4")]
     queue_configs: Vec<String>,
+    /// Worker `capacity` in the queue and procrastinate sections (default: the worker's own).
+    #[arg(long)]
+    capacity: Option<usize>,
+    /// Worker `claim_batch` in the queue and procrastinate sections (default: the worker's own).
+    #[arg(long)]
+    claim_batch: Option<u32>,
     /// Jobs in the procrastinate comparison (and hillpost deliveries beside them).
     #[arg(long, default_value_t = 10_000)]
     procrastinate_jobs: usize,

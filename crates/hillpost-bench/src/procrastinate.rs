@@ -71,7 +71,7 @@ pub async fn run(args: &Args, report: &mut Report) -> anyhow::Result<()> {
         format!("office{i}.example.org")
     })
     .await?;
-    workers::run(PROCESSES, &db.url, &[]).await?;
+    workers::run(PROCESSES, &db.url, &workers::settings_args(args)).await?;
     let delivered = db
         .store
         .batch_status(batch)

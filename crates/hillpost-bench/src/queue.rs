@@ -17,7 +17,7 @@ pub async fn run(args: &Args, report: &mut Report) -> anyhow::Result<()> {
             format!("office{i}.example.org")
         })
         .await?;
-        let finished = workers::run(count, &db.url, &[]).await?;
+        let finished = workers::run(count, &db.url, &workers::settings_args(args)).await?;
         let status = db.store.batch_status(batch).await?;
         let delivered = status.count(hillpost_core::DeliveryState::Delivered) as usize;
         anyhow::ensure!(

@@ -49,3 +49,15 @@ pub async fn run(count: usize, database: &str, extra: &[String]) -> anyhow::Resu
     }
     Ok(Finished { peak_rss_kib })
 }
+
+/// The child arguments that carry the worker settings chosen on the command line.
+pub fn settings_args(args: &crate::Args) -> Vec<String> {
+    let mut extra = Vec::new();
+    if let Some(capacity) = args.capacity {
+        extra.extend(["--capacity".to_string(), capacity.to_string()]);
+    }
+    if let Some(claim_batch) = args.claim_batch {
+        extra.extend(["--claim-batch".to_string(), claim_batch.to_string()]);
+    }
+    extra
+}
