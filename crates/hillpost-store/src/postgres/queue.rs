@@ -152,9 +152,12 @@ impl PgStore {
         deliveries: &[(i64, u32)],
     ) -> Result<Vec<i64>, StoreError> {
         let marked = sqlx::query_scalar(
+            // `lease_owner = $1` implies in flight (a check constraint), and leaving the state
+            // out keeps the planner off `deliveries_leased`: estimating it empty, it joined
+            // every in-flight row to every mark (quadratic). By primary key instead.
             "UPDATE deliveries d SET sending_since = now()
                FROM unnest($2::int8[], $3::int4[]) AS m(id, attempt_no)
-              WHERE d.id = m.id AND d.attempts = m.attempt_no AND d.lease_owner = $1 AND d.state = 'in_flight'
+              WHERE d.id = m.id AND d.attempts = m.attempt_no AND d.lease_owner = $1
           RETURNING d.id",
         )
         .bind(worker_id)
@@ -215,7 +218,8 @@ impl PgStore {
                        route_note = CASE WHEN i.route_note IS NULL THEN d.route_note
                                          ELSE concat_ws('; ', d.route_note, i.route_note) END
                   FROM input i
-                 WHERE d.id = i.delivery_id AND d.state = 'in_flight' AND d.lease_owner = $1
+                 -- In flight is implied by the owner; see mark_sending for why it is left out.
+                 WHERE d.id = i.delivery_id AND d.lease_owner = $1
                    AND d.attempts = i.attempt_no
              RETURNING d.id
              ), recorded AS (
@@ -456,13 +460,28 @@ impl PgStore {
         .execute(self.pool())
         .await?
         .rows_affected();
-        let cancelled = sqlx::query(
-            "UPDATE deliveries SET state = 'cancelled', finalized_at = now()
-              WHERE state = 'queued' AND batch_id IN (SELECT id FROM batches WHERE state = 'cancelled')",
+        // Cancelled batches that still have queued deliveries (given back after the cancel):
+        // one index probe per cancelled batch, then an update of those batches only. As one
+        // statement it read the whole table on every pass.
+        let cancelled_batches: Vec<i64> = sqlx::query_scalar(
+            "SELECT b.id FROM batches b
+              WHERE b.state = 'cancelled'
+                AND (SELECT count(*) FROM (SELECT 1 FROM deliveries d
+                                            WHERE d.batch_id = b.id AND d.state = 'queued' LIMIT 1) AS q) > 0",
         )
-        .execute(self.pool())
-        .await?
-        .rows_affected();
+        .fetch_all(self.pool())
+        .await?;
+        let cancelled = match cancelled_batches.is_empty() {
+            true => 0,
+            false => sqlx::query(
+                "UPDATE deliveries SET state = 'cancelled', finalized_at = now()
+                  WHERE state = 'queued' AND batch_id = ANY($1)",
+            )
+            .bind(&cancelled_batches)
+            .execute(self.pool())
+            .await?
+            .rows_affected(),
+        };
 
         super::receipts::enqueue(self.pool()).await?;
 
