@@ -6,3 +6,4 @@ mod generic;
 mod hand_written;
 mod replica;
 mod support;
+mod white_house;
