@@ -4,6 +4,8 @@
 //! `[web_forms.resolve]`; Bennet's delivery falls back to his office email (a real SMTP
 //! server) with the reason in `batch status`. Senator Hirono's form (H001042) needs
 //! JavaScript, and the worker delivers it through headless Chromium ([web_forms.browser]).
+//! The President's White House form has a recaptcha step: letters go to the configured
+//! White House email, and the form's replica is never contacted.
 
 use std::sync::{Arc, Mutex};
 
@@ -312,3 +314,125 @@ async fn a_form_that_needs_javascript_is_delivered_by_the_worker_through_chromiu
     let status = ws.run(&["batch", "status", "1"]).ok().stdout;
     assert!(has_count(&status, "delivered", 1), "{status}");
 }
+
+/// Counts every request to the White House replica: there must be none.
+async fn white_house_request(State(requests): State<Arc<Mutex<usize>>>) -> Html<&'static str> {
+    *requests.lock().unwrap() += 1;
+    Html("<h1>Thank you for your submission!</h1>")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_presidents_recaptcha_form_falls_back_to_the_configured_white_house_email() {
+    let test = "e2e::web_forms::president";
+    let Some(data) = hillpost_testkit::shared_dir().map(|d| d.join("data")) else {
+        hillpost_testkit::skip(test, "../shared/data", "Set HILLPOST_SHARED_DIR.");
+        return;
+    };
+    let Some(smtp) = SmtpServer::start(test, Faults::default()) else {
+        return;
+    };
+    let requests: Arc<Mutex<usize>> = Arc::default();
+    let router = Router::new()
+        .fallback(white_house_request)
+        .with_state(Arc::clone(&requests));
+    let replica = serve_https(router, &["www.whitehouse.gov"]).await;
+
+    let ws = Workspace::new()
+        .smtp(smtp.port())
+        .env("HILLPOST__RATE_LIMITS__DEFAULT", "unlimited");
+    ws.write(
+        "hillpost.toml",
+        &format!(
+            r#"[directory]
+president_email = "comments@whitehouse.example"
+
+[web_forms]
+enabled = true
+allowed_hosts = ["*.whitehouse.gov"]
+allow_private_addresses = true
+extra_root_certs = ["{cert}"]
+max_wait = "10ms"
+
+[web_forms.resolve]
+"www.whitehouse.gov:443" = "127.0.0.1:{port}"
+"#,
+            cert = replica.cert_pem_file.display(),
+            port = replica.addr.port()
+        ),
+    );
+    import(&ws, &data).ok();
+    let mut campaign = hillpost_testkit::fixtures::campaign_toml("potus", "individual", &[]);
+    campaign.push_str("\n[[targets]]\ntarget = \"president\"\n");
+    let campaign = ws.write("campaign.toml", &campaign);
+    ws.run(&["campaign", "add", campaign.to_str().unwrap()])
+        .ok();
+    let preview = ws.run(&["targets", "preview", "potus"]).ok().stdout;
+    assert!(
+        preview.contains(&format!("endpoint: web_form {ID_WHITE_HOUSE}"))
+            && preview.contains("has a recaptcha step")
+            && preview.contains("then email comments@whitehouse.example: configured email"),
+        "{preview}"
+    );
+    let signers = ws.write("signers.csv", &hillpost_testkit::fixtures::signers_csv(2));
+    ws.run(&["signatures", "import", "potus", signers.to_str().unwrap()])
+        .ok();
+    ws.run(&["batch", "create", "potus"]).ok();
+    ws.run(&["worker", "--until-idle"]).ok();
+
+    // Each signer's letter went to the White House email, on the real SMTP server.
+    let messages = smtp.wait_for_messages(2).await;
+    for message in &messages {
+        assert_eq!(
+            message.mailbox("To").unwrap().address,
+            "comments@whitehouse.example"
+        );
+    }
+    assert_eq!(
+        *requests.lock().unwrap(),
+        0,
+        "the form page was never contacted"
+    );
+
+    let status = ws.run(&["batch", "status", "1"]).ok().stdout;
+    assert!(has_count(&status, "delivered", 2), "{status}");
+    assert!(status.contains("the form has a recaptcha step"), "{status}");
+
+    // The audit keeps both attempts of each delivery: the form passed over, with the
+    // reason, then the email that was sent.
+    let export = ws
+        .run(&["audit", "export", "--batch", "1", "--format", "jsonl"])
+        .ok()
+        .stdout;
+    let lines: Vec<serde_json::Value> = export
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 4, "{export}");
+    let passed_over: Vec<_> = lines
+        .iter()
+        .filter(|l| l["channel"] == "web_form")
+        .collect();
+    assert_eq!(passed_over.len(), 2, "{export}");
+    for line in passed_over {
+        assert_eq!(line["endpoint"], ID_WHITE_HOUSE);
+        assert_eq!(line["outcome"], "permanent");
+        assert_eq!(line["attempt_no"], 1);
+        assert!(line["sent_sha256"].is_null());
+        assert!(
+            line["note"]
+                .as_str()
+                .unwrap()
+                .contains("the form has a recaptcha step"),
+            "{line}"
+        );
+    }
+    let emailed: Vec<_> = lines.iter().filter(|l| l["channel"] == "email").collect();
+    assert_eq!(emailed.len(), 2, "{export}");
+    for line in emailed {
+        assert_eq!(line["endpoint"], "comments@whitehouse.example");
+        assert_eq!(line["outcome"], "ok");
+        assert_eq!(line["recipient_key"], "president");
+    }
+}
+
+const ID_WHITE_HOUSE: &str = "whitehouse-president-2024";

@@ -33,7 +33,7 @@ use std::sync::Arc;
 
 pub use hillpost_core::delivery::{OutgoingLetter, SendReport};
 
-pub use cwc::{CwcChannel, CwcSettings, CwcSetupError, HttpSettings};
+pub use cwc::{CwcChannel, CwcSettings, CwcSetupError};
 pub use email::{
     EmailIdentity, EmailSender, EmailSetupError, OutboxChannel, SmtpChannel, SmtpSettings, SmtpTls,
 };

@@ -30,6 +30,8 @@ pub enum Answer {
     ServerError,
     /// Waits this long before answering 201 (for timeouts).
     Slow(Duration),
+    /// 307 to this location (a client must record it, not follow it).
+    Redirect(String),
 }
 
 /// One message the gateway received.
@@ -229,6 +231,12 @@ async fn receive(
             tokio::time::sleep(wait).await;
             (StatusCode::CREATED, "late").into_response()
         }
+        Answer::Redirect(location) => (
+            StatusCode::TEMPORARY_REDIRECT,
+            [(header::LOCATION, location)],
+            "moved",
+        )
+            .into_response(),
     }
 }
 

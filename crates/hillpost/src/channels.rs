@@ -52,8 +52,8 @@ pub fn from_settings(settings: &Settings) -> anyhow::Result<Channels> {
         }
     };
     let mut channels = Channels::default().with_email(sender);
-    if let Some((cwc, http)) = settings.cwc.channel_settings()? {
-        channels = channels.with_cwc(CwcChannel::new(cwc, &http).context("setting up CWC")?);
+    if let Some((cwc, egress)) = settings.cwc.channel_settings()? {
+        channels = channels.with_cwc(CwcChannel::new(cwc, &egress).context("setting up CWC")?);
     }
     Ok(channels)
 }
@@ -215,6 +215,12 @@ mod tests {
             ("HILLPOST__CWC__CONTACT_PHONE", "202-555-0100".into()),
             ("HILLPOST__CWC__CONSTITUENT_PREFIX", "Ms.".into()),
             ("HILLPOST__CWC__MAINTENANCE", String::new()),
+            // The loopback gateway is neither on the default list nor a public address.
+            (
+                "HILLPOST__CWC__ALLOWED_HOSTS",
+                "*.house.gov;127.0.0.1".into(),
+            ),
+            ("HILLPOST__CWC__ALLOW_PRIVATE_ADDRESSES", "true".into()),
         ];
         let settings = load(Sources {
             file: None,

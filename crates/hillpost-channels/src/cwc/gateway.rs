@@ -47,6 +47,11 @@ impl Gateway {
         })
     }
 
+    /// The base URL, for the egress policy's check when the channel is built.
+    pub fn base_url(&self) -> Url {
+        Url::parse(&self.base).expect("checked in Gateway::new")
+    }
+
     /// `POST` here delivers (or, validating only, checks without delivering).
     pub fn message_url(&self, validate_only: bool) -> String {
         let path = if validate_only { "validate" } else { "message" };

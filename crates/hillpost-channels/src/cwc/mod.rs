@@ -11,13 +11,16 @@
 //!                 (/v2/validate when validate-only)   400 permanent + <Error>s, 5xx/429 transient)
 //! ```
 //!
+//! Every request goes through the egress policy ([`crate::egress`], see [`http`]): the
+//! gateways' hosts must be on its allow-list (checked when the channel is built), private
+//! addresses are refused unless allowed, address overrides apply, redirects are not followed.
+//!
 //! Checks that need no network happen before the worker's turn (the rate limit), so a
 //! letter that cannot go by CWC neither waits for nor uses a slot. The API key is only ever
 //! in the query string of the request being sent: errors are stripped of their URL before
 //! they are recorded, and nothing here logs more than delivery ids and outcomes.
 
 mod answer;
-mod body;
 mod gateway;
 mod http;
 mod offices;
@@ -30,17 +33,18 @@ use hillpost_core::AttemptOutcome;
 use hillpost_core::campaign::Chamber;
 use hillpost_core::cwc::{CwcMessage, MaintenanceSchedule, MessageSettings};
 use hillpost_core::delivery::{OutgoingLetter, SendReport};
-use reqwest::header::{CONTENT_TYPE, RETRY_AFTER};
+use reqwest::header::RETRY_AFTER;
 use secrecy::SecretString;
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
+use crate::egress::{EgressClient, EgressError, EgressRequest, EgressSettings};
 use crate::report::{falls_back, finished, refused_locally};
 use crate::{Channel, Go};
 
 pub use answer::parse_retry_after;
 pub use gateway::GatewayUrlError;
-pub use http::{HttpSettings, HttpSetupError, http_client};
+pub use http::{CWC_ALLOWED_HOSTS, CwcEgressError, default_egress};
 
 use answer::{Answer, classify};
 use gateway::Gateway;
@@ -49,9 +53,6 @@ use offices::{ActiveOffices, OfficeStatus};
 /// Why a petition never goes by CWC.
 pub const PETITION_FALLBACK: &str =
     "CWC carries one constituent's message; a petition goes by the next endpoint";
-
-/// The most of an answer read: far more than any CWC answer, far less than a flood.
-const MAX_ANSWER_BYTES: usize = 64 * 1024;
 
 /// Everything the channel needs, from configuration.
 #[derive(Debug, Clone)]
@@ -75,11 +76,11 @@ pub enum CwcSetupError {
     #[error(transparent)]
     Url(#[from] GatewayUrlError),
     #[error(transparent)]
-    Http(#[from] HttpSetupError),
+    Egress(#[from] CwcEgressError),
 }
 
 pub struct CwcChannel {
-    client: reqwest::Client,
+    client: EgressClient,
     house: Gateway,
     senate: Option<Gateway>,
     api_key: SecretString,
@@ -96,23 +97,20 @@ struct Ready {
 }
 
 impl CwcChannel {
-    /// Builds the channel with its own HTTP client ([`http_client`]).
-    pub fn new(settings: CwcSettings, http: &HttpSettings) -> Result<Self, CwcSetupError> {
-        Self::with_client(settings, http_client(http)?)
-    }
-
-    /// Builds the channel around `client` (for example the shared egress client). The
-    /// client must not follow redirects.
-    pub fn with_client(
-        settings: CwcSettings,
-        client: reqwest::Client,
-    ) -> Result<Self, CwcSetupError> {
+    /// Builds the channel; its requests go through `egress` (see [`default_egress`]),
+    /// without following redirects. A gateway whose URL the policy refuses (a host off the
+    /// allow-list, a private IP literal) stops the build, naming the host.
+    pub fn new(settings: CwcSettings, egress: &EgressSettings) -> Result<Self, CwcSetupError> {
+        let client = http::client(egress)?;
         let house = Gateway::new(Chamber::House, &settings.house_url)?;
         let senate = settings
             .senate_url
             .as_deref()
             .map(|url| Gateway::new(Chamber::Senate, url))
             .transpose()?;
+        for gateway in std::iter::once(&house).chain(senate.as_ref()) {
+            http::check_gateway(&client, gateway.name(), &gateway.base_url())?;
+        }
         Ok(Self {
             client,
             house,
@@ -203,60 +201,48 @@ impl CwcChannel {
 
     async fn post(&self, ready: Ready, started_at: DateTime<Utc>) -> SendReport {
         let sha256 = hex::encode(Sha256::digest(&ready.xml));
-        let sent = self
-            .client
-            .post(Gateway::keyed(&ready.url, &self.api_key))
-            .header(CONTENT_TYPE, "application/xml")
-            .body(ready.xml)
-            .send()
-            .await;
-        let response = match sent {
+        let request = EgressRequest::post(
+            Gateway::keyed(&ready.url, &self.api_key),
+            "application/xml",
+            ready.xml,
+        );
+        let response = match self.client.fetch(request).await {
             Ok(response) => response,
-            Err(error) => return transport_failure(started_at, error, sha256),
+            Err(error) => return self.transport_failure(started_at, &error, sha256),
         };
-        let status = response.status().as_u16();
         let retry_after = response
-            .headers()
+            .headers
             .get(RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-        // The status arrived; a broken body does not change what it said.
-        let body = body::read_capped(response, MAX_ANSWER_BYTES)
-            .await
-            .unwrap_or_default();
+            .and_then(|v| v.to_str().ok());
         classify(
             started_at,
             &Answer {
-                status,
-                retry_after: retry_after.as_deref(),
-                body: &body,
+                status: response.status,
+                retry_after,
+                body: &response.text(),
             },
             self.validate_only,
             sha256,
         )
     }
-}
 
-/// No answer: timeouts, refused or broken connections. All worth retrying; a retry of a
-/// message that did arrive is answered 409 and recorded as delivered.
-fn transport_failure(
-    started_at: DateTime<Utc>,
-    error: reqwest::Error,
-    sha256: String,
-) -> SendReport {
-    let what = if error.is_timeout() {
-        "timed out"
-    } else if error.is_connect() {
-        "could not connect"
-    } else {
-        "failed"
-    };
-    // Never the URL: it carries the API key.
-    let detail = error.without_url();
-    SendReport {
-        sent_sha256: Some(sha256),
-        note: Some(format!("the CWC request {what}: {detail}")),
-        ..finished(started_at, AttemptOutcome::Transient)
+    /// No answer: timeouts, refused or broken connections, a refusal by the egress policy.
+    /// All worth retrying (a policy refusal is for an operator to fix, like a wrong key); a
+    /// retry of a message that did arrive is answered 409 and recorded as delivered.
+    fn transport_failure(
+        &self,
+        started_at: DateTime<Utc>,
+        error: &EgressError,
+        sha256: String,
+    ) -> SendReport {
+        let what = http::failure_kind(error);
+        // Never the key: the URL in the error carries it.
+        let detail = http::keyless(&error.to_string(), &self.api_key);
+        SendReport {
+            sent_sha256: (!error.nothing_sent()).then_some(sha256),
+            note: Some(format!("the CWC request {what}: {detail}")),
+            ..finished(started_at, AttemptOutcome::Transient)
+        }
     }
 }
 

@@ -10,11 +10,9 @@ use hillpost_core::cwc::OfficeCode;
 use secrecy::SecretString;
 use tokio::sync::Mutex;
 
-use super::body::read_capped;
 use super::gateway::Gateway;
-
-/// Enough for every office of both chambers many times over.
-const MAX_LIST_BYTES: usize = 1 << 20;
+use super::http::{failure_kind, keyless};
+use crate::egress::{EgressClient, EgressRequest};
 
 pub(super) enum OfficeStatus {
     Active,
@@ -47,7 +45,7 @@ impl ActiveOffices {
     /// stale. A failed refresh keeps the previous list.
     pub async fn status(
         &self,
-        client: &reqwest::Client,
+        client: &EgressClient,
         gateway: &Gateway,
         api_key: &SecretString,
         office: &OfficeCode,
@@ -89,24 +87,20 @@ impl ActiveOffices {
 }
 
 async fn fetch(
-    client: &reqwest::Client,
+    client: &EgressClient,
     gateway: &Gateway,
     api_key: &SecretString,
 ) -> Result<HashSet<String>, String> {
-    let response = client
-        .get(Gateway::keyed(&gateway.offices_url(), api_key))
-        .send()
-        .await
-        // Without the URL: it carries the API key.
-        .map_err(|e| e.without_url().to_string())?;
-    let status = response.status();
-    let body = read_capped(response, MAX_LIST_BYTES)
-        .await
-        .map_err(|e| e.without_url().to_string())?;
-    if !status.is_success() {
-        return Err(format!("GET /v2/offices answered HTTP {}", status.as_u16()));
+    let request = EgressRequest::get(Gateway::keyed(&gateway.offices_url(), api_key));
+    let response = client.fetch(request).await.map_err(|e| {
+        // Without the key: the URL in the error carries it.
+        let detail = keyless(&e.to_string(), api_key);
+        format!("GET /v2/offices {}: {detail}", failure_kind(&e))
+    })?;
+    if !(200..300).contains(&response.status) {
+        return Err(format!("GET /v2/offices answered HTTP {}", response.status));
     }
-    let codes = office_codes(&body);
+    let codes = office_codes(&response.text());
     if codes.is_empty() {
         return Err("GET /v2/offices listed no office codes".into());
     }

@@ -192,7 +192,7 @@ fn tls_config(
 impl Parts {
     fn client(self: &Arc<Self>, cookies: bool) -> Result<reqwest::Client, EgressError> {
         let policy_parts = Arc::clone(self);
-        let policy = redirect::Policy::custom(move |attempt| {
+        let follow = redirect::Policy::custom(move |attempt| {
             if attempt.previous().len() >= policy_parts.max_redirects {
                 let err = EgressError::TooManyRedirects(policy_parts.max_redirects);
                 return attempt.error(err);
@@ -206,6 +206,12 @@ impl Parts {
                 Err(other) => attempt.error(other),
             }
         });
+        // No redirects allowed: the 3xx answer is the answer (CWC records it, never chases it).
+        let policy = if self.max_redirects == 0 {
+            redirect::Policy::none()
+        } else {
+            follow
+        };
         let mut builder = reqwest::Client::builder()
             .tls_backend_preconfigured(self.tls.clone())
             .dns_resolver(SharedResolver(Arc::clone(&self.resolver)))

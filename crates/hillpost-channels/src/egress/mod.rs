@@ -1,4 +1,4 @@
-//! Egress: the one way hillpost's outbound HTTP leaves (web forms now, CWC later).
+//! Egress: the one way hillpost's outbound HTTP leaves (web forms and CWC).
 //!
 //! ```text
 //!  EgressSettings ──build()──▶ EgressClient ──session()──▶ EgressSession (own cookie jar)

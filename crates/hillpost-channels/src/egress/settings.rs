@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// How outbound HTTP (web forms, later CWC) leaves hillpost. Built once into an
+/// How outbound HTTP (web forms, CWC) leaves hillpost. Built once into an
 /// [`super::EgressClient`] with [`EgressSettings::build`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EgressSettings {
@@ -26,6 +26,8 @@ pub struct EgressSettings {
     pub request_timeout: Duration,
     /// Answers longer than this are cut off with [`super::EgressError::BodyTooLarge`].
     pub max_body_bytes: usize,
+    /// Redirects followed (each checked against the list); 0 follows none and returns the
+    /// 3xx answer as it is.
     pub max_redirects: usize,
     pub user_agent: String,
 }

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use chrono::{Timelike, Utc};
 use hillpost_channels::Channel;
-use hillpost_channels::cwc::{CwcChannel, CwcSettings, HttpSettings};
+use hillpost_channels::cwc::{CwcChannel, CwcSettings, default_egress};
+use hillpost_channels::egress::EgressSettings;
 use hillpost_core::cwc::{
     BodyElement, DeliveryAgent, LocTopic, MaintenanceSchedule, MessageSettings,
 };
@@ -93,16 +94,19 @@ fn settings(server: &CwcServer) -> CwcSettings {
     }
 }
 
-fn http() -> HttpSettings {
-    HttpSettings {
+/// The CWC egress policy with the loopback gateway added (tests only).
+fn egress() -> EgressSettings {
+    EgressSettings {
+        allowed_hosts: vec!["127.0.0.1".into()],
+        allow_private_addresses: true,
         connect_timeout: Duration::from_secs(2),
         request_timeout: Duration::from_secs(2),
-        ..HttpSettings::default()
+        ..default_egress()
     }
 }
 
 fn channel(settings: CwcSettings) -> CwcChannel {
-    CwcChannel::new(settings, &http()).expect("CWC channel")
+    CwcChannel::new(settings, &egress()).expect("CWC channel")
 }
 
 /// No report field carries the API key.
@@ -396,4 +400,119 @@ async fn the_api_key_never_reaches_the_logs() {
         !logs.contains("García"),
         "signer names stay out of the logs"
     );
+}
+
+#[tokio::test]
+async fn a_gateway_off_the_allow_list_or_on_a_private_address_is_refused_at_start() {
+    let server = CwcServer::start(&["HVA04"], Answer::Created).await;
+    // The default policy: the House's and the Senate's domains only.
+    let refused = CwcChannel::new(settings(&server), &default_egress())
+        .err()
+        .expect("a loopback gateway is off the default list");
+    let text = refused.to_string();
+    assert!(
+        text.contains("the CWC House base URL")
+            && text.contains("`127.0.0.1` is not on the egress allow-list"),
+        "{text}"
+    );
+
+    let mut elsewhere = settings(&server);
+    elsewhere.senate_url = Some("https://soapbox.example.org".into());
+    let text = CwcChannel::new(elsewhere, &egress())
+        .err()
+        .expect("a Senate gateway off the list")
+        .to_string();
+    assert!(
+        text.contains("Senate") && text.contains("`soapbox.example.org`"),
+        "{text}"
+    );
+
+    // On the list, but a private address, which is not allowed.
+    let no_private = EgressSettings {
+        allow_private_addresses: false,
+        ..egress()
+    };
+    let text = CwcChannel::new(settings(&server), &no_private)
+        .err()
+        .expect("a private address")
+        .to_string();
+    assert!(text.contains("private addresses are not allowed"), "{text}");
+    assert_eq!(server.office_requests() + server.posts(), 0, "nothing sent");
+}
+
+/// The gateway under its real name, sent to the loopback server by an address override.
+fn under_house_name(server: &CwcServer) -> (CwcSettings, EgressSettings) {
+    let mut settings = settings(server);
+    let port = server.base_url().rsplit(':').next().unwrap().to_string();
+    settings.house_url = format!("http://cwc.house.gov:{port}");
+    let egress = EgressSettings {
+        resolve: [(format!("cwc.house.gov:{port}"), format!("127.0.0.1:{port}"))].into(),
+        allow_private_addresses: true,
+        connect_timeout: Duration::from_secs(2),
+        request_timeout: Duration::from_secs(2),
+        ..default_egress()
+    };
+    (settings, egress)
+}
+
+#[tokio::test]
+async fn the_gateway_is_reached_through_an_address_override_on_the_default_list() {
+    let server = CwcServer::start(&["HVA04"], Answer::Created).await;
+    let (settings, egress) = under_house_name(&server);
+    let report = CwcChannel::new(settings, &egress)
+        .expect("cwc.house.gov is on the default list")
+        .send(&letter("HVA04"))
+        .await;
+    assert_eq!(report.outcome, AttemptOutcome::Ok, "{report:?}");
+    assert_eq!(server.posts(), 1);
+    assert_keyless(&report);
+}
+
+#[tokio::test]
+async fn a_gateway_name_resolving_to_a_private_address_is_refused_on_send() {
+    let server = CwcServer::start(&["HVA04"], Answer::Created).await;
+    let (mut settings, mut egress) = under_house_name(&server);
+    egress.allow_private_addresses = false;
+    let cwc = CwcChannel::new(settings.clone(), &egress).expect("the name is on the list");
+
+    let report = cwc.send(&letter("HVA04")).await;
+    assert_eq!(report.outcome, AttemptOutcome::Transient);
+    let note = report.note.clone().unwrap();
+    assert!(
+        note.contains("active-office list is not available")
+            && note.contains("refused by the egress policy")
+            && note.contains("`cwc.house.gov` resolves only to private addresses"),
+        "{note}"
+    );
+    assert_keyless(&report);
+
+    settings.check_offices = false;
+    let report = CwcChannel::new(settings, &egress)
+        .unwrap()
+        .send(&letter("HVA04"))
+        .await;
+    assert_eq!(report.outcome, AttemptOutcome::Transient);
+    let note = report.note.clone().unwrap();
+    assert!(
+        note.starts_with("the CWC request was refused by the egress policy")
+            && note.contains("cwc.house.gov"),
+        "{note}"
+    );
+    assert_eq!(report.sent_sha256, None, "nothing left hillpost");
+    assert_keyless(&report);
+    assert_eq!(server.office_requests() + server.posts(), 0);
+}
+
+#[tokio::test]
+async fn a_redirect_from_the_gateway_is_recorded_not_followed() {
+    let server = CwcServer::start(
+        &["HVA04"],
+        Answer::Redirect("https://cwc.house.gov.example.org/v2/message".into()),
+    )
+    .await;
+    let report = channel(settings(&server)).send(&letter("HVA04")).await;
+    assert_eq!(report.outcome, AttemptOutcome::Transient, "{report:?}");
+    assert_eq!(report.remote_code, Some(307));
+    assert_eq!(server.posts(), 1, "posted once, the redirect not followed");
+    assert_keyless(&report);
 }

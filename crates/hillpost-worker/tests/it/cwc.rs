@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use chrono::{NaiveDate, Utc};
 use hillpost_channels::Channels;
-use hillpost_channels::cwc::{CwcChannel, CwcSettings, HttpSettings};
+use hillpost_channels::cwc::{CwcChannel, CwcSettings, default_egress};
+use hillpost_channels::egress::EgressSettings;
 use hillpost_core::Campaign;
 use hillpost_core::batch::{Eligibility, Endpoint, Recipient, plan_batch};
 use hillpost_core::cwc::{
@@ -99,12 +100,15 @@ fn cwc_channels(server: &CwcServer) -> Channels {
         check_offices: true,
         offices_refresh: Duration::from_secs(3600),
     };
-    let http = HttpSettings {
+    // The CWC egress policy with the loopback gateway added.
+    let egress = EgressSettings {
+        allowed_hosts: vec!["127.0.0.1".into()],
+        allow_private_addresses: true,
         connect_timeout: Duration::from_secs(2),
         request_timeout: Duration::from_secs(5),
-        ..HttpSettings::default()
+        ..default_egress()
     };
-    Channels::default().with_cwc(CwcChannel::new(settings, &http).expect("CWC channel"))
+    Channels::default().with_cwc(CwcChannel::new(settings, &egress).expect("CWC channel"))
 }
 
 both_backends!(cwc_answers_become_delivered_failed_and_retried_deliveries);

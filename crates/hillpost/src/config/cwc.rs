@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use hillpost_channels::{CwcSettings, HttpSettings};
+use hillpost_channels::CwcSettings;
+use hillpost_channels::egress::{AllowList, EgressSettings};
 use hillpost_core::cwc::{
     BodyElement, DeliveryAgent, LocTopic, MaintenanceSchedule, MaintenanceWindow, MessageSettings,
 };
@@ -54,6 +55,14 @@ pub struct Cwc {
     #[serde(deserialize_with = "duration")]
     pub request_timeout: Duration,
     pub proxy: String,
+    /// The egress policy, as in `[web_forms]`: hosts the gateways may be on (from the
+    /// environment separated by `;`).
+    #[serde(deserialize_with = "strings")]
+    pub allowed_hosts: Vec<String>,
+    pub allow_private_addresses: bool,
+    pub extra_root_certs: Vec<PathBuf>,
+    /// `"host:port" = "ip:port"` address overrides (`[cwc.resolve]`).
+    pub resolve: BTreeMap<String, String>,
 }
 
 fn invalid(key: &'static str, problem: impl Into<String>) -> ConfigError {
@@ -66,7 +75,7 @@ fn invalid(key: &'static str, problem: impl Into<String>) -> ConfigError {
 impl Cwc {
     /// The channel's settings; `Ok(None)` when CWC is not enabled. Called by validation
     /// (so mistakes stop the start) and when the channels are built.
-    pub fn channel_settings(&self) -> Result<Option<(CwcSettings, HttpSettings)>, ConfigError> {
+    pub fn channel_settings(&self) -> Result<Option<(CwcSettings, EgressSettings)>, ConfigError> {
         if !self.enabled {
             return Ok(None);
         }
@@ -134,12 +143,39 @@ impl Cwc {
             check_offices: self.check_offices,
             offices_refresh: self.offices_refresh,
         };
-        let http = HttpSettings {
+        let egress = self.egress()?;
+        Ok(Some((settings, egress)))
+    }
+
+    /// The egress policy CWC goes through. A gateway URL the allow-list refuses is named by
+    /// its key here, at start, rather than on every send.
+    fn egress(&self) -> Result<EgressSettings, ConfigError> {
+        let allow = AllowList::parse(&self.allowed_hosts)
+            .map_err(|e| invalid("cwc.allowed_hosts", e.to_string()))?;
+        for (key, url) in [
+            ("cwc.house_url", &self.house_url),
+            ("cwc.senate_url", &self.senate_url),
+        ] {
+            if url.is_empty() {
+                continue;
+            }
+            let parsed = url::Url::parse(url).map_err(|e| invalid(key, e.to_string()))?;
+            allow.check(&parsed).map_err(|e| {
+                invalid(
+                    key,
+                    format!("{e} (add it to cwc.allowed_hosts if it really is a gateway)"),
+                )
+            })?;
+        }
+        Ok(EgressSettings {
+            allowed_hosts: self.allowed_hosts.clone(),
+            allow_private_addresses: self.allow_private_addresses,
+            resolve: self.resolve.clone(),
+            proxy: Some(self.proxy.clone()).filter(|p| !p.trim().is_empty()),
+            extra_root_certs: self.extra_root_certs.clone(),
             connect_timeout: self.connect_timeout,
             request_timeout: self.request_timeout,
-            proxy: Some(self.proxy.clone()).filter(|p| !p.is_empty()),
-            extra_roots_pem: Vec::new(),
-        };
-        Ok(Some((settings, http)))
+            ..hillpost_channels::cwc::default_egress()
+        })
     }
 }

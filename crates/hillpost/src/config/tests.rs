@@ -251,10 +251,12 @@ fn cwc_is_off_by_default_and_checked_as_a_whole_when_on() {
         )]),
     })
     .unwrap();
-    let (cwc, http) = settings.cwc.channel_settings().unwrap().unwrap();
+    let (cwc, egress) = settings.cwc.channel_settings().unwrap().unwrap();
     assert_eq!(cwc.api_key.expose_secret(), "cwc-secret-key");
     assert_eq!(cwc.message.topic.as_str(), "International Affairs");
-    assert_eq!(http.request_timeout, std::time::Duration::from_secs(30));
+    assert_eq!(egress.request_timeout, std::time::Duration::from_secs(30));
+    assert_eq!(egress.allowed_hosts, ["*.house.gov", "*.senate.gov"]);
+    assert!(!egress.allow_private_addresses);
     assert!(!format!("{:?}", settings.cwc).contains("cwc-secret-key"));
 
     let bad = |extra: &[(&str, &str)]| {
@@ -271,6 +273,16 @@ fn cwc_is_off_by_default_and_checked_as_a_whole_when_on() {
     );
     assert!(bad(&[("HILLPOST__CWC__MAINTENANCE", "house nightly")]).contains("cwc.maintenance"));
     assert!(bad(&[("HILLPOST__CWC__CONSTITUENT_PREFIX", " ")]).contains("cwc.constituent_prefix"));
+    let off_the_list = bad(&[("HILLPOST__CWC__HOUSE_URL", "https://cwc.example.org")]);
+    assert!(
+        off_the_list.contains("cwc.house_url")
+            && off_the_list.contains("`cwc.example.org` is not on the egress allow-list"),
+        "{off_the_list}"
+    );
+    assert!(
+        bad(&[("HILLPOST__CWC__SENATE_URL", "https://soapbox.example.org")])
+            .contains("cwc.senate_url")
+    );
     let keyless: Vec<(String, String)> = cwc_env(&[])
         .unwrap()
         .into_iter()

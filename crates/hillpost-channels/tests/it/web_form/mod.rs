@@ -4,5 +4,7 @@
 mod browser;
 mod generic;
 mod hand_written;
+mod murphy;
 mod replica;
 mod support;
+mod white_house;

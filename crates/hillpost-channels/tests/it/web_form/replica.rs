@@ -3,6 +3,7 @@
 //! checks every posted field against what the test expects, answering a thank-you page.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
@@ -28,11 +29,23 @@ pub enum Expect {
         of: String,
         max: usize,
     },
+    /// Posted with some value (a token a page's script fills in).
+    NonEmpty,
+    /// Not posted at all (an unchecked box).
+    Absent,
 }
 
 impl Expect {
-    fn check(&self, got: &str) -> Result<(), String> {
+    fn check(&self, got: Option<&str>) -> Result<(), String> {
+        let Some(got) = got else {
+            return match self {
+                Expect::Absent => Ok(()),
+                _ => Err("missing".into()),
+            };
+        };
         let ok = match self {
+            Expect::Absent => false,
+            Expect::NonEmpty => !got.is_empty(),
             Expect::Exact(want) => got == want,
             Expect::OneOf(allowed) => allowed.iter().any(|a| a == got),
             Expect::Truncated { of, max } => {
@@ -79,6 +92,8 @@ pub struct Replica {
 
 pub struct ReplicaState {
     spec: ReplicaSpec,
+    /// Requests for the form page.
+    pub visits: AtomicUsize,
     /// Problems found in each submission (empty = accepted).
     pub submissions: Mutex<Vec<Vec<String>>>,
     pub posted: Mutex<Vec<Vec<(String, String)>>>,
@@ -90,6 +105,7 @@ impl Replica {
         let path = spec.page_url.path().to_string();
         let state = Arc::new(ReplicaState {
             spec,
+            visits: AtomicUsize::new(0),
             submissions: Mutex::new(Vec::new()),
             posted: Mutex::new(Vec::new()),
         });
@@ -115,9 +131,15 @@ impl Replica {
     pub fn submissions(&self) -> Vec<Vec<String>> {
         self.state.submissions.lock().unwrap().clone()
     }
+
+    /// How many times the form page was fetched.
+    pub fn visits(&self) -> usize {
+        self.state.visits.load(Ordering::SeqCst)
+    }
 }
 
 async fn form_page(State(state): State<Arc<ReplicaState>>) -> Response {
+    state.visits.fetch_add(1, Ordering::SeqCst);
     if let Some(seconds) = state.spec.busy_for {
         let mut headers = HeaderMap::new();
         headers.insert(header::RETRY_AFTER, seconds.to_string().parse().unwrap());
@@ -159,13 +181,8 @@ async fn submitted(
         problems.push("the hidden token is missing".into());
     }
     for (name, expect) in &state.spec.expected {
-        match value(name) {
-            None => problems.push(format!("{name}: missing")),
-            Some(got) => {
-                if let Err(e) = expect.check(got) {
-                    problems.push(format!("{name}: {e}"));
-                }
-            }
+        if let Err(e) = expect.check(value(name)) {
+            problems.push(format!("{name}: {e}"));
         }
     }
     state.posted.lock().unwrap().push(fields);

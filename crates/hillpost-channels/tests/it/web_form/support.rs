@@ -58,6 +58,12 @@ pub fn try_member_form(
     parse_form(&source, FormKind::Member, support)
 }
 
+/// A contact-officials definition (`whitehouse-president-2024`), from its YAML text.
+pub fn official_form(yaml: &str, id: &str, support: &FormSupport) -> FormDefinition {
+    let source = SourceFile::new(format!("{id}.yaml"), yaml.as_bytes().to_vec());
+    parse_form(&source, FormKind::Official, support).unwrap()
+}
+
 pub fn signer() -> NewSignature {
     NewSignature {
         email: Email::parse("ana.perez@example.org").unwrap(),
