@@ -1,12 +1,19 @@
-//! One governor limiter per limited rate key, held while this worker leases the key.
+//! The send schedule of each limited rate key, held while this worker leases the key.
 //!
 //! Quotas are strict where they are measured, at the receiving server: a quota of R per
-//! second allows one send every 1/R seconds with a burst of one, stretched by
-//! [`JITTER_MARGIN`], so that a letter arriving a little late (a slow round trip, a busy
-//! server) cannot bring the next one into the same window. R per second is then held at
-//! 99 % of R, never above it. Across processes the store
-//! leases each limited key to one worker at a time; when a key changes hands, the next
-//! allowed send time travels with it (`next_send_at`), so the new holder does not burst.
+//! second allows one send every 1/R seconds, stretched by [`JITTER_MARGIN`], so that a
+//! letter arriving a little late (a slow round trip, a busy server) cannot bring the next
+//! one into the same window. Each send reserves the next slot of an even schedule and
+//! waits for it. A send that wakes up late (timers wake a millisecond or so after their
+//! time) does not push the schedule back: the next slot is one interval after the last
+//! *slot*, not after the late send, so lateness never accumulates. (Spacing each send from
+//! the one before, as a burst-of-one GCRA does when its callers arrive late, held 100/s at
+//! 88/s.) A send that wakes later than that takes a new slot instead, so every send is
+//! within a few milliseconds of a slot of its own, and slots are an interval apart: R per
+//! second is held at 99 % of R, never above it in any one-second window. A governor limiter per
+//! key with a burst of two stands behind the schedule as a hard bound. Across processes the
+//! store leases each limited key to one worker at a time; when a key changes hands, the next
+//! free slot travels with it (`next_send_at`), so the new holder does not burst.
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
@@ -25,9 +32,10 @@ struct KeyLimiter {
     limiter: DefaultDirectRateLimiter,
     /// A few sends of this key at a time: each waits for its turn holding an open
     /// transaction (see `hillpost_channels::Channel::send_on_turn`), so the rest wait here,
-    /// holding nothing. The limiter, not the slots, spaces the sends.
+    /// holding nothing. The schedule, not the slots, spaces the sends.
     slots: Arc<Semaphore>,
     interval: Duration,
+    /// The next free slot of the schedule (wall clock, so it can be handed over).
     not_before: Mutex<DateTime<Utc>>,
     last_used: Mutex<Instant>,
 }
@@ -36,10 +44,16 @@ struct KeyLimiter {
 /// interval (10 ms at 10/s) at the cost of 1 % of the quota.
 pub const JITTER_MARGIN: f64 = 0.01;
 
-/// See [`KeyLimiter::slots`]. Two, so the next send's preparation (its sending mark, a
-/// database round trip; connecting) overlaps the current send: with one, a key could do no
-/// more than one send per round trip plus send time, and fell 13 % short of a 100/s quota.
-const SENDS_PER_KEY: usize = 2;
+/// The governor's burst behind the schedule: slots are an interval apart, and a send that
+/// woke late may be followed by the next on time, so two may come closer than an interval
+/// (never three).
+const BOUND_BURST: NonZeroU32 = NonZeroU32::new(2).expect("two is not zero");
+
+/// See [`KeyLimiter::slots`]. Four, so the next sends' preparation (the sending mark, a
+/// database round trip; connecting) is done before their slots come: with one, a key did
+/// no more than one send per round trip plus send time, and fell 13 % short of a 100/s
+/// quota; with two, a slow round trip still left slots unused now and then.
+const SENDS_PER_KEY: usize = 4;
 
 /// How long before its turn a send starts connecting and opening its transaction, so the
 /// turn finds it ready to send the message itself.
@@ -75,7 +89,7 @@ impl RateLimiters {
             let quota =
                 Quota::with_period(period).unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN));
             Arc::new(KeyLimiter {
-                limiter: RateLimiter::direct(quota.allow_burst(NonZeroU32::MIN)),
+                limiter: RateLimiter::direct(quota.allow_burst(BOUND_BURST)),
                 slots: Arc::new(Semaphore::new(SENDS_PER_KEY)),
                 interval,
                 not_before: Mutex::new(carried.unwrap_or_else(Utc::now)),
@@ -107,27 +121,33 @@ impl RateLimiters {
         }
     }
 
-    /// Waits until a send on `key` is allowed. Unlimited keys pass at once.
+    /// Reserves the next slot of `key`'s schedule and waits for it. Unlimited keys pass at
+    /// once.
     pub async fn until_ready(&self, key: &str) {
         let limiter = {
             let keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
             keys.get(key).cloned()
         };
         let Some(limiter) = limiter else { return };
+        let interval = chrono::Duration::from_std(limiter.interval).unwrap_or_default();
         loop {
-            let wait = {
-                let not_before = *limiter.not_before.lock().unwrap_or_else(|p| p.into_inner());
-                (not_before - Utc::now()).to_std().unwrap_or_default()
+            let slot = {
+                let mut next_free = limiter.not_before.lock().unwrap_or_else(|p| p.into_inner());
+                let slot = next_slot(*next_free, Utc::now());
+                *next_free = slot + interval;
+                slot
             };
-            if wait.is_zero() {
+            if let Ok(wait) = (slot - Utc::now()).to_std() {
+                tokio::time::sleep(wait).await;
+            }
+            // Woken too late for the slot (a stalled process): the next slots may be taken
+            // already, and sending now could crowd the next send into this one's window.
+            // The slot is left empty and the send takes a new one.
+            if Utc::now() - slot <= KEEP_SCHEDULE_WITHIN {
                 break;
             }
-            tokio::time::sleep(wait).await;
         }
         limiter.limiter.until_ready().await;
-        let now = Utc::now();
-        *limiter.not_before.lock().unwrap_or_else(|p| p.into_inner()) =
-            now + chrono::Duration::from_std(limiter.interval).unwrap_or_default();
         *limiter.last_used.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
     }
 
@@ -186,6 +206,23 @@ impl RateLimiters {
     }
 }
 
+/// How late a send may come and still keep the schedule. Lateness kept this way could
+/// bring one more send into a one-second window only if it exceeded the margin's share of
+/// that second (1 % of 1 s = 10 ms, whatever the quota); timers wake about a millisecond
+/// late, a busy machine's processes now and then several.
+const KEEP_SCHEDULE_WITHIN: chrono::Duration = chrono::Duration::milliseconds(8);
+
+/// The slot a send reserves: the next free one, unless it passed more than
+/// [`KEEP_SCHEDULE_WITHIN`] ago (the key was idle): then now, so idle time is never saved up
+/// for a burst.
+fn next_slot(next_free: DateTime<Utc>, now: DateTime<Utc>) -> DateTime<Utc> {
+    if now - next_free > KEEP_SCHEDULE_WITHIN {
+        now
+    } else {
+        next_free
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -220,6 +257,18 @@ mod tests {
         assert!(start.elapsed() >= Duration::from_millis(290));
         let position = limiters.positions()["k"];
         assert!(position > Utc::now() + chrono::Duration::milliseconds(900));
+    }
+
+    #[test]
+    fn a_late_send_keeps_the_schedule_and_an_idle_key_starts_afresh() {
+        let t0 = Utc::now();
+        let ms = chrono::Duration::milliseconds;
+        // A timer that woke 1 ms late: the slot stays where the schedule put it.
+        assert_eq!(next_slot(t0, t0 + ms(1)), t0);
+        // Not yet due: wait for it.
+        assert_eq!(next_slot(t0 + ms(7), t0), t0 + ms(7));
+        // Idle for a while: no credit for the time nobody sent.
+        assert_eq!(next_slot(t0, t0 + ms(500)), t0 + ms(500));
     }
 
     #[test]
