@@ -48,7 +48,11 @@ pub struct Args {
     #[arg(long, default_value_t = 100_000)]
     queue_rows: usize,
     /// Queue configurations, comma separated: `sqlite:N` or `postgres:N` (N worker processes).
-    #[arg(long, value_delimiter = ',', default_value = "sqlite:1,postgres:1,postgres:2,postgres:4")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "sqlite:1,postgres:1,postgres:2,postgres:4"
+    )]
     queue_configs: Vec<String>,
     /// Worker `capacity` in the queue and procrastinate sections (default: the worker's own).
     #[arg(long)]

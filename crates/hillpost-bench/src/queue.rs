@@ -54,6 +54,9 @@ fn parse_configuration(text: &str) -> anyhow::Result<(Backend, usize)> {
     let count: usize = count
         .parse()
         .map_err(|_| anyhow::anyhow!("queue configuration {text:?}: {count:?} is not a number"))?;
-    anyhow::ensure!(count > 0, "queue configuration {text:?}: at least one worker");
+    anyhow::ensure!(
+        count > 0,
+        "queue configuration {text:?}: at least one worker"
+    );
     Ok((backend, count))
 }

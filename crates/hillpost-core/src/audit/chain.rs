@@ -280,7 +280,14 @@ mod tests {
     #[test]
     fn unsealed_events_hash_as_sealed_ones_do() {
         let at = Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap();
-        let (sealed, _) = seal(&ChainHead { seq: 41, hash: GENESIS.into() }, at, events(3));
+        let (sealed, _) = seal(
+            &ChainHead {
+                seq: 41,
+                hash: GENESIS.into(),
+            },
+            at,
+            events(3),
+        );
         let mut prev = GENESIS.to_string();
         for (i, (event, sealed)) in unsealed(at, events(3)).iter().zip(&sealed).enumerate() {
             let seq = 42 + i as i64;

@@ -162,7 +162,12 @@ impl PgStore {
         )
         .bind(worker_id)
         .bind(deliveries.iter().map(|(id, _)| *id).collect::<Vec<_>>())
-        .bind(deliveries.iter().map(|(_, n)| i32::try_from(*n).unwrap_or(i32::MAX)).collect::<Vec<_>>())
+        .bind(
+            deliveries
+                .iter()
+                .map(|(_, n)| i32::try_from(*n).unwrap_or(i32::MAX))
+                .collect::<Vec<_>>(),
+        )
         .fetch_all(self.pool())
         .await?;
         Ok(marked)
