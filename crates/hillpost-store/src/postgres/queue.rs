@@ -327,6 +327,7 @@ impl PgStore {
             "WITH deliveries_renewed AS (
                 UPDATE deliveries SET lease_expires_at = now() + $2 * interval '1 millisecond'
                  WHERE lease_owner = $1 AND state = 'in_flight'
+                   AND lease_expires_at < now() + $6 * interval '1 millisecond'
              )
              UPDATE rate_key_leases l
                 SET expires_at = now() + $3 * interval '1 millisecond',
@@ -341,6 +342,7 @@ impl PgStore {
         .bind(millis(key_lease))
         .bind(keys)
         .bind(positions)
+        .bind(millis(lease.mul_f64(crate::RENEW_WHEN_LEFT)))
         .execute(self.pool())
         .await?;
         Ok(())

@@ -312,11 +312,15 @@ impl SqliteStore {
     ) -> Result<(), StoreError> {
         let now = now_ms();
         let mut tx = self.write().await?;
-        sqlx::query("UPDATE deliveries SET lease_expires_at = ?2 WHERE lease_owner = ?1 AND state = 'in_flight'")
-            .bind(worker_id)
-            .bind(now + millis(lease))
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE deliveries SET lease_expires_at = ?2
+              WHERE lease_owner = ?1 AND state = 'in_flight' AND lease_expires_at < ?3",
+        )
+        .bind(worker_id)
+        .bind(now + millis(lease))
+        .bind(now + millis(lease.mul_f64(crate::RENEW_WHEN_LEFT)))
+        .execute(&mut *tx)
+        .await?;
         sqlx::query("UPDATE rate_key_leases SET expires_at = ?2 WHERE worker_id = ?1")
             .bind(worker_id)
             .bind(now + millis(key_lease))
