@@ -55,6 +55,14 @@ impl<C: Channel + Send + Sync + 'static> Shared<C> {
         for key in &claim.keys {
             self.limiters.acquired(&key.key, key.next_send_at);
         }
+        // Claims take only running batches: that is newer news than the last refresh, which
+        // may have seen the batch paused before it was resumed.
+        {
+            let mut states = self.batch_states.lock().unwrap_or_else(|p| p.into_inner());
+            for delivery in &claim.deliveries {
+                states.insert(delivery.batch_id, BatchState::Running);
+            }
+        }
         self.held.add(&claim.deliveries);
         Ok(claim)
     }
@@ -183,10 +191,13 @@ impl<C: Channel + Send + Sync + 'static> Shared<C> {
 
     pub async fn refresh_batch_states(&self) -> Result<(), StoreError> {
         let ids = self.held.batches();
-        if ids.is_empty() {
-            return Ok(());
-        }
-        let states = self.store.batch_states(&ids).await?;
+        // Holding nothing, nothing is known: a state kept from earlier (a pause since lifted)
+        // must not hold back the next claim's deliveries.
+        let states = if ids.is_empty() {
+            HashMap::new()
+        } else {
+            self.store.batch_states(&ids).await?
+        };
         *self.batch_states.lock().unwrap_or_else(|p| p.into_inner()) = states;
         Ok(())
     }

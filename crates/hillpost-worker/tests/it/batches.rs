@@ -143,8 +143,18 @@ async fn pausing_stops_new_attempts_and_cancel_ends_the_batch(store: SharedStore
     );
     assert!(after_pause < 40);
 
+    // Long enough for housekeeping to run while the worker holds nothing of the batch: what
+    // it remembers of the pause must not outlive the resume.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
     store.control_batch(id, BatchAction::Resume).await.unwrap();
+    let resumed = std::time::Instant::now();
     server.wait_for_log(after_pause + 3).await;
+    // Three letters at 10/s, after a claim poll: well within two seconds once resumed.
+    assert!(
+        resumed.elapsed() < Duration::from_secs(2),
+        "sending took {:?} to resume",
+        resumed.elapsed()
+    );
     store.control_batch(id, BatchAction::Cancel).await.unwrap();
     let status = poll_until(
         "the cancelled batch to settle",
