@@ -352,6 +352,42 @@ async fn heartbeats_keep_leases_alive(store: Store) {
     );
 }
 
+both_backends!(heartbeats_renew_only_leases_running_low);
+async fn heartbeats_renew_only_leases_running_low(store: Store) {
+    running_batch(&store, &["a"]).await;
+    let policy = RateKeyPolicy::default();
+    let lease = |ms| ClaimRequest {
+        lease: Duration::from_millis(ms),
+        ..request("w1", 1, &policy)
+    };
+    // One lease about to run out, one with plenty left.
+    let low = store.claim(&lease(500)).await.unwrap().deliveries;
+    let plenty = store.claim(&lease(20_000)).await.unwrap().deliveries;
+    assert_eq!((low.len(), plenty.len()), (1, 1));
+    // A beat of 1.5 s renews what has less than two thirds of that (1 s) left.
+    store
+        .heartbeat(
+            "w1",
+            Duration::from_millis(1500),
+            LEASE,
+            &HashMap::new(),
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(
+        store.tick().await.unwrap().requeued,
+        0,
+        "the short lease was renewed"
+    );
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    // The renewed lease has now run out; the long one was left alone, not cut to 1.5 s.
+    assert_eq!(store.tick().await.unwrap().requeued, 1);
+    let again = store.claim(&request("w2", 10, &policy)).await.unwrap();
+    assert!(again.deliveries.iter().any(|d| d.id == low[0].id));
+    assert!(again.deliveries.iter().all(|d| d.id != plenty[0].id));
+}
+
 both_backends!(paused_batches_are_not_claimed_and_finished_ones_complete);
 async fn paused_batches_are_not_claimed_and_finished_ones_complete(store: Store) {
     let batch = running_batch(&store, &["a"]).await;
