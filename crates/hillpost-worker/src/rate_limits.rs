@@ -34,6 +34,9 @@ struct KeyLimiter {
     /// transaction (see `hillpost_channels::Channel::send_on_turn`), so the rest wait here,
     /// holding nothing. The schedule, not the slots, spaces the sends.
     slots: Arc<Semaphore>,
+    /// The next sends in line, about [`MARKED_AHEAD`] of them: these are marked as sending
+    /// before their turn comes (see [`RateLimiters::ahead`]).
+    ahead: Arc<Semaphore>,
     interval: Duration,
     /// The next free slot of the schedule (wall clock, so it can be handed over).
     not_before: Mutex<DateTime<Utc>>,
@@ -54,6 +57,18 @@ const BOUND_BURST: NonZeroU32 = NonZeroU32::new(2).expect("two is not zero");
 /// no more than one send per round trip plus send time, and fell 13 % short of a 100/s
 /// quota; with two, a slow round trip still left slots unused now and then.
 const SENDS_PER_KEY: usize = 4;
+
+/// However fast a key's quota, no more of its deliveries are marked ahead than this.
+const MAX_MARKED_AHEAD: usize = 1024;
+
+/// How far ahead of their turns the next sends of a limited key are marked as sending.
+/// Marks are commits, and a commit now and then waits the better part of a second for the
+/// disk; marked only once connected, just before its turn, a send waited for it and the
+/// key fell short of its quota (100/s held at 87-99/s). Marked this far ahead, a stalled
+/// commit delays marks the schedule does not need yet. The cost: a worker that dies leaves
+/// up to this many seconds' worth of a key's deliveries marked, and each is recorded
+/// `unknown` and retried, though most never left.
+pub const MARKED_AHEAD: Duration = Duration::from_secs(1);
 
 /// How long before its turn a send starts connecting and opening its transaction, so the
 /// turn finds it ready to send the message itself.
@@ -88,14 +103,29 @@ impl RateLimiters {
             let period = interval.max(Duration::from_nanos(1));
             let quota =
                 Quota::with_period(period).unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN));
+            let marked_ahead = (MARKED_AHEAD.as_secs_f64() / interval.as_secs_f64()).ceil();
             Arc::new(KeyLimiter {
                 limiter: RateLimiter::direct(quota.allow_burst(BOUND_BURST)),
                 slots: Arc::new(Semaphore::new(SENDS_PER_KEY)),
+                ahead: Arc::new(Semaphore::new(
+                    (marked_ahead as usize).clamp(SENDS_PER_KEY, MAX_MARKED_AHEAD),
+                )),
                 interval,
                 not_before: Mutex::new(carried.unwrap_or_else(Utc::now)),
                 last_used: Mutex::new(Instant::now()),
             })
         });
+    }
+
+    /// Waits until the delivery is among the next [`MARKED_AHEAD`] of a limited key's sends,
+    /// in the order deliveries asked (`None` at once for unlimited keys: their sends do not
+    /// wait for a schedule, so their marks are taken just before sending).
+    pub async fn ahead(&self, key: &str) -> Option<OwnedSemaphorePermit> {
+        let ahead = {
+            let keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
+            keys.get(key).map(|l| l.ahead.clone())
+        }?;
+        ahead.acquire_owned().await.ok()
     }
 
     /// Waits for one of a limited key's send slots (`None` at once for unlimited keys).
@@ -269,6 +299,35 @@ mod tests {
         assert_eq!(next_slot(t0 + ms(7), t0), t0 + ms(7));
         // Idle for a while: no credit for the time nobody sent.
         assert_eq!(next_slot(t0, t0 + ms(500)), t0 + ms(500));
+    }
+
+    #[tokio::test]
+    async fn about_a_seconds_worth_of_sends_is_marked_ahead() {
+        let mut overrides = HashMap::new();
+        overrides.insert("slow.example.org".to_string(), "1/s".parse().unwrap());
+        let limits = RateLimits {
+            default: "50/s".parse().unwrap(),
+            overrides,
+        };
+        let limiters = RateLimiters::new(limits);
+        let now = Duration::from_millis(50);
+        let mut held = Vec::new();
+        for (key, ahead) in [
+            ("fast.example.org", 50),
+            ("slow.example.org", SENDS_PER_KEY),
+        ] {
+            limiters.acquired(key, None);
+            for _ in 0..ahead {
+                let permit = tokio::time::timeout(now, limiters.ahead(key)).await;
+                held.push(permit.expect("within the marked-ahead window"));
+            }
+            let next = tokio::time::timeout(now, limiters.ahead(key)).await;
+            assert!(next.is_err(), "{key}: the next send waits for one to go");
+        }
+        assert!(
+            limiters.ahead("unlimited.example.org").await.is_none(),
+            "unlimited keys are marked just before sending"
+        );
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Marking deliveries as "sending" just before anything leaves, in groups.
+//! Marking deliveries as "sending" before anything leaves, in groups: just before, or for a
+//! rate-limited key's next sends up to `MARKED_AHEAD` before (see `rate_limits`).
 //!
 //! A worker that dies mid-send leaves leases behind; housekeeping must tell an attempt that
 //! may have gone out (record `unknown`) from one that never began (just requeue). The mark

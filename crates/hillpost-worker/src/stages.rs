@@ -110,6 +110,17 @@ impl<C: Channel + Send + Sync + 'static> Shared<C> {
         letter: &OutgoingLetter,
         stop: &CancellationToken,
     ) -> SendStep {
+        // A limited key's next sends are marked while they wait (see `MARKED_AHEAD`); the
+        // rest are marked once connected, just before they go.
+        let ahead = tokio::select! {
+            ahead = self.limiters.ahead(&delivery.rate_key) => ahead,
+            _ = stop.cancelled() => return SendStep::Released(delivery),
+        };
+        let marked_ahead = ahead.is_some();
+        if marked_ahead && !(self.may_send(delivery.batch_id) && self.mark_sending(&delivery).await)
+        {
+            return SendStep::Released(delivery);
+        }
         let _slot = tokio::select! {
             slot = async {
                 let slot = self.limiters.slot(&delivery.rate_key).await;
@@ -119,28 +130,14 @@ impl<C: Channel + Send + Sync + 'static> Shared<C> {
             _ = stop.cancelled() => return SendStep::Released(delivery),
         };
         // The turn comes inside the channel, once it is ready to send (connected, the
-        // transaction open): mark the attempt as sending, wait for the rate limit, go.
+        // transaction open): mark the attempt as sending (unless done already), wait for the
+        // rate limit, go.
         let turn = async {
             if !self.may_send(delivery.batch_id) {
                 return Go::Withdraw;
             }
-            match self
-                .sending
-                .mark(&self.store, &self.id, (delivery.id, delivery.attempt_no))
-                .await
-            {
-                Ok(true) => {}
-                Ok(false) => {
-                    tracing::warn!(
-                        delivery = delivery.id,
-                        "lease lost before sending; another worker has it"
-                    );
-                    return Go::Withdraw;
-                }
-                Err(error) => {
-                    tracing::warn!(%error, delivery = delivery.id, "could not mark the delivery as sending; giving it back");
-                    return Go::Withdraw;
-                }
+            if !marked_ahead && !self.mark_sending(&delivery).await {
+                return Go::Withdraw;
             }
             tokio::select! {
                 _ = self.limiters.until_ready(&delivery.rate_key) => {}
@@ -158,6 +155,29 @@ impl<C: Channel + Send + Sync + 'static> Shared<C> {
         tracing::debug!(delivery = delivery.id, attempt = delivery.attempt_no, outcome = %report.outcome, "attempt finished");
         let record = attempt_record(&delivery, report, &self.settings.retry);
         SendStep::Sent(delivery, record)
+    }
+
+    /// Marks the delivery's attempt as sending; `false` when it must not be sent (its lease
+    /// is lost, or the mark could not be written).
+    async fn mark_sending(&self, delivery: &ClaimedDelivery) -> bool {
+        match self
+            .sending
+            .mark(&self.store, &self.id, (delivery.id, delivery.attempt_no))
+            .await
+        {
+            Ok(true) => true,
+            Ok(false) => {
+                tracing::warn!(
+                    delivery = delivery.id,
+                    "lease lost before sending; another worker has it"
+                );
+                false
+            }
+            Err(error) => {
+                tracing::warn!(%error, delivery = delivery.id, "could not mark the delivery as sending; giving it back");
+                false
+            }
+        }
     }
 
     /// Stage 4 for many deliveries at once: one store round trip.
