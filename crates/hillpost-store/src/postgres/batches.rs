@@ -8,16 +8,15 @@ use sqlx::Row;
 use sqlx::postgres::PgRow;
 
 use super::PgStore;
-use super::copy_text::CopyRow;
+use super::copy_text::CopyBuffer;
 use crate::{
     AttemptRow, BatchRow, BatchStatus, DeliveryRow, RecipientStatus, StoreError,
     new_idempotency_key,
 };
 
 /// Deliveries are turned into rows this many at a time (bounding the memory of row values
-/// held at once) and streamed to COPY in buffers of about [`COPY_BUFFER`] bytes.
+/// held at once) and streamed to COPY a buffer at a time.
 const DELIVERY_CHUNK: usize = 10_000;
-const COPY_BUFFER: usize = 1 << 20;
 
 /// Batches at least this large refresh the planner's statistics of `deliveries`.
 const ANALYZE_AFTER_ROWS: usize = 1_000;
@@ -77,41 +76,31 @@ impl PgStore {
         .map(|row| Ok((row.try_get("key")?, row.try_get("id")?)))
         .collect::<Result<_, sqlx::Error>>()?;
 
-        let message_ids: HashMap<String, i64> = sqlx::query(
-            "INSERT INTO messages (batch_id, sha256, language, subject, body_markdown)
-             SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[])
-             RETURNING id, sha256",
-        )
-        .bind(batch_id)
-        .bind(
-            plan.messages
-                .iter()
-                .map(|m| m.sha256.clone())
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            plan.messages
-                .iter()
-                .map(|m| m.letter.language.to_string())
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            plan.messages
-                .iter()
-                .map(|m| m.letter.subject.clone())
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            plan.messages
-                .iter()
-                .map(|m| m.letter.body_markdown.clone())
-                .collect::<Vec<_>>(),
-        )
-        .fetch_all(&mut *tx)
-        .await?
-        .iter()
-        .map(|row| Ok((row.try_get("sha256")?, row.try_get("id")?)))
-        .collect::<Result<_, sqlx::Error>>()?;
+        let mut copy = tx
+            .copy_in_raw(
+                "COPY messages (batch_id, sha256, language, subject, body_markdown) FROM STDIN",
+            )
+            .await?;
+        let mut buffer = CopyBuffer::new();
+        for message in &plan.messages {
+            buffer
+                .row()
+                .number(batch_id)
+                .text(&message.sha256)
+                .text(message.letter.language.as_str())
+                .text(&message.letter.subject)
+                .text(&message.letter.body_markdown)
+                .end();
+            buffer.send_when_full(&mut copy).await?;
+        }
+        buffer.finish(copy).await?;
+        let message_ids: HashMap<String, i64> =
+            sqlx::query_as("SELECT sha256, id FROM messages WHERE batch_id = $1")
+                .bind(batch_id)
+                .fetch_all(&mut *tx)
+                .await?
+                .into_iter()
+                .collect();
 
         for attachment in &plan.attachments {
             sqlx::query(
@@ -148,11 +137,12 @@ impl PgStore {
                  FROM STDIN",
             )
             .await?;
-        let mut buffer = String::with_capacity(COPY_BUFFER + 1024);
+        let mut buffer = CopyBuffer::new();
         for chunk in plan.deliveries.chunks(DELIVERY_CHUNK) {
             for row in crate::delivery_rows(plan, chunk, &recipient_ids, &message_ids)? {
                 let skipped = row.skip_reason.is_some();
-                CopyRow::new(&mut buffer)
+                buffer
+                    .row()
                     .number(batch_id)
                     .number(row.recipient_id)
                     .opt_number(row.signature_id)
@@ -167,16 +157,10 @@ impl PgStore {
                     .text(&due_at)
                     .opt_text(skipped.then_some(now.as_str()))
                     .end();
-                if buffer.len() >= COPY_BUFFER {
-                    copy.send(std::mem::take(&mut buffer).into_bytes()).await?;
-                    buffer.reserve(COPY_BUFFER + 1024);
-                }
+                buffer.send_when_full(&mut copy).await?;
             }
         }
-        if !buffer.is_empty() {
-            copy.send(buffer.into_bytes()).await?;
-        }
-        copy.finish().await?;
+        buffer.finish(copy).await?;
         super::audit::append(&mut tx, vec![created]).await?;
         tx.commit().await?;
         // A batch can multiply the queue many times over before autovacuum next looks at it.

@@ -4,6 +4,10 @@
 //! chunk, no arrays to build and unpack, one stream.
 
 use std::fmt::Write;
+use std::ops::DerefMut;
+
+use sqlx::PgConnection;
+use sqlx::postgres::PgCopyIn;
 
 /// One row being written into a COPY buffer.
 pub(super) struct CopyRow<'a> {
@@ -65,6 +69,50 @@ impl<'a> CopyRow<'a> {
 
     pub fn end(&mut self) {
         self.out.push('\n');
+    }
+}
+
+/// Buffers of about this many bytes are sent at a time.
+pub(super) const COPY_BUFFER: usize = 1 << 20;
+
+/// Rows written into one buffer, sent to the server a buffer at a time.
+pub(super) struct CopyBuffer {
+    rows: String,
+}
+
+impl CopyBuffer {
+    pub fn new() -> Self {
+        Self {
+            rows: String::with_capacity(COPY_BUFFER + 64 * 1024),
+        }
+    }
+
+    pub fn row(&mut self) -> CopyRow<'_> {
+        CopyRow::new(&mut self.rows)
+    }
+
+    /// Sends the rows written so far once they fill a buffer.
+    pub async fn send_when_full<C>(&mut self, copy: &mut PgCopyIn<C>) -> Result<(), sqlx::Error>
+    where
+        C: DerefMut<Target = PgConnection>,
+    {
+        if self.rows.len() >= COPY_BUFFER {
+            copy.send(std::mem::take(&mut self.rows).into_bytes())
+                .await?;
+            self.rows.reserve(COPY_BUFFER + 64 * 1024);
+        }
+        Ok(())
+    }
+
+    /// Sends what is left and ends the COPY.
+    pub async fn finish<C>(self, mut copy: PgCopyIn<C>) -> Result<u64, sqlx::Error>
+    where
+        C: DerefMut<Target = PgConnection>,
+    {
+        if !self.rows.is_empty() {
+            copy.send(self.rows.into_bytes()).await?;
+        }
+        copy.finish().await
     }
 }
 

@@ -366,12 +366,7 @@ async fn heartbeats_renew_only_leases_running_low(store: Store) {
     assert_eq!((low.len(), plenty.len()), (1, 1));
     // A beat of 1.5 s renews what has less than two thirds of that (1 s) left.
     store
-        .heartbeat(
-            "w1",
-            Duration::from_millis(1500),
-            LEASE,
-            &HashMap::new(),
-        )
+        .heartbeat("w1", Duration::from_millis(1500), LEASE, &HashMap::new())
         .await
         .unwrap();
     tokio::time::sleep(Duration::from_millis(800)).await;
