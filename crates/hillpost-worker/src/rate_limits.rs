@@ -117,33 +117,31 @@ impl RateLimiters {
         });
     }
 
+    /// The limiter of a limited key this worker holds.
+    fn limiter(&self, key: &str) -> Option<Arc<KeyLimiter>> {
+        let keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
+        keys.get(key).cloned()
+    }
+
     /// Waits until the delivery is among the next [`MARKED_AHEAD`] of a limited key's sends,
     /// in the order deliveries asked (`None` at once for unlimited keys: their sends do not
     /// wait for a schedule, so their marks are taken just before sending).
     pub async fn ahead(&self, key: &str) -> Option<OwnedSemaphorePermit> {
-        let ahead = {
-            let keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
-            keys.get(key).map(|l| l.ahead.clone())
-        }?;
+        let ahead = self.limiter(key)?.ahead.clone();
         ahead.acquire_owned().await.ok()
     }
 
     /// Waits for one of a limited key's send slots (`None` at once for unlimited keys).
     pub async fn slot(&self, key: &str) -> Option<OwnedSemaphorePermit> {
-        let slots = {
-            let keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
-            keys.get(key).map(|l| l.slots.clone())
-        }?;
+        let slots = self.limiter(key)?.slots.clone();
         slots.acquire_owned().await.ok()
     }
 
     /// Waits until `lead` before the next send on `key` is allowed (unlimited keys: at once).
     pub async fn until_near(&self, key: &str, lead: Duration) {
-        let limiter = {
-            let keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
-            keys.get(key).cloned()
+        let Some(limiter) = self.limiter(key) else {
+            return;
         };
-        let Some(limiter) = limiter else { return };
         let not_before = *limiter.not_before.lock().unwrap_or_else(|p| p.into_inner());
         let lead = chrono::Duration::from_std(lead).unwrap_or_default();
         if let Ok(wait) = (not_before - lead - Utc::now()).to_std() {
@@ -154,11 +152,9 @@ impl RateLimiters {
     /// Reserves the next slot of `key`'s schedule and waits for it. Unlimited keys pass at
     /// once.
     pub async fn until_ready(&self, key: &str) {
-        let limiter = {
-            let keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
-            keys.get(key).cloned()
+        let Some(limiter) = self.limiter(key) else {
+            return;
         };
-        let Some(limiter) = limiter else { return };
         let interval = chrono::Duration::from_std(limiter.interval).unwrap_or_default();
         loop {
             let slot = {
