@@ -16,6 +16,7 @@ pub(crate) fn finished(started_at: DateTime<Utc>, outcome: AttemptOutcome) -> Se
         sent_sha256: None,
         retry_after: None,
         note: None,
+        evidence: Vec::new(),
         fallback: None,
     }
 }

@@ -84,6 +84,7 @@ mod tests {
             sent_sha256: None,
             retry_after: None,
             note: None,
+            evidence: Vec::new(),
             fallback: None,
         }
     }

@@ -23,7 +23,9 @@ use serde::{Deserialize, Serialize};
 
 pub use batch_control::BatchAction;
 pub use next::{NextStep, next_step};
-pub use outgoing::{Attachment, LetterCampaign, OutgoingLetter, SendReport};
+pub use outgoing::{
+    Attachment, Evidence, EvidenceKind, LetterCampaign, OutgoingLetter, SendReport,
+};
 
 macro_rules! string_enum {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {

@@ -2,6 +2,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
 
 use super::{AttemptOutcome, Channel};
 use crate::campaign::CampaignId;
@@ -67,12 +68,107 @@ pub struct SendReport {
     pub retry_after: Option<Duration>,
     /// A note for the record, e.g. why an outcome is `unknown`.
     pub note: Option<String>,
+    /// What the attempt saw, kept as attachments of its attempt row: the page a form
+    /// answered with (or the page a step failed on), screenshots on the browser path.
+    pub evidence: Vec<Evidence>,
     /// Set when this endpoint can never take this letter (a form behind a recaptcha, a CWC
     /// office that is not active, a form that needs a constituent but the letter is a
     /// petition): the reason, in words. The worker then moves the delivery to the
     /// recipient's next endpoint instead of failing it; the outcome must be `permanent` and
     /// nothing may have been sent.
     pub fallback: Option<String>,
+}
+
+/// One file an attempt keeps as evidence of what happened, so that an operator can see the
+/// page the office answered with (and decide an attempt nothing else could judge).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Evidence {
+    pub kind: EvidenceKind,
+    /// `text/html; charset=utf-8` or `image/png`.
+    pub content_type: String,
+    /// The bytes as captured, at most [`Evidence::MAX_PAGE_BYTES`] for a page.
+    pub content: Vec<u8>,
+    /// Whether the page was longer than the cap and was cut.
+    pub truncated: bool,
+}
+
+/// What a piece of evidence shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EvidenceKind {
+    /// The page the office answered the submission with.
+    AnswerPage,
+    /// The page a step failed on, before anything was submitted.
+    FailurePage,
+    /// The browser's view of the page after the submission.
+    ScreenshotAfterSubmit,
+    /// The browser's view of the page when a step failed.
+    ScreenshotAtFailure,
+}
+
+impl EvidenceKind {
+    pub const ALL: &'static [EvidenceKind] = &[
+        EvidenceKind::AnswerPage,
+        EvidenceKind::FailurePage,
+        EvidenceKind::ScreenshotAfterSubmit,
+        EvidenceKind::ScreenshotAtFailure,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EvidenceKind::AnswerPage => "answer_page",
+            EvidenceKind::FailurePage => "failure_page",
+            EvidenceKind::ScreenshotAfterSubmit => "screenshot_after_submit",
+            EvidenceKind::ScreenshotAtFailure => "screenshot_at_failure",
+        }
+    }
+
+    /// The kind named `text`, as stored.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|k| k.as_str() == text)
+    }
+}
+
+impl std::fmt::Display for EvidenceKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Evidence {
+    /// The most of a page an attempt keeps (pages are stored compressed).
+    pub const MAX_PAGE_BYTES: usize = 256 * 1024;
+    /// The largest screenshot an attempt keeps; a larger one is left out (a PNG cannot be
+    /// cut) and the attempt's note says so.
+    pub const MAX_SCREENSHOT_BYTES: usize = 4 * 1024 * 1024;
+
+    /// A page's HTML, cut at [`Self::MAX_PAGE_BYTES`] on a character boundary.
+    pub fn page(kind: EvidenceKind, html: &str) -> Self {
+        let mut end = html.len().min(Self::MAX_PAGE_BYTES);
+        while !html.is_char_boundary(end) {
+            end -= 1;
+        }
+        Self {
+            kind,
+            content_type: "text/html; charset=utf-8".into(),
+            content: html.as_bytes()[..end].to_vec(),
+            truncated: end < html.len(),
+        }
+    }
+
+    /// A PNG screenshot, or `None` when it is larger than [`Self::MAX_SCREENSHOT_BYTES`].
+    pub fn screenshot(kind: EvidenceKind, png: Vec<u8>) -> Option<Self> {
+        (png.len() <= Self::MAX_SCREENSHOT_BYTES).then(|| Self {
+            kind,
+            content_type: "image/png".into(),
+            content: png,
+            truncated: false,
+        })
+    }
+
+    /// SHA-256 (hex) of the content: what the audit export lists and the API serves.
+    pub fn sha256(&self) -> String {
+        hex::encode(Sha256::digest(&self.content))
+    }
 }
 
 impl SendReport {
@@ -89,5 +185,30 @@ impl SendReport {
             end -= 1;
         }
         text[..end].to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_are_cut_on_a_character_boundary_and_screenshots_capped() {
+        let long = "é".repeat(Evidence::MAX_PAGE_BYTES);
+        let page = Evidence::page(EvidenceKind::AnswerPage, &long);
+        assert!(page.truncated);
+        assert!(page.content.len() <= Evidence::MAX_PAGE_BYTES);
+        assert!(std::str::from_utf8(&page.content).is_ok());
+        let short = Evidence::page(EvidenceKind::FailurePage, "<p>ok</p>");
+        assert!(!short.truncated);
+        assert_eq!(
+            short.sha256(),
+            "87622117335b8dd9a6da15dab58083bc7212f0994fe5f05ce4708075e98cd61b"
+        );
+        let big = vec![0u8; Evidence::MAX_SCREENSHOT_BYTES + 1];
+        assert!(Evidence::screenshot(EvidenceKind::ScreenshotAtFailure, big).is_none());
+        for kind in EvidenceKind::ALL {
+            assert_eq!(EvidenceKind::parse(kind.as_str()), Some(*kind));
+        }
     }
 }
