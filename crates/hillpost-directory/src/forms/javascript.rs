@@ -6,7 +6,8 @@
 //! field's value rewritten (`X.value = X.value.replace(/"/g, '')`, digits only, ZIP+4), a
 //! button clicked (`X.click()`), a submit button enabled (`.disabled = false`). Those are
 //! [`ScriptEffect::Cosmetic`], [`ScriptEffect::SetValue`], [`ScriptEffect::Click`] and
-//! [`ScriptEffect::Enable`]; anything else (replacing a page's HTML, `substr` arithmetic) is
+//! [`ScriptEffect::Enable`]; a form submitted by script (`form.submit()`, `requestSubmit()`,
+//! jQuery's `submit()` / `trigger('submit')`) is [`ScriptEffect::Submit`]; anything else (replacing a page's HTML, `substr` arithmetic) is
 //! [`ScriptEffect::Other`] and sends the whole definition to the browser path.
 
 use serde::{Deserialize, Serialize};
@@ -21,9 +22,14 @@ pub enum ScriptEffect {
         selector: String,
         value: ValueSource,
     },
-    /// Clicks an element (usually the submit button). `optional`: `X && X.click()`, nothing
-    /// happens when X is missing.
+    /// Clicks an element (a submit button, a checkbox, a tab that reveals the form).
+    /// `optional`: `X && X.click()` or `X?.click()`, nothing happens when X is missing.
     Click { selector: String, optional: bool },
+    /// Submits the form `selector` names (or the form of the element it names), without a
+    /// submit button: `form.submit()`, `form.requestSubmit()`, jQuery's `.submit()` or
+    /// `.trigger('submit')`. This is the definition's submission as surely as a click on
+    /// its button.
+    Submit { selector: String, optional: bool },
     /// Re-enables a disabled control (so it is submitted / clickable).
     Enable { selector: String },
     /// Something the HTTP path cannot interpret.
@@ -93,32 +99,38 @@ pub fn classify_script(script: &str) -> ScriptEffect {
     }
 }
 
-/// Statements with an exact shape: click, set value, enable.
+/// Statements with an exact shape: click, submit, set value, enable.
 fn precise(statement: &str) -> Option<ScriptEffect> {
     let mut cursor = Cursor::new(statement);
-    // `X && X.click()`
     let selector = cursor.element()?;
+    // `X && X.click()` / `X && X.submit()`
     if cursor.eat("&&") {
         let again = cursor.element()?;
-        if again == selector && cursor.eat(".click()") && cursor.at_end() {
-            return Some(ScriptEffect::Click {
-                selector,
-                optional: true,
-            });
+        if again != selector {
+            return None;
         }
-        return None;
+        return cursor.action(selector, true);
     }
-    if cursor.eat(".click()") {
-        return cursor.at_end().then_some(ScriptEffect::Click {
-            selector,
-            optional: false,
-        });
+    // `X?.click()`
+    let optional = cursor.eat("?");
+    if let Some(effect) = cursor.clone_action(&selector, optional) {
+        return Some(effect);
+    }
+    if optional {
+        return None;
     }
     if cursor.eat(".disabled") && cursor.eat("=") && cursor.eat("false") {
         return cursor.at_end().then_some(ScriptEffect::Enable { selector });
     }
     let mut cursor = Cursor::new(statement);
     cursor.element()?;
+    if cursor.eat(".val(") {
+        let text = cursor.string_literal()?;
+        return (cursor.eat(")") && cursor.at_end()).then_some(ScriptEffect::SetValue {
+            selector,
+            value: ValueSource::Literal { text },
+        });
+    }
     if !(cursor.eat(".value") && cursor.eat("=")) || cursor.peek_eq("=") {
         return None;
     }
@@ -261,17 +273,107 @@ impl<'a> Cursor<'a> {
         self.rest.trim_end_matches(';').trim().is_empty()
     }
 
-    /// `document.querySelector(STR)` or `document.getElementById(STR)` → a CSS selector.
+    /// An element expression → a CSS selector: `document.querySelector(STR)`,
+    /// `document.querySelectorAll(STR)[0]`, `document.getElementById(STR)`,
+    /// `document.forms[N]` / `document.forms[STR]`, and jQuery's `jQuery(STR)` / `$(STR)`
+    /// (optionally `.first()` or `.eq(0)`, which name the same first element).
     fn element(&mut self) -> Option<String> {
         if self.eat("document.querySelector(") {
             let selector = self.string_literal()?;
             self.eat(")").then_some(selector)
+        } else if self.eat("document.querySelectorAll(") {
+            let selector = self.string_literal()?;
+            (self.eat(")") && self.eat("[") && self.eat("0") && self.eat("]")).then_some(selector)
         } else if self.eat("document.getElementById(") {
             let id = self.string_literal()?;
             self.eat(")").then(|| format!("[id=\"{id}\"]"))
+        } else if self.eat("document.forms[") {
+            let selector = match self.string_literal() {
+                Some(name) => format!("form[name=\"{name}\"], form[id=\"{name}\"]"),
+                None => {
+                    self.skip_space();
+                    let digits: String =
+                        self.rest.chars().take_while(char::is_ascii_digit).collect();
+                    let index: usize = digits.parse().ok()?;
+                    self.rest = &self.rest[digits.len()..];
+                    format!("form:nth-of-type({})", index + 1)
+                }
+            };
+            self.eat("]").then_some(selector)
+        } else if self.eat("jQuery(") || self.eat("$(") {
+            let selector = self.string_literal()?;
+            if !self.eat(")") {
+                return None;
+            }
+            if !self.eat(".first()") && self.eat(".eq(") && !(self.eat("0") && self.eat(")")) {
+                return None;
+            }
+            Some(selector)
         } else {
             None
         }
+    }
+
+    /// What is done to the element: a click or a submit, then the end of the statement.
+    fn action(&mut self, selector: String, optional: bool) -> Option<ScriptEffect> {
+        let click = || ScriptEffect::Click {
+            selector: selector.clone(),
+            optional,
+        };
+        let submit = || ScriptEffect::Submit {
+            selector: selector.clone(),
+            optional,
+        };
+        let effect = if self.eat(".click()") {
+            click()
+        } else if self.eat(".submit()") || self.eat(".requestSubmit()") {
+            submit()
+        } else if self.eat(".trigger(") || self.eat(".triggerHandler(") {
+            let event = self.string_literal()?;
+            // jQuery passes extra arguments to the handlers (`trigger('submit', [true])`).
+            self.skip_to_closing_paren()?;
+            match event.as_str() {
+                "submit" => submit(),
+                "click" => click(),
+                _ => return None,
+            }
+        } else {
+            return None;
+        };
+        self.at_end().then_some(effect)
+    }
+
+    /// [`Self::action`] on a copy, leaving this cursor where it was when there is none.
+    fn clone_action(&mut self, selector: &str, optional: bool) -> Option<ScriptEffect> {
+        let mut copy = Cursor { rest: self.rest };
+        let effect = copy.action(selector.to_string(), optional)?;
+        self.rest = copy.rest;
+        Some(effect)
+    }
+
+    /// Skips the rest of an argument list up to and including its `)`, outside strings.
+    fn skip_to_closing_paren(&mut self) -> Option<()> {
+        let mut depth = 0usize;
+        let mut quote: Option<char> = None;
+        let mut escaped = false;
+        for (i, c) in self.rest.char_indices() {
+            match (quote, c) {
+                (Some(_), _) if escaped => escaped = false,
+                (Some(_), '\\') => escaped = true,
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '\'' | '"' | '`') => quote = Some(c),
+                (None, '(' | '[' | '{') => depth += 1,
+                (None, ']' | '}') => depth = depth.checked_sub(1)?,
+                (None, ')') if depth == 0 => {
+                    self.rest = &self.rest[i + 1..];
+                    return Some(());
+                }
+                (None, ')') => depth -= 1,
+                _ => {}
+            }
+        }
+        None
     }
 
     /// A JavaScript string in single or double quotes, with its escapes undone.

@@ -117,3 +117,77 @@ fn what_http_cannot_interpret() {
         );
     }
 }
+
+#[test]
+fn scripts_that_submit_a_form_are_submits() {
+    // What definitions write when the form has no button to click (Gravity Forms sites
+    // submit through jQuery with an argument for their own handler).
+    let cases = [
+        (
+            "jQuery('#gform_1').trigger('submit', [true]);",
+            "#gform_1",
+        ),
+        ("$(\"#contact-form\").submit();", "#contact-form"),
+        ("jQuery('form.contact').first().trigger(\"submit\")", "form.contact"),
+        ("document.querySelector('#gform_2').submit()", "#gform_2"),
+        ("document.getElementById('f').requestSubmit();", "[id=\"f\"]"),
+        ("document.forms[0].submit();", "form:nth-of-type(1)"),
+        (
+            "document.forms['contact'].submit()",
+            "form[name=\"contact\"], form[id=\"contact\"]",
+        ),
+    ];
+    for (script, expected) in cases {
+        let effect = classify_script(script);
+        assert_eq!(
+            effect,
+            ScriptEffect::Submit {
+                selector: expected.into(),
+                optional: false
+            },
+            "{script}"
+        );
+    }
+    assert_eq!(
+        classify_script("document.querySelector('#f') && document.querySelector('#f').submit()"),
+        ScriptEffect::Submit {
+            selector: "#f".into(),
+            optional: true
+        }
+    );
+}
+
+#[test]
+fn clicks_written_every_way_are_clicks() {
+    let cases = [
+        ("document.querySelector('.opinion #show_form_btn').click()", ".opinion #show_form_btn", false),
+        ("jQuery('#send').trigger('click');", "#send", false),
+        ("$('#send').click()", "#send", false),
+        ("document.querySelector('#x')?.click()", "#x", true),
+        ("document.querySelectorAll('button.go')[0].click();", "button.go", false),
+    ];
+    for (script, selector, optional) in cases {
+        assert_eq!(
+            classify_script(script),
+            ScriptEffect::Click {
+                selector: selector.into(),
+                optional
+            },
+            "{script}"
+        );
+    }
+    // Other events are not interpreted.
+    assert!(matches!(
+        classify_script("jQuery('#zip').trigger('change')"),
+        ScriptEffect::Other { .. }
+    ));
+    assert_eq!(
+        classify_script("jQuery('#topic').val('Other')"),
+        ScriptEffect::SetValue {
+            selector: "#topic".into(),
+            value: ValueSource::Literal {
+                text: "Other".into()
+            }
+        }
+    );
+}
