@@ -1,6 +1,10 @@
-//! Picking the option a `select` sends: the definition's own list (plain values, label →
-//! value maps, or a named constant such as US_STATES), and for values no option spells
-//! exactly ($TOPIC from a letter's subject, $NAME_PREFIX) the closest one.
+//! Picking the option a `select` or `choose` sends: one matcher for both executors. The
+//! definition's own options (plain values, label → value maps, or a named constant such as
+//! US_STATES) map the value; the page's options take it by value or label; a US state is
+//! its code, its full name, or an option value ending in the code (`28_MI`); values no
+//! option spells exactly ($TOPIC from a letter's subject, $NAME_PREFIX) take the closest.
+
+use hillpost_core::signer::UsState;
 
 /// One allowed option: what a person would read, and what is sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,20 +22,75 @@ pub enum Matching {
     Closest,
 }
 
-/// The option for `wanted`, or `None` when none fits.
+/// The option for `wanted`, or `None` when none fits. In order: an option whose value is
+/// `wanted`, one whose label is, either spelled alike (case, spaces and punctuation
+/// aside); for a US state, its code and its full name both count, and so does a value that
+/// ends in the code (`28_MI`, `US-MI`); then, for [`Matching::Closest`], the closest option.
 pub fn choose<'a>(
     wanted: &str,
     choices: &'a [Choice],
     matching: Matching,
     fallback: Option<&str>,
 ) -> Option<&'a Choice> {
-    let key = squash(wanted);
-    let exact = choices
-        .iter()
-        .find(|c| squash(&c.label) == key || squash(&c.value) == key);
-    if exact.is_some() || matching == Matching::Exact {
-        return exact;
+    if let Some(found) = exactly(wanted, choices) {
+        return Some(found);
     }
+    if matching == Matching::Exact {
+        return None;
+    }
+    closest(wanted, choices, fallback)
+}
+
+/// The exact rules of [`choose`].
+fn exactly<'a>(wanted: &str, choices: &'a [Choice]) -> Option<&'a Choice> {
+    if let Some(found) = choices.iter().find(|c| c.value == wanted) {
+        return Some(found);
+    }
+    if let Some(found) = choices.iter().find(|c| c.label == wanted) {
+        return Some(found);
+    }
+    let state = UsState::parse(wanted).ok();
+    let mut keys = vec![squash(wanted)];
+    if let Some(state) = state {
+        keys.extend([squash(state.code()), squash(state.name())]);
+    }
+    let spelled = |text: &str| keys.contains(&squash(text));
+    if let Some(found) = choices.iter().find(|c| spelled(&c.value)) {
+        return Some(found);
+    }
+    if let Some(found) = choices.iter().find(|c| spelled(&c.label)) {
+        return Some(found);
+    }
+    let state = state?;
+    choices
+        .iter()
+        .find(|c| ends_in_code(&c.value, state.code()))
+        .or_else(|| {
+            // A label that starts with the state's full name ("Michigan (MI)").
+            let name = state.name().to_lowercase();
+            choices.iter().find(|c| {
+                let label = c.label.trim().to_lowercase();
+                label
+                    .strip_prefix(&name)
+                    .is_some_and(|rest| !rest.starts_with(char::is_alphabetic))
+            })
+        })
+}
+
+/// `28_MI`, `US-MI`, `mi`: the value ends in the code, after something that is not a letter.
+fn ends_in_code(value: &str, code: &str) -> bool {
+    let value = value.trim();
+    if value.len() <= code.len() || !value.is_char_boundary(value.len() - code.len()) {
+        return false;
+    }
+    let (head, tail) = value.split_at(value.len() - code.len());
+    tail.eq_ignore_ascii_case(code) && !head.ends_with(|c: char| c.is_alphabetic())
+}
+
+/// The closest option for values no option spells exactly ($TOPIC from a letter's subject,
+/// $NAME_PREFIX).
+fn closest<'a>(wanted: &str, choices: &'a [Choice], fallback: Option<&str>) -> Option<&'a Choice> {
+    let key = squash(wanted);
     let usable = || choices.iter().filter(|c| !c.value.trim().is_empty());
     // Words in common ("Foreign Affairs" for a letter about foreign military aid).
     let words = words_of(wanted);
@@ -50,12 +109,17 @@ pub fn choose<'a>(
         return best;
     }
     if let Some(fallback) = fallback.filter(|f| !f.trim().is_empty())
-        && let Some(found) = choose(fallback, choices, Matching::Exact, None)
+        && let Some(found) = exactly(fallback, choices)
     {
         return Some(found);
     }
-    if let Some(other) = usable().find(|c| matches!(squash(&c.label).as_str(), "other" | "general"))
-    {
+    if let Some(other) = usable().find(|c| {
+        let label = squash(&c.label);
+        matches!(
+            label.as_str(),
+            "other" | "general" | "otherissues" | "othertopics"
+        )
+    }) {
         return Some(other);
     }
     // Short values (titles): the smallest edit distance.
@@ -65,10 +129,13 @@ pub fn choose<'a>(
     usable().next()
 }
 
-/// The value a `select` step sends for `wanted`: mapped through the definition's own
-/// options (`allowed`, label → value) when it has any, then matched against what the page
-/// offers (`offered`, by the option's value or text; empty when the control is not a
-/// select). Shared by the HTTP and browser executors so both choose alike.
+/// The value a `select` (or `choose`) step sends for `wanted`: mapped through the
+/// definition's own options (`allowed`: a list, a label → value map, a named constant)
+/// when it has any, then matched against what the page offers (`offered`, by the option's
+/// value or text; empty when the control is not a select). When the definition's options
+/// know nothing of `wanted`, the page's own options are asked directly. Shared by the HTTP
+/// and browser executors so both choose alike; a value that matches nothing names the
+/// options it tried.
 pub fn option_to_send(
     css: &str,
     wanted: &str,
@@ -77,20 +144,66 @@ pub fn option_to_send(
     matching: Matching,
     fallback: Option<&str>,
 ) -> Result<String, String> {
-    let wanted = if allowed.is_empty() {
-        wanted.to_string()
+    let mapped = if allowed.is_empty() {
+        None
     } else {
         choose(wanted, allowed, matching, fallback)
-            .map(|c| c.value.clone())
-            .ok_or_else(|| format!("`{wanted}` is not one of the options of `{css}`"))?
     };
     if offered.is_empty() {
-        return Ok(wanted);
+        return match (mapped, allowed.is_empty()) {
+            (Some(choice), _) => Ok(choice.value.clone()),
+            (None, true) => Ok(wanted.to_string()),
+            (None, false) => Err(format!(
+                "`{wanted}` is not one of the options of `{css}` (the definition's: {})",
+                tried(allowed)
+            )),
+        };
     }
     // The definition's value may be the option's text ("Contact the President").
-    choose(&wanted, offered, matching, fallback)
-        .map(|c| c.value.clone())
-        .ok_or_else(|| format!("`{wanted}` is not an option of `{css}` on the page"))
+    if let Some(choice) = mapped {
+        let on_page = exactly(&choice.value, offered)
+            .or_else(|| exactly(&choice.label, offered))
+            .or_else(|| exactly(wanted, offered));
+        if let Some(found) = on_page {
+            return Ok(found.value.clone());
+        }
+    }
+    if let Some(found) = choose(wanted, offered, matching, fallback) {
+        return Ok(found.value.clone());
+    }
+    let mut message = format!("`{wanted}` is not an option of `{css}` on the page");
+    if let Some(choice) = mapped {
+        message.push_str(&format!(
+            " (the definition maps it to `{}`, which the page does not offer)",
+            choice.value
+        ));
+    }
+    message.push_str(&format!("; the page's options: {}", tried(offered)));
+    Err(message)
+}
+
+/// Up to a dozen options as `label → value`, and how many more.
+fn tried(choices: &[Choice]) -> String {
+    const SHOWN: usize = 12;
+    let mut words: Vec<String> = choices
+        .iter()
+        .take(SHOWN)
+        .map(|c| {
+            if c.label == c.value {
+                format!("`{}`", c.value)
+            } else {
+                format!("`{}` → `{}`", c.label, c.value)
+            }
+        })
+        .collect();
+    if choices.len() > SHOWN {
+        words.push(format!("and {} more", choices.len() - SHOWN));
+    }
+    if words.is_empty() {
+        "none".into()
+    } else {
+        words.join(", ")
+    }
 }
 
 fn squash(text: &str) -> String {
@@ -184,6 +297,64 @@ mod tests {
                 .value,
             "Mr.",
             "no neutral title offered: the closest spelling, first on a tie"
+        );
+    }
+}
+
+#[cfg(test)]
+mod state_tests {
+    use super::*;
+
+    fn list(items: &[(&str, &str)]) -> Vec<Choice> {
+        items
+            .iter()
+            .map(|(l, v)| Choice {
+                label: l.to_string(),
+                value: v.to_string(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_state_is_its_code_its_name_its_label_or_a_value_ending_in_its_code() {
+        let numbered = list(&[
+            ("Maine", "24_ME"),
+            ("Michigan", "28_MI"),
+            ("Texas", "42_TX"),
+        ]);
+        let exact = Matching::Exact;
+        assert_eq!(choose("MI", &numbered, exact, None).unwrap().value, "28_MI");
+        assert_eq!(
+            choose("Michigan", &numbered, exact, None).unwrap().value,
+            "28_MI"
+        );
+        let names = list(&[("Idaho", "Idaho"), ("Iowa", "Iowa")]);
+        assert_eq!(choose("ID", &names, exact, None).unwrap().value, "Idaho");
+        let codes = list(&[("Idaho", "ID"), ("Iowa", "IA")]);
+        assert_eq!(choose("Idaho", &codes, exact, None).unwrap().value, "ID");
+        let dotted = list(&[("D.C.", "8_D.C."), ("Delaware", "10_DE")]);
+        assert_eq!(choose("DC", &dotted, exact, None).unwrap().value, "8_D.C.");
+        // A code inside a word is not the code.
+        let words = list(&[("Main office", "MAIN")]);
+        assert!(choose("IN", &words, exact, None).is_none());
+    }
+
+    #[test]
+    fn the_definition_maps_then_the_page_takes_it_and_failures_name_the_options() {
+        let allowed = list(&[("Michigan", "28_MI"), ("Ohio", "42_OH")]);
+        let offered = list(&[("--", ""), ("Michigan", "28_MI"), ("Ohio", "42_OH")]);
+        let sent = option_to_send("#st", "MI", &allowed, &offered, Matching::Exact, None);
+        assert_eq!(sent.unwrap(), "28_MI");
+        // The page offers what the definition's list does not know.
+        let page_only = list(&[("Guam", "GU"), ("Idaho", "ID")]);
+        let sent = option_to_send("#st", "ID", &allowed, &page_only, Matching::Exact, None);
+        assert_eq!(sent.unwrap(), "ID");
+        let err = option_to_send("#st", "Guam", &allowed, &[], Matching::Exact, None).unwrap_err();
+        assert!(err.contains("`Michigan` → `28_MI`"), "{err}");
+        let err = option_to_send("#st", "VT", &[], &offered, Matching::Exact, None).unwrap_err();
+        assert!(
+            err.contains("the page's options: `--` → ``, `Michigan` → `28_MI`"),
+            "{err}"
         );
     }
 }

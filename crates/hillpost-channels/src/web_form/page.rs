@@ -34,6 +34,9 @@ pub struct FormState {
     enabled: HashSet<NodeId>,
     /// The form of the last control edited: the one a click outside any form submits.
     last_form: Option<NodeId>,
+    /// Controls that hold the letter itself ($MESSAGE): a submission with one of them
+    /// carries the letter; one without (a ZIP lookup, a "next page") does not.
+    letter_fields: HashSet<NodeId>,
 }
 
 /// The request a click produces.
@@ -43,15 +46,24 @@ pub struct Submission {
     pub url: Url,
     pub fields: Vec<(String, String)>,
     pub multipart: bool,
+    /// Whether a control holding the letter is among the fields.
+    pub carries_letter: bool,
 }
 
-/// What a click did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a click does, as a browser would do it.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Clicked {
-    /// A checkbox or radio button changed; nothing was sent.
+    /// A checkbox or radio button changed (clicked itself, or through its label); nothing
+    /// was sent.
     Changed,
     /// The click submits a form: build the [`Submission`].
     Submits,
+    /// A link to another page: the browser goes there (a GET that posts nothing).
+    Follows(Url),
+    /// Something that changes the page only (a tab or button that reveals the form, a link
+    /// within the page, the label of a text field): nothing is sent. Says what, for the
+    /// attempt's note.
+    PageOnly(String),
 }
 
 /// The same text that [`super::run`] reports, naming the selector and step line.
@@ -139,6 +151,11 @@ impl FormState {
     /// `check` / `uncheck`: a checkbox (or radio) by selector.
     pub fn set_checked(&mut self, doc: &Html, css: &str, checked: bool) -> Result<(), StepFailure> {
         let el = one(doc, css)?;
+        self.set_checked_element(doc, el, checked);
+        Ok(())
+    }
+
+    fn set_checked_element(&mut self, doc: &Html, el: ElementRef, checked: bool) {
         self.remember_form(el);
         if checked
             && el
@@ -148,7 +165,6 @@ impl FormState {
             self.clear_radio_group(doc, el);
         }
         self.edits.insert(el.id(), Edit::Checked(checked));
-        Ok(())
     }
 
     /// `choose`: the radio button `css` matches, or, when several do, the one whose value is
@@ -177,9 +193,29 @@ impl FormState {
         Ok(())
     }
 
-    /// A click: a checkbox toggles, a radio button is chosen, anything else submits.
-    pub fn click(&mut self, doc: &Html, css: &str) -> Result<Clicked, StepFailure> {
+    /// A click, as a browser does it: a checkbox toggles, a radio button is chosen, a label
+    /// does to its control what a click on the control would; a submit button submits its
+    /// form; a link to another page is followed. Anything else (a tab, a `<div
+    /// class=btn>`, a link within the page) changes the page only — unless it is the
+    /// definition's `last` click, which stands for its submit button (styled links and
+    /// buttons a script wires to the form) and submits the form the fields belong to.
+    pub fn click(
+        &mut self,
+        doc: &Html,
+        css: &str,
+        page_url: &Url,
+        last: bool,
+    ) -> Result<Clicked, StepFailure> {
         let el = one(doc, css)?;
+        let el = match labelled_control(doc, el) {
+            Some(control) => control,
+            None if el.value().name() == "label" => {
+                return Ok(Clicked::PageOnly(format!(
+                    "clicked the label `{css}`, which labels no control that a click changes"
+                )));
+            }
+            None => el,
+        };
         let kind = el.attr("type").map(str::to_ascii_lowercase);
         match (el.value().name(), kind.as_deref()) {
             ("input", Some("checkbox")) => {
@@ -187,14 +223,36 @@ impl FormState {
                     Some(Edit::Checked(c)) => *c,
                     _ => el.attr("checked").is_some(),
                 };
-                self.set_checked(doc, css, !checked)?;
-                Ok(Clicked::Changed)
+                self.set_checked_element(doc, el, !checked);
+                return Ok(Clicked::Changed);
             }
             ("input", Some("radio")) => {
-                self.set_checked(doc, css, true)?;
-                Ok(Clicked::Changed)
+                self.set_checked_element(doc, el, true);
+                return Ok(Clicked::Changed);
             }
-            _ => Ok(Clicked::Submits),
+            _ => {}
+        }
+        if is_submit_control(el) && form_of(doc, el).is_some() {
+            return Ok(Clicked::Submits);
+        }
+        if last {
+            return Ok(Clicked::Submits);
+        }
+        if el.value().name() == "a"
+            && let Some(target) = link_target(el, page_url)
+        {
+            return Ok(Clicked::Follows(target));
+        }
+        Ok(Clicked::PageOnly(format!(
+            "clicked `{css}` ({}), which is not a submit control: it changes the page only",
+            describe(el)
+        )))
+    }
+
+    /// Marks the control `css` as holding the letter (see [`Submission::carries_letter`]).
+    pub fn mark_letter(&mut self, doc: &Html, css: &str) {
+        if let Ok(el) = one(doc, css) {
+            self.letter_fields.insert(el.id());
         }
     }
 
@@ -226,9 +284,10 @@ impl FormState {
         }
     }
 
-    /// The submission clicking `css` makes. A click on something that is not a submit
-    /// control inside a form (a styled link, a `<div class=btn>`) submits the form the
-    /// edited fields belong to.
+    /// The submission clicking `css` makes (or, when `css` names a form or a control of
+    /// one, submitting it by script: no submit button is sent). A click on something that is
+    /// not a submit control inside a form (a styled link, a `<div class=btn>`) submits the
+    /// form the edited fields belong to.
     pub fn submission(
         &self,
         doc: &Html,
@@ -274,11 +333,16 @@ impl FormState {
             .attr("enctype")
             .is_some_and(|e| e.eq_ignore_ascii_case("multipart/form-data"));
         let fields = self.form_data(doc, form, is_submitter.then_some(clicked));
+        let carries_letter = selector("input, select, textarea").is_ok_and(|controls| {
+            doc.select(&controls)
+                .any(|c| self.letter_fields.contains(&c.id()) && form_of(doc, c) == Some(form))
+        });
         Ok(Submission {
             method,
             url,
             fields,
             multipart,
+            carries_letter,
         })
     }
 
@@ -350,6 +414,58 @@ fn is_submit_control(el: ElementRef) -> bool {
         "input" => matches!(kind.as_deref(), Some("submit" | "image")),
         _ => false,
     }
+}
+
+/// The control a `<label>` labels (`for="id"`, else the control inside it), when `el` is a
+/// label.
+fn labelled_control<'a>(doc: &'a Html, el: ElementRef<'a>) -> Option<ElementRef<'a>> {
+    if el.value().name() != "label" {
+        return None;
+    }
+    let control = match el.attr("for") {
+        Some(id) => {
+            let sel = Selector::parse(&format!("[id=\"{}\"]", id.replace('"', "\\\""))).ok()?;
+            doc.select(&sel).next()?
+        }
+        None => {
+            let sel = Selector::parse("input, select, textarea, button").ok()?;
+            el.select(&sel).next()?
+        }
+    };
+    // Clicking the label of a text field only focuses it.
+    let kind = control.attr("type").map(str::to_ascii_lowercase);
+    let clickable = matches!(
+        (control.value().name(), kind.as_deref()),
+        ("input", Some("checkbox" | "radio" | "submit" | "image")) | ("button", _)
+    );
+    clickable.then_some(control)
+}
+
+/// The page a link leads to, when it leads to another page (not `#part`, not
+/// `javascript:`, not the same page).
+fn link_target(el: ElementRef, page_url: &Url) -> Option<Url> {
+    let href = el.attr("href")?.trim();
+    if href.is_empty()
+        || href.starts_with('#')
+        || href.to_ascii_lowercase().starts_with("javascript:")
+    {
+        return None;
+    }
+    let target = page_url.join(href).ok()?;
+    let mut without_fragment = target.clone();
+    without_fragment.set_fragment(None);
+    let mut page = page_url.clone();
+    page.set_fragment(None);
+    (matches!(target.scheme(), "http" | "https") && without_fragment != page).then_some(target)
+}
+
+/// `a`, `button type=button`, `div.tab` — for notes.
+fn describe(el: ElementRef) -> String {
+    let mut text = el.value().name().to_string();
+    if let Some(kind) = el.attr("type") {
+        text.push_str(&format!(" type={kind}"));
+    }
+    text
 }
 
 fn ancestor_form(el: ElementRef<'_>) -> Option<ElementRef<'_>> {

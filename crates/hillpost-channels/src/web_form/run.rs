@@ -3,9 +3,16 @@
 //! ```text
 //!  visit ──GET──▶ Page ─▶ fill_in/select/check/choose/js set-value ─▶ FormState (edits)
 //!                  ▲                                                     │ click_on / js click
-//!                  └──────────── answer page ◀──POST (or GET)── Submission
-//!  after the last step: judge(success block, last answer) ─▶ SendReport
+//!                  │                          label, checkbox, tab ◀─────┤ (page only: a note)
+//!                  │                                 link ──GET──────────┤
+//!                  └──────────── answer page ◀──POST (or GET)── Submission (a submit control,
+//!                                                      the last click, js submit()/trigger)
+//!  after the last step: judge(success block, last answer) ─▶ SendReport + answer page
 //! ```
+//!
+//! Only a submission that carries the letter (a control filled with `$MESSAGE`, or the
+//! definition's final submit) counts as sending it: a ZIP lookup form posted on the way to
+//! the real one does not, so a step failing after it still means nothing was sent.
 
 use std::time::Duration;
 
@@ -18,6 +25,8 @@ use hillpost_directory::forms::{
 use scraper::Html;
 use sha2::{Digest, Sha256};
 use url::Url;
+
+use hillpost_core::delivery::{Evidence, EvidenceKind};
 
 use super::fields::{FieldValues, MissingValue};
 use super::judge::{Answer, judge};
@@ -49,6 +58,36 @@ struct Progress {
     submitted: Option<(EgressResponse, String)>,
     /// A step that failed after the form was submitted (kept as a note).
     later_failure: Option<String>,
+    /// What the run did that sent nothing (labels, tabs, links followed), for the note.
+    notes: Vec<String>,
+}
+
+/// Which click or script is the definition's final submit: (step index, item index).
+type Position = (usize, usize);
+
+/// The last click or submitting script of the definition: the one that submits the form
+/// whatever it is (see [`FormState::click`]).
+pub(super) fn final_submit(definition: &FormDefinition) -> Option<Position> {
+    let mut last = None;
+    for (index, step) in definition.steps.iter().enumerate() {
+        match &step.action {
+            StepAction::ClickOn { targets } if !targets.is_empty() => {
+                last = Some((index, targets.len() - 1));
+            }
+            StepAction::Javascript { scripts } => {
+                for (item, script) in scripts.iter().enumerate() {
+                    if matches!(
+                        classify_script(script),
+                        ScriptEffect::Click { .. } | ScriptEffect::Submit { .. }
+                    ) {
+                        last = Some((index, item));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    last
 }
 
 impl Run<'_> {
@@ -58,35 +97,70 @@ impl Run<'_> {
             state: FormState::default(),
             submitted: None,
             later_failure: None,
+            notes: Vec::new(),
         };
-        for step in &self.definition.steps {
-            if let Err(Stop(report)) = self.step(&mut progress, step, started_at).await {
-                return *report;
+        let last = final_submit(self.definition);
+        for (index, step) in self.definition.steps.iter().enumerate() {
+            if let Err(Stop(mut report)) = self
+                .step(&mut progress, index, last, step, started_at)
+                .await
+            {
+                if report.sent_sha256.is_none()
+                    && report.evidence.is_empty()
+                    && let Some(page) = &progress.page
+                {
+                    // What the page looked like when the run stopped: the evidence an
+                    // operator needs to fix the definition.
+                    report
+                        .evidence
+                        .push(Evidence::page(EvidenceKind::FailurePage, &page.html));
+                }
+                return with_notes(*report, &progress.notes);
             }
         }
-        match progress.submitted {
-            Some((answer, sha)) => judge(
-                started_at,
-                self.definition.success.as_ref(),
-                &Answer::from(&answer),
-                sha,
-                progress.later_failure,
-            ),
-            None => refused_locally(
-                started_at,
-                AttemptOutcome::Permanent,
-                "the definition never submits the form (no click_on step)".into(),
-            ),
-        }
+        let report = match progress.submitted {
+            Some((answer, sha)) => {
+                let mut report = judge(
+                    started_at,
+                    self.definition.success.as_ref(),
+                    &Answer::from(&answer),
+                    sha,
+                    progress.later_failure,
+                );
+                report
+                    .evidence
+                    .push(Evidence::page(EvidenceKind::AnswerPage, &answer.text()));
+                report
+            }
+            None => {
+                let mut report = refused_locally(
+                    started_at,
+                    AttemptOutcome::Permanent,
+                    "the definition never submits the form (no submit button is clicked and \
+                     no script submits it)"
+                        .into(),
+                );
+                if let Some(page) = &progress.page {
+                    report
+                        .evidence
+                        .push(Evidence::page(EvidenceKind::FailurePage, &page.html));
+                }
+                report
+            }
+        };
+        with_notes(report, &progress.notes)
     }
 
     async fn step(
         &self,
         progress: &mut Progress,
+        index: usize,
+        last: Option<Position>,
         step: &hillpost_directory::forms::FormStep,
         started_at: DateTime<Utc>,
     ) -> Result<(), Stop> {
         let line = step.line;
+        let is_last = |item: usize| last == Some((index, item));
         // Before the form is sent a failed step stops the run (nothing left hillpost); after,
         // it only adds to the note.
         let fail = |progress: &mut Progress, reason: StepFailure| -> Result<(), Stop> {
@@ -140,8 +214,14 @@ impl Run<'_> {
                     let Some(value) = self.fill_value(field, started_at)? else {
                         continue;
                     };
+                    let holds_letter = matches!(&field.value,
+                        Some(hillpost_directory::forms::FieldValue::Variable(v)) if v == "$MESSAGE");
                     let result = self.with_page(progress, |doc, state| {
-                        state.fill(doc, &field.selector, value)
+                        state.fill(doc, &field.selector, value)?;
+                        if holds_letter {
+                            state.mark_letter(doc, &field.selector);
+                        }
+                        Ok(())
                     });
                     if let Err(reason) = result {
                         fail(progress, reason)?;
@@ -188,14 +268,17 @@ impl Run<'_> {
                 }
             }
             StepAction::ClickOn { targets } => {
-                for target in targets {
-                    if let Err(reason) = self.click(progress, &target.selector, started_at).await? {
+                for (item, target) in targets.iter().enumerate() {
+                    let clicked = self
+                        .click(progress, &target.selector, is_last(item), line, started_at)
+                        .await?;
+                    if let Err(reason) = clicked {
                         fail(progress, reason)?;
                     }
                 }
             }
             StepAction::Javascript { scripts } => {
-                for script in scripts {
+                for (item, script) in scripts.iter().enumerate() {
                     let result = match classify_script(script) {
                         ScriptEffect::Cosmetic => Ok(()),
                         ScriptEffect::SetValue { selector, value } => {
@@ -214,7 +297,18 @@ impl Run<'_> {
                             if optional && present == Ok(false) {
                                 Ok(())
                             } else {
-                                self.click(progress, &selector, started_at).await?
+                                self.click(progress, &selector, is_last(item), line, started_at)
+                                    .await?
+                            }
+                        }
+                        ScriptEffect::Submit { selector, optional } => {
+                            let present = self.with_page(progress, |doc, _| {
+                                Ok(super::page::matches(doc, &selector))
+                            });
+                            if optional && present == Ok(false) {
+                                Ok(())
+                            } else {
+                                self.submit(progress, &selector, true, started_at).await?
                             }
                         }
                         // The execution path sends such definitions elsewhere; never half-run.
@@ -249,11 +343,48 @@ impl Run<'_> {
         work(&doc, &mut progress.state)
     }
 
-    /// A click: toggles a checkbox, or submits. The outer `Err` ends the run with a report.
+    /// A click, as a browser does it (see [`FormState::click`]). The outer `Err` ends the
+    /// run with a report.
     async fn click(
         &self,
         progress: &mut Progress,
         selector: &str,
+        last: bool,
+        line: u32,
+        started_at: DateTime<Utc>,
+    ) -> Result<Result<(), StepFailure>, Stop> {
+        let Some(page_url) = progress.page.as_ref().map(|p| p.url.clone()) else {
+            return Ok(Err("no page was visited yet".into()));
+        };
+        let clicked = self.with_page(progress, |doc, state| {
+            state.click(doc, selector, &page_url, last)
+        });
+        match clicked {
+            Err(reason) => Ok(Err(reason)),
+            Ok(Clicked::Changed) => Ok(Ok(())),
+            Ok(Clicked::PageOnly(what)) => {
+                progress.notes.push(format!("line {line}: {what}"));
+                Ok(Ok(()))
+            }
+            Ok(Clicked::Follows(target)) => {
+                progress.notes.push(format!(
+                    "line {line}: followed the link `{selector}` to {target}"
+                ));
+                self.navigate(progress, target, started_at).await?;
+                Ok(Ok(()))
+            }
+            Ok(Clicked::Submits) => self.submit(progress, selector, last, started_at).await,
+        }
+    }
+
+    /// Submits the form `selector` belongs to (or names). The answer counts as the letter's
+    /// when the submission carries the letter or is the definition's `last` submit; any
+    /// other is a step on the way (a ZIP lookup), like following a link.
+    async fn submit(
+        &self,
+        progress: &mut Progress,
+        selector: &str,
+        last: bool,
         started_at: DateTime<Utc>,
     ) -> Result<Result<(), StepFailure>, Stop> {
         let method = self.definition.method.map(|m| match m {
@@ -264,28 +395,58 @@ impl Run<'_> {
         let Some(page_url) = progress.page.as_ref().map(|p| p.url.clone()) else {
             return Ok(Err("no page was visited yet".into()));
         };
-        let planned = self.with_page(progress, |doc, state| match state.click(doc, selector)? {
-            Clicked::Changed => Ok(None),
-            Clicked::Submits => state
-                .submission(doc, &page_url, selector, method, action)
-                .map(Some),
+        let planned = self.with_page(progress, |doc, state| {
+            state.submission(doc, &page_url, selector, method, action)
         });
         let submission = match planned {
             Err(reason) => return Ok(Err(reason)),
-            Ok(None) => return Ok(Ok(())),
-            Ok(Some(submission)) => submission,
+            Ok(submission) => submission,
         };
+        let carries_letter = last || submission.carries_letter || progress.submitted.is_some();
         let request = submit::request(&submission, &self.boundary);
         let sha = hex::encode(Sha256::digest(submit::sent_bytes(&request)));
         match self.session.fetch(request).await {
-            Ok(answer) => {
+            Ok(answer) if carries_letter => {
                 progress.page = Some(page_of(&answer));
                 progress.state = FormState::default();
                 progress.submitted = Some((answer, sha));
                 Ok(Ok(()))
             }
-            Err(err) => Err(stop(after_sending(started_at, &err, sha))),
+            Ok(answer) => {
+                progress.notes.push(format!(
+                    "posted `{selector}`'s form to {} on the way (it does not carry the letter)",
+                    submission.url
+                ));
+                if answer.status >= 400 {
+                    return Err(stop(page_refused(started_at, &answer)));
+                }
+                progress.page = Some(page_of(&answer));
+                progress.state = FormState::default();
+                Ok(Ok(()))
+            }
+            Err(err) if carries_letter => Err(stop(after_sending(started_at, &err, sha))),
+            Err(err) => Err(stop(before_sending(started_at, &err))),
         }
+    }
+
+    /// A GET to another page (a link followed): nothing of the letter leaves.
+    async fn navigate(
+        &self,
+        progress: &mut Progress,
+        url: Url,
+        started_at: DateTime<Utc>,
+    ) -> Result<(), Stop> {
+        let answer = self
+            .session
+            .fetch(EgressRequest::get(url))
+            .await
+            .map_err(|e| stop(before_sending(started_at, &e)))?;
+        if answer.status >= 400 {
+            return Err(stop(page_refused(started_at, &answer)));
+        }
+        progress.page = Some(page_of(&answer));
+        progress.state = FormState::default();
+        Ok(())
     }
 
     /// A field's text (see [`FieldValues::value_of`]); a required one without a value
@@ -310,6 +471,18 @@ impl Run<'_> {
             .fill_value(field)
             .map_err(|MissingValue(reason)| stop(falls_back(started_at, reason)))
     }
+}
+
+/// `report` with what the run did that sent nothing added to its note.
+fn with_notes(mut report: SendReport, notes: &[String]) -> SendReport {
+    if !notes.is_empty() {
+        let done = notes.join("; ");
+        report.note = Some(match report.note.take() {
+            Some(note) => format!("{note}; page steps: {done}"),
+            None => format!("page steps: {done}"),
+        });
+    }
+    report
 }
 
 fn page_of(answer: &EgressResponse) -> Page {
@@ -343,6 +516,7 @@ fn page_refused(started_at: DateTime<Utc>, answer: &EgressResponse) -> SendRepor
             "loading the form at {} answered {}",
             answer.url, answer.status
         )),
+        evidence: vec![Evidence::page(EvidenceKind::FailurePage, &answer.text())],
         ..finished(started_at, outcome)
     }
 }

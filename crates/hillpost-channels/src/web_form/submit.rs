@@ -71,6 +71,7 @@ mod tests {
                 ("msg".into(), "a&b\nc".into()),
             ],
             multipart,
+            carries_letter: true,
         }
     }
 

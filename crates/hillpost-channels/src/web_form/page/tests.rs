@@ -105,3 +105,86 @@ fn enabling_a_disabled_field_submits_it_and_values_can_be_rewritten() {
     );
     assert!(!submission.fields.iter().any(|(n, _)| n == "op"));
 }
+
+const TABS_AND_LABELS: &str = r##"<html><body>
+<ul class="opinion"><li><a href="#write">Share your opinion</a></li></ul>
+<a id="help" href="/contact/help">Help with a federal agency</a>
+<button id="reveal" type="button">Write to me</button>
+<form id="f" action="/contact/submit" method="post">
+  <input id="zip" name="zip">
+  <input type="radio" id="reply_0" name="reply" value="yes"><label for="reply_0">Yes, reply</label>
+  <input type="checkbox" id="news" name="news" value="on"><label for="news">Newsletter</label>
+  <label for="zip">ZIP code</label>
+  <textarea id="msg" name="msg"></textarea>
+  <a class="btn" href="javascript:void(0)">Send</a>
+  <button type="submit" id="go">Send</button>
+</form>
+<button id="stray">Outside any form</button>
+</body></html>"##;
+
+#[test]
+fn clicks_do_what_a_browser_does_before_the_final_submit() {
+    let doc = Html::parse_document(TABS_AND_LABELS);
+    let url = page_url();
+    let mut state = FormState::default();
+    // A tab that reveals the form, a reveal button, a stray button: the page only.
+    for css in [".opinion a", "#reveal", "#stray", "label[for='zip']"] {
+        let clicked = state.click(&doc, css, &url, false).unwrap();
+        assert!(
+            matches!(clicked, Clicked::PageOnly(_)),
+            "{css}: {clicked:?}"
+        );
+    }
+    // A label chooses or toggles its control.
+    assert_eq!(
+        state
+            .click(&doc, "label[for='reply_0']", &url, false)
+            .unwrap(),
+        Clicked::Changed
+    );
+    assert_eq!(
+        state.click(&doc, "label[for='news']", &url, false).unwrap(),
+        Clicked::Changed
+    );
+    // A link to another page is followed.
+    assert_eq!(
+        state.click(&doc, "#help", &url, false).unwrap(),
+        Clicked::Follows(Url::parse("https://www.example.senate.gov/contact/help").unwrap())
+    );
+    // A submit button submits even before the end; a styled link only when it is the last.
+    assert_eq!(
+        state.click(&doc, "#go", &url, false).unwrap(),
+        Clicked::Submits
+    );
+    assert!(matches!(
+        state.click(&doc, "a.btn", &url, false).unwrap(),
+        Clicked::PageOnly(_)
+    ));
+    assert_eq!(
+        state.click(&doc, "a.btn", &url, true).unwrap(),
+        Clicked::Submits
+    );
+    state.fill(&doc, "#msg", "Hello".into()).unwrap();
+    let without_letter = state.submission(&doc, &url, "#go", None, None).unwrap();
+    assert!(!without_letter.carries_letter);
+    state.mark_letter(&doc, "#msg");
+    let submission = state.submission(&doc, &url, "#go", None, None).unwrap();
+    assert!(submission.carries_letter);
+    let pairs: Vec<(&str, &str)> = submission
+        .fields
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(
+        pairs,
+        [
+            ("zip", ""),
+            ("reply", "yes"),
+            ("news", "on"),
+            ("msg", "Hello")
+        ]
+    );
+    // A script's `form.submit()` names the form: no submit button is sent.
+    let by_script = state.submission(&doc, &url, "#f", None, None).unwrap();
+    assert_eq!(by_script.fields.len(), 4);
+}

@@ -123,14 +123,17 @@ fn scripts_that_submit_a_form_are_submits() {
     // What definitions write when the form has no button to click (Gravity Forms sites
     // submit through jQuery with an argument for their own handler).
     let cases = [
-        (
-            "jQuery('#gform_1').trigger('submit', [true]);",
-            "#gform_1",
-        ),
+        ("jQuery('#gform_1').trigger('submit', [true]);", "#gform_1"),
         ("$(\"#contact-form\").submit();", "#contact-form"),
-        ("jQuery('form.contact').first().trigger(\"submit\")", "form.contact"),
+        (
+            "jQuery('form.contact').first().trigger(\"submit\")",
+            "form.contact",
+        ),
         ("document.querySelector('#gform_2').submit()", "#gform_2"),
-        ("document.getElementById('f').requestSubmit();", "[id=\"f\"]"),
+        (
+            "document.getElementById('f').requestSubmit();",
+            "[id=\"f\"]",
+        ),
         ("document.forms[0].submit();", "form:nth-of-type(1)"),
         (
             "document.forms['contact'].submit()",
@@ -160,11 +163,19 @@ fn scripts_that_submit_a_form_are_submits() {
 #[test]
 fn clicks_written_every_way_are_clicks() {
     let cases = [
-        ("document.querySelector('.opinion #show_form_btn').click()", ".opinion #show_form_btn", false),
+        (
+            "document.querySelector('.opinion #show_form_btn').click()",
+            ".opinion #show_form_btn",
+            false,
+        ),
         ("jQuery('#send').trigger('click');", "#send", false),
         ("$('#send').click()", "#send", false),
         ("document.querySelector('#x')?.click()", "#x", true),
-        ("document.querySelectorAll('button.go')[0].click();", "button.go", false),
+        (
+            "document.querySelectorAll('button.go')[0].click();",
+            "button.go",
+            false,
+        ),
     ];
     for (script, selector, optional) in cases {
         assert_eq!(
