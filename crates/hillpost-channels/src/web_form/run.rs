@@ -63,11 +63,11 @@ struct Progress {
 }
 
 /// Which click or script is the definition's final submit: (step index, item index).
-type Position = (usize, usize);
+pub(crate) type Position = (usize, usize);
 
 /// The last click or submitting script of the definition: the one that submits the form
 /// whatever it is (see [`FormState::click`]).
-pub(super) fn final_submit(definition: &FormDefinition) -> Option<Position> {
+pub(crate) fn final_submit(definition: &FormDefinition) -> Option<Position> {
     let mut last = None;
     for (index, step) in definition.steps.iter().enumerate() {
         match &step.action {
@@ -474,7 +474,7 @@ impl Run<'_> {
 }
 
 /// `report` with what the run did that sent nothing added to its note.
-fn with_notes(mut report: SendReport, notes: &[String]) -> SendReport {
+pub(crate) fn with_notes(mut report: SendReport, notes: &[String]) -> SendReport {
     if !notes.is_empty() {
         let done = notes.join("; ");
         report.note = Some(match report.note.take() {

@@ -107,18 +107,68 @@ one(arguments[0]).click();
 return null;
 "#;
 
-/// Marks the current document, so a new one (after a submission) can be told apart.
+/// Marks the current document, so a new one (after a submission) can be told apart, and
+/// watches what the page sends: a form submitted (the `submit` event, `form.submit()`,
+/// `requestSubmit()`) or a request with a body (`fetch`, `XMLHttpRequest`). What it saw
+/// goes into `window.name`, which outlives a navigation, even to another site:
+/// `hillpost:letter` for a form holding the letter's field (`[letterCss or null]`; any
+/// form when null) or a request with a body, `hillpost:form` for another form.
 pub const MARK: &str = r#"
+const letterCss = arguments[0];
+window.name = '';
 window.__hillpostMarked = true;
+window.__hillpostNavigating = false;
+const saw = (what) => { if (window.name !== 'hillpost:letter') window.name = what; };
+const formSeen = (form) => {
+  let holds = true;
+  try { holds = !letterCss || !form || !form.querySelector || !!form.querySelector(letterCss); }
+  catch (e) { holds = true; }
+  saw(holds ? 'hillpost:letter' : 'hillpost:form');
+};
+if (!window.__hillpostWatching) {
+  window.__hillpostWatching = true;
+  document.addEventListener('submit', (event) => formSeen(event.target), true);
+  // Last in line: after the page's own handlers, which may post it themselves instead.
+  window.addEventListener('submit', (event) => {
+    window.__hillpostNavigating = !event.defaultPrevented;
+  });
+  const submit = HTMLFormElement.prototype.submit;
+  HTMLFormElement.prototype.submit = function () {
+    formSeen(this); window.__hillpostNavigating = true; return submit.call(this);
+  };
+  const requestSubmit = HTMLFormElement.prototype.requestSubmit;
+  if (requestSubmit) {
+    HTMLFormElement.prototype.requestSubmit = function (...args) {
+      formSeen(this); return requestSubmit.apply(this, args);
+    };
+  }
+  const send = XMLHttpRequest.prototype.send;
+  XMLHttpRequest.prototype.send = function (body) {
+    if (body !== undefined && body !== null) saw('hillpost:letter');
+    return send.call(this, body);
+  };
+  if (window.fetch) {
+    const fetch = window.fetch;
+    window.fetch = function (input, init) {
+      if (init && init.body !== undefined && init.body !== null) saw('hillpost:letter');
+      return fetch.apply(this, arguments);
+    };
+  }
+}
 return null;
 "#;
 
-/// `{ok: [marked, readyState, status or null]}`: whether the marked document is still the
-/// current one, and the HTTP status of the current one's load (Navigation Timing).
+/// `{ok: [marked, readyState, status or null, what was sent, navigating]}`: whether the
+/// marked document is still the current one, the HTTP status of the current one's load
+/// (Navigation Timing), what [`MARK`]'s watchers saw (`letter`, `form`, or null), and
+/// whether a form went out as a navigation (so its answer page is on its way).
 pub const STATE: &str = r#"
 const nav = performance.getEntriesByType('navigation')[0];
 const status = nav && nav.responseStatus ? nav.responseStatus : null;
-return [window.__hillpostMarked === true, document.readyState, status];
+const sent = window.name === 'hillpost:letter' ? 'letter'
+  : window.name === 'hillpost:form' ? 'form' : null;
+return [window.__hillpostMarked === true, document.readyState, status, sent,
+  window.__hillpostNavigating === true];
 "#;
 
 /// The script for WebDriver: the prelude, then `body` with its failures caught.

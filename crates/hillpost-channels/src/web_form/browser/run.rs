@@ -4,8 +4,11 @@
 //!  visit ──goto (allow-list before, final URL after)──▶ page
 //!  fill_in / select / check / choose ──dom.rs scripts──▶ fields (kept for the hash)
 //!  javascript ──Execute Script as written (a click script may submit)
-//!  click_on / js click ──mark the document, click──▶ new document (or none: in-page)
+//!  click_on / js click / js submit ──mark the document, watch what the page sends, click──▶
+//!     a form or request went out, or the definition's last click ──▶ submitted
+//!     a new page without a form (a link) / nothing (a tab, a label) ──▶ page only (a note)
 //!  after the last step: final URL checked, page source judged ──▶ SendReport
+//!     + the page and a screenshot as evidence (also of the page a step failed on)
 //! ```
 //!
 //! A browser does not show what it posted, so `sent_sha256` is the SHA-256 of the values
@@ -26,12 +29,15 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use url::Url;
 
+use hillpost_core::delivery::{Evidence, EvidenceKind};
+
 use super::dom;
 use crate::egress::{EgressClient, EgressGate};
 use crate::report::{falls_back, finished, refused_locally};
 use crate::web_form::choose::{Choice, option_to_send};
 use crate::web_form::fields::{FieldValues, MissingValue};
 use crate::web_form::judge::{Answer, judge};
+use crate::web_form::run::{Position, final_submit, with_notes};
 
 /// After a submitting click that did not replace the page, how long to watch for a new
 /// document before taking the submission as in-page (a script posted it).
@@ -64,6 +70,22 @@ struct Progress {
     submitted: Option<Submitted>,
     /// A step that failed after the form was submitted (kept as a note).
     later_failure: Option<String>,
+    /// What the run did that sent nothing (tabs, labels, links), for the note.
+    notes: Vec<String>,
+    /// The selector of the field holding the letter ($MESSAGE), once filled: a form with it
+    /// carries the letter.
+    letter_css: Option<String>,
+}
+
+/// What the page did after a click or script.
+enum Effect {
+    /// Nothing went out and the page stayed.
+    Nothing,
+    /// A form (or a request with a body) went out; `letter`: one holding the letter.
+    /// `status` is the new document's, when one loaded.
+    Sent { letter: bool, status: Option<u16> },
+    /// A new document without a form sent (a link followed).
+    Navigated,
 }
 
 struct Submitted {
@@ -77,15 +99,26 @@ impl BrowserRun<'_> {
         // Every command is bounded by the session's page and script timeouts; this bounds
         // the run as a whole, in case a browser stops answering altogether.
         let budget = self.page_timeout * 4 + self.max_wait * self.definition.steps.len() as u32;
+        let last = final_submit(self.definition);
         let steps = async {
-            for step in &self.definition.steps {
-                self.step(&mut progress, step, started_at).await?;
+            for (index, step) in self.definition.steps.iter().enumerate() {
+                self.step(&mut progress, index, last, step, started_at)
+                    .await?;
             }
             Ok::<(), Stop>(())
         };
         match tokio::time::timeout(budget, steps).await {
             Ok(Ok(())) => {}
-            Ok(Err(Stop(report))) => return *report,
+            Ok(Err(Stop(report))) => {
+                let mut report = *report;
+                if report.sent_sha256.is_none() {
+                    // The page a step failed on: what an operator needs to fix the definition.
+                    report.evidence = self
+                        .evidence(EvidenceKind::FailurePage, EvidenceKind::ScreenshotAtFailure)
+                        .await;
+                }
+                return with_notes(report, &progress.notes);
+            }
             Err(_) => {
                 return self.browser_failed(
                     &progress,
@@ -95,11 +128,17 @@ impl BrowserRun<'_> {
             }
         }
         let Some(submitted) = &progress.submitted else {
-            return refused_locally(
+            let mut report = refused_locally(
                 started_at,
                 AttemptOutcome::Permanent,
-                "the definition never submits the form (no click_on step)".into(),
+                "the definition never submits the form (no submit button is clicked and no \
+                 script submits it)"
+                    .into(),
             );
+            report.evidence = self
+                .evidence(EvidenceKind::FailurePage, EvidenceKind::ScreenshotAtFailure)
+                .await;
+            return with_notes(report, &progress.notes);
         };
         let page = async {
             let url = self.client.current_url().await?;
@@ -123,9 +162,16 @@ impl BrowserRun<'_> {
                 );
             }
         };
+        let evidence = self
+            .evidence(
+                EvidenceKind::AnswerPage,
+                EvidenceKind::ScreenshotAfterSubmit,
+            )
+            .await;
         if self.egress.permits(&url).is_err() {
             let refusal = crate::egress::EgressError::RedirectRefused(url.to_string());
             return SendReport {
+                evidence,
                 sent_sha256: Some(submitted.sha256.clone()),
                 note: Some(self.with_refusals(format!(
                     "final URL {url}: {refusal}; the form may have been sent"
@@ -153,16 +199,36 @@ impl BrowserRun<'_> {
         // What the gate refused while the form went through is left out: it is the
         // browser's own chatter (component updates, sign-in), not the office's page.
         report.note = report.note.map(|note| format!("{note}; {status_note}"));
-        report
+        report.evidence = evidence;
+        with_notes(report, &progress.notes)
+    }
+
+    /// The current page's source and a screenshot, as far as the browser gives them (a
+    /// failure to take them costs the evidence, not the attempt).
+    async fn evidence(&self, page: EvidenceKind, screenshot: EvidenceKind) -> Vec<Evidence> {
+        let mut kept = Vec::new();
+        if let Ok(Ok(source)) = tokio::time::timeout(self.page_timeout, self.client.source()).await
+        {
+            kept.push(Evidence::page(page, &source));
+        }
+        if let Ok(Ok(png)) = tokio::time::timeout(self.page_timeout, self.client.screenshot()).await
+            && let Some(shot) = Evidence::screenshot(screenshot, png)
+        {
+            kept.push(shot);
+        }
+        kept
     }
 
     async fn step(
         &self,
         progress: &mut Progress,
+        index: usize,
+        last: Option<Position>,
         step: &FormStep,
         started_at: DateTime<Utc>,
     ) -> Result<(), Stop> {
         let line = step.line;
+        let is_last = |item: usize| last == Some((index, item));
         match &step.action {
             StepAction::Visit { url } => self.visit(progress, url, line, started_at).await?,
             StepAction::Wait { millis } => {
@@ -184,6 +250,11 @@ impl BrowserRun<'_> {
                     let result = self.dom(progress, dom::FILL, args, started_at).await?;
                     if result.is_ok() {
                         progress.filled.push((key(field), value));
+                        if matches!(&field.value,
+                            Some(hillpost_directory::forms::FieldValue::Variable(v)) if v == "$MESSAGE")
+                        {
+                            progress.letter_css = Some(field.selector.clone());
+                        }
                     }
                     self.settle(progress, line, result.map(|_| ()), started_at)?;
                 }
@@ -227,28 +298,48 @@ impl BrowserRun<'_> {
                 }
             }
             StepAction::ClickOn { targets } => {
-                for target in targets {
-                    let result = self
-                        .click(progress, &target.selector, None, started_at)
-                        .await?;
+                for (item, target) in targets.iter().enumerate() {
+                    let action = Action {
+                        css: &target.selector,
+                        script: None,
+                        last: is_last(item),
+                        line,
+                    };
+                    let result = self.click(progress, action, started_at).await?;
                     self.settle(progress, line, result, started_at)?;
                 }
             }
             StepAction::Javascript { scripts } => {
-                for script in scripts {
+                for (item, script) in scripts.iter().enumerate() {
                     let result = match classify_script(script) {
-                        ScriptEffect::Click { selector, optional } => {
+                        ScriptEffect::Click { selector, optional }
+                        | ScriptEffect::Submit { selector, optional } => {
                             let kind = self
                                 .dom(progress, dom::CLICK_KIND, vec![json!(selector)], started_at)
                                 .await?;
                             if optional && kind.as_ref().is_ok_and(|k| k == "absent") {
                                 Ok(())
                             } else {
-                                self.click(progress, &selector, Some(script), started_at)
-                                    .await?
+                                let action = Action {
+                                    css: &selector,
+                                    script: Some(script),
+                                    last: is_last(item),
+                                    line,
+                                };
+                                self.click(progress, action, started_at).await?
                             }
                         }
-                        _ => self.script(script).await,
+                        // Any other script may still send the form (a page's own submit
+                        // function): watched like a click.
+                        _ => {
+                            let action = Action {
+                                css: "",
+                                script: Some(script),
+                                last: false,
+                                line,
+                            };
+                            self.watched(progress, action, started_at).await?
+                        }
                     };
                     self.settle(progress, line, result, started_at)?;
                 }
@@ -362,17 +453,15 @@ impl BrowserRun<'_> {
             .map(|_| chosen))
     }
 
-    /// A click (a `click_on` target, or a script that clicks): a checkbox or radio button
-    /// just changes; anything else may send the form, so the document is marked first and
-    /// the run waits for the next one. `script` is the definition's own script, run
-    /// instead of a WebDriver click.
+    /// A click (a `click_on` target, or a script that clicks or submits): a checkbox or
+    /// radio button just changes; anything else is watched (see [`Self::watched`]).
     async fn click(
         &self,
         progress: &mut Progress,
-        css: &str,
-        script: Option<&str>,
+        action: Action<'_>,
         started_at: DateTime<Utc>,
     ) -> Result<Result<(), String>, Stop> {
+        let css = action.css;
         let kind = match self
             .dom(progress, dom::CLICK_KIND, vec![json!(css)], started_at)
             .await?
@@ -383,7 +472,7 @@ impl BrowserRun<'_> {
         match kind.as_str() {
             Some("absent") => return Ok(Err(format!("`{css}` is not on the page"))),
             Some("toggle") => {
-                let clicked = match script {
+                let clicked = match action.script {
                     Some(script) => self.script(script).await,
                     None => self.click_element(css).await,
                 };
@@ -391,32 +480,85 @@ impl BrowserRun<'_> {
             }
             _ => {}
         }
-        if let Err(reason) = self
-            .dom(progress, dom::MARK, Vec::new(), started_at)
-            .await?
-        {
+        self.watched(progress, action, started_at).await
+    }
+
+    /// Runs a click or script with the page watched, and decides from what the page did
+    /// whether the form was submitted: a form or request that went out, or — for the
+    /// definition's last click, which is its submit whatever the page shows — anything at
+    /// all. A link followed or a click that only changed the page is noted, nothing sent.
+    async fn watched(
+        &self,
+        progress: &mut Progress,
+        action: Action<'_>,
+        started_at: DateTime<Utc>,
+    ) -> Result<Result<(), String>, Stop> {
+        let args = vec![json!(progress.letter_css)];
+        if let Err(reason) = self.dom(progress, dom::MARK, args, started_at).await? {
             return Ok(Err(reason));
         }
-        let clicked = match script {
+        let done = match action.script {
             Some(script) => self.script(script).await,
-            None => self.click_element(css).await,
+            None => self.click_element(action.css).await,
         };
-        if let Err(reason) = clicked {
+        if let Err(reason) = done {
             // The click did not happen unless the page went away meanwhile.
             let state = self.page_state(progress, started_at).await?;
-            if state.marked {
+            if state.marked && state.sent.is_none() {
                 return Ok(Err(reason));
             }
         }
-        // From here on the form may have been sent.
+        let submits = action.last || progress.submitted.is_some();
+        // Until the page has shown what it did, the form may have been sent.
         let sha256 = hex::encode(Sha256::digest(serialize(&progress.filled)));
+        let before = progress.submitted.take();
         progress.submitted = Some(Submitted {
-            sha256,
+            sha256: sha256.clone(),
             status: None,
         });
-        let status = self.await_answer(progress, started_at).await?;
-        if let Some(submitted) = progress.submitted.as_mut() {
-            submitted.status = status;
+        // A script that is not a click or submit gets one look: it runs synchronously.
+        let settle = if action.css.is_empty() {
+            Duration::ZERO
+        } else {
+            IN_PAGE_SETTLE
+        };
+        let effect = self
+            .await_effect(progress, submits, settle, started_at)
+            .await?;
+        progress.submitted = before;
+        let what = match action.script {
+            Some(_) => format!("line {}: the script", action.line),
+            None => format!("line {}: clicking `{}`", action.line, action.css),
+        };
+        match effect {
+            Effect::Sent { letter, status } if letter || submits => {
+                progress.submitted = Some(Submitted { sha256, status });
+            }
+            Effect::Nothing if submits => {
+                // The definition's submit, and nothing seen leaving: it may still have gone
+                // (a request the watchers do not see), so it counts as sent.
+                progress.notes.push(format!(
+                    "{what} sent nothing the browser's watchers saw; counted as the submission"
+                ));
+                progress.submitted = Some(Submitted {
+                    sha256,
+                    status: None,
+                });
+            }
+            Effect::Sent { .. } => progress.notes.push(format!(
+                "{what} posted a form that does not hold the letter (a step on the way)"
+            )),
+            Effect::Navigated => {
+                let url = self.client.current_url().await.map(|u| u.to_string());
+                progress.notes.push(format!(
+                    "{what} went to another page ({}), sending no form",
+                    url.unwrap_or_default()
+                ));
+            }
+            Effect::Nothing if action.script.is_none() => progress
+                .notes
+                .push(format!("{what} changed the page only; nothing was sent")),
+            Effect::Nothing => {}
         }
         Ok(Ok(()))
     }
@@ -443,25 +585,46 @@ impl BrowserRun<'_> {
         }
     }
 
-    /// Waits for the document a submission leads to; returns its status when a new document
-    /// loaded (none for an in-page submission).
-    async fn await_answer(
+    /// Watches the page after a click or script: a new document (with or without a form
+    /// sent before it), a form or request sent in the page, or nothing within a second.
+    /// A native form submission is waited for until its answer page loads.
+    async fn await_effect(
         &self,
         progress: &Progress,
+        submits: bool,
+        settle: Duration,
         started_at: DateTime<Utc>,
-    ) -> Result<Option<u16>, Stop> {
+    ) -> Result<Effect, Stop> {
         let began = Instant::now();
         loop {
             let state = self.page_state(progress, started_at).await?;
-            if !state.marked && state.ready {
-                return Ok(state.status);
-            }
             let waited = began.elapsed();
-            if state.marked && waited >= IN_PAGE_SETTLE {
-                return Ok(None);
+            if !state.marked && state.ready {
+                return Ok(match state.sent {
+                    Some(sent) => Effect::Sent {
+                        letter: sent == "letter",
+                        status: state.status,
+                    },
+                    // A new page after the definition's submit is its answer.
+                    None if submits => Effect::Sent {
+                        letter: true,
+                        status: state.status,
+                    },
+                    None => Effect::Navigated,
+                });
+            }
+            let settled = waited >= settle && !state.navigating;
+            if state.marked && (settled || waited >= self.page_timeout) {
+                return Ok(match state.sent {
+                    Some(sent) => Effect::Sent {
+                        letter: sent == "letter",
+                        status: None,
+                    },
+                    None => Effect::Nothing,
+                });
             }
             if waited >= self.page_timeout {
-                return Ok(None);
+                return Ok(Effect::Nothing);
             }
             tokio::time::sleep(POLL).await;
         }
@@ -480,6 +643,8 @@ impl BrowserRun<'_> {
             marked: answer[0].as_bool().unwrap_or(false),
             ready: answer[1].as_str() == Some("complete"),
             status: answer[2].as_u64().and_then(|s| u16::try_from(s).ok()),
+            sent: answer[3].as_str().map(str::to_string),
+            navigating: answer[4].as_bool().unwrap_or(false),
         })
     }
 
@@ -588,6 +753,19 @@ struct PageState {
     marked: bool,
     ready: bool,
     status: Option<u16>,
+    /// What the watchers saw go out: `letter`, `form`, or nothing.
+    sent: Option<String>,
+    /// A form went out as a navigation whose answer has not loaded yet.
+    navigating: bool,
+}
+
+/// A click or script to watch: its target, the definition's own script (run instead of a
+/// WebDriver click), whether it is the definition's last click, and its line.
+struct Action<'a> {
+    css: &'a str,
+    script: Option<&'a str>,
+    last: bool,
+    line: u32,
 }
 
 /// The field's name in the hash: its `name`, else its selector.
