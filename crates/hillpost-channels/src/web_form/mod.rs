@@ -17,6 +17,8 @@ pub mod browser;
 mod choose;
 mod fields;
 mod judge;
+#[cfg(test)]
+mod option_table;
 mod page;
 mod run;
 mod submit;
