@@ -109,6 +109,8 @@ pub fn browser_settings(web_forms: &WebForms) -> Option<BrowserSettings> {
         webdriver_url: Some(browser.webdriver_url.clone()).filter(|u| !u.trim().is_empty()),
         max_sessions: browser.max_sessions,
         page_timeout: browser.page_timeout,
+        reuse_sessions: browser.reuse_sessions,
+        all_forms: browser.all_forms,
     })
 }
 

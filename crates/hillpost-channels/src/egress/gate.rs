@@ -47,6 +47,14 @@ impl EgressGate {
         format!("http://{}", self.addr)
     }
 
+    /// Forgets what was refused so far (a session passing to the next delivery).
+    pub fn clear_refusals(&self) {
+        self.refusals
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
     /// What the gate refused so far, once each ("host: reason").
     pub fn refusals(&self) -> Vec<String> {
         self.refusals

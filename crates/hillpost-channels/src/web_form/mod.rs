@@ -146,7 +146,10 @@ impl WebFormChannel {
             );
         };
         let browser = match definition.execution_path() {
-            ExecutionPath::Http => None,
+            ExecutionPath::Http => self
+                .browser
+                .as_ref()
+                .filter(|browser| browser.settings().all_forms),
             ExecutionPath::Browser { why } => match &self.browser {
                 Some(browser) => Some(browser),
                 None => {

@@ -165,6 +165,8 @@ pub struct WebFormBrowser {
     pub max_sessions: usize,
     #[serde(deserialize_with = "duration")]
     pub page_timeout: Duration,
+    pub reuse_sessions: bool,
+    pub all_forms: bool,
 }
 
 /// The contact that fills forms for petition letters; an empty email means none.

@@ -13,9 +13,15 @@
 //!     ──▶ judge (the same success rules) on the final page ──▶ SendReport
 //! ```
 //!
-//! A fresh Chromium per delivery costs a second or so, and keeps one signer's cookies and
-//! page state from ever meeting another's.
+//! Starting a Chromium costs a second or so, so each session slot keeps its browser
+//! (`reuse_sessions`) and gives every delivery a fresh tab in a cleaned browser: before a
+//! session is handed to the next delivery, every cookie, the cache and the storage of every
+//! origin the last one visited are cleared and its tabs are closed, so one signer's cookies
+//! and page state never meet another's. (chromedriver refuses DevTools' browser contexts,
+//! `Target.createBrowserContext`, which would give the same isolation at once.) A session
+//! whose browser misbehaved, or that cannot be cleaned, is closed instead.
 
+mod cdp;
 mod dom;
 mod driver;
 mod flags;
@@ -50,6 +56,12 @@ pub struct BrowserSettings {
     pub max_sessions: usize,
     /// The longest one page may take to load, and a script to run.
     pub page_timeout: Duration,
+    /// Run every form in the browser, not only those whose scripts need one (for offices
+    /// whose pages break without JavaScript; slower).
+    pub all_forms: bool,
+    /// Keep each Chromium for the next delivery (cleaned in between) instead of starting a
+    /// fresh one per delivery.
+    pub reuse_sessions: bool,
 }
 
 impl Default for BrowserSettings {
@@ -60,6 +72,8 @@ impl Default for BrowserSettings {
             webdriver_url: None,
             max_sessions: 1,
             page_timeout: Duration::from_secs(30),
+            all_forms: false,
+            reuse_sessions: true,
         }
     }
 }
@@ -86,6 +100,8 @@ pub struct BrowserExecutor {
     sessions: Semaphore,
     /// The chromedriver this executor started (none with a configured WebDriver URL).
     driver: Mutex<Option<driver::Driver>>,
+    /// Cleaned sessions waiting for the next delivery (`reuse_sessions`).
+    idle: std::sync::Mutex<Vec<Session>>,
 }
 
 /// One browser session: the WebDriver client, the gate its Chromium goes through, and the
@@ -102,6 +118,7 @@ impl BrowserExecutor {
             sessions: Semaphore::new(settings.max_sessions.max(1)),
             settings,
             driver: Mutex::new(None),
+            idle: std::sync::Mutex::new(Vec::new()),
         }
     }
 
@@ -125,19 +142,25 @@ impl BrowserExecutor {
                 "the browser executor is shutting down".into(),
             );
         };
-        let session = match self.open_session(egress).await {
-            Ok(session) => session,
-            Err(err) => {
-                tracing::warn!(error = %err, "no browser session");
-                // Local trouble (a missing binary, a crashed driver): nothing was sent, and
-                // another attempt may find things working.
-                return refused_locally(
-                    started_at,
-                    AttemptOutcome::Transient,
-                    format!("the form needs a browser, and none could be started: {err}"),
-                );
-            }
+        let reused = self.take_idle();
+        let session = match reused {
+            Some(session) => session,
+            None => match self.open_session(egress).await {
+                Ok(session) => session,
+                Err(err) => {
+                    tracing::warn!(error = %err, "no browser session");
+                    // Local trouble (a missing binary, a crashed driver): nothing was sent,
+                    // and another attempt may find things working.
+                    return refused_locally(
+                        started_at,
+                        AttemptOutcome::Transient,
+                        format!("the form needs a browser, and none could be started: {err}"),
+                    );
+                }
+            },
         };
+        session.gate.clear_refusals();
+        let mut visited = Vec::new();
         let report = run::BrowserRun {
             definition,
             values,
@@ -147,12 +170,41 @@ impl BrowserExecutor {
             max_wait,
             page_timeout: self.settings.page_timeout,
         }
-        .execute(started_at)
+        .execute(started_at, &mut visited)
         .await;
+        self.put_back(session, &visited).await;
+        report
+    }
+
+    /// A cleaned session from an earlier delivery, if any.
+    fn take_idle(&self) -> Option<Session> {
+        self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop()
+    }
+
+    /// Cleans `session` for the next delivery and keeps it, or closes it (no reuse, or the
+    /// cleaning failed: a browser in an unknown state is not handed on).
+    async fn put_back(&self, session: Session, visited: &[url::Url]) {
+        if self.settings.reuse_sessions {
+            let cleaned =
+                tokio::time::timeout(self.settings.page_timeout, clean(&session.client, visited))
+                    .await;
+            match cleaned {
+                Ok(Ok(())) => {
+                    self.idle
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push(session);
+                    return;
+                }
+                Ok(Err(error)) => {
+                    tracing::warn!(%error, "could not clean a browser session; closing it")
+                }
+                Err(_) => tracing::warn!("cleaning a browser session timed out; closing it"),
+            }
+        }
         // Ends the session; Chromium quits. Bounded: a hung browser is killed with the
         // driver's process group when the executor goes.
         let _ = tokio::time::timeout(Duration::from_secs(10), session.client.clone().close()).await;
-        report
     }
 
     async fn open_session(&self, egress: &EgressClient) -> Result<Session, BrowserError> {
@@ -210,6 +262,15 @@ impl BrowserExecutor {
         })
     }
 
+    /// Closes every kept session (their Chromium processes quit).
+    pub async fn close_idle(&self) {
+        let idle: Vec<Session> =
+            std::mem::take(&mut *self.idle.lock().unwrap_or_else(|p| p.into_inner()));
+        for session in idle {
+            let _ = tokio::time::timeout(Duration::from_secs(10), session.client.close()).await;
+        }
+    }
+
     /// The URL of this executor's chromedriver, started (or restarted) when needed.
     async fn driver_url(&self) -> Result<String, BrowserError> {
         let mut driver = self.driver.lock().await;
@@ -223,4 +284,54 @@ impl BrowserExecutor {
         *driver = Some(started);
         Ok(url)
     }
+}
+
+/// What the last delivery left in a browser, gone: its tabs (a fresh one takes their
+/// place), every cookie, the cache, and the storage (local, session, IndexedDB, service
+/// workers, cache storage) of every origin it visited.
+async fn clean(client: &fantoccini::Client, visited: &[url::Url]) -> Result<(), String> {
+    let failed = |what: &str, e: fantoccini::error::CmdError| format!("{what}: {e}");
+    let old = client
+        .windows()
+        .await
+        .map_err(|e| failed("listing tabs", e))?;
+    let fresh = client
+        .new_window(true)
+        .await
+        .map_err(|e| failed("opening a tab", e))?
+        .handle;
+    for handle in old {
+        client
+            .switch_to_window(handle)
+            .await
+            .map_err(|e| failed("switching tabs", e))?;
+        client
+            .close_window()
+            .await
+            .map_err(|e| failed("closing a tab", e))?;
+    }
+    client
+        .switch_to_window(fresh)
+        .await
+        .map_err(|e| failed("switching tabs", e))?;
+    cdp::run(client, "Network.clearBrowserCookies", json!({}))
+        .await
+        .map_err(|e| failed("clearing cookies", e))?;
+    cdp::run(client, "Network.clearBrowserCache", json!({}))
+        .await
+        .map_err(|e| failed("clearing the cache", e))?;
+    let mut origins: Vec<String> = visited
+        .iter()
+        .map(|url| url.origin().ascii_serialization())
+        .filter(|origin| origin != "null")
+        .collect();
+    origins.sort();
+    origins.dedup();
+    for origin in origins {
+        let params = json!({ "origin": origin, "storageTypes": "all" });
+        cdp::run(client, "Storage.clearDataForOrigin", params)
+            .await
+            .map_err(|e| failed("clearing an origin's storage", e))?;
+    }
+    Ok(())
 }

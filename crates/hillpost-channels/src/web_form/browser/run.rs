@@ -75,6 +75,8 @@ struct Progress {
     /// The selector of the field holding the letter ($MESSAGE), once filled: a form with it
     /// carries the letter.
     letter_css: Option<String>,
+    /// The pages the run loaded.
+    visited: Vec<Url>,
 }
 
 /// What the page did after a click or script.
@@ -94,16 +96,26 @@ struct Submitted {
 }
 
 impl BrowserRun<'_> {
-    pub async fn execute(self, started_at: DateTime<Utc>) -> SendReport {
+    /// Runs the definition; `visited` receives every URL the run loaded (what the session
+    /// must clean before the next delivery).
+    pub async fn execute(self, started_at: DateTime<Utc>, visited: &mut Vec<Url>) -> SendReport {
         let mut progress = Progress::default();
+        let report = self.run_steps(&mut progress, started_at).await;
+        if let Ok(url) = self.client.current_url().await {
+            progress.visited.push(url);
+        }
+        visited.append(&mut progress.visited);
+        report
+    }
+
+    async fn run_steps(&self, progress: &mut Progress, started_at: DateTime<Utc>) -> SendReport {
         // Every command is bounded by the session's page and script timeouts; this bounds
         // the run as a whole, in case a browser stops answering altogether.
         let budget = self.page_timeout * 4 + self.max_wait * self.definition.steps.len() as u32;
         let last = final_submit(self.definition);
         let steps = async {
             for (index, step) in self.definition.steps.iter().enumerate() {
-                self.step(&mut progress, index, last, step, started_at)
-                    .await?;
+                self.step(progress, index, last, step, started_at).await?;
             }
             Ok::<(), Stop>(())
         };
@@ -121,7 +133,7 @@ impl BrowserRun<'_> {
             }
             Err(_) => {
                 return self.browser_failed(
-                    &progress,
+                    progress,
                     started_at,
                     format!("the browser run took longer than {budget:?}"),
                 );
@@ -149,14 +161,14 @@ impl BrowserRun<'_> {
             Ok(Ok(page)) => page,
             Ok(Err(e)) => {
                 return self.browser_failed(
-                    &progress,
+                    progress,
                     started_at,
                     format!("reading the answer: {e}"),
                 );
             }
             Err(_) => {
                 return self.browser_failed(
-                    &progress,
+                    progress,
                     started_at,
                     "reading the answer timed out".into(),
                 );
@@ -370,6 +382,7 @@ impl BrowserRun<'_> {
         self.egress
             .permits(&url)
             .map_err(|e| refused(format!("loading the form: {e}")))?;
+        progress.visited.push(url.clone());
         if let Err(err) = self.client.goto(url.as_str()).await {
             let refusals = self.gate.refusals();
             if !refusals.is_empty() {

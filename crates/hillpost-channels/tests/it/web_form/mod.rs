@@ -5,6 +5,7 @@ mod browser;
 mod generic;
 mod hand_written;
 mod murphy;
+mod patterns;
 mod replica;
 mod support;
 mod white_house;

@@ -70,6 +70,10 @@ pub struct ReplicaSpec {
     pub redirect_after_post: Option<String>,
     /// Answer the form page with 503 and this Retry-After (seconds).
     pub busy_for: Option<u64>,
+    /// More pages on the same host (path → HTML), e.g. the form a ZIP lookup leads to.
+    pub pages: Vec<(String, String)>,
+    /// Where the form posts, when not to the page itself (one of `pages`' paths).
+    pub submit_path: Option<String>,
 }
 
 impl ReplicaSpec {
@@ -81,6 +85,8 @@ impl ReplicaSpec {
             thank_you: "Thank you for contacting my office".into(),
             redirect_after_post: None,
             busy_for: None,
+            pages: Vec::new(),
+            submit_path: None,
         }
     }
 }
@@ -97,6 +103,8 @@ pub struct ReplicaState {
     /// Problems found in each submission (empty = accepted).
     pub submissions: Mutex<Vec<Vec<String>>>,
     pub posted: Mutex<Vec<Vec<(String, String)>>>,
+    /// The query strings the extra pages were asked for, in order.
+    pub page_queries: Mutex<Vec<String>>,
 }
 
 impl Replica {
@@ -108,10 +116,23 @@ impl Replica {
             visits: AtomicUsize::new(0),
             submissions: Mutex::new(Vec::new()),
             posted: Mutex::new(Vec::new()),
+            page_queries: Mutex::new(Vec::new()),
         });
-        let router = Router::new()
-            .route(&path, get(form_page).post(submitted))
-            .with_state(Arc::clone(&state));
+        let submit_path = state.spec.submit_path.clone().unwrap_or(path.clone());
+        let mut router = Router::new();
+        router = if submit_path == path {
+            router.route(&path, get(form_page).post(submitted))
+        } else {
+            router.route(&path, get(form_page))
+        };
+        for (page, _) in &state.spec.pages {
+            router = if *page == submit_path {
+                router.route(page, get(extra_page).post(submitted))
+            } else {
+                router.route(page, get(extra_page))
+            };
+        }
+        let router = router.with_state(Arc::clone(&state));
         let server = serve_https(router, &[&host]).await;
         Self { server, state }
     }
@@ -153,6 +174,23 @@ async fn form_page(State(state): State<Arc<ReplicaState>>) -> Response {
             .unwrap(),
     );
     (headers, Html(state.spec.html.clone())).into_response()
+}
+
+async fn extra_page(State(state): State<Arc<ReplicaState>>, uri: axum::http::Uri) -> Response {
+    let path = uri.path().to_string();
+    state
+        .page_queries
+        .lock()
+        .unwrap()
+        .push(uri.query().unwrap_or("").to_string());
+    let html = state
+        .spec
+        .pages
+        .iter()
+        .find(|(p, _)| *p == path)
+        .map(|(_, html)| html.clone())
+        .unwrap_or_default();
+    Html(html).into_response()
 }
 
 async fn submitted(
