@@ -22,6 +22,7 @@
 //! [`Worker::run_once`] runs one claim through all stages and returns, for tests that need
 //! to drive the worker step by step.
 
+mod evidence;
 mod held;
 mod prepare;
 mod rate_limits;

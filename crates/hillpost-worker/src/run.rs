@@ -6,11 +6,12 @@ use std::time::Duration;
 
 use hillpost_channels::Channel;
 use hillpost_core::delivery::OutgoingLetter;
-use hillpost_store::{AttemptRecord, ClaimedDelivery};
+use hillpost_store::ClaimedDelivery;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::evidence::Recorded;
 use crate::stages::{SendStep, Shared};
 use crate::{Worker, WorkerError};
 
@@ -21,7 +22,7 @@ const KEY_IDLE: Duration = Duration::from_secs(2);
 /// How often housekeeping runs (scheduled batches start within this, pauses take effect).
 const HOUSEKEEPING_INTERVAL: Duration = Duration::from_secs(1);
 
-type Sent = (ClaimedDelivery, AttemptRecord);
+type Sent = (ClaimedDelivery, Recorded);
 
 impl<C: Channel + Send + Sync + 'static> Worker<C> {
     /// Delivers until `shutdown` is cancelled, then stops claiming, gives back what is still

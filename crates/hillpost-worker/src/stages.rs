@@ -12,6 +12,7 @@ use hillpost_store::{
 };
 use tokio_util::sync::CancellationToken;
 
+use crate::evidence::{self, Recorded};
 use crate::held::Held;
 use crate::prepare::{BatchCache, outgoing_letter, receipt_with_link};
 use crate::rate_limits::{RateLimiters, TURN_LEAD};
@@ -34,7 +35,7 @@ pub(crate) struct Shared<C> {
 
 /// Where a delivery ended up after the send stage.
 pub(crate) enum SendStep {
-    Sent(ClaimedDelivery, AttemptRecord),
+    Sent(ClaimedDelivery, Recorded),
     /// Its batch was paused or cancelled before it could be sent: give it back.
     Released(ClaimedDelivery),
 }
@@ -149,12 +150,13 @@ impl<C: Channel + Send + Sync + 'static> Shared<C> {
                 Go::Withdraw
             }
         };
-        let Some(report) = self.channel.send_on_turn(letter, turn).await else {
+        let Some(mut report) = self.channel.send_on_turn(letter, turn).await else {
             return SendStep::Released(delivery);
         };
+        let evidence = evidence::take(&mut report);
         tracing::debug!(delivery = delivery.id, attempt = delivery.attempt_no, outcome = %report.outcome, "attempt finished");
-        let record = attempt_record(&delivery, report, &self.settings.retry);
-        SendStep::Sent(delivery, record)
+        let attempt = attempt_record(&delivery, report, &self.settings.retry);
+        SendStep::Sent(delivery, Recorded { attempt, evidence })
     }
 
     /// Marks the delivery's attempt as sending; `false` when it must not be sent (its lease
@@ -181,11 +183,10 @@ impl<C: Channel + Send + Sync + 'static> Shared<C> {
     }
 
     /// Stage 4 for many deliveries at once: one store round trip.
-    pub async fn record(
-        &self,
-        sent: &[(ClaimedDelivery, AttemptRecord)],
-    ) -> Result<(), StoreError> {
-        let records: Vec<AttemptRecord> = sent.iter().map(|(_, r)| r.clone()).collect();
+    pub async fn record(&self, sent: &[(ClaimedDelivery, Recorded)]) -> Result<(), StoreError> {
+        // The evidence first: an attempt row is never without the pages it refers to.
+        self.store.store_evidence(&evidence::of_group(sent)).await?;
+        let records: Vec<AttemptRecord> = sent.iter().map(|(_, r)| r.attempt.clone()).collect();
         let moved = self.store.record_attempts(&self.id, &records).await?;
         if moved.len() < records.len() {
             tracing::warn!(

@@ -7,6 +7,7 @@ mod batches;
 mod campaigns;
 mod copy_text;
 mod directory;
+mod evidence;
 mod metrics;
 mod queue;
 mod receipts;

@@ -7,6 +7,7 @@ mod audit;
 mod batches;
 mod campaigns;
 mod directory;
+mod evidence;
 mod metrics;
 mod queue;
 mod receipts;

@@ -8,6 +8,7 @@ mod audit;
 mod batches;
 mod campaigns;
 mod directory;
+mod evidence;
 mod import;
 mod metrics;
 mod queue;
