@@ -52,6 +52,9 @@ pub struct ExportLine {
     pub remote_text: Option<String>,
     pub sent_sha256: Option<String>,
     pub note: Option<String>,
+    /// The attempt's evidence by kind and SHA-256 of the content the API serves
+    /// (`answer_page:<hex> screenshot_after_submit:<hex>`).
+    pub evidence_sha256: Option<String>,
 }
 
 /// What an `attempt.recorded` event says: enough to tell what was sent to whom and what
@@ -337,6 +340,7 @@ pub(crate) fn export_lines(
             remote_text: None,
             sent_sha256: None,
             note: None,
+            evidence_sha256: None,
         };
         let Some(mut tries) = by_delivery.remove(&d.id) else {
             lines.push(line);

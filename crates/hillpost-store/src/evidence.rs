@@ -90,6 +90,25 @@ pub(crate) fn kind(text: &str) -> Result<EvidenceKind, StoreError> {
         .ok_or_else(|| StoreError::Corrupt(format!("unknown evidence kind `{text}`")))
 }
 
+/// Lists each attempt's evidence on its line of the audit export, by kind and SHA-256.
+pub(crate) fn list_in_export(lines: &mut [crate::ExportLine], evidence: Vec<EvidenceRow>) {
+    let mut by_attempt: std::collections::HashMap<(i64, u32), Vec<String>> =
+        std::collections::HashMap::new();
+    for row in evidence {
+        by_attempt
+            .entry((row.delivery_id, row.attempt_no))
+            .or_default()
+            .push(format!("{}:{}", row.kind.as_str(), row.sha256));
+    }
+    for line in lines {
+        if let Some(attempt_no) = line.attempt_no
+            && let Some(listed) = by_attempt.remove(&(line.delivery_id, attempt_no))
+        {
+            line.evidence_sha256 = Some(listed.join(" "));
+        }
+    }
+}
+
 impl Store {
     /// Stores the evidence of attempts about to be recorded. Called by the worker's
     /// recorder just before [`Store::record_attempts`] for the same group; storing the same

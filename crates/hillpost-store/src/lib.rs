@@ -369,7 +369,9 @@ impl Store {
             .ok_or(StoreError::NoBatch(batch_id))?;
         let deliveries = self.deliveries(batch_id).await?;
         let attempts = self.batch_attempts(batch_id).await?;
-        Ok(audit::export_lines(&batch, &deliveries, attempts))
+        let mut lines = audit::export_lines(&batch, &deliveries, attempts);
+        evidence::list_in_export(&mut lines, self.batch_evidence(batch_id).await?);
+        Ok(lines)
     }
 
     // ── receipts ─────────────────────────────────────────────────────────────────────────

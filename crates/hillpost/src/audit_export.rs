@@ -82,4 +82,5 @@ const HEADER: &[&str] = &[
     "remote_text",
     "sent_sha256",
     "note",
+    "evidence_sha256",
 ];

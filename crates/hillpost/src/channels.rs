@@ -83,13 +83,7 @@ pub async fn for_worker(settings: &Settings, store: &Store) -> anyhow::Result<Ch
         support,
         WebFormSettings {
             max_wait: web_forms.max_wait,
-            defaults: FormDefaults {
-                name_prefix: web_forms.name_prefix.clone(),
-                topic: web_forms.default_topic.clone(),
-                org_name: web_forms.org_name.clone(),
-                org_url: web_forms.org_url.clone(),
-                campaign_id: String::new(),
-            },
+            defaults: form_defaults(web_forms),
             petition_sender: petition_sender(&web_forms.petition_sender)?,
         },
     );
@@ -97,6 +91,17 @@ pub async fn for_worker(settings: &Settings, store: &Store) -> anyhow::Result<Ch
         channel = channel.with_browser(BrowserExecutor::new(browser));
     }
     Ok(channels.with_web_form(channel))
+}
+
+/// The values every form is filled with besides the signer's (`[web_forms]`).
+pub fn form_defaults(web_forms: &WebForms) -> FormDefaults {
+    FormDefaults {
+        name_prefix: web_forms.name_prefix.clone(),
+        topic: web_forms.default_topic.clone(),
+        org_name: web_forms.org_name.clone(),
+        org_url: web_forms.org_url.clone(),
+        campaign_id: String::new(),
+    }
 }
 
 /// `[web_forms.browser]` when it is enabled (the browser starts with the first delivery
@@ -129,7 +134,9 @@ pub fn egress_settings(web_forms: &WebForms) -> EgressSettings {
     }
 }
 
-fn petition_sender(sender: &PetitionSender) -> anyhow::Result<Option<Arc<NewSignature>>> {
+pub(crate) fn petition_sender(
+    sender: &PetitionSender,
+) -> anyhow::Result<Option<Arc<NewSignature>>> {
     if sender.email.trim().is_empty() {
         return Ok(None);
     }

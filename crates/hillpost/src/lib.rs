@@ -9,6 +9,7 @@ pub mod commands;
 pub mod config;
 pub mod dashboard;
 pub mod directory;
+pub mod form_fit;
 pub mod logging;
 pub mod petition;
 pub mod planning;

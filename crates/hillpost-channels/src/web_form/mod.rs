@@ -41,7 +41,7 @@ use crate::report::{falls_back, refused_locally};
 pub use browser::{BrowserExecutor, BrowserSettings};
 pub use page::matches as selector_matches;
 pub use text::{normalise, truncate_on_word};
-pub use values::FormDefaults;
+pub use values::{FormDefaults, sender_variables};
 
 /// How the channel fills forms.
 #[derive(Debug, Clone)]

@@ -26,6 +26,24 @@ pub fn variables(
     signer: &NewSignature,
     defaults: &FormDefaults,
 ) -> BTreeMap<&'static str, String> {
+    let mut vars = sender_variables(signer, defaults);
+    let mut put = |name: &'static str, value: String| {
+        if !value.trim().is_empty() {
+            vars.insert(name, value);
+        }
+    };
+    put("$SUBJECT", letter.subject.clone());
+    put("$MESSAGE", to_plain_text(&letter.body_markdown));
+    put("$TOPIC", letter.subject.clone());
+    vars
+}
+
+/// The variables that come from the sender and the operator's defaults, not the letter:
+/// what `targets preview` checks each signer against a form's required fields with.
+pub fn sender_variables(
+    signer: &NewSignature,
+    defaults: &FormDefaults,
+) -> BTreeMap<&'static str, String> {
     let mut vars = BTreeMap::new();
     let mut put = |name: &'static str, value: Option<String>| {
         if let Some(value) = value.filter(|v| !v.trim().is_empty()) {
@@ -84,9 +102,6 @@ pub fn variables(
             .map(|d| format!("({}) {}-{}", &d[..3], &d[3..6], &d[6..])),
     );
     put("$EMAIL", Some(signer.email.as_str().to_string()));
-    put("$SUBJECT", Some(letter.subject.clone()));
-    put("$MESSAGE", Some(to_plain_text(&letter.body_markdown)));
-    put("$TOPIC", Some(letter.subject.clone()));
     put("$ORG_NAME", Some(defaults.org_name.clone()));
     put("$ORG_URL", Some(defaults.org_url.clone()));
     put("$CAMPAIGN_UUID", Some(defaults.campaign_id.clone()));

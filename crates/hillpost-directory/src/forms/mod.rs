@@ -11,6 +11,7 @@
 //! ```
 
 mod check;
+mod fit;
 mod javascript;
 mod model;
 mod parse;
@@ -18,6 +19,7 @@ mod path;
 mod raw;
 mod support;
 
+pub use fit::{Cut, FormFit, LetterFacts, Missing, variable_words};
 pub use javascript::{Replacement, ScriptEffect, ValueSource, classify_script};
 pub use model::{
     ClickTarget, FieldOptions, FieldValue, FindTarget, FormDefinition, FormField, FormMethod,

@@ -1,14 +1,17 @@
 //! `hillpost targets preview CAMPAIGN`: before any batch, every office the campaign reaches,
 //! why, whom it accepts letters from, every endpoint in order and the one a batch would use.
-//! The output depends only on the campaign, the stored directory and the configuration, so
-//! it reads the same every time (a snapshot test holds it to that).
+//! For an office reached through its web form it also says how the campaign's letters fit
+//! the form (see [`crate::form_fit`]): whether the form can be used, whether letters will be
+//! cut, and which required fields some signers cannot fill, with where those letters go.
+//! The output depends only on the campaign, its signers, the stored directory and the
+//! configuration, so it reads the same every time (a snapshot test holds it to that).
 
 use std::process::ExitCode;
 
 use super::{campaign_id, open_store};
 use crate::cli::TargetsCommand;
 use crate::config::Settings;
-use crate::{directory, targets};
+use crate::{directory, form_fit, planning, targets};
 
 pub async fn run(settings: &Settings, command: TargetsCommand) -> anyhow::Result<ExitCode> {
     let TargetsCommand::Preview { campaign } = command;
@@ -31,11 +34,31 @@ pub async fn run(settings: &Settings, command: TargetsCommand) -> anyhow::Result
         campaign.targets.len(),
         resolved.len()
     );
+    let sendable = targets::sendable_channels(settings);
+    // The letters a batch would send now, for how they fit each office's form.
+    let planned = planning::plan(
+        &store,
+        &id,
+        &settings.directory.resolve_settings(),
+        &sendable,
+    )
+    .await;
+    let letters = planned.as_ref().ok().map(planning::outgoing_letters);
     let mut unreachable = 0;
     for office in &resolved {
         println!();
         print!("{office}");
-        match targets::chosen(office, &targets::sendable_channels(settings)) {
+        let fit = form_fit::office_fit(
+            settings,
+            directory.as_ref(),
+            office,
+            &sendable,
+            letters.as_deref(),
+        );
+        for line in fit {
+            println!("  {line}");
+        }
+        match targets::chosen(office, &sendable) {
             Some(e) => println!("  sends via: {} {}", e.channel.as_str(), e.address),
             None => {
                 unreachable += 1;
@@ -44,6 +67,9 @@ pub async fn run(settings: &Settings, command: TargetsCommand) -> anyhow::Result
         }
     }
     println!();
+    if let (Err(error), 0) = (&planned, unreachable) {
+        println!("letters not planned yet: {error:#}");
+    }
     match unreachable {
         0 => println!("every recipient can be reached"),
         n => println!(

@@ -44,6 +44,8 @@ struct BatchPage {
     can_resume: bool,
     can_cancel: bool,
     progress: ProgressView,
+    /// Deliveries whose form attempts kept pages or screenshots.
+    evidence: Vec<super::delivery::EvidenceLine>,
 }
 
 pub async fn show(
@@ -67,6 +69,14 @@ pub async fn show(
         can_resume: batch.state == BatchState::Paused,
         can_cancel: !batch.state.is_final(),
         progress: load_progress(&state, id).await?,
+        evidence: state
+            .app
+            .store
+            .batch_evidence(id)
+            .await?
+            .into_iter()
+            .map(super::delivery::EvidenceLine::of)
+            .collect(),
     };
     page("batch.html", &visitor, &view)
 }

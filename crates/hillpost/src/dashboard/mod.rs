@@ -22,6 +22,7 @@ mod batch;
 mod batch_create;
 mod campaigns;
 mod chart;
+mod delivery;
 mod login;
 mod page;
 mod preview;
@@ -75,6 +76,14 @@ pub fn router(app: AppState) -> Router {
         .route(
             "/dashboard/batches/{id}/progress",
             get(batch::progress_json),
+        )
+        .route(
+            "/dashboard/batches/{id}/deliveries/{delivery}",
+            get(delivery::show),
+        )
+        .route(
+            "/dashboard/batches/{id}/evidence/{evidence}",
+            get(delivery::evidence),
         )
         .route("/dashboard/batches/{id}/pause", post(batch::pause))
         .route("/dashboard/batches/{id}/resume", post(batch::resume))

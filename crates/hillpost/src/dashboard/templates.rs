@@ -21,6 +21,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("preview.html", include_str!("templates/preview.html")),
     ("batch.html", include_str!("templates/batch.html")),
     ("progress.html", include_str!("templates/progress.html")),
+    ("delivery.html", include_str!("templates/delivery.html")),
 ];
 
 static ENVIRONMENT: LazyLock<Environment<'static>> = LazyLock::new(|| {

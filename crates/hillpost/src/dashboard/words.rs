@@ -35,6 +35,17 @@ pub fn attempt_outcome(outcome: AttemptOutcome) -> &'static str {
     }
 }
 
+/// What a piece of an attempt's evidence shows.
+pub fn evidence_kind(kind: hillpost_core::delivery::EvidenceKind) -> &'static str {
+    use hillpost_core::delivery::EvidenceKind;
+    match kind {
+        EvidenceKind::AnswerPage => "the page the office answered with",
+        EvidenceKind::FailurePage => "the page a step failed on",
+        EvidenceKind::ScreenshotAfterSubmit => "screenshot after sending",
+        EvidenceKind::ScreenshotAtFailure => "screenshot where a step failed",
+    }
+}
+
 pub fn mode(mode: Mode) -> &'static str {
     match mode {
         Mode::Petition => "Petition: one letter to each office, with every signature attached",

@@ -20,6 +20,7 @@ mod body;
 mod campaigns;
 mod deliveries;
 pub mod error;
+pub(crate) mod evidence;
 mod metrics;
 mod openapi;
 mod receipts;

@@ -13,7 +13,9 @@ use utoipa_axum::routes;
 
 use super::auth::Caller;
 use super::error::ApiError;
-use super::{AppState, audit, batches, campaigns, deliveries, metrics, receipts, signatures};
+use super::{
+    AppState, audit, batches, campaigns, deliveries, evidence, metrics, receipts, signatures,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -52,6 +54,8 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(batches::resume))
         .routes(routes!(batches::cancel))
         .routes(routes!(deliveries::list))
+        .routes(routes!(evidence::list))
+        .routes(routes!(evidence::content))
         .routes(routes!(audit::export))
         .routes(routes!(audit::verify))
         .routes(routes!(receipts::page))

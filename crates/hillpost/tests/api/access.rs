@@ -13,6 +13,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/batches/{id}"),
     ("GET", "/api/v1/batches/{id}/audit"),
     ("GET", "/api/v1/batches/{id}/deliveries"),
+    ("GET", "/api/v1/batches/{id}/evidence"),
+    ("GET", "/api/v1/batches/{id}/evidence/{evidence}"),
     ("GET", "/api/v1/campaigns"),
     ("GET", "/api/v1/campaigns/{id}"),
     ("GET", "/api/v1/campaigns/{id}/batches"),
@@ -67,10 +69,26 @@ async fn every_route_checks_tokens_roles_and_organizations(url: String) {
     assert_eq!(status, StatusCode::CREATED, "{ours}");
     assert_eq!(ours["batch"]["state"], "scheduled");
     let batch = ours["batch"]["id"].as_i64().expect("batch id");
+    // A page one of the batch's attempts kept.
+    let delivery = api.store.deliveries(batch).await.expect("deliveries")[0].id;
+    let page = hillpost_core::delivery::Evidence::page(
+        hillpost_core::delivery::EvidenceKind::AnswerPage,
+        "<h2>Thank you</h2>",
+    );
+    api.store
+        .store_evidence(&[hillpost_store::NewEvidence {
+            delivery_id: delivery,
+            attempt_no: 1,
+            evidence: &page,
+        }])
+        .await
+        .expect("evidence");
+    let evidence = api.store.evidence_of(delivery).await.expect("evidence")[0].id;
 
     for (method, path) in documented() {
         let concrete = if path.starts_with("/api/v1/batches") {
             path.replace("{id}", &batch.to_string())
+                .replace("{evidence}", &evidence.to_string())
         } else {
             path.replace("{id}", "ours")
         };
