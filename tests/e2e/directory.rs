@@ -269,3 +269,83 @@ fn targets_preview_matches_its_snapshot() {
         refused.stderr
     );
 }
+
+/// A campaign whose letter is longer than Senator Earp's message field, with Wyoming
+/// signers of whom some gave no phone (a copy of the fixture whose Earp form requires one),
+/// and Senator Hopper, whose form has a recaptcha step.
+const FIT_CAMPAIGN: &str = r#"id = "fit"
+title = "Fit"
+organization = "Test Peace Coalition"
+mode = "individual"
+default_language = "en"
+
+[letters.en]
+subject = "Foreign affairs: bring the troops home"
+body = "Dear {{ recipient.name }},\n\n__LONG__\n\n{{ signer.full_name }}\n"
+
+[[targets]]
+target = "member:E000903"
+
+[[targets]]
+target = "member:H000902"
+"#;
+
+const FIT_SIGNERS: &str =
+    "first_name,last_name,email,address1,city,state,zip,country,phone,language,can_be_emailed
+Ada,One,ada@example.org,1 Main St,Cheyenne,WY,82001,US,307-555-0101,en,yes
+Bo,Two,bo@example.org,2 Main St,Cheyenne,WY,82001,US,,en,yes
+Cy,Three,cy@example.org,3 Main St,Casper,WY,82601,US,,en,yes
+Di,Four,di@example.org,4 Main St,Richmond,VA,23219,US,804-555-0104,en,yes
+";
+
+/// The preview's words on forms, word for word (UPDATE_SNAPSHOTS=1 rewrites it): the
+/// letter cut at the message field's 2,000 characters and where, the signers without a
+/// phone and where their letters go, the recaptcha form and its fallback.
+#[test]
+fn targets_preview_says_how_the_letters_fit_each_form() {
+    let ws = Workspace::new();
+    let data = ws.path().join("data");
+    copy_dir(&fixture_dir(), &data);
+    edit(
+        &data.join("contact-congress/members/E000903.yaml"),
+        "        - name: message\n",
+        "        - name: phone\n          selector: \"#phone\"\n          value: $PHONE\n          required: true\n        - name: message\n",
+    );
+    ws.write(
+        "hillpost.toml",
+        "[web_forms]\nenabled = true\n\
+         [directory.office_email]\nE000903 = \"earp@senate.example\"\nH000902 = \"hopper@senate.example\"\n",
+    );
+    import(&ws, &data).ok();
+    let paragraph = "We ask you to vote against the deployment and to bring every soldier home \
+                     before the winter; families have waited long enough. ";
+    let long = paragraph.repeat(20);
+    let campaign = ws.write(
+        "campaign.toml",
+        &FIT_CAMPAIGN.replace("__LONG__", long.trim()),
+    );
+    ws.run(&["campaign", "add", campaign.to_str().unwrap()])
+        .ok();
+    let signers = ws.write("signers.csv", FIT_SIGNERS);
+    ws.run(&["signatures", "import", "fit", signers.to_str().unwrap()])
+        .ok();
+    let preview = ws.run(&["targets", "preview", "fit"]).ok().stdout;
+    let snapshot =
+        hillpost_testkit::repo_root().join("tests/e2e/snapshots/targets_preview_forms.txt");
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(&snapshot, &preview).unwrap();
+    }
+    let expected =
+        std::fs::read_to_string(&snapshot).expect("the snapshot (UPDATE_SNAPSHOTS=1 writes it)");
+    assert_eq!(
+        preview, expected,
+        "targets preview changed; UPDATE_SNAPSHOTS=1 to accept"
+    );
+    for words in [
+        "letter cut: 3 of 3 letters are longer than the form's 2000-character message field",
+        "missing: 2 of 3 signers have no phone number",
+        "cannot be used (the form has a recaptcha step) → letters go to email hopper@senate.example",
+    ] {
+        assert!(preview.contains(words), "{words}\n{preview}");
+    }
+}

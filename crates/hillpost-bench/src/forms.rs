@@ -1,7 +1,9 @@
 //! Web-form deliveries per second through the web-form channel against a loopback HTTPS
 //! replica (a form page with a session cookie and a hidden token, and a thank-you page), on
 //! each path: plain HTTP (several deliveries at once, as a worker sends them), and headless
-//! Chromium (a fresh browser per delivery, `--browser-sessions` at once). The two
+//! Chromium (`--browser-sessions` at once), first with a fresh browser per delivery, then
+//! with each session's browser kept and cleaned between deliveries (`reuse_sessions`), in
+//! the same run so the two compare as a ratio. The two
 //! definitions fill the same form; the browser one adds a `substr` phone reformat, which is
 //! what sends it down the browser path. Skipped (loudly) without Chromium for that half.
 
@@ -126,20 +128,45 @@ pub async fn run(args: &Args, report: &mut Report) -> anyhow::Result<()> {
         );
         return Ok(());
     }
-    let channel = channel.with_browser(BrowserExecutor::new(browser));
-    // The first delivery starts chromedriver: not part of the figure.
-    deliver(&channel, "X000002", 1, 1).await?;
     let count = args.browser_deliveries;
-    let elapsed = deliver(&channel, "X000002", count, args.browser_sessions).await?;
-    report.rate(
-        &format!(
-            "web forms, browser path ({} Chromium at once)",
-            args.browser_sessions
-        ),
-        count,
-        elapsed,
-    );
-    let expected = args.form_deliveries + 1 + count;
+    let mut rates = Vec::new();
+    let mut channel = channel;
+    for reuse in [false, true] {
+        let executor = BrowserExecutor::new(BrowserSettings {
+            reuse_sessions: reuse,
+            ..browser.clone()
+        });
+        channel = channel.with_browser(executor);
+        // The first deliveries start chromedriver (and, reused, the session browsers): not
+        // part of the figure.
+        deliver(
+            &channel,
+            "X000002",
+            args.browser_sessions,
+            args.browser_sessions,
+        )
+        .await?;
+        let elapsed = deliver(&channel, "X000002", count, args.browser_sessions).await?;
+        let how = if reuse {
+            "a kept browser per session, cleaned between deliveries"
+        } else {
+            "a fresh browser per delivery"
+        };
+        rates.push(report.rate(
+            &format!(
+                "web forms, browser path ({} sessions, {how})",
+                args.browser_sessions
+            ),
+            count,
+            elapsed,
+        ));
+        channel.close_browser().await;
+    }
+    report.note(format!(
+        "browser path: {:.1}x the deliveries/s with kept browsers",
+        rates[1] / rates[0]
+    ));
+    let expected = args.form_deliveries + 2 * (args.browser_sessions + count);
     let posted = posts.load(Ordering::Relaxed);
     anyhow::ensure!(
         posted == expected,

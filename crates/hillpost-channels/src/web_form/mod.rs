@@ -102,6 +102,13 @@ impl WebFormChannel {
         self
     }
 
+    /// Closes the browsers kept for the next delivery (a worker stopping).
+    pub async fn close_browser(&self) {
+        if let Some(browser) = &self.browser {
+            browser.close_idle().await;
+        }
+    }
+
     pub fn has_browser(&self) -> bool {
         self.browser.is_some()
     }

@@ -145,18 +145,18 @@ impl FormFit {
     }
 }
 
-/// What each variable is, for people.
+/// What each variable is, for people ("412 signers have no phone number").
 pub fn variable_words(variable: &str) -> &'static str {
     match variable {
-        "$PHONE" | "$PHONE_PARENTHESES" => "a phone number",
-        "$ADDRESS_ZIP4" | "$ADDRESS_ZIP_PLUS_4" => "a ZIP+4",
-        "$ADDRESS_ZIP5" => "a ZIP code",
-        "$ADDRESS_STREET" => "a street address",
-        "$ADDRESS_CITY" => "a city",
-        "$ADDRESS_STATE_POSTAL_ABBREV" | "$ADDRESS_STATE_FULL" => "a state",
-        "$NAME_FIRST" | "$NAME_LAST" | "$NAME_FULL" => "a name",
-        "$EMAIL" => "an email",
-        _ => "a value",
+        "$PHONE" | "$PHONE_PARENTHESES" => "phone number",
+        "$ADDRESS_ZIP4" | "$ADDRESS_ZIP_PLUS_4" => "ZIP+4",
+        "$ADDRESS_ZIP5" => "ZIP code",
+        "$ADDRESS_STREET" => "street address",
+        "$ADDRESS_CITY" => "city",
+        "$ADDRESS_STATE_POSTAL_ABBREV" | "$ADDRESS_STATE_FULL" => "state",
+        "$NAME_FIRST" | "$NAME_LAST" | "$NAME_FULL" => "name",
+        "$EMAIL" => "email",
+        _ => "value for it",
     }
 }
 
