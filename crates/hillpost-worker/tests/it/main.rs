@@ -9,3 +9,4 @@ mod cwc;
 mod faults;
 mod rate_limits;
 mod receipts;
+mod web_forms;

@@ -341,6 +341,19 @@ impl BrowserRun<'_> {
                                 self.click(progress, action, started_at).await?
                             }
                         }
+                        // A script that only changes how the page looks (removing a
+                        // header, showing a block) and fails because the page changed: the
+                        // form is unaffected, as over HTTP, where such scripts are no-ops.
+                        ScriptEffect::Cosmetic => match self.script(script).await {
+                            Err(reason) => {
+                                progress.notes.push(format!(
+                                    "line {line}: a script that only changes the page's looks \
+                                     failed, and was passed over ({reason})"
+                                ));
+                                Ok(())
+                            }
+                            ok => ok,
+                        },
                         // Any other script may still send the form (a page's own submit
                         // function): watched like a click.
                         _ => {

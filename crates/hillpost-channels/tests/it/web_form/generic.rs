@@ -77,7 +77,7 @@ fn escape(text: &str) -> String {
 
 /// The markup and the expected fields for `form`, or `None` when its selectors are beyond
 /// this generator.
-fn replica_of(
+pub(super) fn replica_of(
     form: &FormDefinition,
     support: &FormSupport,
 ) -> Option<(String, BTreeMap<String, Expect>)> {
@@ -108,7 +108,12 @@ fn replica_of(
         };
         match kind {
             "fill_in" => {
-                let tag = s.tag.as_deref().unwrap_or("input");
+                let message =
+                    matches!(&field.value, Some(FieldValue::Variable(v)) if v == "$MESSAGE");
+                let tag = s
+                    .tag
+                    .as_deref()
+                    .unwrap_or(if message { "textarea" } else { "input" });
                 if tag == "textarea" {
                     controls.push_str(&format!("<textarea{attrs}></textarea>\n"));
                 } else {
@@ -172,6 +177,12 @@ fn replica_of(
         let clicks_later = form.steps[index + 1..]
             .iter()
             .any(|s| matches!(s.action, StepAction::ClickOn { .. }));
+        let submits_later = clicks_later
+            || form.steps[index + 1..].iter().any(|s| {
+                matches!(&s.action, StepAction::Javascript { scripts } if scripts.iter().any(|js| {
+                    matches!(classify_script(js), ScriptEffect::Click { .. } | ScriptEffect::Submit { .. })
+                }))
+            });
         match &step.action {
             StepAction::FillIn { fields } => {
                 for f in fields {
@@ -200,6 +211,22 @@ fn replica_of(
                     let tag = s.tag.clone().unwrap_or_else(|| "div".into());
                     let text = t.value.clone().unwrap_or_default();
                     extras.push_str(&format!("<{tag}{}>{text}</{tag}>", attributes(&s, None)));
+                }
+            }
+            StepAction::ClickOn { targets } if submits_later && !submitted => {
+                // A click before the definition's last one: a tab or button that reveals
+                // the form, outside it.
+                for t in targets {
+                    let s = shape(&t.selector)?;
+                    let tag = s.tag.clone().unwrap_or_else(|| "button".into());
+                    let attrs = attributes(&s, None);
+                    extras.push_str(&if tag == "input" {
+                        format!("<input type=\"button\" value=\"Show\"{attrs}>")
+                    } else if tag == "button" {
+                        format!("<button type=\"button\"{attrs}>Show</button>")
+                    } else {
+                        format!("<{tag} href=\"#\"{attrs}>Show</{tag}>")
+                    });
                 }
             }
             StepAction::ClickOn { targets } => {
@@ -257,6 +284,14 @@ fn replica_of(
         if let Some(Expect::Exact(text)) = expected.get(name) {
             let rewritten = value.evaluate(text);
             expected.insert(name.clone(), Expect::Exact(rewritten));
+        }
+    }
+    // A browser posts a textarea's line breaks as CRLF.
+    for expect in expected.values_mut() {
+        if let Expect::Exact(text) = expect
+            && text.contains('\n')
+        {
+            *expect = Expect::OneOf(vec![text.clone(), text.replace('\n', "\r\n")]);
         }
     }
     let html = format!(
