@@ -9,6 +9,7 @@
 #[path = "../../../hillpost-channels/tests/it/web_form/pattern_replicas.rs"]
 mod pattern_replicas;
 #[path = "../../../hillpost-channels/tests/it/web_form/replica.rs"]
+#[allow(dead_code)]
 mod replica;
 #[path = "../../../hillpost-channels/tests/it/web_form/support.rs"]
 #[allow(dead_code)]
