@@ -13,7 +13,7 @@ mod import;
 mod metrics;
 mod queue;
 mod receipts;
-mod reroute;
+mod routes;
 mod signatures;
 mod throughput;
 mod tokens;

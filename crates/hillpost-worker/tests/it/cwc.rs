@@ -65,6 +65,7 @@ async fn cwc_batch(store: &SharedStore) -> i64 {
             rate_key: "cwc:house".into(),
         }],
         eligibility: Eligibility::Anyone,
+        passed_over: Vec::new(),
     }];
     let signatures = store.signatures(&campaign.id).await.expect("signatures");
     let templates = LetterTemplates::compile(&campaign).expect("templates");
@@ -193,7 +194,7 @@ async fn cwc_answers_become_delivered_failed_and_retried_deliveries(store: Share
     assert_eq!(
         retried.1,
         vec![
-            (AttemptOutcome::Transient, Some(503)),
+            (AttemptOutcome::PossiblyAccepted, Some(503)),
             (AttemptOutcome::Ok, Some(201))
         ]
     );

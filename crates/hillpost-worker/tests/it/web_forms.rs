@@ -100,6 +100,7 @@ async fn through_the_worker(
             address: id,
             rate_key: host,
         }],
+        passed_over: Vec::new(),
         eligibility: Eligibility::Anyone,
     }];
     let signatures = store.signatures(&campaign.id).await.expect("signatures");

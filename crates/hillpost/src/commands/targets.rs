@@ -41,6 +41,7 @@ pub async fn run(settings: &Settings, command: TargetsCommand) -> anyhow::Result
         &id,
         &settings.directory.resolve_settings(),
         &sendable,
+        false,
     )
     .await;
     let letters = planned.as_ref().ok().map(planning::outgoing_letters);

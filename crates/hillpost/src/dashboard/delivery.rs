@@ -62,7 +62,7 @@ struct DeliveryPage {
     endpoint: String,
     state: &'static str,
     last_error: Option<String>,
-    route_note: Option<String>,
+    possibly_accepted: bool,
     attempts: Vec<AttemptLine>,
     evidence: Vec<EvidenceLine>,
 }
@@ -114,7 +114,7 @@ pub async fn show(
         endpoint: row.endpoint,
         state: words::delivery_state(row.state),
         last_error: row.last_error,
-        route_note: row.route_note,
+        possibly_accepted: row.possibly_accepted,
         attempts,
         evidence,
     };

@@ -18,16 +18,20 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/campaigns"),
     ("GET", "/api/v1/campaigns/{id}"),
     ("GET", "/api/v1/campaigns/{id}/batches"),
+    ("GET", "/api/v1/deliveries/{id}"),
     ("GET", "/health"),
     ("GET", "/metrics"),
     ("GET", "/receipts/{token}"),
     ("POST", "/api/v1/batches/{id}/cancel"),
     ("POST", "/api/v1/batches/{id}/pause"),
     ("POST", "/api/v1/batches/{id}/resume"),
+    ("POST", "/api/v1/batches/{id}/retry"),
     ("POST", "/api/v1/campaigns"),
     ("POST", "/api/v1/campaigns/{id}/batches"),
     ("POST", "/api/v1/campaigns/{id}/signatures"),
     ("POST", "/api/v1/campaigns/{id}/signatures/import"),
+    ("POST", "/api/v1/deliveries/{id}/confirm"),
+    ("POST", "/api/v1/deliveries/{id}/resend"),
 ];
 
 fn documented() -> Vec<(String, String)> {
@@ -69,8 +73,14 @@ async fn every_route_checks_tokens_roles_and_organizations(url: String) {
     assert_eq!(status, StatusCode::CREATED, "{ours}");
     assert_eq!(ours["batch"]["state"], "scheduled");
     let batch = ours["batch"]["id"].as_i64().expect("batch id");
+    let (_, page) = api
+        .get(
+            &format!("/api/v1/batches/{batch}/deliveries"),
+            &api.organizer,
+        )
+        .await;
+    let delivery = page["deliveries"][0]["id"].as_i64().expect("a delivery");
     // A page one of the batch's attempts kept.
-    let delivery = api.store.deliveries(batch).await.expect("deliveries")[0].id;
     let page = hillpost_core::delivery::Evidence::page(
         hillpost_core::delivery::EvidenceKind::AnswerPage,
         "<h2>Thank you</h2>",
@@ -89,6 +99,8 @@ async fn every_route_checks_tokens_roles_and_organizations(url: String) {
         let concrete = if path.starts_with("/api/v1/batches") {
             path.replace("{id}", &batch.to_string())
                 .replace("{evidence}", &evidence.to_string())
+        } else if path.starts_with("/api/v1/deliveries") {
+            path.replace("{id}", &delivery.to_string())
         } else {
             path.replace("{id}", "ours")
         };
@@ -142,7 +154,10 @@ async fn every_route_checks_tokens_roles_and_organizations(url: String) {
         }
 
         // Another organization's token: our campaign and batch do not exist for it.
-        if concrete.contains("ours") || concrete.contains(&format!("/{batch}")) {
+        if concrete.contains("ours")
+            || concrete.contains(&format!("/{batch}"))
+            || path.starts_with("/api/v1/deliveries")
+        {
             let (status, body) = api
                 .call(
                     method.clone(),

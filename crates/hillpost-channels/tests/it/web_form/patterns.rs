@@ -15,18 +15,13 @@
 //! Each replica checks every posted field, the hidden token and the session cookie; the
 //! report must be `ok` with the answer page (and, in the browser, a screenshot) as evidence.
 
-use std::collections::BTreeMap;
-use std::path::Path;
 use std::time::Duration;
 
 use hillpost_channels::Channel;
 use hillpost_channels::web_form::{BrowserExecutor, BrowserSettings};
 use hillpost_core::AttemptOutcome;
 use hillpost_core::delivery::{EvidenceKind, SendReport};
-use hillpost_directory::SourceFile;
-use hillpost_directory::forms::{
-    ExecutionPath, FieldOptions, FormDefinition, FormKind, FormSupport, StepAction, parse_form,
-};
+use hillpost_directory::forms::{ExecutionPath, FormDefinition, FormSupport};
 
 use super::pattern_replicas::*;
 use super::replica::{Replica, ReplicaSpec};

@@ -29,15 +29,8 @@ use super::support::{channel, letter, shared_data, signer_values, support, try_m
 fn verdict(report: &SendReport) -> &'static str {
     match report.outcome {
         AttemptOutcome::Ok => "confirmed",
-        _ if report.fallback.is_some() => "falls back",
-        AttemptOutcome::Unknown
-            if report
-                .note
-                .as_deref()
-                .is_some_and(|n| n.contains("confirmation text")) =>
-        {
-            "no confirmation text"
-        }
+        AttemptOutcome::Unconfirmed => "no confirmation text",
+        AttemptOutcome::Permanent if !report.touched_network => "falls back",
         _ => "failed",
     }
 }
