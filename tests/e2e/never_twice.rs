@@ -58,9 +58,12 @@ enum Page {
     NoWyoming,
 }
 
+/// The fields of each form posted to the replica, in order.
+type Posts = Arc<Mutex<Vec<Vec<(String, String)>>>>;
+
 #[derive(Clone)]
 struct Replica {
-    posts: Arc<Mutex<Vec<Vec<(String, String)>>>>,
+    posts: Posts,
     after_post: Arc<Mutex<AfterPost>>,
     page: Page,
 }
