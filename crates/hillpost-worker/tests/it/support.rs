@@ -139,6 +139,11 @@ pub async fn batch_of(
 }
 
 pub fn smtp_channels(port: u16) -> Channels {
+    Channels::default().with_email(smtp_sender(port))
+}
+
+/// Email through the test SMTP server at `port`.
+pub fn smtp_sender(port: u16) -> EmailSender {
     let mut settings = SmtpSettings::new(
         "127.0.0.1",
         port,
@@ -148,9 +153,7 @@ pub fn smtp_channels(port: u16) -> Channels {
     settings.tls = SmtpTls::None;
     settings.connect_timeout = Duration::from_secs(2);
     settings.command_timeout = Duration::from_secs(5);
-    Channels::default().with_email(EmailSender::Smtp(
-        SmtpChannel::new(settings).expect("smtp channel"),
-    ))
+    EmailSender::Smtp(SmtpChannel::new(settings).expect("smtp channel"))
 }
 
 /// Fast retries for tests: three retries 100 ms apart, no jitter; the default resend policy.
