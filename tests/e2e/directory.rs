@@ -201,6 +201,23 @@ fn show_lists_members_with_roles_and_endpoints() {
     );
 }
 
+/// `text` must be `tests/e2e/snapshots/NAME` word for word; UPDATE_SNAPSHOTS=1 rewrites
+/// it after an intended change (read the diff).
+fn assert_snapshot(name: &str, text: &str) {
+    let snapshot = hillpost_testkit::repo_root()
+        .join("tests/e2e/snapshots")
+        .join(name);
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(&snapshot, text).unwrap();
+    }
+    let expected =
+        std::fs::read_to_string(&snapshot).expect("the snapshot (UPDATE_SNAPSHOTS=1 writes it)");
+    assert_eq!(
+        text, expected,
+        "{name} changed; UPDATE_SNAPSHOTS=1 to accept"
+    );
+}
+
 const PREVIEW_CAMPAIGN: &str = r#"id = "preview"
 title = "Preview"
 organization = "Test Peace Coalition"
@@ -246,16 +263,7 @@ fn targets_preview_matches_its_snapshot() {
     ws.run(&["campaign", "add", campaign.to_str().unwrap()])
         .ok();
     let preview = ws.run(&["targets", "preview", "preview"]).ok().stdout;
-    let snapshot = hillpost_testkit::repo_root().join("tests/e2e/snapshots/targets_preview.txt");
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-        std::fs::write(&snapshot, &preview).unwrap();
-    }
-    let expected =
-        std::fs::read_to_string(&snapshot).expect("the snapshot (UPDATE_SNAPSHOTS=1 writes it)");
-    assert_eq!(
-        preview, expected,
-        "targets preview changed; UPDATE_SNAPSHOTS=1 to accept"
-    );
+    assert_snapshot("targets_preview.txt", &preview);
     // And a batch refuses while offices cannot be reached, naming them.
     let signers = ws.write("s.csv", &hillpost_testkit::fixtures::signers_csv(2));
     ws.run(&["signatures", "import", "preview", signers.to_str().unwrap()])
@@ -330,17 +338,7 @@ fn targets_preview_says_how_the_letters_fit_each_form() {
     ws.run(&["signatures", "import", "fit", signers.to_str().unwrap()])
         .ok();
     let preview = ws.run(&["targets", "preview", "fit"]).ok().stdout;
-    let snapshot =
-        hillpost_testkit::repo_root().join("tests/e2e/snapshots/targets_preview_forms.txt");
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-        std::fs::write(&snapshot, &preview).unwrap();
-    }
-    let expected =
-        std::fs::read_to_string(&snapshot).expect("the snapshot (UPDATE_SNAPSHOTS=1 writes it)");
-    assert_eq!(
-        preview, expected,
-        "targets preview changed; UPDATE_SNAPSHOTS=1 to accept"
-    );
+    assert_snapshot("targets_preview_forms.txt", &preview);
     for words in [
         "letter cut: 3 of 3 letters are longer than the form's 2000-character message field",
         "missing: 2 of 3 signers have no phone number",

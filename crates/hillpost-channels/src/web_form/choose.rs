@@ -299,21 +299,6 @@ mod tests {
             "no neutral title offered: the closest spelling, first on a tie"
         );
     }
-}
-
-#[cfg(test)]
-mod state_tests {
-    use super::*;
-
-    fn list(items: &[(&str, &str)]) -> Vec<Choice> {
-        items
-            .iter()
-            .map(|(l, v)| Choice {
-                label: l.to_string(),
-                value: v.to_string(),
-            })
-            .collect()
-    }
 
     #[test]
     fn a_state_is_its_code_its_name_its_label_or_a_value_ending_in_its_code() {

@@ -185,16 +185,7 @@ impl Run<'_> {
                         format!("line {line}: `{url}` is not a URL: {e}"),
                     ))
                 })?;
-                let answer = self
-                    .session
-                    .fetch(EgressRequest::get(url))
-                    .await
-                    .map_err(|e| stop(before_sending(started_at, &e)))?;
-                if answer.status >= 400 {
-                    return Err(stop(page_refused(started_at, &answer)));
-                }
-                progress.page = Some(page_of(&answer));
-                progress.state = FormState::default();
+                self.navigate(progress, url, started_at).await?;
             }
             StepAction::Wait { millis } => {
                 tokio::time::sleep(Duration::from_millis(*millis).min(self.max_wait)).await;
@@ -429,7 +420,7 @@ impl Run<'_> {
         }
     }
 
-    /// A GET to another page (a link followed): nothing of the letter leaves.
+    /// A GET to a page (a visit, a link followed): nothing of the letter leaves.
     async fn navigate(
         &self,
         progress: &mut Progress,

@@ -148,23 +148,7 @@ async fn check(store: SharedStore, test: &str, which: &str, browser: bool) {
         return;
     };
     let support_files = support::support(&data);
-    let (form, spec) = match which {
-        "T000469" => (
-            definition_without_recaptcha(&data, "T000469", &support_files),
-            tonko_spec(),
-        ),
-        "D000622" => {
-            let form = support::member_form(&data, "D000622", &support_files);
-            let spec = duckworth_spec(&form);
-            (form, spec)
-        }
-        "B001305" => {
-            let form = definition_without_recaptcha(&data, "B001305", &support_files);
-            let spec = budd_spec(&form);
-            (form, spec)
-        }
-        _ => (inner_definition(&support_files, ""), inner_spec()),
-    };
+    let (form, spec) = pattern(&data, &support_files, which);
     let Some((submissions, kinds)) = through_the_worker(&store, test, form, spec, browser).await
     else {
         return;

@@ -15,7 +15,9 @@ use hillpost_directory::forms::{
 use regex::Regex;
 
 use super::replica::{Expect, Replica, ReplicaSpec, TOKEN};
-use super::support::{channel, letter, shared_data, signer_values, support, try_member_form};
+use super::support::{
+    channel, letter, member_ids, shared_data, signer_values, support, try_member_form,
+};
 
 /// Attributes a simple selector implies: tag, id, classes, other attributes.
 #[derive(Default)]
@@ -326,17 +328,7 @@ async fn generated_replicas_of_senate_forms_receive_every_field() {
         return;
     };
     let support = support(&data);
-    let mut ids: Vec<String> = std::fs::read_dir(data.join("contact-congress/members"))
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .map(|e| {
-            e.file_name()
-                .to_string_lossy()
-                .trim_end_matches(".yaml")
-                .to_string()
-        })
-        .collect();
-    ids.sort();
+    let ids = member_ids(&data);
     let mut delivered = Vec::new();
     let mut with_option_map = 0;
     for id in ids {

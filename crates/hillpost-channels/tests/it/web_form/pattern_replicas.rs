@@ -304,3 +304,25 @@ pub fn inner_spec() -> ReplicaSpec {
     .collect();
     ReplicaSpec::new(INNER_URL, html.to_string(), expected)
 }
+
+/// The definition of `which` (`T000469`, `D000622`, `B001305`, or anything else for the
+/// innerHTML form) and its replica.
+pub fn pattern(data: &Path, support: &FormSupport, which: &str) -> (FormDefinition, ReplicaSpec) {
+    match which {
+        "T000469" => (
+            definition_without_recaptcha(data, "T000469", support),
+            tonko_spec(),
+        ),
+        "D000622" => {
+            let form = super::support::member_form(data, "D000622", support);
+            let spec = duckworth_spec(&form);
+            (form, spec)
+        }
+        "B001305" => {
+            let form = definition_without_recaptcha(data, "B001305", support);
+            let spec = budd_spec(&form);
+            (form, spec)
+        }
+        _ => (inner_definition(support, ""), inner_spec()),
+    }
+}

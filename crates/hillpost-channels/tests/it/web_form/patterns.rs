@@ -89,18 +89,22 @@ fn assert_delivered(path: Path_, replica: &Replica, report: &SendReport) {
 
 // ── T000469: a ZIP lookup on the way, a label that chooses a radio button ──────────────
 
-async fn tonko(path: Path_) {
-    let test = "web_form::patterns::tonko";
-    let Some(data) = shared_data(test) else {
-        return;
-    };
+/// Delivers the pattern `which` on `path`, checked by its replica; `None` after a skip.
+async fn member_pattern(path: Path_, which: &str) -> Option<(Replica, SendReport)> {
+    let test = "web_form::patterns::member_pattern";
+    let data = shared_data(test)?;
     let support = support(&data);
-    let form = definition_without_recaptcha(&data, "T000469", &support);
-    assert_eq!(form.execution_path(), ExecutionPath::Http);
-    let Some((replica, report)) = deliver(test, path, form, support, tonko_spec()).await else {
+    let (form, spec) = pattern(&data, &support, which);
+    assert_eq!(form.execution_path(), ExecutionPath::Http, "{which}");
+    let (replica, report) = deliver(test, path, form, support, spec).await?;
+    assert_delivered(path, &replica, &report);
+    Some((replica, report))
+}
+
+async fn tonko(path: Path_) {
+    let Some((replica, _)) = member_pattern(path, "T000469").await else {
         return;
     };
-    assert_delivered(path, &replica, &report);
     let queries = replica.state.page_queries.lock().unwrap().clone();
     assert_eq!(queries, ["zip5=83702&zip4=5412"], "the ZIP lookup, once");
 }
@@ -118,18 +122,9 @@ async fn tonko_zip_lookup_and_label_click_in_the_browser() {
 // ── D000622: a tab that reveals the form, a script that submits it ───────────────────────
 
 async fn duckworth(path: Path_) {
-    let test = "web_form::patterns::duckworth";
-    let Some(data) = shared_data(test) else {
+    let Some((_, report)) = member_pattern(path, "D000622").await else {
         return;
     };
-    let support = support(&data);
-    let form = super::support::member_form(&data, "D000622", &support);
-    assert_eq!(form.execution_path(), ExecutionPath::Http);
-    let spec = duckworth_spec(&form);
-    let Some((replica, report)) = deliver(test, path, form, support, spec).await else {
-        return;
-    };
-    assert_delivered(path, &replica, &report);
     let note = report.note.clone().unwrap_or_default();
     assert!(
         note.contains("`.opinion a`"),
@@ -149,29 +144,14 @@ async fn duckworth_tab_click_and_script_submit_in_the_browser() {
 
 // ── B001305: state options whose values are not the code ────────────────────────────────
 
-async fn budd(path: Path_) {
-    let test = "web_form::patterns::budd";
-    let Some(data) = shared_data(test) else {
-        return;
-    };
-    let support = support(&data);
-    let form = definition_without_recaptcha(&data, "B001305", &support);
-    assert_eq!(form.execution_path(), ExecutionPath::Http);
-    let spec = budd_spec(&form);
-    let Some((replica, report)) = deliver(test, path, form, support, spec).await else {
-        return;
-    };
-    assert_delivered(path, &replica, &report);
-}
-
 #[tokio::test]
 async fn budd_state_options_ending_in_the_code_over_http() {
-    budd(Path_::Http).await;
+    member_pattern(Path_::Http, "B001305").await;
 }
 
 #[tokio::test]
 async fn budd_state_options_ending_in_the_code_in_the_browser() {
-    budd(Path_::Browser).await;
+    member_pattern(Path_::Browser, "B001305").await;
 }
 
 // ── A form written with innerHTML, with a required state select ──────────────────────────

@@ -23,7 +23,9 @@ use regex::Regex;
 
 use super::generic::replica_of;
 use super::replica::{Expect, Replica, ReplicaSpec};
-use super::support::{channel, letter, shared_data, signer_values, support, try_member_form};
+use super::support::{
+    channel, letter, member_ids, shared_data, signer_values, support, try_member_form,
+};
 
 /// How one delivery ended.
 fn verdict(report: &SendReport) -> &'static str {
@@ -135,17 +137,7 @@ async fn senate_definitions_on_generated_replicas_per_path() {
     };
     let browser = hillpost_testkit::browser::installed(test);
     let support = support(&data);
-    let mut ids: Vec<String> = std::fs::read_dir(data.join("contact-congress/members"))
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .map(|e| {
-            e.file_name()
-                .to_string_lossy()
-                .trim_end_matches(".yaml")
-                .to_string()
-        })
-        .collect();
-    ids.sort();
+    let ids = member_ids(&data);
     let mut table: BTreeMap<(&str, &str), Vec<String>> = BTreeMap::new();
     let mut files = 0;
     for id in ids {

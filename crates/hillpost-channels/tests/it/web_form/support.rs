@@ -48,6 +48,22 @@ pub fn member_form(
     try_member_form(data, bioguide, support).unwrap()
 }
 
+/// Every member definition's id in ../shared, sorted.
+pub fn member_ids(data: &std::path::Path) -> Vec<String> {
+    let mut ids: Vec<String> = std::fs::read_dir(data.join("contact-congress/members"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .trim_end_matches(".yaml")
+                .to_string()
+        })
+        .collect();
+    ids.sort();
+    ids
+}
+
 pub fn try_member_form(
     data: &std::path::Path,
     bioguide: &str,
