@@ -11,6 +11,7 @@ mod directory;
 mod evidence;
 mod import;
 mod metrics;
+mod migrations;
 mod queue;
 mod receipts;
 mod routes;
