@@ -31,6 +31,8 @@ struct RecipientLine {
     channel: &'static str,
     address: String,
     why_endpoint: String,
+    /// How the letters fit the office's form (see `crate::form_fit`).
+    form_fit: Vec<String>,
     letters: u64,
     skipped: u64,
 }
@@ -100,6 +102,7 @@ pub async fn show(
 
     let plan = &planned.plan;
     let sendable = targets::sendable_channels(&state.app.settings);
+    let letters = planning::outgoing_letters(&planned);
     let mut recipients: Vec<RecipientLine> = plan
         .recipients
         .iter()
@@ -113,6 +116,17 @@ pub async fn show(
                 channel: chosen.map_or("none", |e| words::channel(e.channel)),
                 address: chosen.map(|e| e.address.clone()).unwrap_or_default(),
                 why_endpoint: office.map(|o| o.why_endpoint.clone()).unwrap_or_default(),
+                form_fit: office
+                    .map(|o| {
+                        crate::form_fit::office_fit(
+                            &state.app.settings,
+                            loaded.as_ref(),
+                            o,
+                            &sendable,
+                            Some(&letters),
+                        )
+                    })
+                    .unwrap_or_default(),
                 letters: 0,
                 skipped: 0,
             }

@@ -639,3 +639,90 @@ async fn unconfirmed_letters_are_listed_for_a_decision(url: String) {
         page.body
     );
 }
+
+/// A form attempt's page and screenshot on the batch page and the delivery page, for the
+/// campaign's organizer; another organization gets 404 for both and for the files.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deliverys_evidence_is_shown_to_its_organization_only() {
+    let db = sqlite();
+    let api = Api::start(&db.url, &[]).await;
+    api.seed("ours", ORG, 1, &[STAFF]).await;
+    api.start_worker();
+    let (status, body) = api
+        .post_json(
+            "/api/v1/campaigns/ours/batches",
+            &api.organizer,
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let batch = body["batch"]["id"].as_i64().expect("batch");
+    hillpost_testkit::poll_until("the batch to complete", crate::support::LONG, || async {
+        let (_, s) = api
+            .get(&format!("/api/v1/batches/{batch}"), &api.auditor)
+            .await;
+        (s["batch"]["state"] == "completed").then_some(())
+    })
+    .await;
+    let delivery = api.store.deliveries(batch).await.expect("deliveries")[0].id;
+    let page = hillpost_core::delivery::Evidence::page(
+        hillpost_core::delivery::EvidenceKind::AnswerPage,
+        "<h2>Thank you</h2><script>document.title = 'pwned'</script>",
+    );
+    let shot = hillpost_core::delivery::Evidence::screenshot(
+        hillpost_core::delivery::EvidenceKind::ScreenshotAfterSubmit,
+        b"\x89PNG\r\n\x1a\nshot".to_vec(),
+    )
+    .expect("small");
+    let items: Vec<hillpost_store::NewEvidence> = [&page, &shot]
+        .into_iter()
+        .map(|evidence| hillpost_store::NewEvidence {
+            delivery_id: delivery,
+            attempt_no: 1,
+            evidence,
+        })
+        .collect();
+    api.store.store_evidence(&items).await.expect("evidence");
+    let rows = api.store.evidence_of(delivery).await.expect("rows");
+
+    let (ours, _) = Visitor::signed_in(&api, &api.organizer).await;
+    let batch_page = ours.get(&format!("/dashboard/batches/{batch}")).await;
+    assert_eq!(batch_page.status, StatusCode::OK);
+    let link = format!("/dashboard/batches/{batch}/deliveries/{delivery}");
+    assert!(batch_page.body.contains(&link), "{}", batch_page.body);
+    let delivery_page = ours.get(&link).await;
+    assert_eq!(
+        delivery_page.status,
+        StatusCode::OK,
+        "{}",
+        delivery_page.body
+    );
+    for row in &rows {
+        assert!(
+            delivery_page.body.contains(&row.sha256),
+            "{}",
+            delivery_page.body
+        );
+    }
+    assert!(
+        delivery_page.body.contains("<img src=\""),
+        "the screenshot is shown"
+    );
+    let file = format!("/dashboard/batches/{batch}/evidence/{}", rows[0].id);
+    let served = ours.get(&file).await;
+    assert_eq!(served.status, StatusCode::OK);
+    assert_eq!(served.body.as_bytes(), page.content.as_slice());
+    let csp = served.headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("sandbox"), "{csp}");
+
+    let (theirs, _) = Visitor::signed_in(&api, &api.other).await;
+    for path in [link.as_str(), file.as_str()] {
+        let refused = theirs.get(path).await;
+        assert_eq!(
+            refused.status,
+            StatusCode::NOT_FOUND,
+            "{path}: {}",
+            refused.body
+        );
+    }
+}
