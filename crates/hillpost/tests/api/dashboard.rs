@@ -646,25 +646,7 @@ async fn unconfirmed_letters_are_listed_for_a_decision(url: String) {
 async fn a_deliverys_evidence_is_shown_to_its_organization_only() {
     let db = sqlite();
     let api = Api::start(&db.url, &[]).await;
-    api.seed("ours", ORG, 1, &[STAFF]).await;
-    api.start_worker();
-    let (status, body) = api
-        .post_json(
-            "/api/v1/campaigns/ours/batches",
-            &api.organizer,
-            serde_json::json!({}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    let batch = body["batch"]["id"].as_i64().expect("batch");
-    hillpost_testkit::poll_until("the batch to complete", crate::support::LONG, || async {
-        let (_, s) = api
-            .get(&format!("/api/v1/batches/{batch}"), &api.auditor)
-            .await;
-        (s["batch"]["state"] == "completed").then_some(())
-    })
-    .await;
-    let delivery = api.store.deliveries(batch).await.expect("deliveries")[0].id;
+    let (batch, delivery) = api.delivered_batch().await;
     let page = hillpost_core::delivery::Evidence::page(
         hillpost_core::delivery::EvidenceKind::AnswerPage,
         "<h2>Thank you</h2><script>document.title = 'pwned'</script>",
@@ -674,16 +656,7 @@ async fn a_deliverys_evidence_is_shown_to_its_organization_only() {
         b"\x89PNG\r\n\x1a\nshot".to_vec(),
     )
     .expect("small");
-    let items: Vec<hillpost_store::NewEvidence> = [&page, &shot]
-        .into_iter()
-        .map(|evidence| hillpost_store::NewEvidence {
-            delivery_id: delivery,
-            attempt_no: 1,
-            evidence,
-        })
-        .collect();
-    api.store.store_evidence(&items).await.expect("evidence");
-    let rows = api.store.evidence_of(delivery).await.expect("rows");
+    let rows = api.keep_evidence(delivery, &[&page, &shot]).await;
 
     let (ours, _) = Visitor::signed_in(&api, &api.organizer).await;
     let batch_page = ours.get(&format!("/dashboard/batches/{batch}")).await;

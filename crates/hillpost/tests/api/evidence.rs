@@ -3,36 +3,15 @@
 //! run in our origin), and each SHA-256 in the batch's audit export.
 
 use hillpost_core::delivery::{Evidence, EvidenceKind};
-use hillpost_store::NewEvidence;
 use reqwest::StatusCode;
-use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use hillpost_testkit::poll_until;
-
-use crate::support::{Api, LONG, ORG, OTHER_ORG};
-
-const STAFF: (&str, &str) = ("Committee staff", "staff@committee.example.org");
+use crate::support::{Api, OTHER_ORG};
 
 both_backends!(evidence_is_served_to_its_organization_and_listed_in_the_audit_export);
 async fn evidence_is_served_to_its_organization_and_listed_in_the_audit_export(url: String) {
     let api = Api::start(&url, &[]).await;
-    api.seed("ours", ORG, 1, &[STAFF]).await;
-    api.start_worker();
-    let (status, body) = api
-        .post_json("/api/v1/campaigns/ours/batches", &api.organizer, json!({}))
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    let batch = body["batch"]["id"].as_i64().unwrap();
-    // One attempt (to the outbox) to hang the evidence on, as a form attempt would.
-    poll_until("the batch to complete", LONG, || async {
-        let (_, s) = api
-            .get(&format!("/api/v1/batches/{batch}"), &api.auditor)
-            .await;
-        (s["batch"]["state"] == "completed").then_some(())
-    })
-    .await;
-    let delivery = api.store.deliveries(batch).await.unwrap()[0].id;
+    let (batch, delivery) = api.delivered_batch().await;
     let page = Evidence::page(
         EvidenceKind::AnswerPage,
         "<html><body><h2>Thank you for contacting my office.</h2><script>alert(1)</script></body></html>",
@@ -42,15 +21,7 @@ async fn evidence_is_served_to_its_organization_and_listed_in_the_audit_export(u
         b"\x89PNG\r\n\x1a\n-- a screenshot --".to_vec(),
     )
     .unwrap();
-    let items: Vec<NewEvidence> = [&page, &shot]
-        .into_iter()
-        .map(|evidence| NewEvidence {
-            delivery_id: delivery,
-            attempt_no: 1,
-            evidence,
-        })
-        .collect();
-    api.store.store_evidence(&items).await.unwrap();
+    api.keep_evidence(delivery, &[&page, &shot]).await;
 
     let list = format!("/api/v1/batches/{batch}/evidence?delivery={delivery}");
     let (status, listed) = api.get(&list, &api.organizer).await;

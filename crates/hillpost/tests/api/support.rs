@@ -184,6 +184,58 @@ impl Api {
         .await
     }
 
+    /// Campaign `ours` (one signer, one office), a batch of it delivered by a worker of this
+    /// process to the outbox: the batch and its delivery, to hang a form's evidence on.
+    pub async fn delivered_batch(&self) -> (i64, i64) {
+        self.seed(
+            "ours",
+            ORG,
+            1,
+            &[("Committee staff", "staff@committee.example.org")],
+        )
+        .await;
+        self.start_worker();
+        let (status, body) = self
+            .post_json(
+                "/api/v1/campaigns/ours/batches",
+                &self.organizer,
+                serde_json::json!({}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let batch = body["batch"]["id"].as_i64().expect("batch id");
+        hillpost_testkit::poll_until("the batch to complete", LONG, || async {
+            let (_, s) = self
+                .get(&format!("/api/v1/batches/{batch}"), &self.auditor)
+                .await;
+            (s["batch"]["state"] == "completed").then_some(())
+        })
+        .await;
+        let delivery = self.store.deliveries(batch).await.expect("deliveries")[0].id;
+        (batch, delivery)
+    }
+
+    /// Stores `evidence` as attempt 1's of `delivery`, as the worker's recorder does.
+    pub async fn keep_evidence(
+        &self,
+        delivery: i64,
+        evidence: &[&hillpost_core::delivery::Evidence],
+    ) -> Vec<hillpost_store::EvidenceRow> {
+        let items: Vec<hillpost_store::NewEvidence> = evidence
+            .iter()
+            .map(|evidence| hillpost_store::NewEvidence {
+                delivery_id: delivery,
+                attempt_no: 1,
+                evidence,
+            })
+            .collect();
+        self.store.store_evidence(&items).await.expect("evidence");
+        self.store
+            .evidence_of(delivery)
+            .await
+            .expect("evidence rows")
+    }
+
     /// Adds campaign `id` of `organization` to `recipients`, with `signers` signers, through
     /// the API with that organization's token.
     pub async fn seed(
