@@ -21,6 +21,7 @@ use super::AppState;
 use super::auth::{Caller, visible_batch};
 use super::body::{BatchId, Body, DeliveryId, Query};
 use super::error::{ApiError, ErrorBody};
+use super::evidence::EvidenceView;
 use crate::{planning, targets};
 
 #[derive(Serialize, ToSchema)]
@@ -202,6 +203,9 @@ pub struct DeliveryRecord {
     pub campaign_id: String,
     /// Ways to reach the office that planning did not make endpoints, with why.
     pub passed_over: Vec<String>,
+    /// What the form attempts saw (answer pages, screenshots), to decide an `unconfirmed`
+    /// letter by; each with the URL of its content.
+    pub evidence: Vec<EvidenceView>,
 }
 
 /// The delivery `id`, if the caller may see its campaign.
@@ -222,15 +226,23 @@ async fn visible_delivery(
     Ok(detail)
 }
 
-fn record(detail: DeliveryDetail) -> DeliveryRecord {
+async fn record(state: &AppState, detail: DeliveryDetail) -> Result<DeliveryRecord, ApiError> {
+    let evidence = state
+        .store
+        .evidence_of(detail.delivery.id)
+        .await?
+        .into_iter()
+        .map(EvidenceView::from)
+        .collect();
     let attempts = detail.attempts.into_iter().map(attempt).collect();
     let events = detail.events.iter().map(event).collect();
-    DeliveryRecord {
+    Ok(DeliveryRecord {
         batch_id: detail.delivery.batch_id,
         campaign_id: detail.campaign_id,
         passed_over: detail.passed_over,
+        evidence,
         delivery: delivery_view(detail.delivery, attempts, events),
-    }
+    })
 }
 
 /// One delivery: its state, every attempt with its evidence and every event.
@@ -242,7 +254,8 @@ pub async fn show(
     caller: Caller,
     DeliveryId(id): DeliveryId,
 ) -> Result<Json<DeliveryRecord>, ApiError> {
-    Ok(Json(record(visible_delivery(&state, &caller, id).await?)))
+    let detail = visible_delivery(&state, &caller, id).await?;
+    Ok(Json(record(&state, detail).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -307,7 +320,8 @@ async fn decide(
             },
         )
         .await?;
-    Ok(Json(record(visible_delivery(&state, &caller, id).await?)))
+    let detail = visible_delivery(&state, &caller, id).await?;
+    Ok(Json(record(&state, detail).await?))
 }
 
 /// A reason, trimmed, present and bounded.

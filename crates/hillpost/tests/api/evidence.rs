@@ -31,6 +31,13 @@ async fn evidence_is_served_to_its_organization_and_listed_in_the_audit_export(u
     assert_eq!(listed[0]["kind"], "answer_page");
     assert_eq!(listed[1]["kind"], "screenshot_after_submit");
     assert_eq!(listed[0]["sha256"], page.sha256());
+    // The delivery's own record lists the same evidence, to decide it by.
+    let (status, record) = api
+        .get(&format!("/api/v1/deliveries/{delivery}"), &api.organizer)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{record}");
+    assert_eq!(record["evidence"].as_array().unwrap().len(), 2, "{record}");
+    assert_eq!(record["evidence"][0]["sha256"], page.sha256());
     let (status, _) = api.get(&list, &api.auditor).await;
     assert_eq!(status, StatusCode::OK);
     let (status, body) = api.get(&list, &api.other).await;
