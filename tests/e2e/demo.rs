@@ -14,6 +14,26 @@ fn the_demo_delivers_the_bundled_campaign_into_an_outbox() {
         run.stdout
     );
     assert!(has_count(&run.stdout, "delivered", 3874), "{}", run.stdout);
+    // The closing hint names a command that works from the checkout: `cargo run --release
+    // -- ARGS`, where ARGS are this binary's.
+    let hint = run
+        .stdout
+        .lines()
+        .find(|l| l.contains("batch status"))
+        .expect("a hint to look at the batch");
+    let args: Vec<&str> = hint
+        .trim()
+        .strip_prefix("cargo run --release -- ")
+        .unwrap_or_else(|| panic!("not a cargo run command: {hint}"))
+        .split_whitespace()
+        .collect();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_hillpost"))
+        .current_dir(ws.path())
+        .args(&args)
+        .output()
+        .expect("run the hint");
+    assert!(output.status.success(), "{hint}: {output:?}");
+    assert!(String::from_utf8_lossy(&output.stdout).contains("delivered"));
     let letters = eml_files(&ws.path().join("demo/outbox"));
     assert_eq!(letters.len(), 3874);
     let spanish = letters

@@ -81,12 +81,16 @@ pub async fn run(mut settings: Settings, dir: &Path) -> anyhow::Result<ExitCode>
     )
     .await?;
     let batch = store
-        .create_batch_by(
+        .create_batch_with(
             &campaign.id,
             &planned.plan,
-            chrono::Utc::now(),
-            settings.retry_schedule().max_attempts(),
-            &super::cli_actor(),
+            &hillpost_store::BatchOptions {
+                start_at: chrono::Utc::now(),
+                max_attempts: settings.retry_schedule().max_attempts(),
+                actor: &super::cli_actor(),
+                receipt_base_url: settings.receipt_base_url(),
+                include_delivered: false,
+            },
         )
         .await?;
     println!(
@@ -117,14 +121,17 @@ pub async fn run(mut settings: Settings, dir: &Path) -> anyhow::Result<ExitCode>
         outbox.display()
     );
     println!("  ls {} | head", outbox.display());
+    // `hillpost` is not on PATH after `cargo run`: name what works from the checkout (or
+    // after `cargo install --path crates/hillpost`, plain `hillpost …`).
     println!(
-        "  hillpost --database sqlite:{} batch status {batch}",
+        "  cargo run --release -- --database sqlite:{} batch status {batch}",
         database.display()
     );
     println!(
-        "  hillpost --database sqlite:{} campaign show {}",
+        "  cargo run --release -- --database sqlite:{} campaign show {}",
         database.display(),
         campaign.id
     );
+    println!("  (or `cargo install --path crates/hillpost` once, then `hillpost …`)");
     Ok(ExitCode::SUCCESS)
 }
