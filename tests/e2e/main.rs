@@ -11,5 +11,6 @@ mod demo;
 mod directory;
 mod directory_delivery;
 mod serve;
+mod shutdown;
 mod support;
 mod web_forms;
