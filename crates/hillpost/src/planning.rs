@@ -22,6 +22,13 @@ pub struct Planned {
     pub signatures: Vec<(i64, hillpost_core::NewSignature)>,
 }
 
+/// How many batches are planned at once in this process. Planning renders every letter
+/// (and a petition's document): CPU and memory in proportion to the signers. It runs on
+/// the blocking pool, off the async runtime, so the API keeps answering meanwhile; beyond
+/// this many, requests wait their turn instead of multiplying the memory.
+const CONCURRENT_PLANS: usize = 2;
+static PLANNING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(CONCURRENT_PLANS);
+
 /// Loads the campaign and its signers, resolves its targets through the stored directory
 /// (when it has one) and plans every delivery; signers are placed in districts with the
 /// stored ZIP table.
@@ -31,6 +38,10 @@ pub async fn plan(
     settings: &ResolveSettings,
     sendable: &[hillpost_core::delivery::Channel],
 ) -> anyhow::Result<Planned> {
+    let _turn = PLANNING
+        .acquire()
+        .await
+        .context("planning has been shut down")?;
     let stored = store
         .campaign(id)
         .await?
@@ -38,6 +49,23 @@ pub async fn plan(
     let campaign = stored.campaign;
     let signatures = store.signatures(id).await?;
     let directory = directory::load(store).await?;
+    let (settings, sendable) = (settings.clone(), sendable.to_vec());
+    tokio::task::spawn_blocking(move || {
+        plan_loaded(campaign, signatures, directory, &settings, &sendable)
+    })
+    .await
+    .context("planning the batch stopped")?
+}
+
+/// The CPU part of [`plan`]: everything after the store was read.
+fn plan_loaded(
+    campaign: Campaign,
+    signatures: Vec<(i64, hillpost_core::NewSignature)>,
+    directory: Option<hillpost_directory::Directory>,
+    settings: &ResolveSettings,
+    sendable: &[hillpost_core::delivery::Channel],
+) -> anyhow::Result<Planned> {
+    let id = &campaign.id;
     let resolved = targets::resolve_all(&campaign, directory.as_ref(), settings)?;
     let recipients = targets::sendable(resolved, sendable)?;
     let templates = LetterTemplates::compile(&campaign)?;
@@ -87,6 +115,11 @@ pub fn outgoing_letters(planned: &Planned) -> Vec<OutgoingLetter> {
         id: campaign.id.clone(),
         organization: campaign.organization.clone(),
     });
+    // Looked up per letter: a map, not a scan of every signer per letter.
+    let signers: std::collections::HashMap<i64, Arc<hillpost_core::NewSignature>> = signatures
+        .iter()
+        .map(|(id, s)| (*id, Arc::new(s.clone())))
+        .collect();
     let mut letters = Vec::new();
     for (index, delivery) in plan.deliveries.iter().enumerate() {
         let Route::Send { message, endpoint } = &delivery.route else {
@@ -95,8 +128,7 @@ pub fn outgoing_letters(planned: &Planned) -> Vec<OutgoingLetter> {
         let message = &plan.messages[*message];
         let signer = delivery
             .signature_id
-            .and_then(|id| signatures.iter().find(|(sid, _)| *sid == id))
-            .map(|(_, s)| Arc::new(s.clone()));
+            .and_then(|id| signers.get(&id).cloned());
         let (sender_name, reply_to) = match &signer {
             Some(s) => (s.full_name(), Some(s.email.clone())),
             None => (campaign.sender_name.clone(), None),
