@@ -9,6 +9,7 @@
 pub mod audit;
 pub mod batch;
 pub mod campaign;
+pub mod csv_cell;
 pub mod cwc;
 pub mod delivery;
 pub mod eligibility;
