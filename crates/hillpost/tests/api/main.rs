@@ -8,4 +8,5 @@ mod access;
 mod bodies;
 mod dashboard;
 mod delivery;
+mod hardening;
 mod receipts;
