@@ -23,6 +23,9 @@ pub mod retry;
 pub mod signer;
 pub mod text;
 
+#[cfg(test)]
+mod fuzz;
+
 pub use campaign::{Campaign, CampaignId, Letter, Mode, Target};
 pub use delivery::{AttemptOutcome, BatchState, Channel, DeliveryState};
 pub use signer::{Email, Language, NewSignature};

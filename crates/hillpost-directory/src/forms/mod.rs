@@ -11,6 +11,8 @@
 //! ```
 
 mod check;
+#[cfg(test)]
+mod fuzz;
 mod javascript;
 mod model;
 mod parse;
