@@ -92,8 +92,10 @@ fn plan_loaded(
     })
 }
 
-/// The letters a batch would send, built in memory (dry runs send them to the outbox).
-pub fn outgoing_letters(planned: &Planned) -> Vec<OutgoingLetter> {
+/// The letters a batch would send, made one at a time as they are taken (dry runs write
+/// each to the outbox before the next is made), so a batch of 193,000 letters never holds
+/// a second copy of every letter.
+pub fn outgoing_letters(planned: &Planned) -> impl Iterator<Item = OutgoingLetter> + '_ {
     let Planned {
         campaign,
         plan,
@@ -116,39 +118,39 @@ pub fn outgoing_letters(planned: &Planned) -> Vec<OutgoingLetter> {
         organization: campaign.organization.clone(),
     });
     // Looked up per letter: a map, not a scan of every signer per letter.
-    let signers: std::collections::HashMap<i64, Arc<hillpost_core::NewSignature>> = signatures
+    let signers: std::collections::HashMap<i64, &hillpost_core::NewSignature> =
+        signatures.iter().map(|(id, s)| (*id, s)).collect();
+    plan.deliveries
         .iter()
-        .map(|(id, s)| (*id, Arc::new(s.clone())))
-        .collect();
-    let mut letters = Vec::new();
-    for (index, delivery) in plan.deliveries.iter().enumerate() {
-        let Route::Send { message, endpoint } = &delivery.route else {
-            continue;
-        };
-        let message = &plan.messages[*message];
-        let signer = delivery
-            .signature_id
-            .and_then(|id| signers.get(&id).cloned());
-        let (sender_name, reply_to) = match &signer {
-            Some(s) => (s.full_name(), Some(s.email.clone())),
-            None => (campaign.sender_name.clone(), None),
-        };
-        letters.push(OutgoingLetter {
-            delivery_id: i64::try_from(index).unwrap_or(i64::MAX) + 1,
-            attempt_no: 1,
-            idempotency_key: format!("dryrun{:026}", index + 1),
-            channel: endpoint.channel,
-            endpoint: endpoint.address.clone(),
-            recipient_name: plan.recipients[delivery.recipient].name.clone(),
-            sender_name,
-            reply_to,
-            language: message.letter.language.clone(),
-            subject: message.letter.subject.clone(),
-            body_markdown: message.letter.body_markdown.clone(),
-            attachments: attachments.clone(),
-            signer,
-            campaign: Some(label.clone()),
-        });
-    }
-    letters
+        .enumerate()
+        .filter_map(move |(index, delivery)| {
+            let Route::Send { message, endpoint } = &delivery.route else {
+                return None;
+            };
+            let message = &plan.messages[*message];
+            let signer = delivery
+                .signature_id
+                .and_then(|id| signers.get(&id))
+                .map(|s| Arc::new((*s).clone()));
+            let (sender_name, reply_to) = match &signer {
+                Some(s) => (s.full_name(), Some(s.email.clone())),
+                None => (campaign.sender_name.clone(), None),
+            };
+            Some(OutgoingLetter {
+                delivery_id: i64::try_from(index).unwrap_or(i64::MAX) + 1,
+                attempt_no: 1,
+                idempotency_key: format!("dryrun{:026}", index + 1),
+                channel: endpoint.channel,
+                endpoint: endpoint.address.clone(),
+                recipient_name: plan.recipients[delivery.recipient].name.clone(),
+                sender_name,
+                reply_to,
+                language: message.letter.language.clone(),
+                subject: message.letter.subject.clone(),
+                body_markdown: message.letter.body_markdown.clone(),
+                attachments: attachments.clone(),
+                signer,
+                campaign: Some(label.clone()),
+            })
+        })
 }
