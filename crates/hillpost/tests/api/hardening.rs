@@ -16,25 +16,7 @@ async fn a_letter_that_fills_in_too_large_is_refused_with_the_limit(url: String)
         "{% set s = \\\"x\\\" * 40000000 %}{{ s }}",
     );
     assert!(toml.contains("40000000"), "the body was replaced");
-    let (status, body) = api
-        .post_text(
-            "/api/v1/campaigns",
-            &api.organizer,
-            "application/toml",
-            &toml,
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    let csv = hillpost_testkit::fixtures::signers_csv(200);
-    let (status, body) = api
-        .post_text(
-            "/api/v1/campaigns/huge/signatures/import",
-            &api.organizer,
-            "text/csv",
-            &csv,
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+    api.seed_file("huge", &api.organizer, &toml, 200).await;
     for dry_run in [true, false] {
         let (status, body) = api
             .post_json(
