@@ -149,9 +149,7 @@ async fn claim_loop<C: Channel + Send + Sync + 'static>(
             Ok(prepared) => prepared,
             Err(error) => {
                 tracing::warn!(%error, "could not load the claimed letters; giving them back");
-                if let Err(error) = shared.release(&claimed).await {
-                    tracing::warn!(%error, "release failed; the leases will expire instead");
-                }
+                release(shared, &claimed, Some(shutdown)).await;
                 pause(shutdown, shared.settings.poll_interval).await;
                 continue;
             }
@@ -159,9 +157,7 @@ async fn claim_loop<C: Channel + Send + Sync + 'static>(
         if shutdown.is_cancelled() {
             // Stopped while claiming: give everything back at once.
             let claimed: Vec<ClaimedDelivery> = prepared.into_iter().map(|(d, _)| d).collect();
-            if let Err(error) = shared.release(&claimed).await {
-                tracing::warn!(%error, "release failed; the leases will expire instead");
-            }
+            release(shared, &claimed, Some(shutdown)).await;
             break;
         }
         for (delivery, letter) in prepared {
@@ -197,10 +193,29 @@ async fn deliver<C: Channel + Send + Sync + 'static>(
             }
         }
         SendStep::Released(delivery) => {
-            if let Err(error) = shared.release(std::slice::from_ref(&delivery)).await {
-                tracing::warn!(%error, delivery = delivery.id, "release failed; the lease will expire instead");
-            }
+            release(&shared, std::slice::from_ref(&delivery), None).await;
         }
+    }
+}
+
+/// Gives deliveries back unsent, trying again while the store refuses (a full disk): a
+/// release that failed would leave them waiting for their leases to expire, and those
+/// marked as sending would then be recorded as possibly sent. Once `stop` (when given)
+/// has fired, one try is all; a send task's tries end with the shutdown grace.
+async fn release<C: Channel + Send + Sync + 'static>(
+    shared: &Shared<C>,
+    deliveries: &[ClaimedDelivery],
+    stop: Option<&CancellationToken>,
+) {
+    let mut backoff = Duration::from_millis(100);
+    while let Err(error) = shared.release(deliveries).await {
+        if stop.is_some_and(CancellationToken::is_cancelled) {
+            tracing::warn!(%error, "release failed; the leases will expire instead");
+            return;
+        }
+        tracing::warn!(%error, deliveries = deliveries.len(), "giving deliveries back failed; retrying");
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(Duration::from_secs(2));
     }
 }
 
