@@ -10,6 +10,7 @@ mod delivery;
 mod demo;
 mod directory;
 mod directory_delivery;
+mod never_twice;
 mod serve;
 mod shutdown;
 mod support;

@@ -5,13 +5,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hillpost_channels::Channel;
-use hillpost_core::delivery::OutgoingLetter;
 use hillpost_store::{AttemptRecord, ClaimedDelivery};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::stages::{SendStep, Shared};
+use crate::stages::{Prepared, SendStep, Shared};
 use crate::store_health::Duty;
 use crate::{Worker, WorkerError};
 
@@ -156,15 +155,14 @@ async fn claim_loop<C: Channel + Send + Sync + 'static>(
         };
         if shutdown.is_cancelled() {
             // Stopped while claiming: give everything back at once.
-            let claimed: Vec<ClaimedDelivery> = prepared.into_iter().map(|(d, _)| d).collect();
+            let claimed: Vec<ClaimedDelivery> = prepared.into_iter().map(|p| p.delivery).collect();
             release(shared, &claimed, Some(shutdown)).await;
             break;
         }
-        for (delivery, letter) in prepared {
+        for prepared in prepared {
             sends.spawn(deliver(
                 shared.clone(),
-                delivery,
-                letter,
+                prepared,
                 waiting.clone(),
                 records.clone(),
             ));
@@ -175,13 +173,13 @@ async fn claim_loop<C: Channel + Send + Sync + 'static>(
 /// One delivery's way through stages 2 and 3; the record goes to the recorder.
 async fn deliver<C: Channel + Send + Sync + 'static>(
     shared: Arc<Shared<C>>,
-    delivery: ClaimedDelivery,
-    letter: OutgoingLetter,
+    prepared: Prepared,
     waiting: CancellationToken,
     records: mpsc::UnboundedSender<Sent>,
 ) {
-    match shared.deliver(delivery, &letter, &waiting).await {
+    match shared.deliver(&prepared, &waiting).await {
         SendStep::Sent(delivery, record) => {
+            let record = *record;
             // Fails only for a send that outlived the shutdown grace: its lease expires and
             // housekeeping records it as possibly sent.
             let id = delivery.id;
@@ -319,7 +317,7 @@ async fn housekeeping_loop<C: Channel + Send + Sync + 'static>(
             _ = every.tick() => {}
             _ = stop.cancelled() => return,
         }
-        match shared.store.tick().await {
+        match shared.store.tick(&shared.settings.rules).await {
             Ok(report) => {
                 for batch in &report.started {
                     tracing::info!(batch, "scheduled batch started");
@@ -330,7 +328,7 @@ async fn housekeeping_loop<C: Channel + Send + Sync + 'static>(
                 if report.recovered > 0 {
                     tracing::warn!(
                         deliveries = report.recovered,
-                        "a worker stopped while sending these; recorded as unknown and retried"
+                        "a worker stopped while sending these; recorded as possibly accepted"
                     );
                 }
                 if report.requeued > 0 {

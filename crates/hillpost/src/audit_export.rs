@@ -80,6 +80,7 @@ fn csv_row(line: &ExportLine) -> Result<Vec<String>, ExportError> {
 }
 
 const HEADER: &[&str] = &[
+    "record",
     "batch_id",
     "delivery_id",
     "recipient_key",
@@ -98,6 +99,10 @@ const HEADER: &[&str] = &[
     "remote_text",
     "sent_sha256",
     "note",
+    "event_kind",
+    "event_at",
+    "event_actor",
+    "event",
 ];
 
 #[cfg(test)]
@@ -106,6 +111,7 @@ mod tests {
 
     fn line(remote_text: &str) -> ExportLine {
         ExportLine {
+            record: "attempt",
             batch_id: 1,
             delivery_id: 2,
             recipient_key: "staff".into(),
@@ -124,6 +130,10 @@ mod tests {
             remote_text: Some(remote_text.into()),
             sent_sha256: None,
             note: None,
+            event_kind: None,
+            event_at: None,
+            event_actor: None,
+            event: None,
         }
     }
 
@@ -137,10 +147,14 @@ mod tests {
         let headers = rows.headers().unwrap().clone();
         assert_eq!(headers.iter().collect::<Vec<_>>(), HEADER);
         let row = rows.records().next().unwrap().unwrap();
-        assert_eq!(&row[15], format!("'{formula}"));
-        assert_eq!(&row[3], "'@Committee staff");
-        assert_eq!(&row[14], "250");
-        assert_eq!(&row[9], "", "an absent value is an empty cell");
+        let cell = |name: &str| {
+            let at = HEADER.iter().position(|h| *h == name).expect("a column");
+            row[at].to_string()
+        };
+        assert_eq!(cell("remote_text"), format!("'{formula}"));
+        assert_eq!(cell("recipient_name"), "'@Committee staff");
+        assert_eq!(cell("remote_code"), "250");
+        assert_eq!(cell("skip_reason"), "", "an absent value is an empty cell");
 
         let mut jsonl = Vec::new();
         write_lines(&mut jsonl, &[line(formula)], ExportFormat::Jsonl).unwrap();

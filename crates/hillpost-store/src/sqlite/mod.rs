@@ -8,6 +8,7 @@ mod batches;
 mod campaigns;
 mod directory;
 mod metrics;
+mod operator;
 mod queue;
 mod receipts;
 mod signatures;

@@ -12,7 +12,7 @@ mod import;
 mod metrics;
 mod queue;
 mod receipts;
-mod reroute;
+mod routes;
 mod signatures;
 mod throughput;
 mod tokens;

@@ -104,5 +104,8 @@ async fn a_full_disk_mid_batch_loses_nothing_and_sends_nothing_twice() {
     hillpost_testkit::sqlite::try_write(&url)
         .await
         .expect("a write works after the disk had room again");
-    store.tick().await.expect("housekeeping works again");
+    store
+        .tick(&crate::support::rules())
+        .await
+        .expect("housekeeping works again");
 }

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod batch;
 pub mod campaign;
+pub mod delivery;
 pub mod demo;
 pub mod directory;
 pub mod forms;
