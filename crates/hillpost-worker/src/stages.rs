@@ -132,11 +132,18 @@ impl<C: Channel + Send + Sync + 'static> Shared<C> {
         } = prepared;
         let delivery = delivery.clone();
         // A limited key's next sends are marked while they wait (see `MARKED_AHEAD`); the
-        // rest are marked once connected, just before they go.
-        let ahead = tokio::select! {
-            biased;
-            _ = stop.cancelled() => return SendStep::Released(delivery),
-            ahead = self.limiters.ahead(&delivery.rate_key) => ahead,
+        // rest are marked once connected, just before they go. A mark taken ahead that a
+        // killed worker leaves behind reads "may have been sent": that is only worth its
+        // throughput where the channel may resend with the same id (email, CWC). A web
+        // form's mark waits until it goes, so a kill never leaves an unsent letter
+        // `unconfirmed`.
+        let ahead = match self.settings.rules.resend.allows(delivery.channel) {
+            false => None,
+            true => tokio::select! {
+                biased;
+                _ = stop.cancelled() => return SendStep::Released(delivery),
+                ahead = self.limiters.ahead(&delivery.rate_key) => ahead,
+            },
         };
         let marked_ahead = ahead.is_some();
         if marked_ahead && !self.may_start(&delivery, stop).await {

@@ -44,14 +44,8 @@ fn a_committee_chair_through_the_senate_form() {
     assert_eq!(earp.recipient.name, "Senator Wyatt Earp (R-WY)");
     assert_eq!(
         earp.recipient.endpoints,
-        [
-            endpoint(Channel::WebForm, "E000903", "www.earp.senate.gov"),
-            endpoint(
-                Channel::WebForm,
-                "https://www.earp.senate.gov/contact",
-                "www.earp.senate.gov"
-            ),
-        ]
+        [endpoint(Channel::WebForm, "E000903", "www.earp.senate.gov")],
+        "the contact_form URL is not an endpoint: no step definition runs it"
     );
     assert_eq!(
         earp.recipient.eligibility,
@@ -65,29 +59,32 @@ fn a_committee_chair_through_the_senate_form() {
 member:E000903  Senator Wyatt Earp (R-WY)
   because: chair of SSFR (Senate Committee on Foreign Relations)
   accepts: constituents of WY
-  endpoint: web_form E000903: contact-congress form definition; then web_form https://www.earp.senate.gov/contact: contact_form URL from congress-legislators (no step definition); passed over: Senate CWC is not active for office SWY01, no configured email
+  endpoint: web_form E000903: contact-congress form definition; passed over: Senate CWC is not active for office SWY01, the contact form at https://www.earp.senate.gov/contact has no step definition, so it cannot be filled unattended, no configured email
 "
     );
 }
 
 #[test]
-fn the_ranking_member_falls_back_to_the_contact_form_url() {
+fn a_contact_form_url_without_a_definition_is_passed_over_not_an_endpoint() {
     let [lovelace] = run(&[committee("SSFR", CommitteeScope::Ranking)])
         .try_into()
         .unwrap();
     assert_eq!(lovelace.recipient.key, "member:L000901");
-    assert_eq!(
-        lovelace.recipient.endpoints,
-        [endpoint(
-            Channel::WebForm,
-            "https://www.lovelace.senate.gov/contact/write",
-            "www.lovelace.senate.gov"
-        )]
-    );
+    assert!(lovelace.recipient.endpoints.is_empty());
     assert!(
-        lovelace.why_endpoint.contains("no form definition"),
+        lovelace.why_endpoint.contains("no form definition")
+            && lovelace.why_endpoint.contains(
+                "the contact form at https://www.lovelace.senate.gov/contact/write has no step \
+                 definition, so it cannot be filled unattended"
+            ),
         "{}",
         lovelace.why_endpoint
+    );
+    assert_eq!(
+        lovelace.recipient.passed_over.len(),
+        4,
+        "CWC, the definition, the URL, the email: {:?}",
+        lovelace.recipient.passed_over
     );
 }
 
@@ -141,17 +138,10 @@ fn all_members_majority_then_minority_by_rank() {
         resolved[3].because,
         ["member of HSFA (House Committee on Foreign Affairs), minority rank 2"]
     );
-    // CWC first, the legislators-current contact_form URL after it.
+    // CWC only: the legislators-current contact_form URL has no step definition.
     assert_eq!(
         resolved[4].recipient.endpoints,
-        [
-            endpoint(Channel::Cwc, "HTX18", "cwc:house"),
-            endpoint(
-                Channel::WebForm,
-                "https://jordan.house.gov/contact",
-                "jordan.house.gov"
-            ),
-        ]
+        [endpoint(Channel::Cwc, "HTX18", "cwc:house")]
     );
     // A subcommittee and a joint committee resolve the same way.
     assert_eq!(
@@ -376,6 +366,6 @@ fn an_office_without_any_endpoint_says_so() {
     assert!(!resolved[0].is_reachable());
     assert_eq!(
         resolved[0].why_endpoint,
-        "no endpoint; passed over: Senate CWC is not active for office SVA02, no form definition, no contact_form URL, no configured email"
+        "no endpoint; passed over: Senate CWC is not active for office SVA02, no form definition, no configured email"
     );
 }

@@ -131,8 +131,10 @@ fn appropriations_and_foreign_affairs_resolve_to_chair_and_ranking_member() {
         .filter(|r| !r.is_reachable())
         .map(|r| r.recipient.key.as_str())
         .collect();
-    // No form definition, no contact_form URL, Senate CWC off: these need configuration.
-    assert_eq!(unreachable.len(), 6, "{unreachable:?}");
+    // No usable form definition (a bare contact_form URL is not an endpoint: nothing can fill
+    // it unattended) and Senate CWC off: these 31 need an office email or CWC. 69 of the
+    // 70 Senate definitions parse; K000394's YAML is broken.
+    assert_eq!(unreachable.len(), 31, "{unreachable:?}");
 
     let [president] = resolve(d, &[Target::President], &settings)
         .unwrap()

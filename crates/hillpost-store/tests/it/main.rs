@@ -10,6 +10,7 @@ mod campaigns;
 mod directory;
 mod import;
 mod metrics;
+mod migrations;
 mod queue;
 mod receipts;
 mod routes;
