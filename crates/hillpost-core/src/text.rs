@@ -68,9 +68,50 @@ pub fn multi_line(raw: &str, max_bytes: usize) -> Result<String, TextError> {
     Ok(normalised)
 }
 
+/// What a control character a letter cannot carry becomes where it must go (XML, a form
+/// field, a PDF line): a line break for the ones that separate lines or pages (vertical tab,
+/// form feed, NEL, the Unicode line and paragraph separators: what word processors paste),
+/// a space for the rest. Dropping them instead ran words together ("processor\u{b}manual"
+/// became "processormanual"). Tab, line feed and carriage return are kept as they are.
+pub fn without_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    let carried = |c: char| matches!(c, '\t' | '\n' | '\r') || !is_breaking_control(c);
+    if text.chars().all(carried) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    std::borrow::Cow::Owned(
+        text.chars()
+            .map(|c| match c {
+                '\u{b}' | '\u{c}' | '\u{85}' | '\u{2028}' | '\u{2029}' => '\n',
+                c if !carried(c) => ' ',
+                c => c,
+            })
+            .collect(),
+    )
+}
+
+fn is_breaking_control(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn controls_become_spaces_or_line_breaks_never_nothing() {
+        assert_eq!(
+            without_controls("processor\u{b}manual"),
+            "processor\nmanual"
+        );
+        assert_eq!(without_controls("page\u{c}two"), "page\ntwo");
+        assert_eq!(without_controls("bell\u{7}ring"), "bell ring");
+        assert_eq!(without_controls("a\u{2028}b"), "a\nb");
+        assert_eq!(without_controls("tab\there\r\nok"), "tab\there\r\nok");
+        assert!(matches!(
+            without_controls("plain"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
 
     #[test]
     fn single_line_rejects_crlf_and_controls() {

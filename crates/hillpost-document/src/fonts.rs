@@ -77,7 +77,8 @@ impl Fonts {
     }
 
     /// `text` with every character the font cannot draw replaced by a visible mark. Control
-    /// characters (which draw nothing) are dropped; the rest of the text is kept as it is.
+    /// characters (which draw nothing) become spaces, so the words they separated stay
+    /// apart; the rest of the text is kept as it is.
     pub fn printable<'a>(&self, weight: Weight, text: &'a str) -> Cow<'a, str> {
         let style = self.style(weight);
         let drawable = |c: char| c == ' ' || style.face.glyph_index(c).is_some();
@@ -86,8 +87,11 @@ impl Fonts {
         }
         Cow::Owned(
             text.chars()
-                .filter(|c| !c.is_control())
-                .map(|c| if drawable(c) { c } else { style.replacement })
+                .map(|c| match c {
+                    c if c.is_control() => ' ',
+                    c if drawable(c) => c,
+                    _ => style.replacement,
+                })
                 .collect(),
         )
     }

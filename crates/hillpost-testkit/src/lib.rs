@@ -7,7 +7,9 @@
 
 pub mod browser;
 pub mod cwc;
+pub mod disk;
 pub mod fixtures;
+pub mod fuzz;
 pub mod https;
 pub mod postgres;
 pub mod smtp;

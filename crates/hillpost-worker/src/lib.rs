@@ -31,6 +31,7 @@ mod run;
 mod sending;
 mod settings;
 mod stages;
+mod store_health;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -88,6 +89,7 @@ impl<C: Channel + Send + Sync + 'static> Worker<C> {
                 held: Held::default(),
                 batch_states: Mutex::new(HashMap::new()),
                 sending: Default::default(),
+                health: Default::default(),
             }),
         }
     }

@@ -12,6 +12,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::evidence::Recorded;
 use crate::stages::{Prepared, SendStep, Shared};
+use crate::store_health::Duty;
 use crate::{Worker, WorkerError};
 
 /// Records are written in groups of at most this many (one statement each).
@@ -20,18 +21,30 @@ const MAX_RECORDS_PER_WRITE: usize = 512;
 const KEY_IDLE: Duration = Duration::from_secs(2);
 /// How often housekeeping runs (scheduled batches start within this, pauses take effect).
 const HOUSEKEEPING_INTERVAL: Duration = Duration::from_secs(1);
+/// At shutdown, after the grace: how long the last records (and the hand-back of rate keys)
+/// may take before the worker gives up on a store that does not answer.
+const RECORDING_AT_EXIT: Duration = Duration::from_secs(5);
+/// How soon a failed heartbeat is tried again (sends wait for it to succeed).
+const HEARTBEAT_RETRY: Duration = Duration::from_secs(1);
 
 type Sent = (ClaimedDelivery, Recorded);
 
 impl<C: Channel + Send + Sync + 'static> Worker<C> {
-    /// Delivers until `shutdown` is cancelled, then stops claiming, gives back what is still
-    /// waiting for its turn, lets sends in progress finish (up to the shutdown grace) and
-    /// records them.
+    /// Delivers until `shutdown` is cancelled, then stops at once: nothing new starts
+    /// (deliveries waiting for their turn or for a connection are given back), sends whose
+    /// letter has started to leave get the shutdown grace to finish, what they reported is
+    /// recorded, and the worker returns. A send still running after the grace is left to
+    /// its lease: housekeeping records it as possibly sent.
     pub async fn run(&self, shutdown: CancellationToken) -> Result<(), WorkerError> {
         let shared = self.shared.clone();
         tracing::info!(worker = %shared.id, backend = shared.store.backend(), "worker started");
         let (records, recorded) = mpsc::unbounded_channel::<Sent>();
-        let recorder = tokio::spawn(record_loop(shared.clone(), recorded));
+        let finish_recording = CancellationToken::new();
+        let mut recorder = tokio::spawn(record_loop(
+            shared.clone(),
+            recorded,
+            finish_recording.clone(),
+        ));
         let side_tasks = CancellationToken::new();
         let heartbeat = tokio::spawn(heartbeat_loop(shared.clone(), side_tasks.clone()));
         let housekeeping = tokio::spawn(housekeeping_loop(shared.clone(), side_tasks.clone()));
@@ -40,7 +53,7 @@ impl<C: Channel + Send + Sync + 'static> Worker<C> {
 
         claim_loop(&shared, &shutdown, &waiting, &sends, &records).await;
 
-        // Shutting down: deliveries still waiting for their turn go back at once.
+        // Shutting down: deliveries not yet on their way go back at once.
         waiting.cancel();
         sends.close();
         if tokio::time::timeout(shared.settings.shutdown_grace, sends.wait())
@@ -48,16 +61,37 @@ impl<C: Channel + Send + Sync + 'static> Worker<C> {
             .is_err()
         {
             tracing::warn!(
-                "sends still in progress after the shutdown grace; their leases will expire"
+                sends = shared.held.total(),
+                "sends still in progress after the shutdown grace; their leases will expire \
+                 and they will be recorded as possibly sent"
             );
         }
+        // Record what has been reported, not what is still on the wire.
         drop(records);
-        let _ = recorder.await;
+        finish_recording.cancel();
+        if tokio::time::timeout(RECORDING_AT_EXIT, &mut recorder)
+            .await
+            .is_err()
+        {
+            recorder.abort();
+            tracing::error!(
+                "the store did not take the last attempts in time; their leases will expire \
+                 and they will be recorded as possibly sent"
+            );
+        }
         side_tasks.cancel();
         let _ = heartbeat.await;
         let _ = housekeeping.await;
         let positions = shared.limiters.take_idle(Duration::ZERO, &|_| false);
-        shared.store.release_keys(&shared.id, &positions).await?;
+        match tokio::time::timeout(
+            RECORDING_AT_EXIT,
+            shared.store.release_keys(&shared.id, &positions),
+        )
+        .await
+        {
+            Ok(result) => result?,
+            Err(_) => tracing::warn!("handing back rate keys timed out; their leases will expire"),
+        }
         tracing::info!(worker = %shared.id, "worker stopped");
         Ok(())
     }
@@ -79,8 +113,19 @@ async fn claim_loop<C: Channel + Send + Sync + 'static>(
         let room = capacity.saturating_sub(shared.held.total());
         if room < low_water {
             tokio::select! {
-                _ = shared.held.freed.notified() => {}
+                biased;
                 _ = shutdown.cancelled() => break,
+                _ = shared.held.freed.notified() => {}
+            }
+            continue;
+        }
+        if !shared.health.writable() {
+            // Nothing could be sent (see `store_health`): claiming would only hold letters
+            // other workers could send.
+            tokio::select! {
+                biased;
+                _ = shutdown.cancelled() => break,
+                _ = shared.health.until_writable() => {}
             }
             continue;
         }
@@ -104,13 +149,17 @@ async fn claim_loop<C: Channel + Send + Sync + 'static>(
             Ok(prepared) => prepared,
             Err(error) => {
                 tracing::warn!(%error, "could not load the claimed letters; giving them back");
-                if let Err(error) = shared.release(&claimed).await {
-                    tracing::warn!(%error, "release failed; the leases will expire instead");
-                }
+                release(shared, &claimed, Some(shutdown)).await;
                 pause(shutdown, shared.settings.poll_interval).await;
                 continue;
             }
         };
+        if shutdown.is_cancelled() {
+            // Stopped while claiming: give everything back at once.
+            let claimed: Vec<ClaimedDelivery> = prepared.into_iter().map(|p| p.delivery).collect();
+            release(shared, &claimed, Some(shutdown)).await;
+            break;
+        }
         for prepared in prepared {
             sends.spawn(deliver(
                 shared.clone(),
@@ -132,24 +181,64 @@ async fn deliver<C: Channel + Send + Sync + 'static>(
     match shared.deliver(&prepared, &waiting).await {
         SendStep::Sent(delivery, record) => {
             let record = *record;
-            // The recorder only stops after every send task has ended, so this cannot fail.
-            let _ = records.send((delivery, record));
+            // Fails only for a send that outlived the shutdown grace: its lease expires and
+            // housekeeping records it as possibly sent.
+            let id = delivery.id;
+            if records.send((delivery, record)).is_err() {
+                tracing::warn!(
+                    delivery = id,
+                    "attempt finished after the worker stopped recording; left to its lease"
+                );
+            }
         }
         SendStep::Released(delivery) => {
-            if let Err(error) = shared.release(std::slice::from_ref(&delivery)).await {
-                tracing::warn!(%error, delivery = delivery.id, "release failed; the lease will expire instead");
-            }
+            release(&shared, std::slice::from_ref(&delivery), None).await;
         }
     }
 }
 
+/// Gives deliveries back unsent, trying again while the store refuses (a full disk): a
+/// release that failed would leave them waiting for their leases to expire, and those
+/// marked as sending would then be recorded as possibly sent. Once `stop` (when given)
+/// has fired, one try is all; a send task's tries end with the shutdown grace.
+async fn release<C: Channel + Send + Sync + 'static>(
+    shared: &Shared<C>,
+    deliveries: &[ClaimedDelivery],
+    stop: Option<&CancellationToken>,
+) {
+    let mut backoff = Duration::from_millis(100);
+    while let Err(error) = shared.release(deliveries).await {
+        if stop.is_some_and(CancellationToken::is_cancelled) {
+            tracing::warn!(%error, "release failed; the leases will expire instead");
+            return;
+        }
+        tracing::warn!(%error, deliveries = deliveries.len(), "giving deliveries back failed; retrying");
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(Duration::from_secs(2));
+    }
+}
+
 /// Writes attempt records in groups: whatever has arrived since the last write, at once.
+/// Once `finish` fires it writes what has arrived and returns, without waiting for sends
+/// still in progress.
 async fn record_loop<C: Channel + Send + Sync + 'static>(
     shared: Arc<Shared<C>>,
     mut recorded: mpsc::UnboundedReceiver<Sent>,
+    finish: CancellationToken,
 ) {
     let mut group: Vec<Sent> = Vec::with_capacity(MAX_RECORDS_PER_WRITE);
-    while let Some(first) = recorded.recv().await {
+    loop {
+        let first = tokio::select! {
+            biased;
+            next = recorded.recv() => match next {
+                Some(sent) => sent,
+                None => return,
+            },
+            _ = finish.cancelled() => match recorded.try_recv() {
+                Ok(sent) => sent,
+                Err(_) => return,
+            },
+        };
         group.push(first);
         while group.len() < MAX_RECORDS_PER_WRITE {
             match recorded.try_recv() {
@@ -157,12 +246,20 @@ async fn record_loop<C: Channel + Send + Sync + 'static>(
                 Err(_) => break,
             }
         }
-        // A record is never dropped: the store may be briefly unreachable.
+        // A record is never dropped: the store may be briefly unreachable (or its disk
+        // full). Meanwhile no new send starts (see `store_health`).
         let mut backoff = Duration::from_millis(100);
         while let Err(error) = shared.record(&group).await {
-            tracing::warn!(%error, records = group.len(), "recording attempts failed; retrying");
+            if shared.health.failed(Duty::Recording) {
+                tracing::error!(%error, records = group.len(), "recording attempts failed; no new sends until it works");
+            } else {
+                tracing::warn!(%error, records = group.len(), "recording attempts failed; retrying");
+            }
             tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(Duration::from_secs(5));
+            backoff = (backoff * 2).min(Duration::from_secs(2));
+        }
+        if shared.health.succeeded(Duty::Recording) {
+            tracing::info!("attempts are recorded again; sending resumes");
         }
         group.clear();
     }
@@ -174,19 +271,32 @@ async fn heartbeat_loop<C: Channel + Send + Sync + 'static>(
 ) {
     let mut every = tokio::time::interval(shared.settings.heartbeat_interval());
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut failing = false;
     loop {
         tokio::select! {
-            _ = every.tick() => {}
+            biased;
             _ = stop.cancelled() => return,
+            _ = every.tick(), if !failing => {}
+            _ = tokio::time::sleep(HEARTBEAT_RETRY), if failing => {}
         }
         let positions = shared.limiters.positions();
         let s = &shared.settings;
-        if let Err(error) = shared
+        match shared
             .store
             .heartbeat(&shared.id, s.lease, s.key_lease, &positions)
             .await
         {
-            tracing::warn!(%error, "heartbeat failed");
+            Ok(()) => {
+                failing = false;
+                if shared.health.succeeded(Duty::Heartbeat) {
+                    tracing::info!("leases are renewed again; sending resumes");
+                }
+            }
+            Err(error) => {
+                failing = true;
+                shared.health.failed(Duty::Heartbeat);
+                tracing::warn!(%error, "heartbeat failed; no new sends until it works");
+            }
         }
         let idle = shared
             .limiters

@@ -2,6 +2,7 @@
 //! continuous loop in [`crate::run`].
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use hillpost_channels::{Channel, Go};
@@ -20,6 +21,7 @@ use crate::rate_limits::{RateLimiters, TURN_LEAD};
 use crate::record::attempt_record;
 use crate::sending::SendingMarks;
 use crate::settings::WorkerSettings;
+use crate::store_health::StoreHealth;
 
 pub(crate) struct Shared<C> {
     pub id: String,
@@ -32,6 +34,8 @@ pub(crate) struct Shared<C> {
     /// Last known state of the batches this worker holds deliveries of.
     pub batch_states: Mutex<HashMap<i64, BatchState>>,
     pub sending: SendingMarks,
+    /// Whether attempts can be recorded and leases renewed: nothing new is sent while not.
+    pub health: StoreHealth,
 }
 
 /// A claimed delivery ready to send: its letter, and its office's endpoints (where the
@@ -117,8 +121,10 @@ impl<C: Channel + Send + Sync + 'static> Shared<C> {
 
     /// Stages 2 and 3: waits for the delivery's turn under its key's rate limit (inside
     /// the channel, after it has connected: see [`Channel::send_on_turn`]), sends, and turns
-    /// the report into a record. Given back unsent when its batch stopped meanwhile or
-    /// `stop` fires while it waits; never abandoned once the channel started sending.
+    /// the report into a record. Given back unsent when its batch stopped meanwhile, when
+    /// `stop` fires before its letter starts to leave (connecting to the server included),
+    /// or when the store cannot take records; never abandoned once the channel started
+    /// sending.
     pub async fn deliver(&self, prepared: &Prepared, stop: &CancellationToken) -> SendStep {
         let Prepared {
             delivery,
@@ -135,50 +141,78 @@ impl<C: Channel + Send + Sync + 'static> Shared<C> {
         let ahead = match self.settings.rules.resend.allows(delivery.channel) {
             false => None,
             true => tokio::select! {
-                ahead = self.limiters.ahead(&delivery.rate_key) => ahead,
+                biased;
                 _ = stop.cancelled() => return SendStep::Released(delivery),
+                ahead = self.limiters.ahead(&delivery.rate_key) => ahead,
             },
         };
         let marked_ahead = ahead.is_some();
-        if marked_ahead && !(self.may_send(delivery.batch_id) && self.mark_sending(&delivery).await)
-        {
+        if marked_ahead && !self.may_start(&delivery, stop).await {
             return SendStep::Released(delivery);
         }
         let _slot = tokio::select! {
+            biased;
+            _ = stop.cancelled() => return SendStep::Released(delivery),
             slot = async {
                 let slot = self.limiters.slot(&delivery.rate_key).await;
                 self.limiters.until_near(&delivery.rate_key, TURN_LEAD).await;
                 slot
             } => slot,
-            _ = stop.cancelled() => return SendStep::Released(delivery),
         };
+        // Set at the point of no return: once the turn says go, the letter may leave.
+        let committed = AtomicBool::new(false);
         // The turn comes inside the channel, once it is ready to send (connected, the
         // transaction open): mark the attempt as sending (unless done already), wait for the
         // rate limit, go.
         let turn = async {
-            if !self.may_send(delivery.batch_id) {
-                return Go::Withdraw;
-            }
-            if !marked_ahead && !self.mark_sending(&delivery).await {
+            if !marked_ahead && !self.may_start(&delivery, stop).await {
                 return Go::Withdraw;
             }
             tokio::select! {
-                _ = self.limiters.until_ready(&delivery.rate_key) => {}
+                biased;
                 _ = stop.cancelled() => return Go::Withdraw,
+                _ = self.limiters.until_ready(&delivery.rate_key) => {}
             }
-            if self.may_send(delivery.batch_id) {
-                Go::Ahead
-            } else {
-                Go::Withdraw
+            // A send whose result could not be recorded would be flagged and sent again.
+            if stop.is_cancelled() || !self.health.writable() || !self.may_send(delivery.batch_id) {
+                return Go::Withdraw;
+            }
+            committed.store(true, Ordering::SeqCst);
+            Go::Ahead
+        };
+        // Until the turn says go, a stop drops the send, whatever the channel is waiting for
+        // (a pooled connection, a slow server's greeting): nothing of the letter has left.
+        let stopped_before_going = async {
+            stop.cancelled().await;
+            if committed.load(Ordering::SeqCst) {
+                std::future::pending::<()>().await;
             }
         };
-        let Some(mut report) = self.channel.send_on_turn(letter, turn).await else {
+        let report = tokio::select! {
+            biased;
+            report = self.channel.send_on_turn(letter, turn) => report,
+            _ = stopped_before_going => None,
+        };
+        let Some(mut report) = report else {
             return SendStep::Released(delivery);
         };
         let evidence = evidence::take(&mut report);
         tracing::debug!(delivery = delivery.id, attempt = delivery.attempt_no, outcome = %report.outcome, "attempt finished");
         let attempt = attempt_record(&delivery, endpoints, report, &self.settings.rules);
         SendStep::Sent(delivery, Box::new(Recorded { attempt, evidence }))
+    }
+
+    /// Whether the delivery may start: not stopping, the store takes records (waiting for
+    /// it when it does not), its batch still running, and its sending mark written.
+    async fn may_start(&self, delivery: &ClaimedDelivery, stop: &CancellationToken) -> bool {
+        tokio::select! {
+            biased;
+            _ = stop.cancelled() => return false,
+            _ = self.health.until_writable() => {}
+        }
+        !stop.is_cancelled()
+            && self.may_send(delivery.batch_id)
+            && self.mark_sending(delivery).await
     }
 
     /// Marks the delivery's attempt as sending; `false` when it must not be sent (its lease

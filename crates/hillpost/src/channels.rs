@@ -178,12 +178,13 @@ fn outbox(dir: &Path, settings: &Settings) -> anyhow::Result<OutboxChannel> {
 /// Writes `letters` as .eml files into `dir` (dry runs); returns how many were written.
 pub async fn write_outbox(
     dir: &Path,
-    letters: &[OutgoingLetter],
+    letters: impl IntoIterator<Item = OutgoingLetter>,
     settings: &Settings,
 ) -> anyhow::Result<usize> {
     let outbox = outbox(dir, settings)?;
+    let mut written = 0;
     for letter in letters {
-        let report = outbox.send(letter).await;
+        let report = outbox.send(&letter).await;
         if report.outcome != AttemptOutcome::Ok {
             anyhow::bail!(
                 "writing letter {} to {} failed: {}",
@@ -192,8 +193,9 @@ pub async fn write_outbox(
                 report.remote_text.unwrap_or_default()
             );
         }
+        written += 1;
     }
-    Ok(letters.len())
+    Ok(written)
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use hillpost::cli::{Cli, Command};
 use hillpost::{commands, config, logging};
 
 fn main() -> ExitCode {
+    stop_quietly_on_closed_pipe();
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -19,13 +20,36 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli)) {
+    let code = match runtime.block_on(run(cli)) {
         Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE
         }
-    }
+    };
+    // A send abandoned after the worker's shutdown grace may sit in a blocking call (a name
+    // lookup): the process exits without waiting for it.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+    code
+}
+
+/// `hillpost batch status 1 | head`: once the reader has gone, writing to stdout fails
+/// with EPIPE and `println!` panics with a backtrace. Stop quietly instead, with the status
+/// a process stopped by SIGPIPE reports (128 + 13), as other command-line tools do.
+fn stop_quietly_on_closed_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default(info);
+    }));
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use anyhow::Context;
 use chrono::Utc;
 use hillpost_core::batch::{
-    BatchPlan, Endpoint, LeftOut, NoDistrictTable, Route, count_left_out, leave_out_sent,
-    plan_batch_with_districts,
+    BatchPlan, Endpoint, LeftOut, NoDistrictTable, Route, SentBefore, count_left_out,
+    leave_out_sent, plan_batch_with_districts,
 };
 use hillpost_core::delivery::{Attachment, LetterCampaign, OutgoingLetter};
 use hillpost_core::eligibility::DistrictLookup;
@@ -26,6 +26,13 @@ pub struct Planned {
     pub signatures: Vec<(i64, hillpost_core::NewSignature)>,
 }
 
+/// How many batches are planned at once in this process. Planning renders every letter
+/// (and a petition's document): CPU and memory in proportion to the signers. It runs on
+/// the blocking pool, off the async runtime, so the API keeps answering meanwhile; beyond
+/// this many, requests wait their turn instead of multiplying the memory.
+const CONCURRENT_PLANS: usize = 2;
+static PLANNING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(CONCURRENT_PLANS);
+
 /// Loads the campaign and its signers, resolves its targets through the stored directory
 /// (when it has one) and plans every delivery; signers are placed in districts with the
 /// stored ZIP table. Letters an earlier batch of the campaign delivered (or may have, or
@@ -38,6 +45,10 @@ pub async fn plan(
     sendable: &[hillpost_core::delivery::Channel],
     include_delivered: bool,
 ) -> anyhow::Result<Planned> {
+    let _turn = PLANNING
+        .acquire()
+        .await
+        .context("planning has been shut down")?;
     let stored = store
         .campaign(id)
         .await?
@@ -45,6 +56,45 @@ pub async fn plan(
     let campaign = stored.campaign;
     let signatures = store.signatures(id).await?;
     let directory = directory::load(store).await?;
+    let sent = if include_delivered {
+        None
+    } else {
+        Some(store.letters_sent_before(id).await?)
+    };
+    let loaded = Loaded {
+        campaign,
+        signatures,
+        directory,
+        sent,
+    };
+    let (settings, sendable) = (settings.clone(), sendable.to_vec());
+    tokio::task::spawn_blocking(move || plan_loaded(loaded, &settings, &sendable))
+        .await
+        .context("planning the batch stopped")?
+}
+
+/// What [`plan`] reads from the store before it plans.
+struct Loaded {
+    campaign: Campaign,
+    signatures: Vec<(i64, hillpost_core::NewSignature)>,
+    directory: Option<hillpost_directory::Directory>,
+    /// Letters of earlier batches, unless they are to be sent again.
+    sent: Option<Vec<SentBefore>>,
+}
+
+/// The CPU part of [`plan`]: everything after the store was read.
+fn plan_loaded(
+    loaded: Loaded,
+    settings: &ResolveSettings,
+    sendable: &[hillpost_core::delivery::Channel],
+) -> anyhow::Result<Planned> {
+    let Loaded {
+        campaign,
+        signatures,
+        directory,
+        sent,
+    } = loaded;
+    let id = &campaign.id;
     let resolved = targets::resolve_all(&campaign, directory.as_ref(), settings)?;
     let recipients = targets::sendable(resolved, sendable)?;
     let templates = LetterTemplates::compile(&campaign)?;
@@ -62,8 +112,7 @@ pub async fn plan(
         districts,
     )
     .with_context(|| format!("no batch for `{id}`"))?;
-    if !include_delivered {
-        let sent = store.letters_sent_before(id).await?;
+    if let Some(sent) = sent {
         let planned = plan.deliveries.len();
         leave_out_sent(&mut plan, &sent);
         let sendable = plan
@@ -109,8 +158,10 @@ pub async fn current_endpoints(
         .collect())
 }
 
-/// The letters a batch would send, built in memory (dry runs send them to the outbox).
-pub fn outgoing_letters(planned: &Planned) -> Vec<OutgoingLetter> {
+/// The letters a batch would send, made one at a time as they are taken (dry runs write
+/// each to the outbox before the next is made), so a batch of 193,000 letters never holds
+/// a second copy of every letter.
+pub fn outgoing_letters(planned: &Planned) -> impl Iterator<Item = OutgoingLetter> + '_ {
     let Planned {
         campaign,
         plan,
@@ -132,38 +183,42 @@ pub fn outgoing_letters(planned: &Planned) -> Vec<OutgoingLetter> {
         id: campaign.id.clone(),
         organization: campaign.organization.clone(),
     });
-    let mut letters = Vec::new();
-    for (index, delivery) in plan.deliveries.iter().enumerate() {
-        let Route::Send { message, endpoint } = &delivery.route else {
-            continue;
-        };
-        let message = &plan.messages[*message];
-        let signer = delivery
-            .signature_id
-            .and_then(|id| signatures.iter().find(|(sid, _)| *sid == id))
-            .map(|(_, s)| Arc::new(s.clone()));
-        let (sender_name, reply_to) = match &signer {
-            Some(s) => (s.full_name(), Some(s.email.clone())),
-            None => (campaign.sender_name.clone(), None),
-        };
-        letters.push(OutgoingLetter {
-            delivery_id: i64::try_from(index).unwrap_or(i64::MAX) + 1,
-            attempt_no: 1,
-            idempotency_key: format!("dryrun{:026}", index + 1),
-            channel: endpoint.channel,
-            endpoint: endpoint.address.clone(),
-            recipient_name: plan.recipients[delivery.recipient].name.clone(),
-            sender_name,
-            reply_to,
-            language: message.letter.language.clone(),
-            subject: message.letter.subject.clone(),
-            body_markdown: message.letter.body_markdown.clone(),
-            attachments: attachments.clone(),
-            signer,
-            campaign: Some(label.clone()),
-        });
-    }
-    letters
+    // Looked up per letter: a map, not a scan of every signer per letter.
+    let signers: std::collections::HashMap<i64, &hillpost_core::NewSignature> =
+        signatures.iter().map(|(id, s)| (*id, s)).collect();
+    plan.deliveries
+        .iter()
+        .enumerate()
+        .filter_map(move |(index, delivery)| {
+            let Route::Send { message, endpoint } = &delivery.route else {
+                return None;
+            };
+            let message = &plan.messages[*message];
+            let signer = delivery
+                .signature_id
+                .and_then(|id| signers.get(&id))
+                .map(|s| Arc::new((*s).clone()));
+            let (sender_name, reply_to) = match &signer {
+                Some(s) => (s.full_name(), Some(s.email.clone())),
+                None => (campaign.sender_name.clone(), None),
+            };
+            Some(OutgoingLetter {
+                delivery_id: i64::try_from(index).unwrap_or(i64::MAX) + 1,
+                attempt_no: 1,
+                idempotency_key: format!("dryrun{:026}", index + 1),
+                channel: endpoint.channel,
+                endpoint: endpoint.address.clone(),
+                recipient_name: plan.recipients[delivery.recipient].name.clone(),
+                sender_name,
+                reply_to,
+                language: message.letter.language.clone(),
+                subject: message.letter.subject.clone(),
+                body_markdown: message.letter.body_markdown.clone(),
+                attachments: attachments.clone(),
+                signer,
+                campaign: Some(label.clone()),
+            })
+        })
 }
 
 /// What a plan left out, in one line: "3 already delivered by batch 1, 1 sent by batch 2,

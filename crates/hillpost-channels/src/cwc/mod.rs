@@ -21,6 +21,8 @@
 //! they are recorded, and nothing here logs more than delivery ids and outcomes.
 
 mod answer;
+#[cfg(test)]
+mod fuzz;
 mod gateway;
 mod http;
 mod offices;

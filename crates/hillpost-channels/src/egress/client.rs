@@ -207,7 +207,8 @@ impl Parts {
             }
         });
         // No redirects allowed: the 3xx answer is the answer (CWC records it, never chases it).
-        let policy = if self.max_redirects == 0 {
+        // Through a proxy, `fetch` follows them itself, resolving each target first.
+        let policy = if self.max_redirects == 0 || self.proxy.is_some() {
             redirect::Policy::none()
         } else {
             follow
@@ -248,12 +249,69 @@ impl Parts {
         }
     }
 
+    /// Sends `request`, following redirects. Without a proxy, reqwest follows them (the
+    /// redirect policy checks each target, the resolver filters each address). With one,
+    /// the proxy would resolve names itself, so each target is resolved and filtered here
+    /// before it is asked for, and redirects are followed here, one at a time.
     async fn fetch(
+        &self,
+        client: &reqwest::Client,
+        mut request: EgressRequest,
+    ) -> Result<EgressResponse, EgressError> {
+        self.check(&request.url)?;
+        if self.proxy.is_none() {
+            return self.fetch_once(client, request).await;
+        }
+        let mut hops = 0;
+        loop {
+            if let Some(host) = request.url.host_str() {
+                self.resolver
+                    .addresses(host.trim_start_matches('[').trim_end_matches(']'))
+                    .await?;
+            }
+            let response = self.fetch_once(client, request.clone()).await?;
+            let location = response
+                .headers
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok());
+            let (true, Some(location)) = (
+                self.max_redirects > 0 && (300..400).contains(&response.status),
+                location,
+            ) else {
+                return Ok(response);
+            };
+            hops += 1;
+            if hops > self.max_redirects {
+                return Err(EgressError::TooManyRedirects(self.max_redirects));
+            }
+            let next = response
+                .url
+                .join(location)
+                .map_err(|_| EgressError::RedirectRefused(location.to_string()))?;
+            match self.check(&next) {
+                Ok(()) => {}
+                Err(EgressError::HostNotAllowed(_) | EgressError::SchemeNotAllowed(_)) => {
+                    return Err(EgressError::RedirectRefused(next.to_string()));
+                }
+                Err(other) => return Err(other),
+            }
+            // 307 and 308 repeat the request; the others become a GET, as browsers do.
+            request = if matches!(response.status, 307 | 308) {
+                EgressRequest {
+                    url: next,
+                    ..request
+                }
+            } else {
+                EgressRequest::get(next)
+            };
+        }
+    }
+
+    async fn fetch_once(
         &self,
         client: &reqwest::Client,
         request: EgressRequest,
     ) -> Result<EgressResponse, EgressError> {
-        self.check(&request.url)?;
         let url_text = request.url.to_string();
         let mut builder = client.request(request.method, request.url);
         for (name, value) in &request.headers {

@@ -286,6 +286,9 @@ fn parse_ask(head: &[u8], upstream: Option<Option<String>>) -> Result<Ask, Strin
 
 /// Connects to the target (its override or DNS addresses, filtered by the private-address
 /// rule), or to the configured proxy with a tunnel (or a forwarded request) through it.
+/// Through a proxy the name is resolved and filtered here first and the tunnel asked for
+/// the address (`CONNECT ip:port`), so the proxy's own resolver cannot take a name to a
+/// private address; TLS, end to end between Chromium and the office, keeps the name.
 async fn connect(
     parts: &Parts,
     ask: &Ask,
@@ -293,8 +296,8 @@ async fn connect(
     port: u16,
 ) -> Result<TcpStream, EgressError> {
     let url = format!("{host}:{port}");
+    let addresses = parts.resolver.addresses(host).await?;
     let Some(proxy) = &parts.proxy_url else {
-        let addresses = parts.resolver.addresses(host).await?;
         let mut last = String::from("no address");
         for mut addr in addresses {
             if addr.port() == 0 {
@@ -325,10 +328,15 @@ async fn connect(
         Err(_) => return Err(connect_failed("no answer in time".into())),
     };
     match ask {
-        // The forwarded head already has the absolute target and the proxy's credentials.
+        // The forwarded head already has the absolute target and the proxy's credentials
+        // (plain HTTP only; its name was checked above).
         Ask::Forward { .. } => Ok(stream),
         Ask::Tunnel { .. } => {
-            let mut request = format!("CONNECT {url} HTTP/1.1\r\nHost: {url}\r\n");
+            let mut target = addresses[0];
+            if target.port() == 0 {
+                target.set_port(port);
+            }
+            let mut request = format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n");
             if let Some(auth) = proxy_authorization(proxy) {
                 request.push_str(&format!("Proxy-Authorization: {auth}\r\n"));
             }

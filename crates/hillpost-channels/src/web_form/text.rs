@@ -1,9 +1,11 @@
 //! Making text acceptable to office forms, as real senders do: many Senate forms reject
 //! "smart" punctuation (or mangle it into mojibake), and limit lengths.
 
-/// Replaces typographic characters forms commonly reject with their ASCII forms and drops
-/// control characters other than line breaks and tabs.
+/// Replaces typographic characters forms commonly reject with their ASCII forms, and
+/// control characters other than line breaks and tabs with a line break or a space (see
+/// [`hillpost_core::text::without_controls`]).
 pub fn normalise(text: &str) -> String {
+    let text = hillpost_core::text::without_controls(text);
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -17,8 +19,6 @@ pub fn normalise(text: &str) -> String {
             '\u{200B}' | '\u{FEFF}' => {}
             '\u{2022}' => out.push('*'),
             '\r' => {}
-            '\n' | '\t' => out.push(c),
-            c if c.is_control() => {}
             c => out.push(c),
         }
     }

@@ -4,6 +4,7 @@
 
 mod cwc;
 mod egress;
+mod egress_proxy;
 mod outbox;
 mod router;
 mod smtp_delivery;

@@ -101,12 +101,24 @@ fn optional(w: &mut Xml, name: &str, value: Option<&str>) -> io::Result<()> {
     }
 }
 
-/// Drops the few characters XML 1.0 cannot carry at all (control characters other than
-/// tab and line breaks); escaping cannot represent them.
+/// Replaces the few characters XML 1.0 cannot carry at all (control characters other than
+/// tab and line breaks; escaping cannot represent them) with a line break or a space, so
+/// words stay apart, and drops the noncharacters U+FFFE and U+FFFF.
 fn xml_chars(value: &str) -> String {
-    value
+    crate::text::without_controls(value)
         .chars()
-        .filter(|c| matches!(c, '\t' | '\n' | '\r') || !c.is_control())
         .filter(|c| !matches!(c, '\u{FFFE}' | '\u{FFFF}'))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_vertical_tab_or_form_feed_keeps_words_apart_in_the_xml() {
+        assert_eq!(
+            super::xml_chars("word processor\u{b}manual\u{c}page"),
+            "word processor\nmanual\npage"
+        );
+        assert_eq!(super::xml_chars("a\u{1}b\u{FFFE}"), "a b");
+    }
 }

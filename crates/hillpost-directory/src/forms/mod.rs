@@ -12,6 +12,8 @@
 
 mod check;
 mod fit;
+#[cfg(test)]
+mod fuzz;
 mod javascript;
 mod model;
 mod parse;

@@ -44,6 +44,7 @@ impl SqliteStore {
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
+            .after_release(|connection, _| Box::pin(fit_for_reuse(connection)))
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
@@ -64,6 +65,32 @@ impl SqliteStore {
     ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
         Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
     }
+}
+
+/// Whether a connection handed back to the pool may be lent again: only when it is outside
+/// any transaction.
+///
+/// Why: when a write fails with SQLITE_FULL (or SQLITE_IOERR), SQLite may roll the open
+/// `BEGIN IMMEDIATE` transaction back by itself. sqlx's own ROLLBACK, sent when our
+/// `Transaction` is dropped, then fails ("no transaction is active") and sqlx keeps
+/// counting the connection as inside a transaction; every later `begin_with` on it fails
+/// with "attempted to call begin_with at non-zero transaction depth" while plain
+/// statements still work. A worker whose pool fills with such connections can no longer
+/// claim, renew its leases or record, long after the disk has room again. A connection
+/// whose transaction state is not known to be clean is therefore closed, and the pool
+/// opens a fresh one.
+async fn fit_for_reuse(connection: &mut sqlx::SqliteConnection) -> Result<bool, sqlx::Error> {
+    use sqlx::Connection;
+    // The rollback a dropped transaction queued runs before this ping: the depth read
+    // after it is the connection's settled state.
+    connection.ping().await?;
+    let clean = !connection.is_in_transaction();
+    if !clean {
+        tracing::warn!(
+            "an SQLite connection was left inside a failed transaction (disk full?); closing it"
+        );
+    }
+    Ok(clean)
 }
 
 pub(crate) fn now_ms() -> i64 {

@@ -6,6 +6,7 @@ mod support;
 
 mod batches;
 mod cwc;
+mod disk_full;
 mod faults;
 mod rate_limits;
 mod receipts;

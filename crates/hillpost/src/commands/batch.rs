@@ -151,9 +151,9 @@ async fn dry_run_into(
     dir: &Path,
     settings: &Settings,
 ) -> anyhow::Result<ExitCode> {
-    let letters = planning::outgoing_letters(planned);
-    let written = channels::write_outbox(dir, &letters, settings).await?;
-    let skipped = planned.plan.deliveries.len() - letters.len();
+    let written =
+        channels::write_outbox(dir, planning::outgoing_letters(planned), settings).await?;
+    let skipped = planned.plan.deliveries.len() - written;
     println!(
         "dry run: {written} letter(s) for {} recipient(s) written to {} ({skipped} skipped); nothing was stored or sent",
         planned.plan.recipients.len(),

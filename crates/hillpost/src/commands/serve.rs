@@ -11,7 +11,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use super::open_store;
-use super::worker::{stop_on_signal, worker_settings};
+use super::worker::{close_store, stop_on_signal, worker_settings};
 use crate::channels;
 use crate::config::Settings;
 use crate::server::{self, AppState};
@@ -62,6 +62,6 @@ pub async fn run(settings: Settings, with_worker: bool) -> anyhow::Result<ExitCo
     if let Some(worker) = worker {
         worker.await.context("the worker task panicked")??;
     }
-    store.close().await;
+    close_store(&store).await;
     Ok(ExitCode::SUCCESS)
 }

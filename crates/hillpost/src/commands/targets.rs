@@ -44,7 +44,11 @@ pub async fn run(settings: &Settings, command: TargetsCommand) -> anyhow::Result
         false,
     )
     .await;
-    let letters = planned.as_ref().ok().map(planning::outgoing_letters);
+    // The preview measures every letter against each form: it holds them, unlike a dry run.
+    let letters: Option<Vec<_>> = planned
+        .as_ref()
+        .ok()
+        .map(|p| planning::outgoing_letters(p).collect());
     let mut unreachable = 0;
     for office in &resolved {
         println!();

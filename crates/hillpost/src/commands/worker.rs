@@ -22,7 +22,7 @@ pub async fn run(settings: &Settings, until_idle: bool) -> anyhow::Result<ExitCo
         tokio::spawn(stop_when_idle(store.clone(), shutdown.clone()));
     }
     worker.run(shutdown).await?;
-    store.close().await;
+    close_store(&store).await;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -40,6 +40,17 @@ pub fn worker_settings(settings: &Settings) -> WorkerSettings {
             default: settings.rate_limits.default,
             overrides: settings.rate_limits.overrides.clone(),
         },
+    }
+}
+
+/// Closes the store's connections, without waiting long for one a send abandoned after
+/// the shutdown grace still holds.
+pub async fn close_store(store: &Store) {
+    if tokio::time::timeout(Duration::from_secs(2), store.close())
+        .await
+        .is_err()
+    {
+        tracing::warn!("database connections still in use at exit; closing anyway");
     }
 }
 

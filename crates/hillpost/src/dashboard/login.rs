@@ -22,17 +22,19 @@ struct LoginPage<'a> {
     error: Option<&'a str>,
 }
 
-/// The sign-in form, with a fresh double-submit value in a cookie and in the form.
-pub async fn form(headers: HeaderMap) -> Result<Response, PageError> {
-    login_page(&headers, None, StatusCode::OK)
+/// The sign-in form, with a fresh double-submit value in a cookie and its keyed hash in
+/// the form.
+pub async fn form(State(state): State<DashboardState>) -> Result<Response, PageError> {
+    login_page(&state, None, StatusCode::OK)
 }
 
 fn login_page(
-    headers: &HeaderMap,
+    state: &DashboardState,
     error: Option<&str>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
-    let check = random_hex();
+    let nonce = random_hex();
+    let check = state.sessions.login_check(&nonce);
     let html = templates::render(
         "login.html",
         None,
@@ -43,7 +45,10 @@ fn login_page(
     )?;
     Ok((
         status,
-        AppendHeaders([(SET_COOKIE, dashboard_cookie(LOGIN_COOKIE, check, headers))]),
+        AppendHeaders([(
+            SET_COOKIE,
+            dashboard_cookie(LOGIN_COOKIE, nonce, state.secure_cookies()),
+        )]),
         Html(html),
     )
         .into_response())
@@ -63,9 +68,9 @@ pub async fn submit(
     Form(form): Form<LoginForm>,
 ) -> Result<Response, PageError> {
     let cookie = cookie_value(&headers, LOGIN_COOKIE).unwrap_or_default();
-    if cookie.is_empty() || !same_secret(&cookie, &form.login_check) {
+    if cookie.is_empty() || !same_secret(&state.sessions.login_check(&cookie), &form.login_check) {
         return login_page(
-            &headers,
+            &state,
             Some("This sign-in form is out of date. Paste your token again."),
             StatusCode::FORBIDDEN,
         );
@@ -73,7 +78,7 @@ pub async fn submit(
     let secret = form.token.trim();
     if secret.is_empty() {
         return login_page(
-            &headers,
+            &state,
             Some("Paste your access token into the box."),
             StatusCode::UNAUTHORIZED,
         );
@@ -81,7 +86,7 @@ pub async fn submit(
     let hash = secret_sha256(secret);
     let Some(token) = state.app.store.active_token(&hash).await? else {
         return login_page(
-            &headers,
+            &state,
             Some(
                 "That token is not valid: it is unknown or was revoked. Check that you copied \
                  all of it (it starts with hp_).",
@@ -95,7 +100,7 @@ pub async fn submit(
         AppendHeaders([
             (
                 SET_COOKIE,
-                dashboard_cookie(SESSION_COOKIE, session, &headers),
+                dashboard_cookie(SESSION_COOKIE, session, state.secure_cookies()),
             ),
             (SET_COOKIE, expired_cookie(LOGIN_COOKIE)),
         ]),

@@ -52,6 +52,13 @@ pub struct DashboardState {
     pub sessions: Arc<Sessions>,
 }
 
+impl DashboardState {
+    /// Cookies are `Secure` when the server's public address is https.
+    pub fn secure_cookies(&self) -> bool {
+        session::secure_cookies(&self.app.settings.server.public_url)
+    }
+}
+
 /// The dashboard's routes, to merge into the server's router. Sessions live as long as
 /// the router (signing in again after a restart is the price of keeping them in memory).
 pub fn router(app: AppState) -> Router {

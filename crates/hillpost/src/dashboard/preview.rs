@@ -102,7 +102,7 @@ pub async fn show(
 
     let plan = &planned.plan;
     let sendable = targets::sendable_channels(&state.app.settings);
-    let letters = planning::outgoing_letters(&planned);
+    let letters: Vec<_> = planning::outgoing_letters(&planned).collect();
     let mut recipients: Vec<RecipientLine> = plan
         .recipients
         .iter()

@@ -25,9 +25,10 @@ use crate::server::auth::Caller;
 use hillpost_store::TokenRole;
 
 pub const SESSION_COOKIE: &str = "hillpost_session";
-/// Set by the sign-in page and echoed by its form (double submit): a sign-in form posted
-/// from another site carries no such cookie (SameSite=Strict), so nobody can sign a visitor
-/// into someone else's account.
+/// Set by the sign-in page, whose form carries its keyed hash (double submit, bound to this
+/// server): a sign-in form posted from another site carries no such cookie
+/// (SameSite=Strict), and a cookie planted by a neighbouring host does not match a form
+/// field it can compute, so nobody can sign a visitor into someone else's account.
 pub const LOGIN_COOKIE: &str = "hillpost_login";
 /// A session unused this long ends.
 const IDLE: Duration = Duration::from_secs(12 * 60 * 60);
@@ -38,12 +39,31 @@ struct Session {
     last_seen: Instant,
 }
 
-#[derive(Default)]
 pub struct Sessions {
     by_id: Mutex<HashMap<String, Session>>,
+    /// Binds the sign-in form's field to its cookie; new with every process, like sessions.
+    login_key: [u8; 32],
+}
+
+impl Default for Sessions {
+    fn default() -> Self {
+        Self {
+            by_id: Mutex::default(),
+            login_key: rand::random(),
+        }
+    }
 }
 
 impl Sessions {
+    /// What the sign-in form must carry for the login cookie `nonce`: SHA-256 of this
+    /// process's key and the nonce, so only this server can make a matching pair.
+    pub fn login_check(&self, nonce: &str) -> String {
+        let mut hash = Sha256::new();
+        hash.update(self.login_key);
+        hash.update(nonce.as_bytes());
+        hex::encode(hash.finalize())
+    }
+
     /// Starts a session for the token with this hash; returns the id for the cookie.
     pub fn start(&self, token_sha256: String) -> String {
         let id = random_hex();
@@ -103,20 +123,25 @@ pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 /// A dashboard cookie: HttpOnly (no script reads it), SameSite=Strict (no other site's
-/// page sends it), scoped to `/dashboard`, and Secure when the request came over HTTPS
-/// through a proxy that says so (hillpost itself serves plain HTTP).
-pub fn dashboard_cookie(name: &str, value: String, headers: &HeaderMap) -> String {
-    let https = headers
-        .get("x-forwarded-proto")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.eq_ignore_ascii_case("https"));
+/// page sends it), scoped to `/dashboard`, and Secure when `secure` (the server's public
+/// address is https: see [`secure_cookies`]; never a request header a client controls).
+pub fn dashboard_cookie(name: &str, value: String, secure: bool) -> String {
     Cookie::build((name.to_string(), value))
         .http_only(true)
         .same_site(SameSite::Strict)
         .path("/dashboard")
-        .secure(https)
+        .secure(secure)
         .build()
         .to_string()
+}
+
+/// Whether cookies are `Secure`: when `server.public_url` is an https address (hillpost
+/// itself serves plain HTTP behind a TLS proxy).
+pub fn secure_cookies(public_url: &str) -> bool {
+    public_url
+        .trim()
+        .get(..8)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
 }
 
 /// The same cookie, expired: what signing out sends.
@@ -210,6 +235,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn secure_is_decided_by_the_public_url_not_by_the_request() {
+        assert!(secure_cookies("https://letters.example.org"));
+        assert!(secure_cookies("HTTPS://letters.example.org/"));
+        assert!(!secure_cookies("http://127.0.0.1:8080"));
+        assert!(!secure_cookies(""));
+    }
+
+    #[test]
+    fn the_login_check_is_bound_to_this_server() {
+        let (ours, theirs) = (Sessions::default(), Sessions::default());
+        let nonce = random_hex();
+        assert_eq!(ours.login_check(&nonce), ours.login_check(&nonce));
+        assert_ne!(ours.login_check(&nonce), theirs.login_check(&nonce));
+        assert_ne!(
+            ours.login_check(&nonce),
+            nonce,
+            "a planted cookie is not its own check"
+        );
+    }
+
+    #[test]
     fn sessions_map_random_ids_to_token_hashes() {
         let sessions = Sessions::default();
         let a = sessions.start("hash-a".into());
@@ -227,13 +273,12 @@ mod tests {
     #[test]
     fn cookies_are_http_only_strict_and_scoped() {
         let mut headers = HeaderMap::new();
-        let plain = dashboard_cookie(SESSION_COOKIE, "abc".into(), &headers);
+        let plain = dashboard_cookie(SESSION_COOKIE, "abc".into(), false);
         assert!(plain.contains("HttpOnly"), "{plain}");
         assert!(plain.contains("SameSite=Strict"), "{plain}");
         assert!(plain.contains("Path=/dashboard"), "{plain}");
         assert!(!plain.contains("Secure"), "{plain}");
-        headers.insert("x-forwarded-proto", "https".parse().unwrap());
-        assert!(dashboard_cookie(SESSION_COOKIE, "abc".into(), &headers).contains("Secure"));
+        assert!(dashboard_cookie(SESSION_COOKIE, "abc".into(), true).contains("Secure"));
         assert!(expired_cookie(SESSION_COOKIE).contains("Max-Age=0"));
 
         headers.insert(COOKIE, "a=1; hillpost_session=xyz; b=2".parse().unwrap());

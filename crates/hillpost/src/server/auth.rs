@@ -31,9 +31,12 @@ impl FromRequestParts<AppState> for Caller {
             .get(AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .ok_or(ApiError::MissingToken)?;
+        // The scheme is case-insensitive (RFC 7235 §2.1): `bearer` and `BEARER` are fine.
         let secret = header
-            .strip_prefix("Bearer ")
-            .map(str::trim)
+            .trim_start()
+            .split_once(' ')
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, secret)| secret.trim())
             .filter(|s| !s.is_empty())
             .ok_or(ApiError::MissingToken)?;
         let token = state

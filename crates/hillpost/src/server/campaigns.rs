@@ -88,6 +88,11 @@ pub struct AddQuery {
     pub replace: bool,
 }
 
+/// The answer for an id that is taken by another organization's campaign.
+fn taken(id: &hillpost_core::CampaignId) -> String {
+    format!("the campaign id `{id}` is taken; choose another id")
+}
+
 /// Adds a campaign from its TOML file (the request body), checked as `hillpost campaign add`
 /// checks it. An organizer may only add campaigns of its own organization.
 #[utoipa::path(post, path = "/api/v1/campaigns", tag = "campaigns", params(AddQuery),
@@ -116,15 +121,16 @@ pub async fn add(
             campaign.organization
         )));
     }
-    if query.replace
-        && let Some(existing) = state.store.campaign(&campaign.id).await?
+    if let Some(existing) = state.store.campaign(&campaign.id).await?
         && !caller.may_see(&existing.campaign.organization)
     {
-        // Replacing would hand another organization's campaign to this one.
-        return Err(ApiError::Forbidden(format!(
-            "campaign `{}` belongs to another organization",
-            campaign.id
-        )));
+        // Ids are shared by every organization. Another's id answers exactly as a taken
+        // id does, whether or not `replace` was asked (replacing would hand its campaign
+        // over): nothing says whose it is or what it holds.
+        return Err(ApiError::Conflict {
+            code: "campaign_exists",
+            message: taken(&campaign.id),
+        });
     }
     state.store.add_campaign(&campaign, query.replace).await?;
     let stored = visible_campaign(&state, &caller, campaign.id.as_str()).await?;

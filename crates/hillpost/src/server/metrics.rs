@@ -17,14 +17,17 @@ use super::AppState;
 use super::auth::Caller;
 use super::error::{ApiError, ErrorBody};
 
-/// Prometheus metrics; needs a token (any role) on the API listener. A separate listener
-/// (`server.metrics_listen`) serves the same without one.
+/// Prometheus metrics; on the API listener only for auditor tokens: the counts span every
+/// organization, which an organizer may not see. A separate listener
+/// (`server.metrics_listen`) serves the same without a token, for the scraper.
 #[utoipa::path(get, path = "/metrics", tag = "operations",
-    responses((status = 200, content_type = "text/plain", body = String), (status = 401, body = ErrorBody)))]
+    responses((status = 200, content_type = "text/plain", body = String), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody)))]
 pub async fn metrics(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
 ) -> Result<impl IntoResponse, ApiError> {
+    caller.must_be_auditor()?;
     public_metrics(State(state)).await
 }
 

@@ -20,7 +20,9 @@ mod body;
 mod campaigns;
 mod deliveries;
 pub mod error;
+mod error_shape;
 pub(crate) mod evidence;
+mod headers;
 mod metrics;
 mod openapi;
 mod receipts;
@@ -61,6 +63,8 @@ pub fn router(state: AppState) -> Router {
         )
         .fallback(openapi::no_route)
         .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn(error_shape::json_errors))
+        .layer(axum::middleware::map_response(headers::security_headers))
         .with_state(state)
         .merge(dashboard)
 }

@@ -205,17 +205,23 @@ async fn every_route_checks_tokens_roles_and_organizations(url: String) {
         ["ours", "theirs"]
     );
 
-    // An organizer cannot add (or take over) a campaign of another organization.
-    let foreign = hillpost_testkit::fixtures::campaign_toml("ours", "individual", &[STAFF]);
-    let (status, body) = api
-        .post_text(
-            "/api/v1/campaigns?replace=true",
-            &api.other,
-            "application/toml",
-            &foreign,
-        )
-        .await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    // An organizer cannot add (or take over) a campaign of another organization, and is
+    // told no more than that the id is taken, with or without `replace`.
+    let foreign = hillpost_testkit::fixtures::campaign_toml("ours", "individual", &[STAFF])
+        .replace(ORG, OTHER_ORG);
+    let mut answers = Vec::new();
+    for path in ["/api/v1/campaigns?replace=true", "/api/v1/campaigns"] {
+        let (status, body) = api
+            .post_text(path, &api.other, "application/toml", &foreign)
+            .await;
+        assert_eq!(
+            (status, code(&body)),
+            (StatusCode::CONFLICT, "campaign_exists"),
+            "{body}"
+        );
+        answers.push(body);
+    }
+    assert_eq!(answers[0], answers[1], "the same answer either way");
     let (status, _) = api.get("/api/v1/campaigns/ours", &api.organizer).await;
     assert_eq!(status, StatusCode::OK, "still ours");
 

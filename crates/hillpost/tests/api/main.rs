@@ -9,4 +9,5 @@ mod bodies;
 mod dashboard;
 mod delivery;
 mod evidence;
+mod hardening;
 mod receipts;

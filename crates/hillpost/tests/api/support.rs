@@ -252,8 +252,13 @@ impl Api {
         };
         let toml = hillpost_testkit::fixtures::campaign_toml(id, "individual", recipients)
             .replace(ORG, organization);
+        self.seed_file(id, token, &toml, signers).await;
+    }
+
+    /// Adds campaign `id` from the campaign file `toml` with `token`, and `signers` signers.
+    pub async fn seed_file(&self, id: &str, token: &str, toml: &str, signers: usize) {
         let (status, body) = self
-            .post_text("/api/v1/campaigns", token, "application/toml", &toml)
+            .post_text("/api/v1/campaigns", token, "application/toml", toml)
             .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         let csv = hillpost_testkit::fixtures::signers_csv(signers);
