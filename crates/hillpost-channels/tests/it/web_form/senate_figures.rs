@@ -139,6 +139,7 @@ async fn senate_definitions_on_generated_replicas_per_path() {
     let support = support(&data);
     let ids = member_ids(&data);
     let mut table: BTreeMap<(&str, &str), Vec<String>> = BTreeMap::new();
+    let mut posts = Vec::new();
     let mut files = 0;
     for id in ids {
         let text =
@@ -222,9 +223,23 @@ async fn senate_definitions_on_generated_replicas_per_path() {
                     report.note
                 );
             }
+            if matches!(verdict, "confirmed" | "no confirmation text") {
+                // One delivery, one post: nothing in a send posts the form twice.
+                assert_eq!(
+                    submissions.len(),
+                    1,
+                    "{id} ({which}) posted {submissions:?}"
+                );
+                posts.push(submissions.len());
+            }
             table.entry((which, verdict)).or_default().push(id.clone());
         }
     }
+    println!(
+        "{} posting deliveries, {} POST(s) each",
+        posts.len(),
+        posts.iter().max().copied().unwrap_or(0)
+    );
     println!("{files} Senate definitions");
     for ((path, verdict), ids) in &table {
         println!("{path:8} {verdict:22} {:3}  {}", ids.len(), ids.join(" "));
