@@ -28,7 +28,8 @@ use crate::{Args, generate, workers};
 const CONNECTIONS: usize = 4;
 
 pub async fn run(args: &Args, report: &mut Report) -> anyhow::Result<()> {
-    let (Some(sink_exe), Some(source_exe)) = (postfix_tool("smtp-sink"), postfix_tool("smtp-source"))
+    let (Some(sink_exe), Some(source_exe)) =
+        (postfix_tool("smtp-sink"), postfix_tool("smtp-source"))
     else {
         report.skipped(
             "email",
@@ -157,7 +158,8 @@ async fn sample_letter_size(db: &BenchDatabase) -> anyhow::Result<usize> {
     };
     let identity =
         hillpost_channels::EmailIdentity::new("letters@bench.example.org", "bench.example.org")?;
-    let message = hillpost_channels::email::compose(&identity, &letter, std::time::SystemTime::now())?;
+    let message =
+        hillpost_channels::email::compose(&identity, &letter, std::time::SystemTime::now())?;
     Ok(message.bytes.len())
 }
 
@@ -166,9 +168,20 @@ async fn sample_letter_size(db: &BenchDatabase) -> anyhow::Result<usize> {
 async fn smtp_source(exe: &PathBuf, port: u16, count: usize, size: usize) -> anyhow::Result<f64> {
     let started = Instant::now();
     let status = Command::new(exe)
-        .args(["-d", "-s", &CONNECTIONS.to_string(), "-m", &count.to_string()])
+        .args([
+            "-d",
+            "-s",
+            &CONNECTIONS.to_string(),
+            "-m",
+            &count.to_string(),
+        ])
         .args(["-l", &size.to_string()])
-        .args(["-f", "letters@bench.example.org", "-t", "office0@sink.example.org"])
+        .args([
+            "-f",
+            "letters@bench.example.org",
+            "-t",
+            "office0@sink.example.org",
+        ])
         .arg(format!("127.0.0.1:{port}"))
         .status()
         .await

@@ -14,10 +14,12 @@ mod compose;
 mod content_language;
 mod identity;
 mod outbox;
+mod pipeline;
 mod pool;
 mod session;
 mod settings;
 mod smtp;
+mod stream;
 
 use hillpost_core::delivery::{OutgoingLetter, SendReport};
 
@@ -50,11 +52,8 @@ pub enum EmailSetupError {
         "refusing to send the SMTP password unencrypted to {0}: use tls = \"starttls\" or \"tls\""
     )]
     PasswordInClear(String),
-    #[error("TLS for {host}: {source}")]
-    Tls {
-        host: String,
-        source: lettre::transport::smtp::Error,
-    },
+    #[error("TLS for {host}: {reason}")]
+    Tls { host: String, reason: String },
     #[error("the outbox directory {path}: {source}")]
     OutboxDir {
         path: String,

@@ -8,6 +8,7 @@ mod outbox;
 mod router;
 mod smtp_delivery;
 mod smtp_failures;
+mod smtp_pipelining;
 mod smtp_pool;
 mod smtp_turns;
 mod support;
