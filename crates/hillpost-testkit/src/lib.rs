@@ -7,6 +7,7 @@
 
 pub mod browser;
 pub mod cwc;
+pub mod dkim;
 pub mod fixtures;
 pub mod https;
 pub mod postgres;

@@ -9,9 +9,11 @@
 //!   happened in decides ok/transient/permanent/unknown
 //! ```
 
+pub mod bounce;
 mod classify;
 mod compose;
 mod content_language;
+mod dkim;
 mod identity;
 mod outbox;
 mod pipeline;
@@ -24,6 +26,7 @@ mod stream;
 use hillpost_core::delivery::{OutgoingLetter, SendReport};
 
 pub use compose::{ComposeError, ComposedMessage, compose};
+pub use dkim::{DkimAlgorithm, DkimError, DkimRecord, DkimSettings, DkimSigner};
 pub use identity::EmailIdentity;
 pub use outbox::OutboxChannel;
 pub use settings::{SmtpSettings, SmtpTls};
@@ -40,6 +43,10 @@ pub enum EmailSetupError {
     FromAddress(String),
     #[error("`{0}` is not a domain name usable in Message-IDs")]
     MessageIdDomain(String),
+    #[error("`{0}` is not a domain name for bounce addresses (bounces+KEY@domain)")]
+    BounceDomain(String),
+    #[error(transparent)]
+    Dkim(#[from] DkimError),
     #[error("the SMTP host is empty")]
     EmptyHost,
     #[error("the SMTP hello name is empty")]

@@ -3,6 +3,7 @@
 //! per concern.
 
 mod cwc;
+mod dkim;
 mod egress;
 mod outbox;
 mod router;

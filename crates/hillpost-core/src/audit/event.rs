@@ -26,6 +26,9 @@ pub enum EventKind {
     AttemptRecorded,
     /// A signer's receipt was enqueued (housekeeping); its attempts are `attempt.recorded`.
     ReceiptEnqueued,
+    /// A bounce, delay notice or auto-reply came back for a delivery, or a message to the
+    /// bounce address was set aside.
+    NoticeReceived,
 }
 
 impl EventKind {
@@ -39,6 +42,7 @@ impl EventKind {
         EventKind::BatchCompleted,
         EventKind::AttemptRecorded,
         EventKind::ReceiptEnqueued,
+        EventKind::NoticeReceived,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -52,6 +56,7 @@ impl EventKind {
             EventKind::BatchCompleted => "batch.completed",
             EventKind::AttemptRecorded => "attempt.recorded",
             EventKind::ReceiptEnqueued => "receipt.enqueued",
+            EventKind::NoticeReceived => "notice.received",
         }
     }
 }
