@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use futures::StreamExt;
+use hillpost_core::delivery::OutgoingLetter;
 use lettre::message::Mailbox;
 use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -26,6 +27,8 @@ use crate::{Args, generate, workers};
 
 /// hillpost's default `smtp.max_connections`, and smtp-source's sessions.
 const CONNECTIONS: usize = 4;
+/// lettre alone waits ~45 ms per letter per connection (see docs/email.md): a sample will do.
+const LETTRE_LETTERS: usize = 1_000;
 
 pub async fn run(args: &Args, report: &mut Report) -> anyhow::Result<()> {
     let (Some(sink_exe), Some(source_exe)) =
@@ -45,8 +48,14 @@ pub async fn run(args: &Args, report: &mut Report) -> anyhow::Result<()> {
         "sink.example.org".to_string()
     })
     .await?;
-    let letter_size = sample_letter_size(&db).await?;
-    workers::run(1, &db.url, &["--smtp-port".into(), sink.port.to_string()]).await?;
+    let sample = sample_letter(&db).await?;
+    let letter_size = composed_size(&sample)?;
+    let mut child_args = vec!["--smtp-port".to_string(), sink.port.to_string()];
+    if let Some(connections) = args.email_connections {
+        child_args.extend(["--smtp-connections".to_string(), connections.to_string()]);
+    }
+    let connections = args.email_connections.unwrap_or(CONNECTIONS);
+    workers::run(1, &db.url, &child_args).await?;
     let delivered = db
         .store
         .batch_status(batch)
@@ -61,11 +70,12 @@ pub async fn run(args: &Args, report: &mut Report) -> anyhow::Result<()> {
     db.store.close().await;
 
     let source_seconds = smtp_source(&source_exe, sink.port, args.emails, letter_size).await?;
-    let lettre_seconds = lettre_pool(sink.port, args.emails, letter_size).await?;
+    let lettre_count = args.emails.min(LETTRE_LETTERS);
+    let lettre_seconds = lettre_pool(sink.port, lettre_count, letter_size).await?;
 
     report.note(format!(
-        "emails into smtp-sink: {} letters of {letter_size} bytes, {CONNECTIONS} connections each",
-        args.emails
+        "emails into smtp-sink: letters of {letter_size} bytes; smtp-source and lettre {CONNECTIONS} \
+         connections, hillpost {connections}"
     ));
     let source = report.rate(
         "emails into smtp-sink, Postfix smtp-source (reference)",
@@ -79,7 +89,7 @@ pub async fn run(args: &Args, report: &mut Report) -> anyhow::Result<()> {
     );
     let lettre = report.rate(
         "emails into smtp-sink, lettre's pooled transport alone",
-        args.emails,
+        lettre_count,
         Duration::from_secs_f64(lettre_seconds),
     );
     report.note(format!(
@@ -87,6 +97,7 @@ pub async fn run(args: &Args, report: &mut Report) -> anyhow::Result<()> {
         ours / source * 100.0,
         ours / lettre * 100.0
     ));
+    crate::dkim::run(&sample, 2_000, report)?;
     Ok(())
 }
 
@@ -134,13 +145,12 @@ impl Sink {
     }
 }
 
-/// The size in bytes of one of the batch's letters as hillpost sends it.
-async fn sample_letter_size(db: &BenchDatabase) -> anyhow::Result<usize> {
-    use hillpost_core::delivery::OutgoingLetter;
+/// One of the batch's letters as the worker hands it to the channel.
+async fn sample_letter(db: &BenchDatabase) -> anyhow::Result<OutgoingLetter> {
     let campaign = generate::campaign("email-bench", 1, |_| "sink.example.org".into());
     let plan = generate::plan(&db.store, &campaign).await?;
     let rendered = &plan.messages[0].letter;
-    let letter = OutgoingLetter {
+    Ok(OutgoingLetter {
         delivery_id: 1,
         attempt_no: 1,
         idempotency_key: "0123456789abcdef0123456789abcdef".into(),
@@ -155,11 +165,15 @@ async fn sample_letter_size(db: &BenchDatabase) -> anyhow::Result<usize> {
         attachments: Vec::new().into(),
         signer: None,
         campaign: None,
-    };
+    })
+}
+
+/// The size in bytes of `letter` as hillpost sends it.
+fn composed_size(letter: &OutgoingLetter) -> anyhow::Result<usize> {
     let identity =
         hillpost_channels::EmailIdentity::new("letters@bench.example.org", "bench.example.org")?;
     let message =
-        hillpost_channels::email::compose(&identity, &letter, std::time::SystemTime::now())?;
+        hillpost_channels::email::compose(&identity, letter, std::time::SystemTime::now())?;
     Ok(message.bytes.len())
 }
 

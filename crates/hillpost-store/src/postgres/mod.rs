@@ -8,6 +8,7 @@ mod campaigns;
 mod copy_text;
 mod directory;
 mod metrics;
+mod notices;
 mod queue;
 mod receipts;
 mod signatures;

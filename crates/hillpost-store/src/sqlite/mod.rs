@@ -8,6 +8,7 @@ mod batches;
 mod campaigns;
 mod directory;
 mod metrics;
+mod notices;
 mod queue;
 mod receipts;
 mod signatures;

@@ -13,7 +13,9 @@ use utoipa_axum::routes;
 
 use super::auth::Caller;
 use super::error::ApiError;
-use super::{AppState, audit, batches, campaigns, deliveries, metrics, receipts, signatures};
+use super::{
+    AppState, audit, batches, bounces, campaigns, deliveries, metrics, receipts, signatures,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -54,6 +56,7 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(deliveries::list))
         .routes(routes!(audit::export))
         .routes(routes!(audit::verify))
+        .routes(routes!(bounces::ingest_one))
         .routes(routes!(receipts::page))
         .routes(routes!(metrics::metrics))
         .routes(routes!(metrics::health))
