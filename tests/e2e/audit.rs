@@ -71,7 +71,7 @@ async fn export_and_verify(ws: Workspace) {
     let csv = std::fs::read_to_string(&out).unwrap();
     let mut rows = csv.lines();
     assert!(rows.next().unwrap().starts_with(
-        "batch_id,delivery_id,recipient_key,recipient_name,channel,endpoint,signer_id"
+        "record,batch_id,delivery_id,recipient_key,recipient_name,channel,endpoint,signer_id"
     ));
     assert_eq!(rows.count(), 12);
 

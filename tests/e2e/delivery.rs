@@ -181,17 +181,17 @@ async fn killed_workers_lose_nothing(ws: Workspace, server: SmtpServer) {
             assert!(
                 attempts
                     .iter()
-                    .any(|a| a.outcome == AttemptOutcome::Unknown),
-                "delivery {} arrived {copies} times but no attempt says unknown: {attempts:?}",
+                    .any(|a| a.outcome == AttemptOutcome::PossiblyAccepted),
+                "delivery {} arrived {copies} times but no attempt says possibly accepted: {attempts:?}",
                 delivery.id
             );
         }
     }
     let status = store.batch_status(1).await.unwrap();
-    assert!(duplicates as u64 <= status.unknown_attempts);
+    assert!(duplicates as u64 <= status.unconfirmed_attempts);
     println!(
-        "300 letters, 3 kills: {duplicates} duplicates, {} unknown attempts",
-        status.unknown_attempts
+        "300 letters, 3 kills: {duplicates} duplicates, {} possibly accepted attempts",
+        status.unconfirmed_attempts
     );
 }
 

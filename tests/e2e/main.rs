@@ -11,6 +11,7 @@ mod delivery;
 mod demo;
 mod directory;
 mod directory_delivery;
+mod never_twice;
 mod serve;
 mod support;
 mod web_forms;

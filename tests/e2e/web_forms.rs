@@ -397,8 +397,8 @@ max_wait = "10ms"
     assert!(has_count(&status, "delivered", 2), "{status}");
     assert!(status.contains("the form has a recaptcha step"), "{status}");
 
-    // The audit keeps both attempts of each delivery: the form passed over, with the
-    // reason, then the email that was sent.
+    // The audit keeps, for each delivery, the form passed over as a route event (nothing
+    // touched the network, so it is not an attempt), then the email attempt that was sent.
     let export = ws
         .run(&["audit", "export", "--batch", "1", "--format", "jsonl"])
         .ok()
@@ -408,25 +408,19 @@ max_wait = "10ms"
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(lines.len(), 4, "{export}");
-    let passed_over: Vec<_> = lines
-        .iter()
-        .filter(|l| l["channel"] == "web_form")
-        .collect();
+    let passed_over: Vec<_> = lines.iter().filter(|l| l["record"] == "event").collect();
     assert_eq!(passed_over.len(), 2, "{export}");
     for line in passed_over {
-        assert_eq!(line["endpoint"], ID_WHITE_HOUSE);
-        assert_eq!(line["outcome"], "permanent");
-        assert_eq!(line["attempt_no"], 1);
-        assert!(line["sent_sha256"].is_null());
+        assert_eq!(line["event_kind"], "route");
+        assert!(line["outcome"].is_null(), "not an attempt: {line}");
+        let event = line["event"].as_str().unwrap();
         assert!(
-            line["note"]
-                .as_str()
-                .unwrap()
-                .contains("the form has a recaptcha step"),
+            event.starts_with(&format!("web_form {ID_WHITE_HOUSE} passed over for email"))
+                && event.contains("the form has a recaptcha step"),
             "{line}"
         );
     }
-    let emailed: Vec<_> = lines.iter().filter(|l| l["channel"] == "email").collect();
+    let emailed: Vec<_> = lines.iter().filter(|l| l["record"] == "attempt").collect();
     assert_eq!(emailed.len(), 2, "{export}");
     for line in emailed {
         assert_eq!(line["endpoint"], "comments@whitehouse.example");

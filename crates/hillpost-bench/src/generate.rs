@@ -103,6 +103,7 @@ pub async fn plan(store: &Store, campaign: &Campaign) -> anyhow::Result<BatchPla
         &campaign.id,
         &ResolveSettings::default(),
         &[hillpost_core::Channel::Email],
+        true,
     )
     .await?;
     Ok(planned.plan)

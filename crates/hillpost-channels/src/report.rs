@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 use hillpost_core::AttemptOutcome;
 use hillpost_core::delivery::SendReport;
 
-/// A report for an attempt that started at `started_at` and ends now, carrying only its
-/// outcome; the caller fills in what it knows (remote answer, hash, note).
+/// A report for an attempt that went to the network, started at `started_at` and ends now,
+/// carrying only its outcome; the caller fills in what it knows (remote answer, hash, note).
 pub(crate) fn finished(started_at: DateTime<Utc>, outcome: AttemptOutcome) -> SendReport {
     SendReport {
         outcome,
@@ -16,12 +16,14 @@ pub(crate) fn finished(started_at: DateTime<Utc>, outcome: AttemptOutcome) -> Se
         sent_sha256: None,
         retry_after: None,
         note: None,
-        fallback: None,
+        touched_network: true,
     }
 }
 
-/// A report for an attempt that could not even begin (nothing left hillpost).
-pub(crate) fn refused_locally(
+/// A report for an attempt that went to the network (a lookup, a connection, the form's
+/// page) but stopped before anything of the letter left: `outcome` says whether trying again
+/// may help.
+pub(crate) fn not_submitted(
     started_at: DateTime<Utc>,
     outcome: AttemptOutcome,
     note: String,
@@ -32,12 +34,22 @@ pub(crate) fn refused_locally(
     }
 }
 
-/// A report for a letter this endpoint can never take (nothing was sent): the worker moves
-/// the delivery to the recipient's next endpoint, or fails it with `reason` when there is
-/// none.
-pub(crate) fn falls_back(started_at: DateTime<Utc>, reason: String) -> SendReport {
+/// A decision made here without touching the network (nothing left hillpost): recorded as
+/// a route or deferral event, not an attempt.
+pub(crate) fn refused_locally(
+    started_at: DateTime<Utc>,
+    outcome: AttemptOutcome,
+    note: String,
+) -> SendReport {
     SendReport {
-        fallback: Some(reason.clone()),
-        ..refused_locally(started_at, AttemptOutcome::Permanent, reason)
+        touched_network: false,
+        ..not_submitted(started_at, outcome, note)
     }
+}
+
+/// This endpoint can never take the letter, decided without trying (a recaptcha step, a
+/// channel not configured): the delivery moves to the recipient's next endpoint, or fails
+/// with `reason` when there is none.
+pub(crate) fn falls_back(started_at: DateTime<Utc>, reason: String) -> SendReport {
+    refused_locally(started_at, AttemptOutcome::Permanent, reason)
 }

@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use hillpost_core::audit::{BrokenLink, ChainHead, EventKind, NewEvent, Subjects, time_text};
-use hillpost_core::batch::{BatchPlan, Route};
+use hillpost_core::batch::{BatchPlan, Route, count_left_out};
 use hillpost_core::delivery::BatchAction;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -28,10 +28,13 @@ pub struct ChainReport {
     pub broken: Option<BrokenLink>,
 }
 
-/// One line of `hillpost audit export`: one per attempt; a delivery never attempted
-/// (skipped, cancelled, still queued) gets one line with the attempt fields empty.
+/// One line of `hillpost audit export`: one per attempt (`record` = `attempt`) and one per
+/// delivery event (`event`: a route change, a wait, a person's decision), each for what it
+/// is; a delivery with neither (skipped, cancelled, still queued) gets one `delivery` line.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ExportLine {
+    /// `attempt`, `event` or `delivery`.
+    pub record: &'static str,
     pub batch_id: i64,
     pub delivery_id: i64,
     pub recipient_key: String,
@@ -52,6 +55,12 @@ pub struct ExportLine {
     pub remote_text: Option<String>,
     pub sent_sha256: Option<String>,
     pub note: Option<String>,
+    /// An event line's kind (`route`, `deferred`, `confirmed`, `resent`, `replanned`), when,
+    /// who, and what happened in words.
+    pub event_kind: Option<String>,
+    pub event_at: Option<String>,
+    pub event_actor: Option<String>,
+    pub event: Option<String>,
 }
 
 /// What an `attempt.recorded` event says: enough to tell what was sent to whom and what
@@ -144,6 +153,7 @@ pub(crate) struct BatchCreated<'a> {
     pub state: &'a str,
     pub start_at: DateTime<Utc>,
     pub max_attempts: u32,
+    pub include_delivered: bool,
 }
 
 pub(crate) fn batch_created_event(actor: &str, b: BatchCreated<'_>) -> NewEvent {
@@ -167,6 +177,13 @@ pub(crate) fn batch_created_event(actor: &str, b: BatchCreated<'_>) -> NewEvent 
             "recipients": b.plan.recipients.iter().map(|r| r.key.as_str()).collect::<Vec<_>>(),
             "letters": b.plan.messages.len(),
             "max_attempts": b.max_attempts,
+            // Letters earlier batches delivered, left out (or, with include_delivered,
+            // sent again on purpose): per office and reason.
+            "include_delivered": b.include_delivered,
+            "left_out": count_left_out(&b.plan.left_out)
+                .into_iter()
+                .map(|(office, reason, n)| json!({ "recipient": office, "reason": reason, "count": n }))
+                .collect::<Vec<_>>(),
         }),
     }
 }
@@ -191,6 +208,27 @@ pub(crate) fn batch_action_event(
     }
     NewEvent {
         kind,
+        actor: actor.to_string(),
+        subjects: batch_subjects(campaign, batch_id),
+        payload,
+    }
+}
+
+/// A batch some of whose letters a person queued again; `to` is its state after.
+pub(crate) fn batch_retried_event(
+    actor: &str,
+    campaign: &str,
+    batch_id: i64,
+    from: &str,
+    to: &str,
+    details: Value,
+) -> NewEvent {
+    let mut payload = json!({ "from": from, "to": to });
+    if let (Some(payload), Value::Object(details)) = (payload.as_object_mut(), details) {
+        payload.extend(details);
+    }
+    NewEvent {
+        kind: EventKind::BatchRetried,
         actor: actor.to_string(),
         subjects: batch_subjects(campaign, batch_id),
         payload,
@@ -233,79 +271,17 @@ pub(crate) fn worker_actor(worker_id: &str) -> String {
     format!("worker:{worker_id}")
 }
 
-/// An attempt row as a backend inserted it, with the delivery facts its event names.
-#[derive(Debug, Clone)]
-pub(crate) struct Recorded {
-    pub attempt_id: i64,
-    pub delivery_id: i64,
-    pub attempt_no: u32,
-    /// The note as stored (a lost lease adds to it).
-    pub note: Option<String>,
-    /// Whether the record moved its delivery on (the lease was still the worker's).
-    pub moved: bool,
-    pub batch_id: i64,
-    pub signature_id: Option<i64>,
-    pub channel: String,
-    pub recipient: String,
-    /// The delivery's state after the record: as the record's transition says, or `queued`
-    /// when it moved on to the recipient's next endpoint.
-    pub state_after: hillpost_core::DeliveryState,
-}
-
-/// For `record_attempts`: the delivery ids moved on, and one event per attempt row, in the
-/// order the rows were inserted.
-pub(crate) fn attempt_events(
-    worker_id: &str,
-    records: &[crate::AttemptRecord],
-    mut recorded: Vec<Recorded>,
-) -> (Vec<i64>, Vec<NewEvent>) {
-    let by_attempt: std::collections::HashMap<(i64, u32), &crate::AttemptRecord> = records
-        .iter()
-        .map(|r| ((r.delivery_id, r.attempt_no), r))
-        .collect();
-    recorded.sort_by_key(|r| r.attempt_id);
-    let actor = worker_actor(worker_id);
-    let mut moved = Vec::new();
-    let mut events = Vec::with_capacity(recorded.len());
-    for row in recorded {
-        let Some(record) = by_attempt.get(&(row.delivery_id, row.attempt_no)) else {
-            continue;
-        };
-        if row.moved {
-            moved.push(row.delivery_id);
-        }
-        events.push(attempt_event(
-            &actor,
-            AttemptFacts {
-                attempt_id: row.attempt_id,
-                delivery_id: row.delivery_id,
-                batch_id: row.batch_id,
-                signature_id: row.signature_id,
-                recipient: row.recipient,
-                channel: row.channel,
-                endpoint: record.endpoint.clone(),
-                attempt_no: row.attempt_no,
-                worker_id: worker_id.to_string(),
-                started_at: record.started_at,
-                finished_at: record.finished_at,
-                duration_ms: i64::from(record.duration_ms()),
-                outcome: record.outcome.as_str().to_string(),
-                remote_code: record.remote_code,
-                remote_text: record.remote_text.clone(),
-                sent_sha256: record.sent_sha256.clone(),
-                note: row.note,
-                delivery_state: row.moved.then(|| row.state_after.as_str().to_string()),
-            },
-        ));
-    }
-    (moved, events)
-}
-
 pub(crate) fn export_lines(
     batch: &crate::BatchRow,
     deliveries: &[crate::DeliveryRow],
     attempts: Vec<crate::AttemptRow>,
+    events: Vec<crate::DeliveryEventRow>,
 ) -> Vec<ExportLine> {
+    let mut events_of: std::collections::HashMap<i64, Vec<crate::DeliveryEventRow>> =
+        std::collections::HashMap::new();
+    for event in events {
+        events_of.entry(event.delivery_id).or_default().push(event);
+    }
     let mut by_delivery: std::collections::HashMap<i64, Vec<crate::AttemptRow>> =
         std::collections::HashMap::new();
     for attempt in attempts {
@@ -319,6 +295,7 @@ pub(crate) fn export_lines(
     let mut lines = Vec::with_capacity(deliveries.len());
     for d in deliveries {
         let line = ExportLine {
+            record: "delivery",
             batch_id: d.batch_id,
             delivery_id: d.id,
             recipient_key: d.recipient_key.clone(),
@@ -337,30 +314,62 @@ pub(crate) fn export_lines(
             remote_text: None,
             sent_sha256: None,
             note: None,
+            event_kind: None,
+            event_at: None,
+            event_actor: None,
+            event: None,
         };
-        let Some(mut tries) = by_delivery.remove(&d.id) else {
+        let mut tries = by_delivery.remove(&d.id).unwrap_or_default();
+        let happenings = events_of.remove(&d.id).unwrap_or_default();
+        if tries.is_empty() && happenings.is_empty() {
             lines.push(line);
             continue;
-        };
-        tries.sort_by_key(|a| (a.attempt_no, a.id));
-        for a in tries {
-            lines.push(ExportLine {
-                // A delivery that moved on was tried on more than one endpoint.
-                channel: a
-                    .channel
-                    .map_or_else(|| line.channel.clone(), |c| c.as_str().to_string()),
-                endpoint: a.endpoint,
-                attempt_no: Some(a.attempt_no),
-                started_at: Some(time_text(a.started_at)),
-                finished_at: Some(time_text(a.finished_at)),
-                outcome: Some(a.outcome.as_str().to_string()),
-                remote_code: a.remote_code,
-                remote_text: a.remote_text,
-                sent_sha256: a.sent_sha256,
-                note: a.note,
-                ..line.clone()
-            });
         }
+        tries.sort_by_key(|a| (a.attempt_no, a.id));
+        // Attempts and events in the order they happened (an event follows the attempt it
+        // came after when both have the same time).
+        let mut merged: Vec<(chrono::DateTime<chrono::Utc>, u8, ExportLine)> = Vec::new();
+        for e in happenings {
+            merged.push((
+                e.at,
+                1,
+                ExportLine {
+                    record: "event",
+                    attempt_no: e.attempt_no,
+                    event_kind: Some(e.kind.as_str().to_string()),
+                    event_at: Some(time_text(e.at)),
+                    event_actor: Some(e.actor.clone()),
+                    event: Some(e.describe()),
+                    ..line.clone()
+                },
+            ));
+        }
+        for a in tries {
+            let finished_at = a.finished_at;
+            merged.push((
+                finished_at,
+                0,
+                ExportLine {
+                    record: "attempt",
+                    // A delivery that moved on was tried on more than one endpoint.
+                    channel: a
+                        .channel
+                        .map_or_else(|| line.channel.clone(), |c| c.as_str().to_string()),
+                    endpoint: a.endpoint,
+                    attempt_no: Some(a.attempt_no),
+                    started_at: Some(time_text(a.started_at)),
+                    finished_at: Some(time_text(a.finished_at)),
+                    outcome: Some(a.outcome.as_str().to_string()),
+                    remote_code: a.remote_code,
+                    remote_text: a.remote_text,
+                    sent_sha256: a.sent_sha256,
+                    note: a.note,
+                    ..line.clone()
+                },
+            ));
+        }
+        merged.sort_by_key(|(at, order, _)| (*at, *order));
+        lines.extend(merged.into_iter().map(|(_, _, line)| line));
     }
     lines
 }

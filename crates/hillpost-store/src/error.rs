@@ -22,6 +22,14 @@ pub enum StoreError {
         state: String,
         action: &'static str,
     },
+    #[error("there is no delivery {0}")]
+    NoDelivery(i64),
+    #[error("delivery {id} is {state}: it cannot be {action}")]
+    DeliveryAction {
+        id: i64,
+        state: String,
+        action: &'static str,
+    },
     #[error("there is no API token {0}")]
     NoToken(i64),
     #[error("an {0} token needs an organization; an auditor token has none")]

@@ -15,6 +15,21 @@
 //! `lease_owner`/`lease_expires_at` and commits; the worker sends; recording checks the lease
 //! is still its own (owner and attempt number) before it moves the delivery on.
 
+/// The columns of a [`DeliveryRow`] (and what `delivery show` adds: the campaign and what
+/// planning passed over), the same on both backends; each appends its own `WHERE`. A macro,
+/// so the statements stay `&'static str`.
+macro_rules! delivery_select {
+    () => {
+        "SELECT d.id, d.batch_id, d.kind, r.key AS recipient_key, r.name AS recipient_name, r.passed_over,
+                b.campaign_id, d.signature_id, d.channel, d.endpoint, d.rate_key, d.idempotency_key, d.state,
+                d.skip_reason, d.attempts, d.max_attempts, d.due_at, d.last_error, d.possibly_accepted,
+                d.finalized_at
+           FROM deliveries d
+           JOIN recipients r ON r.id = d.recipient_id
+           JOIN batches b ON b.id = d.batch_id"
+    };
+}
+
 mod audit;
 pub mod directory;
 mod enqueue;
@@ -25,15 +40,15 @@ mod model;
 mod notices;
 mod postgres;
 mod receipts;
-mod reroute;
+mod record;
 mod signature_row;
 mod sqlite;
 mod tokens;
 
 use std::collections::HashMap;
 
-use hillpost_core::batch::BatchPlan;
-use hillpost_core::delivery::Attachment;
+use hillpost_core::batch::{BatchPlan, SentBefore};
+use hillpost_core::delivery::{Attachment, DeliveryRules};
 use hillpost_core::{Campaign, CampaignId, NewSignature};
 
 pub use audit::{ChainReport, ExportLine, HOUSEKEEPING, UNATTRIBUTED};
@@ -178,6 +193,7 @@ impl Store {
                 max_attempts,
                 actor,
                 receipt_base_url: None,
+                include_delivered: false,
             },
         )
         .await
@@ -190,13 +206,7 @@ impl Store {
         plan: &BatchPlan,
         options: &BatchOptions<'_>,
     ) -> Result<i64, StoreError> {
-        let BatchOptions {
-            start_at,
-            max_attempts,
-            actor,
-            receipt_base_url,
-        } = *options;
-        dispatch!(self, s => s.create_batch(campaign, plan, start_at, max_attempts, actor, receipt_base_url).await)
+        dispatch!(self, s => s.create_batch(campaign, plan, options).await)
     }
 
     pub async fn batch(&self, id: i64) -> Result<Option<BatchRow>, StoreError> {
@@ -375,6 +385,58 @@ impl Store {
         dispatch!(self, s => s.batch_states(ids).await)
     }
 
+    // ── one delivery, and what a person may do to it ─────────────────────────────────────
+
+    /// A delivery with every attempt and event: `hillpost delivery show`.
+    pub async fn delivery_detail(&self, id: i64) -> Result<Option<DeliveryDetail>, StoreError> {
+        dispatch!(self, s => s.delivery_detail(id).await)
+    }
+
+    /// The events of these deliveries, oldest first.
+    pub async fn delivery_events(
+        &self,
+        delivery_ids: &[i64],
+    ) -> Result<Vec<DeliveryEventRow>, StoreError> {
+        if delivery_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        dispatch!(self, s => s.delivery_events(delivery_ids).await)
+    }
+
+    /// Applies a person's [`OperatorAction::Confirm`] or [`OperatorAction::Resend`] to one
+    /// delivery, with an event and an audit event naming `actor` and `reason`. A resend
+    /// queues the delivery on its endpoint with `budget` more attempts and reopens its batch
+    /// if it had completed. Refused, naming the state, where core says the action does not
+    /// apply.
+    pub async fn act_on_delivery(
+        &self,
+        id: i64,
+        action: &DeliveryAction<'_>,
+    ) -> Result<DeliveryRow, StoreError> {
+        dispatch!(self, s => s.act_on_delivery(id, action).await)
+    }
+
+    /// `batch retry`: every letter of the batch in the selection's states is planned again
+    /// on the endpoints given for its office (the current directory's), queued with a fresh
+    /// budget, and its batch reopened. Letters whose office has no endpoint now are left as
+    /// they are and named.
+    pub async fn retry_batch(
+        &self,
+        batch_id: i64,
+        request: &RetryRequest<'_>,
+    ) -> Result<RetryReport, StoreError> {
+        dispatch!(self, s => s.retry_batch(batch_id, request).await)
+    }
+
+    /// Letters of the campaign's earlier batches (not receipts), with their state: what a
+    /// new batch must not send again.
+    pub async fn letters_sent_before(
+        &self,
+        campaign: &CampaignId,
+    ) -> Result<Vec<SentBefore>, StoreError> {
+        dispatch!(self, s => s.letters_sent_before(campaign).await)
+    }
+
     // ── the audit trail ──────────────────────────────────────────────────────────────────
 
     /// Recomputes the audit chain from its first event and names the first broken link.
@@ -391,7 +453,9 @@ impl Store {
             .ok_or(StoreError::NoBatch(batch_id))?;
         let deliveries = self.deliveries(batch_id).await?;
         let attempts = self.batch_attempts(batch_id).await?;
-        Ok(audit::export_lines(&batch, &deliveries, attempts))
+        let ids: Vec<i64> = deliveries.iter().map(|d| d.id).collect();
+        let events = self.delivery_events(&ids).await?;
+        Ok(audit::export_lines(&batch, &deliveries, attempts, events))
     }
 
     // ── receipts ─────────────────────────────────────────────────────────────────────────
@@ -419,8 +483,9 @@ impl Store {
     /// came, recover deliveries whose lease expired (an `unknown` attempt when they had
     /// started sending, a plain requeue when not), cancel what is left of cancelled batches,
     /// enqueue the receipts owed (see `receipts`), complete batches with nothing left.
-    pub async fn tick(&self) -> Result<TickReport, StoreError> {
-        dispatch!(self, s => s.tick().await)
+    /// Lost workers' attempts are decided by `rules` (core's transition), like any other.
+    pub async fn tick(&self, rules: &DeliveryRules) -> Result<TickReport, StoreError> {
+        dispatch!(self, s => s.tick(rules).await)
     }
 }
 

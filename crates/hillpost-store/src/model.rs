@@ -5,9 +5,12 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use hillpost_core::batch::Endpoint;
 pub use hillpost_core::delivery::BatchAction;
 pub use hillpost_core::delivery::DeliveryKind;
-use hillpost_core::delivery::{AttemptOutcome, BatchState, Channel, DeliveryState, NextStep};
+use hillpost_core::delivery::{
+    AttemptOutcome, BatchState, Channel, DeliveryState, OperatorAction, RetrySelection, Transition,
+};
 use hillpost_core::{Campaign, Mode, NewSignature};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -55,6 +58,9 @@ pub struct BatchOptions<'a> {
     pub actor: &'a str,
     /// `[server] public_url` when receipts are on; `None` sends none.
     pub receipt_base_url: Option<&'a str>,
+    /// The organizer asked to send again letters earlier batches delivered
+    /// (`--include-delivered`): the audit event says so.
+    pub include_delivered: bool,
 }
 
 /// `hillpost batch status`: counts per state, per recipient, and why deliveries were skipped.
@@ -64,11 +70,13 @@ pub struct BatchStatus {
     pub by_state: BTreeMap<DeliveryState, u64>,
     pub by_recipient: Vec<RecipientStatus>,
     pub skip_reasons: Vec<(String, u64)>,
-    /// Why deliveries left an endpoint for the recipient's next one, with how many did.
+    /// Why deliveries left an endpoint (for the recipient's next one, or with none left),
+    /// with how many did.
     pub route_notes: Vec<(String, u64)>,
     pub attempts: u64,
-    /// Attempts whose outcome is unknown: the letter may have arrived more than once.
-    pub unknown_attempts: u64,
+    /// Attempts that may have reached the office without a confirmation
+    /// (`possibly_accepted`, `unconfirmed`, and `unknown` from older versions).
+    pub unconfirmed_attempts: u64,
 }
 
 impl BatchStatus {
@@ -134,6 +142,8 @@ pub struct ClaimedDelivery {
     pub channel: Channel,
     pub endpoint: String,
     pub rate_key: String,
+    /// An earlier attempt may have reached the office (see `hillpost_core::delivery`).
+    pub possibly_accepted: bool,
 }
 
 /// A rate key this worker holds, with where the previous holder's limiter stood.
@@ -162,9 +172,12 @@ pub struct LetterParts {
     pub subject: String,
     pub body_markdown: String,
     pub signer: Option<NewSignature>,
+    /// The recipient's endpoints in order of preference, where the delivery may move.
+    pub endpoints: Vec<Endpoint>,
 }
 
-/// One ended attempt and what the delivery becomes.
+/// One ended attempt (or a decision the channel made without trying) and what the delivery
+/// becomes, as `hillpost_core::delivery::transition` decided.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AttemptRecord {
     pub delivery_id: i64,
@@ -177,7 +190,7 @@ pub struct AttemptRecord {
     pub remote_text: Option<String>,
     pub sent_sha256: Option<String>,
     pub note: Option<String>,
-    pub next: NextStep,
+    pub transition: Transition,
 }
 
 impl AttemptRecord {
@@ -188,31 +201,33 @@ impl AttemptRecord {
         i32::try_from(ms).unwrap_or(i32::MAX)
     }
 
-    /// The state, due delay and error text the delivery gets.
-    pub(crate) fn transition(&self) -> (DeliveryState, i64, Option<String>) {
-        let error = match self.outcome {
-            AttemptOutcome::Ok => None,
-            _ => Some(match (&self.remote_code, &self.remote_text) {
-                (Some(code), Some(text)) => format!("{code} {text}"),
-                (None, Some(text)) => text.clone(),
-                (Some(code), None) => code.to_string(),
-                (None, None) => self
-                    .note
-                    .clone()
-                    .unwrap_or_else(|| self.outcome.to_string()),
-            }),
-        };
-        match self.next {
-            NextStep::Finish(state) => (state, 0, error),
-            // Failed unless the store finds a next endpoint in the same transaction.
-            NextStep::NextEndpoint => (DeliveryState::Failed, 0, error),
-            NextStep::RetryAfter(delay) => (
-                DeliveryState::Queued,
-                i64::try_from(delay.as_millis()).unwrap_or(i64::MAX),
-                error,
-            ),
-        }
+    /// How long until the delivery is due again, in milliseconds (0 unless queued).
+    pub(crate) fn due_in_ms(&self) -> i64 {
+        i64::try_from(self.transition.due_in.as_millis()).unwrap_or(i64::MAX)
     }
+
+    /// The delivery event this record adds beside its attempt row, if any.
+    pub(crate) fn event(&self) -> Option<NewDeliveryEvent<'_>> {
+        let t = &self.transition;
+        let (kind, reason) = match (&t.route, &t.deferred) {
+            (Some(route), _) => (DeliveryEventKind::Route, route.reason.as_str()),
+            (None, Some(reason)) => (DeliveryEventKind::Deferred, reason.as_str()),
+            (None, None) => return None,
+        };
+        Some(NewDeliveryEvent {
+            kind,
+            reason,
+            to: t.route.as_ref().and_then(|r| r.to.as_ref()),
+        })
+    }
+}
+
+/// A delivery event about to be written by a record: the from side is the delivery's
+/// endpoint before the record.
+pub(crate) struct NewDeliveryEvent<'a> {
+    pub kind: DeliveryEventKind,
+    pub reason: &'a str,
+    pub to: Option<&'a Endpoint>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -253,9 +268,131 @@ pub struct DeliveryRow {
     pub max_attempts: u32,
     pub due_at: DateTime<Utc>,
     pub last_error: Option<String>,
-    /// Why the delivery left earlier endpoints for the one it is on now.
-    pub route_note: Option<String>,
+    /// Some attempt may have reached the office: it is never sent elsewhere.
+    pub possibly_accepted: bool,
     pub finalized_at: Option<DateTime<Utc>>,
+}
+
+/// What happened to a delivery besides attempts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DeliveryEventKind {
+    /// It left an endpoint: for the next one, or with none left (then it ended).
+    Route,
+    /// It waited without trying (a gateway's maintenance window).
+    Deferred,
+    /// A person said an `unconfirmed` delivery arrived.
+    Confirmed,
+    /// A person sent an `unconfirmed` (or failed) delivery again.
+    Resent,
+    /// `batch retry` planned it again on the current directory.
+    Replanned,
+    /// Its office's mail system returned it after accepting it.
+    Bounced,
+}
+
+impl DeliveryEventKind {
+    pub const ALL: [DeliveryEventKind; 6] = [
+        DeliveryEventKind::Route,
+        DeliveryEventKind::Deferred,
+        DeliveryEventKind::Confirmed,
+        DeliveryEventKind::Resent,
+        DeliveryEventKind::Replanned,
+        DeliveryEventKind::Bounced,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryEventKind::Route => "route",
+            DeliveryEventKind::Deferred => "deferred",
+            DeliveryEventKind::Confirmed => "confirmed",
+            DeliveryEventKind::Resent => "resent",
+            DeliveryEventKind::Replanned => "replanned",
+            DeliveryEventKind::Bounced => "bounced",
+        }
+    }
+}
+
+impl std::str::FromStr for DeliveryEventKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| format!("`{s}` is not a delivery event kind"))
+    }
+}
+
+/// One row of `delivery_events`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeliveryEventRow {
+    pub id: i64,
+    pub delivery_id: i64,
+    pub at: DateTime<Utc>,
+    pub kind: DeliveryEventKind,
+    /// `worker:<id>`, `housekeeping`, `cli:<user>`, `api:<token>`.
+    pub actor: String,
+    pub attempt_no: Option<u32>,
+    pub from: Option<(Channel, String)>,
+    pub to: Option<(Channel, String)>,
+    pub reason: String,
+}
+
+impl DeliveryEventRow {
+    /// The event in one line, as `batch status` and `delivery show` print it.
+    pub fn describe(&self) -> String {
+        let endpoint = |e: &Option<(Channel, String)>| {
+            e.as_ref()
+                .map(|(channel, address)| format!("{channel} {address}"))
+        };
+        match self.kind {
+            DeliveryEventKind::Route => {
+                route_words(self.from.as_ref(), self.to.as_ref(), &self.reason)
+            }
+            DeliveryEventKind::Deferred => format!("waited: {}", self.reason),
+            DeliveryEventKind::Confirmed => {
+                format!("confirmed by {}: {}", self.actor, self.reason)
+            }
+            DeliveryEventKind::Resent => format!("sent again by {}: {}", self.actor, self.reason),
+            DeliveryEventKind::Replanned => format!(
+                "planned again by {}{}: {}",
+                self.actor,
+                endpoint(&self.to)
+                    .map(|to| format!(" (now {to})"))
+                    .unwrap_or_default(),
+                self.reason
+            ),
+            DeliveryEventKind::Bounced => format!("returned by the office: {}", self.reason),
+        }
+    }
+}
+
+/// A route event in words: `web_form S001181 passed over for email staff@example.org: why`.
+pub fn route_words(
+    from: Option<&(Channel, String)>,
+    to: Option<&(Channel, String)>,
+    reason: &str,
+) -> String {
+    let from = from.map_or_else(
+        || "the endpoint".to_string(),
+        |(channel, address)| format!("{channel} {address}"),
+    );
+    match to {
+        Some((channel, address)) => {
+            format!("{from} passed over for {channel} {address}: {reason}")
+        }
+        None => format!("{from} passed over, no endpoint left: {reason}"),
+    }
+}
+
+/// `hillpost delivery show`: a delivery, every attempt and every event, oldest first, and
+/// the endpoints planning passed over.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeliveryDetail {
+    pub delivery: DeliveryRow,
+    pub campaign_id: String,
+    pub attempts: Vec<AttemptRow>,
+    pub events: Vec<DeliveryEventRow>,
+    pub passed_over: Vec<String>,
 }
 
 /// What the periodic housekeeping did.
@@ -277,3 +414,39 @@ pub struct TickReport {
 
 /// Signer rows are written by the importer and read back as [`NewSignature`].
 pub type SignatureRecord = (i64, NewSignature);
+
+/// A person's action on one delivery (`hillpost delivery confirm|resend`, the API, the
+/// dashboard).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeliveryAction<'a> {
+    /// [`OperatorAction::Confirm`] or [`OperatorAction::Resend`].
+    pub action: OperatorAction,
+    /// `cli:<user>`, `api:<token>`, `dashboard:<token>`.
+    pub actor: &'a str,
+    /// Why, in the person's words: kept in the event and the audit.
+    pub reason: &'a str,
+    /// A resend's attempts on the endpoint.
+    pub budget: u32,
+}
+
+/// `batch retry`: which letters, planned again on which endpoints.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetryRequest<'a> {
+    pub selection: RetrySelection,
+    /// Per office (recipient key): its endpoints as the current directory has them, and
+    /// what planning passed over. Offices missing here keep what they had.
+    pub endpoints: BTreeMap<String, (Vec<Endpoint>, Vec<String>)>,
+    pub actor: &'a str,
+    pub reason: &'a str,
+    /// Attempts each letter gets on its (new) first endpoint.
+    pub budget: u32,
+}
+
+/// What `batch retry` did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RetryReport {
+    /// Deliveries queued again.
+    pub replanned: u64,
+    /// Offices whose letters stay as they were: no endpoint now.
+    pub without_endpoint: Vec<String>,
+}

@@ -64,6 +64,13 @@ pub(crate) struct NewReceipt {
     pub event_lines: serde_json::Value,
 }
 
+/// The endpoints a letter passed over, one per line as the backends aggregate them.
+pub(crate) fn lines(aggregated: Option<String>) -> Vec<String> {
+    aggregated
+        .map(|text| text.lines().map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
 /// Renders the receipt of `candidate` from its letters (with their `max_attempts`).
 pub(crate) fn new_receipt(
     candidate: &Candidate,

@@ -100,7 +100,7 @@ impl<C: Channel + Send + Sync + 'static> Worker<C> {
     /// recorded or was given back: tests drive the worker step by step with it.
     pub async fn run_once(&self) -> Result<RunOnce, WorkerError> {
         let shared = &self.shared;
-        shared.store.tick().await?;
+        shared.store.tick(&shared.settings.rules).await?;
         let claim = shared.claim(shared.settings.claim_batch, &[]).await?;
         if claim.deliveries.is_empty() {
             return Ok(RunOnce::EmptyQueue);
@@ -110,18 +110,16 @@ impl<C: Channel + Send + Sync + 'static> Worker<C> {
         let prepared = shared.prepare(claim.deliveries).await?;
         // Nothing cancels a single run: it ends when every claimed delivery has been tried.
         let never = tokio_util::sync::CancellationToken::new();
-        let sends = prepared
-            .iter()
-            .map(|(delivery, letter)| shared.deliver(delivery.clone(), letter, &never));
+        let sends = prepared.iter().map(|p| shared.deliver(p, &never));
         let mut sent = Vec::with_capacity(count);
         for step in futures::future::join_all(sends).await {
             match step {
-                SendStep::Sent(delivery, record) => sent.push((delivery, record)),
+                SendStep::Sent(delivery, record) => sent.push((delivery, *record)),
                 SendStep::Released(delivery) => shared.release(&[delivery]).await?,
             }
         }
         shared.record(&sent).await?;
-        shared.store.tick().await?;
+        shared.store.tick(&shared.settings.rules).await?;
         Ok(RunOnce::Processed(count))
     }
 }

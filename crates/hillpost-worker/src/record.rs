@@ -1,40 +1,27 @@
-//! Stage 3: a channel's report becomes an attempt row and the delivery's next state.
+//! Stage 3: a channel's report becomes an attempt record carrying the delivery's next state,
+//! as hillpost-core's one rule ([`transition`]) decides it.
 
-use hillpost_core::delivery::{SendReport, next_step};
-use hillpost_core::retry::RetrySchedule;
+use hillpost_core::batch::Endpoint;
+use hillpost_core::delivery::{DeliveryRules, Position, SendReport, transition};
 use hillpost_store::{AttemptRecord, ClaimedDelivery};
 
+/// The record of one attempt of `delivery`, whose office has `endpoints` (in order of
+/// preference), ending as `report` says.
 pub fn attempt_record(
     delivery: &ClaimedDelivery,
+    endpoints: &[Endpoint],
     report: SendReport,
-    retry: &RetrySchedule,
+    rules: &DeliveryRules,
 ) -> AttemptRecord {
-    // The schedule attached to the delivery at enqueue is its max_attempts; the configured
-    // delays give the waits. A delivery enqueued with a longer budget than the schedule now
-    // has is finished as dead when the schedule runs out.
-    let next = next_step(
-        report.outcome,
-        delivery.attempt_no,
-        retry,
-        report.retry_after,
-        rand::random::<f64>(),
-    );
-    let next = match next {
-        hillpost_core::delivery::NextStep::RetryAfter(_)
-            if delivery.attempt_no >= delivery.max_attempts =>
-        {
-            hillpost_core::delivery::NextStep::Finish(hillpost_core::DeliveryState::Dead)
-        }
-        // Only a refusal that sent nothing may move a letter to another endpoint: anything
-        // else could deliver it twice.
-        _ if report.fallback.is_some()
-            && report.outcome == hillpost_core::AttemptOutcome::Permanent
-            && report.sent_sha256.is_none() =>
-        {
-            hillpost_core::delivery::NextStep::NextEndpoint
-        }
-        other => other,
+    let at = Position {
+        channel: delivery.channel,
+        endpoint: &delivery.endpoint,
+        endpoints,
+        attempt_no: delivery.attempt_no,
+        max_attempts: delivery.max_attempts,
+        possibly_accepted: delivery.possibly_accepted,
     };
+    let transition = transition(&at, &report, rules, rand::random::<f64>());
     AttemptRecord {
         delivery_id: delivery.id,
         attempt_no: delivery.attempt_no,
@@ -46,7 +33,7 @@ pub fn attempt_record(
         remote_text: report.remote_text,
         sent_sha256: report.sent_sha256,
         note: report.note,
-        next,
+        transition,
     }
 }
 
@@ -55,11 +42,14 @@ mod tests {
     use std::time::Duration;
 
     use chrono::Utc;
-    use hillpost_core::delivery::{AttemptOutcome, Channel, DeliveryState, NextStep};
+    use hillpost_core::delivery::{
+        AttemptOutcome, Channel, DeliveryState, ResendPolicy, RouteChange,
+    };
+    use hillpost_core::retry::RetrySchedule;
 
     use super::*;
 
-    fn delivery(attempt_no: u32, max_attempts: u32) -> ClaimedDelivery {
+    fn delivery(channel: Channel, attempt_no: u32, max_attempts: u32) -> ClaimedDelivery {
         ClaimedDelivery {
             id: 7,
             batch_id: 1,
@@ -68,9 +58,38 @@ mod tests {
             message_id: 1,
             attempt_no,
             max_attempts,
-            channel: Channel::Email,
-            endpoint: "staff@example.org".into(),
+            channel,
+            endpoint: endpoints()[usize::from(channel == Channel::Email)]
+                .address
+                .clone(),
             rate_key: "example.org".into(),
+            possibly_accepted: false,
+        }
+    }
+
+    fn endpoints() -> Vec<Endpoint> {
+        vec![
+            Endpoint {
+                channel: Channel::WebForm,
+                address: "S001181".into(),
+                rate_key: "www.shaheen.senate.gov".into(),
+            },
+            Endpoint {
+                channel: Channel::Email,
+                address: "staff@example.org".into(),
+                rate_key: "example.org".into(),
+            },
+        ]
+    }
+
+    fn rules() -> DeliveryRules {
+        DeliveryRules {
+            retry: RetrySchedule::new(
+                vec![Duration::from_secs(1), Duration::from_secs(2)],
+                0.0,
+                Duration::from_secs(60),
+            ),
+            resend: ResendPolicy::default(),
         }
     }
 
@@ -84,64 +103,56 @@ mod tests {
             sent_sha256: None,
             retry_after: None,
             note: None,
-            fallback: None,
+            touched_network: true,
         }
     }
 
     #[test]
-    fn transient_failures_retry_until_the_budget_is_spent() {
-        let schedule = RetrySchedule::new(
-            vec![Duration::from_secs(1), Duration::from_secs(2)],
-            0.0,
-            Duration::from_secs(60),
-        );
+    fn the_delivery_budget_and_its_endpoints_drive_the_record() {
         let first = attempt_record(
-            &delivery(1, 3),
+            &delivery(Channel::Email, 1, 3),
+            &endpoints(),
             report(AttemptOutcome::Transient),
-            &schedule,
+            &rules(),
         );
-        assert_eq!(first.next, NextStep::RetryAfter(Duration::from_secs(1)));
+        assert_eq!(first.transition.state, DeliveryState::Queued);
+        assert_eq!(first.transition.due_in, Duration::from_secs(1));
         assert_eq!(first.remote_code, Some(451));
-        let last = attempt_record(
-            &delivery(3, 3),
+        // The delivery's own budget holds even where the schedule has more.
+        let capped = attempt_record(
+            &delivery(Channel::Email, 2, 2),
+            &endpoints(),
             report(AttemptOutcome::Transient),
-            &schedule,
+            &rules(),
         );
-        assert_eq!(last.next, NextStep::Finish(DeliveryState::Dead));
-        let capped = attempt_record(&delivery(2, 2), report(AttemptOutcome::Unknown), &schedule);
-        assert_eq!(
-            capped.next,
-            NextStep::Finish(DeliveryState::Dead),
-            "the delivery's own budget holds"
-        );
-    }
-
-    #[test]
-    fn a_refusal_that_sent_nothing_moves_on_to_the_next_endpoint() {
-        let schedule = RetrySchedule::new(vec![Duration::from_secs(1)], 0.0, Duration::ZERO);
-        let fall_back = SendReport {
-            fallback: Some("the form has a recaptcha step".into()),
-            ..report(AttemptOutcome::Permanent)
-        };
-        let record = attempt_record(&delivery(1, 3), fall_back.clone(), &schedule);
-        assert_eq!(record.next, NextStep::NextEndpoint);
-        let sent = SendReport {
-            sent_sha256: Some("ab".repeat(32)),
-            ..fall_back
-        };
-        assert_eq!(
-            attempt_record(&delivery(1, 3), sent, &schedule).next,
-            NextStep::Finish(DeliveryState::Failed),
-            "bytes left hillpost: moving on could deliver the letter twice"
+        assert_eq!(capped.transition.state, DeliveryState::Dead);
+        let refused = attempt_record(
+            &delivery(Channel::WebForm, 1, 3),
+            &endpoints(),
+            SendReport {
+                touched_network: false,
+                note: Some("the form has a recaptcha step".into()),
+                remote_code: None,
+                remote_text: None,
+                ..report(AttemptOutcome::Permanent)
+            },
+            &rules(),
         );
         assert_eq!(
-            attempt_record(
-                &delivery(1, 3),
-                report(AttemptOutcome::Permanent),
-                &schedule
-            )
-            .next,
-            NextStep::Finish(DeliveryState::Failed)
+            refused.transition.route,
+            Some(RouteChange {
+                to: Some(endpoints()[1].clone()),
+                reason: "the form has a recaptcha step".into()
+            })
         );
+        assert!(!refused.transition.is_attempt);
+        // A form answer without a confirmation is never posted again.
+        let unconfirmed = attempt_record(
+            &delivery(Channel::WebForm, 1, 3),
+            &endpoints(),
+            report(AttemptOutcome::PossiblyAccepted),
+            &rules(),
+        );
+        assert_eq!(unconfirmed.transition.state, DeliveryState::Unconfirmed);
     }
 }

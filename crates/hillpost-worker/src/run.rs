@@ -5,13 +5,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hillpost_channels::Channel;
-use hillpost_core::delivery::OutgoingLetter;
 use hillpost_store::{AttemptRecord, ClaimedDelivery};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::stages::{SendStep, Shared};
+use crate::stages::{Prepared, SendStep, Shared};
 use crate::{Worker, WorkerError};
 
 /// Records are written in groups of at most this many (one statement each).
@@ -111,11 +110,10 @@ async fn claim_loop<C: Channel + Send + Sync + 'static>(
                 continue;
             }
         };
-        for (delivery, letter) in prepared {
+        for prepared in prepared {
             sends.spawn(deliver(
                 shared.clone(),
-                delivery,
-                letter,
+                prepared,
                 waiting.clone(),
                 records.clone(),
             ));
@@ -126,13 +124,13 @@ async fn claim_loop<C: Channel + Send + Sync + 'static>(
 /// One delivery's way through stages 2 and 3; the record goes to the recorder.
 async fn deliver<C: Channel + Send + Sync + 'static>(
     shared: Arc<Shared<C>>,
-    delivery: ClaimedDelivery,
-    letter: OutgoingLetter,
+    prepared: Prepared,
     waiting: CancellationToken,
     records: mpsc::UnboundedSender<Sent>,
 ) {
-    match shared.deliver(delivery, &letter, &waiting).await {
+    match shared.deliver(&prepared, &waiting).await {
         SendStep::Sent(delivery, record) => {
+            let record = *record;
             // The recorder only stops after every send task has ended, so this cannot fail.
             let _ = records.send((delivery, record));
         }
@@ -209,7 +207,7 @@ async fn housekeeping_loop<C: Channel + Send + Sync + 'static>(
             _ = every.tick() => {}
             _ = stop.cancelled() => return,
         }
-        match shared.store.tick().await {
+        match shared.store.tick(&shared.settings.rules).await {
             Ok(report) => {
                 for batch in &report.started {
                     tracing::info!(batch, "scheduled batch started");
@@ -220,7 +218,7 @@ async fn housekeeping_loop<C: Channel + Send + Sync + 'static>(
                 if report.recovered > 0 {
                     tracing::warn!(
                         deliveries = report.recovered,
-                        "a worker stopped while sending these; recorded as unknown and retried"
+                        "a worker stopped while sending these; recorded as possibly accepted"
                     );
                 }
                 if report.requeued > 0 {

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use hillpost_core::delivery::{DeliveryRules, ResendPolicy};
 use hillpost_core::quota::RateQuota;
 use hillpost_core::retry::RetrySchedule;
 use hillpost_store::RateKeyPolicy;
@@ -24,7 +25,9 @@ pub struct WorkerSettings {
     pub poll_interval: Duration,
     /// How long shutdown waits for sends in progress before giving the rest back.
     pub shutdown_grace: Duration,
-    pub retry: RetrySchedule,
+    /// The retry schedule and which channels may resend what may have arrived: the rules
+    /// core's transition follows.
+    pub rules: DeliveryRules,
     pub rate_limits: RateLimits,
 }
 
@@ -86,14 +89,17 @@ impl Default for WorkerSettings {
             key_lease: Duration::from_secs(30),
             poll_interval: Duration::from_millis(500),
             shutdown_grace: Duration::from_secs(10),
-            retry: RetrySchedule::new(
-                [30, 120, 600, 1800, 7200, 21_600]
-                    .into_iter()
-                    .map(Duration::from_secs)
-                    .collect(),
-                0.2,
-                Duration::from_secs(6 * 3600),
-            ),
+            rules: DeliveryRules {
+                retry: RetrySchedule::new(
+                    [30, 120, 600, 1800, 7200, 21_600]
+                        .into_iter()
+                        .map(Duration::from_secs)
+                        .collect(),
+                    0.2,
+                    Duration::from_secs(6 * 3600),
+                ),
+                resend: ResendPolicy::default(),
+            },
             rate_limits: RateLimits::unlimited(),
         }
     }

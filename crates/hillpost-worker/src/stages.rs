@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use hillpost_channels::{Channel, Go};
 use hillpost_core::BatchState;
+use hillpost_core::batch::Endpoint;
 use hillpost_core::delivery::OutgoingLetter;
 use hillpost_store::{
     AttemptRecord, Claim, ClaimRequest, ClaimedDelivery, LetterParts, Store, StoreError,
@@ -32,9 +33,17 @@ pub(crate) struct Shared<C> {
     pub sending: SendingMarks,
 }
 
+/// A claimed delivery ready to send: its letter, and its office's endpoints (where the
+/// transition may move it).
+pub(crate) struct Prepared {
+    pub delivery: ClaimedDelivery,
+    pub letter: OutgoingLetter,
+    pub endpoints: Vec<Endpoint>,
+}
+
 /// Where a delivery ended up after the send stage.
 pub(crate) enum SendStep {
-    Sent(ClaimedDelivery, AttemptRecord),
+    Sent(ClaimedDelivery, Box<AttemptRecord>),
     /// Its batch was paused or cancelled before it could be sent: give it back.
     Released(ClaimedDelivery),
 }
@@ -71,7 +80,7 @@ impl<C: Channel + Send + Sync + 'static> Shared<C> {
     pub async fn prepare(
         &self,
         deliveries: Vec<ClaimedDelivery>,
-    ) -> Result<Vec<(ClaimedDelivery, OutgoingLetter)>, StoreError> {
+    ) -> Result<Vec<Prepared>, StoreError> {
         let ids: Vec<i64> = deliveries.iter().map(|d| d.id).collect();
         let mut parts: HashMap<i64, LetterParts> = self
             .store
@@ -86,9 +95,14 @@ impl<C: Channel + Send + Sync + 'static> Shared<C> {
                 StoreError::Corrupt(format!("delivery {} has no message", delivery.id))
             })?;
             let batch = self.batches.get(&self.store, delivery.batch_id).await?;
-            let part = receipt_with_link(&self.store, part, &batch).await?;
+            let mut part = receipt_with_link(&self.store, part, &batch).await?;
+            let endpoints = std::mem::take(&mut part.endpoints);
             let letter = outgoing_letter(&delivery, part, &batch)?;
-            prepared.push((delivery, letter));
+            prepared.push(Prepared {
+                delivery,
+                letter,
+                endpoints,
+            });
         }
         Ok(prepared)
     }
@@ -104,17 +118,25 @@ impl<C: Channel + Send + Sync + 'static> Shared<C> {
     /// the channel, after it has connected: see [`Channel::send_on_turn`]), sends, and turns
     /// the report into a record. Given back unsent when its batch stopped meanwhile or
     /// `stop` fires while it waits; never abandoned once the channel started sending.
-    pub async fn deliver(
-        &self,
-        delivery: ClaimedDelivery,
-        letter: &OutgoingLetter,
-        stop: &CancellationToken,
-    ) -> SendStep {
+    pub async fn deliver(&self, prepared: &Prepared, stop: &CancellationToken) -> SendStep {
+        let Prepared {
+            delivery,
+            letter,
+            endpoints,
+        } = prepared;
+        let delivery = delivery.clone();
         // A limited key's next sends are marked while they wait (see `MARKED_AHEAD`); the
-        // rest are marked once connected, just before they go.
-        let ahead = tokio::select! {
-            ahead = self.limiters.ahead(&delivery.rate_key) => ahead,
-            _ = stop.cancelled() => return SendStep::Released(delivery),
+        // rest are marked once connected, just before they go. A mark taken ahead that a
+        // killed worker leaves behind reads "may have been sent": that is only worth its
+        // throughput where the channel may resend with the same id (email, CWC). A web
+        // form's mark waits until it goes, so a kill never leaves an unsent letter
+        // `unconfirmed`.
+        let ahead = match self.settings.rules.resend.allows(delivery.channel) {
+            false => None,
+            true => tokio::select! {
+                ahead = self.limiters.ahead(&delivery.rate_key) => ahead,
+                _ = stop.cancelled() => return SendStep::Released(delivery),
+            },
         };
         let marked_ahead = ahead.is_some();
         if marked_ahead && !(self.may_send(delivery.batch_id) && self.mark_sending(&delivery).await)
@@ -153,8 +175,8 @@ impl<C: Channel + Send + Sync + 'static> Shared<C> {
             return SendStep::Released(delivery);
         };
         tracing::debug!(delivery = delivery.id, attempt = delivery.attempt_no, outcome = %report.outcome, "attempt finished");
-        let record = attempt_record(&delivery, report, &self.settings.retry);
-        SendStep::Sent(delivery, record)
+        let record = attempt_record(&delivery, endpoints, report, &self.settings.rules);
+        SendStep::Sent(delivery, Box::new(record))
     }
 
     /// Marks the delivery's attempt as sending; `false` when it must not be sent (its lease

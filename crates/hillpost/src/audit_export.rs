@@ -64,6 +64,7 @@ pub fn write_lines(
 }
 
 const HEADER: &[&str] = &[
+    "record",
     "batch_id",
     "delivery_id",
     "recipient_key",
@@ -82,4 +83,8 @@ const HEADER: &[&str] = &[
     "remote_text",
     "sent_sha256",
     "note",
+    "event_kind",
+    "event_at",
+    "event_actor",
+    "event",
 ];

@@ -47,6 +47,9 @@ pub enum Command {
     /// Create, inspect and control delivery batches.
     #[command(subcommand)]
     Batch(BatchCommand),
+    /// One delivery: its record, and what a person may decide about it.
+    #[command(subcommand)]
+    Delivery(DeliveryCommand),
     /// Import and inspect the recipient directory (legislators, committees, forms, ZIPs).
     #[command(subcommand)]
     Directory(DirectoryCommand),
@@ -208,6 +211,11 @@ pub enum BatchCommand {
         /// Where --dry-run writes (default: the configured outbox).
         #[arg(long, value_name = "DIR")]
         outbox: Option<PathBuf>,
+        /// Send again letters that earlier batches of the campaign delivered (or may have:
+        /// unconfirmed) to the same office. Without it they are left out and listed. The
+        /// audit records that this was asked for.
+        #[arg(long)]
+        include_delivered: bool,
     },
     /// Write the petition document (PDF) a batch would attach, to read before sending.
     /// Nothing is stored or sent.
@@ -227,6 +235,48 @@ pub enum BatchCommand {
     Resume { id: i64 },
     /// Cancel what has not been sent yet.
     Cancel { id: i64 },
+    /// Plan a batch's failed (or unconfirmed) letters again on the current directory (a fixed
+    /// form definition, a new office email) and queue them: the same deliveries, new
+    /// attempts. Delivered letters are never sent again.
+    Retry {
+        id: i64,
+        /// Letters that ended `failed` or `dead`: nothing of them arrived.
+        #[arg(
+            long,
+            conflicts_with = "unconfirmed",
+            required_unless_present = "unconfirmed"
+        )]
+        failed: bool,
+        /// Letters that ended `unconfirmed`: they may have arrived, and will be sent again.
+        #[arg(long)]
+        unconfirmed: bool,
+        /// Why, for the record.
+        #[arg(long, default_value = "batch retry")]
+        reason: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeliveryCommand {
+    /// State, every attempt (what was sent, what came back) and every route or operator
+    /// event, oldest first.
+    Show { id: i64 },
+    /// Record that an `unconfirmed` letter arrived (the office confirmed it, or its answer
+    /// page shows it did): it becomes `delivered`, on your word.
+    Confirm {
+        id: i64,
+        /// How you know, for the record.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Send an `unconfirmed` letter again on the same endpoint. The office may then have
+    /// it twice: do this when you know the first did not arrive.
+    Resend {
+        id: i64,
+        /// Why, for the record.
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -42,6 +42,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Campaign(command) => commands::campaign::run(&settings, command).await,
         Command::Signatures(command) => commands::signatures::run(&settings, command).await,
         Command::Batch(command) => commands::batch::run(&settings, command).await,
+        Command::Delivery(command) => commands::delivery::run(&settings, command).await,
         Command::Directory(command) => commands::directory::run(&settings, command).await,
         Command::Targets(command) => commands::targets::run(&settings, command).await,
         Command::Forms(command) => commands::forms::run(&settings, command).await,

@@ -1,11 +1,15 @@
 //! Planning a batch for a stored campaign: load, resolve targets, render every letter.
 //! Used by `batch create`, its dry run, `batch preview`, and the demo.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use anyhow::Context;
 use chrono::Utc;
-use hillpost_core::batch::{BatchPlan, NoDistrictTable, Route, plan_batch_with_districts};
+use hillpost_core::batch::{
+    BatchPlan, Endpoint, LeftOut, NoDistrictTable, Route, count_left_out, leave_out_sent,
+    plan_batch_with_districts,
+};
 use hillpost_core::delivery::{Attachment, LetterCampaign, OutgoingLetter};
 use hillpost_core::eligibility::DistrictLookup;
 use hillpost_core::render::LetterTemplates;
@@ -24,12 +28,15 @@ pub struct Planned {
 
 /// Loads the campaign and its signers, resolves its targets through the stored directory
 /// (when it has one) and plans every delivery; signers are placed in districts with the
-/// stored ZIP table.
+/// stored ZIP table. Letters an earlier batch of the campaign delivered (or may have, or
+/// still has on its way) are left out and listed in `plan.left_out`, unless
+/// `include_delivered` says to send them again.
 pub async fn plan(
     store: &Store,
     id: &CampaignId,
     settings: &ResolveSettings,
     sendable: &[hillpost_core::delivery::Channel],
+    include_delivered: bool,
 ) -> anyhow::Result<Planned> {
     let stored = store
         .campaign(id)
@@ -55,6 +62,24 @@ pub async fn plan(
         districts,
     )
     .with_context(|| format!("no batch for `{id}`"))?;
+    if !include_delivered {
+        let sent = store.letters_sent_before(id).await?;
+        let planned = plan.deliveries.len();
+        leave_out_sent(&mut plan, &sent);
+        let sendable = plan
+            .deliveries
+            .iter()
+            .filter(|d| matches!(d.route, Route::Send { .. }))
+            .count();
+        if sendable == 0 && !plan.left_out.is_empty() {
+            anyhow::bail!(
+                "nothing left to send for `{id}`: earlier batches delivered, or are still \
+                 sending, every one of its {planned} letter(s) ({}); --include-delivered \
+                 sends them again",
+                left_out_summary(&plan.left_out)
+            );
+        }
+    }
     petition::attach_pdf(&campaign, &signatures, &mut plan, date)
         .with_context(|| format!("the petition document for `{id}`"))?;
     Ok(Planned {
@@ -62,6 +87,26 @@ pub async fn plan(
         plan,
         signatures,
     })
+}
+
+/// Every office a campaign addresses, with its endpoints on the channels this hillpost sends
+/// as the stored directory has them now, and what was passed over: what `batch retry`
+/// plans failed letters on. An office with no endpoint has an empty list.
+pub async fn current_endpoints(
+    store: &Store,
+    campaign: &Campaign,
+    settings: &ResolveSettings,
+    sendable: &[hillpost_core::delivery::Channel],
+) -> anyhow::Result<BTreeMap<String, (Vec<Endpoint>, Vec<String>)>> {
+    let directory = directory::load(store).await?;
+    let resolved = targets::resolve_all(campaign, directory.as_ref(), settings)?;
+    Ok(resolved
+        .into_iter()
+        .map(|r| {
+            let recipient = targets::usable(r, sendable);
+            (recipient.key, (recipient.endpoints, recipient.passed_over))
+        })
+        .collect())
 }
 
 /// The letters a batch would send, built in memory (dry runs send them to the outbox).
@@ -119,4 +164,26 @@ pub fn outgoing_letters(planned: &Planned) -> Vec<OutgoingLetter> {
         });
     }
     letters
+}
+
+/// What a plan left out, in one line: "3 already delivered by batch 1, 1 sent by batch 2,
+/// unconfirmed: it may have arrived".
+pub fn left_out_summary(left_out: &[LeftOut]) -> String {
+    let mut by_reason: std::collections::BTreeMap<&str, u64> = Default::default();
+    for letter in left_out {
+        *by_reason.entry(letter.reason.as_str()).or_default() += 1;
+    }
+    by_reason
+        .iter()
+        .map(|(reason, n)| format!("{n} {reason}"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// What a plan left out, per office and reason, as lines for the CLI.
+pub fn left_out_lines(left_out: &[LeftOut]) -> Vec<String> {
+    count_left_out(left_out)
+        .into_iter()
+        .map(|(office, reason, n)| format!("{n:>8}  {office}: {reason}"))
+        .collect()
 }

@@ -116,14 +116,25 @@ pub fn sendable(
             channels: sendable_words(sendable),
         });
     }
-    Ok(resolved
+    Ok(resolved.into_iter().map(|r| usable(r, sendable)).collect())
+}
+
+/// An office with only the endpoints on channels this hillpost sends; the others are listed
+/// among what was passed over, with why.
+pub fn usable(resolved: ResolvedRecipient, sendable: &[Channel]) -> Recipient {
+    let mut recipient = resolved.recipient;
+    let (kept, unsendable): (Vec<_>, Vec<_>) = recipient
+        .endpoints
         .into_iter()
-        .map(|r| {
-            let mut recipient = r.recipient;
-            recipient
-                .endpoints
-                .retain(|e| sendable.contains(&e.channel));
-            recipient
-        })
-        .collect())
+        .partition(|e| sendable.contains(&e.channel));
+    recipient.endpoints = kept;
+    recipient
+        .passed_over
+        .extend(unsendable.into_iter().map(|e| {
+            format!(
+                "{} {}: this hillpost does not send by {} (see [web_forms] and [cwc])",
+                e.channel, e.address, e.channel
+            )
+        }));
+    recipient
 }

@@ -7,8 +7,8 @@
 //! | 400 | permanent, the `<Error>` texts kept as the remote text |
 //! | 415, other 4xx | permanent |
 //! | 401, 403, 404, 408 | transient: a key, allow-list or address an operator can fix |
-//! | 429, 503 | transient, honouring Retry-After (seconds or an HTTP date) |
-//! | other 5xx, 3xx | transient |
+//! | 429 | transient, honouring Retry-After (seconds or an HTTP date) |
+//! | 5xx, 3xx | possibly accepted: the message was posted and no verdict came back; resent with the same DeliveryId (CWC answers 409 if it has it), honouring Retry-After |
 
 use std::time::{Duration, SystemTime};
 
@@ -68,9 +68,17 @@ pub(super) fn classify(
         404 | 408 | 429 => (AttemptOutcome::Transient, None),
         402 | 405..=407 | 410..=414 | 416..=428 | 430..=499 => (AttemptOutcome::Permanent, None),
         300..=399 => (
-            AttemptOutcome::Transient,
+            AttemptOutcome::PossiblyAccepted,
             Some(format!(
-                "CWC answered with a redirect (HTTP {status}), not followed"
+                "CWC answered the posted message with a redirect (HTTP {status}), not followed: \
+                 it may have been received"
+            )),
+        ),
+        500..=599 => (
+            AttemptOutcome::PossiblyAccepted,
+            Some(format!(
+                "CWC answered the posted message with a server error (HTTP {status}): it may \
+                 have been received"
             )),
         ),
         _ => (AttemptOutcome::Transient, None),
@@ -162,10 +170,11 @@ mod tests {
             (401, Transient),
             (403, Transient),
             (429, Transient),
-            (500, Transient),
-            (502, Transient),
-            (503, Transient),
-            (302, Transient),
+            // Posted, and no verdict: resent with the same DeliveryId (409 if it arrived).
+            (500, PossiblyAccepted),
+            (502, PossiblyAccepted),
+            (503, PossiblyAccepted),
+            (302, PossiblyAccepted),
         ] {
             assert_eq!(report(status, "", None, false).outcome, outcome, "{status}");
         }

@@ -39,7 +39,7 @@ use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 use crate::egress::{EgressClient, EgressError, EgressRequest, EgressSettings};
-use crate::report::{falls_back, finished, refused_locally};
+use crate::report::{falls_back, finished, not_submitted, refused_locally};
 use crate::{Channel, Go};
 
 pub use answer::parse_retry_after;
@@ -158,15 +158,14 @@ impl CwcChannel {
         };
         if let Some((until, window)) = self.maintenance.closed_until(office.chamber(), started_at) {
             let wait = (until - started_at).to_std().unwrap_or(Duration::ZERO);
+            let note = format!(
+                "the {} CWC gateway is in maintenance ({window}) until {}; delayed, not failed",
+                gateway.name(),
+                until.format("%Y-%m-%d %H:%M UTC")
+            );
             return Err(SendReport {
                 retry_after: Some(wait),
-                note: Some(format!(
-                    "the {} CWC gateway is in maintenance ({window}) until {}; delayed, not \
-                     failed",
-                    gateway.name(),
-                    until.format("%Y-%m-%d %H:%M UTC")
-                )),
-                ..finished(started_at, AttemptOutcome::Transient)
+                ..refused_locally(started_at, AttemptOutcome::Transient, note)
             });
         }
         if let Some(offices) = &self.offices {
@@ -182,7 +181,7 @@ impl CwcChannel {
                     ));
                 }
                 OfficeStatus::Unknown(reason) => {
-                    return Err(refused_locally(
+                    return Err(not_submitted(
                         started_at,
                         AttemptOutcome::Transient,
                         format!(
@@ -227,8 +226,9 @@ impl CwcChannel {
     }
 
     /// No answer: timeouts, refused or broken connections, a refusal by the egress policy.
-    /// All worth retrying (a policy refusal is for an operator to fix, like a wrong key); a
-    /// retry of a message that did arrive is answered 409 and recorded as delivered.
+    /// Before the message left, worth retrying (a policy refusal is for an operator to fix,
+    /// like a wrong key); after, it may have arrived, and a retry of a message that did
+    /// arrive is answered 409 and recorded as delivered.
     fn transport_failure(
         &self,
         started_at: DateTime<Utc>,
@@ -238,10 +238,14 @@ impl CwcChannel {
         let what = http::failure_kind(error);
         // Never the key: the URL in the error carries it.
         let detail = http::keyless(&error.to_string(), &self.api_key);
+        let outcome = match error.nothing_sent() {
+            true => AttemptOutcome::Transient,
+            false => AttemptOutcome::PossiblyAccepted,
+        };
         SendReport {
             sent_sha256: (!error.nothing_sent()).then_some(sha256),
             note: Some(format!("the CWC request {what}: {detail}")),
-            ..finished(started_at, AttemptOutcome::Transient)
+            ..finished(started_at, outcome)
         }
     }
 }

@@ -8,7 +8,7 @@
 //! | 5xx to MAIL, RCPT, DATA or the final dot         | `permanent` |
 //! | session could not be opened (refused, timeout, TLS, greeting/EHLO/AUTH refused) | `transient` |
 //! | connection broke or timed out before the message | `transient` |
-//! | connection broke or timed out after DATA, while or after the message was written, before its reply | `unknown` |
+//! | connection broke or timed out after DATA, while or after the message was written, before its reply | `possibly_accepted` |
 //! | the message needs SMTPUTF8/8BITMIME the server lacks | `permanent` |
 //!
 //! A refused session set-up is transient even with a 5xx code: a wrong password or a server
@@ -63,7 +63,7 @@ pub(crate) fn classify(end: &TransactionEnd) -> Verdict {
             timed_out,
             detail,
         } => Verdict {
-            outcome: AttemptOutcome::Unknown,
+            outcome: AttemptOutcome::PossiblyAccepted,
             reply: None,
             note: Some(format!(
                 "the connection {} after DATA was accepted and the message was sent, before the \
@@ -147,7 +147,7 @@ mod tests {
             assert!(!verdict.message_written);
         }
         let verdict = classify(&broken(Phase::Message));
-        assert_eq!(verdict.outcome, AttemptOutcome::Unknown);
+        assert_eq!(verdict.outcome, AttemptOutcome::PossiblyAccepted);
         assert!(verdict.message_written);
         assert!(verdict.note.unwrap().contains("may have arrived"));
         assert_eq!(verdict.reply, None);
@@ -156,7 +156,7 @@ mod tests {
             Phase::Message,
             std::time::Duration::from_secs(1),
         ));
-        assert_eq!(timed_out.outcome, AttemptOutcome::Unknown);
+        assert_eq!(timed_out.outcome, AttemptOutcome::PossiblyAccepted);
         assert!(timed_out.note.unwrap().contains("timed out"));
     }
 

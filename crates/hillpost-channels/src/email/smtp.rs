@@ -208,10 +208,10 @@ fn log_attempt(letter: &OutgoingLetter, verdict: &Verdict) {
                 "email accepted by the SMTP server"
             );
         }
-        AttemptOutcome::Unknown => tracing::warn!(
+        AttemptOutcome::PossiblyAccepted => tracing::warn!(
             delivery_id,
             attempt_no,
-            "email outcome unknown: the connection was lost after the message was sent"
+            "email possibly accepted: the connection was lost after the message was sent"
         ),
         outcome => tracing::info!(
             delivery_id,

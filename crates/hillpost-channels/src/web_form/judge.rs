@@ -47,11 +47,13 @@ pub fn judge(
     if let Some(failure) = &later_step_failure {
         note.push_str(&format!("; after submitting: {failure}"));
     }
+    // The form was posted: whatever the office says now, it may have the letter unless it
+    // refused it outright (4xx) or asked us to come back (429).
     let (outcome, remote_text) = match answer.status {
-        Some(429 | 503) => (AttemptOutcome::Transient, first_2k),
+        Some(429) => (AttemptOutcome::Transient, first_2k),
         Some(500..=599) => {
             note.push_str("; a server error after the form was posted: it may have been recorded");
-            (AttemptOutcome::Unknown, first_2k)
+            (AttemptOutcome::PossiblyAccepted, first_2k)
         }
         Some(400..=499) => (AttemptOutcome::Permanent, first_2k),
         status => match success {
@@ -59,8 +61,11 @@ pub fn judge(
                 status: Some(expected),
                 ..
             }) if status.is_some_and(|s| s != *expected) => {
-                note.push_str(&format!("; expected status {expected}"));
-                (AttemptOutcome::Unknown, first_2k)
+                note.push_str(&format!(
+                    "; expected status {expected}: the office answered, but not as the \
+                     definition says a success looks"
+                ));
+                (AttemptOutcome::Unconfirmed, first_2k)
             }
             Some(SuccessCheck {
                 body_contains: Some(wanted),
@@ -72,14 +77,14 @@ pub fn judge(
                     note.push_str(&format!(
                         "; the confirmation text \"{wanted}\" was not in the answer"
                     ));
-                    (AttemptOutcome::Unknown, first_2k)
+                    (AttemptOutcome::Unconfirmed, first_2k)
                 }
             }
             _ => {
                 note.push_str(
                     "; the definition has no confirmation text, so the answer cannot be judged",
                 );
-                (AttemptOutcome::Unknown, first_2k)
+                (AttemptOutcome::Unconfirmed, first_2k)
             }
         },
     };

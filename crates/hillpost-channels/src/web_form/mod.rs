@@ -121,7 +121,7 @@ impl Channel for WebFormChannel {
             delivery_id = letter.delivery_id,
             form = %letter.endpoint,
             outcome = %report.outcome,
-            fallback = report.fallback.is_some(),
+            attempt = report.touched_network,
             "web form attempt"
         );
         report

@@ -24,7 +24,7 @@ use super::judge::{Answer, judge};
 use super::page::{Clicked, FormState, Page, StepFailure, find};
 use super::submit;
 use crate::egress::{EgressError, EgressRequest, EgressResponse, EgressSession};
-use crate::report::{falls_back, finished, refused_locally};
+use crate::report::{falls_back, finished, not_submitted, refused_locally};
 
 /// Everything one run needs.
 pub struct Run<'a> {
@@ -72,7 +72,7 @@ impl Run<'_> {
                 sha,
                 progress.later_failure,
             ),
-            None => refused_locally(
+            None => not_submitted(
                 started_at,
                 AttemptOutcome::Permanent,
                 "the definition never submits the form (no click_on step)".into(),
@@ -95,7 +95,7 @@ impl Run<'_> {
                 progress.later_failure.get_or_insert(reason);
                 Ok(())
             } else {
-                Err(stop(refused_locally(
+                Err(stop(not_submitted(
                     started_at,
                     AttemptOutcome::Permanent,
                     format!("the form no longer matches its definition: {reason}"),
@@ -326,7 +326,7 @@ fn before_sending(started_at: DateTime<Utc>, err: &EgressError) -> SendReport {
     } else {
         AttemptOutcome::Permanent
     };
-    refused_locally(started_at, outcome, format!("loading the form: {err}"))
+    not_submitted(started_at, outcome, format!("loading the form: {err}"))
 }
 
 /// The form page itself was refused (429/503 with Retry-After, 5xx, 4xx).
@@ -353,7 +353,7 @@ fn after_sending(started_at: DateTime<Utc>, err: &EgressError, sha: String) -> S
     let (outcome, sent) = if err.nothing_sent() {
         (AttemptOutcome::Transient, None)
     } else {
-        (AttemptOutcome::Unknown, Some(sha))
+        (AttemptOutcome::PossiblyAccepted, Some(sha))
     };
     SendReport {
         sent_sha256: sent,

@@ -163,7 +163,7 @@ async fn a_400_is_permanent_with_the_error_texts() {
     let report = channel(settings(&server)).send(&letter("HVA04")).await;
     assert_eq!(report.outcome, AttemptOutcome::Permanent);
     assert_eq!(report.remote_code, Some(400));
-    assert_eq!(report.fallback, None);
+    assert_eq!(report.passed_over(), None);
     assert_eq!(
         report.remote_text.as_deref(),
         Some("Constituent address could not be verified\nZip does not match district")
@@ -178,7 +178,11 @@ async fn a_409_is_a_duplicate_of_an_earlier_success() {
     server.answer(vec![Answer::ServerError, Answer::Duplicate]);
     let cwc = channel(settings(&server));
     let first = cwc.send(&letter("HVA04")).await;
-    assert_eq!(first.outcome, AttemptOutcome::Transient, "500 is retried");
+    assert_eq!(
+        first.outcome,
+        AttemptOutcome::PossiblyAccepted,
+        "500 after posting: it may have arrived, and is resent with the same DeliveryId"
+    );
     assert_eq!(first.remote_code, Some(500));
     let retry = cwc
         .send(&OutgoingLetter {
@@ -204,11 +208,11 @@ async fn a_409_is_a_duplicate_of_an_earlier_success() {
 }
 
 #[tokio::test]
-async fn a_503_or_429_with_retry_after_is_transient_and_asks_to_wait() {
+async fn a_503_after_posting_may_have_arrived_and_a_429_is_transient_both_ask_to_wait() {
     let server = CwcServer::start(&["HVA04"], Answer::Unavailable("120".into())).await;
     let cwc = channel(settings(&server));
     let report = cwc.send(&letter("HVA04")).await;
-    assert_eq!(report.outcome, AttemptOutcome::Transient);
+    assert_eq!(report.outcome, AttemptOutcome::PossiblyAccepted);
     assert_eq!(report.remote_code, Some(503));
     assert_eq!(report.retry_after, Some(Duration::from_secs(120)));
 
@@ -226,10 +230,11 @@ async fn a_503_or_429_with_retry_after_is_transient_and_asks_to_wait() {
 }
 
 #[tokio::test]
-async fn a_timeout_is_transient_and_its_note_has_no_key() {
+async fn a_timeout_after_posting_may_have_arrived_and_its_note_has_no_key() {
     let server = CwcServer::start(&["HVA04"], Answer::Slow(Duration::from_secs(5))).await;
     let report = channel(settings(&server)).send(&letter("HVA04")).await;
-    assert_eq!(report.outcome, AttemptOutcome::Transient);
+    assert_eq!(report.outcome, AttemptOutcome::PossiblyAccepted);
+    assert!(report.sent_sha256.is_some(), "the message was posted");
     assert!(
         report.note.as_deref().unwrap().contains("timed out"),
         "{report:?}"
@@ -250,10 +255,11 @@ async fn a_message_that_cannot_be_valid_is_never_posted() {
         })
         .await;
     assert_eq!(report.outcome, AttemptOutcome::Permanent);
-    assert_eq!(report.fallback, None);
     assert!(
-        report.note.as_deref().unwrap().contains("Constituent/Zip"),
-        "{report:?}"
+        report
+            .passed_over()
+            .is_some_and(|why| why.contains("Constituent/Zip")),
+        "decided without posting, so the office's next endpoint may take it: {report:?}"
     );
     assert_eq!(report.sent_sha256, None);
 
@@ -278,7 +284,7 @@ async fn inactive_offices_petitions_and_an_unconfigured_senate_fall_back() {
     let report = cwc.send(&letter("HVA05")).await;
     assert_eq!(report.outcome, AttemptOutcome::Permanent);
     assert_eq!(
-        report.fallback.as_deref(),
+        report.passed_over(),
         Some("office HVA05 is not active on CWC")
     );
     let petition = cwc
@@ -289,14 +295,14 @@ async fn inactive_offices_petitions_and_an_unconfigured_senate_fall_back() {
         .await;
     assert!(
         petition
-            .fallback
+            .passed_over()
             .unwrap()
             .contains("a petition goes by the next endpoint")
     );
     let senate = cwc.send(&letter("SVA01")).await;
     assert!(
         senate
-            .fallback
+            .passed_over()
             .unwrap()
             .contains("Senate CWC gateway is not configured")
     );
@@ -306,7 +312,7 @@ async fn inactive_offices_petitions_and_an_unconfigured_senate_fall_back() {
     let mut fresh = settings(&server);
     fresh.offices_refresh = Duration::ZERO;
     let cwc = channel(fresh);
-    assert!(cwc.send(&letter("HVA05")).await.fallback.is_some());
+    assert!(cwc.send(&letter("HVA05")).await.passed_over().is_some());
     server.set_offices(&["HVA04", "HVA05"]);
     assert_eq!(cwc.send(&letter("HVA05")).await.outcome, AttemptOutcome::Ok);
     assert_eq!(server.posts(), 1);
@@ -329,7 +335,7 @@ async fn a_maintenance_window_delays_without_posting() {
     s.maintenance = MaintenanceSchedule::new("UTC", vec![window.parse().unwrap()]).unwrap();
     let report = channel(s).send(&letter("HVA04")).await;
     assert_eq!(report.outcome, AttemptOutcome::Transient);
-    assert_eq!(report.fallback, None);
+    assert_eq!(report.passed_over(), None);
     let wait = report.retry_after.expect("waits for the window's end");
     assert!(
         wait > Duration::from_secs(50) && wait <= Duration::from_secs(180),
@@ -511,7 +517,11 @@ async fn a_redirect_from_the_gateway_is_recorded_not_followed() {
     )
     .await;
     let report = channel(settings(&server)).send(&letter("HVA04")).await;
-    assert_eq!(report.outcome, AttemptOutcome::Transient, "{report:?}");
+    assert_eq!(
+        report.outcome,
+        AttemptOutcome::PossiblyAccepted,
+        "{report:?}"
+    );
     assert_eq!(report.remote_code, Some(307));
     assert_eq!(server.posts(), 1, "posted once, the redirect not followed");
     assert_keyless(&report);

@@ -26,6 +26,18 @@ pub enum EventKind {
     AttemptRecorded,
     /// A signer's receipt was enqueued (housekeeping); its attempts are `attempt.recorded`.
     ReceiptEnqueued,
+    /// A delivery left an endpoint: for the recipient's next one, or with none left.
+    DeliveryRouted,
+    /// A delivery waited without an attempt (a gateway's maintenance window).
+    DeliveryDeferred,
+    /// A person said an `unconfirmed` delivery arrived.
+    DeliveryConfirmed,
+    /// A person had a delivery sent again.
+    DeliveryResent,
+    /// `batch retry` planned a delivery again on the current directory.
+    DeliveryReplanned,
+    /// `batch retry` reopened a batch's failed or unconfirmed letters.
+    BatchRetried,
     /// A bounce, delay notice or auto-reply came back for a delivery, or a message to the
     /// bounce address was set aside.
     NoticeReceived,
@@ -42,6 +54,12 @@ impl EventKind {
         EventKind::BatchCompleted,
         EventKind::AttemptRecorded,
         EventKind::ReceiptEnqueued,
+        EventKind::DeliveryRouted,
+        EventKind::DeliveryDeferred,
+        EventKind::DeliveryConfirmed,
+        EventKind::DeliveryResent,
+        EventKind::DeliveryReplanned,
+        EventKind::BatchRetried,
         EventKind::NoticeReceived,
     ];
 
@@ -56,6 +74,12 @@ impl EventKind {
             EventKind::BatchCompleted => "batch.completed",
             EventKind::AttemptRecorded => "attempt.recorded",
             EventKind::ReceiptEnqueued => "receipt.enqueued",
+            EventKind::DeliveryRouted => "delivery.routed",
+            EventKind::DeliveryDeferred => "delivery.deferred",
+            EventKind::DeliveryConfirmed => "delivery.confirmed",
+            EventKind::DeliveryResent => "delivery.resent",
+            EventKind::DeliveryReplanned => "delivery.replanned",
+            EventKind::BatchRetried => "batch.retried",
             EventKind::NoticeReceived => "notice.received",
         }
     }

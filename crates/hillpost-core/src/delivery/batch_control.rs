@@ -34,6 +34,17 @@ impl BatchAction {
     }
 }
 
+/// The state of a batch some of whose letters a person queued again (a resend, `batch
+/// retry`): a completed batch runs again; a cancelled one takes no letters (`None`); any
+/// other keeps its state (a paused batch stays paused).
+pub fn reopened(current: BatchState) -> Option<BatchState> {
+    match current {
+        BatchState::Completed => Some(BatchState::Running),
+        BatchState::Cancelled => None,
+        other => Some(other),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -48,5 +59,8 @@ mod tests {
         assert_eq!(BatchAction::Resume.apply(Running, true), None);
         assert_eq!(BatchAction::Cancel.apply(Paused, true), Some(Cancelled));
         assert_eq!(BatchAction::Cancel.apply(Cancelled, true), None);
+        assert_eq!(reopened(Completed), Some(Running));
+        assert_eq!(reopened(Paused), Some(Paused));
+        assert_eq!(reopened(Cancelled), None);
     }
 }

@@ -1,29 +1,35 @@
 //! A delivery is one message to one endpoint; an attempt is one try of it. The states and
-//! the rule that picks the next state after an attempt live here, so the SQLite and
-//! PostgreSQL stores and the worker cannot disagree about them.
+//! the rule that picks the next state after an attempt ([`transition`]) live here, so the
+//! SQLite and PostgreSQL stores and the worker cannot disagree about them.
 //!
 //! ```text
 //!              claim                 ok
 //!  queued ─────────────▶ in_flight ─────▶ delivered
-//!    ▲                     │  │ │  permanent
-//!    │ transient/unknown,  │  │ └─────────▶ failed
-//!    │ budget left         │  │ transient/unknown, budget spent
-//!    └─────────────────────┘  └──────────▶ dead
+//!    ▲ ▲                   │ │ │ │   unconfirmed, or possibly_accepted where the channel
+//!    │ │ retry, same       │ │ │ └─────▶ unconfirmed      may not resend (web forms)
+//!    │ │ endpoint          │ │ │  permanent / transient with budget spent, nothing
+//!    │ └───────────────────┘ │ └──────▶ failed / dead      may have arrived, no endpoint left
+//!    │  next endpoint, while │
+//!    └── nothing may have ───┘
+//!        arrived
 //!  queued ── batch cancelled ──▶ cancelled        (ineligible at enqueue) skipped
+//!  unconfirmed ── operator confirms ──▶ delivered; ── operator resends ──▶ queued
 //! ```
 
 mod batch_control;
-mod next;
+mod operator;
 mod outgoing;
+mod transition;
 
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-pub use batch_control::BatchAction;
-pub use next::{NextStep, next_step};
+pub use batch_control::{BatchAction, reopened};
+pub use operator::{OperatorAction, RetrySelection};
 pub use outgoing::{Attachment, LetterCampaign, OutgoingLetter, SendReport};
+pub use transition::{DeliveryRules, Position, ResendPolicy, RouteChange, Transition, transition};
 
 macro_rules! string_enum {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
@@ -58,12 +64,18 @@ macro_rules! string_enum {
 }
 
 string_enum! {
-    /// Where a delivery is in its life. `delivered`, `failed`, `dead`, `cancelled` and `skipped`
-    /// are final.
+    /// Where a delivery is in its life. Every state but `queued` and `in_flight` is final
+    /// (an operator may still confirm or resend an `unconfirmed` one).
     DeliveryState {
         Queued => "queued",
         InFlight => "in_flight",
         Delivered => "delivered",
+        /// The office may have the letter, but nothing confirmed it: a web form answered
+        /// without its confirmation text, or a submission was cut off where the channel
+        /// may not send it again. A person decides (`hillpost delivery confirm|resend`).
+        Unconfirmed => "unconfirmed",
+        /// Delivered, then the office's mail system sent it back (a DSN with 5.x.x).
+        Bounced => "bounced",
         Failed => "failed",
         Dead => "dead",
         Cancelled => "cancelled",
@@ -95,15 +107,25 @@ impl BatchState {
 }
 
 string_enum! {
-    /// How one attempt ended.
+    /// How one attempt ended, said as whether the office may have the letter.
     AttemptOutcome {
-        /// The endpoint accepted the message.
+        /// The office's server accepted the message (SMTP 250, CWC 201/409, a form's
+        /// confirmation text).
         Ok => "ok",
-        /// Not accepted, worth trying again (SMTP 4xx, timeouts, refused connections).
+        /// Not accepted, worth trying again: nothing the office kept (SMTP 4xx, HTTP 429,
+        /// refused connections, DNS failures, timeouts before anything was sent).
         Transient => "transient",
-        /// Refused for good (SMTP 5xx, validation errors).
+        /// Not accepted, and trying again will not help (SMTP 5xx, HTTP 4xx, a form that no
+        /// longer matches its definition before anything was posted).
         Permanent => "permanent",
-        /// The message may or may not have arrived (the connection broke after it was sent).
+        /// Bytes of the submission left, and no trustworthy answer came back: a connection
+        /// cut after the body was sent, a 5xx or timeout after posting, SMTP lost after
+        /// DATA, a worker that died while sending.
+        PossiblyAccepted => "possibly_accepted",
+        /// The office answered a form post with a success status but nothing to judge it
+        /// by (no confirmation text in the definition, or not on the page).
+        Unconfirmed => "unconfirmed",
+        /// Rows recorded before outcomes were split: treated as `possibly_accepted`.
         Unknown => "unknown",
     }
 }
@@ -144,7 +166,15 @@ mod tests {
             .collect();
         assert_eq!(
             finals,
-            ["delivered", "failed", "dead", "cancelled", "skipped"]
+            [
+                "delivered",
+                "unconfirmed",
+                "bounced",
+                "failed",
+                "dead",
+                "cancelled",
+                "skipped"
+            ]
         );
     }
 }

@@ -65,17 +65,46 @@ pub struct SendReport {
     pub sent_sha256: Option<String>,
     /// How long the endpoint asked us to wait (HTTP Retry-After).
     pub retry_after: Option<Duration>,
-    /// A note for the record, e.g. why an outcome is `unknown`.
+    /// A note for the record, e.g. why an outcome is `possibly_accepted`.
     pub note: Option<String>,
-    /// Set when this endpoint can never take this letter (a form behind a recaptcha, a CWC
-    /// office that is not active, a form that needs a constituent but the letter is a
-    /// petition): the reason, in words. The worker then moves the delivery to the
-    /// recipient's next endpoint instead of failing it; the outcome must be `permanent` and
-    /// nothing may have been sent.
-    pub fallback: Option<String>,
+    /// Whether the attempt went to the network for this endpoint (a lookup, a connection,
+    /// a page fetched). `false` when the channel decided locally that the endpoint cannot
+    /// take the letter (a recaptcha step, a channel not configured, a petition to CWC): that
+    /// is a routing decision, recorded as a route event, not an attempt.
+    pub touched_network: bool,
 }
 
 impl SendReport {
+    /// The attempt's outcome in words, for a delivery's last error and route events: the
+    /// remote code with the remote answer when it is short enough to read (an SMTP reply, a
+    /// CWC error), else with the note (a web form's answer page is not a reason).
+    pub fn reason(&self) -> String {
+        let answer = self
+            .remote_text
+            .as_deref()
+            .filter(|text| text.len() <= Self::READABLE_ANSWER || self.note.is_none());
+        match (self.remote_code, answer.or(self.note.as_deref())) {
+            (Some(code), Some(words)) => format!("{code} {words}"),
+            (None, Some(words)) => words.to_string(),
+            (Some(code), None) => code.to_string(),
+            (None, None) => self.outcome.to_string(),
+        }
+    }
+
+    /// The reason, when the channel decided without touching the network that this endpoint
+    /// can never take the letter (a recaptcha step, a channel not configured): the
+    /// delivery passes the endpoint over for the office's next one.
+    pub fn passed_over(&self) -> Option<&str> {
+        (!self.touched_network && self.outcome == AttemptOutcome::Permanent).then(|| {
+            self.note
+                .as_deref()
+                .unwrap_or("the endpoint cannot take this letter")
+        })
+    }
+
+    /// A remote answer longer than this is evidence to keep, not a reason to quote.
+    const READABLE_ANSWER: usize = 300;
+
     /// The longest remote answer kept in an attempt row.
     pub const MAX_REMOTE_TEXT: usize = 2048;
 

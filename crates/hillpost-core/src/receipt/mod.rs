@@ -47,6 +47,9 @@ pub struct LetterFacts {
     pub last_remote_text: Option<String>,
     /// The delivery's last error (what the channel said, in short).
     pub last_error: Option<String>,
+    /// Endpoints the letter left before its last one, and why ("web_form: the form has a
+    /// recaptcha step"), in order; empty when it stayed on its first.
+    pub passed_over: Vec<String>,
 }
 
 /// One line of a receipt: what became of one letter, in words, plus the facts behind them.
@@ -56,7 +59,8 @@ pub struct ReceiptLine {
     pub channel: String,
     /// When it was accepted (or finally given up on); `None` when nothing was attempted.
     pub at: Option<DateTime<Utc>>,
-    /// The delivery's final state: `delivered`, `failed`, `dead`, `cancelled`, `skipped`.
+    /// The delivery's final state: `delivered`, `unconfirmed`, `bounced`, `failed`, `dead`,
+    /// `cancelled`, `skipped`.
     pub outcome: String,
     /// In the signer's language: "accepted by … at 10:02 UTC", "could not be delivered: …".
     pub text: String,
@@ -78,9 +82,11 @@ pub fn receipt_lines(letters: &[LetterFacts], language: ReceiptLanguage) -> Vec<
         .iter()
         .map(|letter| {
             let at = match letter.state {
-                DeliveryState::Delivered | DeliveryState::Failed | DeliveryState::Dead => {
-                    letter.last_finished_at.or(letter.finalized_at)
-                }
+                DeliveryState::Delivered
+                | DeliveryState::Unconfirmed
+                | DeliveryState::Bounced
+                | DeliveryState::Failed
+                | DeliveryState::Dead => letter.last_finished_at.or(letter.finalized_at),
                 _ => None,
             };
             ReceiptLine {

@@ -15,6 +15,7 @@ fn letter(office: &str, channel: Channel, state: DeliveryState) -> LetterFacts {
         last_finished_at: Some(at),
         last_remote_text: None,
         last_error: None,
+        passed_over: Vec::new(),
     }
 }
 
@@ -30,6 +31,11 @@ fn each_outcome_is_said_in_plain_words() {
     let mut dead = letter("Committee", Channel::Email, DeliveryState::Dead);
     dead.attempts = 3;
     dead.last_error = Some("421 try later".into());
+    let mut unconfirmed = letter("Sen. Murphy", Channel::WebForm, DeliveryState::Unconfirmed);
+    unconfirmed.last_outcome = Some(AttemptOutcome::Unconfirmed);
+    unconfirmed.last_remote_text = Some("<html>… a whole answer page …</html>".into());
+    let mut moved = letter("Sen. Shaheen", Channel::Email, DeliveryState::Delivered);
+    moved.passed_over = vec!["web_form: the form has a recaptcha step".into()];
     let letters = [
         letter(
             "the Senate office",
@@ -40,6 +46,8 @@ fn each_outcome_is_said_in_plain_words() {
         skipped,
         dead,
         letter("Rep. Poe", Channel::Email, DeliveryState::Cancelled),
+        unconfirmed,
+        moved,
     ];
     let lines = receipt_lines(&letters, ReceiptLanguage::En);
     let texts: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
@@ -51,6 +59,10 @@ fn each_outcome_is_said_in_plain_words() {
             "could not be delivered: the office accepts only constituents",
             "could not be delivered after 3 attempts: 421 try later (at 10:02 UTC on 2026-05-01)",
             "not sent: the organizers cancelled the sending",
+            "sent to Sen. Murphy's web form at 10:02 UTC on 2026-05-01; it did not confirm \
+             receipt, so a person will check whether it arrived",
+            "accepted by Sen. Shaheen's email server at 10:02 UTC on 2026-05-01 (first tried, \
+             and passed over: web_form: the form has a recaptcha step)",
         ]
     );
     assert_eq!(lines[0].outcome, "delivered");

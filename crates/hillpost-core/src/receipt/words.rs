@@ -79,11 +79,33 @@ impl ReceiptLanguage {
         let office = &letter.office;
         let reason = || {
             letter
-                .last_remote_text
+                .last_error
                 .clone()
-                .or_else(|| letter.last_error.clone())
+                .or_else(|| letter.last_remote_text.clone())
                 .unwrap_or_else(|| self.no_reason().to_string())
         };
+        let text = self.fate(letter, &when, office, reason);
+        match (letter.passed_over.is_empty(), self) {
+            (true, _) => text,
+            (false, ReceiptLanguage::En) => format!(
+                "{text} (first tried, and passed over: {})",
+                letter.passed_over.join("; ")
+            ),
+            (false, ReceiptLanguage::Es) => format!(
+                "{text} (antes se intentó, sin éxito: {})",
+                letter.passed_over.join("; ")
+            ),
+        }
+    }
+
+    /// What became of the letter, in words, without the ways passed over.
+    fn fate(
+        self,
+        letter: &LetterFacts,
+        when: &str,
+        office: &str,
+        reason: impl Fn() -> String,
+    ) -> String {
         match (self, letter.state) {
             (ReceiptLanguage::En, DeliveryState::Delivered) => {
                 format!(
@@ -97,6 +119,26 @@ impl ReceiptLanguage {
                     self.channel(letter.channel)
                 )
             }
+            (ReceiptLanguage::En, DeliveryState::Unconfirmed) => format!(
+                "sent to {office}'s {} {when}; it did not confirm receipt, so a person will check \
+                 whether it arrived",
+                self.channel(letter.channel)
+            ),
+            (ReceiptLanguage::Es, DeliveryState::Unconfirmed) => format!(
+                "enviada a {} de {office} {when}; no confirmó la recepción, así que una persona \
+                 comprobará si llegó",
+                self.channel(letter.channel)
+            ),
+            (ReceiptLanguage::En, DeliveryState::Bounced) => format!(
+                "accepted by {office}'s {}, then returned: {} ({when})",
+                self.channel(letter.channel),
+                reason()
+            ),
+            (ReceiptLanguage::Es, DeliveryState::Bounced) => format!(
+                "aceptada por {} de {office} y luego devuelta: {} ({when})",
+                self.channel(letter.channel),
+                reason()
+            ),
             (ReceiptLanguage::En, DeliveryState::Failed) => {
                 format!("could not be delivered: {} ({when})", reason())
             }

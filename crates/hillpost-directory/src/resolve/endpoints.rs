@@ -1,6 +1,7 @@
 //! The endpoints of one office, in order of preference, each with the reason it is there:
-//! CWC (House; Senate where active) → the contact-congress form definition → the
-//! `contact_form` URL from congress-legislators → a configured email.
+//! CWC (House; Senate where active) → the contact-congress form definition → a configured
+//! email. The `contact_form` URL from congress-legislators is never an endpoint (no step
+//! definition runs it); it is listed among what was passed over.
 
 use hillpost_core::batch::Endpoint;
 use hillpost_core::campaign::Chamber;
@@ -64,21 +65,12 @@ pub(super) fn for_legislator(
         },
         None => choices.passed_over.push("no form definition".into()),
     }
-    match legislator.term.contact_form.as_deref() {
-        Some(url) => match host(url) {
-            Some(host) => choices.chosen.push(Choice {
-                endpoint: Endpoint {
-                    channel: Channel::WebForm,
-                    address: url.to_string(),
-                    rate_key: host,
-                },
-                why: "contact_form URL from congress-legislators (no step definition)".into(),
-            }),
-            None => choices
-                .passed_over
-                .push(format!("contact_form `{url}` is not a URL")),
-        },
-        None => choices.passed_over.push("no contact_form URL".into()),
+    // The bare contact-form URL is not an endpoint: without a step definition nothing can
+    // fill it unattended, and "trying" it would only record a failure that never happened.
+    if let Some(url) = legislator.term.contact_form.as_deref() {
+        choices.passed_over.push(format!(
+            "the contact form at {url} has no step definition, so it cannot be filled unattended"
+        ));
     }
     match settings.office_emails.get(&legislator.bioguide) {
         Some(email) => choices

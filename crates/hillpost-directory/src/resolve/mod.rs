@@ -203,6 +203,7 @@ fn finish(
             name,
             endpoints: choices.chosen.into_iter().map(|c| c.endpoint).collect(),
             eligibility,
+            passed_over: choices.passed_over,
         },
         because: vec![because],
         why_endpoint,

@@ -1,6 +1,6 @@
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use hillpost_core::batch::BatchPlan;
 use hillpost_core::delivery::{Attachment, AttemptOutcome, BatchAction, BatchState, Channel};
 use hillpost_core::{Campaign, CampaignId, Mode};
@@ -10,7 +10,7 @@ use sqlx::postgres::PgRow;
 use super::PgStore;
 use super::copy_text::CopyBuffer;
 use crate::{
-    AttemptRow, BatchRow, BatchStatus, DeliveryRow, RecipientStatus, StoreError,
+    AttemptRow, BatchOptions, BatchRow, BatchStatus, DeliveryRow, RecipientStatus, StoreError,
     new_idempotency_key,
 };
 
@@ -26,11 +26,15 @@ impl PgStore {
         &self,
         campaign: &CampaignId,
         plan: &BatchPlan,
-        start_at: DateTime<Utc>,
-        max_attempts: u32,
-        actor: &str,
-        receipt_base_url: Option<&str>,
+        options: &BatchOptions<'_>,
     ) -> Result<i64, StoreError> {
+        let BatchOptions {
+            start_at,
+            max_attempts,
+            actor,
+            receipt_base_url,
+            include_delivered,
+        } = *options;
         let mut tx = self.pool().begin().await?;
         let (batch_id, state): (i64, String) = sqlx::query_as(
             "INSERT INTO batches (campaign_id, state, mode, start_at, signature_count, receipt_base_url, signers_through)
@@ -47,8 +51,8 @@ impl PgStore {
         .await?;
 
         let recipient_ids: HashMap<String, i64> = sqlx::query(
-            "INSERT INTO recipients (batch_id, key, name, endpoints)
-             SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[])
+            "INSERT INTO recipients (batch_id, key, name, endpoints, passed_over)
+             SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[])
              RETURNING id, key",
         )
         .bind(batch_id)
@@ -67,7 +71,13 @@ impl PgStore {
         .bind(
             plan.recipients
                 .iter()
-                .map(|r| crate::reroute::endpoints_json(&r.endpoints))
+                .map(|r| crate::record::endpoints_json(&r.endpoints))
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            plan.recipients
+                .iter()
+                .map(|r| crate::record::passed_over_json(&r.passed_over))
                 .collect::<Vec<_>>(),
         )
         .fetch_all(&mut *tx)
@@ -124,6 +134,7 @@ impl PgStore {
                 state: &state,
                 start_at,
                 max_attempts: max_attempts.max(1),
+                include_delivered,
             },
         );
         let max_attempts = i64::from(max_attempts.max(1));
@@ -250,17 +261,36 @@ impl PgStore {
         .map(|row| Ok((row.try_get("skip_reason")?, count(row)?)))
         .collect::<Result<Vec<_>, StoreError>>()?;
         let route_notes = sqlx::query(
-            "SELECT route_note, count(*) AS n FROM deliveries WHERE batch_id = $1 AND route_note IS NOT NULL
-              GROUP BY route_note ORDER BY n DESC, route_note",
+            "SELECT e.from_channel, e.from_endpoint, e.to_channel, e.to_endpoint, e.reason, count(*) AS n
+               FROM delivery_events e JOIN deliveries d ON d.id = e.delivery_id
+              WHERE d.batch_id = $1 AND e.kind = 'route'
+              GROUP BY e.from_channel, e.from_endpoint, e.to_channel, e.to_endpoint, e.reason
+              ORDER BY n DESC, e.reason",
         )
         .bind(id)
         .fetch_all(self.pool())
         .await?
         .iter()
-        .map(|row| Ok((row.try_get("route_note")?, count(row)?)))
+        .map(|row| {
+            let endpoint = |channel: &str, address: &str| -> Result<_, StoreError> {
+                let channel: Option<String> = row.try_get(channel)?;
+                let address: Option<String> = row.try_get(address)?;
+                Ok(match (channel, address) {
+                    (Some(c), Some(a)) => Some((parse(&c)?, a)),
+                    _ => None,
+                })
+            };
+            let words = crate::model::route_words(
+                endpoint("from_channel", "from_endpoint")?.as_ref(),
+                endpoint("to_channel", "to_endpoint")?.as_ref(),
+                row.try_get("reason")?,
+            );
+            Ok((words, count(row)?))
+        })
         .collect::<Result<Vec<_>, StoreError>>()?;
         let row = sqlx::query(
-            "SELECT count(*) AS n, count(*) FILTER (WHERE a.outcome = 'unknown') AS unknown
+            "SELECT count(*) AS n,
+                    count(*) FILTER (WHERE a.outcome IN ('possibly_accepted', 'unconfirmed', 'unknown')) AS unconfirmed
                FROM attempts a JOIN deliveries d ON d.id = a.delivery_id WHERE d.batch_id = $1",
         )
         .bind(id)
@@ -273,7 +303,7 @@ impl PgStore {
             skip_reasons,
             route_notes,
             attempts: count(&row)?,
-            unknown_attempts: u64::try_from(row.try_get::<i64, _>("unknown")?).unwrap_or(0),
+            unconfirmed_attempts: u64::try_from(row.try_get::<i64, _>("unconfirmed")?).unwrap_or(0),
         })
     }
 
@@ -344,42 +374,16 @@ impl PgStore {
         after: i64,
         limit: i64,
     ) -> Result<Vec<DeliveryRow>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT d.id, d.batch_id, d.kind, r.key AS recipient_key, r.name AS recipient_name, d.signature_id, d.channel,
-                    d.endpoint, d.rate_key, d.idempotency_key, d.state, d.skip_reason, d.attempts, d.max_attempts,
-                    d.due_at, d.last_error, d.route_note, d.finalized_at
-               FROM deliveries d JOIN recipients r ON r.id = d.recipient_id
-              WHERE d.batch_id = $1 AND d.id > $2 ORDER BY d.id LIMIT $3",
-        )
+        let rows = sqlx::query(concat!(
+            delivery_select!(),
+            " WHERE d.batch_id = $1 AND d.id > $2 ORDER BY d.id LIMIT $3"
+        ))
         .bind(batch_id)
         .bind(after)
         .bind(limit)
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(DeliveryRow {
-                    id: row.try_get("id")?,
-                    batch_id: row.try_get("batch_id")?,
-                    kind: parse(row.try_get("kind")?)?,
-                    recipient_key: row.try_get("recipient_key")?,
-                    recipient_name: row.try_get("recipient_name")?,
-                    signature_id: row.try_get("signature_id")?,
-                    channel: parse(row.try_get("channel")?)?,
-                    endpoint: row.try_get("endpoint")?,
-                    rate_key: row.try_get("rate_key")?,
-                    idempotency_key: row.try_get("idempotency_key")?,
-                    state: parse(row.try_get("state")?)?,
-                    skip_reason: row.try_get("skip_reason")?,
-                    attempts: unsigned(row.try_get("attempts")?),
-                    max_attempts: unsigned(row.try_get("max_attempts")?),
-                    due_at: row.try_get("due_at")?,
-                    last_error: row.try_get("last_error")?,
-                    route_note: row.try_get("route_note")?,
-                    finalized_at: row.try_get("finalized_at")?,
-                })
-            })
-            .collect()
+        rows.iter().map(delivery_row).collect()
     }
 
     pub async fn attempts(&self, delivery_id: i64) -> Result<Vec<AttemptRow>, StoreError> {
@@ -463,6 +467,29 @@ fn batch_row(row: &PgRow) -> Result<BatchRow, StoreError> {
         updated_at: row.try_get("updated_at")?,
         finished_at: row.try_get("finished_at")?,
         receipt_base_url: row.try_get("receipt_base_url")?,
+    })
+}
+
+pub(super) fn delivery_row(row: &PgRow) -> Result<DeliveryRow, StoreError> {
+    Ok(DeliveryRow {
+        id: row.try_get("id")?,
+        batch_id: row.try_get("batch_id")?,
+        kind: parse(row.try_get("kind")?)?,
+        recipient_key: row.try_get("recipient_key")?,
+        recipient_name: row.try_get("recipient_name")?,
+        signature_id: row.try_get("signature_id")?,
+        channel: parse(row.try_get("channel")?)?,
+        endpoint: row.try_get("endpoint")?,
+        rate_key: row.try_get("rate_key")?,
+        idempotency_key: row.try_get("idempotency_key")?,
+        state: parse(row.try_get("state")?)?,
+        skip_reason: row.try_get("skip_reason")?,
+        attempts: unsigned(row.try_get("attempts")?),
+        max_attempts: unsigned(row.try_get("max_attempts")?),
+        due_at: row.try_get("due_at")?,
+        last_error: row.try_get("last_error")?,
+        possibly_accepted: row.try_get("possibly_accepted")?,
+        finalized_at: row.try_get("finalized_at")?,
     })
 }
 

@@ -5,14 +5,15 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use hillpost_core::DeliveryState;
+use hillpost_core::delivery::DeliveryRules;
 use sqlx::Row;
+use sqlx::postgres::PgRow;
 
 use super::batches::{parse, unsigned};
 use super::signatures::signature_columns;
 use super::{PgStore, millis};
-use crate::audit::{AttemptFacts, HOUSEKEEPING, Recorded, attempt_event, attempt_events};
-use crate::reroute;
+use crate::audit::{HOUSEKEEPING, worker_actor};
+use crate::record::{self, Applied, Before, Expired};
 use crate::{
     AttemptRecord, Claim, ClaimRequest, ClaimedDelivery, KeyLease, LetterParts, StoreError,
     TickReport,
@@ -63,11 +64,11 @@ WITH candidate AS (
      WHERE d.id = c.id
        AND (c.rate_key IN (SELECT key FROM won_key) OR c.rate_key NOT IN (SELECT key FROM limited_key))
  RETURNING d.id, d.batch_id, d.recipient_id, d.signature_id, d.message_id, d.attempts, d.max_attempts,
-           d.channel, d.endpoint, d.rate_key
+           d.channel, d.endpoint, d.rate_key, d.possibly_accepted
 )
 SELECT c.*, NULL::text AS key, NULL::timestamptz AS next_send_at FROM claimed c
 UNION ALL
-SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, w.key, w.next_send_at FROM won_key w";
+SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, w.key, w.next_send_at FROM won_key w";
 
 impl PgStore {
     pub async fn claim(&self, request: &ClaimRequest<'_>) -> Result<Claim, StoreError> {
@@ -102,6 +103,7 @@ impl PgStore {
                 channel: parse(row.try_get("channel")?)?,
                 endpoint: row.try_get("endpoint")?,
                 rate_key: row.try_get("rate_key")?,
+                possibly_accepted: row.try_get("possibly_accepted")?,
             });
         }
         claim.deliveries.sort_by_key(|d| d.id);
@@ -110,7 +112,7 @@ impl PgStore {
 
     pub async fn letter_parts(&self, delivery_ids: &[i64]) -> Result<Vec<LetterParts>, StoreError> {
         let rows = sqlx::query(
-            "SELECT d.id AS delivery_id, d.kind, d.idempotency_key, r.name AS recipient_name, m.language, m.subject,
+            "SELECT d.id AS delivery_id, d.kind, d.idempotency_key, r.name AS recipient_name, r.endpoints, m.language, m.subject,
                     m.body_markdown, s.id AS signature_id, s.email_key, s.email, s.first_name, s.last_name,
                     s.organization, s.address_line1, s.address_line2, s.city, s.state, s.postal_code, s.country,
                     s.district, s.language AS signer_language, s.phone, s.receipt_consent, s.signed_at, s.source
@@ -141,6 +143,7 @@ impl PgStore {
                     subject: row.try_get("subject")?,
                     body_markdown: row.try_get("body_markdown")?,
                     signer,
+                    endpoints: record::parse_endpoints(row.try_get("endpoints")?)?,
                 })
             })
             .collect()
@@ -179,126 +182,17 @@ impl PgStore {
         records: &[AttemptRecord],
     ) -> Result<Vec<i64>, StoreError> {
         let mut tx = self.pool().begin().await?;
-        let routes = current_routes(&mut tx, &reroute::wanted(records)).await?;
-        let reroutes = reroute::decide(records, &routes);
-        let transitions: Vec<_> = records
-            .iter()
-            .map(|r| {
-                let (state, delay, error) = r.transition();
-                match reroutes.contains_key(&r.delivery_id) {
-                    true => (DeliveryState::Queued, 0, error),
-                    false => (state, delay, error),
-                }
-            })
-            .collect();
-        let reroute_of = |r: &AttemptRecord| reroutes.get(&r.delivery_id);
-        let rows = sqlx::query(
-            "WITH input AS (
-                SELECT * FROM unnest($2::int8[], $3::int4[], $4::timestamptz[], $5::timestamptz[], $6::text[],
-                                     $7::text[], $8::int4[], $9::text[], $10::text[], $11::int4[], $12::text[],
-                                     $13::text[], $14::int8[], $15::text[],
-                                     $16::text[], $17::text[], $18::text[], $19::text[], $20::text[])
-                    AS t(delivery_id, attempt_no, started_at, finished_at, outcome, endpoint, remote_code,
-                         remote_text, sent_sha256, duration_ms, note, next_state, delay_ms, last_error,
-                         new_channel, new_endpoint, new_rate_key, route_note, moved_on_note)
-             ), before AS (
-                -- The deliveries as they were before this statement (the channel the attempt
-                -- used), found by primary key: a join would let the planner read them all.
-                SELECT d.id, d.batch_id, d.signature_id, d.channel, d.recipient_id
-                  FROM deliveries d WHERE d.id = ANY($2::int8[])
-             ), moved AS (
-                UPDATE deliveries d
-                   SET state = i.next_state,
-                       due_at = CASE WHEN i.next_state = 'queued' THEN now() + i.delay_ms * interval '1 millisecond'
-                                     ELSE d.due_at END,
-                       lease_owner = NULL, leased_at = NULL, lease_expires_at = NULL, sending_since = NULL,
-                       last_error = i.last_error,
-                       finalized_at = CASE WHEN i.next_state = 'queued' THEN NULL ELSE now() END,
-                       channel = coalesce(i.new_channel, d.channel),
-                       endpoint = coalesce(i.new_endpoint, d.endpoint),
-                       rate_key = coalesce(i.new_rate_key, d.rate_key),
-                       -- A new endpoint gets a whole attempt budget of its own.
-                       max_attempts = CASE WHEN i.new_channel IS NULL THEN d.max_attempts
-                                           ELSE d.max_attempts + d.attempts END,
-                       route_note = CASE WHEN i.route_note IS NULL THEN d.route_note
-                                         ELSE concat_ws('; ', d.route_note, i.route_note) END
-                  FROM input i
-                 -- In flight is implied by the owner; see mark_sending for why it is left out.
-                 WHERE d.id = i.delivery_id AND d.lease_owner = $1
-                   AND d.attempts = i.attempt_no
-             RETURNING d.id
-             ), recorded AS (
-                INSERT INTO attempts (delivery_id, attempt_no, worker_id, started_at, finished_at, outcome, endpoint,
-                                      remote_code, remote_text, sent_sha256, duration_ms, note, channel)
-                SELECT i.delivery_id, i.attempt_no, $1, i.started_at, i.finished_at, i.outcome, i.endpoint,
-                       i.remote_code, i.remote_text, i.sent_sha256, i.duration_ms,
-                       CASE WHEN i.delivery_id IN (SELECT id FROM moved) THEN coalesce(i.moved_on_note, i.note)
-                            ELSE concat_ws('; ', i.note, 'recorded after this worker lost its lease; the delivery had already been taken over')
-                       END,
-                       bf.channel
-                  FROM input i
-                  JOIN before bf ON bf.id = i.delivery_id
-             RETURNING id, delivery_id, attempt_no, note
-             )
-             -- What the audit events need besides the records themselves.
-             SELECT r.id, r.delivery_id, r.attempt_no, r.note, r.delivery_id IN (SELECT id FROM moved) AS moved,
-                    bf.batch_id, bf.signature_id, bf.channel, rc.key AS recipient
-               FROM recorded r
-               JOIN before bf ON bf.id = r.delivery_id
-               JOIN recipients rc ON rc.id = bf.recipient_id",
-        )
-        .bind(worker_id)
-        .bind(records.iter().map(|r| r.delivery_id).collect::<Vec<_>>())
-        .bind(records.iter().map(|r| i32::try_from(r.attempt_no).unwrap_or(i32::MAX)).collect::<Vec<_>>())
-        .bind(records.iter().map(|r| r.started_at).collect::<Vec<_>>())
-        .bind(records.iter().map(|r| r.finished_at).collect::<Vec<_>>())
-        .bind(records.iter().map(|r| r.outcome.as_str()).collect::<Vec<_>>())
-        .bind(records.iter().map(|r| r.endpoint.clone()).collect::<Vec<_>>())
-        .bind(records.iter().map(|r| r.remote_code).collect::<Vec<_>>())
-        .bind(records.iter().map(|r| r.remote_text.clone()).collect::<Vec<_>>())
-        .bind(records.iter().map(|r| r.sent_sha256.clone()).collect::<Vec<_>>())
-        .bind(records.iter().map(AttemptRecord::duration_ms).collect::<Vec<_>>())
-        .bind(records.iter().map(|r| r.note.clone()).collect::<Vec<_>>())
-        .bind(transitions.iter().map(|t| t.0.as_str()).collect::<Vec<_>>())
-        .bind(transitions.iter().map(|t| t.1).collect::<Vec<_>>())
-        .bind(transitions.iter().map(|t| t.2.clone()).collect::<Vec<_>>())
-        .bind(records.iter().map(|r| reroute_of(r).map(|m| m.to.channel.as_str())).collect::<Vec<_>>())
-        .bind(records.iter().map(|r| reroute_of(r).map(|m| m.to.address.clone())).collect::<Vec<_>>())
-        .bind(records.iter().map(|r| reroute_of(r).map(|m| m.to.rate_key.clone())).collect::<Vec<_>>())
-        .bind(records.iter().map(|r| reroute_of(r).map(|m| m.route_note.clone())).collect::<Vec<_>>())
-        .bind(records.iter().map(|r| reroute_of(r).map(|m| m.attempt_note.clone())).collect::<Vec<_>>())
-        .fetch_all(&mut *tx)
-        .await?;
-        let state_after: HashMap<i64, DeliveryState> = records
-            .iter()
-            .zip(&transitions)
-            .map(|(r, t)| (r.delivery_id, t.0))
-            .collect();
-        let recorded = rows
-            .iter()
-            .map(|row| {
-                let delivery_id: i64 = row.try_get("delivery_id")?;
-                Ok(Recorded {
-                    attempt_id: row.try_get("id")?,
-                    delivery_id,
-                    attempt_no: unsigned(row.try_get("attempt_no")?),
-                    note: row.try_get("note")?,
-                    moved: row.try_get("moved")?,
-                    batch_id: row.try_get("batch_id")?,
-                    signature_id: row.try_get("signature_id")?,
-                    channel: row.try_get("channel")?,
-                    recipient: row.try_get("recipient")?,
-                    state_after: state_after
-                        .get(&delivery_id)
-                        .copied()
-                        .unwrap_or(DeliveryState::Failed),
-                })
-            })
-            .collect::<Result<Vec<_>, sqlx::Error>>()?;
-        let (moved, events) = attempt_events(worker_id, records, recorded);
+        let fenced: Vec<(&str, &AttemptRecord)> = records.iter().map(|r| (worker_id, r)).collect();
+        let actor = worker_actor(worker_id);
+        let applied = apply(&mut tx, &actor, &fenced).await?;
+        let events = record::audit_events(&actor, &applied);
         super::audit::append(&mut tx, events).await?;
         tx.commit().await?;
-        Ok(moved)
+        Ok(applied
+            .iter()
+            .filter(|a| a.applied)
+            .map(|a| a.record.delivery_id)
+            .collect())
     }
 
     pub async fn release(&self, worker_id: &str, delivery_ids: &[i64]) -> Result<u64, StoreError> {
@@ -368,7 +262,7 @@ impl PgStore {
         Ok(())
     }
 
-    pub async fn tick(&self) -> Result<TickReport, StoreError> {
+    pub async fn tick(&self, rules: &DeliveryRules) -> Result<TickReport, StoreError> {
         // Each step that leaves an audit event runs in its own short transaction with it.
         let mut tx = self.pool().begin().await?;
         let started = sqlx::query(
@@ -392,67 +286,22 @@ impl PgStore {
             .map(|row| row.try_get("id"))
             .collect::<Result<Vec<i64>, _>>()?;
 
-        // Expired while sending: the letter may be out. Record that, then retry (or give up).
+        // Expired while sending: the letter may be out. Core decides what follows (retry
+        // where the channel may resend, else unconfirmed); the records go the usual way.
         let mut tx = self.pool().begin().await?;
-        let lost = sqlx::query(
-            "WITH expired AS (
-                SELECT id, lease_owner, sending_since FROM deliveries
-                 WHERE state = 'in_flight' AND lease_expires_at < now() AND sending_since IS NOT NULL
-                   FOR UPDATE SKIP LOCKED
-             ), requeued AS (
-                UPDATE deliveries d
-                   SET state = CASE WHEN d.attempts >= d.max_attempts THEN 'dead' ELSE 'queued' END,
-                       due_at = now(), lease_owner = NULL, leased_at = NULL, lease_expires_at = NULL,
-                       sending_since = NULL,
-                       last_error = 'the worker sending it stopped; it may or may not have arrived',
-                       finalized_at = CASE WHEN d.attempts >= d.max_attempts THEN now() END
-                  FROM expired e WHERE d.id = e.id
-             RETURNING d.id, d.attempts, d.endpoint, d.state, d.batch_id, d.signature_id, d.channel, d.recipient_id,
-                       e.lease_owner, e.sending_since
-             ), recorded AS (
-                INSERT INTO attempts (delivery_id, attempt_no, worker_id, started_at, finished_at, outcome, endpoint,
-                                      duration_ms, note, channel)
-                SELECT id, attempts, lease_owner, sending_since, now(), 'unknown', endpoint,
-                       (extract(epoch FROM now() - sending_since) * 1000)::int4,
-                       'lease expired: the worker stopped while sending, so the letter may have been sent', channel
-                  FROM requeued
-             RETURNING id, delivery_id, attempt_no, worker_id, started_at, finished_at, duration_ms, endpoint, note
-             )
-             SELECT a.*, q.state AS delivery_state, q.batch_id, q.signature_id, q.channel, rc.key AS recipient
-               FROM recorded a
-               JOIN requeued q ON q.id = a.delivery_id
-               JOIN recipients rc ON rc.id = q.recipient_id
-              ORDER BY a.id",
-        )
-        .fetch_all(&mut *tx)
-        .await?;
-        let mut events = Vec::with_capacity(lost.len());
-        for row in &lost {
-            events.push(attempt_event(
-                HOUSEKEEPING,
-                AttemptFacts {
-                    attempt_id: row.try_get("id")?,
-                    delivery_id: row.try_get("delivery_id")?,
-                    batch_id: row.try_get("batch_id")?,
-                    signature_id: row.try_get("signature_id")?,
-                    recipient: row.try_get("recipient")?,
-                    channel: row.try_get("channel")?,
-                    endpoint: row.try_get("endpoint")?,
-                    attempt_no: unsigned(row.try_get("attempt_no")?),
-                    worker_id: row.try_get("worker_id")?,
-                    started_at: row.try_get("started_at")?,
-                    finished_at: row.try_get("finished_at")?,
-                    duration_ms: i64::from(row.try_get::<i32, _>("duration_ms")?),
-                    outcome: "unknown".to_string(),
-                    remote_code: None,
-                    remote_text: None,
-                    sent_sha256: None,
-                    note: row.try_get("note")?,
-                    delivery_state: Some(row.try_get("delivery_state")?),
-                },
-            ));
-        }
-        let recovered = lost.len() as u64;
+        let (expired, now) = expired_while_sending(&mut tx).await?;
+        let records = expired
+            .iter()
+            .map(|e| record::recovery_record(e, now, rules))
+            .collect::<Result<Vec<_>, _>>()?;
+        let fenced: Vec<(&str, &AttemptRecord)> = expired
+            .iter()
+            .zip(&records)
+            .map(|(e, r)| (e.owner.as_str(), r))
+            .collect();
+        let applied = apply(&mut tx, HOUSEKEEPING, &fenced).await?;
+        let recovered = applied.iter().filter(|a| a.applied).count() as u64;
+        let events = record::audit_events(HOUSEKEEPING, &applied);
         super::audit::append(&mut tx, events).await?;
         tx.commit().await?;
 
@@ -540,32 +389,266 @@ impl PgStore {
     }
 }
 
-/// The route of each delivery in `ids`, for [`reroute::decide`].
-async fn current_routes(
-    conn: &mut sqlx::PgConnection,
-    ids: &[i64],
-) -> Result<HashMap<i64, reroute::CurrentRoute>, StoreError> {
-    if ids.is_empty() {
-        return Ok(HashMap::new());
+/// Applies records inside `tx` in one statement, each fenced on its owner's lease: see
+/// [`crate::record`]. The deliveries are read as they were before the statement (its
+/// snapshot), so events name the endpoint each attempt used.
+const APPLY: &str = "
+WITH input AS (
+    SELECT * FROM unnest($2::int8[], $3::int4[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::text[],
+                         $8::text[], $9::int4[], $10::text[], $11::text[], $12::int4[], $13::text[], $14::text[],
+                         $15::text[], $16::int8[], $17::text[], $18::text[], $19::text[], $20::text[], $21::int4[],
+                         $22::bool[], $23::bool[], $24::text[], $25::text[], $26::text[], $27::text[], $28::bool[])
+        AS t(delivery_id, attempt_no, owner, started_at, finished_at, outcome,
+             endpoint, remote_code, remote_text, sent_sha256, duration_ms, note, note_if_lost,
+             next_state, delay_ms, last_error, new_channel, new_endpoint, new_rate_key, max_attempts,
+             possibly_accepted, is_attempt, event_kind, event_reason, event_to_channel, event_to_endpoint,
+             spends_budget)
+), before AS (
+    -- By primary key: a join would let the planner read every delivery.
+    SELECT d.id, d.batch_id, d.signature_id, d.channel, d.endpoint, d.recipient_id
+      FROM deliveries d WHERE d.id = ANY($2::int8[])
+), moved AS (
+    UPDATE deliveries d
+       SET state = i.next_state,
+           due_at = CASE WHEN i.next_state = 'queued' THEN now() + i.delay_ms * interval '1 millisecond'
+                         ELSE d.due_at END,
+           lease_owner = NULL, leased_at = NULL, lease_expires_at = NULL, sending_since = NULL,
+           last_error = i.last_error,
+           finalized_at = CASE WHEN i.next_state = 'queued' THEN NULL ELSE now() END,
+           channel = coalesce(i.new_channel, d.channel),
+           endpoint = coalesce(i.new_endpoint, d.endpoint),
+           rate_key = coalesce(i.new_rate_key, d.rate_key),
+           max_attempts = coalesce(i.max_attempts, d.max_attempts),
+           possibly_accepted = i.possibly_accepted,
+           attempts = d.attempts - CASE WHEN i.spends_budget THEN 0 ELSE 1 END
+      FROM input i
+     -- In flight is implied by the owner; see mark_sending for why it is left out.
+     WHERE d.id = i.delivery_id AND d.lease_owner = i.owner AND d.attempts = i.attempt_no
+ RETURNING d.id
+), recorded AS (
+    INSERT INTO attempts (delivery_id, attempt_no, worker_id, started_at, finished_at, outcome, endpoint,
+                          remote_code, remote_text, sent_sha256, duration_ms, note, channel)
+    SELECT i.delivery_id, i.attempt_no, i.owner, i.started_at, i.finished_at, i.outcome, i.endpoint,
+           i.remote_code, i.remote_text, i.sent_sha256, i.duration_ms,
+           CASE WHEN i.delivery_id IN (SELECT id FROM moved) THEN i.note ELSE i.note_if_lost END,
+           bf.channel
+      FROM input i JOIN before bf ON bf.id = i.delivery_id
+     WHERE i.is_attempt
+ RETURNING id, delivery_id
+), evented AS (
+    INSERT INTO delivery_events (delivery_id, kind, actor, attempt_no, from_channel, from_endpoint,
+                                 to_channel, to_endpoint, reason)
+    SELECT i.delivery_id, i.event_kind, $1, CASE WHEN i.spends_budget THEN i.attempt_no END,
+           bf.channel, bf.endpoint, i.event_to_channel, i.event_to_endpoint, i.event_reason
+      FROM input i JOIN before bf ON bf.id = i.delivery_id
+     WHERE i.event_kind IS NOT NULL AND i.delivery_id IN (SELECT id FROM moved)
+ RETURNING id, delivery_id
+)
+SELECT bf.id AS delivery_id, bf.batch_id, bf.signature_id, bf.channel, bf.endpoint, rc.key AS recipient,
+       m.id IS NOT NULL AS moved, r.id AS attempt_id, e.id AS event_id
+  FROM before bf
+  JOIN recipients rc ON rc.id = bf.recipient_id
+  LEFT JOIN moved m ON m.id = bf.id
+  LEFT JOIN recorded r ON r.delivery_id = bf.id
+  LEFT JOIN evented e ON e.delivery_id = bf.id";
+
+async fn apply<'a>(
+    tx: &mut sqlx::PgConnection,
+    actor: &str,
+    records: &[(&'a str, &'a AttemptRecord)],
+) -> Result<Vec<Applied<'a>>, StoreError> {
+    if records.is_empty() {
+        return Ok(Vec::new());
     }
-    let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
-        "SELECT d.id, d.channel, d.endpoint, r.endpoints FROM deliveries d
-           JOIN recipients r ON r.id = d.recipient_id
-          WHERE d.id = ANY($1)",
+    let column = |f: &dyn Fn(&str, &AttemptRecord) -> Option<String>| -> Vec<Option<String>> {
+        records.iter().map(|(owner, r)| f(owner, r)).collect()
+    };
+    let to = |r: &AttemptRecord| {
+        r.transition
+            .route
+            .as_ref()
+            .and_then(|route| route.to.clone())
+    };
+    let event = |r: &AttemptRecord| r.event().map(|e| (e.kind.as_str(), e.reason.to_string()));
+    let rows = sqlx::query(APPLY)
+        .bind(actor)
+        .bind(
+            records
+                .iter()
+                .map(|(_, r)| r.delivery_id)
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            records
+                .iter()
+                .map(|(_, r)| i32::try_from(r.attempt_no).unwrap_or(i32::MAX))
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            records
+                .iter()
+                .map(|(owner, _)| owner.to_string())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            records
+                .iter()
+                .map(|(_, r)| r.started_at)
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            records
+                .iter()
+                .map(|(_, r)| r.finished_at)
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            records
+                .iter()
+                .map(|(_, r)| r.outcome.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            records
+                .iter()
+                .map(|(_, r)| r.endpoint.clone())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            records
+                .iter()
+                .map(|(_, r)| r.remote_code)
+                .collect::<Vec<_>>(),
+        )
+        .bind(column(&|_, r| r.remote_text.clone()))
+        .bind(column(&|_, r| r.sent_sha256.clone()))
+        .bind(
+            records
+                .iter()
+                .map(|(_, r)| r.duration_ms())
+                .collect::<Vec<_>>(),
+        )
+        .bind(column(&|_, r| record::stored_note(r, true)))
+        .bind(column(&|_, r| record::stored_note(r, false)))
+        .bind(
+            records
+                .iter()
+                .map(|(_, r)| r.transition.state.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            records
+                .iter()
+                .map(|(_, r)| r.due_in_ms())
+                .collect::<Vec<_>>(),
+        )
+        .bind(column(&|_, r| r.transition.last_error.clone()))
+        .bind(column(&|_, r| {
+            to(r).map(|e| e.channel.as_str().to_string())
+        }))
+        .bind(column(&|_, r| to(r).map(|e| e.address)))
+        .bind(column(&|_, r| to(r).map(|e| e.rate_key)))
+        .bind(
+            records
+                .iter()
+                .map(|(_, r)| {
+                    r.transition
+                        .max_attempts
+                        .map(|n| i32::try_from(n).unwrap_or(i32::MAX))
+                })
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            records
+                .iter()
+                .map(|(_, r)| r.transition.possibly_accepted)
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            records
+                .iter()
+                .map(|(_, r)| r.transition.is_attempt)
+                .collect::<Vec<_>>(),
+        )
+        .bind(column(&|_, r| event(r).map(|(kind, _)| kind.to_string())))
+        .bind(column(&|_, r| event(r).map(|(_, reason)| reason)))
+        .bind(column(&|_, r| {
+            r.event()
+                .and_then(|e| e.to)
+                .map(|e| e.channel.as_str().to_string())
+        }))
+        .bind(column(&|_, r| {
+            r.event().and_then(|e| e.to).map(|e| e.address.clone())
+        }))
+        .bind(
+            records
+                .iter()
+                .map(|(_, r)| r.transition.spends_budget)
+                .collect::<Vec<_>>(),
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+    let mut by_delivery: HashMap<i64, PgRow> = HashMap::with_capacity(rows.len());
+    for row in rows {
+        by_delivery.insert(row.try_get("delivery_id")?, row);
+    }
+    let mut applied = Vec::with_capacity(records.len());
+    for (owner, record) in records {
+        let Some(row) = by_delivery.get(&record.delivery_id) else {
+            continue;
+        };
+        applied.push(Applied {
+            record,
+            owner,
+            before: Before {
+                batch_id: row.try_get("batch_id")?,
+                signature_id: row.try_get("signature_id")?,
+                channel: parse(row.try_get("channel")?)?,
+                endpoint: row.try_get("endpoint")?,
+                recipient: row.try_get("recipient")?,
+            },
+            applied: row.try_get("moved")?,
+            attempt_id: row.try_get("attempt_id")?,
+            event_id: row.try_get("event_id")?,
+        });
+    }
+    Ok(applied)
+}
+
+/// In-flight deliveries whose lease expired after they were marked sending, locked for this
+/// transaction (other housekeepers skip them), and the database's time.
+async fn expired_while_sending(
+    conn: &mut sqlx::PgConnection,
+) -> Result<(Vec<Expired>, DateTime<Utc>), StoreError> {
+    let rows = sqlx::query(
+        "SELECT d.id, d.lease_owner, d.attempts, d.max_attempts, d.channel, d.endpoint, d.possibly_accepted,
+                d.sending_since, r.endpoints, now() AS now
+           FROM deliveries d JOIN recipients r ON r.id = d.recipient_id
+          WHERE d.state = 'in_flight' AND d.lease_expires_at < now() AND d.sending_since IS NOT NULL
+          ORDER BY d.id
+            FOR UPDATE OF d SKIP LOCKED",
     )
-    .bind(ids)
     .fetch_all(&mut *conn)
     .await?;
-    rows.into_iter()
-        .map(|(id, channel, endpoint, endpoints_json)| {
-            Ok((
-                id,
-                reroute::CurrentRoute {
-                    channel: channel.parse().map_err(StoreError::corrupt)?,
-                    endpoint,
-                    endpoints_json,
-                },
-            ))
+    let now = match rows.first() {
+        Some(row) => row.try_get("now")?,
+        None => Utc::now(),
+    };
+    let expired = rows
+        .iter()
+        .map(|row| {
+            Ok(Expired {
+                delivery_id: row.try_get("id")?,
+                owner: row.try_get("lease_owner")?,
+                attempt_no: unsigned(row.try_get("attempts")?),
+                max_attempts: unsigned(row.try_get("max_attempts")?),
+                channel: parse(row.try_get("channel")?)?,
+                endpoint: row.try_get("endpoint")?,
+                possibly_accepted: row.try_get("possibly_accepted")?,
+                sending_since: row.try_get("sending_since")?,
+                endpoints_json: row.try_get("endpoints")?,
+            })
         })
-        .collect()
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok((expired, now))
 }

@@ -5,21 +5,18 @@ use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use hillpost_core::DeliveryState;
+use hillpost_core::delivery::DeliveryRules;
 use sqlx::Row;
 
 use super::batches::{parse, unsigned};
 use super::signatures::signature_columns;
 use super::{SqliteStore, json_list, millis, ms, now_ms, time};
-use crate::audit::{AttemptFacts, HOUSEKEEPING, Recorded, attempt_event, attempt_events};
-use crate::reroute;
+use crate::audit::{HOUSEKEEPING, worker_actor};
+use crate::record::{self, Applied, Before, Expired};
 use crate::{
     AttemptRecord, Claim, ClaimRequest, ClaimedDelivery, KeyLease, LetterParts, StoreError,
     TickReport,
 };
-
-const LOST_LEASE_NOTE: &str =
-    "recorded after this worker lost its lease; the delivery had already been taken over";
 
 impl SqliteStore {
     pub async fn claim(&self, request: &ClaimRequest<'_>) -> Result<Claim, StoreError> {
@@ -83,7 +80,8 @@ impl SqliteStore {
             "UPDATE deliveries
                 SET state = 'in_flight', lease_owner = ?2, leased_at = ?3, lease_expires_at = ?4, attempts = attempts + 1
               WHERE id IN (SELECT value FROM json_each(?1))
-          RETURNING id, batch_id, recipient_id, signature_id, message_id, attempts, max_attempts, channel, endpoint, rate_key",
+          RETURNING id, batch_id, recipient_id, signature_id, message_id, attempts, max_attempts, channel, endpoint, rate_key,
+                    possibly_accepted",
         )
         .bind(json_list(&ids))
         .bind(request.worker_id)
@@ -104,6 +102,7 @@ impl SqliteStore {
                 channel: parse(row.try_get("channel")?)?,
                 endpoint: row.try_get("endpoint")?,
                 rate_key: row.try_get("rate_key")?,
+                possibly_accepted: row.try_get("possibly_accepted")?,
             });
         }
         claim.deliveries.sort_by_key(|d| d.id);
@@ -112,7 +111,7 @@ impl SqliteStore {
 
     pub async fn letter_parts(&self, delivery_ids: &[i64]) -> Result<Vec<LetterParts>, StoreError> {
         let rows = sqlx::query(
-            "SELECT d.id AS delivery_id, d.kind, d.idempotency_key, r.name AS recipient_name, m.language, m.subject,
+            "SELECT d.id AS delivery_id, d.kind, d.idempotency_key, r.name AS recipient_name, r.endpoints, m.language, m.subject,
                     m.body_markdown, s.id AS signature_id, s.email_key, s.email, s.first_name, s.last_name,
                     s.organization, s.address_line1, s.address_line2, s.city, s.state, s.postal_code, s.country,
                     s.district, s.language AS signer_language, s.phone, s.receipt_consent, s.signed_at, s.source
@@ -143,6 +142,7 @@ impl SqliteStore {
                     subject: row.try_get("subject")?,
                     body_markdown: row.try_get("body_markdown")?,
                     signer,
+                    endpoints: record::parse_endpoints(row.try_get("endpoints")?)?,
                 })
             })
             .collect()
@@ -177,117 +177,18 @@ impl SqliteStore {
         worker_id: &str,
         records: &[AttemptRecord],
     ) -> Result<Vec<i64>, StoreError> {
-        let now = now_ms();
-        let mut recorded = Vec::with_capacity(records.len());
         let mut tx = self.write().await?;
-        let routes = current_routes(&mut tx, &reroute::wanted(records)).await?;
-        let reroutes = reroute::decide(records, &routes);
-        for record in records {
-            let (mut state, delay_ms, last_error) = record.transition();
-            let reroute = reroutes.get(&record.delivery_id);
-            if reroute.is_some() {
-                state = DeliveryState::Queued;
-            }
-            let done = sqlx::query(
-                "UPDATE deliveries
-                    SET state = ?4,
-                        due_at = CASE WHEN ?4 = 'queued' THEN ?5 + ?6 ELSE due_at END,
-                        lease_owner = NULL, leased_at = NULL, lease_expires_at = NULL, sending_since = NULL,
-                        last_error = ?7,
-                        finalized_at = CASE WHEN ?4 = 'queued' THEN NULL ELSE ?5 END,
-                        channel = coalesce(?8, channel),
-                        endpoint = coalesce(?9, endpoint),
-                        rate_key = coalesce(?10, rate_key),
-                        -- A new endpoint gets a whole attempt budget of its own.
-                        max_attempts = CASE WHEN ?8 IS NULL THEN max_attempts ELSE max_attempts + attempts END,
-                        route_note = CASE WHEN ?11 IS NULL THEN route_note
-                                          ELSE coalesce(route_note || '; ', '') || ?11 END
-                  WHERE id = ?1 AND state = 'in_flight' AND lease_owner = ?2 AND attempts = ?3",
-            )
-            .bind(record.delivery_id)
-            .bind(worker_id)
-            .bind(i64::from(record.attempt_no))
-            .bind(state.as_str())
-            .bind(now)
-            .bind(delay_ms)
-            .bind(&last_error)
-            .bind(reroute.map(|r| r.to.channel.as_str()))
-            .bind(reroute.map(|r| r.to.address.as_str()))
-            .bind(reroute.map(|r| r.to.rate_key.as_str()))
-            .bind(reroute.map(|r| r.route_note.as_str()))
-            .execute(&mut *tx)
-            .await?;
-            let applied = done.rows_affected() == 1;
-            let own_note = match reroute {
-                Some(r) if applied => Some(r.attempt_note.clone()),
-                _ => record.note.clone(),
-            };
-            let note = match (applied, &own_note) {
-                (true, note) => note.clone(),
-                (false, Some(note)) => Some(format!("{note}; {LOST_LEASE_NOTE}")),
-                (false, None) => Some(LOST_LEASE_NOTE.to_string()),
-            };
-            let attempt_id: i64 = sqlx::query_scalar(
-                "INSERT INTO attempts (delivery_id, attempt_no, worker_id, started_at, finished_at, outcome, endpoint,
-                        remote_code, remote_text, sent_sha256, duration_ms, note, channel)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,
-                         coalesce(?13, (SELECT channel FROM deliveries WHERE id = ?1))) RETURNING id",
-            )
-            .bind(record.delivery_id)
-            .bind(i64::from(record.attempt_no))
-            .bind(worker_id)
-            .bind(ms(record.started_at))
-            .bind(ms(record.finished_at))
-            .bind(record.outcome.as_str())
-            .bind(&record.endpoint)
-            .bind(record.remote_code)
-            .bind(&record.remote_text)
-            .bind(&record.sent_sha256)
-            .bind(record.duration_ms())
-            .bind(&note)
-            // Moved on: the delivery row already names the next endpoint's channel.
-            .bind(
-                reroute
-                    .and_then(|_| routes.get(&record.delivery_id))
-                    .map(|route| route.channel.as_str()),
-            )
-            .fetch_one(&mut *tx)
-            .await?;
-            recorded.push((attempt_id, record, note, applied, state));
-        }
-        let ids: Vec<i64> = records.iter().map(|r| r.delivery_id).collect();
-        let facts = delivery_facts(&mut tx, &ids).await?;
-        let recorded = recorded
-            .into_iter()
-            .filter_map(|(attempt_id, record, note, moved, state)| {
-                let (batch_id, signature_id, channel, recipient) =
-                    facts.get(&record.delivery_id)?.clone();
-                // The facts are read after the update: a delivery that moved on is on its
-                // new channel, but this attempt was made on the old one.
-                let channel = match routes.get(&record.delivery_id) {
-                    Some(route) if reroutes.contains_key(&record.delivery_id) => {
-                        route.channel.as_str().to_string()
-                    }
-                    _ => channel,
-                };
-                Some(Recorded {
-                    attempt_id,
-                    delivery_id: record.delivery_id,
-                    attempt_no: record.attempt_no,
-                    note,
-                    moved,
-                    batch_id,
-                    signature_id,
-                    channel,
-                    recipient,
-                    state_after: state,
-                })
-            })
-            .collect();
-        let (moved, events) = attempt_events(worker_id, records, recorded);
+        let fenced: Vec<(&str, &AttemptRecord)> = records.iter().map(|r| (worker_id, r)).collect();
+        let actor = worker_actor(worker_id);
+        let applied = apply(&mut tx, &actor, &fenced, now_ms()).await?;
+        let events = record::audit_events(&actor, &applied);
         super::audit::append(&mut tx, events).await?;
         tx.commit().await?;
-        Ok(moved)
+        Ok(applied
+            .iter()
+            .filter(|a| a.applied)
+            .map(|a| a.record.delivery_id)
+            .collect())
     }
 
     pub async fn release(&self, worker_id: &str, delivery_ids: &[i64]) -> Result<u64, StoreError> {
@@ -362,7 +263,7 @@ impl SqliteStore {
         Ok(())
     }
 
-    pub async fn tick(&self) -> Result<TickReport, StoreError> {
+    pub async fn tick(&self, rules: &DeliveryRules) -> Result<TickReport, StoreError> {
         let now = now_ms();
         let mut tx = self.write().await?;
         let started: Vec<(i64, String, i64)> = sqlx::query_as(
@@ -379,67 +280,21 @@ impl SqliteStore {
             })
             .collect();
         let started = started.into_iter().map(|(id, _, _)| id).collect();
-        // Expired while sending: the letter may be out. Record that, then retry (or give up).
-        let lost = sqlx::query(
-            "INSERT INTO attempts (delivery_id, attempt_no, worker_id, started_at, finished_at, outcome, endpoint,
-                    duration_ms, note, channel)
-             SELECT id, attempts, lease_owner, sending_since, ?1, 'unknown', endpoint, ?1 - sending_since,
-                    'lease expired: the worker stopped while sending, so the letter may have been sent', channel
-               FROM deliveries WHERE state = 'in_flight' AND lease_expires_at < ?1 AND sending_since IS NOT NULL
-             RETURNING id, delivery_id, attempt_no, worker_id, started_at, finished_at, duration_ms, endpoint, note",
-        )
-        .bind(now)
-        .fetch_all(&mut *tx)
-        .await?;
-        let recovered = lost.len() as u64;
-        let lost_ids: Vec<i64> = sqlx::query_scalar(
-            "UPDATE deliveries
-                SET state = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'queued' END,
-                    due_at = ?1, lease_owner = NULL, leased_at = NULL, lease_expires_at = NULL, sending_since = NULL,
-                    last_error = 'the worker sending it stopped; it may or may not have arrived',
-                    finalized_at = CASE WHEN attempts >= max_attempts THEN ?1 END
-              WHERE state = 'in_flight' AND lease_expires_at < ?1 AND sending_since IS NOT NULL
-             RETURNING id",
-        )
-        .bind(now)
-        .fetch_all(&mut *tx)
-        .await?;
-        let facts = delivery_facts(&mut tx, &lost_ids).await?;
-        for row in &lost {
-            let delivery_id: i64 = row.try_get("delivery_id")?;
-            let Some((batch_id, signature_id, channel, recipient)) =
-                facts.get(&delivery_id).cloned()
-            else {
-                continue;
-            };
-            let state: String = sqlx::query_scalar("SELECT state FROM deliveries WHERE id = ?1")
-                .bind(delivery_id)
-                .fetch_one(&mut *tx)
-                .await?;
-            events.push(attempt_event(
-                HOUSEKEEPING,
-                AttemptFacts {
-                    attempt_id: row.try_get("id")?,
-                    delivery_id,
-                    batch_id,
-                    signature_id,
-                    recipient,
-                    channel,
-                    endpoint: row.try_get("endpoint")?,
-                    attempt_no: unsigned(row.try_get("attempt_no")?),
-                    worker_id: row.try_get("worker_id")?,
-                    started_at: time(row.try_get("started_at")?),
-                    finished_at: time(row.try_get("finished_at")?),
-                    duration_ms: row.try_get("duration_ms")?,
-                    outcome: "unknown".to_string(),
-                    remote_code: None,
-                    remote_text: None,
-                    sent_sha256: None,
-                    note: row.try_get("note")?,
-                    delivery_state: Some(state),
-                },
-            ));
-        }
+        // Expired while sending: the letter may be out. Core decides what follows (retry
+        // where the channel may resend, else unconfirmed); the records go the usual way.
+        let expired = expired_while_sending(&mut tx, now).await?;
+        let records = expired
+            .iter()
+            .map(|e| record::recovery_record(e, time(now), rules))
+            .collect::<Result<Vec<_>, _>>()?;
+        let fenced: Vec<(&str, &AttemptRecord)> = expired
+            .iter()
+            .zip(&records)
+            .map(|(e, r)| (e.owner.as_str(), r))
+            .collect();
+        let applied = apply(&mut tx, HOUSEKEEPING, &fenced, now).await?;
+        let recovered = applied.iter().filter(|a| a.applied).count() as u64;
+        events.extend(record::audit_events(HOUSEKEEPING, &applied));
         // Expired before sending began: nothing left; the attempt is not spent.
         let requeued = sqlx::query(
             "UPDATE deliveries SET state = 'queued', attempts = attempts - 1, due_at = ?1,
@@ -501,54 +356,169 @@ impl SqliteStore {
     }
 }
 
-/// The route of each delivery in `ids`, for [`reroute::decide`].
-async fn current_routes(
+/// Applies records inside `tx`, each fenced on its owner's lease: see [`crate::record`].
+async fn apply<'a>(
+    tx: &mut sqlx::SqliteConnection,
+    actor: &str,
+    records: &[(&'a str, &'a AttemptRecord)],
+    now: i64,
+) -> Result<Vec<Applied<'a>>, StoreError> {
+    let ids: Vec<i64> = records.iter().map(|(_, r)| r.delivery_id).collect();
+    let before = deliveries_before(&mut *tx, &ids).await?;
+    let mut applied = Vec::with_capacity(records.len());
+    for (owner, record) in records {
+        let Some(before) = before.get(&record.delivery_id).cloned() else {
+            continue;
+        };
+        let t = &record.transition;
+        let to = t.route.as_ref().and_then(|r| r.to.as_ref());
+        let done = sqlx::query(
+            "UPDATE deliveries
+                SET state = ?4,
+                    due_at = CASE WHEN ?4 = 'queued' THEN ?5 + ?6 ELSE due_at END,
+                    lease_owner = NULL, leased_at = NULL, lease_expires_at = NULL, sending_since = NULL,
+                    last_error = ?7,
+                    finalized_at = CASE WHEN ?4 = 'queued' THEN NULL ELSE ?5 END,
+                    channel = coalesce(?8, channel),
+                    endpoint = coalesce(?9, endpoint),
+                    rate_key = coalesce(?10, rate_key),
+                    max_attempts = coalesce(?11, max_attempts),
+                    possibly_accepted = ?12,
+                    attempts = attempts - ?13
+              WHERE id = ?1 AND state = 'in_flight' AND lease_owner = ?2 AND attempts = ?3",
+        )
+        .bind(record.delivery_id)
+        .bind(*owner)
+        .bind(i64::from(record.attempt_no))
+        .bind(t.state.as_str())
+        .bind(now)
+        .bind(record.due_in_ms())
+        .bind(&t.last_error)
+        .bind(to.map(|e| e.channel.as_str()))
+        .bind(to.map(|e| e.address.as_str()))
+        .bind(to.map(|e| e.rate_key.as_str()))
+        .bind(t.max_attempts.map(i64::from))
+        .bind(t.possibly_accepted)
+        .bind(i64::from(!t.spends_budget))
+        .execute(&mut *tx)
+        .await?;
+        let moved = done.rows_affected() == 1;
+        let attempt_id = match t.is_attempt {
+            false => None,
+            true => Some(
+                sqlx::query_scalar(
+                    "INSERT INTO attempts (delivery_id, attempt_no, worker_id, started_at, finished_at, outcome, endpoint,
+                            remote_code, remote_text, sent_sha256, duration_ms, note, channel)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) RETURNING id",
+                )
+                .bind(record.delivery_id)
+                .bind(i64::from(record.attempt_no))
+                .bind(*owner)
+                .bind(ms(record.started_at))
+                .bind(ms(record.finished_at))
+                .bind(record.outcome.as_str())
+                .bind(&record.endpoint)
+                .bind(record.remote_code)
+                .bind(&record.remote_text)
+                .bind(&record.sent_sha256)
+                .bind(record.duration_ms())
+                .bind(record::stored_note(record, moved))
+                .bind(before.channel.as_str())
+                .fetch_one(&mut *tx)
+                .await?,
+            ),
+        };
+        let event_id = match record.event().filter(|_| moved) {
+            None => None,
+            Some(event) => Some(
+                sqlx::query_scalar(
+                    "INSERT INTO delivery_events (delivery_id, at, kind, actor, attempt_no, from_channel, from_endpoint,
+                            to_channel, to_endpoint, reason)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING id",
+                )
+                .bind(record.delivery_id)
+                .bind(now)
+                .bind(event.kind.as_str())
+                .bind(actor)
+                .bind(t.spends_budget.then_some(i64::from(record.attempt_no)))
+                .bind(before.channel.as_str())
+                .bind(&before.endpoint)
+                .bind(event.to.map(|e| e.channel.as_str()))
+                .bind(event.to.map(|e| e.address.as_str()))
+                .bind(event.reason)
+                .fetch_one(&mut *tx)
+                .await?,
+            ),
+        };
+        applied.push(Applied {
+            record,
+            owner,
+            before,
+            applied: moved,
+            attempt_id,
+            event_id,
+        });
+    }
+    Ok(applied)
+}
+
+/// Per delivery, as it is before the records move it: what their events name.
+async fn deliveries_before(
     conn: &mut sqlx::SqliteConnection,
     ids: &[i64],
-) -> Result<HashMap<i64, reroute::CurrentRoute>, StoreError> {
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
-        "SELECT d.id, d.channel, d.endpoint, r.endpoints FROM deliveries d
+) -> Result<HashMap<i64, Before>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT d.id, d.batch_id, d.signature_id, d.channel, d.endpoint, r.key FROM deliveries d
            JOIN recipients r ON r.id = d.recipient_id
           WHERE d.id IN (SELECT value FROM json_each(?1))",
     )
     .bind(json_list(ids))
     .fetch_all(&mut *conn)
     .await?;
-    rows.into_iter()
-        .map(|(id, channel, endpoint, endpoints_json)| {
+    rows.iter()
+        .map(|row| {
             Ok((
-                id,
-                reroute::CurrentRoute {
-                    channel: channel.parse().map_err(StoreError::corrupt)?,
-                    endpoint,
-                    endpoints_json,
+                row.try_get("id")?,
+                Before {
+                    batch_id: row.try_get("batch_id")?,
+                    signature_id: row.try_get("signature_id")?,
+                    channel: parse(row.try_get("channel")?)?,
+                    endpoint: row.try_get("endpoint")?,
+                    recipient: row.try_get("key")?,
                 },
             ))
         })
         .collect()
 }
 
-/// Per delivery: batch, signer, channel and recipient key, for the audit events.
-async fn delivery_facts(
+/// In-flight deliveries whose lease expired after they were marked sending.
+async fn expired_while_sending(
     conn: &mut sqlx::SqliteConnection,
-    ids: &[i64],
-) -> Result<HashMap<i64, (i64, Option<i64>, String, String)>, StoreError> {
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let rows: Vec<(i64, i64, Option<i64>, String, String)> = sqlx::query_as(
-        "SELECT d.id, d.batch_id, d.signature_id, d.channel, r.key FROM deliveries d
-           JOIN recipients r ON r.id = d.recipient_id
-          WHERE d.id IN (SELECT value FROM json_each(?1))",
+    now: i64,
+) -> Result<Vec<Expired>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT d.id, d.lease_owner, d.attempts, d.max_attempts, d.channel, d.endpoint, d.possibly_accepted,
+                d.sending_since, r.endpoints
+           FROM deliveries d JOIN recipients r ON r.id = d.recipient_id
+          WHERE d.state = 'in_flight' AND d.lease_expires_at < ?1 AND d.sending_since IS NOT NULL
+          ORDER BY d.id",
     )
-    .bind(json_list(ids))
+    .bind(now)
     .fetch_all(&mut *conn)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, batch, signer, channel, key)| (id, (batch, signer, channel, key)))
-        .collect())
+    rows.iter()
+        .map(|row| {
+            Ok(Expired {
+                delivery_id: row.try_get("id")?,
+                owner: row.try_get("lease_owner")?,
+                attempt_no: unsigned(row.try_get("attempts")?),
+                max_attempts: unsigned(row.try_get("max_attempts")?),
+                channel: parse(row.try_get("channel")?)?,
+                endpoint: row.try_get("endpoint")?,
+                possibly_accepted: row.try_get("possibly_accepted")?,
+                sending_since: time(row.try_get("sending_since")?),
+                endpoints_json: row.try_get("endpoints")?,
+            })
+        })
+        .collect()
 }

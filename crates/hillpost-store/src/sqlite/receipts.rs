@@ -12,7 +12,7 @@ use super::batches::{parse, unsigned};
 use super::{SqliteStore, now_ms, time};
 use crate::receipts::{
     Candidate, RECEIPT_ENDPOINT, RECEIPT_RATE_KEY, RECEIPTS_PER_PASS, RECIPIENT_KEY,
-    RECIPIENT_NAME, ReceiptPage, enqueued_event, new_receipt, parse_language, parse_lines,
+    RECIPIENT_NAME, ReceiptPage, enqueued_event, lines, new_receipt, parse_language, parse_lines,
 };
 use crate::{StoreError, new_idempotency_key};
 
@@ -176,7 +176,11 @@ async fn letters(
 ) -> Result<Vec<(LetterFacts, i64)>, StoreError> {
     let rows = sqlx::query(
         "SELECT r.name AS office, d.channel, d.state, d.skip_reason, d.finalized_at, d.attempts, d.max_attempts,
-                d.last_error, a.outcome, a.finished_at AS last_finished_at, a.remote_text
+                d.last_error, a.outcome, a.finished_at AS last_finished_at, a.remote_text,
+                (SELECT group_concat(e.from_channel || ': ' || e.reason, char(10))
+                   FROM (SELECT from_channel, reason FROM delivery_events
+                          WHERE delivery_id = d.id AND kind = 'route' AND to_channel IS NOT NULL
+                          ORDER BY id) e) AS passed_over
            FROM deliveries d
            JOIN recipients r ON r.id = d.recipient_id
            LEFT JOIN attempts a ON a.id = (SELECT max(id) FROM attempts WHERE delivery_id = d.id)
@@ -205,6 +209,7 @@ async fn letters(
                     last_finished_at: row.try_get::<Option<i64>, _>("last_finished_at")?.map(time),
                     last_remote_text: row.try_get("remote_text")?,
                     last_error: row.try_get("last_error")?,
+                    passed_over: lines(row.try_get("passed_over")?),
                 },
                 row.try_get("max_attempts")?,
             ))

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use chrono::Utc;
-use hillpost_core::delivery::{AttemptOutcome, BatchAction, DeliveryState, NextStep};
+use hillpost_core::delivery::{AttemptOutcome, BatchAction, DeliveryState, Transition};
 use hillpost_store::{AttemptRecord, ClaimRequest, ClaimedDelivery, RateKeyPolicy, Store};
 use sqlx::{AssertSqlSafe, Connection};
 
@@ -23,7 +23,7 @@ fn request<'a>(worker: &'a str, limit: u32, policy: &'a RateKeyPolicy) -> ClaimR
     }
 }
 
-fn record(d: &ClaimedDelivery, outcome: AttemptOutcome, next: NextStep) -> AttemptRecord {
+fn record(d: &ClaimedDelivery, outcome: AttemptOutcome, next: Transition) -> AttemptRecord {
     let now = Utc::now();
     AttemptRecord {
         delivery_id: d.id,
@@ -36,12 +36,12 @@ fn record(d: &ClaimedDelivery, outcome: AttemptOutcome, next: NextStep) -> Attem
         remote_text: Some("2.0.0 queued as 4F2".into()),
         sent_sha256: Some(format!("{:064x}", d.id)),
         note: None,
-        next,
+        transition: next,
     }
 }
 
-fn delivered() -> NextStep {
-    NextStep::Finish(DeliveryState::Delivered)
+fn delivered() -> Transition {
+    Transition::finish(DeliveryState::Delivered)
 }
 
 /// Runs `sql` (several statements allowed) on a connection of its own, outside the store.
@@ -117,7 +117,7 @@ async fn every_change_appends_one_chained_event(store: Store, url: String) {
         record(
             &claim.deliveries[1],
             AttemptOutcome::Transient,
-            NextStep::RetryAfter(Duration::ZERO),
+            Transition::retry_after(Duration::ZERO),
         ),
     ];
     store.record_attempts("w1", &records).await.unwrap();
@@ -362,7 +362,14 @@ async fn housekeeping_appends_starts_lost_attempts_and_completions(store: Store,
     let marks: Vec<(i64, u32)> = claim.iter().map(|d| (d.id, d.attempt_no)).collect();
     store.mark_sending("lost", &marks).await.unwrap();
     tokio::time::sleep(Duration::from_millis(20)).await;
-    assert_eq!(store.tick().await.unwrap().recovered, 3);
+    assert_eq!(
+        store
+            .tick(&crate::support::rules())
+            .await
+            .unwrap()
+            .recovered,
+        3
+    );
     let again = store
         .claim(&request("w2", 3, &policy))
         .await
@@ -373,7 +380,15 @@ async fn housekeeping_appends_starts_lost_attempts_and_completions(store: Store,
         .map(|d| record(d, AttemptOutcome::Ok, delivered()))
         .collect();
     store.record_attempts("w2", &records).await.unwrap();
-    assert_eq!(store.tick().await.unwrap().completed.len(), 1);
+    assert_eq!(
+        store
+            .tick(&crate::support::rules())
+            .await
+            .unwrap()
+            .completed
+            .len(),
+        1
+    );
 
     let kinds = kinds(&url).await;
     assert_eq!(kinds.iter().filter(|k| *k == "attempt.recorded").count(), 6);
@@ -393,7 +408,7 @@ async fn the_export_lists_every_delivery_and_every_attempt(store: Store) {
     let mut records = vec![record(
         &claim[0],
         AttemptOutcome::Transient,
-        NextStep::RetryAfter(Duration::ZERO),
+        Transition::retry_after(Duration::ZERO),
     )];
     records.extend(
         claim[1..]

@@ -134,11 +134,19 @@ async fn a_scheduled_batch_starts_when_its_time_comes(store: Store) {
         BatchState::Scheduled
     );
     assert!(
-        store.tick().await.unwrap().started.is_empty(),
+        store
+            .tick(&crate::support::rules())
+            .await
+            .unwrap()
+            .started
+            .is_empty(),
         "not before its time"
     );
     tokio::time::sleep(Duration::from_millis(700)).await;
-    assert_eq!(store.tick().await.unwrap().started, vec![id]);
+    assert_eq!(
+        store.tick(&crate::support::rules()).await.unwrap().started,
+        vec![id]
+    );
     assert_eq!(
         store.batch(id).await.unwrap().unwrap().state,
         BatchState::Running

@@ -2,10 +2,10 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use chrono::Utc;
-use hillpost_core::delivery::{AttemptOutcome, BatchAction, BatchState, DeliveryState, NextStep};
+use hillpost_core::delivery::{AttemptOutcome, BatchAction, BatchState, DeliveryState, Transition};
 use hillpost_store::{AttemptRecord, ClaimRequest, ClaimedDelivery, RateKeyPolicy, Store};
 
-use crate::support::{execute_raw, running_batch};
+use crate::support::{decided, execute_raw, running_batch};
 
 const LEASE: Duration = Duration::from_secs(30);
 
@@ -20,7 +20,7 @@ fn request<'a>(worker: &'a str, limit: u32, policy: &'a RateKeyPolicy) -> ClaimR
     }
 }
 
-fn record(d: &ClaimedDelivery, outcome: AttemptOutcome, next: NextStep) -> AttemptRecord {
+fn record(d: &ClaimedDelivery, outcome: AttemptOutcome, next: Transition) -> AttemptRecord {
     let now = Utc::now();
     AttemptRecord {
         delivery_id: d.id,
@@ -33,7 +33,7 @@ fn record(d: &ClaimedDelivery, outcome: AttemptOutcome, next: NextStep) -> Attem
         remote_text: Some("OK".into()),
         sent_sha256: Some("ab".repeat(32)),
         note: None,
-        next,
+        transition: next,
     }
 }
 
@@ -91,17 +91,13 @@ async fn recorded_attempts_move_deliveries_on(store: Store) {
         record(
             &claim[0],
             AttemptOutcome::Ok,
-            NextStep::Finish(DeliveryState::Delivered),
+            Transition::finish(DeliveryState::Delivered),
         ),
-        record(
-            &claim[1],
-            AttemptOutcome::Permanent,
-            NextStep::Finish(DeliveryState::Failed),
-        ),
+        decided(&claim[1], AttemptOutcome::Permanent),
         record(
             &claim[2],
             AttemptOutcome::Transient,
-            NextStep::RetryAfter(Duration::from_millis(400)),
+            Transition::retry_after(Duration::from_millis(400)),
         ),
     ];
     let moved = store.record_attempts("w1", &records).await.unwrap();
@@ -159,12 +155,13 @@ async fn a_stale_worker_cannot_overwrite_a_taken_over_delivery(store: Store) {
     let claimed = all[0].clone();
     tokio::time::sleep(Duration::from_millis(300)).await;
 
-    // The lease expired while sending: housekeeping records an unknown attempt and requeues.
-    let tick = store.tick().await.unwrap();
+    // The lease expired while sending: housekeeping records a possibly accepted attempt and
+    // requeues (email may resend, with the same Message-ID).
+    let tick = store.tick(&crate::support::rules()).await.unwrap();
     assert_eq!((tick.recovered, tick.requeued), (3, 0));
     let attempts = store.attempts(claimed.id).await.unwrap();
     assert_eq!(attempts.len(), 1);
-    assert_eq!(attempts[0].outcome, AttemptOutcome::Unknown);
+    assert_eq!(attempts[0].outcome, AttemptOutcome::PossiblyAccepted);
     assert_eq!(attempts[0].worker_id, "slow");
     assert!(
         attempts[0]
@@ -189,7 +186,7 @@ async fn a_stale_worker_cannot_overwrite_a_taken_over_delivery(store: Store) {
     let late = record(
         &claimed,
         AttemptOutcome::Ok,
-        NextStep::Finish(DeliveryState::Delivered),
+        Transition::finish(DeliveryState::Delivered),
     );
     assert!(
         store
@@ -219,7 +216,7 @@ async fn a_stale_worker_cannot_overwrite_a_taken_over_delivery(store: Store) {
     let done = record(
         &retaken,
         AttemptOutcome::Ok,
-        NextStep::Finish(DeliveryState::Delivered),
+        Transition::finish(DeliveryState::Delivered),
     );
     assert_eq!(
         store.record_attempts("fast", &[done]).await.unwrap(),
@@ -227,8 +224,8 @@ async fn a_stale_worker_cannot_overwrite_a_taken_over_delivery(store: Store) {
     );
 }
 
-both_backends!(a_lost_last_attempt_goes_dead_not_back_to_the_queue);
-async fn a_lost_last_attempt_goes_dead_not_back_to_the_queue(store: Store) {
+both_backends!(a_lost_last_attempt_ends_unconfirmed_not_back_in_the_queue);
+async fn a_lost_last_attempt_ends_unconfirmed_not_back_in_the_queue(store: Store) {
     let batch = running_batch(&store, &["a"]).await;
     let policy = RateKeyPolicy::default();
     let short = ClaimRequest {
@@ -242,10 +239,19 @@ async fn a_lost_last_attempt_goes_dead_not_back_to_the_queue(store: Store) {
         let marks: Vec<(i64, u32)> = claimed.iter().map(|d| (d.id, d.attempt_no)).collect();
         store.mark_sending("w", &marks).await.unwrap();
         tokio::time::sleep(Duration::from_millis(80)).await;
-        assert_eq!(store.tick().await.unwrap().recovered, 3);
+        assert_eq!(
+            store
+                .tick(&crate::support::rules())
+                .await
+                .unwrap()
+                .recovered,
+            3
+        );
     }
+    // Each may have arrived, so the budget spent means "we cannot know", not "dead".
     for row in store.deliveries(batch).await.unwrap() {
-        assert_eq!(row.state, DeliveryState::Dead);
+        assert_eq!(row.state, DeliveryState::Unconfirmed);
+        assert!(row.possibly_accepted);
         let attempts = store.attempts(row.id).await.unwrap();
         assert_eq!(
             attempts.iter().map(|a| a.attempt_no).collect::<Vec<_>>(),
@@ -254,7 +260,7 @@ async fn a_lost_last_attempt_goes_dead_not_back_to_the_queue(store: Store) {
         assert!(
             attempts
                 .iter()
-                .all(|a| a.outcome == AttemptOutcome::Unknown)
+                .all(|a| a.outcome == AttemptOutcome::PossiblyAccepted)
         );
     }
 }
@@ -328,7 +334,14 @@ async fn heartbeats_keep_leases_alive(store: Store) {
             )
             .await
             .unwrap();
-        assert_eq!(store.tick().await.unwrap().recovered, 0);
+        assert_eq!(
+            store
+                .tick(&crate::support::rules())
+                .await
+                .unwrap()
+                .recovered,
+            0
+        );
     }
     assert!(
         store
@@ -371,13 +384,16 @@ async fn heartbeats_renew_only_leases_running_low(store: Store) {
         .unwrap();
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert_eq!(
-        store.tick().await.unwrap().requeued,
+        store.tick(&crate::support::rules()).await.unwrap().requeued,
         0,
         "the short lease was renewed"
     );
     tokio::time::sleep(Duration::from_millis(1000)).await;
     // The renewed lease has now run out; the long one was left alone, not cut to 1.5 s.
-    assert_eq!(store.tick().await.unwrap().requeued, 1);
+    assert_eq!(
+        store.tick(&crate::support::rules()).await.unwrap().requeued,
+        1
+    );
     let again = store.claim(&request("w2", 10, &policy)).await.unwrap();
     assert!(again.deliveries.iter().any(|d| d.id == low[0].id));
     assert!(again.deliveries.iter().all(|d| d.id != plenty[0].id));
@@ -413,7 +429,12 @@ async fn paused_batches_are_not_claimed_and_finished_ones_complete(store: Store)
         .unwrap()
         .deliveries;
     assert!(
-        store.tick().await.unwrap().completed.is_empty(),
+        store
+            .tick(&crate::support::rules())
+            .await
+            .unwrap()
+            .completed
+            .is_empty(),
         "in flight"
     );
     let records: Vec<_> = claim
@@ -422,12 +443,19 @@ async fn paused_batches_are_not_claimed_and_finished_ones_complete(store: Store)
             record(
                 d,
                 AttemptOutcome::Ok,
-                NextStep::Finish(DeliveryState::Delivered),
+                Transition::finish(DeliveryState::Delivered),
             )
         })
         .collect();
     store.record_attempts("w", &records).await.unwrap();
-    assert_eq!(store.tick().await.unwrap().completed, vec![batch]);
+    assert_eq!(
+        store
+            .tick(&crate::support::rules())
+            .await
+            .unwrap()
+            .completed,
+        vec![batch]
+    );
     assert_eq!(
         store.batch(batch).await.unwrap().unwrap().state,
         BatchState::Completed
@@ -449,7 +477,7 @@ async fn attempts_are_append_only(store: Store, url: String) {
             &[record(
                 &claim[0],
                 AttemptOutcome::Ok,
-                NextStep::Finish(DeliveryState::Delivered),
+                Transition::finish(DeliveryState::Delivered),
             )],
         )
         .await
@@ -523,11 +551,11 @@ async fn a_lease_lost_before_sending_costs_no_attempt(store: Store) {
         "fenced"
     );
     tokio::time::sleep(Duration::from_millis(150)).await;
-    let tick = store.tick().await.unwrap();
+    let tick = store.tick(&crate::support::rules()).await.unwrap();
     assert_eq!((tick.recovered, tick.requeued), (1, 2));
     assert_eq!(
         store.attempts(claimed[0].id).await.unwrap()[0].outcome,
-        AttemptOutcome::Unknown
+        AttemptOutcome::PossiblyAccepted
     );
     assert!(
         store.attempts(claimed[1].id).await.unwrap().is_empty(),

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use chrono::{NaiveDate, Utc};
 use hillpost_core::batch::{Eligibility, plan_batch};
-use hillpost_core::delivery::{AttemptOutcome, DeliveryKind, DeliveryState, NextStep};
+use hillpost_core::delivery::{AttemptOutcome, DeliveryKind, DeliveryState, Transition};
 use hillpost_core::receipt::{ReceiptLanguage, token_sha256};
 use hillpost_core::render::LetterTemplates;
 use hillpost_core::signer::UsState;
@@ -39,6 +39,7 @@ async fn skipped_batch(store: &Store, receipts: bool) -> i64 {
                 max_attempts: 3,
                 actor: "test",
                 receipt_base_url: receipts.then_some("https://letters.example.org"),
+                include_delivered: false,
             },
         )
         .await
@@ -65,11 +66,12 @@ async fn receipts_are_enqueued_once_however_many_passes_run(store: Store, url: S
         Store::connect(&url).await.unwrap(),
         Store::connect(&url).await.unwrap(),
     ];
+    let rules = crate::support::rules();
     let (a, b, c, d) = tokio::join!(
-        store.tick(),
-        others[0].tick(),
-        others[1].tick(),
-        others[2].tick()
+        store.tick(&rules),
+        others[0].tick(&rules),
+        others[1].tick(&rules),
+        others[2].tick(&rules)
     );
     for report in [a, b, c, d] {
         assert!(
@@ -77,7 +79,7 @@ async fn receipts_are_enqueued_once_however_many_passes_run(store: Store, url: S
             "not complete while receipts are queued"
         );
     }
-    store.tick().await.unwrap();
+    store.tick(&crate::support::rules()).await.unwrap();
 
     let deliveries = store.deliveries(batch).await.unwrap();
     let receipts: Vec<_> = deliveries
@@ -188,11 +190,11 @@ async fn receipts_are_enqueued_once_however_many_passes_run(store: Store, url: S
             remote_text: Some("ok".into()),
             sent_sha256: None,
             note: None,
-            next: NextStep::Finish(DeliveryState::Delivered),
+            transition: Transition::finish(DeliveryState::Delivered),
         })
         .collect();
     store.record_attempts("w1", &records).await.unwrap();
-    let report = store.tick().await.unwrap();
+    let report = store.tick(&crate::support::rules()).await.unwrap();
     assert_eq!(
         report.completed,
         vec![batch],
@@ -209,7 +211,7 @@ fn seeded_id() -> hillpost_core::CampaignId {
 both_backends!(a_batch_without_receipts_sends_none);
 async fn a_batch_without_receipts_sends_none(store: Store) {
     let batch = skipped_batch(&store, false).await;
-    let report = store.tick().await.unwrap();
+    let report = store.tick(&crate::support::rules()).await.unwrap();
     assert_eq!(report.completed, vec![batch]);
     let deliveries = store.deliveries(batch).await.unwrap();
     assert!(deliveries.iter().all(|d| d.kind == DeliveryKind::Letter));
@@ -256,6 +258,7 @@ async fn receipt_pass_cost(store: Store, url: String) {
                 max_attempts: 3,
                 actor: "test",
                 receipt_base_url: Some("https://letters.example.org"),
+                include_delivered: false,
             },
         )
         .await
@@ -264,7 +267,7 @@ async fn receipt_pass_cost(store: Store, url: String) {
         let store = &store;
         async move {
             let start = std::time::Instant::now();
-            store.tick().await.unwrap();
+            store.tick(&crate::support::rules()).await.unwrap();
             eprintln!("{label}: {:?}", start.elapsed());
         }
     };

@@ -1,10 +1,16 @@
 use chrono::{NaiveDate, Utc};
+use std::time::Duration;
+
 use hillpost_core::batch::{Eligibility, Endpoint, Recipient, plan_batch};
+use hillpost_core::delivery::{
+    AttemptOutcome, DeliveryRules, Position, ResendPolicy, SendReport, transition,
+};
 use hillpost_core::import::{CsvRow, SignatureCsv};
 use hillpost_core::render::LetterTemplates;
+use hillpost_core::retry::RetrySchedule;
 use hillpost_core::signer::Email;
 use hillpost_core::{Campaign, NewSignature};
-use hillpost_store::{ImportCounts, Store};
+use hillpost_store::{AttemptRecord, ClaimedDelivery, ImportCounts, Store};
 
 /// Runs `$name(store)` against a fresh SQLite file and a fresh PostgreSQL schema;
 /// `both_backends!($name, url)` passes the database URL too, for tests that must reach past
@@ -146,6 +152,7 @@ pub fn recipients(keys: &[&str]) -> Vec<Recipient> {
                 name: format!("Office {key}"),
                 endpoints: vec![Endpoint::email(&email)],
                 eligibility: Eligibility::Anyone,
+                passed_over: Vec::new(),
             }
         })
         .collect()
@@ -163,4 +170,71 @@ pub async fn running_batch(store: &Store, keys: &[&str]) -> i64 {
         .create_batch(&campaign.id, &plan, Utc::now(), 3)
         .await
         .expect("create batch")
+}
+
+/// The rules the worker follows by default, with no waits between attempts (three on each
+/// endpoint): what housekeeping decides lost workers' attempts by.
+pub fn rules() -> DeliveryRules {
+    DeliveryRules {
+        retry: RetrySchedule::new(vec![Duration::ZERO, Duration::ZERO], 0.0, Duration::ZERO),
+        resend: ResendPolicy::default(),
+    }
+}
+
+/// The record the worker makes of an attempt of `d` ending as `report`, its office having
+/// `endpoints`: core's transition decides what follows.
+pub fn record_for(
+    d: &ClaimedDelivery,
+    endpoints: &[Endpoint],
+    report: SendReport,
+) -> AttemptRecord {
+    let at = Position {
+        channel: d.channel,
+        endpoint: &d.endpoint,
+        endpoints,
+        attempt_no: d.attempt_no,
+        max_attempts: d.max_attempts,
+        possibly_accepted: d.possibly_accepted,
+    };
+    let transition = transition(&at, &report, &rules(), 0.5);
+    AttemptRecord {
+        delivery_id: d.id,
+        attempt_no: d.attempt_no,
+        started_at: report.started_at,
+        finished_at: report.finished_at,
+        outcome: report.outcome,
+        endpoint: d.endpoint.clone(),
+        remote_code: report.remote_code,
+        remote_text: report.remote_text,
+        sent_sha256: report.sent_sha256,
+        note: report.note,
+        transition,
+    }
+}
+
+/// An attempt that reached the server (which answered `250 OK`, whatever the outcome says),
+/// on a delivery whose office has no other endpoint.
+pub fn decided(d: &ClaimedDelivery, outcome: AttemptOutcome) -> AttemptRecord {
+    let endpoints = [Endpoint {
+        channel: d.channel,
+        address: d.endpoint.clone(),
+        rate_key: d.rate_key.clone(),
+    }];
+    record_for(d, &endpoints, answered(outcome))
+}
+
+/// A report of an attempt that touched the network and sent the letter.
+pub fn answered(outcome: AttemptOutcome) -> SendReport {
+    let now = Utc::now();
+    SendReport {
+        outcome,
+        started_at: now,
+        finished_at: now,
+        remote_code: Some(250),
+        remote_text: Some("OK".into()),
+        sent_sha256: Some("ab".repeat(32)),
+        retry_after: None,
+        note: None,
+        touched_network: true,
+    }
 }

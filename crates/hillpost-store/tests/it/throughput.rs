@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{NaiveDate, Utc};
 use hillpost_core::batch::plan_batch;
-use hillpost_core::delivery::{AttemptOutcome, DeliveryState, NextStep};
+use hillpost_core::delivery::{AttemptOutcome, DeliveryState, Transition};
 use hillpost_core::render::LetterTemplates;
 use hillpost_store::{AttemptRecord, ClaimRequest, RateKeyPolicy, Store};
 
@@ -81,7 +81,7 @@ async fn record_attempts_throughput_on_postgres() {
                         remote_text: Some("2.0.0 Ok: queued".into()),
                         sent_sha256: Some("ab".repeat(32)),
                         note: None,
-                        next: NextStep::Finish(DeliveryState::Delivered),
+                        transition: Transition::finish(DeliveryState::Delivered),
                     })
                     .collect();
                 let t = Instant::now();

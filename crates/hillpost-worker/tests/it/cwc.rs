@@ -21,12 +21,19 @@ use hillpost_testkit::fixtures;
 use hillpost_worker::{RateLimits, Worker};
 use secrecy::SecretString;
 
-use crate::support::{SharedStore, settings};
+use crate::support::{SharedStore, settings, smtp_sender};
+use hillpost_testkit::smtp::{Faults, SmtpServer};
 
 const API_KEY: &str = "worker-test-cwc-key";
 
 /// Three Virginia constituents writing to office HVA04.
 async fn cwc_batch(store: &SharedStore) -> i64 {
+    cwc_batch_with(store, "Signer,Number0", &[]).await
+}
+
+/// Three Virginia constituents writing to office HVA04 (the first named `first_signer`:
+/// "first,last"), whose office has `more` endpoints after CWC.
+async fn cwc_batch_with(store: &SharedStore, first_signer: &str, more: &[Endpoint]) -> i64 {
     let campaign = Campaign::from_toml(&fixtures::campaign_toml(
         "troops-home",
         "individual",
@@ -38,11 +45,15 @@ async fn cwc_batch(store: &SharedStore) -> i64 {
         .await
         .expect("add campaign");
     let mut csv = String::from(
-        "first_name,last_name,email,address1,city,state,zip,country,phone,language,can_be_emailed\n",
+        "first_name,last_name,organization,email,address1,city,state,zip,country,phone,language,can_be_emailed\n",
     );
     for i in 0..3 {
+        let name = match i {
+            0 => first_signer.to_string(),
+            _ => format!("Signer,Number{i}"),
+        };
         csv.push_str(&format!(
-            "Signer,Number{i},signer{i}@example.org,{i} Main St,Richmond,VA,23219,US,804555010{i},en,yes\n"
+            "{name},Peace Org,signer{i}@example.org,{i} Main St,Richmond,VA,23219,US,804555010{i},en,yes\n"
         ));
     }
     let report = import_signatures(
@@ -59,12 +70,15 @@ async fn cwc_batch(store: &SharedStore) -> i64 {
     let recipients = vec![Recipient {
         key: "member:V000004".into(),
         name: "Rep. Example".into(),
-        endpoints: vec![Endpoint {
+        endpoints: std::iter::once(Endpoint {
             channel: Channel::Cwc,
             address: "HVA04".into(),
             rate_key: "cwc:house".into(),
-        }],
+        })
+        .chain(more.iter().cloned())
+        .collect(),
         eligibility: Eligibility::Anyone,
+        passed_over: Vec::new(),
     }];
     let signatures = store.signatures(&campaign.id).await.expect("signatures");
     let templates = LetterTemplates::compile(&campaign).expect("templates");
@@ -77,6 +91,10 @@ async fn cwc_batch(store: &SharedStore) -> i64 {
 }
 
 fn cwc_channels(server: &CwcServer) -> Channels {
+    Channels::default().with_cwc(cwc_channel(server))
+}
+
+fn cwc_channel(server: &CwcServer) -> CwcChannel {
     let settings = CwcSettings {
         house_url: server.base_url(),
         senate_url: None,
@@ -108,7 +126,7 @@ fn cwc_channels(server: &CwcServer) -> Channels {
         request_timeout: Duration::from_secs(5),
         ..default_egress()
     };
-    Channels::default().with_cwc(CwcChannel::new(settings, &egress).expect("CWC channel"))
+    CwcChannel::new(settings, &egress).expect("CWC channel")
 }
 
 both_backends!(cwc_answers_become_delivered_failed_and_retried_deliveries);
@@ -193,8 +211,97 @@ async fn cwc_answers_become_delivered_failed_and_retried_deliveries(store: Share
     assert_eq!(
         retried.1,
         vec![
-            (AttemptOutcome::Transient, Some(503)),
+            (AttemptOutcome::PossiblyAccepted, Some(503)),
             (AttemptOutcome::Ok, Some(201))
         ]
+    );
+}
+
+both_backends!(what_cwc_cannot_carry_or_refuses_goes_to_the_offices_email);
+async fn what_cwc_cannot_carry_or_refuses_goes_to_the_offices_email(
+    store: SharedStore,
+    test: &str,
+) {
+    let Some(smtp) = SmtpServer::start(test, Faults::default()) else {
+        return;
+    };
+    let server = CwcServer::start(&["HVA04"], Answer::Created).await;
+    // Two letters are posted: one is refused (400), the other gets a server error, is
+    // resent with the same DeliveryId, and CWC says it already has it (409).
+    server.answer(vec![
+        Answer::Errors(vec!["Zip does not match the district".into()]),
+        Answer::ServerError,
+        Answer::Duplicate,
+    ]);
+    let email = Endpoint::email(&hillpost_core::Email::parse("office@house.example").unwrap());
+    // The first signer is an organization without a person's name: CWC cannot carry it.
+    let id = cwc_batch_with(&store, ",", &[email]).await;
+    let worker = Worker::new(
+        store.clone(),
+        Channels::default()
+            .with_cwc(cwc_channel(&server))
+            .with_email(smtp_sender(smtp.port())),
+        settings(RateLimits::unlimited()),
+    );
+    hillpost_testkit::poll_until("the batch to finish", Duration::from_secs(20), || async {
+        worker.run_once().await.unwrap();
+        let status = store.batch_status(id).await.unwrap();
+        (status.count(DeliveryState::Queued) + status.count(DeliveryState::InFlight) == 0)
+            .then_some(())
+    })
+    .await;
+
+    let status = store.batch_status(id).await.unwrap();
+    assert_eq!(status.count(DeliveryState::Delivered), 3, "{status:?}");
+    assert_eq!(server.received().len(), 3, "two letters and one resend");
+    let mailed = smtp.wait_for_messages(2).await;
+    assert_eq!(mailed.len(), 2, "the uncarried letter and the refused one");
+    let mut routes = Vec::new();
+    let mut resent = 0;
+    for delivery in store.deliveries(id).await.unwrap() {
+        let attempts = store.attempts(delivery.id).await.unwrap();
+        let events = store.delivery_events(&[delivery.id]).await.unwrap();
+        routes.extend(events.iter().map(|e| e.describe()));
+        if delivery.channel == Channel::Cwc {
+            // 500 then 409: the same DeliveryId both times, delivered.
+            let outcomes: Vec<_> = attempts
+                .iter()
+                .map(|a| (a.outcome, a.remote_code))
+                .collect();
+            assert_eq!(
+                outcomes,
+                [
+                    (AttemptOutcome::PossiblyAccepted, Some(500)),
+                    (AttemptOutcome::Ok, Some(409))
+                ]
+            );
+            let posts = server
+                .received()
+                .iter()
+                .filter(|m| {
+                    m.value("Delivery/DeliveryId") == Some(delivery.idempotency_key.as_str())
+                })
+                .count();
+            assert_eq!(posts, 2, "resent under its own DeliveryId");
+            resent += 1;
+        } else {
+            assert_eq!(delivery.channel, Channel::Email);
+            assert_eq!(attempts.last().unwrap().outcome, AttemptOutcome::Ok);
+        }
+    }
+    assert_eq!(resent, 1);
+    routes.sort();
+    assert_eq!(routes.len(), 2, "{routes:?}");
+    assert!(
+        routes.iter().any(|r| r
+            .starts_with("cwc HVA04 passed over for email office@house.example")
+            && r.contains("Zip does not match the district")),
+        "{routes:?}"
+    );
+    assert!(
+        routes
+            .iter()
+            .any(|r| r.contains("the message was not posted")),
+        "{routes:?}"
     );
 }

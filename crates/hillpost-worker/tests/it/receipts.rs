@@ -177,7 +177,7 @@ async fn consenting_signers_get_one_receipt_each_matching_the_attempts(
         settings(RateLimits::unlimited()),
     );
     assert_eq!(again.run_once().await.unwrap(), RunOnce::EmptyQueue);
-    store.tick().await.unwrap();
+    store.tick(&crate::support::rules()).await.unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(server.messages().len(), 11, "no second receipt");
 }

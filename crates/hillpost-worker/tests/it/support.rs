@@ -4,6 +4,7 @@ use std::time::Duration;
 use chrono::{NaiveDate, Utc};
 use hillpost_channels::{Channels, EmailSender, SmtpChannel, SmtpSettings, SmtpTls};
 use hillpost_core::batch::{Eligibility, Endpoint, Recipient, plan_batch};
+use hillpost_core::delivery::{DeliveryRules, ResendPolicy};
 use hillpost_core::render::LetterTemplates;
 use hillpost_core::retry::RetrySchedule;
 use hillpost_core::{Campaign, Target};
@@ -112,6 +113,7 @@ pub async fn batch_of(
                     .chain([Endpoint::email(&c.email)])
                     .collect(),
                 eligibility: Eligibility::Anyone,
+                passed_over: Vec::new(),
             },
             other => panic!("unexpected target {other}"),
         })
@@ -129,6 +131,7 @@ pub async fn batch_of(
                 max_attempts,
                 actor: "test",
                 receipt_base_url,
+                include_delivered: false,
             },
         )
         .await
@@ -136,6 +139,11 @@ pub async fn batch_of(
 }
 
 pub fn smtp_channels(port: u16) -> Channels {
+    Channels::default().with_email(smtp_sender(port))
+}
+
+/// Email through the test SMTP server at `port`.
+pub fn smtp_sender(port: u16) -> EmailSender {
     let mut settings = SmtpSettings::new(
         "127.0.0.1",
         port,
@@ -145,12 +153,22 @@ pub fn smtp_channels(port: u16) -> Channels {
     settings.tls = SmtpTls::None;
     settings.connect_timeout = Duration::from_secs(2);
     settings.command_timeout = Duration::from_secs(5);
-    Channels::default().with_email(EmailSender::Smtp(
-        SmtpChannel::new(settings).expect("smtp channel"),
-    ))
+    EmailSender::Smtp(SmtpChannel::new(settings).expect("smtp channel"))
 }
 
-/// Fast retries for tests: three retries 100 ms apart, no jitter.
+/// Fast retries for tests: three retries 100 ms apart, no jitter; the default resend policy.
+pub fn rules() -> DeliveryRules {
+    DeliveryRules {
+        retry: RetrySchedule::new(
+            vec![Duration::from_millis(100); 3],
+            0.0,
+            Duration::from_secs(1),
+        ),
+        resend: ResendPolicy::default(),
+    }
+}
+
+/// Worker settings for tests: small claims, short polls, [`rules`].
 pub fn settings(rate_limits: RateLimits) -> WorkerSettings {
     WorkerSettings {
         capacity: 64,
@@ -159,11 +177,7 @@ pub fn settings(rate_limits: RateLimits) -> WorkerSettings {
         key_lease: Duration::from_secs(30),
         poll_interval: Duration::from_millis(50),
         shutdown_grace: Duration::from_secs(5),
-        retry: RetrySchedule::new(
-            vec![Duration::from_millis(100); 3],
-            0.0,
-            Duration::from_secs(1),
-        ),
+        rules: rules(),
         rate_limits,
     }
 }

@@ -4,8 +4,9 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use chrono::Utc;
+use hillpost_core::delivery::RetrySelection;
 use hillpost_core::delivery::{BatchAction, DeliveryState};
-use hillpost_store::{BatchOptions, BatchStatus, Store};
+use hillpost_store::{BatchOptions, BatchStatus, RetryRequest, Store};
 
 use super::{campaign_id, open_store, preview};
 use crate::cli::BatchCommand;
@@ -21,6 +22,7 @@ pub async fn run(settings: &Settings, command: BatchCommand) -> anyhow::Result<E
             timezone,
             dry_run,
             outbox,
+            include_delivered,
         } => {
             let id = campaign_id(&campaign)?;
             let planned = planning::plan(
@@ -28,8 +30,10 @@ pub async fn run(settings: &Settings, command: BatchCommand) -> anyhow::Result<E
                 &id,
                 &settings.directory.resolve_settings(),
                 &targets::sendable_channels(settings),
+                include_delivered,
             )
             .await?;
+            print_left_out(&planned.plan.left_out);
             if dry_run {
                 let dir = outbox.unwrap_or_else(|| settings.email.outbox_dir.clone());
                 return dry_run_into(&planned, &dir, settings).await;
@@ -49,6 +53,7 @@ pub async fn run(settings: &Settings, command: BatchCommand) -> anyhow::Result<E
                         max_attempts,
                         actor: &super::cli_actor(),
                         receipt_base_url: settings.receipt_base_url(),
+                        include_delivered,
                     },
                 )
                 .await?;
@@ -89,6 +94,45 @@ pub async fn run(settings: &Settings, command: BatchCommand) -> anyhow::Result<E
         BatchCommand::Pause { id } => control(&store, id, BatchAction::Pause).await?,
         BatchCommand::Resume { id } => control(&store, id, BatchAction::Resume).await?,
         BatchCommand::Cancel { id } => control(&store, id, BatchAction::Cancel).await?,
+        BatchCommand::Retry {
+            id,
+            failed: _,
+            unconfirmed,
+            reason,
+        } => {
+            let selection = if unconfirmed {
+                RetrySelection::Unconfirmed
+            } else {
+                RetrySelection::Failed
+            };
+            let campaign = store.batch_campaign(id).await?;
+            let endpoints = planning::current_endpoints(
+                &store,
+                &campaign,
+                &settings.directory.resolve_settings(),
+                &targets::sendable_channels(settings),
+            )
+            .await?;
+            let report = store
+                .retry_batch(
+                    id,
+                    &RetryRequest {
+                        selection,
+                        endpoints,
+                        actor: &super::cli_actor(),
+                        reason: &reason,
+                        budget: settings.retry_schedule().max_attempts(),
+                    },
+                )
+                .await?;
+            println!(
+                "batch {id}: {} letter(s) planned again and queued",
+                report.replanned
+            );
+            for office in &report.without_endpoint {
+                println!("  {office}: no endpoint now; its letters stay as they were");
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -118,6 +162,21 @@ async fn dry_run_into(
     Ok(ExitCode::SUCCESS)
 }
 
+/// Lists what a plan left out because earlier batches delivered it.
+fn print_left_out(left_out: &[hillpost_core::batch::LeftOut]) {
+    if left_out.is_empty() {
+        return;
+    }
+    println!(
+        "{} letter(s) left out: earlier batches of this campaign delivered them to the same \
+         office (--include-delivered sends them again):",
+        left_out.len()
+    );
+    for line in planning::left_out_lines(left_out) {
+        println!("{line}");
+    }
+}
+
 pub fn print_status(status: &BatchStatus) {
     let b = &status.batch;
     println!(
@@ -135,10 +194,10 @@ pub fn print_status(status: &BatchStatus) {
             .unwrap_or_default()
     );
     println!(
-        "  {} deliveries, {} attempts ({} unknown)",
+        "  {} deliveries, {} attempts ({} may have arrived without a confirmation)",
         status.total(),
         status.attempts,
-        status.unknown_attempts
+        status.unconfirmed_attempts
     );
     for (state, count) in &status.by_state {
         println!("    {:<10} {count:>8}", state.as_str());

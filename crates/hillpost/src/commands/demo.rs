@@ -77,6 +77,7 @@ pub async fn run(mut settings: Settings, dir: &Path) -> anyhow::Result<ExitCode>
         &campaign.id,
         &settings.directory.resolve_settings(),
         &targets::sendable_channels(&settings),
+        false,
     )
     .await?;
     let batch = store

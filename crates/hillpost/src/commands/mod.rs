@@ -5,6 +5,7 @@ pub mod audit;
 pub mod batch;
 pub mod bounces;
 pub mod campaign;
+pub mod delivery;
 pub mod demo;
 pub mod directory;
 pub mod email;

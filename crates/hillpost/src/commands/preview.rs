@@ -20,7 +20,7 @@ pub async fn write(
     sendable: &[hillpost_core::delivery::Channel],
     out: &Path,
 ) -> anyhow::Result<ExitCode> {
-    let planned = planning::plan(store, id, resolve, sendable).await?;
+    let planned = planning::plan(store, id, resolve, sendable, false).await?;
     if planned.campaign.mode != Mode::Petition {
         anyhow::bail!(
             "campaign `{id}` is in individual mode: its letters carry no petition document \

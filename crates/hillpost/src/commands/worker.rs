@@ -35,7 +35,7 @@ pub fn worker_settings(settings: &Settings) -> WorkerSettings {
         key_lease: w.key_lease,
         poll_interval: w.poll_interval,
         shutdown_grace: w.shutdown_grace,
-        retry: settings.retry_schedule(),
+        rules: settings.delivery_rules(),
         rate_limits: RateLimits {
             default: settings.rate_limits.default,
             overrides: settings.rate_limits.overrides.clone(),

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use hillpost_core::delivery::{DeliveryRules, ResendPolicy};
 use hillpost_core::quota::RateQuota;
 use hillpost_core::retry::RetrySchedule;
 use hillpost_core::signer::Email;
@@ -118,6 +119,16 @@ pub struct Retry {
     pub jitter: f64,
     #[serde(deserialize_with = "duration")]
     pub max_retry_after: Duration,
+    pub resend_possibly_accepted: ResendPossiblyAccepted,
+}
+
+/// `[retry.resend_possibly_accepted]`, per channel.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResendPossiblyAccepted {
+    pub email: bool,
+    pub web_form: bool,
+    pub cwc: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -393,6 +404,19 @@ impl Settings {
             self.retry.jitter,
             self.retry.max_retry_after,
         )
+    }
+
+    /// What core's delivery transition follows: the retry schedule and the resend policy.
+    pub fn delivery_rules(&self) -> DeliveryRules {
+        let resend = &self.retry.resend_possibly_accepted;
+        DeliveryRules {
+            retry: self.retry_schedule(),
+            resend: ResendPolicy {
+                email: resend.email,
+                web_form: resend.web_form,
+                cwc: resend.cwc,
+            },
+        }
     }
 }
 

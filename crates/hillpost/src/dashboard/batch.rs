@@ -5,11 +5,12 @@
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Json, Redirect, Response};
-use hillpost_core::BatchState;
+use hillpost_core::{BatchState, DeliveryState};
 use hillpost_store::BatchAction;
 use serde::{Deserialize, Serialize};
 
 use super::DashboardState;
+use super::decisions::{Decisions, decisions};
 use super::page::{PageError, page};
 use super::progress::{ProgressView, progress};
 use super::session::SignedIn;
@@ -30,6 +31,27 @@ async fn load_progress(state: &DashboardState, id: i64) -> Result<ProgressView, 
     Ok(progress(&status, &deliveries, &attempts))
 }
 
+/// The batch's progress and the letters that need a decision, from one read of each.
+async fn load_page_parts(
+    state: &DashboardState,
+    id: i64,
+) -> Result<(ProgressView, Decisions), PageError> {
+    let store = &state.app.store;
+    let status = store.batch_status(id).await?;
+    let deliveries = store.deliveries(id).await?;
+    let attempts = store.batch_attempts(id).await?;
+    let ended_short: Vec<i64> = deliveries
+        .iter()
+        .filter(|d| d.state.is_final() && d.state != DeliveryState::Delivered)
+        .map(|d| d.id)
+        .collect();
+    let events = store.delivery_events(&ended_short).await?;
+    Ok((
+        progress(&status, &deliveries, &attempts),
+        decisions(&deliveries, &attempts, &events),
+    ))
+}
+
 #[derive(Serialize)]
 struct BatchPage {
     id: i64,
@@ -44,6 +66,7 @@ struct BatchPage {
     can_resume: bool,
     can_cancel: bool,
     progress: ProgressView,
+    decisions: Decisions,
 }
 
 pub async fn show(
@@ -54,6 +77,7 @@ pub async fn show(
     let id = batch_id(&raw)?;
     let batch = visible_batch(&state.app, &visitor.caller, id).await?;
     let campaign = state.app.store.batch_campaign(id).await?;
+    let (progress, decisions) = load_page_parts(&state, id).await?;
     let view = BatchPage {
         id,
         campaign_id: batch.campaign_id.clone(),
@@ -66,7 +90,8 @@ pub async fn show(
         can_pause: matches!(batch.state, BatchState::Running | BatchState::Scheduled),
         can_resume: batch.state == BatchState::Paused,
         can_cancel: !batch.state.is_final(),
-        progress: load_progress(&state, id).await?,
+        progress,
+        decisions,
     };
     page("batch.html", &visitor, &view)
 }

@@ -72,6 +72,7 @@ pub async fn create(
         &campaign_id,
         &resolve,
         &crate::targets::sendable_channels(&state.app.settings),
+        false,
     )
     .await
     {
@@ -93,6 +94,7 @@ pub async fn create(
                 max_attempts,
                 actor: &visitor.actor(),
                 receipt_base_url: state.app.settings.receipt_base_url(),
+                include_delivered: false,
             },
         )
         .await?;

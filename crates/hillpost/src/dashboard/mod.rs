@@ -22,6 +22,7 @@ mod batch;
 mod batch_create;
 mod campaigns;
 mod chart;
+mod decisions;
 mod login;
 mod page;
 mod preview;
@@ -79,6 +80,12 @@ pub fn router(app: AppState) -> Router {
         .route("/dashboard/batches/{id}/pause", post(batch::pause))
         .route("/dashboard/batches/{id}/resume", post(batch::resume))
         .route("/dashboard/batches/{id}/cancel", post(batch::cancel))
+        .route("/dashboard/batches/{id}/retry", post(decisions::retry))
+        .route(
+            "/dashboard/deliveries/{id}/confirm",
+            post(decisions::confirm),
+        )
+        .route("/dashboard/deliveries/{id}/resend", post(decisions::resend))
         .layer(axum::middleware::map_response(page::security_headers))
         .layer(DefaultBodyLimit::max(FORM_LIMIT))
         .with_state(state)

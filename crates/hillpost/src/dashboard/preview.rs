@@ -77,6 +77,7 @@ pub async fn show(
         &campaign_id,
         &resolve,
         &crate::targets::sendable_channels(&state.app.settings),
+        false,
     )
     .await
     {
@@ -181,6 +182,7 @@ pub async fn pdf(
         &stored.campaign.id,
         &resolve,
         &crate::targets::sendable_channels(&state.app.settings),
+        false,
     )
     .await
     .map_err(|e| PageError::Invalid(format!("There is no petition document yet: {e:#}.")))?;

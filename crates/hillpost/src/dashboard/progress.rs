@@ -56,7 +56,7 @@ pub struct ProgressView {
     attempts: u64,
     /// Attempts after a delivery's first.
     retries: u64,
-    unknown_attempts: u64,
+    unconfirmed_attempts: u64,
     outcomes: Vec<OutcomeCount>,
     skip_reasons: Vec<ReasonCount>,
     chart: Chart,
@@ -126,7 +126,7 @@ pub fn progress(
             .collect(),
         attempts: status.attempts,
         retries: attempts.iter().filter(|a| a.attempt_no > 1).count() as u64,
-        unknown_attempts: status.unknown_attempts,
+        unconfirmed_attempts: status.unconfirmed_attempts,
         outcomes,
         skip_reasons: status
             .skip_reasons

@@ -19,7 +19,9 @@ pub fn delivery_state(state: DeliveryState) -> &'static str {
         DeliveryState::Queued => "Waiting to be sent",
         DeliveryState::InFlight => "Being sent now",
         DeliveryState::Delivered => "Delivered",
-        DeliveryState::Failed => "Refused by the office",
+        DeliveryState::Unconfirmed => "Sent, not confirmed: needs a person to check",
+        DeliveryState::Bounced => "Returned by the office's mail system",
+        DeliveryState::Failed => "Could not be delivered by any way",
         DeliveryState::Dead => "Gave up after retries",
         DeliveryState::Cancelled => "Cancelled",
         DeliveryState::Skipped => "Skipped",
@@ -31,7 +33,9 @@ pub fn attempt_outcome(outcome: AttemptOutcome) -> &'static str {
         AttemptOutcome::Ok => "Accepted",
         AttemptOutcome::Transient => "Temporary problem (tried again later)",
         AttemptOutcome::Permanent => "Refused",
-        AttemptOutcome::Unknown => "Unclear whether it arrived (tried again)",
+        AttemptOutcome::PossiblyAccepted => "May have arrived: cut off before the office answered",
+        AttemptOutcome::Unconfirmed => "The office answered, without a confirmation",
+        AttemptOutcome::Unknown => "Unclear whether it arrived",
     }
 }
 

@@ -72,8 +72,8 @@ pub struct StatusView {
     /// recaptcha, a CWC office that is not active).
     pub route_notes: Vec<ReasonCount>,
     pub attempts: u64,
-    /// Attempts whose outcome is unknown: the letter may have arrived twice.
-    pub unknown_attempts: u64,
+    /// Attempts that may have reached the office without a confirmation.
+    pub unconfirmed_attempts: u64,
 }
 
 fn counts<K: ToString>(map: &BTreeMap<K, u64>) -> BTreeMap<String, u64> {
@@ -112,7 +112,7 @@ impl From<&BatchStatus> for StatusView {
                 })
                 .collect(),
             attempts: s.attempts,
-            unknown_attempts: s.unknown_attempts,
+            unconfirmed_attempts: s.unconfirmed_attempts,
         }
     }
 }
@@ -128,6 +128,10 @@ pub struct CreateBatch {
     pub at: Option<String>,
     /// Time zone for `at` without an offset (`America/New_York`). Default: UTC.
     pub timezone: Option<String>,
+    /// Send again letters earlier batches of the campaign delivered (or may have) to the
+    /// same office; without it they are left out and listed in `left_out`. Audited.
+    #[serde(default)]
+    pub include_delivered: bool,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -146,6 +150,27 @@ pub struct PreviewView {
     pub letters: u64,
     pub recipients: Vec<PreviewRecipient>,
     pub skip_reasons: Vec<ReasonCount>,
+    /// Letters left out because earlier batches delivered them (see `include_delivered`).
+    pub left_out: Vec<LeftOutCount>,
+}
+
+/// Letters left out of a batch for one office, for one reason.
+#[derive(Serialize, ToSchema)]
+pub struct LeftOutCount {
+    pub recipient: String,
+    pub reason: String,
+    pub count: u64,
+}
+
+fn left_out(left_out: &[hillpost_core::batch::LeftOut]) -> Vec<LeftOutCount> {
+    hillpost_core::batch::count_left_out(left_out)
+        .into_iter()
+        .map(|(recipient, reason, count)| LeftOutCount {
+            recipient,
+            reason,
+            count,
+        })
+        .collect()
 }
 
 /// Creates a batch of a campaign: every letter rendered and every delivery enqueued in one
@@ -184,6 +209,7 @@ pub async fn create(
         &campaign_id,
         &resolve,
         &targets::sendable_channels(&state.settings),
+        request.include_delivered,
     )
     .await
     .map_err(|e| ApiError::invalid("plan_failed", format!("{e:#}")))?;
@@ -202,14 +228,14 @@ pub async fn create(
                 max_attempts,
                 actor: &caller.actor(),
                 receipt_base_url: state.settings.receipt_base_url(),
+                include_delivered: request.include_delivered,
             },
         )
         .await?;
     let status = state.store.batch_status(batch).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(to_json(&StatusView::from(&status))?),
-    ))
+    let mut view = to_json(&StatusView::from(&status))?;
+    view["left_out"] = to_json(&left_out(&planned.plan.left_out))?;
+    Ok((StatusCode::CREATED, Json(view)))
 }
 
 fn to_json<T: Serialize>(value: &T) -> Result<serde_json::Value, ApiError> {
@@ -250,6 +276,7 @@ fn preview(planned: &planning::Planned) -> PreviewView {
             .into_iter()
             .map(|(reason, count)| ReasonCount { reason, count })
             .collect(),
+        left_out: left_out(&plan.left_out),
     }
 }
 

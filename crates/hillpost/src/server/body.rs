@@ -64,6 +64,22 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
     }
 }
 
+/// A delivery id from the path; one that is not a number names no delivery (404, in JSON).
+pub struct DeliveryId(pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for DeliveryId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Path(raw) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| ApiError::Malformed(e.body_text()))?;
+        raw.parse()
+            .map(DeliveryId)
+            .map_err(|_| ApiError::NotFound(format!("there is no delivery `{raw}`")))
+    }
+}
+
 /// A batch id from the path; one that is not a number names no batch (404, in JSON).
 pub struct BatchId(pub i64);
 

@@ -1,28 +1,35 @@
-//! `/api/v1/batches/{id}/deliveries`: the deliveries of a batch with their attempts, a page
-//! at a time (`?after=<id>&limit=<n>`, in id order, with the cursor of the next page).
-//! Signers appear by id only; their names and addresses stay out of this listing (a
-//! receipt's endpoint is `signer`, not the signer's address).
+//! `/api/v1/batches/{id}/deliveries`: the deliveries of a batch with their attempts and
+//! events, a page at a time (`?after=<id>&limit=<n>`, in id order, with the cursor of the
+//! next page); `/api/v1/deliveries/{id}`: one delivery's whole record; and a person's
+//! decisions: confirm or resend an `unconfirmed` letter, retry a batch's failed ones.
+//! Signers appear by id only; their names and addresses stay out of these (a receipt's
+//! endpoint is `signer`, not the signer's address).
 
 use std::collections::HashMap;
 
 use axum::Json;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
-use hillpost_store::AttemptRow;
+use hillpost_core::delivery::{OperatorAction, RetrySelection};
+use hillpost_store::{
+    AttemptRow, DeliveryAction, DeliveryDetail, DeliveryEventRow, DeliveryRow, RetryRequest,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
 use super::auth::{Caller, visible_batch};
-use super::body::{BatchId, Query};
+use super::body::{BatchId, Body, DeliveryId, Query};
 use super::error::{ApiError, ErrorBody};
+use crate::{planning, targets};
 
 #[derive(Serialize, ToSchema)]
 pub struct AttemptView {
     pub attempt_no: u32,
     pub started_at: DateTime<Utc>,
     pub finished_at: DateTime<Utc>,
-    /// `ok`, `transient`, `permanent` or `unknown`.
+    /// `ok`, `transient`, `permanent`, `possibly_accepted`, `unconfirmed` (or `unknown`,
+    /// recorded by older versions).
     pub outcome: String,
     pub endpoint: String,
     pub remote_code: Option<i32>,
@@ -48,7 +55,60 @@ pub struct DeliveryView {
     pub due_at: DateTime<Utc>,
     pub last_error: Option<String>,
     pub finalized_at: Option<DateTime<Utc>>,
+    /// An attempt may have reached the office: the letter is never sent elsewhere.
+    pub possibly_accepted: bool,
+    /// Tries that touched the network.
     pub attempts: Vec<AttemptView>,
+    /// What happened besides attempts: route changes, waits, a person's decisions.
+    pub events: Vec<EventView>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct EventView {
+    pub at: DateTime<Utc>,
+    /// `route`, `deferred`, `confirmed`, `resent`, `replanned`.
+    pub kind: String,
+    pub actor: String,
+    pub attempt_no: Option<u32>,
+    /// In one line: "web_form S001181 passed over for email …: the form has a recaptcha step".
+    pub description: String,
+    pub reason: String,
+}
+
+fn event(e: &DeliveryEventRow) -> EventView {
+    EventView {
+        at: e.at,
+        kind: e.kind.as_str().to_string(),
+        actor: e.actor.clone(),
+        attempt_no: e.attempt_no,
+        description: e.describe(),
+        reason: e.reason.clone(),
+    }
+}
+
+fn delivery_view(
+    d: DeliveryRow,
+    attempts: Vec<AttemptView>,
+    events: Vec<EventView>,
+) -> DeliveryView {
+    DeliveryView {
+        attempts,
+        events,
+        id: d.id,
+        kind: d.kind.as_str().to_string(),
+        recipient_key: d.recipient_key,
+        recipient_name: d.recipient_name,
+        signature_id: d.signature_id,
+        channel: d.channel.as_str().to_string(),
+        endpoint: d.endpoint,
+        state: d.state.as_str().to_string(),
+        skip_reason: d.skip_reason,
+        max_attempts: d.max_attempts,
+        due_at: d.due_at,
+        last_error: d.last_error,
+        finalized_at: d.finalized_at,
+        possibly_accepted: d.possibly_accepted,
+    }
 }
 
 fn attempt(a: AttemptRow) -> AttemptView {
@@ -118,24 +178,218 @@ pub async fn list(
     for a in state.store.attempts_of(&ids).await? {
         attempts.entry(a.delivery_id).or_default().push(attempt(a));
     }
+    let mut events: HashMap<i64, Vec<EventView>> = HashMap::new();
+    for e in state.store.delivery_events(&ids).await? {
+        events.entry(e.delivery_id).or_default().push(event(&e));
+    }
     let deliveries = deliveries
         .into_iter()
-        .map(|d| DeliveryView {
-            attempts: attempts.remove(&d.id).unwrap_or_default(),
-            id: d.id,
-            kind: d.kind.as_str().to_string(),
-            recipient_key: d.recipient_key,
-            recipient_name: d.recipient_name,
-            signature_id: d.signature_id,
-            channel: d.channel.as_str().to_string(),
-            endpoint: d.endpoint,
-            state: d.state.as_str().to_string(),
-            skip_reason: d.skip_reason,
-            max_attempts: d.max_attempts,
-            due_at: d.due_at,
-            last_error: d.last_error,
-            finalized_at: d.finalized_at,
+        .map(|d| {
+            let (a, e) = (
+                attempts.remove(&d.id).unwrap_or_default(),
+                events.remove(&d.id).unwrap_or_default(),
+            );
+            delivery_view(d, a, e)
         })
         .collect();
     Ok(Json(DeliveryPage { deliveries, next }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DeliveryRecord {
+    pub delivery: DeliveryView,
+    pub batch_id: i64,
+    pub campaign_id: String,
+    /// Ways to reach the office that planning did not make endpoints, with why.
+    pub passed_over: Vec<String>,
+}
+
+/// The delivery `id`, if the caller may see its campaign.
+async fn visible_delivery(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+) -> Result<DeliveryDetail, ApiError> {
+    let not_found = || ApiError::NotFound(format!("there is no delivery {id}"));
+    let detail = state
+        .store
+        .delivery_detail(id)
+        .await?
+        .ok_or_else(not_found)?;
+    visible_batch(state, caller, detail.delivery.batch_id)
+        .await
+        .map_err(|_| not_found())?;
+    Ok(detail)
+}
+
+fn record(detail: DeliveryDetail) -> DeliveryRecord {
+    let attempts = detail.attempts.into_iter().map(attempt).collect();
+    let events = detail.events.iter().map(event).collect();
+    DeliveryRecord {
+        batch_id: detail.delivery.batch_id,
+        campaign_id: detail.campaign_id,
+        passed_over: detail.passed_over,
+        delivery: delivery_view(detail.delivery, attempts, events),
+    }
+}
+
+/// One delivery: its state, every attempt with its evidence and every event.
+#[utoipa::path(get, path = "/api/v1/deliveries/{id}", tag = "deliveries",
+    params(("id" = i64, Path, description = "delivery id")),
+    responses((status = 200, body = DeliveryRecord), (status = 404, body = ErrorBody)))]
+pub async fn show(
+    State(state): State<AppState>,
+    caller: Caller,
+    DeliveryId(id): DeliveryId,
+) -> Result<Json<DeliveryRecord>, ApiError> {
+    Ok(Json(record(visible_delivery(&state, &caller, id).await?)))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Decision {
+    /// Why, in your words: kept in the record and the audit trail.
+    pub reason: String,
+}
+
+/// An `unconfirmed` letter arrived (the office confirmed it, or its answer shows it): it
+/// becomes `delivered`, on the caller's word. Organizers only; 409 for any other state.
+#[utoipa::path(post, path = "/api/v1/deliveries/{id}/confirm", tag = "deliveries",
+    params(("id" = i64, Path, description = "delivery id")), request_body = Decision,
+    responses((status = 200, body = DeliveryRecord), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn confirm(
+    State(state): State<AppState>,
+    caller: Caller,
+    DeliveryId(id): DeliveryId,
+    body: Body,
+) -> Result<Json<DeliveryRecord>, ApiError> {
+    decide(state, caller, id, body, OperatorAction::Confirm).await
+}
+
+/// Send an `unconfirmed` letter again on the same endpoint (the office may then have it
+/// twice). Organizers only; 409 for any other state.
+#[utoipa::path(post, path = "/api/v1/deliveries/{id}/resend", tag = "deliveries",
+    params(("id" = i64, Path, description = "delivery id")), request_body = Decision,
+    responses((status = 200, body = DeliveryRecord), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn resend(
+    State(state): State<AppState>,
+    caller: Caller,
+    DeliveryId(id): DeliveryId,
+    body: Body,
+) -> Result<Json<DeliveryRecord>, ApiError> {
+    decide(state, caller, id, body, OperatorAction::Resend).await
+}
+
+async fn decide(
+    state: AppState,
+    caller: Caller,
+    id: i64,
+    body: Body,
+    action: OperatorAction,
+) -> Result<Json<DeliveryRecord>, ApiError> {
+    caller.must_be_organizer()?;
+    visible_delivery(&state, &caller, id).await?;
+    let decision: Decision = body.json()?;
+    let reason = reason(&decision.reason)?;
+    state
+        .store
+        .act_on_delivery(
+            id,
+            &DeliveryAction {
+                action,
+                actor: &caller.actor(),
+                reason,
+                budget: state.settings.retry_schedule().max_attempts(),
+            },
+        )
+        .await?;
+    Ok(Json(record(visible_delivery(&state, &caller, id).await?)))
+}
+
+/// A reason, trimmed, present and bounded.
+fn reason(raw: &str) -> Result<&str, ApiError> {
+    let reason = raw.trim();
+    if reason.is_empty() || reason.len() > 1000 {
+        return Err(ApiError::invalid(
+            "invalid_body",
+            "`reason` must say why, in 1 to 1000 bytes",
+        ));
+    }
+    Ok(reason)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Retry {
+    /// `failed` (failed or dead letters: nothing arrived) or `unconfirmed` (they may have
+    /// arrived, and will be sent again).
+    pub selection: String,
+    pub reason: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RetryView {
+    /// Letters planned again and queued.
+    pub replanned: u64,
+    /// Offices with no endpoint now: their letters stay as they were.
+    pub without_endpoint: Vec<String>,
+}
+
+/// Plans a batch's failed (or unconfirmed) letters again on the current directory and
+/// queues them: the same deliveries, new attempts; delivered letters are never sent again.
+#[utoipa::path(post, path = "/api/v1/batches/{id}/retry", tag = "batches",
+    params(("id" = i64, Path, description = "batch id")), request_body = Retry,
+    responses((status = 200, body = RetryView), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn retry(
+    State(state): State<AppState>,
+    caller: Caller,
+    BatchId(id): BatchId,
+    body: Body,
+) -> Result<Json<RetryView>, ApiError> {
+    caller.must_be_organizer()?;
+    visible_batch(&state, &caller, id).await?;
+    let request: Retry = body.json()?;
+    let selection = match request.selection.as_str() {
+        "failed" => RetrySelection::Failed,
+        "unconfirmed" => RetrySelection::Unconfirmed,
+        other => {
+            return Err(ApiError::invalid(
+                "invalid_body",
+                format!("`selection` is `failed` or `unconfirmed`, not `{other}`"),
+            ));
+        }
+    };
+    let reason = reason(&request.reason)?;
+    let campaign = state.store.batch_campaign(id).await?;
+    let endpoints = planning::current_endpoints(
+        &state.store,
+        &campaign,
+        &state.settings.directory.resolve_settings(),
+        &targets::sendable_channels(&state.settings),
+    )
+    .await
+    .map_err(|e| ApiError::invalid("plan_failed", format!("{e:#}")))?;
+    let report = state
+        .store
+        .retry_batch(
+            id,
+            &RetryRequest {
+                selection,
+                endpoints,
+                actor: &caller.actor(),
+                reason,
+                budget: state.settings.retry_schedule().max_attempts(),
+            },
+        )
+        .await?;
+    Ok(Json(RetryView {
+        replanned: report.replanned,
+        without_endpoint: report.without_endpoint,
+    }))
 }

@@ -91,17 +91,19 @@ impl ApiError {
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
-            StoreError::NoCampaign(_) | StoreError::NoBatch(_) => {
+            StoreError::NoCampaign(_) | StoreError::NoBatch(_) | StoreError::NoDelivery(_) => {
                 ApiError::NotFound(error.to_string())
             }
             StoreError::CampaignExists(id) => ApiError::Conflict {
                 code: "campaign_exists",
                 message: format!("campaign `{id}` already exists (add ?replace=true to update it)"),
             },
-            StoreError::BatchTransition { .. } => ApiError::Conflict {
-                code: "invalid_transition",
-                message: error.to_string(),
-            },
+            StoreError::BatchTransition { .. } | StoreError::DeliveryAction { .. } => {
+                ApiError::Conflict {
+                    code: "invalid_transition",
+                    message: error.to_string(),
+                }
+            }
             other => ApiError::Internal(other.to_string()),
         }
     }

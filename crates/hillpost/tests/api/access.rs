@@ -16,16 +16,20 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/campaigns"),
     ("GET", "/api/v1/campaigns/{id}"),
     ("GET", "/api/v1/campaigns/{id}/batches"),
+    ("GET", "/api/v1/deliveries/{id}"),
     ("GET", "/health"),
     ("GET", "/metrics"),
     ("GET", "/receipts/{token}"),
     ("POST", "/api/v1/batches/{id}/cancel"),
     ("POST", "/api/v1/batches/{id}/pause"),
     ("POST", "/api/v1/batches/{id}/resume"),
+    ("POST", "/api/v1/batches/{id}/retry"),
     ("POST", "/api/v1/campaigns"),
     ("POST", "/api/v1/campaigns/{id}/batches"),
     ("POST", "/api/v1/campaigns/{id}/signatures"),
     ("POST", "/api/v1/campaigns/{id}/signatures/import"),
+    ("POST", "/api/v1/deliveries/{id}/confirm"),
+    ("POST", "/api/v1/deliveries/{id}/resend"),
 ];
 
 fn documented() -> Vec<(String, String)> {
@@ -67,10 +71,19 @@ async fn every_route_checks_tokens_roles_and_organizations(url: String) {
     assert_eq!(status, StatusCode::CREATED, "{ours}");
     assert_eq!(ours["batch"]["state"], "scheduled");
     let batch = ours["batch"]["id"].as_i64().expect("batch id");
+    let (_, page) = api
+        .get(
+            &format!("/api/v1/batches/{batch}/deliveries"),
+            &api.organizer,
+        )
+        .await;
+    let delivery = page["deliveries"][0]["id"].as_i64().expect("a delivery");
 
     for (method, path) in documented() {
         let concrete = if path.starts_with("/api/v1/batches") {
             path.replace("{id}", &batch.to_string())
+        } else if path.starts_with("/api/v1/deliveries") {
+            path.replace("{id}", &delivery.to_string())
         } else {
             path.replace("{id}", "ours")
         };
@@ -124,7 +137,10 @@ async fn every_route_checks_tokens_roles_and_organizations(url: String) {
         }
 
         // Another organization's token: our campaign and batch do not exist for it.
-        if concrete.contains("ours") || concrete.contains(&format!("/{batch}")) {
+        if concrete.contains("ours")
+            || concrete.contains(&format!("/{batch}"))
+            || path.starts_with("/api/v1/deliveries")
+        {
             let (status, body) = api
                 .call(
                     method.clone(),

@@ -517,3 +517,125 @@ async fn preview_pdf_and_batch_controls(url: String) {
     assert!(page.body.contains("data-final=\"true\""), "{}", page.body);
     assert!(!page.body.contains("Pause sending"), "{}", page.body);
 }
+
+// A letter that may have reached the office without a confirmation is listed with the
+// office's answer; organizers decide, auditors only look.
+both_backends!(unconfirmed_letters_are_listed_for_a_decision);
+async fn unconfirmed_letters_are_listed_for_a_decision(url: String) {
+    use std::time::Duration;
+
+    use hillpost_core::delivery::{AttemptOutcome, DeliveryState, Transition};
+    use hillpost_store::{AttemptRecord, ClaimRequest, RateKeyPolicy};
+
+    let api = Api::start(&url, &[]).await;
+    api.seed("ours", ORG, 1, &[STAFF]).await;
+    let (status, created) = api
+        .post_json(
+            "/api/v1/campaigns/ours/batches",
+            &api.organizer,
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let batch = created["batch"]["id"].as_i64().expect("batch id");
+    // A worker's attempt that ended without a confirmation.
+    let policy = RateKeyPolicy::default();
+    let claim = api
+        .store
+        .claim(&ClaimRequest {
+            worker_id: "w1",
+            limit: 1,
+            lease: Duration::from_secs(30),
+            key_lease: Duration::from_secs(30),
+            exclude_keys: &[],
+            policy: &policy,
+        })
+        .await
+        .unwrap();
+    let d = &claim.deliveries[0];
+    let now = chrono::Utc::now();
+    api.store
+        .record_attempts(
+            "w1",
+            &[AttemptRecord {
+                delivery_id: d.id,
+                attempt_no: d.attempt_no,
+                started_at: now,
+                finished_at: now,
+                outcome: AttemptOutcome::Unconfirmed,
+                endpoint: d.endpoint.clone(),
+                remote_code: Some(200),
+                remote_text: Some("Your message has been received.".into()),
+                sent_sha256: Some("ab".repeat(32)),
+                note: Some("the definition has no confirmation text".into()),
+                transition: Transition::finish(DeliveryState::Unconfirmed),
+            }],
+        )
+        .await
+        .unwrap();
+    let batch_page = format!("/dashboard/batches/{batch}");
+
+    let (auditor, _) = Visitor::signed_in(&api, &api.auditor).await;
+    let page = auditor.get(&batch_page).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body.contains("Letters that need a decision"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains(&format!("id=\"letter-{}\"", d.id)),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains("The office answered: Your message has been received."),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("It arrived"), "auditors only look");
+    let (other, other_csrf) = Visitor::signed_in(&api, &api.other).await;
+    let refused = other
+        .post(
+            &format!("/dashboard/deliveries/{}/confirm", d.id),
+            &[("csrf", other_csrf.as_str()), ("reason", "not theirs")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::NOT_FOUND, "{}", refused.body);
+
+    let (organizer, csrf) = Visitor::signed_in(&api, &api.organizer).await;
+    let page = organizer.get(&batch_page).await;
+    assert!(page.body.contains("It arrived"), "{}", page.body);
+    let no_reason = organizer
+        .post(
+            &format!("/dashboard/deliveries/{}/confirm", d.id),
+            &[("csrf", csrf.as_str()), ("reason", "  ")],
+        )
+        .await;
+    assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let confirmed = organizer
+        .post(
+            &format!("/dashboard/deliveries/{}/confirm", d.id),
+            &[
+                ("csrf", csrf.as_str()),
+                ("reason", "the office confirmed by phone"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        confirmed.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        confirmed.body
+    );
+    let detail = api.store.delivery_detail(d.id).await.unwrap().unwrap();
+    assert_eq!(detail.delivery.state, DeliveryState::Delivered);
+    assert_eq!(detail.events[0].reason, "the office confirmed by phone");
+    let page = organizer.get(&batch_page).await;
+    assert!(
+        !page.body.contains("Letters that need a decision"),
+        "{}",
+        page.body
+    );
+}

@@ -175,3 +175,129 @@ async fn pause_stops_attempts_resume_continues_cancel_ends(url: String) {
         .await;
     assert_eq!(code, StatusCode::CONFLICT, "{body}");
 }
+
+// A person's decisions through the API: the record of one delivery, confirm or resend an
+// unconfirmed letter (409 for any other state), retry a batch's failed letters.
+both_backends!(a_person_decides_about_letters_through_the_api);
+async fn a_person_decides_about_letters_through_the_api(url: String) {
+    use hillpost_core::delivery::{AttemptOutcome, DeliveryState, Transition};
+    use hillpost_store::{AttemptRecord, ClaimRequest, RateKeyPolicy};
+
+    let api = Api::start(&url, &[]).await;
+    api.seed("ours", ORG, 2, &[STAFF]).await;
+    let (code, created) = api
+        .post_json("/api/v1/campaigns/ours/batches", &api.organizer, json!({}))
+        .await;
+    assert_eq!(code, StatusCode::CREATED, "{created}");
+    let batch = created["batch"]["id"].as_i64().unwrap();
+    let policy = RateKeyPolicy::default();
+    let claim = api
+        .store
+        .claim(&ClaimRequest {
+            worker_id: "w1",
+            limit: 2,
+            lease: Duration::from_secs(30),
+            key_lease: Duration::from_secs(30),
+            exclude_keys: &[],
+            policy: &policy,
+        })
+        .await
+        .unwrap();
+    let now = Utc::now();
+    let records: Vec<AttemptRecord> = claim
+        .deliveries
+        .iter()
+        .zip([DeliveryState::Unconfirmed, DeliveryState::Failed])
+        .map(|(d, state)| AttemptRecord {
+            delivery_id: d.id,
+            attempt_no: d.attempt_no,
+            started_at: now,
+            finished_at: now,
+            outcome: match state {
+                DeliveryState::Unconfirmed => AttemptOutcome::Unconfirmed,
+                _ => AttemptOutcome::Permanent,
+            },
+            endpoint: d.endpoint.clone(),
+            remote_code: Some(200),
+            remote_text: None,
+            sent_sha256: None,
+            note: None,
+            transition: Transition::finish(state),
+        })
+        .collect();
+    api.store.record_attempts("w1", &records).await.unwrap();
+    let (unconfirmed, failed) = (claim.deliveries[0].id, claim.deliveries[1].id);
+
+    let (code, record) = api
+        .get(&format!("/api/v1/deliveries/{unconfirmed}"), &api.auditor)
+        .await;
+    assert_eq!(code, StatusCode::OK, "{record}");
+    assert_eq!(record["delivery"]["state"], "unconfirmed");
+    assert_eq!(record["delivery"]["attempts"][0]["outcome"], "unconfirmed");
+    assert_eq!(record["batch_id"], batch);
+
+    let reason = json!({ "reason": "the office confirmed it" });
+    let (code, body) = api
+        .post_json(
+            &format!("/api/v1/deliveries/{failed}/confirm"),
+            &api.organizer,
+            reason.clone(),
+        )
+        .await;
+    assert_eq!(
+        code,
+        StatusCode::CONFLICT,
+        "a failed letter is not confirmed: {body}"
+    );
+    let (code, body) = api
+        .post_json(
+            &format!("/api/v1/deliveries/{unconfirmed}/confirm"),
+            &api.organizer,
+            json!({"reason": ""}),
+        )
+        .await;
+    assert_eq!(
+        code,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a reason is required: {body}"
+    );
+    let (code, body) = api
+        .post_json(
+            &format!("/api/v1/deliveries/{unconfirmed}/confirm"),
+            &api.organizer,
+            reason,
+        )
+        .await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    assert_eq!(body["delivery"]["state"], "delivered");
+    assert_eq!(body["delivery"]["events"][0]["kind"], "confirmed");
+    assert!(
+        body["delivery"]["events"][0]["actor"]
+            .as_str()
+            .unwrap()
+            .starts_with("api:"),
+        "{body}"
+    );
+
+    let (code, body) = api
+        .post_json(
+            &format!("/api/v1/batches/{batch}/retry"),
+            &api.organizer,
+            json!({ "selection": "failed", "reason": "office email added" }),
+        )
+        .await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    assert_eq!(body["replanned"], 1);
+    let (_, record) = api
+        .get(&format!("/api/v1/deliveries/{failed}"), &api.auditor)
+        .await;
+    assert_eq!(record["delivery"]["state"], "queued");
+    let (code, body) = api
+        .post_json(
+            &format!("/api/v1/batches/{batch}/retry"),
+            &api.organizer,
+            json!({ "selection": "everything", "reason": "x" }),
+        )
+        .await;
+    assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+}

@@ -28,7 +28,7 @@ use url::Url;
 
 use super::dom;
 use crate::egress::{EgressClient, EgressGate};
-use crate::report::{falls_back, finished, refused_locally};
+use crate::report::{falls_back, finished, not_submitted, refused_locally};
 use crate::web_form::choose::{Choice, option_to_send};
 use crate::web_form::fields::{FieldValues, MissingValue};
 use crate::web_form::judge::{Answer, judge};
@@ -95,7 +95,7 @@ impl BrowserRun<'_> {
             }
         }
         let Some(submitted) = &progress.submitted else {
-            return refused_locally(
+            return not_submitted(
                 started_at,
                 AttemptOutcome::Permanent,
                 "the definition never submits the form (no click_on step)".into(),
@@ -131,7 +131,7 @@ impl BrowserRun<'_> {
                     "final URL {url}: {refusal}; the form may have been sent"
                 ))),
                 remote_text: Some(SendReport::cap_remote_text(&source)),
-                ..finished(started_at, AttemptOutcome::Unknown)
+                ..finished(started_at, AttemptOutcome::PossiblyAccepted)
             };
         }
         let mut report = judge(
@@ -293,7 +293,7 @@ impl BrowserRun<'_> {
                     .get_or_insert(format!("line {line}: loading {url}: {err}"));
                 return Ok(());
             }
-            return Err(stop(refused_locally(
+            return Err(stop(not_submitted(
                 started_at,
                 AttemptOutcome::Transient,
                 format!("loading the form at {url}: {err}"),
@@ -539,7 +539,7 @@ impl BrowserRun<'_> {
             progress.later_failure.get_or_insert(reason);
             return Ok(());
         }
-        Err(stop(refused_locally(
+        Err(stop(not_submitted(
             started_at,
             AttemptOutcome::Permanent,
             format!("the form no longer matches its definition: {reason}"),
@@ -555,7 +555,7 @@ impl BrowserRun<'_> {
         reason: String,
     ) -> SendReport {
         match &progress.submitted {
-            None => refused_locally(
+            None => not_submitted(
                 started_at,
                 AttemptOutcome::Transient,
                 self.with_refusals(format!(
@@ -567,7 +567,7 @@ impl BrowserRun<'_> {
                 note: Some(self.with_refusals(format!(
                     "the browser failed after the form was submitted: {reason}"
                 ))),
-                ..finished(started_at, AttemptOutcome::Unknown)
+                ..finished(started_at, AttemptOutcome::PossiblyAccepted)
             },
         }
     }

@@ -160,8 +160,8 @@ async fn a_long_message_is_cut_on_a_word_boundary() {
 }
 
 #[tokio::test]
-async fn a_form_that_drops_its_thank_you_text_is_unknown() {
-    let Some(data) = shared_data("web_form::a_form_that_drops_its_thank_you_text_is_unknown")
+async fn a_form_that_drops_its_thank_you_text_is_unconfirmed() {
+    let Some(data) = shared_data("web_form::a_form_that_drops_its_thank_you_text_is_unconfirmed")
     else {
         return;
     };
@@ -174,7 +174,7 @@ async fn a_form_that_drops_its_thank_you_text_is_unknown() {
 
     let report = channel.send(&letter("R000584")).await;
 
-    assert_eq!(report.outcome, AttemptOutcome::Unknown, "{report:?}");
+    assert_eq!(report.outcome, AttemptOutcome::Unconfirmed, "{report:?}");
     assert!(
         report
             .remote_text
@@ -209,7 +209,7 @@ async fn a_redirect_off_the_allow_list_is_refused() {
 
     assert_eq!(
         report.outcome,
-        AttemptOutcome::Unknown,
+        AttemptOutcome::PossiblyAccepted,
         "the form was posted; its answer could not be followed: {report:?}"
     );
     assert!(
@@ -364,10 +364,7 @@ async fn a_recaptcha_form_falls_back_without_a_request() {
     );
     let report = channel.send(&letter("B001267")).await;
     assert_eq!(report.outcome, AttemptOutcome::Permanent);
-    assert_eq!(
-        report.fallback.as_deref(),
-        Some("the form has a recaptcha step")
-    );
+    assert_eq!(report.passed_over(), Some("the form has a recaptcha step"));
     assert_eq!(report.sent_sha256, None);
 }
 
@@ -390,14 +387,13 @@ async fn a_petition_letter_without_a_petition_sender_falls_back() {
     let report = channel.send(&petition).await;
     assert!(
         report
-            .fallback
-            .as_deref()
+            .passed_over()
             .unwrap()
             .contains("no petition_sender is configured")
     );
     let unknown = channel.send(&letter("X000000")).await;
     assert_eq!(
-        unknown.fallback.as_deref(),
+        unknown.passed_over(),
         Some("no form definition `X000000` in the stored directory")
     );
 }

@@ -156,10 +156,7 @@ async fn the_white_house_form_falls_back_without_a_request_to_the_page() {
     let report = send_through(&replica, form, support).await;
 
     assert_eq!(report.outcome, AttemptOutcome::Permanent, "{report:?}");
-    assert_eq!(
-        report.fallback.as_deref(),
-        Some("the form has a recaptcha step")
-    );
+    assert_eq!(report.passed_over(), Some("the form has a recaptcha step"));
     assert_eq!(report.sent_sha256, None, "nothing was posted");
     assert_eq!(report.remote_code, None);
     assert_eq!(replica.visits(), 0, "not even the page was fetched");

@@ -6,6 +6,8 @@
 //! signer's language; a signer the recipient does not accept is planned as `skipped` with the
 //! reason, so `batch status` shows them instead of silently leaving them out.
 
+mod left_out;
+
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
@@ -20,6 +22,7 @@ pub use crate::eligibility::{
 use crate::petition;
 use crate::render::{LetterContext, LetterTemplates, RenderError, RenderedLetter};
 use crate::signer::NewSignature;
+pub use left_out::{LeftOut, SentBefore, count_left_out, leave_out_sent};
 
 /// One way to reach a recipient.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,6 +51,10 @@ pub struct Recipient {
     pub name: String,
     pub endpoints: Vec<Endpoint>,
     pub eligibility: Eligibility,
+    /// Ways to reach the office that are not endpoints, each with why (a contact-form URL
+    /// with no step definition, a channel this hillpost does not send by): the record keeps
+    /// them so a failed letter says why each way was passed over.
+    pub passed_over: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +65,8 @@ pub struct PlannedRecipient {
     /// starts at the first and moves to the next when an endpoint can never take it (see
     /// [`next_endpoint`]).
     pub endpoints: Vec<Endpoint>,
+    /// See [`Recipient::passed_over`].
+    pub passed_over: Vec<String>,
 }
 
 /// The endpoint after `current` in `endpoints` (the office's endpoints in order of
@@ -111,6 +120,9 @@ pub struct BatchPlan {
     pub messages: Vec<PlannedMessage>,
     pub attachments: Vec<PlannedAttachment>,
     pub deliveries: Vec<PlannedDelivery>,
+    /// Letters not sent because an earlier batch of the campaign delivered them (see
+    /// [`leave_out_sent`]).
+    pub left_out: Vec<LeftOut>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -233,11 +245,13 @@ pub fn plan_batch_with_districts(
                 key: r.key.clone(),
                 name: r.name.clone(),
                 endpoints: r.endpoints.clone(),
+                passed_over: r.passed_over.clone(),
             })
             .collect(),
         messages: messages.list,
         attachments,
         deliveries,
+        left_out: Vec::new(),
     })
 }
 
@@ -321,6 +335,7 @@ email = "staff@example.org"
             name: "Staff".into(),
             endpoints: vec![Endpoint::email(&email)],
             eligibility: Eligibility::Anyone,
+            passed_over: Vec::new(),
         }
     }
 
@@ -357,6 +372,66 @@ email = "staff@example.org"
         .recipients
         .remove(0);
         assert_eq!(plan_recipient.endpoints, endpoints);
+    }
+
+    #[test]
+    fn letters_an_earlier_batch_delivered_are_left_out_with_the_reason() {
+        use crate::delivery::DeliveryState;
+        let campaign = Campaign::from_toml(CAMPAIGN).unwrap();
+        let templates = LetterTemplates::compile(&campaign).unwrap();
+        let date = NaiveDate::from_ymd_opt(2023, 7, 19).unwrap();
+        let mut plan =
+            plan_batch(&campaign, &templates, &signatures(), &[recipient()], date).unwrap();
+        let earlier = |signature_id, batch_id, state| SentBefore {
+            recipient_key: "custom:staff".into(),
+            signature_id: Some(signature_id),
+            batch_id,
+            state,
+        };
+        leave_out_sent(
+            &mut plan,
+            &[
+                earlier(1, 1, DeliveryState::Delivered),
+                earlier(2, 1, DeliveryState::Unconfirmed),
+                // A failed letter does not stand in the way; a later delivery does.
+                earlier(3, 1, DeliveryState::Failed),
+                earlier(2, 2, DeliveryState::Delivered),
+                // Another office's letter is another letter.
+                SentBefore {
+                    recipient_key: "custom:other".into(),
+                    ..earlier(3, 2, DeliveryState::Delivered)
+                },
+            ],
+        );
+        let kept: Vec<Option<i64>> = plan.deliveries.iter().map(|d| d.signature_id).collect();
+        assert_eq!(kept, [Some(3)]);
+        let reasons: Vec<(Option<i64>, &str)> = plan
+            .left_out
+            .iter()
+            .map(|l| (l.signature_id, l.reason.as_str()))
+            .collect();
+        assert_eq!(
+            reasons,
+            [
+                (Some(1), "already delivered by batch 1"),
+                (Some(2), "already delivered by batch 2"),
+            ]
+        );
+        assert_eq!(
+            count_left_out(&plan.left_out),
+            [
+                (
+                    "custom:staff".into(),
+                    "already delivered by batch 1".into(),
+                    1
+                ),
+                (
+                    "custom:staff".into(),
+                    "already delivered by batch 2".into(),
+                    1
+                ),
+            ]
+        );
     }
 
     #[test]

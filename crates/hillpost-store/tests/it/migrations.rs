@@ -1,0 +1,140 @@
+//! A database an earlier version made keeps its rows through the migrations that came after
+//! it: SQLite's rebuild of `deliveries` and `attempts` (0011) loses nothing and keeps the
+//! foreign keys, and letters an `unknown` attempt may have delivered are marked so.
+
+use std::path::Path;
+
+use hillpost_core::delivery::{AttemptOutcome, DeliveryState};
+use hillpost_store::Store;
+use sqlx::migrate::Migrator;
+
+/// The backend's migrations numbered below `before`, in a folder of their own.
+fn migrations_before(backend: &str, before: u32) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let source = hillpost_testkit::repo_root()
+        .join("migrations")
+        .join(backend);
+    for entry in std::fs::read_dir(&source).expect("migrations") {
+        let path = entry.expect("entry").path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let number: u32 = name[..4].parse().expect("numbered");
+        if number < before {
+            std::fs::copy(&path, dir.path().join(&name)).expect("copy");
+        }
+    }
+    dir
+}
+
+async fn old_migrator(backend: &str) -> (Migrator, tempfile::TempDir) {
+    let dir = migrations_before(backend, 11);
+    let migrator = Migrator::new(Path::new(dir.path()))
+        .await
+        .expect("the old migrations");
+    (migrator, dir)
+}
+
+/// One batch with two deliveries: one delivered, one dead after an `unknown` attempt.
+const SQLITE_ROWS: &[&str] = &[
+    "INSERT INTO campaigns VALUES ('c', 't', 'o', 'individual', '{}', 0, 0)",
+    "INSERT INTO batches (id, campaign_id, state, mode, start_at, signature_count, created_at, updated_at, finished_at)
+     VALUES (1, 'c', 'completed', 'individual', 0, 1, 0, 0, 1)",
+    "INSERT INTO recipients (id, batch_id, key, name) VALUES (1, 1, 'custom:a', 'A')",
+    "INSERT INTO messages (id, batch_id, sha256, language, subject, body_markdown) VALUES (1, 1, 's', 'en', 'S', 'B')",
+    "INSERT INTO deliveries (id, batch_id, recipient_id, message_id, channel, endpoint, rate_key, idempotency_key,
+                             state, attempts, max_attempts, due_at, created_at, finalized_at)
+     VALUES (1, 1, 1, 1, 'email', 'a@a.example', 'a.example', 'k1', 'delivered', 1, 3, 0, 0, 1),
+            (2, 1, 1, 1, 'email', 'a@a.example', 'a.example', 'k2', 'dead', 3, 3, 0, 0, 1)",
+    "INSERT INTO attempts (delivery_id, attempt_no, worker_id, started_at, finished_at, outcome, endpoint, duration_ms)
+     VALUES (1, 1, 'w', 0, 1, 'ok', 'a@a.example', 1),
+            (2, 1, 'w', 0, 1, 'unknown', 'a@a.example', 1)",
+];
+
+const POSTGRES_ROWS: &[&str] = &[
+    "INSERT INTO campaigns (id, title, organization, mode, definition) VALUES ('c', 't', 'o', 'individual', '{}')",
+    "INSERT INTO batches (id, campaign_id, state, mode, start_at, signature_count, finished_at)
+     OVERRIDING SYSTEM VALUE VALUES (1, 'c', 'completed', 'individual', now(), 1, now())",
+    "INSERT INTO recipients (id, batch_id, key, name) OVERRIDING SYSTEM VALUE VALUES (1, 1, 'custom:a', 'A')",
+    "INSERT INTO messages (id, batch_id, sha256, language, subject, body_markdown)
+     OVERRIDING SYSTEM VALUE VALUES (1, 1, 's', 'en', 'S', 'B')",
+    "INSERT INTO deliveries (id, batch_id, recipient_id, message_id, channel, endpoint, rate_key, idempotency_key,
+                             state, attempts, max_attempts, due_at, finalized_at)
+     OVERRIDING SYSTEM VALUE
+     VALUES (1, 1, 1, 1, 'email', 'a@a.example', 'a.example', 'k1', 'delivered', 1, 3, now(), now()),
+            (2, 1, 1, 1, 'email', 'a@a.example', 'a.example', 'k2', 'dead', 3, 3, now(), now())",
+    "INSERT INTO attempts (delivery_id, attempt_no, worker_id, started_at, finished_at, outcome, endpoint, duration_ms)
+     VALUES (1, 1, 'w', now(), now(), 'ok', 'a@a.example', 1),
+            (2, 1, 'w', now(), now(), 'unknown', 'a@a.example', 1)",
+];
+
+async fn rows_survive(store: &Store) {
+    let deliveries = store.deliveries(1).await.expect("deliveries");
+    assert_eq!(deliveries.len(), 2);
+    assert_eq!(deliveries[0].state, DeliveryState::Delivered);
+    assert!(!deliveries[0].possibly_accepted);
+    assert_eq!(deliveries[1].state, DeliveryState::Dead);
+    assert!(
+        deliveries[1].possibly_accepted,
+        "an `unknown` attempt may have delivered it"
+    );
+    let attempts = store.batch_attempts(1).await.expect("attempts");
+    let outcomes: Vec<_> = attempts.iter().map(|a| a.outcome).collect();
+    assert_eq!(outcomes, [AttemptOutcome::Ok, AttemptOutcome::Unknown]);
+}
+
+#[tokio::test]
+async fn an_earlier_sqlite_database_keeps_its_rows_and_keys() {
+    use sqlx::Executor;
+    let db = hillpost_testkit::sqlite::database();
+    let (old, _dir) = old_migrator("sqlite").await;
+    {
+        let pool = sqlx::SqlitePool::connect(&format!("{}?mode=rwc", db.url))
+            .await
+            .expect("pool");
+        old.run(&pool).await.expect("the old schema");
+        for sql in SQLITE_ROWS {
+            pool.execute(*sql).await.expect("old rows");
+        }
+        pool.close().await;
+    }
+    let store = Store::connect(&db.url).await.expect("migrated");
+    rows_survive(&store).await;
+    store.close().await;
+    // The rebuilt tables still refuse what the old ones refused.
+    let pool = sqlx::SqlitePool::connect_with(
+        db.url
+            .parse::<sqlx::sqlite::SqliteConnectOptions>()
+            .unwrap()
+            .foreign_keys(true),
+    )
+    .await
+    .unwrap();
+    let orphan = pool
+        .execute(
+            "INSERT INTO attempts (delivery_id, attempt_no, worker_id, started_at, finished_at, outcome, endpoint, duration_ms)
+             VALUES (99, 1, 'w', 0, 1, 'ok', 'x', 1)",
+        )
+        .await;
+    assert!(orphan.is_err(), "attempts still reference deliveries");
+    let edit = pool.execute("UPDATE attempts SET outcome = 'ok'").await;
+    assert!(edit.is_err(), "attempts are still append-only");
+}
+
+#[tokio::test]
+async fn an_earlier_postgres_database_keeps_its_rows() {
+    use sqlx::Executor;
+    let test = "it::migrations::postgres";
+    let Some(schema) = hillpost_testkit::postgres::schema(test).await else {
+        return;
+    };
+    let (old, _dir) = old_migrator("postgres").await;
+    {
+        let pool = hillpost_testkit::postgres::pool(&schema).await;
+        old.run(&pool).await.expect("the old schema");
+        for sql in POSTGRES_ROWS {
+            pool.execute(*sql).await.expect("old rows");
+        }
+        pool.close().await;
+    }
+    let store = Store::connect(&schema.url).await.expect("migrated");
+    rows_survive(&store).await;
+}
