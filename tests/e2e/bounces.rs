@@ -8,6 +8,7 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+use hillpost_core::delivery::DeliveryState;
 use hillpost_store::NoticeRow;
 use hillpost_testkit::smtp::{Faults, SmtpServer};
 
@@ -183,6 +184,24 @@ async fn bounces_are_recorded_and_the_rest_set_aside(ws: Workspace, server: Smtp
         set_aside
             .iter()
             .any(|n| n.set_aside.as_deref().unwrap().starts_with("not "))
+    );
+    // The three failures bounced their delivered letters (the office has no other
+    // endpoint); the delay, the auto-reply and the stranger's report changed nothing.
+    let after = store.deliveries(1).await.unwrap();
+    for (i, delivery) in after.iter().enumerate() {
+        let expected = if i < 3 {
+            DeliveryState::Bounced
+        } else {
+            DeliveryState::Delivered
+        };
+        assert_eq!(delivery.state, expected, "letter {i}: {delivery:?}");
+    }
+    assert!(after[0].last_error.as_deref().unwrap().contains("5.1.1"));
+    let status = ws.run(&["batch", "status", "1"]).ok();
+    assert!(
+        crate::support::has_count(&status.stdout, "bounced", 3),
+        "{}",
+        status.stdout
     );
     let list = ws.run(&["bounces", "list", "--set-aside"]).ok();
     assert_eq!(list.stdout.lines().count(), 2, "{}", list.stdout);

@@ -13,7 +13,10 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::delivery::DeliveryState;
+use std::time::Duration;
+
+use crate::batch::next_endpoint;
+use crate::delivery::{DeliveryRules, DeliveryState, Position, RouteChange, Transition};
 
 /// The kind of notice a message about a letter is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -237,9 +240,79 @@ pub fn notice_effect(kind: NoticeKind, state: DeliveryState) -> NoticeEffect {
     }
 }
 
+/// What a bounce ([`NoticeEffect::Bounce`]) does to its delivered delivery. The office's
+/// mail system says it did not keep the letter, so, like any failure that left nothing with
+/// the office, the delivery goes on to the recipient's next endpoint with a whole budget
+/// there; with none left it ends `bounced`. Called by the stores, which only apply it.
+pub fn bounce_transition(at: &Position<'_>, rules: &DeliveryRules, reason: String) -> Transition {
+    let to = next_endpoint(at.endpoints, at.channel, at.endpoint).cloned();
+    Transition {
+        state: if to.is_some() {
+            DeliveryState::Queued
+        } else {
+            DeliveryState::Bounced
+        },
+        due_in: Duration::ZERO,
+        max_attempts: to
+            .as_ref()
+            .map(|_| at.attempt_no.saturating_add(rules.retry.max_attempts())),
+        route: Some(RouteChange {
+            to,
+            reason: reason.clone(),
+        }),
+        deferred: None,
+        // The bounce is the office's word that it does not have the letter.
+        possibly_accepted: false,
+        is_attempt: false,
+        spends_budget: false,
+        last_error: Some(reason),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bounce_moves_on_to_the_next_endpoint_or_ends_bounced() {
+        use crate::batch::Endpoint;
+        use crate::delivery::Channel;
+        use crate::retry::RetrySchedule;
+        let endpoint = |channel, address: &str| Endpoint {
+            channel,
+            address: address.into(),
+            rate_key: "k".into(),
+        };
+        let endpoints = [
+            endpoint(Channel::Email, "old@office.example"),
+            endpoint(Channel::WebForm, "form-1"),
+        ];
+        let rules = DeliveryRules {
+            retry: RetrySchedule::new(vec![Duration::from_secs(1); 2], 0.0, Duration::ZERO),
+            resend: Default::default(),
+        };
+        let at = |address: &'static str, channel| Position {
+            channel,
+            endpoint: address,
+            endpoints: &endpoints,
+            attempt_no: 2,
+            max_attempts: 3,
+            possibly_accepted: true,
+        };
+        let moved = bounce_transition(
+            &at("old@office.example", Channel::Email),
+            &rules,
+            "5.1.1".into(),
+        );
+        assert_eq!(moved.state, DeliveryState::Queued);
+        assert_eq!(moved.route.as_ref().unwrap().to, Some(endpoints[1].clone()));
+        assert_eq!(moved.max_attempts, Some(2 + 3));
+        assert!(!moved.possibly_accepted && !moved.is_attempt);
+        let last = bounce_transition(&at("form-1", Channel::WebForm), &rules, "5.1.1".into());
+        assert_eq!(last.state, DeliveryState::Bounced);
+        assert_eq!(last.route.unwrap().to, None);
+        assert_eq!(last.max_attempts, None);
+    }
 
     #[test]
     fn only_a_failure_of_a_delivered_letter_bounces_it() {

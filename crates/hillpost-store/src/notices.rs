@@ -16,7 +16,7 @@
 use chrono::{DateTime, Utc};
 use hillpost_core::audit::{EventKind, NewEvent, Subjects};
 use hillpost_core::bounce::{DeliveryNotice, NoticeEffect};
-use hillpost_core::delivery::{Channel, DeliveryState};
+use hillpost_core::delivery::{Channel, DeliveryRules, DeliveryState};
 use serde_json::json;
 
 /// The largest message kept in a notice row; a longer one is kept cut at this length (its
@@ -34,6 +34,8 @@ pub struct NewNotice {
     /// Record only against this organization's deliveries (an organizer's API token);
     /// `None`: any delivery (the command line, run by the operator).
     pub organization: Option<String>,
+    /// The budget a bounced delivery gets on the recipient's next endpoint.
+    pub rules: DeliveryRules,
 }
 
 /// What the message was read as.
@@ -246,6 +248,10 @@ mod tests {
                 recipient: None,
             }),
             organization: organization.map(str::to_string),
+            rules: DeliveryRules {
+                retry: hillpost_core::retry::RetrySchedule::new(vec![], 0.0, Default::default()),
+                resend: Default::default(),
+            },
         }
     }
 

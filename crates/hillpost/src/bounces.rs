@@ -32,11 +32,12 @@ pub struct Incoming<'a> {
 /// Reads `incoming` and records it: against its delivery, or set aside with the reason.
 pub async fn ingest(
     store: &Store,
-    addresses: &BounceAddresses,
+    settings: &Settings,
     actor: &str,
     incoming: Incoming<'_>,
 ) -> Result<NoticeOutcome, StoreError> {
-    let reading = match read_notice(&incoming.message, addresses, incoming.envelope_recipient) {
+    let addresses = addresses(settings);
+    let reading = match read_notice(&incoming.message, &addresses, incoming.envelope_recipient) {
         Ok(notice) => Reading::Notice(notice),
         Err(set_aside) => Reading::Unread {
             reason: set_aside.reason,
@@ -49,6 +50,7 @@ pub async fn ingest(
         message: incoming.message,
         reading,
         organization: incoming.organization,
+        rules: settings.delivery_rules(),
     };
     store.record_notice(actor, &notice).await
 }

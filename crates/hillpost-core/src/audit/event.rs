@@ -38,6 +38,8 @@ pub enum EventKind {
     DeliveryReplanned,
     /// `batch retry` reopened a batch's failed or unconfirmed letters.
     BatchRetried,
+    /// A delivered letter's bounce moved it to the next endpoint, or ended it `bounced`.
+    DeliveryBounced,
     /// A bounce, delay notice or auto-reply came back for a delivery, or a message to the
     /// bounce address was set aside.
     NoticeReceived,
@@ -60,6 +62,7 @@ impl EventKind {
         EventKind::DeliveryResent,
         EventKind::DeliveryReplanned,
         EventKind::BatchRetried,
+        EventKind::DeliveryBounced,
         EventKind::NoticeReceived,
     ];
 
@@ -80,6 +83,7 @@ impl EventKind {
             EventKind::DeliveryResent => "delivery.resent",
             EventKind::DeliveryReplanned => "delivery.replanned",
             EventKind::BatchRetried => "batch.retried",
+            EventKind::DeliveryBounced => "delivery.bounced",
             EventKind::NoticeReceived => "notice.received",
         }
     }

@@ -1,14 +1,20 @@
 //! Delivery notices on PostgreSQL: see `crate::notices` for what is decided.
 
-use hillpost_core::delivery::{Channel, DeliveryState};
+use hillpost_core::audit::NewEvent;
+use hillpost_core::bounce::bounce_transition;
+use hillpost_core::delivery::{Channel, DeliveryRules, DeliveryState, Position};
+use sqlx::Row;
 
 use chrono::{DateTime, Utc};
 
 use super::PgStore;
+use super::batches::{parse, unsigned};
+use crate::DeliveryEventKind;
 use crate::notices::{
     NOTICE_COLUMNS, NamedDelivery, NewNotice, NoticeOutcome, NoticeRow, audit_event, decide,
     kept_message, outcome,
 };
+use crate::record::{self, DeliveryEventFacts, delivery_event};
 use crate::{StoreError, sha256_hex};
 
 impl PgStore {
@@ -55,8 +61,20 @@ impl PgStore {
         .bind(&decision.effect)
         .fetch_one(&mut *tx)
         .await?;
-        let event = audit_event(actor, notice_id, notice, &sha256, &decision, named.as_ref());
-        super::audit::append(&mut tx, vec![event]).await?;
+        let mut events = vec![audit_event(
+            actor,
+            notice_id,
+            notice,
+            &sha256,
+            &decision,
+            named.as_ref(),
+        )];
+        if let (true, Some(delivery_id), Some(effect)) =
+            (decision.bounce, decision.delivery_id, &decision.effect)
+        {
+            events.extend(apply_bounce(&mut tx, actor, delivery_id, &notice.rules, effect).await?);
+        }
+        super::audit::append(&mut tx, events).await?;
         tx.commit().await?;
         Ok(outcome(notice_id, decision))
     }
@@ -118,6 +136,107 @@ impl PgStore {
             )
             .collect())
     }
+}
+
+/// The effect of a bounce on its delivered delivery, as `core::bounce::bounce_transition`
+/// decides: on to the recipient's next endpoint (its batch reopened), or `bounced`; with a
+/// `bounced` delivery event saying so. The one place a bounce changes a delivery.
+async fn apply_bounce(
+    tx: &mut sqlx::PgConnection,
+    actor: &str,
+    delivery_id: i64,
+    rules: &DeliveryRules,
+    reason: &str,
+) -> Result<Vec<NewEvent>, StoreError> {
+    let row = sqlx::query(
+        "SELECT d.batch_id, d.signature_id, d.channel, d.endpoint, d.attempts, d.max_attempts,
+                r.key AS recipient, r.endpoints
+           FROM deliveries d JOIN recipients r ON r.id = d.recipient_id
+          WHERE d.id = $1 AND d.state = 'delivered' FOR UPDATE OF d",
+    )
+    .bind(delivery_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(row) = row else {
+        return Ok(Vec::new());
+    };
+    let channel: Channel = parse(row.try_get("channel")?)?;
+    let endpoint: String = row.try_get("endpoint")?;
+    let endpoints = record::parse_endpoints(row.try_get("endpoints")?)?;
+    let attempts = unsigned(row.try_get("attempts")?);
+    let batch_id: i64 = row.try_get("batch_id")?;
+    let next = bounce_transition(
+        &Position {
+            channel,
+            endpoint: &endpoint,
+            endpoints: &endpoints,
+            attempt_no: attempts,
+            max_attempts: unsigned(row.try_get("max_attempts")?),
+            possibly_accepted: true,
+        },
+        rules,
+        reason.to_string(),
+    );
+    let to = next.route.as_ref().and_then(|r| r.to.clone());
+    let mut events = Vec::new();
+    if next.state == DeliveryState::Queued {
+        events.extend(super::operator::reopen_batch(tx, batch_id, actor, reason).await?);
+    }
+    sqlx::query(
+        "UPDATE deliveries
+            SET state = $2,
+                finalized_at = CASE WHEN $2 = 'queued' THEN NULL ELSE now() END,
+                due_at = CASE WHEN $2 = 'queued' THEN now() ELSE due_at END,
+                last_error = $3,
+                channel = coalesce($4, channel),
+                endpoint = coalesce($5, endpoint),
+                rate_key = coalesce($6, rate_key),
+                max_attempts = coalesce($7, max_attempts),
+                possibly_accepted = false
+          WHERE id = $1",
+    )
+    .bind(delivery_id)
+    .bind(next.state.as_str())
+    .bind(&next.last_error)
+    .bind(to.as_ref().map(|e| e.channel.as_str()))
+    .bind(to.as_ref().map(|e| e.address.as_str()))
+    .bind(to.as_ref().map(|e| e.rate_key.as_str()))
+    .bind(
+        next.max_attempts
+            .map(|m| i32::try_from(m).unwrap_or(i32::MAX)),
+    )
+    .execute(&mut *tx)
+    .await?;
+    let from = (channel, endpoint.as_str());
+    let to = to.as_ref().map(|e| (e.channel, e.address.as_str()));
+    let event_id = super::operator::insert_event(
+        tx,
+        delivery_id,
+        DeliveryEventKind::Bounced,
+        actor,
+        Some(from),
+        to,
+        reason,
+    )
+    .await?;
+    let recipient: String = row.try_get("recipient")?;
+    events.push(delivery_event(
+        actor,
+        DeliveryEventFacts {
+            event_id,
+            kind: DeliveryEventKind::Bounced,
+            delivery_id,
+            batch_id,
+            signature_id: row.try_get("signature_id")?,
+            recipient: &recipient,
+            attempt_no: None,
+            from: Some(from),
+            to,
+            reason,
+            state_after: Some(next.state.as_str()),
+        },
+    ));
+    Ok(events)
 }
 
 async fn named_delivery(

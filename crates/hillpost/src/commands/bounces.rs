@@ -13,7 +13,7 @@ use anyhow::Context;
 use hillpost_store::NoticeOutcome;
 
 use super::{cli_actor, open_store};
-use crate::bounces::{Incoming, addresses, describe, ingest, read_bounded};
+use crate::bounces::{Incoming, describe, ingest, read_bounded};
 use crate::cli::BouncesCommand;
 use crate::config::Settings;
 
@@ -28,7 +28,7 @@ pub async fn run(settings: &Settings, command: BouncesCommand) -> anyhow::Result
                         .context("reading the message on standard input")?;
                     let outcome = ingest(
                         &store,
-                        &addresses(settings),
+                        settings,
                         &cli_actor(),
                         Incoming {
                             message,
@@ -89,7 +89,6 @@ async fn ingest_maildir(
         .filter(|path| path.is_file())
         .collect();
     files.sort();
-    let addresses = addresses(settings);
     let (mut recorded, mut set_aside, mut repeated) = (0, 0, 0);
     for path in &files {
         let name = path
@@ -102,7 +101,7 @@ async fn ingest_maildir(
         let message = read_bounded(file).with_context(|| format!("reading {}", path.display()))?;
         let outcome = ingest(
             store,
-            &addresses,
+            settings,
             &cli_actor(),
             Incoming {
                 message,

@@ -14,7 +14,7 @@ use super::AppState;
 use super::auth::Caller;
 use super::body::Body;
 use super::error::{ApiError, ErrorBody};
-use crate::bounces::{Incoming, addresses, ingest};
+use crate::bounces::{Incoming, ingest};
 
 #[derive(Serialize, ToSchema)]
 pub struct NoticeView {
@@ -72,7 +72,7 @@ pub async fn ingest_one(
     caller.must_be_organizer()?;
     let outcome = ingest(
         &state.store,
-        &addresses(&state.settings),
+        &state.settings,
         &caller.actor(),
         Incoming {
             message: bytes.to_vec(),
