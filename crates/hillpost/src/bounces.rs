@@ -41,7 +41,7 @@ pub async fn ingest(
         Ok(notice) => Reading::Notice(notice),
         Err(set_aside) => Reading::Unread {
             reason: set_aside.reason,
-            notice: set_aside.notice,
+            notice: set_aside.notice.map(|notice| *notice),
         },
     };
     let notice = NewNotice {

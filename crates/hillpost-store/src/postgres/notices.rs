@@ -123,7 +123,7 @@ impl PgStore {
                     effect,
                 )| NoticeRow {
                     id,
-                    received_at: received_at,
+                    received_at,
                     source,
                     kind,
                     status,

@@ -49,14 +49,21 @@ async fn a_report_is_recorded_only_for_the_tokens_own_letters(url: String) {
     }
     let key = |batch: i64| {
         let store = api.store.clone();
-        async move { store.deliveries(batch).await.expect("deliveries")[0].idempotency_key.clone() }
+        async move {
+            store.deliveries(batch).await.expect("deliveries")[0]
+                .idempotency_key
+                .clone()
+        }
     };
     let (ours, theirs) = (key(1).await, key(2).await);
 
     let (status, body) = post(&api, &api.organizer, report_about(&ours)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["outcome"], "recorded", "{body}");
-    assert!(body["effect"].as_str().unwrap().contains("recorded only"), "{body}");
+    assert!(
+        body["effect"].as_str().unwrap().contains("recorded only"),
+        "{body}"
+    );
 
     // Another organization's letter reads exactly like an unknown one.
     let (_, foreign) = post(&api, &api.organizer, report_about(&theirs)).await;
@@ -70,5 +77,8 @@ async fn a_report_is_recorded_only_for_the_tokens_own_letters(url: String) {
     let (_, again) = post(&api, &api.organizer, report_about(&ours)).await;
     assert_eq!(again["outcome"], "already_recorded", "{again}");
     let (status, garbage) = post(&api, &api.organizer, b"\x00 not mail".to_vec()).await;
-    assert_eq!((status, &garbage["outcome"]), (StatusCode::OK, &Value::from("set_aside")));
+    assert_eq!(
+        (status, &garbage["outcome"]),
+        (StatusCode::OK, &Value::from("set_aside"))
+    );
 }

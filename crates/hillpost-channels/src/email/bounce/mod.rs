@@ -33,7 +33,7 @@ pub const MAX_NOTICE_BYTES: usize = 16 * 1024 * 1024;
 pub struct SetAside {
     pub reason: String,
     /// What it was read as, when it was a notice that names no letter.
-    pub notice: Option<DeliveryNotice>,
+    pub notice: Option<Box<DeliveryNotice>>,
 }
 
 impl SetAside {
@@ -128,7 +128,7 @@ fn with_key(
                  Message-ID of ours",
                 notice.form, notice.kind
             ),
-            notice: Some(notice),
+            notice: Some(Box::new(notice)),
         });
     }
     Ok(notice)
