@@ -4,6 +4,7 @@
 
 mod audit;
 mod bad_input;
+mod bounces;
 mod cli;
 mod dashboard;
 mod delivery;

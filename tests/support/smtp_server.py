@@ -17,6 +17,9 @@ Faults (combinable):
                                   aborted without a reply: the client cannot know they arrived
   --delay-ms MS                   wait this long before answering each DATA (after storing)
   --idle-timeout-ms MS            close connections idle this long (default: 300 s)
+  --reject-rcpt CODE              every RCPT TO is refused with that code (e.g. 550)
+  --pipelining                    advertise PIPELINING (RFC 2920) in the EHLO reply; aiosmtpd
+                                  reads commands line by line, so pipelined groups just work
 
 The server stops when its standard input closes, so it never outlives the test that started it.
 """
@@ -41,6 +44,19 @@ class Recorder:
         self.maildir = mailbox.Maildir(args.maildir, create=True)
         self.log = open(args.log, "a", encoding="utf-8")
         self.data_count = 0
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        if self.args.pipelining:
+            responses.insert(-1, "250-PIPELINING")
+        return responses
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.args.reject_rcpt:
+            return f"{self.args.reject_rcpt} 5.1.1 no such mailbox here"
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         # The moment the whole message is in: taken first, so storing and parsing below
@@ -96,6 +112,8 @@ def main():
     parser.add_argument("--cut-after-data", type=int, default=0)
     parser.add_argument("--delay-ms", type=int, default=0)
     parser.add_argument("--idle-timeout-ms", type=int, default=300_000)
+    parser.add_argument("--reject-rcpt", type=int, default=0)
+    parser.add_argument("--pipelining", action="store_true")
     args = parser.parse_args()
 
     loop = asyncio.new_event_loop()

@@ -31,6 +31,9 @@ pub struct ChildArgs {
     /// `[worker] claim_batch` (default: the worker's own).
     #[arg(long)]
     claim_batch: Option<u32>,
+    /// `[smtp] max_connections` (default: hillpost's own).
+    #[arg(long)]
+    smtp_connections: Option<usize>,
 }
 
 pub async fn run(args: &ChildArgs) -> anyhow::Result<()> {
@@ -81,6 +84,9 @@ pub async fn run(args: &ChildArgs) -> anyhow::Result<()> {
                 "bench.example.org",
             );
             smtp.tls = SmtpTls::None;
+            if let Some(connections) = args.smtp_connections {
+                smtp.max_connections = connections;
+            }
             let channel =
                 Channels::default().with_email(EmailSender::Smtp(SmtpChannel::new(smtp)?));
             Worker::new(store.clone(), channel, settings)

@@ -1,45 +1,46 @@
-//! Emails per second end to end into Postfix's `smtp-sink`, next to a raw lettre blast of the
-//! same number of letters of the same size into the same sink, in the same run. The raw blast
-//! is the ceiling (lettre with a pool of as many connections as hillpost's default, nothing
-//! else); hillpost adds the queue, rendering, rate-limit turns and recording. Skipped (loudly)
-//! without `smtp-sink` (Debian: `apt-get install postfix`).
+//! Emails per second into Postfix's `smtp-sink`, three ways, into the same sink in one run:
+//!
+//! 1. Postfix's own `smtp-source` (C, 4 sessions kept open with `-d`, messages of the size of
+//!    hillpost's letters): the wire's pace on this machine, the reference;
+//! 2. hillpost end to end (one worker process, its default SMTP connections; claim → compose
+//!    → send → record, enqueue excluded), timed from the database's own timestamps;
+//! 3. lettre's own pooled transport alone, the same letters' size and connections: a second
+//!    reference, for what our SMTP code adds to or saves on lettre.
+//!
+//! Skipped (loudly) without `smtp-sink`/`smtp-source` (Debian: `apt-get install postfix`).
 
 use std::net::TcpListener;
-use std::path::Path;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use anyhow::Context;
 use futures::StreamExt;
+use hillpost_core::delivery::OutgoingLetter;
 use lettre::message::Mailbox;
 use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use tokio::process::Command;
+use tokio::process::{Child, Command};
 
 use crate::databases::{Backend, BenchDatabase};
 use crate::report::Report;
 use crate::{Args, generate, workers};
 
-const SMTP_SINK: &str = "/usr/sbin/smtp-sink";
-/// hillpost's default `smtp.max_connections`.
+/// hillpost's default `smtp.max_connections`, and smtp-source's sessions.
 const CONNECTIONS: usize = 4;
+/// lettre alone waits ~45 ms per letter per connection (see docs/email.md): a sample will do.
+const LETTRE_LETTERS: usize = 1_000;
 
 pub async fn run(args: &Args, report: &mut Report) -> anyhow::Result<()> {
-    if !Path::new(SMTP_SINK).exists() {
-        report.skipped("email", "no /usr/sbin/smtp-sink (apt-get install postfix)");
+    let (Some(sink_exe), Some(source_exe)) =
+        (postfix_tool("smtp-sink"), postfix_tool("smtp-source"))
+    else {
+        report.skipped(
+            "email",
+            "no smtp-sink / smtp-source in /usr/sbin or /usr/lib/postfix (apt-get install postfix)",
+        );
         return Ok(());
-    }
-    let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let user = if is_root() {
-        vec!["-u", "nobody"]
-    } else {
-        vec![]
     };
-    let mut sink = Command::new(SMTP_SINK)
-        .args(&user)
-        .arg(format!("127.0.0.1:{port}"))
-        .arg("1000")
-        .kill_on_drop(true)
-        .spawn()?;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let sink = Sink::start(&sink_exe).await?;
 
     // hillpost: one worker process, SMTP to the sink.
     let db = BenchDatabase::create(&Backend::Postgres, &args.postgres, "email").await?;
@@ -47,16 +48,14 @@ pub async fn run(args: &Args, report: &mut Report) -> anyhow::Result<()> {
         "sink.example.org".to_string()
     })
     .await?;
-    let sample = generate::plan(
-        &db.store,
-        &generate::campaign("email-bench", 1, |_| "sink.example.org".into()),
-    )
-    .await?
-    .messages[0]
-        .letter
-        .body_markdown
-        .clone();
-    workers::run(1, &db.url, &["--smtp-port".into(), port.to_string()]).await?;
+    let sample = sample_letter(&db).await?;
+    let letter_size = composed_size(&sample)?;
+    let mut child_args = vec!["--smtp-port".to_string(), sink.port.to_string()];
+    if let Some(connections) = args.email_connections {
+        child_args.extend(["--smtp-connections".to_string(), connections.to_string()]);
+    }
+    let connections = args.email_connections.unwrap_or(CONNECTIONS);
+    workers::run(1, &db.url, &child_args).await?;
     let delivered = db
         .store
         .batch_status(batch)
@@ -70,34 +69,151 @@ pub async fn run(args: &Args, report: &mut Report) -> anyhow::Result<()> {
     let hillpost_seconds = db.busy_seconds(batch).await?;
     db.store.close().await;
 
-    // lettre alone, the same letters' size, the same number of connections.
-    let raw_seconds = raw_blast(port, args.emails, &sample).await?;
+    let source_seconds = smtp_source(&source_exe, sink.port, args.emails, letter_size).await?;
+    let lettre_count = args.emails.min(LETTRE_LETTERS);
+    let lettre_seconds = lettre_pool(sink.port, lettre_count, letter_size).await?;
 
-    let raw = report.rate(
-        &format!("emails into smtp-sink, raw lettre ({CONNECTIONS} connections)"),
+    report.note(format!(
+        "emails into smtp-sink: letters of {letter_size} bytes; smtp-source and lettre {CONNECTIONS} \
+         connections, hillpost {connections}"
+    ));
+    let source = report.rate(
+        "emails into smtp-sink, Postfix smtp-source (reference)",
         args.emails,
-        Duration::from_secs_f64(raw_seconds),
+        Duration::from_secs_f64(source_seconds),
     );
     let ours = report.rate(
         "emails into smtp-sink, hillpost end to end (1 worker)",
         args.emails,
         Duration::from_secs_f64(hillpost_seconds),
     );
+    let lettre = report.rate(
+        "emails into smtp-sink, lettre's pooled transport alone",
+        lettre_count,
+        Duration::from_secs_f64(lettre_seconds),
+    );
     report.note(format!(
-        "hillpost / raw lettre: {:.0} %",
-        ours / raw * 100.0
+        "hillpost / smtp-source: {:.0} % (target ≥ 50 %); hillpost / lettre alone: {:.0} %",
+        ours / source * 100.0,
+        ours / lettre * 100.0
     ));
-    sink.kill().await.ok();
+    crate::dkim::run(&sample, 2_000, report)?;
     Ok(())
 }
 
-async fn raw_blast(port: u16, count: usize, body: &str) -> anyhow::Result<f64> {
+/// A Postfix test tool where Debian puts it.
+fn postfix_tool(name: &str) -> Option<PathBuf> {
+    ["/usr/sbin", "/usr/lib/postfix", "/usr/libexec/postfix"]
+        .iter()
+        .map(|dir| PathBuf::from(dir).join(name))
+        .find(|path| path.exists())
+}
+
+/// `smtp-sink` on a free loopback port, killed when dropped.
+struct Sink {
+    port: u16,
+    _child: Child,
+}
+
+impl Sink {
+    async fn start(exe: &PathBuf) -> anyhow::Result<Self> {
+        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let mut command = Command::new(exe);
+        if is_root() {
+            // smtp-sink refuses to run as root without a user to switch to.
+            command.args(["-u", "nobody"]);
+        }
+        let child = command
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("1000")
+            .kill_on_drop(true)
+            .spawn()
+            .context("starting smtp-sink")?;
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                return Ok(Self {
+                    port,
+                    _child: child,
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        anyhow::bail!("smtp-sink did not listen on port {port}")
+    }
+}
+
+/// One of the batch's letters as the worker hands it to the channel.
+async fn sample_letter(db: &BenchDatabase) -> anyhow::Result<OutgoingLetter> {
+    let campaign = generate::campaign("email-bench", 1, |_| "sink.example.org".into());
+    let plan = generate::plan(&db.store, &campaign).await?;
+    let rendered = &plan.messages[0].letter;
+    Ok(OutgoingLetter {
+        delivery_id: 1,
+        attempt_no: 1,
+        idempotency_key: "0123456789abcdef0123456789abcdef".into(),
+        channel: hillpost_core::Channel::Email,
+        endpoint: "office0@sink.example.org".into(),
+        recipient_name: "Office 0".into(),
+        sender_name: "Signer Number0".into(),
+        reply_to: None,
+        language: rendered.language.clone(),
+        subject: rendered.subject.clone(),
+        body_markdown: rendered.body_markdown.clone(),
+        attachments: Vec::new().into(),
+        signer: None,
+        campaign: None,
+    })
+}
+
+/// The size in bytes of `letter` as hillpost sends it.
+fn composed_size(letter: &OutgoingLetter) -> anyhow::Result<usize> {
+    let identity =
+        hillpost_channels::EmailIdentity::new("letters@bench.example.org", "bench.example.org")?;
+    let message =
+        hillpost_channels::email::compose(&identity, letter, std::time::SystemTime::now())?;
+    Ok(message.bytes.len())
+}
+
+/// Postfix's `smtp-source`: `count` messages of `size` payload bytes over 4 sessions kept
+/// open (`-d`, as hillpost keeps its sessions), no pipelining (it has none).
+async fn smtp_source(exe: &PathBuf, port: u16, count: usize, size: usize) -> anyhow::Result<f64> {
+    let started = Instant::now();
+    let status = Command::new(exe)
+        .args([
+            "-d",
+            "-s",
+            &CONNECTIONS.to_string(),
+            "-m",
+            &count.to_string(),
+        ])
+        .args(["-l", &size.to_string()])
+        .args([
+            "-f",
+            "letters@bench.example.org",
+            "-t",
+            "office0@sink.example.org",
+        ])
+        .arg(format!("127.0.0.1:{port}"))
+        .status()
+        .await
+        .context("running smtp-source")?;
+    let seconds = started.elapsed().as_secs_f64();
+    anyhow::ensure!(status.success(), "smtp-source failed: {status}");
+    Ok(seconds)
+}
+
+/// lettre's pooled transport alone: the same number of letters of about the same size.
+async fn lettre_pool(port: u16, count: usize, size: usize) -> anyhow::Result<f64> {
     let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous("127.0.0.1")
         .port(port)
         .pool_config(PoolConfig::new().max_size(CONNECTIONS as u32))
         .build();
     let from: Mailbox = "Signer <letters@bench.example.org>".parse()?;
     let to: Mailbox = "Office <office0@sink.example.org>".parse()?;
+    let body = "Bring the troops home. ".repeat(size / 23 + 1)[..size].to_string();
     let started = Instant::now();
     let results: Vec<_> = futures::stream::iter(0..count)
         .map(|i| {
@@ -106,7 +222,7 @@ async fn raw_blast(port: u16, count: usize, body: &str) -> anyhow::Result<f64> {
                 .to(to.clone())
                 .subject("Bring the troops home")
                 .message_id(Some(format!("<raw-{i}@bench.example.org>")))
-                .body(body.to_string());
+                .body(body.clone());
             let transport = &transport;
             async move { transport.send(message?).await.map_err(anyhow::Error::from) }
         })

@@ -12,6 +12,7 @@
 
 mod child;
 mod databases;
+mod dkim;
 mod email;
 mod enqueue;
 mod forms;
@@ -63,9 +64,14 @@ pub struct Args {
     /// Jobs in the procrastinate comparison (and hillpost deliveries beside them).
     #[arg(long, default_value_t = 10_000)]
     procrastinate_jobs: usize,
-    /// Emails sent into smtp-sink, by lettre alone and by hillpost.
-    #[arg(long, default_value_t = 3_000)]
+    /// Emails sent into smtp-sink by hillpost and by smtp-source (lettre alone sends at
+    /// most 1,000: it is slow).
+    #[arg(long, default_value_t = 20_000)]
     emails: usize,
+    /// SMTP connections for hillpost's worker in the email section (default: hillpost's own
+    /// `smtp.max_connections`).
+    #[arg(long)]
+    email_connections: Option<usize>,
     /// The quota of the rate-limit section, per second.
     #[arg(long, default_value_t = 100)]
     rate: u32,

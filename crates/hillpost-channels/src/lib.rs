@@ -35,7 +35,8 @@ pub use hillpost_core::delivery::{OutgoingLetter, SendReport};
 
 pub use cwc::{CwcChannel, CwcSettings, CwcSetupError};
 pub use email::{
-    EmailIdentity, EmailSender, EmailSetupError, OutboxChannel, SmtpChannel, SmtpSettings, SmtpTls,
+    DkimSettings, DkimSigner, EmailIdentity, EmailSender, EmailSetupError, OutboxChannel,
+    SmtpChannel, SmtpSettings, SmtpTls,
 };
 pub use noop::NoopChannel;
 pub use router::Channels;

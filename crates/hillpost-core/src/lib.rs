@@ -8,6 +8,7 @@
 
 pub mod audit;
 pub mod batch;
+pub mod bounce;
 pub mod campaign;
 pub mod csv_cell;
 pub mod cwc;

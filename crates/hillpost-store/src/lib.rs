@@ -38,6 +38,7 @@ mod evidence;
 pub mod import;
 mod metrics;
 mod model;
+mod notices;
 mod postgres;
 mod receipts;
 mod record;
@@ -58,6 +59,7 @@ pub use error::StoreError;
 pub use evidence::{EvidenceRow, NewEvidence};
 pub use metrics::{ATTEMPT_DURATION_BUCKETS_MS, DeliveryMetrics, DurationHistogram};
 pub use model::*;
+pub use notices::{MAX_KEPT_MESSAGE_BYTES, NewNotice, NoticeOutcome, NoticeRow, Reading};
 pub use receipts::{RECEIPT_ENDPOINT, RECEIPT_RATE_KEY, ReceiptPage};
 pub use tokens::{NewToken, TokenRole, TokenRow};
 
@@ -99,6 +101,28 @@ impl Store {
 
     pub async fn close(&self) {
         dispatch!(self, s => s.close().await)
+    }
+
+    // ── delivery notices (bounces) ───────────────────────────────────────────────────────
+
+    /// Records a message that came back to the bounce address, in one transaction with its
+    /// audit event: against the delivery it names, or set aside with the reason. The same
+    /// message recorded twice is written once.
+    pub async fn record_notice(
+        &self,
+        actor: &str,
+        notice: &NewNotice,
+    ) -> Result<NoticeOutcome, StoreError> {
+        dispatch!(self, s => s.record_notice(actor, notice).await)
+    }
+
+    /// The newest `limit` notices, or only those set aside.
+    pub async fn notices(
+        &self,
+        set_aside_only: bool,
+        limit: i64,
+    ) -> Result<Vec<NoticeRow>, StoreError> {
+        dispatch!(self, s => s.notices(set_aside_only, limit).await)
     }
 
     // ── campaigns ────────────────────────────────────────────────────────────────────────

@@ -137,7 +137,8 @@ pub(crate) fn delivery_event(actor: &str, f: DeliveryEventFacts<'_>) -> NewEvent
         DeliveryEventKind::Deferred => EventKind::DeliveryDeferred,
         DeliveryEventKind::Confirmed => EventKind::DeliveryConfirmed,
         DeliveryEventKind::Resent => EventKind::DeliveryResent,
-        DeliveryEventKind::Replanned | DeliveryEventKind::Bounced => EventKind::DeliveryReplanned,
+        DeliveryEventKind::Replanned => EventKind::DeliveryReplanned,
+        DeliveryEventKind::Bounced => EventKind::DeliveryBounced,
     };
     let endpoint = |e: Option<(Channel, &str)>| {
         e.map(|(channel, address)| json!({ "channel": channel.as_str(), "endpoint": address }))

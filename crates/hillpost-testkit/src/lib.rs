@@ -8,6 +8,7 @@
 pub mod browser;
 pub mod cwc;
 pub mod disk;
+pub mod dkim;
 pub mod fixtures;
 pub mod fuzz;
 pub mod https;

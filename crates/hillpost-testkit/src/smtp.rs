@@ -33,6 +33,10 @@ pub struct Faults {
     /// Connections idle this long are closed by the server (default 300 s), as real
     /// servers do to clients that keep sessions open.
     pub idle_timeout: Option<Duration>,
+    /// Every RCPT TO is refused with this code (e.g. 550).
+    pub reject_rcpt: Option<u16>,
+    /// The server advertises PIPELINING (RFC 2920).
+    pub pipelining: bool,
 }
 
 impl Faults {
@@ -71,6 +75,20 @@ impl Faults {
         }
     }
 
+    pub fn pipelining() -> Self {
+        Self {
+            pipelining: true,
+            ..Self::default()
+        }
+    }
+
+    pub fn reject_rcpt(code: u16) -> Self {
+        Self {
+            reject_rcpt: Some(code),
+            ..Self::default()
+        }
+    }
+
     fn args(&self) -> Vec<String> {
         let mut args = Vec::new();
         if let Some((n, code)) = self.fail_first {
@@ -84,6 +102,12 @@ impl Faults {
         args.extend(["--delay-ms".into(), self.delay.as_millis().to_string()]);
         if let Some(timeout) = self.idle_timeout {
             args.extend(["--idle-timeout-ms".into(), timeout.as_millis().to_string()]);
+        }
+        if let Some(code) = self.reject_rcpt {
+            args.extend(["--reject-rcpt".into(), code.to_string()]);
+        }
+        if self.pipelining {
+            args.push("--pipelining".into());
         }
         args
     }

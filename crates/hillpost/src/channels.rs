@@ -4,8 +4,8 @@ use std::path::Path;
 
 use anyhow::Context;
 use hillpost_channels::{
-    Channel, Channels, CwcChannel, EmailIdentity, EmailSender, OutboxChannel, SmtpChannel,
-    SmtpSettings, SmtpTls,
+    Channel, Channels, CwcChannel, DkimSigner, EmailIdentity, EmailSender, OutboxChannel,
+    SmtpChannel, SmtpSettings, SmtpTls,
 };
 use hillpost_core::AttemptOutcome;
 use hillpost_core::delivery::OutgoingLetter;
@@ -48,7 +48,10 @@ pub fn from_settings(settings: &Settings) -> anyhow::Result<Channels> {
             channel.connect_timeout = smtp.connect_timeout;
             channel.command_timeout = smtp.command_timeout;
             channel.max_connections = smtp.max_connections;
-            EmailSender::Smtp(SmtpChannel::new(channel).context("setting up SMTP")?)
+            EmailSender::Smtp(
+                SmtpChannel::with_identity(channel, identity(settings)?)
+                    .context("setting up SMTP")?,
+            )
         }
     };
     let mut channels = Channels::default().with_email(sender);
@@ -168,11 +171,24 @@ pub(crate) fn petition_sender(
 }
 
 fn outbox(dir: &Path, settings: &Settings) -> anyhow::Result<OutboxChannel> {
-    let identity = EmailIdentity::new(
-        &settings.email.from_address,
-        &settings.email.message_id_domain,
-    )?;
-    Ok(OutboxChannel::new(dir, identity)?)
+    Ok(OutboxChannel::new(dir, identity(settings)?)?)
+}
+
+/// Who letters come from: the From address, VERP envelope senders with a bounce domain,
+/// DKIM signatures when `[dkim]` is enabled. The same for SMTP and the outbox, so a dry
+/// run shows exactly what would be sent.
+pub fn identity(settings: &Settings) -> anyhow::Result<EmailIdentity> {
+    let email = &settings.email;
+    let mut identity = EmailIdentity::new(&email.from_address, &email.message_id_domain)?;
+    if !email.bounce_domain.trim().is_empty() {
+        identity = identity
+            .with_bounce_domain(email.bounce_domain.trim())
+            .context("email.bounce_domain")?;
+    }
+    if let Some(dkim) = settings.dkim_settings()? {
+        identity = identity.with_dkim(DkimSigner::new(&dkim).context("[dkim]")?);
+    }
+    Ok(identity)
 }
 
 /// Writes `letters` as .eml files into `dir` (dry runs); returns how many were written.

@@ -79,6 +79,51 @@ pub enum Command {
     /// Create, list and revoke API tokens.
     #[command(subcommand)]
     Tokens(TokensCommand),
+    /// Record what came back to the bounce address: bounces, delay notices, auto-replies.
+    #[command(subcommand)]
+    Bounces(BouncesCommand),
+    /// Email set-up: the DNS records DKIM, SPF and DMARC need.
+    #[command(subcommand)]
+    Email(EmailCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BouncesCommand {
+    /// Read one message on standard input (an MTA's pipe transport), or every message of a
+    /// Maildir, and record each against the delivery it names; anything else is kept aside
+    /// with the reason. Exits 0 unless recording failed.
+    Ingest {
+        /// Read every file in DIR/new, moving each to DIR/cur once recorded.
+        #[arg(long, value_name = "DIR")]
+        maildir: Option<PathBuf>,
+        /// The address the MTA delivered the message to (Postfix: ${recipient}).
+        #[arg(long, value_name = "ADDRESS", conflicts_with = "maildir")]
+        recipient: Option<String>,
+    },
+    /// The newest notices recorded, with what each did or why it was set aside.
+    List {
+        /// Only the messages set aside.
+        #[arg(long)]
+        set_aside: bool,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EmailCommand {
+    /// Print the TXT records to publish for DOMAIN (DKIM key, SPF, DMARC) and, where DNS
+    /// answers, whether they are there.
+    CheckDns {
+        /// The domain letters come from (the From address's domain).
+        domain: String,
+        /// Only print the records; do not look them up.
+        #[arg(long)]
+        offline: bool,
+        /// Ask this DNS server (ip:port) instead of the system's resolvers.
+        #[arg(long, value_name = "IP:PORT")]
+        dns_server: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -3,12 +3,14 @@
 //! (the API calls what the CLI calls), and so tests can start the server in-process.
 
 pub mod audit_export;
+pub mod bounces;
 pub mod channels;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod dashboard;
 pub mod directory;
+pub mod dns;
 pub mod form_fit;
 pub mod logging;
 pub mod petition;

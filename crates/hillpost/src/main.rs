@@ -75,5 +75,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Migrate => commands::migrate(&settings).await,
         Command::Serve { with_worker } => commands::serve::run(settings, with_worker).await,
         Command::Tokens(command) => commands::tokens::run(&settings, command).await,
+        Command::Bounces(command) => commands::bounces::run(&settings, command).await,
+        Command::Email(command) => commands::email::run(&settings, command).await,
     }
 }

@@ -10,8 +10,9 @@
 //!
 //! Every header goes through lettre's typed builder, which encodes non-ASCII text
 //! (RFC 2047) and anything that could end a header line, so a name or subject can never add
-//! headers of its own. The SMTP and outbox channels send the same composition, and the
-//! SHA-256 in the attempt row is taken over exactly these bytes.
+//! headers of its own. With DKIM configured the finished message is signed last. The SMTP
+//! and outbox channels send the same composition, and the SHA-256 in the attempt row is
+//! taken over exactly these bytes.
 
 use std::time::SystemTime;
 
@@ -31,7 +32,8 @@ use super::identity::EmailIdentity;
 pub struct ComposedMessage {
     /// `<idempotency_key@domain>`, the same on every attempt of the delivery.
     pub message_id: String,
-    /// MAIL FROM is the identity's address; RCPT TO is the endpoint.
+    /// MAIL FROM is the delivery's VERP address (or the From address without a bounce
+    /// domain); RCPT TO is the endpoint.
     pub envelope: Envelope,
     /// The formatted message (headers and body, CRLF line ends), before SMTP dot-stuffing.
     pub bytes: Vec<u8>,
@@ -68,7 +70,12 @@ pub fn compose(
         .parse()
         .map_err(|_| ComposeError::Endpoint)?;
     let message_id = identity.message_id(&letter.idempotency_key)?;
+    let envelope = Envelope::new(
+        Some(identity.envelope_sender(&letter.idempotency_key)?),
+        vec![to.clone()],
+    )?;
     let mut builder = Message::builder()
+        .envelope(envelope)
         .from(Mailbox::new(
             display_name(&letter.sender_name),
             identity.from_address().clone(),
@@ -91,7 +98,7 @@ pub fn compose(
         to_plain_text(&letter.body_markdown),
         html_document(letter.language.as_str(), &to_html(&letter.body_markdown)),
     );
-    let message = if letter.attachments.is_empty() {
+    let mut message = if letter.attachments.is_empty() {
         builder.multipart(body)?
     } else {
         let mut mixed = MultiPart::mixed().multipart(body);
@@ -110,6 +117,9 @@ pub fn compose(
         }
         builder.multipart(mixed)?
     };
+    if let Some(dkim) = identity.dkim() {
+        dkim.sign(&mut message);
+    }
 
     let bytes = message.formatted();
     Ok(ComposedMessage {

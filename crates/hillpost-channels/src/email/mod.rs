@@ -9,19 +9,24 @@
 //!   happened in decides ok/transient/permanent/unknown
 //! ```
 
+pub mod bounce;
 mod classify;
 mod compose;
 mod content_language;
+mod dkim;
 mod identity;
 mod outbox;
+mod pipeline;
 mod pool;
 mod session;
 mod settings;
 mod smtp;
+mod stream;
 
 use hillpost_core::delivery::{OutgoingLetter, SendReport};
 
 pub use compose::{ComposeError, ComposedMessage, compose};
+pub use dkim::{DkimAlgorithm, DkimError, DkimRecord, DkimSettings, DkimSigner};
 pub use identity::EmailIdentity;
 pub use outbox::OutboxChannel;
 pub use settings::{SmtpSettings, SmtpTls};
@@ -38,6 +43,10 @@ pub enum EmailSetupError {
     FromAddress(String),
     #[error("`{0}` is not a domain name usable in Message-IDs")]
     MessageIdDomain(String),
+    #[error("`{0}` is not a domain name for bounce addresses (bounces+KEY@domain)")]
+    BounceDomain(String),
+    #[error(transparent)]
+    Dkim(#[from] DkimError),
     #[error("the SMTP host is empty")]
     EmptyHost,
     #[error("the SMTP hello name is empty")]
@@ -50,11 +59,8 @@ pub enum EmailSetupError {
         "refusing to send the SMTP password unencrypted to {0}: use tls = \"starttls\" or \"tls\""
     )]
     PasswordInClear(String),
-    #[error("TLS for {host}: {source}")]
-    Tls {
-        host: String,
-        source: lettre::transport::smtp::Error,
-    },
+    #[error("TLS for {host}: {reason}")]
+    Tls { host: String, reason: String },
     #[error("the outbox directory {path}: {source}")]
     OutboxDir {
         path: String,

@@ -5,6 +5,7 @@
 //!   MAIL FROM ─▶ RCPT TO ─▶ DATA ─▶ message bytes + "." ─▶ reply
 //!   └──────── nothing of the letter has left yet ──────┘└ the letter is out; a break
 //!                                                          here leaves its fate unknown
+//!   (with PIPELINING: one write, then the three replies in order; see `pipeline`)
 //! ```
 //!
 //! lettre's own `send` does the same steps but folds every failure into one error; calling
@@ -21,6 +22,7 @@ use lettre::transport::smtp::extension::{Extension, MailBodyParameter, MailParam
 use lettre::transport::smtp::response::Response;
 
 use super::compose::ComposedMessage;
+use super::pipeline;
 
 /// Where in the exchange with the server something happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,74 +112,124 @@ impl TransactionEnd {
     }
 }
 
-/// Opens a mail transaction for `message` on `conn` (MAIL FROM, RCPT TO, DATA), each step
-/// bounded by `timeout`. On `Ok` the server waits for the message: send it with
-/// [`send_message`], or drop the connection (the server then discards the transaction).
-///
-/// Called with a connection fresh from EHLO or left clean by a previous transaction.
-pub(crate) async fn begin(
-    conn: &mut AsyncSmtpConnection,
-    message: &ComposedMessage,
-    timeout: Duration,
-) -> Result<(), TransactionEnd> {
-    let envelope = &message.envelope;
-    // The same checks lettre's `send` makes (RFC 6531, RFC 6152): ask for SMTPUTF8 and
-    // 8BITMIME only when needed, and never send what the server cannot take.
-    let mut mail_parameters = Vec::new();
-    let non_ascii_address = envelope
-        .from()
-        .into_iter()
-        .chain(envelope.to())
-        .any(|address| !(address.user().is_ascii() && address.domain().is_ascii()));
-    if non_ascii_address {
-        if !conn.server_info().supports_feature(Extension::SmtpUtfEight) {
-            return Err(TransactionEnd::Unsupported(
-                "an address is not ASCII and the server does not support SMTPUTF8",
-            ));
+/// An open SMTP session and what we learnt about it.
+pub(crate) struct Session {
+    pub connection: AsyncSmtpConnection,
+    /// The server offers PIPELINING (RFC 2920): MAIL, RCPT and DATA go in one write.
+    pub pipelining: bool,
+    /// The server and we may disagree about where the exchange is (it took DATA after
+    /// refusing the recipient): never reuse.
+    out_of_step: bool,
+}
+
+impl Session {
+    pub fn new(connection: AsyncSmtpConnection, pipelining: bool) -> Self {
+        Self {
+            connection,
+            pipelining,
+            out_of_step: false,
         }
-        mail_parameters.push(MailParameter::SmtpUtfEight);
-    }
-    if !message.bytes.is_ascii() {
-        if !conn.server_info().supports_feature(Extension::EightBitMime) {
-            return Err(TransactionEnd::Unsupported(
-                "the message is not ASCII and the server does not support 8BITMIME",
-            ));
-        }
-        mail_parameters.push(MailParameter::Body(MailBodyParameter::EightBitMime));
     }
 
-    let from = envelope.from().cloned();
-    step(
-        Phase::Mail,
-        timeout,
-        conn.command(Mail::new(from, mail_parameters)),
-    )
-    .await?;
-    for recipient in envelope.to() {
-        step(
-            Phase::Rcpt,
+    /// Whether the session may carry another transaction, as far as we know without
+    /// asking the server.
+    pub fn usable(&self) -> bool {
+        !self.out_of_step && !self.connection.has_broken()
+    }
+
+    /// Opens a mail transaction for `message` (MAIL FROM, RCPT TO, DATA), each reply
+    /// bounded by `timeout`. On `Ok` the server waits for the message: send it with
+    /// [`Session::send_message`], or drop the session (the server then discards the
+    /// transaction).
+    ///
+    /// Called on a session fresh from EHLO or left clean by a previous transaction.
+    pub async fn begin(
+        &mut self,
+        message: &ComposedMessage,
+        timeout: Duration,
+    ) -> Result<(), TransactionEnd> {
+        let envelope = &message.envelope;
+        let server = self.connection.server_info();
+        // The same checks lettre's `send` makes (RFC 6531, RFC 6152): ask for SMTPUTF8 and
+        // 8BITMIME only when needed, and never send what the server cannot take.
+        let mut mail_parameters = Vec::new();
+        let non_ascii_address = envelope
+            .from()
+            .into_iter()
+            .chain(envelope.to())
+            .any(|address| !(address.user().is_ascii() && address.domain().is_ascii()));
+        if non_ascii_address {
+            if !server.supports_feature(Extension::SmtpUtfEight) {
+                return Err(TransactionEnd::Unsupported(
+                    "an address is not ASCII and the server does not support SMTPUTF8",
+                ));
+            }
+            mail_parameters.push(MailParameter::SmtpUtfEight);
+        }
+        if !message.bytes.is_ascii() {
+            if !server.supports_feature(Extension::EightBitMime) {
+                return Err(TransactionEnd::Unsupported(
+                    "the message is not ASCII and the server does not support 8BITMIME",
+                ));
+            }
+            mail_parameters.push(MailParameter::Body(MailBodyParameter::EightBitMime));
+        }
+        let mail = Mail::new(envelope.from().cloned(), mail_parameters);
+        let rcpts: Vec<Rcpt> = envelope
+            .to()
+            .iter()
+            .map(|recipient| Rcpt::new(recipient.clone(), vec![]))
+            .collect();
+
+        if self.pipelining {
+            let opened =
+                pipeline::open_transaction(&mut self.connection, &mail, &rcpts, timeout).await;
+            if let Err(refusal) = &opened {
+                self.out_of_step = refusal.data_accepted;
+            }
+            return opened.map_err(|refusal| refusal.end);
+        }
+        let conn = &mut self.connection;
+        step(Phase::Mail, timeout, conn.command(mail)).await?;
+        for rcpt in rcpts {
+            step(Phase::Rcpt, timeout, conn.command(rcpt)).await?;
+        }
+        step(Phase::Data, timeout, conn.command(Data)).await?;
+        Ok(())
+    }
+
+    /// Sends the message of a transaction [`Session::begin`] opened, and reads the
+    /// server's verdict. The message and its final dot leave in one write (see `stream`).
+    pub async fn send_message(
+        &mut self,
+        message: &ComposedMessage,
+        timeout: Duration,
+    ) -> TransactionEnd {
+        match step(
+            Phase::Message,
             timeout,
-            conn.command(Rcpt::new(recipient.clone(), vec![])),
+            self.connection.message(&message.bytes),
         )
-        .await?;
+        .await
+        {
+            Ok(reply) => TransactionEnd::Accepted(reply),
+            Err(end) => end,
+        }
     }
-    step(Phase::Data, timeout, conn.command(Data)).await?;
-    Ok(())
+
+    /// Clears a transaction the server refused part-way, so the session can be reused.
+    /// `false` when it is no longer fit for use.
+    pub async fn reset(&mut self, timeout: Duration) -> bool {
+        self.usable()
+            && matches!(
+                tokio::time::timeout(timeout, self.connection.command(Rset)).await,
+                Ok(Ok(_))
+            )
+    }
 }
 
-/// Sends the message of a transaction [`begin`] opened, and reads the server's verdict.
-pub(crate) async fn send_message(
-    conn: &mut AsyncSmtpConnection,
-    message: &ComposedMessage,
-    timeout: Duration,
-) -> TransactionEnd {
-    match step(Phase::Message, timeout, conn.message(&message.bytes)).await {
-        Ok(reply) => TransactionEnd::Accepted(reply),
-        Err(end) => end,
-    }
-}
-
-async fn step(
+/// One reply, bounded by `timeout`, as a [`Reply`] or the [`TransactionEnd`] it means.
+pub(crate) async fn step(
     phase: Phase,
     timeout: Duration,
     exchange: impl Future<Output = Result<Response, lettre::transport::smtp::Error>>,
@@ -187,13 +239,4 @@ async fn step(
         Ok(Err(error)) => Err(TransactionEnd::from_error(phase, &error)),
         Err(_) => Err(TransactionEnd::timed_out(phase, timeout)),
     }
-}
-
-/// Clears a transaction the server refused part-way, so the connection can be reused.
-/// `false` when the connection is no longer fit for use.
-pub(crate) async fn reset(conn: &mut AsyncSmtpConnection, timeout: Duration) -> bool {
-    matches!(
-        tokio::time::timeout(timeout, conn.command(Rset)).await,
-        Ok(Ok(_))
-    )
 }

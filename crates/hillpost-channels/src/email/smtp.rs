@@ -16,14 +16,13 @@
 use chrono::Utc;
 use hillpost_core::AttemptOutcome;
 use hillpost_core::delivery::{OutgoingLetter, SendReport};
-use lettre::transport::smtp::client::AsyncSmtpConnection;
 
 use super::EmailSetupError;
 use super::classify::{Verdict, classify};
 use super::compose::{ComposedMessage, compose};
 use super::identity::EmailIdentity;
 use super::pool::Pool;
-use super::session::{self, Phase, TransactionEnd};
+use super::session::{Phase, Session, TransactionEnd};
 use super::settings::SmtpSettings;
 use std::future::Future;
 
@@ -37,8 +36,18 @@ pub struct SmtpChannel {
 
 impl SmtpChannel {
     /// Checks `settings` and prepares TLS; connects only when the first letter is sent.
+    /// Letters go out from `settings.from_address`, unsigned, without VERP.
     pub fn new(settings: SmtpSettings) -> Result<Self, EmailSetupError> {
         let identity = EmailIdentity::new(&settings.from_address, &settings.message_id_domain)?;
+        Self::with_identity(settings, identity)
+    }
+
+    /// As [`SmtpChannel::new`], with letters sent as `identity` says (its From address,
+    /// VERP envelope senders, DKIM signatures) rather than from `settings.from_address`.
+    pub fn with_identity(
+        settings: SmtpSettings,
+        identity: EmailIdentity,
+    ) -> Result<Self, EmailSetupError> {
         Ok(Self {
             identity,
             pool: Pool::new(settings)?,
@@ -67,34 +76,34 @@ impl SmtpChannel {
     ) -> Option<TransactionEnd> {
         let timeout = self.pool.settings().command_timeout;
         let turn = self.pool.turn().await;
-        let (mut connection, pooled) = match self.pool.take_idle(&turn) {
-            Some(connection) => (connection, true),
+        let (mut session, pooled) = match self.pool.take_idle(&turn) {
+            Some(session) => (session, true),
             None => match self.pool.open(&turn).await {
-                Ok(connection) => (connection, false),
+                Ok(session) => (session, false),
                 Err(end) => return Some(end),
             },
         };
-        let mut opened = session::begin(&mut connection, message, timeout).await;
+        let mut opened = session.begin(message, timeout).await;
         if pooled && opened.as_ref().is_err_and(went_stale) {
             tracing::debug!("a pooled SMTP session had gone stale; opening a new one");
-            connection = match self.pool.open(&turn).await {
-                Ok(connection) => connection,
+            session = match self.pool.open(&turn).await {
+                Ok(session) => session,
                 Err(end) => return Some(end),
             };
-            opened = session::begin(&mut connection, message, timeout).await;
+            opened = session.begin(message, timeout).await;
         }
         if let Err(end) = opened {
-            self.after(connection, &end).await;
+            self.after(session, &end).await;
             return Some(end);
         }
         if go.await == Go::Withdraw {
             // Mid-DATA: closing the socket makes the server discard the transaction. (Not
             // `abort`: its QUIT would be taken as message text, and its reply never comes.)
-            drop(connection);
+            drop(session);
             return None;
         }
-        let end = session::send_message(&mut connection, message, timeout).await;
-        self.after(connection, &end).await;
+        let end = session.send_message(message, timeout).await;
+        self.after(session, &end).await;
         Some(end)
     }
 
@@ -122,22 +131,23 @@ impl SmtpChannel {
     }
 
     /// Keeps the session for the next letter if it is in a known, clean state.
-    async fn after(&self, mut connection: AsyncSmtpConnection, end: &TransactionEnd) {
+    async fn after(&self, mut session: Session, end: &TransactionEnd) {
         let timeout = self.pool.settings().command_timeout;
-        let clean = match end {
-            TransactionEnd::Accepted(_) | TransactionEnd::Unsupported(_) => true,
-            // 421: the server is closing the session.
-            TransactionEnd::Refused { reply, .. } if reply.code == 421 => false,
-            TransactionEnd::Refused {
-                phase: Phase::Message,
-                ..
-            } => true,
-            TransactionEnd::Refused { .. } => session::reset(&mut connection, timeout).await,
-            // Who knows what the server makes of what it got: never reuse.
-            TransactionEnd::Broken { .. } => false,
-        };
+        let clean = session.usable()
+            && match end {
+                TransactionEnd::Accepted(_) | TransactionEnd::Unsupported(_) => true,
+                // 421: the server is closing the session.
+                TransactionEnd::Refused { reply, .. } if reply.code == 421 => false,
+                TransactionEnd::Refused {
+                    phase: Phase::Message,
+                    ..
+                } => true,
+                TransactionEnd::Refused { .. } => session.reset(timeout).await,
+                // Who knows what the server makes of what it got: never reuse.
+                TransactionEnd::Broken { .. } => false,
+            };
         if clean {
-            self.pool.put_back(connection);
+            self.pool.put_back(session);
         }
     }
 }

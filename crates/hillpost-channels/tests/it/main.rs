@@ -3,12 +3,14 @@
 //! per concern.
 
 mod cwc;
+mod dkim;
 mod egress;
 mod egress_proxy;
 mod outbox;
 mod router;
 mod smtp_delivery;
 mod smtp_failures;
+mod smtp_pipelining;
 mod smtp_pool;
 mod smtp_turns;
 mod support;

@@ -38,6 +38,11 @@ pub enum EventKind {
     DeliveryReplanned,
     /// `batch retry` reopened a batch's failed or unconfirmed letters.
     BatchRetried,
+    /// A delivered letter's bounce moved it to the next endpoint, or ended it `bounced`.
+    DeliveryBounced,
+    /// A bounce, delay notice or auto-reply came back for a delivery, or a message to the
+    /// bounce address was set aside.
+    NoticeReceived,
 }
 
 impl EventKind {
@@ -57,6 +62,8 @@ impl EventKind {
         EventKind::DeliveryResent,
         EventKind::DeliveryReplanned,
         EventKind::BatchRetried,
+        EventKind::DeliveryBounced,
+        EventKind::NoticeReceived,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -76,6 +83,8 @@ impl EventKind {
             EventKind::DeliveryResent => "delivery.resent",
             EventKind::DeliveryReplanned => "delivery.replanned",
             EventKind::BatchRetried => "batch.retried",
+            EventKind::DeliveryBounced => "delivery.bounced",
+            EventKind::NoticeReceived => "notice.received",
         }
     }
 }

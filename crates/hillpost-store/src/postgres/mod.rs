@@ -9,6 +9,7 @@ mod copy_text;
 mod directory;
 mod evidence;
 mod metrics;
+mod notices;
 mod operator;
 mod queue;
 mod receipts;

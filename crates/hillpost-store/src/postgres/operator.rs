@@ -254,7 +254,7 @@ impl PgStore {
 
 /// Reopens a batch whose letters a person queues again, as core's [`reopened`] says, with
 /// its audit event when its state changes. A cancelled batch refuses.
-async fn reopen_batch(
+pub(super) async fn reopen_batch(
     tx: &mut sqlx::PgConnection,
     batch_id: i64,
     actor: &str,
@@ -311,7 +311,7 @@ async fn recipients_endpoints(
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn insert_event(
+pub(super) async fn insert_event(
     tx: &mut sqlx::PgConnection,
     delivery_id: i64,
     kind: DeliveryEventKind,

@@ -269,7 +269,7 @@ impl SqliteStore {
 
 /// Reopens a batch whose letters a person queues again, as core's [`reopened`] says, with
 /// its audit event when its state changes. A cancelled batch refuses.
-async fn reopen_batch(
+pub(super) async fn reopen_batch(
     tx: &mut sqlx::SqliteConnection,
     batch_id: i64,
     actor: &str,
@@ -326,7 +326,7 @@ async fn recipients_endpoints(
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn insert_event(
+pub(super) async fn insert_event(
     tx: &mut sqlx::SqliteConnection,
     delivery_id: i64,
     now: i64,

@@ -480,3 +480,126 @@ async fn earlier_letters_of_a_campaign_are_listed_for_the_next_batch(store: Stor
     assert_eq!(sent[0].state, DeliveryState::Delivered);
     assert!(sent[0].signature_id.is_some());
 }
+
+/// A 5.1.1 report about the delivery with `key`, as the email channel reads one.
+fn bounce_about(key: &str, message: &str) -> hillpost_store::NewNotice {
+    use hillpost_core::bounce::{DeliveryNotice, NoticeForm, NoticeKind};
+    hillpost_store::NewNotice {
+        received_at: Utc::now(),
+        source: "stdin".into(),
+        message: message.as_bytes().to_vec(),
+        reading: hillpost_store::Reading::Notice(DeliveryNotice {
+            kind: NoticeKind::Failed,
+            form: NoticeForm::Dsn,
+            delivery_key: Some(key.to_string()),
+            status: Some("5.1.1".parse().expect("status")),
+            diagnostic: Some("smtp; 550 5.1.1 no such user".into()),
+            reporting_mta: Some("mx.office.example.org".into()),
+            recipient: Some("staff@office.example.org".into()),
+        }),
+        organization: None,
+        rules: rules(),
+    }
+}
+
+both_backends!(a_bounced_letter_moves_on_to_the_next_endpoint_or_ends_bounced);
+async fn a_bounced_letter_moves_on_to_the_next_endpoint_or_ends_bounced(store: Store) {
+    use hillpost_store::NoticeOutcome;
+    let batch = batch_to(&store, vec![email(), form()]).await;
+    let endpoints = [email(), form()];
+    let on_email = claim_one(&store, "w1", Duration::from_secs(30)).await;
+    assert_eq!(on_email.channel, Channel::Email);
+    store
+        .record_attempts(
+            "w1",
+            &[record_for(
+                &on_email,
+                &endpoints,
+                answered(AttemptOutcome::Ok),
+            )],
+        )
+        .await
+        .expect("record");
+    let delivery = store.deliveries(batch).await.expect("deliveries")[0].clone();
+    assert_eq!(delivery.state, DeliveryState::Delivered);
+    store.tick(&rules()).await.expect("tick");
+
+    let notice = bounce_about(&delivery.idempotency_key, "report one");
+    let outcome = store
+        .record_notice("cli:test", &notice)
+        .await
+        .expect("notice");
+    assert!(
+        matches!(outcome, NoticeOutcome::Recorded { bounced: true, delivery_id, .. } if delivery_id == delivery.id),
+        "{outcome:?}"
+    );
+    // The office's mail system did not keep it: on to the form, with a whole budget there.
+    let moved = store.deliveries(batch).await.expect("deliveries")[0].clone();
+    assert_eq!(moved.state, DeliveryState::Queued);
+    assert_eq!(
+        (moved.channel, moved.endpoint.as_str()),
+        (Channel::WebForm, "S001181")
+    );
+    assert!(moved.max_attempts > moved.attempts);
+    assert!(
+        moved
+            .last_error
+            .as_deref()
+            .unwrap()
+            .contains("bounced (5.1.1")
+    );
+    let events = store.delivery_events(&[delivery.id]).await.expect("events");
+    let bounced = events
+        .iter()
+        .find(|e| e.kind == DeliveryEventKind::Bounced)
+        .expect("a bounced event");
+    assert_eq!(bounced.to.as_ref().map(|(c, _)| *c), Some(Channel::WebForm));
+    assert_eq!(
+        store
+            .batch(batch)
+            .await
+            .expect("batch")
+            .expect("exists")
+            .state,
+        hillpost_core::BatchState::Running,
+        "a completed batch is reopened for the letter that moved on"
+    );
+    // The same report again is recorded once and moves nothing.
+    let again = store
+        .record_notice("cli:test", &notice)
+        .await
+        .expect("notice");
+    assert!(
+        matches!(again, NoticeOutcome::AlreadyRecorded { .. }),
+        "{again:?}"
+    );
+
+    // Delivered by form; a later report names a letter not sent by email: set aside.
+    let on_form = claim_one(&store, "w1", Duration::from_secs(30)).await;
+    store
+        .record_attempts(
+            "w1",
+            &[record_for(
+                &on_form,
+                &endpoints,
+                answered(AttemptOutcome::Ok),
+            )],
+        )
+        .await
+        .expect("record");
+    let late = bounce_about(&delivery.idempotency_key, "report two");
+    let outcome = store
+        .record_notice("cli:test", &late)
+        .await
+        .expect("notice");
+    assert!(
+        matches!(&outcome, NoticeOutcome::SetAside { reason, .. } if reason.contains("web_form")),
+        "{outcome:?}"
+    );
+    assert_eq!(
+        store.deliveries(batch).await.expect("deliveries")[0].state,
+        DeliveryState::Delivered
+    );
+    let audit = store.verify_audit().await.expect("verify");
+    assert!(audit.broken.is_none());
+}

@@ -3,10 +3,12 @@
 
 pub mod audit;
 pub mod batch;
+pub mod bounces;
 pub mod campaign;
 pub mod delivery;
 pub mod demo;
 pub mod directory;
+pub mod email;
 pub mod forms;
 pub mod preview;
 pub mod serve;

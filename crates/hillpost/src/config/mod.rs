@@ -110,6 +110,12 @@ fn reject_secrets_in(path: &Path) -> Result<(), ConfigError> {
             "cwc.api_key",
             "HILLPOST__CWC__API_KEY or cwc.api_key_file",
         ),
+        (
+            "dkim",
+            "private_key",
+            "dkim.private_key",
+            "HILLPOST__DKIM__PRIVATE_KEY or dkim.private_key_file",
+        ),
     ] {
         if has(section, key) {
             return Err(ConfigError::SecretInFile {

@@ -14,13 +14,14 @@ use secrecy::SecretString;
 use serde::{Deserialize, Deserializer};
 
 use super::ConfigError;
-use super::secrets::read_secret_file;
+use super::secrets::{read_secret_file, read_secret_text};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     pub database: Database,
     pub email: EmailSettings,
+    pub dkim: Dkim,
     pub smtp: Smtp,
     pub worker: Worker,
     pub retry: Retry,
@@ -53,6 +54,19 @@ pub struct EmailSettings {
     pub outbox_dir: PathBuf,
     pub from_address: String,
     pub message_id_domain: String,
+    pub bounce_domain: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Dkim {
+    pub enabled: bool,
+    pub selector: String,
+    pub domain: String,
+    /// Only ever from the environment (files holding it are refused before this is read).
+    #[serde(default)]
+    pub private_key: Option<SecretString>,
+    pub private_key_file: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -342,6 +356,41 @@ impl Settings {
             return Ok(None);
         }
         read_secret_file("smtp.password_file", &self.smtp.password_file).map(Some)
+    }
+
+    /// The DKIM signer's settings when `[dkim]` is enabled: the key from the environment,
+    /// else from `dkim.private_key_file` (the whole file: a PEM has many lines).
+    pub fn dkim_settings(&self) -> Result<Option<hillpost_channels::DkimSettings>, ConfigError> {
+        let dkim = &self.dkim;
+        if !dkim.enabled {
+            return Ok(None);
+        }
+        let private_key = match &dkim.private_key {
+            Some(key) => key.clone(),
+            None if dkim.private_key_file.as_os_str().is_empty() => {
+                return Err(ConfigError::Invalid {
+                    key: "dkim.private_key_file",
+                    problem: "DKIM is enabled but no key is given: set dkim.private_key_file \
+                              or HILLPOST__DKIM__PRIVATE_KEY"
+                        .into(),
+                });
+            }
+            None => read_secret_text("dkim.private_key_file", &dkim.private_key_file)?,
+        };
+        let domain = match dkim.domain.trim() {
+            "" => self
+                .email
+                .from_address
+                .rsplit_once('@')
+                .map(|(_, domain)| domain.to_string())
+                .unwrap_or_default(),
+            domain => domain.to_string(),
+        };
+        Ok(Some(hillpost_channels::DkimSettings {
+            selector: dkim.selector.clone(),
+            domain,
+            private_key,
+        }))
     }
 
     /// The link base of receipts for batches created now; `None` when receipts are off.

@@ -311,3 +311,64 @@ fn a_cwc_key_in_a_file_is_refused() {
     );
     assert!(!error.to_string().contains("cwc-secret-key"));
 }
+
+/// RFC 8032's first test seed: a usable Ed25519 key that is no one's secret.
+const TEST_SEED: &str = "nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=";
+
+#[test]
+fn a_dkim_key_in_a_file_is_refused_and_one_from_a_key_file_signs() {
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    writeln!(file, "[dkim]\nprivate_key = \"{TEST_SEED}\"").unwrap();
+    let error = load(Sources {
+        file: Some(file.path()),
+        environment: env(&[]),
+    })
+    .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            ConfigError::SecretInFile {
+                key: "dkim.private_key",
+                ..
+            }
+        ),
+        "{error}"
+    );
+    assert!(!error.to_string().contains(TEST_SEED));
+
+    let mut key = tempfile::NamedTempFile::new().unwrap();
+    writeln!(key, "{TEST_SEED}").unwrap();
+    let path = key.path().display().to_string();
+    let settings = load(Sources {
+        file: None,
+        environment: env(&[
+            ("HILLPOST__DKIM__ENABLED", "true"),
+            ("HILLPOST__DKIM__PRIVATE_KEY_FILE", &path),
+            ("HILLPOST__EMAIL__FROM_ADDRESS", "letters@Example.org"),
+            ("HILLPOST__EMAIL__BOUNCE_DOMAIN", "bounce.example.org"),
+        ]),
+    })
+    .unwrap();
+    let dkim = settings.dkim_settings().unwrap().expect("enabled");
+    assert_eq!(dkim.domain, "Example.org", "the From address's domain");
+    assert_eq!(dkim.private_key.expose_secret().trim(), TEST_SEED);
+    assert!(!format!("{settings:?} {dkim:?}").contains(TEST_SEED));
+    let identity = crate::channels::identity(&settings).unwrap();
+    assert!(identity.dkim().is_some());
+    assert_eq!(
+        identity.envelope_sender("abc").unwrap().to_string(),
+        "bounces+abc@bounce.example.org"
+    );
+
+    let error = load(Sources {
+        file: None,
+        environment: env(&[("HILLPOST__DKIM__ENABLED", "true")]),
+    })
+    .unwrap()
+    .dkim_settings()
+    .unwrap_err();
+    assert!(
+        error.to_string().contains("dkim.private_key_file"),
+        "{error}"
+    );
+}

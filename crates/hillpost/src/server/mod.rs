@@ -17,6 +17,7 @@ mod audit;
 pub(crate) mod auth;
 mod batches;
 mod body;
+mod bounces;
 mod campaigns;
 mod deliveries;
 pub mod error;

@@ -14,7 +14,8 @@ use utoipa_axum::routes;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::{
-    AppState, audit, batches, campaigns, deliveries, evidence, metrics, receipts, signatures,
+    AppState, audit, batches, bounces, campaigns, deliveries, evidence, metrics, receipts,
+    signatures,
 };
 
 #[derive(OpenApi)]
@@ -62,6 +63,7 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(evidence::content))
         .routes(routes!(audit::export))
         .routes(routes!(audit::verify))
+        .routes(routes!(bounces::ingest_one))
         .routes(routes!(receipts::page))
         .routes(routes!(metrics::metrics))
         .routes(routes!(metrics::health))

@@ -26,6 +26,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/batches/{id}/pause"),
     ("POST", "/api/v1/batches/{id}/resume"),
     ("POST", "/api/v1/batches/{id}/retry"),
+    ("POST", "/api/v1/bounces"),
     ("POST", "/api/v1/campaigns"),
     ("POST", "/api/v1/campaigns/{id}/batches"),
     ("POST", "/api/v1/campaigns/{id}/signatures"),

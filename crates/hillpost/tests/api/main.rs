@@ -6,6 +6,7 @@ mod support;
 
 mod access;
 mod bodies;
+mod bounces;
 mod dashboard;
 mod delivery;
 mod evidence;
