@@ -39,7 +39,62 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// The database cannot be reached or used right now (its pool is closed or exhausted,
+    /// the connection failed, the server is shutting down, the file cannot be opened):
+    /// nothing is wrong with the request, and asking again later may work. Callers answer
+    /// "unavailable" rather than blaming the input or showing the driver's words.
+    pub fn is_unavailable(&self) -> bool {
+        let StoreError::Database(error) = self else {
+            return false;
+        };
+        match error {
+            sqlx::Error::PoolClosed
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::WorkerCrashed => true,
+            sqlx::Error::Database(database) => {
+                database.code().is_some_and(|code| unavailable_code(&code))
+            }
+            _ => false,
+        }
+    }
+
     pub(crate) fn corrupt(what: impl std::fmt::Display) -> Self {
         StoreError::Corrupt(what.to_string())
+    }
+}
+
+/// Database error codes that mean "cannot use the database now", not "this statement is
+/// wrong": PostgreSQL's connection exceptions (class 08), shutdowns and connection limits
+/// (57P01–57P03, 53300), a database that does not exist (3D000); SQLite's "cannot open"
+/// (14), "busy"/"locked" past the timeout (5, 6) and I/O errors (10), whose extended codes
+/// carry the primary one in their low byte.
+fn unavailable_code(code: &str) -> bool {
+    // SQLSTATEs are five characters; SQLite's extended codes stay below 10 000.
+    if code.len() == 5 {
+        return code.starts_with("08")
+            || matches!(code, "57P01" | "57P02" | "57P03" | "53300" | "3D000");
+    }
+    code.parse::<u32>()
+        .is_ok_and(|sqlite| matches!(sqlite & 0xff, 5 | 6 | 10 | 14))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unavailable_code;
+
+    #[test]
+    fn connection_failures_are_unavailable_and_statement_errors_are_not() {
+        for code in [
+            "08006", "08001", "57P01", "53300", "3D000", "5", "14", "517", "266",
+        ] {
+            assert!(unavailable_code(code), "{code}");
+        }
+        // unique violation, undefined table, syntax error; SQLite constraint (19, 2067),
+        // generic error (1)
+        for code in ["23505", "42P01", "42601", "19", "2067", "1"] {
+            assert!(!unavailable_code(code), "{code}");
+        }
     }
 }
