@@ -2,6 +2,7 @@
 //! server. A library so that `hillpost serve` and the commands share one set of functions
 //! (the API calls what the CLI calls), and so tests can start the server in-process.
 
+pub mod app;
 pub mod audit_export;
 pub mod bounces;
 pub mod channels;

@@ -15,7 +15,7 @@ use hillpost_core::eligibility::DistrictLookup;
 use hillpost_core::render::LetterTemplates;
 use hillpost_core::{Campaign, CampaignId, Mode};
 use hillpost_directory::ResolveSettings;
-use hillpost_store::Store;
+use hillpost_store::{Store, StoreError};
 
 use crate::{directory, petition, targets};
 
@@ -24,6 +24,34 @@ pub struct Planned {
     pub plan: BatchPlan,
     /// The signers, for dry runs (the store has them for real batches).
     pub signatures: Vec<(i64, hillpost_core::NewSignature)>,
+}
+
+/// Why a batch could not be planned: the store failed (its error says how), the campaign
+/// is missing, or the campaign cannot be planned as it stands (targets that do not resolve,
+/// a template that does not render, nothing left to send) — the last a problem of the
+/// input, with the whole chain of why.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error("there is no campaign `{0}`")]
+    NoCampaign(CampaignId),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0:#}")]
+    Refused(anyhow::Error),
+    /// Planning itself stopped (the process is shutting down, the planning task failed).
+    #[error("{0}")]
+    Stopped(String),
+}
+
+impl PlanError {
+    /// An error from code that mixes store reads and checks (the stored directory): a
+    /// store failure stays one, the rest is the input's.
+    fn from_mixed(error: anyhow::Error) -> Self {
+        match error.downcast::<StoreError>() {
+            Ok(store) => PlanError::Store(store),
+            Err(other) => PlanError::Refused(other),
+        }
+    }
 }
 
 /// How many batches are planned at once in this process. Planning renders every letter
@@ -44,18 +72,20 @@ pub async fn plan(
     settings: &ResolveSettings,
     sendable: &[hillpost_core::delivery::Channel],
     include_delivered: bool,
-) -> anyhow::Result<Planned> {
+) -> Result<Planned, PlanError> {
     let _turn = PLANNING
         .acquire()
         .await
-        .context("planning has been shut down")?;
+        .map_err(|_| PlanError::Stopped("planning has been shut down".into()))?;
     let stored = store
         .campaign(id)
         .await?
-        .ok_or_else(|| anyhow::anyhow!("there is no campaign `{id}`"))?;
+        .ok_or_else(|| PlanError::NoCampaign(id.clone()))?;
     let campaign = stored.campaign;
     let signatures = store.signatures(id).await?;
-    let directory = directory::load(store).await?;
+    let directory = directory::load(store)
+        .await
+        .map_err(PlanError::from_mixed)?;
     let sent = if include_delivered {
         None
     } else {
@@ -70,7 +100,8 @@ pub async fn plan(
     let (settings, sendable) = (settings.clone(), sendable.to_vec());
     tokio::task::spawn_blocking(move || plan_loaded(loaded, &settings, &sendable))
         .await
-        .context("planning the batch stopped")?
+        .map_err(|e| PlanError::Stopped(format!("planning the batch stopped: {e}")))?
+        .map_err(PlanError::Refused)
 }
 
 /// What [`plan`] reads from the store before it plans.
@@ -146,9 +177,12 @@ pub async fn current_endpoints(
     campaign: &Campaign,
     settings: &ResolveSettings,
     sendable: &[hillpost_core::delivery::Channel],
-) -> anyhow::Result<BTreeMap<String, (Vec<Endpoint>, Vec<String>)>> {
-    let directory = directory::load(store).await?;
-    let resolved = targets::resolve_all(campaign, directory.as_ref(), settings)?;
+) -> Result<BTreeMap<String, (Vec<Endpoint>, Vec<String>)>, PlanError> {
+    let directory = directory::load(store)
+        .await
+        .map_err(PlanError::from_mixed)?;
+    let resolved = targets::resolve_all(campaign, directory.as_ref(), settings)
+        .map_err(|e| PlanError::Refused(e.into()))?;
     Ok(resolved
         .into_iter()
         .map(|r| {

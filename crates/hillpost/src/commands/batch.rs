@@ -3,18 +3,18 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use chrono::Utc;
-use hillpost_core::delivery::RetrySelection;
 use hillpost_core::delivery::{BatchAction, DeliveryState};
-use hillpost_store::{BatchOptions, BatchStatus, RetryRequest, Store};
+use hillpost_store::BatchStatus;
 
 use super::{campaign_id, open_store, preview};
+use crate::app::{App, BatchStart, NewBatch};
 use crate::cli::BatchCommand;
 use crate::config::Settings;
-use crate::{channels, planning, targets, time};
+use crate::{channels, planning};
 
 pub async fn run(settings: &Settings, command: BatchCommand) -> anyhow::Result<ExitCode> {
     let store = open_store(settings).await?;
+    let app = || App::new(&store, settings);
     match command {
         BatchCommand::Create {
             campaign,
@@ -25,39 +25,20 @@ pub async fn run(settings: &Settings, command: BatchCommand) -> anyhow::Result<E
             include_delivered,
         } => {
             let id = campaign_id(&campaign)?;
-            let planned = planning::plan(
-                &store,
-                &id,
-                &settings.directory.resolve_settings(),
-                &targets::sendable_channels(settings),
-                include_delivered,
-            )
-            .await?;
-            print_left_out(&planned.plan.left_out);
+            let app = App::new(&store, settings);
             if dry_run {
+                let planned = app.preview_batch(&id, include_delivered).await?;
+                print_left_out(&planned.plan.left_out);
                 let dir = outbox.unwrap_or_else(|| settings.email.outbox_dir.clone());
                 return dry_run_into(&planned, &dir, settings).await;
             }
-            let start_at = match at {
-                Some(at) => time::start_time(&at, timezone.as_deref(), Utc::now())
-                    .map_err(anyhow::Error::msg)?,
-                None => Utc::now(),
+            let request = NewBatch {
+                start: BatchStart::from_parts(at, timezone)?,
+                include_delivered,
             };
-            let max_attempts = settings.retry_schedule().max_attempts();
-            let batch = store
-                .create_batch_with(
-                    &id,
-                    &planned.plan,
-                    &BatchOptions {
-                        start_at,
-                        max_attempts,
-                        actor: &super::cli_actor(),
-                        receipt_base_url: settings.receipt_base_url(),
-                        include_delivered,
-                    },
-                )
-                .await?;
-            let status = store.batch_status(batch).await?;
+            let created = app.create_batch(&id, &request, &super::cli_actor()).await?;
+            print_left_out(&created.left_out);
+            let (batch, status) = (created.id, &created.status);
             println!(
                 "batch {batch} created for `{id}`: {} deliveries to {} recipient(s), {} skipped; {}",
                 status.total(),
@@ -73,9 +54,7 @@ pub async fn run(settings: &Settings, command: BatchCommand) -> anyhow::Result<E
         BatchCommand::Preview { campaign, out } => {
             let id = campaign_id(&campaign)?;
             let out = out.unwrap_or_else(|| format!("{id}-petition.pdf").into());
-            let resolve = settings.directory.resolve_settings();
-            let sendable = targets::sendable_channels(settings);
-            return preview::write(&store, &id, &resolve, &sendable, &out).await;
+            return preview::write(&App::new(&store, settings), &id, &out).await;
         }
         BatchCommand::Status { id } => print_status(&store.batch_status(id).await?),
         BatchCommand::List { campaign } => {
@@ -91,39 +70,18 @@ pub async fn run(settings: &Settings, command: BatchCommand) -> anyhow::Result<E
                 );
             }
         }
-        BatchCommand::Pause { id } => control(&store, id, BatchAction::Pause).await?,
-        BatchCommand::Resume { id } => control(&store, id, BatchAction::Resume).await?,
-        BatchCommand::Cancel { id } => control(&store, id, BatchAction::Cancel).await?,
+        BatchCommand::Pause { id } => control(app(), id, BatchAction::Pause).await?,
+        BatchCommand::Resume { id } => control(app(), id, BatchAction::Resume).await?,
+        BatchCommand::Cancel { id } => control(app(), id, BatchAction::Cancel).await?,
         BatchCommand::Retry {
             id,
             failed: _,
             unconfirmed,
             reason,
         } => {
-            let selection = if unconfirmed {
-                RetrySelection::Unconfirmed
-            } else {
-                RetrySelection::Failed
-            };
-            let campaign = store.batch_campaign(id).await?;
-            let endpoints = planning::current_endpoints(
-                &store,
-                &campaign,
-                &settings.directory.resolve_settings(),
-                &targets::sendable_channels(settings),
-            )
-            .await?;
-            let report = store
-                .retry_batch(
-                    id,
-                    &RetryRequest {
-                        selection,
-                        endpoints,
-                        actor: &super::cli_actor(),
-                        reason: &reason,
-                        budget: settings.retry_schedule().max_attempts(),
-                    },
-                )
+            let selection = if unconfirmed { "unconfirmed" } else { "failed" };
+            let report = App::new(&store, settings)
+                .retry_batch(id, selection, &reason, &super::cli_actor())
                 .await?;
             println!(
                 "batch {id}: {} letter(s) planned again and queued",
@@ -137,10 +95,8 @@ pub async fn run(settings: &Settings, command: BatchCommand) -> anyhow::Result<E
     Ok(ExitCode::SUCCESS)
 }
 
-async fn control(store: &Store, id: i64, action: BatchAction) -> anyhow::Result<()> {
-    let batch = store
-        .control_batch_by(id, action, &super::cli_actor())
-        .await?;
+async fn control(app: App<'_>, id: i64, action: BatchAction) -> anyhow::Result<()> {
+    let batch = app.control_batch(id, action, &super::cli_actor()).await?;
     println!("batch {id} {}: now {}", action.verb(), batch.state);
     Ok(())
 }

@@ -4,9 +4,10 @@
 use std::process::ExitCode;
 
 use hillpost_core::delivery::OperatorAction;
-use hillpost_store::{DeliveryAction, DeliveryDetail, Store};
+use hillpost_store::{DeliveryDetail, Store};
 
 use super::open_store;
+use crate::app::App;
 use crate::cli::DeliveryCommand;
 use crate::config::Settings;
 
@@ -38,16 +39,8 @@ async fn act(
     reason: &str,
     settings: &Settings,
 ) -> anyhow::Result<()> {
-    let row = store
-        .act_on_delivery(
-            id,
-            &DeliveryAction {
-                action,
-                actor: &super::cli_actor(),
-                reason,
-                budget: settings.retry_schedule().max_attempts(),
-            },
-        )
+    let row = App::new(store, settings)
+        .decide_delivery(id, action, reason, &super::cli_actor())
         .await?;
     println!("delivery {id} {}: now {}", action.verb(), row.state);
     Ok(())

@@ -10,15 +10,14 @@ use anyhow::Context;
 use hillpost_core::Campaign;
 use hillpost_core::quota::RateQuota;
 use hillpost_store::Store;
-use hillpost_store::import::{ImportOptions, import_signatures_by};
 use hillpost_worker::Worker;
 use tokio_util::sync::CancellationToken;
 
 use super::batch::print_status;
 use super::worker::{stop_when_idle, worker_settings};
+use crate::app::{App, NewBatch};
 use crate::channels;
 use crate::config::{EmailTransport, Settings};
-use crate::{planning, targets};
 
 const CAMPAIGN: &str = include_str!("../../demo/campaign.toml");
 const SIGNERS: &str = include_str!("../../demo/signers.csv");
@@ -54,16 +53,17 @@ pub async fn run(mut settings: Settings, dir: &Path) -> anyhow::Result<ExitCode>
         campaign.mode.as_str()
     );
 
-    let report = import_signatures_by(
-        &store,
-        &campaign.id,
-        SIGNERS.as_bytes(),
-        "signers.csv",
-        ImportOptions::default(),
-        &super::cli_actor(),
-        |_| {},
-    )
-    .await?;
+    let app = App::new(&store, &settings);
+    let report = app
+        .import_signatures(
+            &campaign.id,
+            SIGNERS.as_bytes(),
+            "signers.csv",
+            false,
+            &super::cli_actor(),
+            |_| {},
+        )
+        .await?;
     println!(
         "2. {} signatures imported from {} rows ({} duplicates kept out, {} rejected)",
         report.counts.accepted,
@@ -72,30 +72,15 @@ pub async fn run(mut settings: Settings, dir: &Path) -> anyhow::Result<ExitCode>
         report.counts.rejected
     );
 
-    let planned = planning::plan(
-        &store,
-        &campaign.id,
-        &settings.directory.resolve_settings(),
-        &targets::sendable_channels(&settings),
-        false,
-    )
-    .await?;
-    let batch = store
-        .create_batch_with(
-            &campaign.id,
-            &planned.plan,
-            &hillpost_store::BatchOptions {
-                start_at: chrono::Utc::now(),
-                max_attempts: settings.retry_schedule().max_attempts(),
-                actor: &super::cli_actor(),
-                receipt_base_url: settings.receipt_base_url(),
-                include_delivered: false,
-            },
-        )
+    // Created as every batch is (receipts as configured, the retry budget), by the use
+    // case the CLI, the API and the dashboard call.
+    let created = app
+        .create_batch(&campaign.id, &NewBatch::default(), &super::cli_actor())
         .await?;
+    let batch = created.id;
     println!(
         "3. batch {batch} created: {} letters rendered and queued in one transaction",
-        planned.plan.deliveries.len()
+        created.deliveries
     );
 
     let worker = Worker::new(

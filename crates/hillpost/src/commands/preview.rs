@@ -7,20 +7,12 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use hillpost_core::{CampaignId, Mode};
-use hillpost_directory::ResolveSettings;
 use hillpost_document::PDF_FILENAME;
-use hillpost_store::Store;
 
-use crate::planning;
+use crate::app::App;
 
-pub async fn write(
-    store: &Store,
-    id: &CampaignId,
-    resolve: &ResolveSettings,
-    sendable: &[hillpost_core::delivery::Channel],
-    out: &Path,
-) -> anyhow::Result<ExitCode> {
-    let planned = planning::plan(store, id, resolve, sendable, false).await?;
+pub async fn write(app: &App<'_>, id: &CampaignId, out: &Path) -> anyhow::Result<ExitCode> {
+    let planned = app.preview_batch(id, false).await?;
     if planned.campaign.mode != Mode::Petition {
         anyhow::bail!(
             "campaign `{id}` is in individual mode: its letters carry no petition document \

@@ -5,10 +5,10 @@ use std::io::BufReader;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use hillpost_store::import::{ImportOptions, import_signatures_by};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{campaign_id, open_store};
+use crate::app::App;
 use crate::cli::SignaturesCommand;
 use crate::config::Settings;
 
@@ -38,17 +38,17 @@ pub async fn run(settings: &Settings, command: SignaturesCommand) -> anyhow::Res
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let report = import_signatures_by(
-        &store,
-        &campaign,
-        BufReader::new(input),
-        &name,
-        ImportOptions { skip_invalid },
-        &super::cli_actor(),
-        |bytes| bar.set_position(bytes),
-    )
-    .await
-    .with_context(|| format!("{} was not imported", file.display()))?;
+    let report = App::new(&store, settings)
+        .import_signatures(
+            &campaign,
+            BufReader::new(input),
+            &name,
+            skip_invalid,
+            &super::cli_actor(),
+            |bytes| bar.set_position(bytes),
+        )
+        .await
+        .with_context(|| format!("{} was not imported", file.display()))?;
     bar.finish_and_clear();
 
     for rejection in &report.rejections {

@@ -1,6 +1,6 @@
 //! A batch's page: its progress, refreshed every second by `assets/batch.js` from
 //! `/dashboard/batches/{id}/progress`, and the pause, resume and cancel buttons
-//! (`Store::control_batch_by`, as the API and `hillpost batch pause|resume|cancel`).
+//! (`App::control_batch`, as the API and `hillpost batch pause|resume|cancel`).
 
 use axum::Form;
 use axum::extract::{Path, State};
@@ -168,15 +168,9 @@ async fn control(
     visible_batch(&state.app, &visitor.caller, id).await?;
     state
         .app
-        .store
-        .control_batch_by(id, action, &visitor.actor())
+        .app()
+        .control_batch(id, action, &visitor.actor())
         .await?;
-    tracing::info!(
-        batch = id,
-        token = visitor.caller.token_id,
-        "batch {} from the dashboard",
-        action.verb()
-    );
     Ok(Redirect::to(&format!("/dashboard/batches/{id}")).into_response())
 }
 

@@ -1,7 +1,7 @@
 //! The batch page's "letters that need a decision": every `unconfirmed`, `failed` and `dead`
 //! letter, by office, with the evidence a person decides on (the last attempt's answer and
 //! note, and every route event), and — for organizers — confirm, resend and retry. The
-//! actions are the API's and the CLI's (`Store::act_on_delivery`, `Store::retry_batch`);
+//! actions are the API's and the CLI's (`App::decide_delivery`, `App::retry_batch`);
 //! auditors see the same list without the buttons.
 
 use std::collections::{BTreeMap, HashMap};
@@ -9,16 +9,16 @@ use std::collections::{BTreeMap, HashMap};
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use hillpost_core::delivery::{DeliveryState, OperatorAction, RetrySelection};
-use hillpost_store::{AttemptRow, DeliveryAction, DeliveryEventRow, DeliveryRow, RetryRequest};
+use hillpost_core::delivery::{DeliveryState, OperatorAction};
+use hillpost_store::{AttemptRow, DeliveryEventRow, DeliveryRow};
 use serde::{Deserialize, Serialize};
 
 use super::DashboardState;
 use super::page::PageError;
 use super::session::SignedIn;
 use super::words;
+use crate::app::{AppError, BadInput};
 use crate::server::auth::visible_batch;
-use crate::{planning, targets};
 
 /// The most letters listed on the page; the rest are counted (the API lists them all).
 const MAX_LISTED: usize = 200;
@@ -134,14 +134,27 @@ pub struct DecisionForm {
     selection: Option<String>,
 }
 
-fn reason(form: &DecisionForm) -> Result<&str, PageError> {
-    let reason = form.reason.as_deref().unwrap_or_default().trim();
-    if reason.is_empty() || reason.len() > 1000 {
-        return Err(PageError::Invalid(
+/// The layer's refusals in this page's words; the rest as every page shows them.
+fn refused(error: AppError) -> PageError {
+    match error {
+        AppError::Invalid {
+            input: BadInput::Reason,
+            ..
+        } => PageError::Invalid(
             "Say why in a few words (up to 1,000 characters): it is kept in the record.".into(),
-        ));
+        ),
+        AppError::Invalid {
+            input: BadInput::RetrySelection,
+            ..
+        } => PageError::Invalid("Choose which letters to send again.".into()),
+        AppError::Invalid {
+            input: BadInput::Plan,
+            message,
+        } => PageError::Invalid(format!(
+            "The letters could not be planned again: {message}."
+        )),
+        other => other.into(),
     }
-    Ok(reason)
 }
 
 fn id(raw: &str, what: &str) -> Result<i64, PageError> {
@@ -172,23 +185,15 @@ async fn decide(
         .map_err(|_| not_found())?;
     state
         .app
-        .store
-        .act_on_delivery(
+        .app()
+        .decide_delivery(
             id,
-            &DeliveryAction {
-                action,
-                actor: &visitor.actor(),
-                reason: reason(&form)?,
-                budget: state.app.settings.retry_schedule().max_attempts(),
-            },
+            action,
+            form.reason.as_deref().unwrap_or_default(),
+            &visitor.actor(),
         )
-        .await?;
-    tracing::info!(
-        delivery = id,
-        token = visitor.caller.token_id,
-        "letter {} from the dashboard",
-        action.verb()
-    );
+        .await
+        .map_err(refused)?;
     Ok(Redirect::to(&format!("/dashboard/batches/{batch}#decisions")).into_response())
 }
 
@@ -221,39 +226,17 @@ pub async fn retry(
     visitor.must_be_organizer()?;
     let id = id(&raw, "batch")?;
     visible_batch(&state.app, &visitor.caller, id).await?;
-    let selection = match form.selection.as_deref() {
-        Some("unconfirmed") => RetrySelection::Unconfirmed,
-        Some("failed") => RetrySelection::Failed,
-        _ => {
-            return Err(PageError::Invalid(
-                "Choose which letters to send again.".into(),
-            ));
-        }
-    };
-    let settings = &state.app.settings;
-    let campaign = state.app.store.batch_campaign(id).await?;
-    let endpoints = planning::current_endpoints(
-        &state.app.store,
-        &campaign,
-        &settings.directory.resolve_settings(),
-        &targets::sendable_channels(settings),
-    )
-    .await
-    .map_err(|e| PageError::Invalid(format!("The letters could not be planned again: {e:#}.")))?;
     let report = state
         .app
-        .store
+        .app()
         .retry_batch(
             id,
-            &RetryRequest {
-                selection,
-                endpoints,
-                actor: &visitor.actor(),
-                reason: reason(&form)?,
-                budget: settings.retry_schedule().max_attempts(),
-            },
+            form.selection.as_deref().unwrap_or_default(),
+            form.reason.as_deref().unwrap_or_default(),
+            &visitor.actor(),
         )
-        .await?;
+        .await
+        .map_err(refused)?;
     tracing::info!(
         batch = id,
         letters = report.replanned,

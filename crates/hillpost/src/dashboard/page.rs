@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::session::SignedIn;
 use super::templates;
+use crate::app::AppError;
 use crate::server::error::ApiError;
 
 #[derive(Debug, thiserror::Error)]
@@ -24,6 +25,9 @@ pub enum PageError {
     /// signers); the message says what to change.
     #[error("{0}")]
     Invalid(String),
+    /// The database cannot be used right now: a 503 page; the detail stays in the log.
+    #[error("the database is unavailable")]
+    Unavailable(String),
     #[error("internal error")]
     Internal(String),
 }
@@ -37,6 +41,7 @@ impl From<ApiError> for PageError {
             ApiError::Forbidden(message) => PageError::Forbidden(capitalized(&message)),
             ApiError::MissingToken | ApiError::InvalidToken => PageError::SignIn,
             ApiError::Internal(detail) => PageError::Internal(detail),
+            ApiError::Unavailable(detail) => PageError::Unavailable(detail),
             other => PageError::Invalid(capitalized(&other.to_string())),
         }
     }
@@ -44,6 +49,12 @@ impl From<ApiError> for PageError {
 
 impl From<StoreError> for PageError {
     fn from(error: StoreError) -> Self {
+        PageError::from(ApiError::from(error))
+    }
+}
+
+impl From<AppError> for PageError {
+    fn from(error: AppError) -> Self {
         PageError::from(ApiError::from(error))
     }
 }
@@ -80,12 +91,19 @@ impl IntoResponse for PageError {
                 tracing::error!(error = %detail, "dashboard request failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong")
             }
+            PageError::Unavailable(detail) => {
+                tracing::error!(error = %detail, "dashboard request failed: the database is unavailable");
+                (StatusCode::SERVICE_UNAVAILABLE, "Not available right now")
+            }
         };
         let message = match &self {
             PageError::Internal(_) => {
                 "The server could not show this page. Try again in a moment; if it keeps \
                  happening, tell whoever runs hillpost."
                     .to_string()
+            }
+            PageError::Unavailable(_) => {
+                "The database is not answering. Try again in a moment.".to_string()
             }
             other => other.to_string(),
         };

@@ -17,6 +17,7 @@ use super::campaigns::{Refused, campaign_page};
 use super::page::{PageError, page};
 use super::session::SignedIn;
 use super::words;
+use crate::app::AppError;
 use crate::server::auth::visible_campaign;
 use crate::{directory, planning, targets};
 
@@ -74,23 +75,16 @@ pub async fn show(
     let stored = visible_campaign(&state.app, &visitor.caller, &id).await?;
     let campaign_id = stored.campaign.id.clone();
     let resolve = state.app.settings.directory.resolve_settings();
-    let planned = match planning::plan(
-        &state.app.store,
-        &campaign_id,
-        &resolve,
-        &crate::targets::sendable_channels(&state.app.settings),
-        false,
-    )
-    .await
-    {
+    let planned = match state.app.app().preview_batch(&campaign_id, false).await {
         Ok(planned) => planned,
-        Err(e) => {
+        Err(AppError::Invalid { message, .. }) => {
             let refused = Refused {
-                error: format!("There is nothing to preview yet: {e:#}."),
+                error: format!("There is nothing to preview yet: {message}."),
                 ..Refused::default()
             };
             return campaign_page(&state, &visitor, &id, Some(refused)).await;
         }
+        Err(other) => return Err(other.into()),
     };
     // The same resolution `hillpost targets preview` prints: why each office is addressed
     // and why its endpoint was chosen.
@@ -190,16 +184,17 @@ pub async fn pdf(
             "This campaign sends individual letters; they carry no petition document.".into(),
         ));
     }
-    let resolve = state.app.settings.directory.resolve_settings();
-    let planned = planning::plan(
-        &state.app.store,
-        &stored.campaign.id,
-        &resolve,
-        &crate::targets::sendable_channels(&state.app.settings),
-        false,
-    )
-    .await
-    .map_err(|e| PageError::Invalid(format!("There is no petition document yet: {e:#}.")))?;
+    let planned = state
+        .app
+        .app()
+        .preview_batch(&stored.campaign.id, false)
+        .await
+        .map_err(|e| match e {
+            AppError::Invalid { message, .. } => {
+                PageError::Invalid(format!("There is no petition document yet: {message}."))
+            }
+            other => other.into(),
+        })?;
     let pdf = planned
         .plan
         .attachments

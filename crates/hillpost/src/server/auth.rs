@@ -112,6 +112,10 @@ pub async fn visible_batch(
     let batch = state.store.batch(id).await?.ok_or_else(not_found)?;
     visible_campaign(state, caller, &batch.campaign_id)
         .await
-        .map_err(|_| not_found())?;
+        // Unseen is missing; a database that failed stays a failure.
+        .map_err(|e| match e {
+            ApiError::NotFound(_) => not_found(),
+            other => other,
+        })?;
     Ok(batch)
 }

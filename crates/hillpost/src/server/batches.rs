@@ -1,6 +1,5 @@
-//! Batches: create (or preview with `dry_run`), list, status, pause, resume, cancel. Planning
-//! is `planning::plan` and start times are `time::start_time`, exactly as the CLI's
-//! `hillpost batch create`.
+//! Batches: create (or preview with `dry_run`), list, status, pause, resume, cancel, through
+//! the use cases the CLI's `hillpost batch …` and the dashboard call (`crate::app`).
 
 use std::collections::BTreeMap;
 
@@ -9,7 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use hillpost_core::batch::Route;
-use hillpost_store::{BatchAction, BatchOptions, BatchRow, BatchStatus};
+use hillpost_store::{BatchAction, BatchRow, BatchStatus};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -17,7 +16,8 @@ use super::AppState;
 use super::auth::{Caller, visible_batch, visible_campaign};
 use super::body::{BatchId, Body};
 use super::error::{ApiError, ErrorBody};
-use crate::{planning, targets, time};
+use crate::app::{BatchStart, NewBatch};
+use crate::planning;
 
 #[derive(Serialize, ToSchema)]
 pub struct BatchView {
@@ -194,47 +194,25 @@ pub async fn create(
     } else {
         body.json()?
     };
-    let start_at = match &request.at {
-        Some(at) => time::start_time(at, request.timezone.as_deref(), Utc::now())
-            .map_err(|e| ApiError::invalid("invalid_time", e))?,
-        None if request.timezone.is_some() => {
-            return Err(ApiError::invalid("invalid_time", "`timezone` needs `at`"));
-        }
-        None => Utc::now(),
-    };
     let campaign_id = stored.campaign.id;
-    let resolve = state.settings.directory.resolve_settings();
-    let planned = planning::plan(
-        &state.store,
-        &campaign_id,
-        &resolve,
-        &targets::sendable_channels(&state.settings),
-        request.include_delivered,
-    )
-    .await
-    .map_err(|e| ApiError::invalid("plan_failed", format!("{e:#}")))?;
+    let app = state.app();
+    let new_batch = NewBatch {
+        start: BatchStart::from_parts(request.at, request.timezone)?,
+        include_delivered: request.include_delivered,
+    };
     if request.dry_run {
-        let preview = preview(&planned);
-        return Ok((StatusCode::OK, Json(to_json(&preview)?)));
+        // A dry run refuses the start time a real batch would refuse.
+        new_batch.start.resolve(Utc::now())?;
+        let planned = app
+            .preview_batch(&campaign_id, request.include_delivered)
+            .await?;
+        return Ok((StatusCode::OK, Json(to_json(&preview(&planned))?)));
     }
-    let max_attempts = state.settings.retry_schedule().max_attempts();
-    let batch = state
-        .store
-        .create_batch_with(
-            &campaign_id,
-            &planned.plan,
-            &BatchOptions {
-                start_at,
-                max_attempts,
-                actor: &caller.actor(),
-                receipt_base_url: state.settings.receipt_base_url(),
-                include_delivered: request.include_delivered,
-            },
-        )
+    let created = app
+        .create_batch(&campaign_id, &new_batch, &caller.actor())
         .await?;
-    let status = state.store.batch_status(batch).await?;
-    let mut view = to_json(&StatusView::from(&status))?;
-    view["left_out"] = to_json(&left_out(&planned.plan.left_out))?;
+    let mut view = to_json(&StatusView::from(&created.status))?;
+    view["left_out"] = to_json(&left_out(&created.left_out))?;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -317,15 +295,9 @@ async fn control(
     caller.must_be_organizer()?;
     visible_batch(&state, &caller, id).await?;
     let batch = state
-        .store
-        .control_batch_by(id, action, &caller.actor())
+        .app()
+        .control_batch(id, action, &caller.actor())
         .await?;
-    tracing::info!(
-        batch = id,
-        token = caller.token_id,
-        "batch {}",
-        action.verb()
-    );
     Ok(Json(BatchView::from(&batch)))
 }
 

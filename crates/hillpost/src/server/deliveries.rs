@@ -10,10 +10,8 @@ use std::collections::HashMap;
 use axum::Json;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
-use hillpost_core::delivery::{OperatorAction, RetrySelection};
-use hillpost_store::{
-    AttemptRow, DeliveryAction, DeliveryDetail, DeliveryEventRow, DeliveryRow, RetryRequest,
-};
+use hillpost_core::delivery::OperatorAction;
+use hillpost_store::{AttemptRow, DeliveryDetail, DeliveryEventRow, DeliveryRow};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -22,7 +20,6 @@ use super::auth::{Caller, visible_batch};
 use super::body::{BatchId, Body, DeliveryId, Query};
 use super::error::{ApiError, ErrorBody};
 use super::evidence::EvidenceView;
-use crate::{planning, targets};
 
 #[derive(Serialize, ToSchema)]
 pub struct AttemptView {
@@ -222,7 +219,11 @@ async fn visible_delivery(
         .ok_or_else(not_found)?;
     visible_batch(state, caller, detail.delivery.batch_id)
         .await
-        .map_err(|_| not_found())?;
+        // Unseen is missing; a database that failed stays a failure.
+        .map_err(|e| match e {
+            ApiError::NotFound(_) => not_found(),
+            other => other,
+        })?;
     Ok(detail)
 }
 
@@ -307,33 +308,12 @@ async fn decide(
     caller.must_be_organizer()?;
     visible_delivery(&state, &caller, id).await?;
     let decision: Decision = body.json()?;
-    let reason = reason(&decision.reason)?;
     state
-        .store
-        .act_on_delivery(
-            id,
-            &DeliveryAction {
-                action,
-                actor: &caller.actor(),
-                reason,
-                budget: state.settings.retry_schedule().max_attempts(),
-            },
-        )
+        .app()
+        .decide_delivery(id, action, &decision.reason, &caller.actor())
         .await?;
     let detail = visible_delivery(&state, &caller, id).await?;
     Ok(Json(record(&state, detail).await?))
-}
-
-/// A reason, trimmed, present and bounded.
-fn reason(raw: &str) -> Result<&str, ApiError> {
-    let reason = raw.trim();
-    if reason.is_empty() || reason.len() > 1000 {
-        return Err(ApiError::invalid(
-            "invalid_body",
-            "`reason` must say why, in 1 to 1000 bytes",
-        ));
-    }
-    Ok(reason)
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -369,38 +349,9 @@ pub async fn retry(
     caller.must_be_organizer()?;
     visible_batch(&state, &caller, id).await?;
     let request: Retry = body.json()?;
-    let selection = match request.selection.as_str() {
-        "failed" => RetrySelection::Failed,
-        "unconfirmed" => RetrySelection::Unconfirmed,
-        other => {
-            return Err(ApiError::invalid(
-                "invalid_body",
-                format!("`selection` is `failed` or `unconfirmed`, not `{other}`"),
-            ));
-        }
-    };
-    let reason = reason(&request.reason)?;
-    let campaign = state.store.batch_campaign(id).await?;
-    let endpoints = planning::current_endpoints(
-        &state.store,
-        &campaign,
-        &state.settings.directory.resolve_settings(),
-        &targets::sendable_channels(&state.settings),
-    )
-    .await
-    .map_err(|e| ApiError::invalid("plan_failed", format!("{e:#}")))?;
     let report = state
-        .store
-        .retry_batch(
-            id,
-            &RetryRequest {
-                selection,
-                endpoints,
-                actor: &caller.actor(),
-                reason,
-                budget: state.settings.retry_schedule().max_attempts(),
-            },
-        )
+        .app()
+        .retry_batch(id, &request.selection, &request.reason, &caller.actor())
         .await?;
     Ok(Json(RetryView {
         replanned: report.replanned,

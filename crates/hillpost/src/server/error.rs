@@ -5,6 +5,8 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use hillpost_store::StoreError;
+
+use crate::app::{AppError, BadInput};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -34,6 +36,9 @@ pub enum ApiError {
     },
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// The database cannot be used right now: 503, without the driver's words.
+    #[error("the database is unavailable; try again in a moment")]
+    Unavailable(String),
     #[error("internal error")]
     Internal(String),
 }
@@ -56,7 +61,7 @@ pub struct ErrorDetail {
     /// `payload_too_large`, `malformed_body`, `invalid_campaign`, `invalid_signature`,
     /// `rejected_rows`, `invalid_time`, `plan_failed`, `invalid_body`, `invalid_query`,
     /// `campaign_exists`,
-    /// `invalid_transition`, `internal`.
+    /// `invalid_transition`, `database_unavailable`, `internal`.
     pub code: String,
     pub message: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -83,6 +88,7 @@ impl ApiError {
             ApiError::Malformed(_) => (StatusCode::BAD_REQUEST, "malformed_body"),
             ApiError::Invalid { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, code),
             ApiError::Conflict { code, .. } => (StatusCode::CONFLICT, code),
+            ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "database_unavailable"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -104,7 +110,42 @@ impl From<StoreError> for ApiError {
                     message: error.to_string(),
                 }
             }
+            other if other.is_unavailable() => ApiError::Unavailable(other.to_string()),
             other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+/// The use cases' failures as answers: input the caller can fix is a 4xx naming the
+/// problem; a database that cannot be used is a 503 and anything else a 500, both without
+/// their details (they stay in the log).
+impl From<AppError> for ApiError {
+    fn from(error: AppError) -> Self {
+        match error {
+            AppError::NotFound(message) => ApiError::NotFound(message),
+            AppError::Invalid {
+                input: BadInput::CsvHeader,
+                message,
+            } => ApiError::Malformed(format!("CSV header: {message}")),
+            AppError::Invalid { input, message } => {
+                let code = match input {
+                    BadInput::StartTime => "invalid_time",
+                    BadInput::Plan => "plan_failed",
+                    BadInput::Reason | BadInput::RetrySelection | BadInput::CsvHeader => {
+                        "invalid_body"
+                    }
+                };
+                ApiError::invalid(code, message)
+            }
+            AppError::Conflict(message) => ApiError::Conflict {
+                code: "invalid_transition",
+                message,
+            },
+            AppError::DatabaseUnavailable(source) => {
+                ApiError::Unavailable(format!("{:#}", anyhow::Error::from(source)))
+            }
+            AppError::Store(store) => store.into(),
+            AppError::Internal(detail) => ApiError::Internal(detail),
         }
     }
 }
@@ -112,9 +153,13 @@ impl From<StoreError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
-        if let ApiError::Internal(detail) = &self {
+        match &self {
             // The detail stays in the log: it may name tables, hosts or paths.
-            tracing::error!(error = %detail, "API request failed");
+            ApiError::Internal(detail) => tracing::error!(error = %detail, "API request failed"),
+            ApiError::Unavailable(detail) => {
+                tracing::error!(error = %detail, "API request failed: the database is unavailable")
+            }
+            _ => {}
         }
         let message = self.to_string();
         let details = match self {

@@ -4,8 +4,8 @@
 //!  request ─▶ body limit (413) ─▶ route ─▶ Caller (bearer token → store, 401)
 //!                                            │ visible_campaign / visible_batch (404)
 //!                                            ▼
-//!            handler ─▶ the CLI's functions: planning::plan, time::start_time,
-//!                       import_signatures, Store::control_batch …
+//!            handler ─▶ the use cases (`crate::app`), as the CLI and the dashboard call
+//!                       them; reads go to the store directly
 //!                                            ▼
 //!                       JSON, or {"error": {"code", "message"}}
 //! ```
@@ -47,6 +47,13 @@ use crate::config::Settings;
 pub struct AppState {
     pub store: Arc<Store>,
     pub settings: Arc<Settings>,
+}
+
+impl AppState {
+    /// The use cases over this server's store and settings.
+    pub fn app(&self) -> crate::app::App<'_> {
+        crate::app::App::new(&self.store, &self.settings)
+    }
 }
 
 /// The API router: `/api/v1/…`, `/metrics` (with a token), `/health`, the receipt pages

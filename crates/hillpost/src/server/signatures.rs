@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use hillpost_core::import::SignatureCsv;
-use hillpost_store::import::{ImportError, ImportOptions, ImportReport, import_signatures_by};
+use hillpost_store::import::ImportReport;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -172,20 +172,17 @@ async fn run_import(
     source: &str,
     skip_invalid: bool,
 ) -> Result<ImportReport, ApiError> {
-    import_signatures_by(
-        &state.store,
-        campaign,
-        bytes,
-        source,
-        ImportOptions { skip_invalid },
-        &caller.actor(),
-        |_| {},
-    )
-    .await
-    .map_err(|e| match e {
-        ImportError::Header(header) => ApiError::Malformed(format!("CSV header: {header}")),
-        ImportError::Store(store) => store.into(),
-    })
+    Ok(state
+        .app()
+        .import_signatures(
+            campaign,
+            bytes,
+            source,
+            skip_invalid,
+            &caller.actor(),
+            |_| {},
+        )
+        .await?)
 }
 
 fn problems(report: &ImportReport) -> Vec<RowProblem> {

@@ -1,0 +1,41 @@
+//! Importing signers: a CSV file (the CLI, the API's upload, the demo) or one sign-up the
+//! API turned into a one-row CSV, all through the store's one importer.
+
+use std::io::Read;
+
+use hillpost_core::CampaignId;
+use hillpost_store::import::{ImportError, ImportOptions, ImportReport, import_signatures_by};
+
+use super::{App, AppError, BadInput};
+
+impl App<'_> {
+    /// Checks, normalises and de-duplicates every row of `input` and stores the valid ones:
+    /// all or nothing unless `skip_invalid`. A report without an `import_id` stored nothing.
+    /// `progress` is told the bytes read so far.
+    pub async fn import_signatures<R: Read>(
+        &self,
+        campaign: &CampaignId,
+        input: R,
+        source: &str,
+        skip_invalid: bool,
+        actor: &str,
+        progress: impl FnMut(u64),
+    ) -> Result<ImportReport, AppError> {
+        import_signatures_by(
+            self.store,
+            campaign,
+            input,
+            source,
+            ImportOptions { skip_invalid },
+            actor,
+            progress,
+        )
+        .await
+        .map_err(|e| match e {
+            ImportError::Header(header) => {
+                AppError::invalid(BadInput::CsvHeader, header.to_string())
+            }
+            ImportError::Store(store) => store.into(),
+        })
+    }
+}
