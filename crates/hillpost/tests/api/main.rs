@@ -12,3 +12,4 @@ mod delivery;
 mod evidence;
 mod hardening;
 mod receipts;
+mod use_cases;
