@@ -62,3 +62,25 @@ fn the_demo_delivers_the_bundled_campaign_into_an_outbox() {
     );
     assert_eq!(eml_files(&ws.path().join("demo/outbox")).len(), 3874);
 }
+
+// The demo creates its batch as every surface does (`App::create_batch`): with receipts
+// configured, its batch carries the receipt link base, so its signers get receipts.
+#[test]
+fn the_demo_batch_gets_receipts_when_they_are_configured() {
+    let ws = Workspace::new()
+        .env("HILLPOST__RECEIPTS__ENABLED", "true")
+        .env("HILLPOST__SERVER__PUBLIC_URL", "https://letters.example.org/");
+    ws.run(&["demo", "--dir", "demo"]).ok();
+    let database = format!("sqlite:{}", ws.path().join("demo/hillpost.db").display());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let batch = runtime.block_on(async {
+        let store = hillpost_store::Store::connect(&database).await.unwrap();
+        let batch = store.batch(1).await.unwrap().expect("the demo's batch");
+        store.close().await;
+        batch
+    });
+    assert_eq!(
+        batch.receipt_base_url.as_deref(),
+        Some("https://letters.example.org")
+    );
+}
