@@ -8,8 +8,8 @@
 //!  page handler ─▶ SignedIn (cookie → session → token still active → Caller, 303 to login)
 //!     │            visible_campaign / visible_batch (the API's own checks, 404)
 //!     ▼
-//!  the API's building blocks: planning::plan, time::start_time, Store::create_batch_with,
-//!  Store::control_batch_by, Store::batch_status ─▶ minijinja templates (HTML-escaped)
+//!  the use cases (crate::app: create_batch, control_batch, retry_batch, decide_delivery,
+//!  preview_batch) and store reads (Store::batch_status) ─▶ minijinja templates (HTML-escaped)
 //! ```
 //!
 //! The batch page polls `/dashboard/batches/{id}/progress` every second; the answer carries
