@@ -10,5 +10,4 @@ mod disk_full;
 mod faults;
 mod rate_limits;
 mod receipts;
-mod spans;
 mod web_forms;
