@@ -24,8 +24,19 @@ pub struct ChainReport {
     pub verified: u64,
     /// The stored head (the last seq and hash every appender agreed on).
     pub head: ChainHead,
-    /// The first broken link, if any.
+    /// The first broken link, if any (a checkpoint the chain does not reach is one).
     pub broken: Option<BrokenLink>,
+    /// How many checkpoints (stored, and given from outside) the chain was held to.
+    pub checkpoints: usize,
+    /// Batches, attempts and delivery events without their audit event.
+    pub unrecorded: Vec<crate::Unrecorded>,
+}
+
+impl ChainReport {
+    /// Every event checks out, every checkpoint is reached and every row has its event.
+    pub fn intact(&self) -> bool {
+        self.broken.is_none() && self.unrecorded.is_empty()
+    }
 }
 
 /// One line of `hillpost audit export`: one per attempt (`record` = `attempt`) and one per

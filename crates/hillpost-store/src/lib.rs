@@ -31,6 +31,7 @@ macro_rules! delivery_select {
 }
 
 mod audit;
+mod checkpoints;
 pub mod directory;
 mod enqueue;
 mod error;
@@ -48,11 +49,13 @@ mod tokens;
 
 use std::collections::HashMap;
 
+use hillpost_core::audit::{Anchor, Checkpoint, KeyList, PublicKey, SigningKey};
 use hillpost_core::batch::{BatchPlan, SentBefore};
 use hillpost_core::delivery::{Attachment, DeliveryRules};
 use hillpost_core::{Campaign, CampaignId, NewSignature};
 
 pub use audit::{ChainReport, ExportLine, HOUSEKEEPING, UNATTRIBUTED};
+pub use checkpoints::{CheckpointWrite, Unrecorded};
 pub use directory::{DirectoryFile, NewDirectory, StoredDirectory, ZipDistrictRow, ZipTable};
 pub(crate) use enqueue::{delivery_rows, sha256_hex};
 pub use error::StoreError;
@@ -441,9 +444,44 @@ impl Store {
 
     // ── the audit trail ──────────────────────────────────────────────────────────────────
 
-    /// Recomputes the audit chain from its first event and names the first broken link.
+    /// Recomputes the audit chain from its first event and names the first broken link;
+    /// holds it to the stored checkpoints, and checks every batch, attempt and delivery
+    /// event has its audit event.
     pub async fn verify_audit(&self) -> Result<ChainReport, StoreError> {
-        dispatch!(self, s => s.verify_audit().await)
+        self.verify_audit_with(Vec::new()).await
+    }
+
+    /// As [`Store::verify_audit`], also holding the chain to `anchors` (checkpoints kept
+    /// outside the database, their signatures already checked).
+    pub async fn verify_audit_with(&self, anchors: Vec<Anchor>) -> Result<ChainReport, StoreError> {
+        dispatch!(self, s => s.verify_audit(anchors).await)
+    }
+
+    /// Signs the chain's head with `key` when a checkpoint is due (events were appended
+    /// since the last one, which is at least `interval` old), after checking the events
+    /// since the last checkpoint link to it. Housekeeping calls it.
+    pub async fn write_checkpoint(
+        &self,
+        key: &SigningKey,
+        interval: std::time::Duration,
+    ) -> Result<CheckpointWrite, StoreError> {
+        dispatch!(self, s => s.write_checkpoint(key, interval).await)
+    }
+
+    /// The newest stored checkpoint.
+    pub async fn latest_checkpoint(&self) -> Result<Option<Checkpoint>, StoreError> {
+        dispatch!(self, s => s.latest_checkpoint().await)
+    }
+
+    /// Makes `key` the one the service signs with from now on, when it is not already
+    /// known: the key signing until now gets its `valid_until`. Returns every key.
+    pub async fn register_signing_key(&self, key: PublicKey) -> Result<KeyList, StoreError> {
+        dispatch!(self, s => s.register_signing_key(key).await)
+    }
+
+    /// Every public key the service has signed with, the current one first.
+    pub async fn signing_keys(&self) -> Result<KeyList, StoreError> {
+        dispatch!(self, s => s.signing_keys().await)
     }
 
     /// What was sent to whom in a batch: one line per attempt, and one per delivery that

@@ -37,6 +37,8 @@ pub(crate) struct Shared<C> {
     pub sending: SendingMarks,
     /// Whether attempts can be recorded and leases renewed: nothing new is sent while not.
     pub health: StoreHealth,
+    /// The key housekeeping signs audit checkpoints with; none: no checkpoints.
+    pub checkpoint_key: std::sync::OnceLock<hillpost_core::audit::SigningKey>,
 }
 
 /// A claimed delivery ready to send: its letter, and its office's endpoints (where the
