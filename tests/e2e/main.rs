@@ -5,6 +5,7 @@
 mod audit;
 mod bad_input;
 mod bounces;
+mod checkpoints;
 mod cli;
 mod dashboard;
 mod delivery;

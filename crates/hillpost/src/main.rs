@@ -77,5 +77,6 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Tokens(command) => commands::tokens::run(&settings, command).await,
         Command::Bounces(command) => commands::bounces::run(&settings, command).await,
         Command::Email(command) => commands::email::run(&settings, command).await,
+        Command::Keys(command) => commands::keys::run(&settings, command).await,
     }
 }

@@ -10,6 +10,7 @@ pub mod demo;
 pub mod directory;
 pub mod email;
 pub mod forms;
+pub mod keys;
 pub mod preview;
 pub mod serve;
 pub mod signatures;

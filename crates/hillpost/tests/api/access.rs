@@ -9,6 +9,8 @@ const STAFF: (&str, &str) = ("Committee staff", "staff@committee.example.org");
 /// router is in the document by construction (utoipa-axum registers both); this list makes
 /// a change to either visible in review.
 const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/.well-known/hillpost-signing-key"),
+    ("GET", "/api/v1/audit/checkpoint"),
     ("GET", "/api/v1/audit/verify"),
     ("GET", "/api/v1/batches/{id}"),
     ("GET", "/api/v1/batches/{id}/audit"),
@@ -95,6 +97,14 @@ async fn every_route_checks_tokens_roles_and_organizations(url: String) {
         .await
         .expect("evidence");
     let evidence = api.store.evidence_of(delivery).await.expect("evidence")[0].id;
+    // A signed checkpoint, for the route that serves it.
+    api.store
+        .write_checkpoint(
+            &hillpost_core::audit::SigningKey::from_seed([4; 32]),
+            std::time::Duration::ZERO,
+        )
+        .await
+        .expect("checkpoint");
 
     for (method, path) in documented() {
         let concrete = if path.starts_with("/api/v1/batches") {
@@ -124,7 +134,7 @@ async fn every_route_checks_tokens_roles_and_organizations(url: String) {
             continue;
         }
         let (status, body) = api.call(method.clone(), &concrete, None, None).await;
-        if path == "/health" {
+        if path == "/health" || path == "/.well-known/hillpost-signing-key" {
             assert_eq!(status, StatusCode::OK, "{what}: {body}");
             continue;
         }
@@ -176,8 +186,11 @@ async fn every_route_checks_tokens_roles_and_organizations(url: String) {
         }
     }
 
-    // The whole chain spans every organization: organizers may not verify it.
+    // The whole chain spans every organization: organizers may not verify it, nor read
+    // its checkpoints.
     let (status, body) = api.get("/api/v1/audit/verify", &api.organizer).await;
+    assert_eq!((status, code(&body)), (StatusCode::FORBIDDEN, "forbidden"));
+    let (status, body) = api.get("/api/v1/audit/checkpoint", &api.organizer).await;
     assert_eq!((status, code(&body)), (StatusCode::FORBIDDEN, "forbidden"));
     // Organizers export their own batches.
     let (status, _) = api
