@@ -495,7 +495,9 @@ impl Store {
         let attempts = self.batch_attempts(batch_id).await?;
         let ids: Vec<i64> = deliveries.iter().map(|d| d.id).collect();
         let events = self.delivery_events(&ids).await?;
-        let mut lines = audit::export_lines(&batch, &deliveries, attempts, events);
+        let receivers = dispatch!(self, s => s.attempt_event_payloads(batch_id).await)?;
+        let receivers = audit::receiver_ids(receivers);
+        let mut lines = audit::export_lines(&batch, &deliveries, attempts, events, &receivers);
         evidence::list_in_export(&mut lines, self.batch_evidence(batch_id).await?);
         Ok(lines)
     }

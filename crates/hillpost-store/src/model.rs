@@ -189,6 +189,9 @@ pub struct AttemptRecord {
     pub remote_code: Option<i32>,
     pub remote_text: Option<String>,
     pub sent_sha256: Option<String>,
+    /// What identifies the letter at the receiver (see `SendReport::receiver_id`); kept in
+    /// the attempt's audit event.
+    pub receiver_id: Option<String>,
     pub note: Option<String>,
     pub transition: Transition,
 }

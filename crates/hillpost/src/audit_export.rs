@@ -104,6 +104,7 @@ const HEADER: &[&str] = &[
     "event_actor",
     "event",
     "evidence_sha256",
+    "receiver_id",
 ];
 
 #[cfg(test)]
@@ -136,6 +137,7 @@ mod tests {
             event_at: None,
             event_actor: None,
             event: None,
+            receiver_id: None,
         }
     }
 

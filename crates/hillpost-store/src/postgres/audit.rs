@@ -48,6 +48,20 @@ pub(crate) async fn append(
 }
 
 impl PgStore {
+    /// `(attempt_id, payload)` of a batch's `attempt.recorded` events, for the export.
+    pub(crate) async fn attempt_event_payloads(
+        &self,
+        batch_id: i64,
+    ) -> Result<Vec<(i64, String)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT attempt_id, payload FROM audit_events
+              WHERE batch_id = $1 AND kind = 'attempt.recorded' AND attempt_id IS NOT NULL",
+        )
+        .bind(batch_id)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
     /// Recomputes the whole chain in one snapshot (so appends going on meanwhile neither
     /// break nor extend what is checked), streaming the events, holding it to the stored
     /// checkpoints and `anchors`; then the cross-check, in the same snapshot.

@@ -63,6 +63,20 @@ pub(crate) async fn append(
 }
 
 impl SqliteStore {
+    /// `(attempt_id, payload)` of a batch's `attempt.recorded` events, for the export.
+    pub(crate) async fn attempt_event_payloads(
+        &self,
+        batch_id: i64,
+    ) -> Result<Vec<(i64, String)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT attempt_id, payload FROM audit_events
+              WHERE batch_id = ?1 AND kind = 'attempt.recorded' AND attempt_id IS NOT NULL",
+        )
+        .bind(batch_id)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
     /// Recomputes the whole chain inside one read transaction (a WAL snapshot), streaming,
     /// holding it to the stored checkpoints and `anchors`; then the cross-check.
     pub async fn verify_audit(&self, anchors: Vec<Anchor>) -> Result<ChainReport, StoreError> {

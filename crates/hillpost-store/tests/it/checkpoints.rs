@@ -48,6 +48,7 @@ async fn attempted(store: &Store, offices: usize) -> i64 {
             remote_code: Some(250),
             remote_text: None,
             sent_sha256: None,
+            receiver_id: None,
             note: None,
             transition: Transition::finish(DeliveryState::Delivered),
         })

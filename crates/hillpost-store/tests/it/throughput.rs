@@ -80,6 +80,7 @@ async fn record_attempts_throughput_on_postgres() {
                         remote_code: Some(250),
                         remote_text: Some("2.0.0 Ok: queued".into()),
                         sent_sha256: Some("ab".repeat(32)),
+                        receiver_id: None,
                         note: None,
                         transition: Transition::finish(DeliveryState::Delivered),
                     })
