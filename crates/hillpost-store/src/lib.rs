@@ -45,6 +45,7 @@ mod receipts;
 mod record;
 mod signature_row;
 mod sqlite;
+mod statements;
 mod tokens;
 
 use std::collections::HashMap;
@@ -468,6 +469,11 @@ impl Store {
         dispatch!(self, s => s.write_checkpoint(key, interval).await)
     }
 
+    /// The stored hash of audit event `seq`; `None` when there is no such event.
+    pub async fn audit_event_hash(&self, seq: i64) -> Result<Option<String>, StoreError> {
+        dispatch!(self, s => s.audit_event_hash(seq).await)
+    }
+
     /// The newest stored checkpoint.
     pub async fn latest_checkpoint(&self) -> Result<Option<Checkpoint>, StoreError> {
         dispatch!(self, s => s.latest_checkpoint().await)
@@ -513,6 +519,26 @@ impl Store {
         token_sha256: &str,
     ) -> Result<bool, StoreError> {
         dispatch!(self, s => s.add_receipt_link(delivery_id, token_sha256).await)
+    }
+
+    /// What receipt delivery `delivery_id`'s signed statement says (its lines, the SHA-256
+    /// each letter's last attempt sent, and that attempt's audit event); `None` when it is
+    /// not a receipt.
+    pub async fn receipt_statement(
+        &self,
+        delivery_id: i64,
+    ) -> Result<Option<hillpost_core::receipt::Statement>, StoreError> {
+        dispatch!(self, s => s.receipt_statement(delivery_id).await)
+    }
+
+    /// Keeps `signed` as the receipt's `receipt.json` unless one is kept already; returns
+    /// the one kept.
+    pub async fn keep_receipt_statement(
+        &self,
+        delivery_id: i64,
+        signed: &str,
+    ) -> Result<Option<String>, StoreError> {
+        dispatch!(self, s => s.keep_receipt_statement(delivery_id, signed).await)
     }
 
     /// The receipt a page token opens, by the token's SHA-256; `None` for any other value.

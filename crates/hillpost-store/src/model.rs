@@ -174,6 +174,8 @@ pub struct LetterParts {
     pub signer: Option<NewSignature>,
     /// The recipient's endpoints in order of preference, where the delivery may move.
     pub endpoints: Vec<Endpoint>,
+    /// A receipt's signed `receipt.json`, put in by the worker just before sending.
+    pub receipt_statement: Option<String>,
 }
 
 /// One ended attempt (or a decision the channel made without trying) and what the delivery

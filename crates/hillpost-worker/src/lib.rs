@@ -42,7 +42,9 @@ use hillpost_channels::Channel;
 use hillpost_store::{Store, StoreError};
 
 pub use checkpoints::CHECKPOINT_INTERVAL;
-pub use prepare::{BatchCache, BatchContext, outgoing_letter, receipt_with_link};
+pub use prepare::{
+    BatchCache, BatchContext, RECEIPT_FILENAME, outgoing_letter, receipt_with_link, signed_receipt,
+};
 pub use rate_limits::RateLimiters;
 pub use record::attempt_record;
 pub use settings::{RateLimits, WorkerSettings};
@@ -102,9 +104,9 @@ impl<C: Channel + Send + Sync + 'static> Worker<C> {
         &self.shared.id
     }
 
-    /// Has housekeeping sign an audit checkpoint with `key` at most every
-    /// [`CHECKPOINT_INTERVAL`] while events are appended.
-    pub fn sign_checkpoints_with(&self, key: hillpost_core::audit::SigningKey) -> &Self {
+    /// Signs with `key`: housekeeping's audit checkpoints (at most every
+    /// [`CHECKPOINT_INTERVAL`] while events are appended) and receipts' `receipt.json`.
+    pub fn sign_with(&self, key: hillpost_core::audit::SigningKey) -> &Self {
         let _ = self.shared.checkpoint_key.set(key);
         self
     }

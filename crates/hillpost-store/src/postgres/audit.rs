@@ -48,6 +48,16 @@ pub(crate) async fn append(
 }
 
 impl PgStore {
+    /// The stored hash of event `seq`, if there is one.
+    pub async fn audit_event_hash(&self, seq: i64) -> Result<Option<String>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT hash FROM audit_events WHERE seq = $1")
+                .bind(seq)
+                .fetch_optional(self.pool())
+                .await?,
+        )
+    }
+
     /// `(attempt_id, payload)` of a batch's `attempt.recorded` events, for the export.
     pub(crate) async fn attempt_event_payloads(
         &self,

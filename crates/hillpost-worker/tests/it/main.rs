@@ -10,5 +10,6 @@ mod disk_full;
 mod faults;
 mod rate_limits;
 mod receipts;
+mod signed_receipts;
 mod spans;
 mod web_forms;

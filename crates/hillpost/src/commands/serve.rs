@@ -44,7 +44,7 @@ pub async fn run(settings: Settings, with_worker: bool) -> anyhow::Result<ExitCo
             worker_settings(&settings),
         );
         if let Some(key) = signing_key {
-            worker.sign_checkpoints_with(key);
+            worker.sign_with(key);
         }
         let shutdown = shutdown.clone();
         Some(tokio::spawn(async move {

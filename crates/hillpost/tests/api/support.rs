@@ -128,7 +128,7 @@ impl Api {
             hillpost::commands::worker::worker_settings(&self.settings),
         );
         if let Some(key) = self.settings.signing_key().expect("signing key") {
-            worker.sign_checkpoints_with(key);
+            worker.sign_with(key);
         }
         let shutdown = self.shutdown.clone();
         tokio::spawn(async move { worker.run(shutdown).await });
