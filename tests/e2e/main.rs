@@ -15,5 +15,6 @@ mod directory_delivery;
 mod never_twice;
 mod serve;
 mod shutdown;
+mod signed_receipts;
 mod support;
 mod web_forms;

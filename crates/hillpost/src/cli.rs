@@ -88,6 +88,27 @@ pub enum Command {
     /// The Ed25519 key audit checkpoints and receipts are signed with.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Check a signer's signed receipt (receipt.json).
+    #[command(subcommand)]
+    Receipts(ReceiptsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReceiptsCommand {
+    /// Check receipt.json's signature (naming any field that was changed) and, given
+    /// checkpoints, that the events its lines name come before them. Works offline with
+    /// --key; with --database, also checks the events are in that service's chain. Exits 2
+    /// when the receipt does not verify.
+    Verify {
+        file: PathBuf,
+        /// The public key (64 hex digits), or a file holding it or the key list
+        /// `/.well-known/hillpost-signing-key` serves. Without it: the keys of --database.
+        #[arg(long, value_name = "KEY|FILE")]
+        key: Option<String>,
+        /// A checkpoint file (`hillpost audit checkpoint`); any number.
+        #[arg(long, value_name = "FILE")]
+        checkpoint: Vec<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

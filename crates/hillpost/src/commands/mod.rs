@@ -12,6 +12,7 @@ pub mod email;
 pub mod forms;
 pub mod keys;
 pub mod preview;
+pub mod receipts;
 pub mod serve;
 pub mod signatures;
 pub mod targets;

@@ -67,6 +67,7 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(keys::signing_key))
         .routes(routes!(bounces::ingest_one))
         .routes(routes!(receipts::page))
+        .routes(routes!(receipts::statement))
         .routes(routes!(metrics::metrics))
         .routes(routes!(metrics::health))
 }
