@@ -265,7 +265,11 @@ impl<C: Channel + Send + Sync + 'static> Shared<C> {
     /// Stage 4 for many deliveries at once: one store round trip.
     pub async fn record(&self, sent: &[(ClaimedDelivery, Recorded)]) -> Result<(), StoreError> {
         // The evidence first: an attempt row is never without the pages it refers to.
-        self.store.store_evidence(&evidence::of_group(sent)).await?;
+        // Most groups have none (email, CWC): no empty transaction, no write lock.
+        let evidence = evidence::of_group(sent);
+        if !evidence.is_empty() {
+            self.store.store_evidence(&evidence).await?;
+        }
         let records: Vec<AttemptRecord> = sent.iter().map(|(_, r)| r.attempt.clone()).collect();
         let moved = async {
             let moved = self.store.record_attempts(&self.id, &records).await?;

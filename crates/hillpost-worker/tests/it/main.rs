@@ -11,5 +11,4 @@ mod faults;
 mod rate_limits;
 mod receipts;
 mod signed_receipts;
-mod spans;
 mod web_forms;

@@ -1,6 +1,10 @@
 //! Logs follow one delivery: every event of an attempt, the channel's own included, carries
 //! the attempt's span (delivery, batch, channel, rate key, attempt number), and nothing that
 //! identifies a signer.
+//!
+//! A test binary of its own: the subscriber it installs must be the only one its callsites
+//! ever see (tracing caches each callsite's interest across threads, and another test
+//! running beside it without a subscriber could switch the events off).
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -10,7 +14,12 @@ use hillpost_worker::{RateLimits, RunOnce, Worker};
 use serde_json::Value;
 use tracing_subscriber::fmt::MakeWriter;
 
-use crate::support::{batch, settings, smtp_channels};
+// The worker's test helpers; this binary uses a few of them.
+#[allow(dead_code, unused_macros)]
+#[path = "it/support.rs"]
+mod support;
+
+use support::{batch, settings, smtp_channels};
 
 const STAFF: (&str, &str) = ("Committee staff", "staff@committee.example.org");
 const SIGNERS: usize = 4;
