@@ -40,7 +40,9 @@ impl<C: Channel + Send + Sync + 'static> Worker<C> {
         tracing::info!(worker = %shared.id, backend = shared.store.backend(), "worker started");
         match shared.checkpoint_key.get() {
             Some(key) => crate::checkpoints::register(&shared.store, key).await,
-            None => tracing::warn!(
+            // A valid choice (a demo, a test), so not a warning; docs/audit.md says why a
+            // deployment wants one.
+            None => tracing::info!(
                 "no signing key configured ([signing] key_file): no audit checkpoints are signed"
             ),
         }
