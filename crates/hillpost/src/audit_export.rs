@@ -103,8 +103,9 @@ const HEADER: &[&str] = &[
     "event_at",
     "event_actor",
     "event",
-    "evidence_sha256",
     "receiver_id",
+    // Last, where earlier exports had it (readers may look for it there).
+    "evidence_sha256",
 ];
 
 #[cfg(test)]
