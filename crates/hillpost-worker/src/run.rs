@@ -46,6 +46,14 @@ impl<C: Channel + Send + Sync + 'static> Worker<C> {
     pub async fn run(&self, shutdown: CancellationToken) -> Result<(), WorkerError> {
         let shared = self.shared.clone();
         tracing::info!(worker = %shared.id, backend = shared.store.backend(), "worker started");
+        match shared.checkpoint_key.get() {
+            Some(key) => crate::checkpoints::register(&shared.store, key).await,
+            // A valid choice (a demo, a test), so not a warning; docs/audit.md says why a
+            // deployment wants one.
+            None => tracing::info!(
+                "no signing key configured ([signing] key_file): no audit checkpoints are signed"
+            ),
+        }
         let (records, recorded) = mpsc::unbounded_channel::<Sent>();
         let finish_recording = CancellationToken::new();
         let mut recorder = tokio::spawn(record_loop(
@@ -368,6 +376,9 @@ async fn housekeeping_loop<C: Channel + Send + Sync + 'static>(
         }
         if let Err(error) = shared.refresh_batch_states().await {
             tracing::warn!(%error, "could not refresh batch states");
+        }
+        if let Some(key) = shared.checkpoint_key.get() {
+            crate::checkpoints::sign_when_due(&shared.store, key).await;
         }
     }
 }
