@@ -55,7 +55,7 @@ pub async fn run(args: &Args, report: &mut Report) -> anyhow::Result<()> {
         child_args.extend(["--smtp-connections".to_string(), connections.to_string()]);
     }
     let connections = args.email_connections.unwrap_or(CONNECTIONS);
-    workers::run(1, &db.url, &child_args).await?;
+    workers::run(args.email_workers.max(1), &db.url, &child_args).await?;
     let delivered = db
         .store
         .batch_status(batch)
@@ -75,7 +75,7 @@ pub async fn run(args: &Args, report: &mut Report) -> anyhow::Result<()> {
 
     report.note(format!(
         "emails into smtp-sink: letters of {letter_size} bytes; smtp-source and lettre {CONNECTIONS} \
-         connections, hillpost {connections}"
+         connections, hillpost {connections} per worker"
     ));
     let source = report.rate(
         "emails into smtp-sink, Postfix smtp-source (reference)",
@@ -83,7 +83,11 @@ pub async fn run(args: &Args, report: &mut Report) -> anyhow::Result<()> {
         Duration::from_secs_f64(source_seconds),
     );
     let ours = report.rate(
-        "emails into smtp-sink, hillpost end to end (1 worker)",
+        &format!(
+            "emails into smtp-sink, hillpost end to end ({} worker{})",
+            args.email_workers.max(1),
+            if args.email_workers > 1 { "s" } else { "" }
+        ),
         args.emails,
         Duration::from_secs_f64(hillpost_seconds),
     );

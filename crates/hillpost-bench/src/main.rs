@@ -72,6 +72,9 @@ pub struct Args {
     /// `smtp.max_connections`).
     #[arg(long)]
     email_connections: Option<usize>,
+    /// Worker processes in the email section, each with its own connections.
+    #[arg(long, default_value_t = 1)]
+    email_workers: usize,
     /// The quota of the rate-limit section, per second.
     #[arg(long, default_value_t = 100)]
     rate: u32,

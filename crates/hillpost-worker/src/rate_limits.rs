@@ -74,9 +74,20 @@ pub const MARKED_AHEAD: Duration = Duration::from_secs(1);
 /// turn finds it ready to send the message itself.
 pub const TURN_LEAD: Duration = Duration::from_millis(250);
 
+/// How many sends of unlimited keys, across all of them, are marked ahead of going. Such a
+/// send waits for no schedule, only for a connection: marked once connected, each letter
+/// held its connection idle for a mark's commit (a database round trip), and a connection
+/// carried one letter per commit instead of one per SMTP exchange. Marked while waiting for
+/// a connection, the commit overlaps the sends before it. Bounded so a worker that dies
+/// leaves a bounded number of marks that never left (each is recorded "may have been sent"
+/// and resent with the same Message-ID or DeliveryId, which the receiver recognises).
+pub const UNLIMITED_MARKED_AHEAD: usize = 64;
+
 pub struct RateLimiters {
     limits: RateLimits,
     keys: Mutex<HashMap<String, Arc<KeyLimiter>>>,
+    /// See [`UNLIMITED_MARKED_AHEAD`].
+    unlimited_ahead: Arc<Semaphore>,
 }
 
 impl RateLimiters {
@@ -84,6 +95,7 @@ impl RateLimiters {
         Self {
             limits,
             keys: Mutex::new(HashMap::new()),
+            unlimited_ahead: Arc::new(Semaphore::new(UNLIMITED_MARKED_AHEAD)),
         }
     }
 
@@ -124,10 +136,13 @@ impl RateLimiters {
     }
 
     /// Waits until the delivery is among the next [`MARKED_AHEAD`] of a limited key's sends,
-    /// in the order deliveries asked (`None` at once for unlimited keys: their sends do not
-    /// wait for a schedule, so their marks are taken just before sending).
+    /// in the order deliveries asked; for an unlimited key, among the worker's next
+    /// [`UNLIMITED_MARKED_AHEAD`] unlimited sends.
     pub async fn ahead(&self, key: &str) -> Option<OwnedSemaphorePermit> {
-        let ahead = self.limiter(key)?.ahead.clone();
+        let ahead = match self.limiter(key) {
+            Some(limiter) => limiter.ahead.clone(),
+            None => self.unlimited_ahead.clone(),
+        };
         ahead.acquire_owned().await.ok()
     }
 
@@ -320,10 +335,15 @@ mod tests {
             let next = tokio::time::timeout(now, limiters.ahead(key)).await;
             assert!(next.is_err(), "{key}: the next send waits for one to go");
         }
-        assert!(
-            limiters.ahead("unlimited.example.org").await.is_none(),
-            "unlimited keys are marked just before sending"
-        );
+        // Unlimited keys share one worker-wide bound.
+        for key in ["a.example.org", "b.example.org"] {
+            for _ in 0..UNLIMITED_MARKED_AHEAD / 2 {
+                let permit = tokio::time::timeout(now, limiters.ahead(key)).await;
+                held.push(permit.expect("within the unlimited bound"));
+            }
+        }
+        let next = tokio::time::timeout(now, limiters.ahead("c.example.org")).await;
+        assert!(next.is_err(), "the next unlimited send waits for one to go");
     }
 
     #[test]

@@ -1,5 +1,7 @@
-//! Marking deliveries as "sending" before anything leaves, in groups: just before, or for a
-//! rate-limited key's next sends up to `MARKED_AHEAD` before (see `rate_limits`).
+//! Marking deliveries as "sending" before anything leaves, in groups: a web form's just
+//! before it goes; an email's or CWC letter's while it waits, for a rate-limited key up to
+//! `MARKED_AHEAD` before its turn, for an unlimited key among the worker's next
+//! `UNLIMITED_MARKED_AHEAD` (see `rate_limits`).
 //!
 //! A worker that dies mid-send leaves leases behind; housekeeping must tell an attempt that
 //! may have gone out (record `unknown`) from one that never began (just requeue). The mark

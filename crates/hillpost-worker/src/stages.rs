@@ -13,10 +13,11 @@ use hillpost_store::{
     AttemptRecord, Claim, ClaimRequest, ClaimedDelivery, LetterParts, Store, StoreError,
 };
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use crate::evidence::{self, Recorded};
 use crate::held::Held;
-use crate::prepare::{BatchCache, outgoing_letter, receipt_with_link};
+use crate::prepare::{BatchCache, outgoing_letter, receipt_with_link, signed_receipt};
 use crate::rate_limits::{RateLimiters, TURN_LEAD};
 use crate::record::attempt_record;
 use crate::sending::SendingMarks;
@@ -36,6 +37,8 @@ pub(crate) struct Shared<C> {
     pub sending: SendingMarks,
     /// Whether attempts can be recorded and leases renewed: nothing new is sent while not.
     pub health: StoreHealth,
+    /// The key audit checkpoints and receipts are signed with; none: nothing signed.
+    pub checkpoint_key: std::sync::OnceLock<hillpost_core::audit::SigningKey>,
 }
 
 /// A claimed delivery ready to send: its letter, and its office's endpoints (where the
@@ -65,7 +68,11 @@ impl<C: Channel + Send + Sync + 'static> Shared<C> {
             exclude_keys,
             policy: &policy,
         };
-        let claim = self.store.claim(&request).await?;
+        let claim = self
+            .store
+            .claim(&request)
+            .instrument(tracing::info_span!("claim", worker = %self.id, limit))
+            .await?;
         for key in &claim.keys {
             self.limiters.acquired(&key.key, key.next_send_at);
         }
@@ -100,7 +107,9 @@ impl<C: Channel + Send + Sync + 'static> Shared<C> {
                 StoreError::Corrupt(format!("delivery {} has no message", delivery.id))
             })?;
             let batch = self.batches.get(&self.store, delivery.batch_id).await?;
-            let mut part = receipt_with_link(&self.store, part, &batch).await?;
+            let key = self.checkpoint_key.get();
+            let part = receipt_with_link(&self.store, part, &batch).await?;
+            let mut part = signed_receipt(&self.store, part, key).await?;
             let endpoints = std::mem::take(&mut part.endpoints);
             let letter = outgoing_letter(&delivery, part, &batch)?;
             prepared.push(Prepared {
@@ -126,18 +135,33 @@ impl<C: Channel + Send + Sync + 'static> Shared<C> {
     /// or when the store cannot take records; never abandoned once the channel started
     /// sending.
     pub async fn deliver(&self, prepared: &Prepared, stop: &CancellationToken) -> SendStep {
+        let delivery = &prepared.delivery;
+        // Everything logged about this attempt, down to the channel's own events, carries
+        // which delivery it is; nothing that identifies the signer.
+        let span = tracing::info_span!(
+            "attempt",
+            delivery = delivery.id,
+            batch = delivery.batch_id,
+            channel = %delivery.channel,
+            rate_key = %delivery.rate_key,
+            attempt = delivery.attempt_no,
+        );
+        self.deliver_in_span(prepared, stop).instrument(span).await
+    }
+
+    async fn deliver_in_span(&self, prepared: &Prepared, stop: &CancellationToken) -> SendStep {
         let Prepared {
             delivery,
             letter,
             endpoints,
         } = prepared;
         let delivery = delivery.clone();
-        // A limited key's next sends are marked while they wait (see `MARKED_AHEAD`); the
-        // rest are marked once connected, just before they go. A mark taken ahead that a
-        // killed worker leaves behind reads "may have been sent": that is only worth its
-        // throughput where the channel may resend with the same id (email, CWC). A web
-        // form's mark waits until it goes, so a kill never leaves an unsent letter
-        // `unconfirmed`.
+        // Where the channel may resend with the same id (email, CWC), the next sends are
+        // marked while they wait for their turn or a connection (see `MARKED_AHEAD` and
+        // `UNLIMITED_MARKED_AHEAD`), so the mark's commit overlaps the sends before them. A
+        // mark taken ahead that a killed worker leaves behind reads "may have been sent",
+        // and the letter is resent under the same id. A web form's mark waits until it
+        // goes, once connected, so a kill never leaves an unsent letter `unconfirmed`.
         let ahead = match self.settings.rules.resend.allows(delivery.channel) {
             false => None,
             true => tokio::select! {
@@ -241,9 +265,19 @@ impl<C: Channel + Send + Sync + 'static> Shared<C> {
     /// Stage 4 for many deliveries at once: one store round trip.
     pub async fn record(&self, sent: &[(ClaimedDelivery, Recorded)]) -> Result<(), StoreError> {
         // The evidence first: an attempt row is never without the pages it refers to.
-        self.store.store_evidence(&evidence::of_group(sent)).await?;
+        // Most groups have none (email, CWC): no empty transaction, no write lock.
+        let evidence = evidence::of_group(sent);
+        if !evidence.is_empty() {
+            self.store.store_evidence(&evidence).await?;
+        }
         let records: Vec<AttemptRecord> = sent.iter().map(|(_, r)| r.attempt.clone()).collect();
-        let moved = self.store.record_attempts(&self.id, &records).await?;
+        let moved = async {
+            let moved = self.store.record_attempts(&self.id, &records).await?;
+            tracing::debug!(moved = moved.len(), "attempts recorded");
+            Ok::<_, StoreError>(moved)
+        }
+        .instrument(tracing::info_span!("record", worker = %self.id, attempts = records.len()))
+        .await?;
         if moved.len() < records.len() {
             tracing::warn!(
                 stale = records.len() - moved.len(),
