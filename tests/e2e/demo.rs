@@ -69,7 +69,10 @@ fn the_demo_delivers_the_bundled_campaign_into_an_outbox() {
 fn the_demo_batch_gets_receipts_when_they_are_configured() {
     let ws = Workspace::new()
         .env("HILLPOST__RECEIPTS__ENABLED", "true")
-        .env("HILLPOST__SERVER__PUBLIC_URL", "https://letters.example.org/");
+        .env(
+            "HILLPOST__SERVER__PUBLIC_URL",
+            "https://letters.example.org/",
+        );
     ws.run(&["demo", "--dir", "demo"]).ok();
     let database = format!("sqlite:{}", ws.path().join("demo/hillpost.db").display());
     let runtime = tokio::runtime::Runtime::new().unwrap();

@@ -36,14 +36,9 @@ pub async fn run(settings: &Settings, command: TargetsCommand) -> anyhow::Result
     );
     let sendable = targets::sendable_channels(settings);
     // The letters a batch would send now, for how they fit each office's form.
-    let planned = planning::plan(
-        &store,
-        &id,
-        &settings.directory.resolve_settings(),
-        &sendable,
-        false,
-    )
-    .await;
+    let planned = crate::app::App::new(&store, settings)
+        .preview_batch(&id, false)
+        .await;
     // The preview measures every letter against each form: it holds them, unlike a dry run.
     let letters: Option<Vec<_>> = planned
         .as_ref()

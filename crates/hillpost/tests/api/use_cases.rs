@@ -14,7 +14,9 @@ const STAFF: (&str, &str) = ("Committee staff", "staff@committee.example.org");
 /// Words that would tell a caller about our insides: drivers, SQL, files, hosts.
 fn assert_no_internals(text: &str, url: &str) {
     let lower = text.to_lowercase();
-    for word in ["sqlx", "sqlite", "postgres", "pool", "select ", "insert ", "/tmp", ".db"] {
+    for word in [
+        "sqlx", "sqlite", "postgres", "pool", "select ", "insert ", "/tmp", ".db",
+    ] {
         assert!(!lower.contains(word), "`{word}` in {text}");
     }
     assert!(!text.contains(url), "the database URL in {text}");
@@ -66,8 +68,7 @@ async fn the_layer_types_its_refusals(url: String) {
             "test",
         )
         .await
-        .err()
-        .expect("a decision without a reason");
+        .expect_err("a decision without a reason");
     assert!(
         matches!(
             error,
@@ -146,7 +147,10 @@ async fn a_closed_database_is_a_503_without_internals(url: String) {
 
     for (path, body) in [
         ("/api/v1/campaigns/closed/batches", json!({})),
-        ("/api/v1/campaigns/closed/batches", json!({ "dry_run": true })),
+        (
+            "/api/v1/campaigns/closed/batches",
+            json!({ "dry_run": true }),
+        ),
         ("/api/v1/batches/1/pause", json!({})),
     ] {
         let (status, body) = api.post_json(path, &api.organizer, body).await;
