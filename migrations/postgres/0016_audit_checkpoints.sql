@@ -45,6 +45,6 @@ SELECT 1,
        COALESCE((SELECT MAX(d.id) FROM delivery_events d
                   WHERE NOT EXISTS (SELECT 1 FROM audit_events e
                                      WHERE e.delivery_id = d.delivery_id AND e.kind LIKE 'delivery.%'
-                                       AND e.payload LIKE '%"event_id":' || d.id || ',%')), 0);
+                                       AND e.payload::jsonb ->> 'event_id' = d.id::text)), 0);
 CREATE TRIGGER audit_baseline_append_only BEFORE UPDATE OR DELETE ON audit_baseline
     FOR EACH ROW EXECUTE FUNCTION hillpost_append_only();

@@ -44,7 +44,7 @@ SELECT 1,
        COALESCE((SELECT MAX(d.id) FROM delivery_events d
                   WHERE NOT EXISTS (SELECT 1 FROM audit_events e
                                      WHERE e.delivery_id = d.delivery_id AND e.kind LIKE 'delivery.%'
-                                       AND e.payload LIKE '%"event_id":' || d.id || ',%')), 0);
+                                       AND json_extract(e.payload, '$.event_id') = d.id)), 0);
 
 CREATE TRIGGER audit_baseline_no_update BEFORE UPDATE ON audit_baseline
 BEGIN
