@@ -290,3 +290,69 @@ async fn rotating_the_key_keeps_the_old_one_with_its_validity(store: Store) {
     );
     assert_eq!(store.signing_keys().await.unwrap(), keys);
 }
+
+both_backends!(
+    a_payload_edited_into_no_json_is_a_broken_link_not_an_error,
+    url
+);
+async fn a_payload_edited_into_no_json_is_a_broken_link_not_an_error(store: Store, url: String) {
+    attempted(&store, 1).await;
+    let edit = if url.starts_with("sqlite") {
+        "DROP TRIGGER audit_events_no_update; UPDATE audit_events SET payload = '{not json' WHERE seq = 2"
+    } else {
+        "ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only;
+         UPDATE audit_events SET payload = '{not json' WHERE seq = 2"
+    };
+    as_attacker(&url, edit).await;
+    let report = store.verify_audit().await.expect("checked, not failed");
+    assert_eq!(report.broken.expect("broken").seq, 2);
+}
+
+both_backends!(a_delivery_event_whose_audit_event_was_cut_is_reported, url);
+async fn a_delivery_event_whose_audit_event_was_cut_is_reported(store: Store, url: String) {
+    running_batch(&store, &["a"]).await;
+    let policy = RateKeyPolicy::default();
+    let claim = store
+        .claim(&ClaimRequest {
+            worker_id: "w1",
+            limit: 1,
+            lease: Duration::from_secs(30),
+            key_lease: Duration::from_secs(30),
+            exclude_keys: &[],
+            policy: &policy,
+        })
+        .await
+        .unwrap();
+    let d = &claim.deliveries[0];
+    let now = Utc::now();
+    // A gateway's maintenance window: a wait without an attempt, a delivery event.
+    let waited = AttemptRecord {
+        delivery_id: d.id,
+        attempt_no: d.attempt_no,
+        started_at: now,
+        finished_at: now,
+        outcome: AttemptOutcome::Transient,
+        endpoint: d.endpoint.clone(),
+        remote_code: None,
+        remote_text: None,
+        sent_sha256: None,
+        receiver_id: None,
+        note: None,
+        transition: Transition {
+            deferred: Some("the gateway is in its maintenance window".into()),
+            is_attempt: false,
+            spends_budget: false,
+            ..Transition::retry_after(Duration::from_secs(60))
+        },
+    };
+    store.record_attempts("w1", &[waited]).await.unwrap();
+    let report = store.verify_audit().await.unwrap();
+    assert!(report.intact(), "{report:?}");
+    let head = report.head.seq;
+
+    as_attacker(&url, &cut_tail(head, 1)).await;
+    let report = store.verify_audit().await.unwrap();
+    assert_eq!(report.broken, None);
+    assert_eq!(report.unrecorded.len(), 1, "{:?}", report.unrecorded);
+    assert_eq!(report.unrecorded[0].table, "delivery_events");
+}

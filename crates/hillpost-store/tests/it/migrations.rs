@@ -147,3 +147,154 @@ async fn older_rows_need_no_events(store: &Store) {
     let report = store.verify_audit().await.expect("verify");
     assert!(report.intact(), "{report:?}");
 }
+
+/// A chain an earlier version wrote (the events of the rows above, sealed as that version
+/// sealed them): after the migrations it verifies, the cross-check finds every row's
+/// event, and the first checkpoint seals it.
+fn earlier_chain() -> (
+    Vec<hillpost_core::audit::ChainedEvent>,
+    hillpost_core::audit::ChainHead,
+) {
+    use hillpost_core::audit::{ChainHead, EventKind, NewEvent, Subjects, seal};
+    let at = chrono::Utc::now();
+    let batch = |kind| NewEvent {
+        kind,
+        actor: "cli:old".into(),
+        subjects: Subjects {
+            campaign_id: Some("c".into()),
+            batch_id: Some(1),
+            ..Subjects::default()
+        },
+        payload: serde_json::json!({ "state": "running" }),
+    };
+    let attempt = |id: i64| NewEvent {
+        kind: EventKind::AttemptRecorded,
+        actor: "worker:w".into(),
+        subjects: Subjects {
+            campaign_id: None,
+            batch_id: Some(1),
+            delivery_id: Some(id),
+            attempt_id: Some(id),
+        },
+        payload: serde_json::json!({ "outcome": "ok", "sent_sha256": null }),
+    };
+    seal(
+        &ChainHead::genesis(),
+        at,
+        vec![batch(EventKind::BatchCreated), attempt(1), attempt(2)],
+    )
+}
+
+async fn an_earlier_chain_verifies_and_is_sealed_by_a_first_checkpoint(store: &Store) {
+    let report = store.verify_audit().await.expect("verify");
+    assert!(report.intact(), "{report:?}");
+    assert_eq!(report.verified, 3);
+    let key = hillpost_core::audit::SigningKey::from_seed([2; 32]);
+    match store
+        .write_checkpoint(&key, std::time::Duration::from_secs(60))
+        .await
+        .expect("checkpoint")
+    {
+        hillpost_store::CheckpointWrite::Written(checkpoint) => assert_eq!(checkpoint.seq, 3),
+        other => panic!("the earlier chain was not sealed: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn an_earlier_sqlite_chain_still_verifies() {
+    use sqlx::Executor;
+    let db = hillpost_testkit::sqlite::database();
+    let dir = migrations_before("sqlite", 16);
+    let old = Migrator::new(Path::new(dir.path()))
+        .await
+        .expect("migrations");
+    {
+        let pool = sqlx::SqlitePool::connect(&format!("{}?mode=rwc", db.url))
+            .await
+            .expect("pool");
+        old.run(&pool).await.expect("the old schema");
+        for sql in SQLITE_ROWS {
+            pool.execute(*sql).await.expect("old rows");
+        }
+        let (events, head) = earlier_chain();
+        for e in &events {
+            sqlx::query(
+                "INSERT INTO audit_events (seq, at, kind, actor, campaign_id, batch_id, delivery_id, attempt_id,
+                        payload, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )
+            .bind(e.seq)
+            .bind(e.at.timestamp_millis())
+            .bind(&e.kind)
+            .bind(&e.actor)
+            .bind(&e.subjects.campaign_id)
+            .bind(e.subjects.batch_id)
+            .bind(e.subjects.delivery_id)
+            .bind(e.subjects.attempt_id)
+            .bind(&e.payload)
+            .bind(&e.prev_hash)
+            .bind(&e.hash)
+            .execute(&pool)
+            .await
+            .expect("an old event");
+        }
+        sqlx::query("UPDATE audit_head SET seq = ?1, hash = ?2")
+            .bind(head.seq)
+            .bind(&head.hash)
+            .execute(&pool)
+            .await
+            .expect("the old head");
+        pool.close().await;
+    }
+    let store = Store::connect(&db.url).await.expect("migrated");
+    an_earlier_chain_verifies_and_is_sealed_by_a_first_checkpoint(&store).await;
+    store.close().await;
+}
+
+#[tokio::test]
+async fn an_earlier_postgres_chain_still_verifies() {
+    use sqlx::Executor;
+    let Some(schema) = hillpost_testkit::postgres::schema("it::migrations::chain").await else {
+        return;
+    };
+    let dir = migrations_before("postgres", 16);
+    let old = Migrator::new(Path::new(dir.path()))
+        .await
+        .expect("migrations");
+    {
+        let pool = hillpost_testkit::postgres::pool(&schema).await;
+        old.run(&pool).await.expect("the old schema");
+        for sql in POSTGRES_ROWS {
+            pool.execute(*sql).await.expect("old rows");
+        }
+        let (events, head) = earlier_chain();
+        for e in &events {
+            sqlx::query(
+                "INSERT INTO audit_events (seq, at, kind, actor, campaign_id, batch_id, delivery_id, attempt_id,
+                        payload, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            )
+            .bind(e.seq)
+            .bind(e.at)
+            .bind(&e.kind)
+            .bind(&e.actor)
+            .bind(&e.subjects.campaign_id)
+            .bind(e.subjects.batch_id)
+            .bind(e.subjects.delivery_id)
+            .bind(e.subjects.attempt_id)
+            .bind(&e.payload)
+            .bind(&e.prev_hash)
+            .bind(&e.hash)
+            .execute(&pool)
+            .await
+            .expect("an old event");
+        }
+        sqlx::query("UPDATE audit_head SET seq = $1, hash = $2")
+            .bind(head.seq)
+            .bind(&head.hash)
+            .execute(&pool)
+            .await
+            .expect("the old head");
+        pool.close().await;
+    }
+    let store = Store::connect(&schema.url).await.expect("migrated");
+    an_earlier_chain_verifies_and_is_sealed_by_a_first_checkpoint(&store).await;
+}

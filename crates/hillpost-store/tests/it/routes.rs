@@ -192,7 +192,13 @@ async fn a_local_refusal_is_a_route_event_and_the_letter_moves_on(store: Store) 
     let status = store.batch_status(batch).await.expect("status");
     assert_eq!(status.route_notes.len(), 2);
     assert!(status.route_notes.iter().all(|(_, n)| *n == 1));
-    assert_eq!(store.verify_audit().await.expect("verify").broken, None);
+    let report = store.verify_audit().await.expect("verify");
+    assert_eq!(report.broken, None);
+    assert_eq!(
+        report.unrecorded,
+        [],
+        "every route event has its audit event"
+    );
     let export = store.audit_export(batch).await.expect("export");
     let records: Vec<(&str, Option<&str>)> = export
         .iter()
@@ -393,7 +399,13 @@ async fn a_person_confirms_or_resends_an_unconfirmed_letter(store: Store) {
         kinds,
         [DeliveryEventKind::Resent, DeliveryEventKind::Confirmed]
     );
-    assert_eq!(store.verify_audit().await.expect("verify").broken, None);
+    let report = store.verify_audit().await.expect("verify");
+    assert_eq!(report.broken, None);
+    assert_eq!(
+        report.unrecorded,
+        [],
+        "every route event has its audit event"
+    );
 }
 
 both_backends!(a_retry_replans_failed_letters_on_the_current_endpoints_only);
