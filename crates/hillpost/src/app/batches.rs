@@ -71,6 +71,7 @@ pub struct CreatedBatch {
 impl App<'_> {
     /// Plans a batch of `campaign` as [`App::create_batch`] would, and stores nothing: the
     /// dry runs of the CLI and the API, the dashboard's preview, `batch preview`'s PDF.
+    #[tracing::instrument(name = "batch.preview", skip_all, fields(campaign = %campaign))]
     pub async fn preview_batch(
         &self,
         campaign: &CampaignId,
@@ -89,6 +90,7 @@ impl App<'_> {
     /// Plans every letter of `campaign` and enqueues every delivery in one transaction,
     /// with the configured retry budget and receipt links; `scheduled` when the start is
     /// ahead. The start time is checked before anything is planned.
+    #[tracing::instrument(name = "batch.create", skip_all, fields(campaign = %campaign, actor = %actor))]
     pub async fn create_batch(
         &self,
         campaign: &CampaignId,
@@ -125,6 +127,7 @@ impl App<'_> {
     }
 
     /// Pauses, resumes or cancels batch `id`; a conflict when its state does not allow it.
+    #[tracing::instrument(name = "batch.control", skip_all, fields(batch = id, action = action.verb(), actor = %actor))]
     pub async fn control_batch(
         &self,
         id: i64,
@@ -138,6 +141,7 @@ impl App<'_> {
 
     /// Plans batch `id`'s failed (or unconfirmed) letters again on the directory as it is
     /// now and queues them: the same deliveries, new attempts, within the retry budget.
+    #[tracing::instrument(name = "batch.retry", skip_all, fields(batch = id, selection = %selection, actor = %actor))]
     pub async fn retry_batch(
         &self,
         id: i64,

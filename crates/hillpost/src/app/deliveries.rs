@@ -24,6 +24,7 @@ pub(super) fn reason(raw: &str) -> Result<&str, AppError> {
 impl App<'_> {
     /// Confirms or resends delivery `id` on `actor`'s word; a conflict unless it is
     /// `unconfirmed`.
+    #[tracing::instrument(name = "delivery.decide", skip_all, fields(delivery = id, action = action.verb(), actor = %actor))]
     pub async fn decide_delivery(
         &self,
         id: i64,

@@ -12,6 +12,7 @@ impl App<'_> {
     /// Checks, normalises and de-duplicates every row of `input` and stores the valid ones:
     /// all or nothing unless `skip_invalid`. A report without an `import_id` stored nothing.
     /// `progress` is told the bytes read so far.
+    #[tracing::instrument(name = "signatures.import", skip_all, fields(campaign = %campaign, actor = %actor))]
     pub async fn import_signatures<R: Read>(
         &self,
         campaign: &CampaignId,
