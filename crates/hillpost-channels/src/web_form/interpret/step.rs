@@ -102,31 +102,28 @@ impl Interpreter<'_> {
             }
             StepAction::Javascript { scripts } => {
                 for (item, script) in scripts.iter().enumerate() {
-                    let ran = match classify_script(script) {
-                        ScriptEffect::Click { selector, optional } => {
+                    let effect = classify_script(script);
+                    let ran = match effect {
+                        ScriptEffect::Click {
+                            ref selector,
+                            optional,
+                        }
+                        | ScriptEffect::Submit {
+                            ref selector,
+                            optional,
+                        } => {
                             let click = Click {
-                                css: &selector,
+                                css: selector,
                                 script: Some(script),
                                 final_submit: final_submit(item),
                                 line,
                             };
-                            if optional && driver.present(journal, &selector).await? == Ok(false) {
+                            if optional && driver.present(journal, selector).await? == Ok(false) {
                                 Ok(())
+                            } else if matches!(effect, ScriptEffect::Submit { .. }) {
+                                driver.submit(journal, click).await?
                             } else {
                                 driver.click(journal, click).await?
-                            }
-                        }
-                        ScriptEffect::Submit { selector, optional } => {
-                            let click = Click {
-                                css: &selector,
-                                script: Some(script),
-                                final_submit: final_submit(item),
-                                line,
-                            };
-                            if optional && driver.present(journal, &selector).await? == Ok(false) {
-                                Ok(())
-                            } else {
-                                driver.submit(journal, click).await?
                             }
                         }
                         ScriptEffect::SetValue { selector, value } => {
