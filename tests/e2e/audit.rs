@@ -46,6 +46,12 @@ async fn export_and_verify(ws: Workspace) {
         assert_eq!(line["outcome"], "ok");
         assert_eq!(line["signer_id"], d.signature_id.unwrap());
         assert_eq!(line["sent_sha256"].as_str().map(str::len), Some(64));
+        // The Message-ID the office's mail system got, as the attempt's audit event holds it.
+        let message_id = line["receiver_id"].as_str().expect("a receiver id");
+        assert!(
+            message_id.starts_with('<') && message_id.ends_with("@hillpost.invalid>"),
+            "{message_id}"
+        );
         assert!(line["finished_at"].is_string());
     }
     let campaign = hillpost_core::CampaignId::parse("e2e").unwrap();

@@ -5,6 +5,7 @@
 mod audit;
 mod bad_input;
 mod bounces;
+mod checkpoints;
 mod cli;
 mod dashboard;
 mod delivery;
@@ -14,5 +15,6 @@ mod directory_delivery;
 mod never_twice;
 mod serve;
 mod shutdown;
+mod signed_receipts;
 mod support;
 mod web_forms;

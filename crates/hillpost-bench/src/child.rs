@@ -36,7 +36,23 @@ pub struct ChildArgs {
     smtp_connections: Option<usize>,
 }
 
+/// With `HILLPOST_BENCH_TRACE` set (a `RUST_LOG`-style filter), the worker's logs go to
+/// stderr with each span's time when it closes (`time.busy`, `time.idle`): where one
+/// worker spends a delivery's time, per stage (`HILLPOST_BENCH_TRACE=hillpost_worker=info`
+/// gives the claim, attempt and record spans).
+fn trace_spans_if_asked() {
+    let Ok(filter) = std::env::var("HILLPOST_BENCH_TRACE") else {
+        return;
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
 pub async fn run(args: &ChildArgs) -> anyhow::Result<()> {
+    trace_spans_if_asked();
     let store = Arc::new(Store::connect(&args.database).await?);
     let mut settings = WorkerSettings {
         rate_limits: RateLimits::unlimited(),

@@ -18,6 +18,7 @@ pub(crate) fn finished(started_at: DateTime<Utc>, outcome: AttemptOutcome) -> Se
         note: None,
         evidence: Vec::new(),
         touched_network: true,
+        receiver_id: None,
     }
 }
 
@@ -44,6 +45,7 @@ pub(crate) fn refused_locally(
 ) -> SendReport {
     SendReport {
         touched_network: false,
+        receiver_id: None,
         ..not_submitted(started_at, outcome, note)
     }
 }

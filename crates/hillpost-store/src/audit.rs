@@ -24,8 +24,19 @@ pub struct ChainReport {
     pub verified: u64,
     /// The stored head (the last seq and hash every appender agreed on).
     pub head: ChainHead,
-    /// The first broken link, if any.
+    /// The first broken link, if any (a checkpoint the chain does not reach is one).
     pub broken: Option<BrokenLink>,
+    /// How many checkpoints (stored, and given from outside) the chain was held to.
+    pub checkpoints: usize,
+    /// Batches, attempts and delivery events without their audit event.
+    pub unrecorded: Vec<crate::Unrecorded>,
+}
+
+impl ChainReport {
+    /// Every event checks out, every checkpoint is reached and every row has its event.
+    pub fn intact(&self) -> bool {
+        self.broken.is_none() && self.unrecorded.is_empty()
+    }
 }
 
 /// One line of `hillpost audit export`: one per attempt (`record` = `attempt`) and one per
@@ -64,6 +75,9 @@ pub struct ExportLine {
     /// The attempt's evidence by kind and SHA-256 of the content the API serves
     /// (`answer_page:<hex> screenshot_after_submit:<hex>`).
     pub evidence_sha256: Option<String>,
+    /// What the receiver knows the letter by (CWC DeliveryId, email Message-ID, the form's
+    /// final page), as the attempt's audit event records it.
+    pub receiver_id: Option<String>,
 }
 
 /// What an `attempt.recorded` event says: enough to tell what was sent to whom and what
@@ -86,6 +100,8 @@ pub(crate) struct AttemptFacts {
     pub remote_code: Option<i32>,
     pub remote_text: Option<String>,
     pub sent_sha256: Option<String>,
+    /// What identifies the letter at the receiver: CWC DeliveryId, Message-ID, final URL.
+    pub receiver_id: Option<String>,
     pub note: Option<String>,
     /// The state the delivery moved to; `None` when this record could not move it (the
     /// worker had lost its lease).
@@ -116,6 +132,7 @@ pub(crate) fn attempt_event(actor: &str, f: AttemptFacts) -> NewEvent {
             "remote_code": f.remote_code,
             "remote_text": f.remote_text,
             "sent_sha256": f.sent_sha256,
+            "receiver_id": f.receiver_id,
             "note": f.note,
             "delivery_state": f.delivery_state,
         }),
@@ -274,11 +291,25 @@ pub(crate) fn worker_actor(worker_id: &str) -> String {
     format!("worker:{worker_id}")
 }
 
+/// Per attempt id, the receiver id its `attempt.recorded` event holds (events from before
+/// receiver ids were recorded hold none). `payloads` are `(attempt_id, payload)`.
+pub(crate) fn receiver_ids(payloads: Vec<(i64, String)>) -> std::collections::HashMap<i64, String> {
+    payloads
+        .into_iter()
+        .filter_map(|(attempt_id, payload)| {
+            let payload: Value = serde_json::from_str(&payload).ok()?;
+            let id = payload.get("receiver_id")?.as_str()?.to_string();
+            Some((attempt_id, id))
+        })
+        .collect()
+}
+
 pub(crate) fn export_lines(
     batch: &crate::BatchRow,
     deliveries: &[crate::DeliveryRow],
     attempts: Vec<crate::AttemptRow>,
     events: Vec<crate::DeliveryEventRow>,
+    receivers: &std::collections::HashMap<i64, String>,
 ) -> Vec<ExportLine> {
     let mut events_of: std::collections::HashMap<i64, Vec<crate::DeliveryEventRow>> =
         std::collections::HashMap::new();
@@ -322,6 +353,7 @@ pub(crate) fn export_lines(
             event_actor: None,
             event: None,
             evidence_sha256: None,
+            receiver_id: None,
         };
         let mut tries = by_delivery.remove(&d.id).unwrap_or_default();
         let happenings = events_of.remove(&d.id).unwrap_or_default();
@@ -368,6 +400,7 @@ pub(crate) fn export_lines(
                     remote_text: a.remote_text,
                     sent_sha256: a.sent_sha256,
                     note: a.note,
+                    receiver_id: receivers.get(&a.id).cloned(),
                     ..line.clone()
                 },
             ));

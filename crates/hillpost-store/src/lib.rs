@@ -31,6 +31,7 @@ macro_rules! delivery_select {
 }
 
 mod audit;
+mod checkpoints;
 pub mod directory;
 mod enqueue;
 mod error;
@@ -44,15 +45,18 @@ mod receipts;
 mod record;
 mod signature_row;
 mod sqlite;
+mod statements;
 mod tokens;
 
 use std::collections::HashMap;
 
+use hillpost_core::audit::{Anchor, Checkpoint, KeyList, PublicKey, SigningKey};
 use hillpost_core::batch::{BatchPlan, SentBefore};
 use hillpost_core::delivery::{Attachment, DeliveryRules};
 use hillpost_core::{Campaign, CampaignId, NewSignature};
 
 pub use audit::{ChainReport, ExportLine, HOUSEKEEPING, UNATTRIBUTED};
+pub use checkpoints::{CheckpointWrite, Unrecorded};
 pub use directory::{DirectoryFile, NewDirectory, StoredDirectory, ZipDistrictRow, ZipTable};
 pub(crate) use enqueue::{delivery_rows, sha256_hex};
 pub use error::StoreError;
@@ -441,9 +445,49 @@ impl Store {
 
     // ── the audit trail ──────────────────────────────────────────────────────────────────
 
-    /// Recomputes the audit chain from its first event and names the first broken link.
+    /// Recomputes the audit chain from its first event and names the first broken link;
+    /// holds it to the stored checkpoints, and checks every batch, attempt and delivery
+    /// event has its audit event.
     pub async fn verify_audit(&self) -> Result<ChainReport, StoreError> {
-        dispatch!(self, s => s.verify_audit().await)
+        self.verify_audit_with(Vec::new()).await
+    }
+
+    /// As [`Store::verify_audit`], also holding the chain to `anchors` (checkpoints kept
+    /// outside the database, their signatures already checked).
+    pub async fn verify_audit_with(&self, anchors: Vec<Anchor>) -> Result<ChainReport, StoreError> {
+        dispatch!(self, s => s.verify_audit(anchors).await)
+    }
+
+    /// Signs the chain's head with `key` when a checkpoint is due (events were appended
+    /// since the last one, which is at least `interval` old), after checking the events
+    /// since the last checkpoint link to it. Housekeeping calls it.
+    pub async fn write_checkpoint(
+        &self,
+        key: &SigningKey,
+        interval: std::time::Duration,
+    ) -> Result<CheckpointWrite, StoreError> {
+        dispatch!(self, s => s.write_checkpoint(key, interval).await)
+    }
+
+    /// The stored hash of audit event `seq`; `None` when there is no such event.
+    pub async fn audit_event_hash(&self, seq: i64) -> Result<Option<String>, StoreError> {
+        dispatch!(self, s => s.audit_event_hash(seq).await)
+    }
+
+    /// The newest stored checkpoint.
+    pub async fn latest_checkpoint(&self) -> Result<Option<Checkpoint>, StoreError> {
+        dispatch!(self, s => s.latest_checkpoint().await)
+    }
+
+    /// Makes `key` the one the service signs with from now on, when it is not already
+    /// known: the key signing until now gets its `valid_until`. Returns every key.
+    pub async fn register_signing_key(&self, key: PublicKey) -> Result<KeyList, StoreError> {
+        dispatch!(self, s => s.register_signing_key(key).await)
+    }
+
+    /// Every public key the service has signed with, the current one first.
+    pub async fn signing_keys(&self) -> Result<KeyList, StoreError> {
+        dispatch!(self, s => s.signing_keys().await)
     }
 
     /// What was sent to whom in a batch: one line per attempt, and one per delivery that
@@ -457,7 +501,9 @@ impl Store {
         let attempts = self.batch_attempts(batch_id).await?;
         let ids: Vec<i64> = deliveries.iter().map(|d| d.id).collect();
         let events = self.delivery_events(&ids).await?;
-        let mut lines = audit::export_lines(&batch, &deliveries, attempts, events);
+        let receivers = dispatch!(self, s => s.attempt_event_payloads(batch_id).await)?;
+        let receivers = audit::receiver_ids(receivers);
+        let mut lines = audit::export_lines(&batch, &deliveries, attempts, events, &receivers);
         evidence::list_in_export(&mut lines, self.batch_evidence(batch_id).await?);
         Ok(lines)
     }
@@ -473,6 +519,26 @@ impl Store {
         token_sha256: &str,
     ) -> Result<bool, StoreError> {
         dispatch!(self, s => s.add_receipt_link(delivery_id, token_sha256).await)
+    }
+
+    /// What receipt delivery `delivery_id`'s signed statement says (its lines, the SHA-256
+    /// each letter's last attempt sent, and that attempt's audit event); `None` when it is
+    /// not a receipt.
+    pub async fn receipt_statement(
+        &self,
+        delivery_id: i64,
+    ) -> Result<Option<hillpost_core::receipt::Statement>, StoreError> {
+        dispatch!(self, s => s.receipt_statement(delivery_id).await)
+    }
+
+    /// Keeps `signed` as the receipt's `receipt.json` unless one is kept already; returns
+    /// the one kept.
+    pub async fn keep_receipt_statement(
+        &self,
+        delivery_id: i64,
+        signed: &str,
+    ) -> Result<Option<String>, StoreError> {
+        dispatch!(self, s => s.keep_receipt_statement(delivery_id, signed).await)
     }
 
     /// The receipt a page token opens, by the token's SHA-256; `None` for any other value.

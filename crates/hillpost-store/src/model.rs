@@ -174,6 +174,8 @@ pub struct LetterParts {
     pub signer: Option<NewSignature>,
     /// The recipient's endpoints in order of preference, where the delivery may move.
     pub endpoints: Vec<Endpoint>,
+    /// A receipt's signed `receipt.json`, put in by the worker just before sending.
+    pub receipt_statement: Option<String>,
 }
 
 /// One ended attempt (or a decision the channel made without trying) and what the delivery
@@ -189,6 +191,9 @@ pub struct AttemptRecord {
     pub remote_code: Option<i32>,
     pub remote_text: Option<String>,
     pub sent_sha256: Option<String>,
+    /// What identifies the letter at the receiver (see `SendReport::receiver_id`); kept in
+    /// the attempt's audit event.
+    pub receiver_id: Option<String>,
     pub note: Option<String>,
     pub transition: Transition,
 }

@@ -42,6 +42,8 @@ pub struct ReceiptPage {
     pub subject: String,
     pub lines: Vec<ReceiptLine>,
     pub created_at: DateTime<Utc>,
+    /// The signed statement (`receipt.json`), once the receipt was sent with a signing key.
+    pub statement: Option<String>,
 }
 
 /// One signer owed a receipt.

@@ -89,6 +89,7 @@ pub(crate) fn audit_events(actor: &str, applied: &[Applied<'_>]) -> Vec<NewEvent
                     remote_code: r.remote_code,
                     remote_text: r.remote_text.clone(),
                     sent_sha256: r.sent_sha256.clone(),
+                    receiver_id: r.receiver_id.clone(),
                     note: stored_note(r, a.applied),
                     delivery_state: state_after.clone(),
                 },
@@ -200,6 +201,7 @@ pub(crate) fn recovery_record(
         note: Some(LOST_WORKER_NOTE.to_string()),
         evidence: Vec::new(),
         touched_network: true,
+        receiver_id: None,
     };
     let at = Position {
         channel: expired.channel,
@@ -220,6 +222,7 @@ pub(crate) fn recovery_record(
         remote_code: None,
         remote_text: None,
         sent_sha256: None,
+        receiver_id: None,
         note: report.note,
         transition,
     })

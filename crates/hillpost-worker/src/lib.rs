@@ -17,11 +17,13 @@
 //!
 //! Beside the loop: a heartbeat renews leases and saves limiter positions; housekeeping
 //! (once a second) starts scheduled batches, recovers expired leases as `unknown` attempts,
-//! completes finished batches and refreshes which batches may still send.
+//! completes finished batches, refreshes which batches may still send and, given a signing
+//! key, signs an audit checkpoint at most once a minute.
 //!
 //! [`Worker::run_once`] runs one claim through all stages and returns, for tests that need
 //! to drive the worker step by step.
 
+mod checkpoints;
 mod evidence;
 mod held;
 mod prepare;
@@ -39,7 +41,10 @@ use std::sync::{Arc, Mutex};
 use hillpost_channels::Channel;
 use hillpost_store::{Store, StoreError};
 
-pub use prepare::{BatchCache, BatchContext, outgoing_letter, receipt_with_link};
+pub use checkpoints::CHECKPOINT_INTERVAL;
+pub use prepare::{
+    BatchCache, BatchContext, RECEIPT_FILENAME, outgoing_letter, receipt_with_link, signed_receipt,
+};
 pub use rate_limits::RateLimiters;
 pub use record::attempt_record;
 pub use settings::{RateLimits, WorkerSettings};
@@ -90,12 +95,20 @@ impl<C: Channel + Send + Sync + 'static> Worker<C> {
                 batch_states: Mutex::new(HashMap::new()),
                 sending: Default::default(),
                 health: Default::default(),
+                checkpoint_key: Default::default(),
             }),
         }
     }
 
     pub fn id(&self) -> &str {
         &self.shared.id
+    }
+
+    /// Signs with `key`: housekeeping's audit checkpoints (at most every
+    /// [`CHECKPOINT_INTERVAL`] while events are appended) and receipts' `receipt.json`.
+    pub fn sign_with(&self, key: hillpost_core::audit::SigningKey) -> &Self {
+        let _ = self.shared.checkpoint_key.set(key);
+        self
     }
 
     /// Claims once, sends everything claimed (respecting rate limits), records the attempts

@@ -3,8 +3,11 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use hillpost_core::audit::SigningKey;
 use hillpost_core::delivery::{Attachment, LetterCampaign, OutgoingLetter};
-use hillpost_core::receipt::{receipt_url, token_from_bytes, token_sha256, with_link};
+use hillpost_core::receipt::{
+    receipt_url, sign_receipt, token_from_bytes, token_sha256, with_link,
+};
 use hillpost_core::{Campaign, Language, Mode};
 use hillpost_store::{ClaimedDelivery, DeliveryKind, LetterParts, Store, StoreError};
 use tokio::sync::Mutex;
@@ -85,7 +88,7 @@ pub fn outgoing_letter(
             language,
             subject: parts.subject,
             body_markdown: parts.body_markdown,
-            attachments: Arc::from(Vec::new()),
+            attachments: Arc::from(receipt_attachment(parts.receipt_statement)),
             signer: Some(signer),
             campaign: Some(batch.label.clone()),
         });
@@ -142,4 +145,38 @@ pub async fn receipt_with_link(
         .await?;
     parts.body_markdown = with_link(&parts.body_markdown, &receipt_url(base, &token));
     Ok(parts)
+}
+
+/// A receipt with its signed statement put in, when the worker has a signing key: signed
+/// now the first time, the kept one on later attempts (so the email and the page agree).
+pub async fn signed_receipt(
+    store: &Store,
+    mut parts: LetterParts,
+    key: Option<&SigningKey>,
+) -> Result<LetterParts, StoreError> {
+    let Some(key) = key.filter(|_| parts.kind == DeliveryKind::Receipt) else {
+        return Ok(parts);
+    };
+    let Some(statement) = store.receipt_statement(parts.delivery_id).await? else {
+        return Ok(parts);
+    };
+    let signed = sign_receipt(&statement, chrono::Utc::now(), key);
+    parts.receipt_statement = store
+        .keep_receipt_statement(parts.delivery_id, &signed)
+        .await?;
+    Ok(parts)
+}
+
+/// The name the signed statement has as an attachment and as a download.
+pub const RECEIPT_FILENAME: &str = "receipt.json";
+
+fn receipt_attachment(statement: Option<String>) -> Vec<Attachment> {
+    statement
+        .map(|text| Attachment {
+            filename: RECEIPT_FILENAME.into(),
+            content_type: "application/json".into(),
+            content: text.into_bytes(),
+        })
+        .into_iter()
+        .collect()
 }

@@ -32,6 +32,7 @@ pub fn attempt_record(
         remote_code: report.remote_code,
         remote_text: report.remote_text,
         sent_sha256: report.sent_sha256,
+        receiver_id: report.receiver_id,
         note: report.note,
         transition,
     }
@@ -105,6 +106,7 @@ mod tests {
             note: None,
             evidence: Vec::new(),
             touched_network: true,
+            receiver_id: None,
         }
     }
 
@@ -132,6 +134,7 @@ mod tests {
             &endpoints(),
             SendReport {
                 touched_network: false,
+                receiver_id: None,
                 note: Some("the form has a recaptcha step".into()),
                 remote_code: None,
                 remote_text: None,

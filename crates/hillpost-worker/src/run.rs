@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use hillpost_channels::Channel;
 use hillpost_store::ClaimedDelivery;
-use tokio::sync::mpsc;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -17,6 +18,13 @@ use crate::{Worker, WorkerError};
 
 /// Records are written in groups of at most this many (one statement each).
 const MAX_RECORDS_PER_WRITE: usize = 512;
+/// How many groups of records may be on their way to the store at once. A group's write
+/// is mostly waiting for the database (its attempts, their audit events, the commit):
+/// written one at a time, the recorder held a worker to one group per round trip, about
+/// 3,000 letters/s on PostgreSQL whatever the channel (docs/benchmarks.md). Groups hold
+/// different deliveries and take the audit head as their last step, so they cannot
+/// deadlock; on SQLite they simply queue for the write lock.
+const RECORD_WRITES_AT_ONCE: usize = 3;
 /// A limited key this worker has had nothing for during this long is handed back.
 const KEY_IDLE: Duration = Duration::from_secs(2);
 /// How often housekeeping runs (scheduled batches start within this, pauses take effect).
@@ -38,6 +46,14 @@ impl<C: Channel + Send + Sync + 'static> Worker<C> {
     pub async fn run(&self, shutdown: CancellationToken) -> Result<(), WorkerError> {
         let shared = self.shared.clone();
         tracing::info!(worker = %shared.id, backend = shared.store.backend(), "worker started");
+        match shared.checkpoint_key.get() {
+            Some(key) => crate::checkpoints::register(&shared.store, key).await,
+            // A valid choice (a demo, a test), so not a warning; docs/audit.md says why a
+            // deployment wants one.
+            None => tracing::info!(
+                "no signing key configured ([signing] key_file): no audit checkpoints are signed"
+            ),
+        }
         let (records, recorded) = mpsc::unbounded_channel::<Sent>();
         let finish_recording = CancellationToken::new();
         let mut recorder = tokio::spawn(record_loop(
@@ -218,27 +234,34 @@ async fn release<C: Channel + Send + Sync + 'static>(
     }
 }
 
-/// Writes attempt records in groups: whatever has arrived since the last write, at once.
-/// Once `finish` fires it writes what has arrived and returns, without waiting for sends
-/// still in progress.
+/// Writes attempt records in groups: whatever has arrived since the last write began, at
+/// once, with up to [`RECORD_WRITES_AT_ONCE`] groups on their way to the store.
+/// Once `finish` fires it writes what has arrived, waits for the writes under way and
+/// returns, without waiting for sends still in progress.
 async fn record_loop<C: Channel + Send + Sync + 'static>(
     shared: Arc<Shared<C>>,
     mut recorded: mpsc::UnboundedReceiver<Sent>,
     finish: CancellationToken,
 ) {
-    let mut group: Vec<Sent> = Vec::with_capacity(MAX_RECORDS_PER_WRITE);
+    let writers = Arc::new(Semaphore::new(RECORD_WRITES_AT_ONCE));
+    let mut writing = JoinSet::new();
     loop {
         let first = tokio::select! {
             biased;
             next = recorded.recv() => match next {
                 Some(sent) => sent,
-                None => return,
+                None => break,
             },
             _ = finish.cancelled() => match recorded.try_recv() {
                 Ok(sent) => sent,
-                Err(_) => return,
+                Err(_) => break,
             },
         };
+        // While every writer is busy, records keep arriving, and the next group grows.
+        let Ok(writer) = writers.clone().acquire_owned().await else {
+            break;
+        };
+        let mut group: Vec<Sent> = Vec::with_capacity(MAX_RECORDS_PER_WRITE);
         group.push(first);
         while group.len() < MAX_RECORDS_PER_WRITE {
             match recorded.try_recv() {
@@ -246,22 +269,32 @@ async fn record_loop<C: Channel + Send + Sync + 'static>(
                 Err(_) => break,
             }
         }
-        // A record is never dropped: the store may be briefly unreachable (or its disk
-        // full). Meanwhile no new send starts (see `store_health`).
-        let mut backoff = Duration::from_millis(100);
-        while let Err(error) = shared.record(&group).await {
-            if shared.health.failed(Duty::Recording) {
-                tracing::error!(%error, records = group.len(), "recording attempts failed; no new sends until it works");
-            } else {
-                tracing::warn!(%error, records = group.len(), "recording attempts failed; retrying");
-            }
-            tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(Duration::from_secs(2));
+        writing.spawn(write_group(shared.clone(), group, writer));
+        while writing.try_join_next().is_some() {}
+    }
+    while writing.join_next().await.is_some() {}
+}
+
+/// Writes one group of records, trying again until the store takes it.
+async fn write_group<C: Channel + Send + Sync + 'static>(
+    shared: Arc<Shared<C>>,
+    group: Vec<Sent>,
+    _writer: OwnedSemaphorePermit,
+) {
+    // A record is never dropped: the store may be briefly unreachable (or its disk
+    // full). Meanwhile no new send starts (see `store_health`).
+    let mut backoff = Duration::from_millis(100);
+    while let Err(error) = shared.record(&group).await {
+        if shared.health.failed(Duty::Recording) {
+            tracing::error!(%error, records = group.len(), "recording attempts failed; no new sends until it works");
+        } else {
+            tracing::warn!(%error, records = group.len(), "recording attempts failed; retrying");
         }
-        if shared.health.succeeded(Duty::Recording) {
-            tracing::info!("attempts are recorded again; sending resumes");
-        }
-        group.clear();
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(Duration::from_secs(2));
+    }
+    if shared.health.succeeded(Duty::Recording) {
+        tracing::info!("attempts are recorded again; sending resumes");
     }
 }
 
@@ -343,6 +376,9 @@ async fn housekeeping_loop<C: Channel + Send + Sync + 'static>(
         }
         if let Err(error) = shared.refresh_batch_states().await {
             tracing::warn!(%error, "could not refresh batch states");
+        }
+        if let Some(key) = shared.checkpoint_key.get() {
+            crate::checkpoints::sign_when_due(&shared.store, key).await;
         }
     }
 }

@@ -17,7 +17,7 @@ use tracing::Instrument;
 
 use crate::evidence::{self, Recorded};
 use crate::held::Held;
-use crate::prepare::{BatchCache, outgoing_letter, receipt_with_link};
+use crate::prepare::{BatchCache, outgoing_letter, receipt_with_link, signed_receipt};
 use crate::rate_limits::{RateLimiters, TURN_LEAD};
 use crate::record::attempt_record;
 use crate::sending::SendingMarks;
@@ -37,6 +37,8 @@ pub(crate) struct Shared<C> {
     pub sending: SendingMarks,
     /// Whether attempts can be recorded and leases renewed: nothing new is sent while not.
     pub health: StoreHealth,
+    /// The key audit checkpoints and receipts are signed with; none: nothing signed.
+    pub checkpoint_key: std::sync::OnceLock<hillpost_core::audit::SigningKey>,
 }
 
 /// A claimed delivery ready to send: its letter, and its office's endpoints (where the
@@ -105,7 +107,9 @@ impl<C: Channel + Send + Sync + 'static> Shared<C> {
                 StoreError::Corrupt(format!("delivery {} has no message", delivery.id))
             })?;
             let batch = self.batches.get(&self.store, delivery.batch_id).await?;
-            let mut part = receipt_with_link(&self.store, part, &batch).await?;
+            let key = self.checkpoint_key.get();
+            let part = receipt_with_link(&self.store, part, &batch).await?;
+            let mut part = signed_receipt(&self.store, part, key).await?;
             let endpoints = std::mem::take(&mut part.endpoints);
             let letter = outgoing_letter(&delivery, part, &batch)?;
             prepared.push(Prepared {

@@ -103,6 +103,8 @@ const HEADER: &[&str] = &[
     "event_at",
     "event_actor",
     "event",
+    "receiver_id",
+    // Last, where earlier exports had it (readers may look for it there).
     "evidence_sha256",
 ];
 
@@ -136,6 +138,7 @@ mod tests {
             event_at: None,
             event_actor: None,
             event: None,
+            receiver_id: None,
         }
     }
 

@@ -85,6 +85,43 @@ pub enum Command {
     /// Email set-up: the DNS records DKIM, SPF and DMARC need.
     #[command(subcommand)]
     Email(EmailCommand),
+    /// The Ed25519 key audit checkpoints and receipts are signed with.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Check a signer's signed receipt (receipt.json).
+    #[command(subcommand)]
+    Receipts(ReceiptsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReceiptsCommand {
+    /// Check receipt.json's signature (naming any field that was changed) and, given
+    /// checkpoints, that the events its lines name come before them. Works offline with
+    /// --key; with --database, also checks the events are in that service's chain. Exits 2
+    /// when the receipt does not verify.
+    Verify {
+        file: PathBuf,
+        /// The public key (64 hex digits), or a file holding it or the key list
+        /// `/.well-known/hillpost-signing-key` serves. Without it: the keys of --database.
+        #[arg(long, value_name = "KEY|FILE")]
+        key: Option<String>,
+        /// A checkpoint file (`hillpost audit checkpoint`); any number.
+        #[arg(long, value_name = "FILE")]
+        checkpoint: Vec<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Write a new signing key to FILE (PKCS#8 PEM, readable by its owner only) and print
+    /// its public key. Point `signing.key_file` at it; an existing file is never replaced.
+    Generate {
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Print the configured key's public key and id, and every key the service has signed
+    /// with, with the time each was valid.
+    Show,
 }
 
 #[derive(Debug, Subcommand)]
@@ -160,9 +197,27 @@ pub enum AuditCommand {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
-    /// Recompute the audit chain from its first event. Exits with 2, naming the first
-    /// broken link, when any event was changed or removed.
-    Verify,
+    /// Recompute the audit chain from its first event, hold it to every checkpoint, and
+    /// check every batch, attempt and delivery event has its event. Exits with 2, naming the
+    /// first broken link, when any event was changed or removed.
+    Verify {
+        /// A checkpoint file kept outside the database (`audit checkpoint --out`); any
+        /// number. The chain must reach each one's seq with its hash.
+        #[arg(long, value_name = "FILE")]
+        checkpoint: Vec<PathBuf>,
+        /// The public key (64 hex digits) the checkpoints were signed with, or a file
+        /// holding it or the key list `/.well-known/hillpost-signing-key` serves. Without
+        /// it: the keys the database lists.
+        #[arg(long, value_name = "KEY|FILE")]
+        key: Option<String>,
+    },
+    /// Write the newest signed checkpoint (seq, head hash, time, count, signature), to keep
+    /// somewhere the database's writers cannot reach.
+    Checkpoint {
+        /// Write here instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

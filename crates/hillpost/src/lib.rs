@@ -12,6 +12,7 @@ pub mod dashboard;
 pub mod directory;
 pub mod dns;
 pub mod form_fit;
+pub mod key_arg;
 pub mod logging;
 pub mod petition;
 pub mod planning;

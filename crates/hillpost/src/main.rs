@@ -57,6 +57,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         file: cli.config.as_deref(),
         environment: None,
     })?;
+    // `receipts verify` reads a database only when told which (a signer has none).
+    let database_given = cli.database.is_some();
     if let Some(url) = cli.database {
         settings.database.url = url;
     }
@@ -77,5 +79,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Tokens(command) => commands::tokens::run(&settings, command).await,
         Command::Bounces(command) => commands::bounces::run(&settings, command).await,
         Command::Email(command) => commands::email::run(&settings, command).await,
+        Command::Keys(command) => commands::keys::run(&settings, command).await,
+        Command::Receipts(command) => {
+            commands::receipts::run(&settings, command, database_given).await
+        }
     }
 }

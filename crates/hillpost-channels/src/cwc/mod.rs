@@ -96,6 +96,8 @@ pub struct CwcChannel {
 struct Ready {
     url: String,
     xml: Vec<u8>,
+    /// The message's DeliveryId.
+    delivery_id: String,
 }
 
 impl CwcChannel {
@@ -197,10 +199,22 @@ impl CwcChannel {
         Ok(Ready {
             url: gateway.message_url(self.validate_only),
             xml: message.to_xml(),
+            delivery_id: message.delivery_id().as_str().to_string(),
         })
     }
 
+    /// Posts the message; a report of anything that may have left names its DeliveryId, what
+    /// the office's system knows the letter by.
     async fn post(&self, ready: Ready, started_at: DateTime<Utc>) -> SendReport {
+        let delivery_id = ready.delivery_id.clone();
+        let mut report = self.post_xml(ready, started_at).await;
+        if report.sent_sha256.is_some() {
+            report.receiver_id = Some(delivery_id);
+        }
+        report
+    }
+
+    async fn post_xml(&self, ready: Ready, started_at: DateTime<Utc>) -> SendReport {
         let sha256 = hex::encode(Sha256::digest(&ready.xml));
         let request = EgressRequest::post(
             Gateway::keyed(&ready.url, &self.api_key),

@@ -69,6 +69,7 @@ impl Channel for OutboxChannel {
                 SendReport {
                     remote_text: Some(SendReport::cap_remote_text(&path.display().to_string())),
                     sent_sha256: Some(message.sha256),
+                    receiver_id: Some(message.message_id),
                     ..finished(started_at, AttemptOutcome::Ok)
                 }
             }

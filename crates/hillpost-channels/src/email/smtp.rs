@@ -190,6 +190,7 @@ fn report(
         report.remote_text = Some(SendReport::cap_remote_text(&reply.text));
     }
     report.sent_sha256 = verdict.message_written.then(|| message.sha256.clone());
+    report.receiver_id = verdict.message_written.then(|| message.message_id.clone());
     report.note = verdict.note;
     report
 }

@@ -94,7 +94,22 @@ pub fn judge(
         sent_sha256: Some(sent_sha256),
         retry_after: answer.retry_after,
         note: Some(note),
+        receiver_id: Some(page_address(&answer.url)),
         ..finished(started_at, outcome)
+    }
+}
+
+/// The final page's address without its query and fragment: what identifies the office's
+/// answer page, without what a form sending by GET would have put there (the signer's
+/// details), since this goes into the audit event.
+fn page_address(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) => {
+            parsed.set_query(None);
+            parsed.set_fragment(None);
+            parsed.to_string()
+        }
+        Err(_) => url.split(['?', '#']).next().unwrap_or_default().to_string(),
     }
 }
 
@@ -111,6 +126,21 @@ fn contains_text(html: &str, wanted: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_receiver_id_is_the_final_page_without_what_a_get_form_put_in_its_query() {
+        let answer = Answer {
+            url: "https://www.house.gov/thanks?first_name=Ana&email=ana%40example.org#top".into(),
+            status: Some(200),
+            text: "Thank you".into(),
+            retry_after: None,
+        };
+        let report = judge(Utc::now(), None, &answer, "ab".into(), None);
+        assert_eq!(
+            report.receiver_id.as_deref(),
+            Some("https://www.house.gov/thanks")
+        );
+    }
 
     #[test]
     fn text_is_found_across_markup_and_entities() {

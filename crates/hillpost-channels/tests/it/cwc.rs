@@ -139,6 +139,11 @@ async fn a_201_is_delivered_with_the_xml_hash_and_the_key_in_the_query() {
     );
     assert_eq!(message.value("Delivery/DeliveryId"), Some(KEY));
     assert_eq!(
+        report.receiver_id.as_deref(),
+        Some(KEY),
+        "the report names the DeliveryId the office sees"
+    );
+    assert_eq!(
         message.value("Constituent/Address1"),
         Some("1 Main St & Co")
     );
@@ -262,6 +267,7 @@ async fn a_message_that_cannot_be_valid_is_never_posted() {
         "decided without posting, so the office's next endpoint may take it: {report:?}"
     );
     assert_eq!(report.sent_sha256, None);
+    assert_eq!(report.receiver_id, None, "nothing was posted");
 
     let mut senate = settings(&server);
     senate.senate_url = Some(server.base_url());

@@ -129,17 +129,28 @@ impl std::fmt::Display for BrokenLink {
     }
 }
 
+/// A head the chain must pass through, known from outside the chain's own tables (a signed
+/// checkpoint); `from` says which, for the report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Anchor {
+    pub head: ChainHead,
+    pub from: String,
+}
+
 /// Checks stored events fed in seq order, one at a time (so a long chain is checked in
-/// constant memory), then the head.
+/// constant memory), then the head, and that the chain passes through every anchor.
 #[derive(Debug)]
 pub struct Verifier {
     last: ChainHead,
+    /// By seq, in order.
+    anchors: std::collections::BTreeMap<i64, Vec<Anchor>>,
 }
 
 impl Default for Verifier {
     fn default() -> Self {
         Self {
             last: ChainHead::genesis(),
+            anchors: Default::default(),
         }
     }
 }
@@ -147,6 +158,27 @@ impl Default for Verifier {
 impl Verifier {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A verifier for the events after `head` (known good, e.g. a checkpoint's).
+    pub fn after(head: ChainHead) -> Self {
+        Self {
+            last: head,
+            anchors: Default::default(),
+        }
+    }
+
+    /// A verifier that also requires the chain to reach every anchor with its hash.
+    pub fn with_anchors(anchors: impl IntoIterator<Item = Anchor>) -> Self {
+        let mut verifier = Self::default();
+        for anchor in anchors {
+            verifier
+                .anchors
+                .entry(anchor.head.seq)
+                .or_default()
+                .push(anchor);
+        }
+        verifier
     }
 
     /// The next stored event, in seq order.
@@ -190,6 +222,16 @@ impl Verifier {
                 event.hash, recomputed
             )));
         }
+        if let Some(anchor) = self
+            .anchors
+            .get(&event.seq)
+            .and_then(|anchors| anchors.iter().find(|a| a.head.hash != event.hash))
+        {
+            return Err(broken(format!(
+                "hash {} but {} says {}: the chain was rewritten at or before this event",
+                event.hash, anchor.from, anchor.head.hash
+            )));
+        }
         self.last = ChainHead {
             seq: event.seq,
             hash: event.hash.clone(),
@@ -197,8 +239,22 @@ impl Verifier {
         Ok(())
     }
 
-    /// After the last event: the stored head must name it. Returns where the chain ends.
+    /// After the last event: every anchor must have been reached (checked first, as a head
+    /// row can be moved back to hide a cut), and the stored head must name the last event.
+    /// Returns where the chain ends.
     pub fn finish(self, head: &ChainHead) -> Result<ChainHead, BrokenLink> {
+        if let Some((&seq, anchors)) = self.anchors.range(self.last.seq + 1..).next_back() {
+            return Err(BrokenLink {
+                seq: self.last.seq + 1,
+                problem: format!(
+                    "missing: the chain ends at seq {} but {} covers seq {seq} \
+                     (events {} to {seq} were deleted)",
+                    self.last.seq,
+                    anchors[0].from,
+                    self.last.seq + 1
+                ),
+            });
+        }
         if head.seq != self.last.seq {
             return Err(BrokenLink {
                 seq: self.last.seq + 1,
@@ -343,5 +399,55 @@ mod tests {
         let broken = verify(&sealed, &head).unwrap_err();
         assert_eq!(broken.seq, 5);
         assert!(broken.problem.contains("deleted"), "{broken}");
+    }
+
+    fn anchored(
+        events: &[ChainedEvent],
+        head: &ChainHead,
+        anchor: &ChainHead,
+    ) -> Result<ChainHead, BrokenLink> {
+        let mut verifier = Verifier::with_anchors([Anchor {
+            head: anchor.clone(),
+            from: "checkpoint x".into(),
+        }]);
+        for e in events {
+            verifier.check(e)?;
+        }
+        verifier.finish(head)
+    }
+
+    #[test]
+    fn a_cut_tail_with_a_moved_head_is_found_by_an_anchor() {
+        let (sealed, head) = chain(5);
+        assert!(anchored(&sealed, &head, &head).is_ok());
+        // The tail cut and the head moved back to the last event left: intact on its own.
+        let cut = &sealed[..3];
+        let moved = ChainHead {
+            seq: 3,
+            hash: cut[2].hash.clone(),
+        };
+        assert!(verify(cut, &moved).is_ok());
+        let broken = anchored(cut, &moved, &head).unwrap_err();
+        assert_eq!(broken.seq, 4);
+        assert!(broken.problem.contains("covers seq 5"), "{broken}");
+        assert!(broken.problem.contains("checkpoint x"), "{broken}");
+        // Everything deleted, the head set to genesis.
+        let broken = anchored(&[], &ChainHead::genesis(), &head).unwrap_err();
+        assert_eq!(broken.seq, 1);
+    }
+
+    #[test]
+    fn a_rewritten_chain_is_found_at_the_anchor_it_disagrees_with() {
+        let (sealed, _) = chain(5);
+        let at = Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 1).unwrap();
+        let (rewritten, new_head) = seal(&ChainHead::genesis(), at, events(5));
+        assert!(verify(&rewritten, &new_head).is_ok());
+        let anchor = ChainHead {
+            seq: 3,
+            hash: sealed[2].hash.clone(),
+        };
+        let broken = anchored(&rewritten, &new_head, &anchor).unwrap_err();
+        assert_eq!(broken.seq, 3);
+        assert!(broken.problem.contains("rewritten"), "{broken}");
     }
 }

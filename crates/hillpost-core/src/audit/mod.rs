@@ -9,11 +9,15 @@
 
 pub mod canonical;
 pub mod chain;
+pub mod checkpoint;
 pub mod event;
+pub mod signing;
 
 pub use canonical::canonical_json;
 pub use chain::{
-    BrokenLink, CANONICAL_SUFFIX, ChainHead, GENESIS, UnsealedEvent, Verifier, event_hash, seal,
-    unsealed,
+    Anchor, BrokenLink, CANONICAL_SUFFIX, ChainHead, GENESIS, UnsealedEvent, Verifier, event_hash,
+    seal, unsealed,
 };
+pub use checkpoint::{CHECKPOINT_TYPE, Checkpoint, CheckpointError};
 pub use event::{ChainedEvent, EventKind, NewEvent, Subjects, audit_time, time_text};
+pub use signing::{KeyError, KeyList, PublicKey, PublishedKey, SigningKey};

@@ -76,6 +76,10 @@ pub struct SendReport {
     /// take the letter (a recaptcha step, a channel not configured, a petition to CWC): that
     /// is a routing decision, recorded as a route event, not an attempt.
     pub touched_network: bool,
+    /// What identifies the letter at the receiver, for matching hillpost's record with the
+    /// office's: the CWC DeliveryId, the email's Message-ID, the form's final URL (the page
+    /// its submission ended on). `None` when nothing was sent.
+    pub receiver_id: Option<String>,
 }
 
 /// One file an attempt keeps as evidence of what happened, so that an operator can see the

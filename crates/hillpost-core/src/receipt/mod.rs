@@ -19,6 +19,7 @@
 //! The link is put in only when the receipt is sent, so its token never rests in the
 //! database in clear: only its SHA-256 is stored.
 
+mod statement;
 mod words;
 
 use chrono::{DateTime, Utc};
@@ -26,6 +27,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::delivery::{AttemptOutcome, Channel, DeliveryState};
 use crate::markdown::escape;
+pub use statement::{
+    RECEIPT_TYPE, ReceiptError, Statement, StatementLine, VerifiedReceipt, sign_receipt,
+    verify_receipt,
+};
 pub use words::ReceiptLanguage;
 
 /// Where the receipt page's link goes in a stored receipt body, until it is sent.

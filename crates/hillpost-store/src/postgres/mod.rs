@@ -5,6 +5,7 @@
 mod audit;
 mod batches;
 mod campaigns;
+mod checkpoints;
 mod copy_text;
 mod directory;
 mod evidence;

@@ -144,6 +144,7 @@ impl PgStore {
                     body_markdown: row.try_get("body_markdown")?,
                     signer,
                     endpoints: record::parse_endpoints(row.try_get("endpoints")?)?,
+                    receipt_statement: None,
                 })
             })
             .collect()

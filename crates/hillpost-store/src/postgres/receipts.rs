@@ -5,7 +5,9 @@
 use std::collections::HashMap;
 
 use hillpost_core::Campaign;
-use hillpost_core::receipt::LetterFacts;
+use hillpost_core::receipt::{LetterFacts, Statement};
+
+use crate::statements::LetterProof;
 use sqlx::{PgConnection, PgPool, Row};
 
 use super::PgStore;
@@ -236,7 +238,7 @@ impl PgStore {
         token_sha256: &str,
     ) -> Result<Option<ReceiptPage>, StoreError> {
         let row = sqlx::query(
-            "SELECT r.batch_id, r.language, r.subject, r.lines, r.created_at
+            "SELECT r.batch_id, r.language, r.subject, r.lines, r.created_at, r.statement
                FROM receipt_links l JOIN receipts r ON r.id = l.receipt_id WHERE l.token_sha256 = $1",
         )
         .bind(token_sha256)
@@ -248,9 +250,74 @@ impl PgStore {
                 language: parse_language(row.try_get("language")?),
                 subject: row.try_get("subject")?,
                 lines: parse_lines(row.try_get("lines")?)?,
+                statement: row.try_get("statement")?,
                 created_at: row.try_get("created_at")?,
             })
         })
         .transpose()
+    }
+
+    /// What receipt delivery `delivery_id`'s signed statement says; `None` when it is not a
+    /// receipt.
+    pub async fn receipt_statement(
+        &self,
+        delivery_id: i64,
+    ) -> Result<Option<Statement>, StoreError> {
+        let row: Option<(i64, i64, String, String, String)> = sqlx::query_as(
+            "SELECT batch_id, signature_id, language, subject, lines FROM receipts WHERE delivery_id = $1",
+        )
+        .bind(delivery_id)
+        .fetch_optional(self.pool())
+        .await?;
+        let Some((batch_id, signer_id, language, subject, lines)) = row else {
+            return Ok(None);
+        };
+        // The signer's letters in delivery order, as the lines were made (see `letters`).
+        let proofs: Vec<LetterProof> = sqlx::query_as(
+            "SELECT a.sent_sha256, e.seq, e.hash
+               FROM receipts r
+               JOIN batches b ON b.id = r.batch_id
+               JOIN deliveries d ON d.batch_id = r.batch_id AND d.kind = 'letter'
+                AND ((b.mode = 'petition' AND d.signature_id IS NULL) OR d.signature_id = r.signature_id)
+               LEFT JOIN attempts a ON a.id = (SELECT max(id) FROM attempts WHERE delivery_id = d.id)
+               LEFT JOIN audit_events e ON e.attempt_id = a.id AND e.kind = 'attempt.recorded'
+              WHERE r.delivery_id = $1
+              ORDER BY d.id",
+        )
+        .bind(delivery_id)
+        .fetch_all(self.pool())
+        .await?;
+        crate::statements::statement(
+            batch_id,
+            signer_id,
+            language,
+            subject,
+            parse_lines(&lines)?,
+            proofs,
+        )
+        .map(Some)
+    }
+
+    /// Keeps `signed` as the receipt's statement unless one is kept already; returns the
+    /// one kept, so every attempt and the page carry the same.
+    pub async fn keep_receipt_statement(
+        &self,
+        delivery_id: i64,
+        signed: &str,
+    ) -> Result<Option<String>, StoreError> {
+        sqlx::query(
+            "UPDATE receipts SET statement = $2 WHERE delivery_id = $1 AND statement IS NULL",
+        )
+        .bind(delivery_id)
+        .bind(signed)
+        .execute(self.pool())
+        .await?;
+        Ok(
+            sqlx::query_scalar("SELECT statement FROM receipts WHERE delivery_id = $1")
+                .bind(delivery_id)
+                .fetch_optional(self.pool())
+                .await?
+                .flatten(),
+        )
     }
 }

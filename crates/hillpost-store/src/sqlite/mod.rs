@@ -6,6 +6,7 @@
 mod audit;
 mod batches;
 mod campaigns;
+mod checkpoints;
 mod directory;
 mod evidence;
 mod metrics;

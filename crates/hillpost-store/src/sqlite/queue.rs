@@ -143,6 +143,7 @@ impl SqliteStore {
                     body_markdown: row.try_get("body_markdown")?,
                     signer,
                     endpoints: record::parse_endpoints(row.try_get("endpoints")?)?,
+                    receipt_statement: None,
                 })
             })
             .collect()

@@ -35,6 +35,7 @@ fn record(d: &ClaimedDelivery, outcome: AttemptOutcome, next: Transition) -> Att
         remote_code: Some(250),
         remote_text: Some("2.0.0 queued as 4F2".into()),
         sent_sha256: Some(format!("{:064x}", d.id)),
+        receiver_id: None,
         note: None,
         transition: next,
     }
@@ -477,4 +478,51 @@ async fn the_export_lists_every_delivery_and_every_attempt(store: Store) {
             .all(|l| l.attempt_no.is_none() && l.outcome.is_none())
     );
     assert!(store.audit_export(9_999).await.is_err());
+}
+
+both_backends!(
+    the_attempt_event_and_the_export_name_what_the_receiver_knows_it_by,
+    url
+);
+async fn the_attempt_event_and_the_export_name_what_the_receiver_knows_it_by(
+    store: Store,
+    url: String,
+) {
+    let batch = running_batch(&store, &["a"]).await;
+    let policy = RateKeyPolicy::default();
+    let claim = store.claim(&request("w1", 3, &policy)).await.unwrap();
+    let mut records: Vec<_> = claim
+        .deliveries
+        .iter()
+        .map(|d| record(d, AttemptOutcome::Ok, delivered()))
+        .collect();
+    records[0].receiver_id = Some("<k1@letters.example.org>".into());
+    store.record_attempts("w1", &records).await.unwrap();
+
+    let sql = "SELECT payload FROM audit_events WHERE kind = 'attempt.recorded' ORDER BY seq";
+    let payloads: Vec<String> = if url.starts_with("sqlite") {
+        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::query_scalar(sql).fetch_all(&mut conn).await.unwrap()
+    } else {
+        let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+        sqlx::query_scalar(sql).fetch_all(&mut conn).await.unwrap()
+    };
+    let first: serde_json::Value = serde_json::from_str(&payloads[0]).unwrap();
+    assert_eq!(first["receiver_id"], "<k1@letters.example.org>");
+    let second: serde_json::Value = serde_json::from_str(&payloads[1]).unwrap();
+    assert!(second["receiver_id"].is_null());
+
+    let lines = store.audit_export(batch).await.unwrap();
+    let named = |id: i64| {
+        lines
+            .iter()
+            .find(|l| l.delivery_id == id && l.record == "attempt")
+            .and_then(|l| l.receiver_id.clone())
+    };
+    assert_eq!(
+        named(claim.deliveries[0].id).as_deref(),
+        Some("<k1@letters.example.org>")
+    );
+    assert_eq!(named(claim.deliveries[1].id), None);
+    assert!(store.verify_audit().await.unwrap().intact());
 }

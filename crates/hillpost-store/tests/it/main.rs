@@ -7,6 +7,7 @@ mod support;
 mod audit;
 mod batches;
 mod campaigns;
+mod checkpoints;
 mod directory;
 mod evidence;
 mod import;

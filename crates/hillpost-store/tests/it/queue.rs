@@ -32,6 +32,7 @@ fn record(d: &ClaimedDelivery, outcome: AttemptOutcome, next: Transition) -> Att
         remote_code: Some(250),
         remote_text: Some("OK".into()),
         sent_sha256: Some("ab".repeat(32)),
+        receiver_id: None,
         note: None,
         transition: next,
     }

@@ -189,6 +189,7 @@ async fn receipts_are_enqueued_once_however_many_passes_run(store: Store, url: S
             remote_code: Some(250),
             remote_text: Some("ok".into()),
             sent_sha256: None,
+            receiver_id: None,
             note: None,
             transition: Transition::finish(DeliveryState::Delivered),
         })

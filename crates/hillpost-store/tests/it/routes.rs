@@ -92,6 +92,7 @@ fn passed_over_here() -> SendReport {
         sent_sha256: None,
         note: Some(RECAPTCHA.into()),
         touched_network: false,
+        receiver_id: None,
         ..answered(AttemptOutcome::Permanent)
     }
 }

@@ -207,6 +207,7 @@ pub fn record_for(
         remote_code: report.remote_code,
         remote_text: report.remote_text,
         sent_sha256: report.sent_sha256,
+        receiver_id: None,
         note: report.note,
         transition,
     }
@@ -237,5 +238,6 @@ pub fn answered(outcome: AttemptOutcome) -> SendReport {
         note: None,
         evidence: Vec::new(),
         touched_network: true,
+        receiver_id: None,
     }
 }

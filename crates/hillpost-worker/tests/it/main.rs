@@ -10,4 +10,5 @@ mod disk_full;
 mod faults;
 mod rate_limits;
 mod receipts;
+mod signed_receipts;
 mod web_forms;

@@ -32,12 +32,20 @@ pub async fn run(settings: Settings, with_worker: bool) -> anyhow::Result<ExitCo
     let shutdown = CancellationToken::new();
     tokio::spawn(stop_on_signal(shutdown.clone()));
 
+    // The key is published (/.well-known/hillpost-signing-key) by whoever holds it.
+    let signing_key = settings.signing_key()?;
+    if let Some(key) = &signing_key {
+        store.register_signing_key(key.public()).await?;
+    }
     let worker = if with_worker {
         let worker = Worker::new(
             store.clone(),
             channels::for_worker(&settings, &store).await?,
             worker_settings(&settings),
         );
+        if let Some(key) = signing_key {
+            worker.sign_with(key);
+        }
         let shutdown = shutdown.clone();
         Some(tokio::spawn(async move {
             let result = worker.run(shutdown.clone()).await;

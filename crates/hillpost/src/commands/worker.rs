@@ -16,6 +16,9 @@ pub async fn run(settings: &Settings, until_idle: bool) -> anyhow::Result<ExitCo
     let store = Arc::new(open_store(settings).await?);
     let channel = channels::for_worker(settings, &store).await?;
     let worker = Worker::new(store.clone(), channel, worker_settings(settings));
+    if let Some(key) = settings.signing_key()? {
+        worker.sign_with(key);
+    }
     let shutdown = CancellationToken::new();
     tokio::spawn(stop_on_signal(shutdown.clone()));
     if until_idle {

@@ -116,6 +116,12 @@ fn reject_secrets_in(path: &Path) -> Result<(), ConfigError> {
             "dkim.private_key",
             "HILLPOST__DKIM__PRIVATE_KEY or dkim.private_key_file",
         ),
+        (
+            "signing",
+            "key",
+            "signing.key",
+            "HILLPOST__SIGNING__KEY or signing.key_file",
+        ),
     ] {
         if has(section, key) {
             return Err(ConfigError::SecretInFile {

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use hillpost_core::audit::SigningKey;
 use hillpost_core::delivery::{DeliveryRules, ResendPolicy};
 use hillpost_core::quota::RateQuota;
 use hillpost_core::retry::RetrySchedule;
@@ -22,6 +23,7 @@ pub struct Settings {
     pub database: Database,
     pub email: EmailSettings,
     pub dkim: Dkim,
+    pub signing: Signing,
     pub smtp: Smtp,
     pub worker: Worker,
     pub retry: Retry,
@@ -67,6 +69,16 @@ pub struct Dkim {
     #[serde(default)]
     pub private_key: Option<SecretString>,
     pub private_key_file: PathBuf,
+}
+
+/// `[signing]`: the Ed25519 key audit checkpoints (and receipts) are signed with.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Signing {
+    /// Only ever from the environment (files holding it are refused before this is read).
+    #[serde(default)]
+    pub key: Option<SecretString>,
+    pub key_file: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -391,6 +403,26 @@ impl Settings {
             domain,
             private_key,
         }))
+    }
+
+    /// The service's signing key: from `HILLPOST__SIGNING__KEY`, else `signing.key_file`;
+    /// `None` when neither is set (then nothing is signed).
+    pub fn signing_key(&self) -> Result<Option<SigningKey>, ConfigError> {
+        use secrecy::ExposeSecret;
+        let (key, text) = match &self.signing.key {
+            Some(text) => ("HILLPOST__SIGNING__KEY", text.clone()),
+            None if self.signing.key_file.as_os_str().is_empty() => return Ok(None),
+            None => (
+                "signing.key_file",
+                read_secret_text("signing.key_file", &self.signing.key_file)?,
+            ),
+        };
+        SigningKey::from_pem(text.expose_secret())
+            .map(Some)
+            .map_err(|e| ConfigError::Invalid {
+                key,
+                problem: e.to_string(),
+            })
     }
 
     /// The link base of receipts for batches created now; `None` when receipts are off.

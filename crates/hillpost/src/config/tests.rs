@@ -372,3 +372,62 @@ fn a_dkim_key_in_a_file_is_refused_and_one_from_a_key_file_signs() {
         "{error}"
     );
 }
+
+#[test]
+fn the_signing_key_is_read_from_a_key_file_or_the_environment_never_the_config_file() {
+    let pem = hillpost_core::audit::SigningKey::from_seed([5; 32]).to_pem();
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    writeln!(file, "[signing]\nkey = \"\"\"{pem}\"\"\"").unwrap();
+    let error = load(Sources {
+        file: Some(file.path()),
+        environment: env(&[]),
+    })
+    .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            ConfigError::SecretInFile {
+                key: "signing.key",
+                ..
+            }
+        ),
+        "{error}"
+    );
+    assert!(!error.to_string().contains("PRIVATE KEY"));
+
+    let none = load(Sources {
+        file: None,
+        environment: env(&[]),
+    })
+    .unwrap();
+    assert!(none.signing_key().unwrap().is_none());
+
+    let mut key = tempfile::NamedTempFile::new().unwrap();
+    write!(key, "{pem}").unwrap();
+    let path = key.path().display().to_string();
+    let from_file = load(Sources {
+        file: None,
+        environment: env(&[("HILLPOST__SIGNING__KEY_FILE", &path)]),
+    })
+    .unwrap();
+    let from_env = load(Sources {
+        file: None,
+        environment: env(&[("HILLPOST__SIGNING__KEY", &pem)]),
+    })
+    .unwrap();
+    let public = |s: &Settings| s.signing_key().unwrap().expect("a key").public();
+    assert_eq!(public(&from_file), public(&from_env));
+    assert!(!format!("{from_env:?}").contains("PRIVATE KEY"));
+
+    let garbage = load(Sources {
+        file: None,
+        environment: env(&[("HILLPOST__SIGNING__KEY", "not a key")]),
+    })
+    .unwrap()
+    .signing_key()
+    .unwrap_err();
+    assert!(
+        garbage.to_string().contains("HILLPOST__SIGNING__KEY"),
+        "{garbage}"
+    );
+}

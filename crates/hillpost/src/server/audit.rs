@@ -76,9 +76,14 @@ pub struct ChainReportView {
     pub verified: u64,
     pub head: ChainHeadView,
     pub broken: Option<BrokenLinkView>,
+    /// How many stored checkpoints the chain was held to.
+    pub checkpoints: usize,
+    /// Batches, attempts and delivery events whose audit event is missing, in words.
+    pub unrecorded: Vec<String>,
 }
 
-/// Recomputes the audit chain from its first event and names the first broken link.
+/// Recomputes the audit chain from its first event and names the first broken link;
+/// holds it to the stored checkpoints and lists rows whose audit event is missing.
 /// Auditors only.
 #[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit",
     responses((status = 200, body = ChainReportView), (status = 403, body = ErrorBody)))]
@@ -89,7 +94,9 @@ pub async fn verify(
     caller.must_be_auditor()?;
     let report = state.store.verify_audit().await?;
     Ok(Json(ChainReportView {
-        intact: report.broken.is_none(),
+        intact: report.intact(),
+        checkpoints: report.checkpoints,
+        unrecorded: report.unrecorded.iter().map(ToString::to_string).collect(),
         verified: report.verified,
         head: ChainHeadView {
             seq: report.head.seq,
@@ -100,4 +107,29 @@ pub async fn verify(
             problem: b.problem,
         }),
     }))
+}
+
+/// The newest signed checkpoint of the chain (seq, head hash, time, count, signature), to
+/// be kept outside the database and given to `hillpost audit verify --checkpoint`.
+/// Auditors only.
+#[utoipa::path(get, path = "/api/v1/audit/checkpoint", tag = "audit",
+    responses((status = 200, body = Object, description = "the checkpoint file's JSON"),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody, description = "no checkpoint signed yet")))]
+pub async fn checkpoint(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
+    caller.must_be_auditor()?;
+    let checkpoint = state.store.latest_checkpoint().await?.ok_or_else(|| {
+        ApiError::NotFound(
+            "no checkpoint has been signed yet (workers sign one once signing.key_file is set)"
+                .into(),
+        )
+    })?;
+    Ok((
+        [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        checkpoint.to_json(),
+    )
+        .into_response())
 }

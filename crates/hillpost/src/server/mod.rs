@@ -24,6 +24,7 @@ pub mod error;
 mod error_shape;
 pub(crate) mod evidence;
 mod headers;
+mod keys;
 mod metrics;
 mod openapi;
 mod receipts;

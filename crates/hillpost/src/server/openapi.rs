@@ -14,7 +14,7 @@ use utoipa_axum::routes;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::{
-    AppState, audit, batches, bounces, campaigns, deliveries, evidence, metrics, receipts,
+    AppState, audit, batches, bounces, campaigns, deliveries, evidence, keys, metrics, receipts,
     signatures,
 };
 
@@ -63,8 +63,11 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(evidence::content))
         .routes(routes!(audit::export))
         .routes(routes!(audit::verify))
+        .routes(routes!(audit::checkpoint))
+        .routes(routes!(keys::signing_key))
         .routes(routes!(bounces::ingest_one))
         .routes(routes!(receipts::page))
+        .routes(routes!(receipts::statement))
         .routes(routes!(metrics::metrics))
         .routes(routes!(metrics::health))
 }

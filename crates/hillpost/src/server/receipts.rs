@@ -4,11 +4,14 @@
 //! malformed one, so nothing can be learnt by probing), and no route lists receipts.
 //!
 //! HTML by default (a small page in the signer's language); JSON with `Accept:
-//! application/json`. Both carry the same lines as the email.
+//! application/json`. Both carry the same lines as the email. `/receipts/{token}/receipt.json`
+//! downloads the signed statement the email carried, when the receipt was signed.
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::header::{ACCEPT, CACHE_CONTROL, CONTENT_TYPE, REFERRER_POLICY};
+use axum::http::header::{
+    ACCEPT, CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE, REFERRER_POLICY,
+};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
@@ -80,12 +83,17 @@ pub async fn page(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|accept| accept.contains("application/json"));
     let language = page.language;
+    let signed = page.statement.is_some();
     let view = ReceiptView::from(page);
     let mut response = if wants_json {
         Json(view).into_response()
     } else {
-        let html = render_html(language.page_title(), &view)
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        let html = render_html(
+            language.page_title(),
+            &view,
+            signed.then_some(token.as_str()),
+        )
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
         (
             [(
                 CONTENT_TYPE,
@@ -95,11 +103,48 @@ pub async fn page(
         )
             .into_response()
     };
-    // The URL is the key: keep it out of caches and of the Referer of any link followed.
-    let headers = response.headers_mut();
+    private(response.headers_mut());
+    Ok(response)
+}
+
+/// The receipt's signed statement (`receipt.json`, see docs/receipts.md), as the receipt
+/// email attached it; a bare 404 when the token opens nothing or the receipt was not signed.
+#[utoipa::path(get, path = "/receipts/{token}/receipt.json", tag = "receipts", security(()),
+    params(("token" = String, Path, description = "the token from the receipt email's link")),
+    responses((status = 200, content_type = "application/json", body = Object,
+            description = "the signed statement; check it with `hillpost receipts verify`"),
+        (status = 404, description = "no signed receipt has this token")))]
+pub async fn statement(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Response, ApiError> {
+    let statement = state
+        .store
+        .receipt_by_token(&token_sha256(&token))
+        .await?
+        .and_then(|page| page.statement);
+    let Some(statement) = statement else {
+        return Ok(not_found());
+    };
+    let mut response = (
+        [
+            (CONTENT_TYPE, HeaderValue::from_static("application/json")),
+            (
+                CONTENT_DISPOSITION,
+                HeaderValue::from_static("attachment; filename=\"receipt.json\""),
+            ),
+        ],
+        statement,
+    )
+        .into_response();
+    private(response.headers_mut());
+    Ok(response)
+}
+
+/// The URL is the key: keep it out of caches and of the Referer of any link followed.
+fn private(headers: &mut HeaderMap) {
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    Ok(response)
 }
 
 /// The same plain 404 for every token that opens nothing.
@@ -128,15 +173,22 @@ li{margin:.5em 0}.delivered{color:#185c2b}.failed,.dead,.skipped,.cancelled{colo
 <ul>
 {% for line in receipt.lines %}<li class="{{ line.outcome }}"><strong>{{ line.office }}</strong>: {{ line.text }}</li>
 {% endfor %}</ul>
+{% if token %}<p><a href="{{ token }}/receipt.json" download>receipt.json</a>: this receipt, signed (see <code>hillpost receipts verify</code>)</p>{% endif %}
 </body>
 </html>
 "#;
 
-fn render_html(title: &str, view: &ReceiptView) -> Result<String, minijinja::Error> {
+fn render_html(
+    title: &str,
+    view: &ReceiptView,
+    token: Option<&str>,
+) -> Result<String, minijinja::Error> {
     let mut env = minijinja::Environment::new();
     env.add_template("receipt.html", TEMPLATE)?;
     env.get_template("receipt.html")?
-        .render(minijinja::context! { title => title, receipt => minijinja::value::Serde(view) })
+        .render(minijinja::context! {
+            title => title, receipt => minijinja::value::Serde(view), token => token
+        })
 }
 
 #[cfg(test)]
@@ -157,11 +209,20 @@ mod tests {
             }],
             created_at: Utc::now(),
         };
-        let html = render_html("Your letter's receipt", &view).unwrap();
+        let html = render_html("Your letter's receipt", &view, None).unwrap();
+        assert!(
+            !html.contains("receipt.json"),
+            "unsigned: nothing to download"
+        );
         assert!(!html.contains("<script>"), "{html}");
         assert!(!html.contains("<b>"), "{html}");
         assert!(!html.contains("\" onclick"), "{html}");
         assert!(html.contains("&lt;no such user&gt;"), "{html}");
         assert!(html.contains("<html lang=\"en\">"), "{html}");
+        let signed = render_html("Your letter's receipt", &view, Some("ab12")).unwrap();
+        assert!(
+            signed.contains(r#"<a href="ab12/receipt.json" download>"#),
+            "{signed}"
+        );
     }
 }

@@ -9,6 +9,8 @@ const STAFF: (&str, &str) = ("Committee staff", "staff@committee.example.org");
 /// router is in the document by construction (utoipa-axum registers both); this list makes
 /// a change to either visible in review.
 const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/.well-known/hillpost-signing-key"),
+    ("GET", "/api/v1/audit/checkpoint"),
     ("GET", "/api/v1/audit/verify"),
     ("GET", "/api/v1/batches/{id}"),
     ("GET", "/api/v1/batches/{id}/audit"),
@@ -22,6 +24,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/health"),
     ("GET", "/metrics"),
     ("GET", "/receipts/{token}"),
+    ("GET", "/receipts/{token}/receipt.json"),
     ("POST", "/api/v1/batches/{id}/cancel"),
     ("POST", "/api/v1/batches/{id}/pause"),
     ("POST", "/api/v1/batches/{id}/resume"),
@@ -95,6 +98,14 @@ async fn every_route_checks_tokens_roles_and_organizations(url: String) {
         .await
         .expect("evidence");
     let evidence = api.store.evidence_of(delivery).await.expect("evidence")[0].id;
+    // A signed checkpoint, for the route that serves it.
+    api.store
+        .write_checkpoint(
+            &hillpost_core::audit::SigningKey::from_seed([4; 32]),
+            std::time::Duration::ZERO,
+        )
+        .await
+        .expect("checkpoint");
 
     for (method, path) in documented() {
         let concrete = if path.starts_with("/api/v1/batches") {
@@ -108,7 +119,7 @@ async fn every_route_checks_tokens_roles_and_organizations(url: String) {
         let method = Method::from_bytes(method.as_bytes()).expect("method");
         let what = format!("{method} {concrete}");
 
-        if path == "/receipts/{token}" {
+        if path.starts_with("/receipts/{token}") {
             // No bearer token here: the path's token is the key, and a wrong one is a bare
             // 404 whatever Authorization says.
             for token in [
@@ -124,7 +135,7 @@ async fn every_route_checks_tokens_roles_and_organizations(url: String) {
             continue;
         }
         let (status, body) = api.call(method.clone(), &concrete, None, None).await;
-        if path == "/health" {
+        if path == "/health" || path == "/.well-known/hillpost-signing-key" {
             assert_eq!(status, StatusCode::OK, "{what}: {body}");
             continue;
         }
@@ -176,8 +187,11 @@ async fn every_route_checks_tokens_roles_and_organizations(url: String) {
         }
     }
 
-    // The whole chain spans every organization: organizers may not verify it.
+    // The whole chain spans every organization: organizers may not verify it, nor read
+    // its checkpoints.
     let (status, body) = api.get("/api/v1/audit/verify", &api.organizer).await;
+    assert_eq!((status, code(&body)), (StatusCode::FORBIDDEN, "forbidden"));
+    let (status, body) = api.get("/api/v1/audit/checkpoint", &api.organizer).await;
     assert_eq!((status, code(&body)), (StatusCode::FORBIDDEN, "forbidden"));
     // Organizers export their own batches.
     let (status, _) = api

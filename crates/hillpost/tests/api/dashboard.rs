@@ -570,6 +570,7 @@ async fn unconfirmed_letters_are_listed_for_a_decision(url: String) {
                 remote_code: Some(200),
                 remote_text: Some("Your message has been received.".into()),
                 sent_sha256: Some("ab".repeat(32)),
+                receiver_id: None,
                 note: Some("the definition has no confirmation text".into()),
                 transition: Transition::finish(DeliveryState::Unconfirmed),
             }],

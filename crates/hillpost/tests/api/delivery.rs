@@ -221,6 +221,7 @@ async fn a_person_decides_about_letters_through_the_api(url: String) {
             remote_code: Some(200),
             remote_text: None,
             sent_sha256: None,
+            receiver_id: None,
             note: None,
             transition: Transition::finish(state),
         })

@@ -7,6 +7,7 @@ mod support;
 mod access;
 mod bodies;
 mod bounces;
+mod checkpoints;
 mod dashboard;
 mod delivery;
 mod evidence;

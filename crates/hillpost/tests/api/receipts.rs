@@ -52,6 +52,7 @@ async fn receipts_pages_audit_and_actors(url: String) {
         return;
     };
     let port = smtp.port().to_string();
+    let signing_key = hillpost_core::audit::SigningKey::from_seed([13; 32]).to_pem();
     let api = Api::start(
         &url,
         &[
@@ -62,9 +63,14 @@ async fn receipts_pages_audit_and_actors(url: String) {
             ("HILLPOST__RATE_LIMITS__DEFAULT", "unlimited"),
             ("HILLPOST__SERVER__PUBLIC_URL", PUBLIC_URL),
             ("HILLPOST__RECEIPTS__ENABLED", "true"),
+            ("HILLPOST__SIGNING__KEY", &signing_key),
         ],
     )
     .await;
+    api.store
+        .register_signing_key(api.settings.signing_key().unwrap().expect("a key").public())
+        .await
+        .unwrap();
     api.start_worker();
     api.seed("ours", ORG, 2, &[STAFF]).await;
     let (status, created) = api
@@ -138,6 +144,31 @@ async fn receipts_pages_audit_and_actors(url: String) {
             "{html}"
         );
         assert!(html.contains("Committee staff"), "{html}");
+        // The page offers the signed statement the email carried; the published key
+        // verifies it.
+        assert!(html.contains("/receipt.json\" download>"), "{html}");
+        let response = api
+            .client
+            .get(format!("{}{path}/receipt.json", api.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()["cache-control"], "no-store");
+        let downloaded = response.text().await.unwrap();
+        let attached = &receipt.attachments[0];
+        assert_eq!(attached.filename.as_deref(), Some("receipt.json"));
+        assert_eq!(downloaded.as_bytes(), attached.content.as_slice());
+        let (_, keys) = api
+            .call(
+                reqwest::Method::GET,
+                "/.well-known/hillpost-signing-key",
+                None,
+                None,
+            )
+            .await;
+        let keys: hillpost_core::audit::KeyList = serde_json::from_value(keys).unwrap();
+        hillpost_core::receipt::verify_receipt(&downloaded, &keys).expect("verifies");
     }
     // A wrong token: a bare 404 that says nothing.
     for wrong in ["0".repeat(64), "nothing".to_string(), "a".repeat(300)] {

@@ -127,6 +127,9 @@ impl Api {
             hillpost::channels::from_settings(&self.settings).expect("channels"),
             hillpost::commands::worker::worker_settings(&self.settings),
         );
+        if let Some(key) = self.settings.signing_key().expect("signing key") {
+            worker.sign_with(key);
+        }
         let shutdown = self.shutdown.clone();
         tokio::spawn(async move { worker.run(shutdown).await });
     }

@@ -46,6 +46,7 @@ fn report(outcome: AttemptOutcome, touched_network: bool) -> SendReport {
         note: Some(format!("{outcome} for the test")),
         evidence: Vec::new(),
         touched_network,
+        receiver_id: None,
     }
 }
 

@@ -1,0 +1,48 @@
+//! What `--key` names, for checking signatures: a public key (64 hex digits), or a file
+//! holding one or the key list `/.well-known/hillpost-signing-key` serves.
+
+use std::path::Path;
+
+use anyhow::Context;
+use hillpost_core::audit::{KeyList, PublicKey};
+
+/// The longest key file read (a key list of many rotations is a few kB).
+const MAX_KEY_FILE_BYTES: u64 = 1024 * 1024;
+
+pub fn key_list(arg: &str) -> anyhow::Result<KeyList> {
+    if let Ok(key) = PublicKey::parse(arg) {
+        return Ok(KeyList::single(key));
+    }
+    let path = Path::new(arg);
+    if !path.exists() {
+        anyhow::bail!("--key {arg:?} is neither a public key (64 hex digits) nor a file");
+    }
+    let text = read_bounded(path)?;
+    if let Ok(key) = PublicKey::parse(&text) {
+        return Ok(KeyList::single(key));
+    }
+    serde_json::from_str::<KeyList>(&text).with_context(|| {
+        format!(
+            "{} holds neither a public key (64 hex digits) nor a key list ({{\"keys\": [...]}})",
+            path.display()
+        )
+    })
+}
+
+/// A file of at most [`MAX_KEY_FILE_BYTES`], as text.
+pub fn read_bounded(path: &Path) -> anyhow::Result<String> {
+    use std::io::Read;
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut text = String::new();
+    file.take(MAX_KEY_FILE_BYTES + 1)
+        .read_to_string(&mut text)
+        .with_context(|| format!("cannot read {} as text", path.display()))?;
+    if text.len() as u64 > MAX_KEY_FILE_BYTES {
+        anyhow::bail!(
+            "{} is larger than {MAX_KEY_FILE_BYTES} bytes: not a key, key list or checkpoint",
+            path.display()
+        );
+    }
+    Ok(text)
+}
