@@ -16,11 +16,12 @@
 pub mod browser;
 mod choose;
 mod fields;
+mod http;
+mod interpret;
 mod judge;
 #[cfg(test)]
 mod option_table;
 mod page;
-mod run;
 mod submit;
 mod text;
 mod values;
@@ -210,14 +211,14 @@ impl WebFormChannel {
                 );
             }
         };
-        run::Run {
+        let boundary = format!("----hillpost{}", letter.idempotency_key);
+        let mut driver = http::HttpDriver::new(definition, session, boundary);
+        interpret::Interpreter {
             definition,
             values,
             max_wait: self.settings.max_wait,
-            session,
-            boundary: format!("----hillpost{}", letter.idempotency_key),
         }
-        .execute(started_at)
+        .run(&mut driver, started_at)
         .await
     }
 }

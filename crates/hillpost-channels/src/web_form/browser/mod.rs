@@ -25,7 +25,8 @@ mod cdp;
 mod dom;
 mod driver;
 mod flags;
-mod run;
+mod form_driver;
+mod watch;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -39,6 +40,7 @@ use serde_json::json;
 use tokio::sync::{Mutex, Semaphore};
 
 use super::fields::FieldValues;
+use super::interpret::Interpreter;
 use crate::egress::{EgressClient, EgressError};
 use crate::report::refused_locally;
 
@@ -160,18 +162,23 @@ impl BrowserExecutor {
             },
         };
         session.gate.clear_refusals();
-        let mut visited = Vec::new();
-        let report = run::BrowserRun {
+        let mut driver = form_driver::BrowserDriver::new(
+            egress,
+            &session.client,
+            &session.gate,
+            self.settings.page_timeout,
+        );
+        let report = Interpreter {
             definition,
             values,
-            egress,
-            client: &session.client,
-            gate: &session.gate,
             max_wait,
-            page_timeout: self.settings.page_timeout,
         }
-        .execute(started_at, &mut visited)
+        .run(&mut driver, started_at)
         .await;
+        if let Ok(url) = session.client.current_url().await {
+            driver.visited.push(url);
+        }
+        let visited = driver.visited;
         self.put_back(session, &visited).await;
         report
     }
