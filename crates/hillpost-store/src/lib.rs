@@ -37,6 +37,7 @@ mod enqueue;
 mod error;
 mod evidence;
 pub mod import;
+mod logic;
 mod metrics;
 mod model;
 mod notices;
@@ -395,7 +396,7 @@ impl Store {
 
     /// A delivery with every attempt and event: `hillpost delivery show`.
     pub async fn delivery_detail(&self, id: i64) -> Result<Option<DeliveryDetail>, StoreError> {
-        dispatch!(self, s => s.delivery_detail(id).await)
+        dispatch!(self, s => logic::operator::delivery_detail(s, id).await)
     }
 
     /// The events of these deliveries, oldest first.
@@ -419,7 +420,7 @@ impl Store {
         id: i64,
         action: &DeliveryAction<'_>,
     ) -> Result<DeliveryRow, StoreError> {
-        dispatch!(self, s => s.act_on_delivery(id, action).await)
+        dispatch!(self, s => logic::operator::act_on_delivery(s, id, action).await)
     }
 
     /// `batch retry`: every letter of the batch in the selection's states is planned again
@@ -431,7 +432,7 @@ impl Store {
         batch_id: i64,
         request: &RetryRequest<'_>,
     ) -> Result<RetryReport, StoreError> {
-        dispatch!(self, s => s.retry_batch(batch_id, request).await)
+        dispatch!(self, s => logic::operator::retry_batch(s, batch_id, request).await)
     }
 
     /// Letters of the campaign's earlier batches (not receipts), with their state: what a

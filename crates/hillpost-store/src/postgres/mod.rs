@@ -53,6 +53,42 @@ impl PgStore {
     }
 }
 
+/// PostgreSQL's write transaction for the logic written once (`crate::logic`): a plain
+/// transaction whose statements lock the rows they change (`FOR UPDATE`), so many workers
+/// write at once; every time it writes is the database's `now()`.
+pub(crate) struct PgWrite {
+    tx: sqlx::Transaction<'static, sqlx::Postgres>,
+}
+
+impl PgWrite {
+    pub(crate) fn conn(&mut self) -> &mut sqlx::PgConnection {
+        &mut self.tx
+    }
+}
+
+impl crate::logic::Backend for PgStore {
+    type Write = PgWrite;
+
+    async fn begin_write(&self) -> Result<PgWrite, StoreError> {
+        Ok(PgWrite {
+            tx: self.pool.begin().await?,
+        })
+    }
+}
+
+impl crate::logic::Write for PgWrite {
+    async fn append_audit(
+        &mut self,
+        events: Vec<hillpost_core::audit::NewEvent>,
+    ) -> Result<(), StoreError> {
+        audit::append(&mut self.tx, events).await
+    }
+
+    async fn commit(self) -> Result<(), StoreError> {
+        Ok(self.tx.commit().await?)
+    }
+}
+
 /// `Duration` as whole milliseconds for `now() + $n * interval '1 millisecond'`.
 pub(crate) fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)

@@ -7,9 +7,11 @@ use sqlx::Row;
 
 use chrono::{DateTime, Utc};
 
-use super::PgStore;
 use super::batches::{parse, unsigned};
+use super::{PgStore, PgWrite};
 use crate::DeliveryEventKind;
+use crate::logic::operator::{NewDeliveryEvent, reopen_batch};
+use crate::logic::{Backend, Write};
 use crate::notices::{
     NOTICE_COLUMNS, NamedDelivery, NewNotice, NoticeOutcome, NoticeRow, audit_event, decide,
     kept_message, outcome,
@@ -24,18 +26,18 @@ impl PgStore {
         notice: &NewNotice,
     ) -> Result<NoticeOutcome, StoreError> {
         let sha256 = sha256_hex(&notice.message);
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let earlier: Option<i64> =
             sqlx::query_scalar("SELECT id FROM delivery_notices WHERE message_sha256 = $1")
                 .bind(&sha256)
-                .fetch_optional(&mut *tx)
+                .fetch_optional(tx.conn())
                 .await?;
         if let Some(notice_id) = earlier {
             return Ok(NoticeOutcome::AlreadyRecorded { notice_id });
         }
         let read = notice.reading.notice();
         let named = match read.and_then(|n| n.delivery_key.as_deref()) {
-            Some(key) => named_delivery(&mut tx, key).await?,
+            Some(key) => named_delivery(tx.conn(), key).await?,
             None => None,
         };
         let decision = decide(notice, named.as_ref());
@@ -59,7 +61,7 @@ impl PgStore {
         .bind(decision.delivery_id)
         .bind(&decision.set_aside)
         .bind(&decision.effect)
-        .fetch_one(&mut *tx)
+        .fetch_one(tx.conn())
         .await?;
         let mut events = vec![audit_event(
             actor,
@@ -74,7 +76,7 @@ impl PgStore {
         {
             events.extend(apply_bounce(&mut tx, actor, delivery_id, &notice.rules, effect).await?);
         }
-        super::audit::append(&mut tx, events).await?;
+        tx.append_audit(events).await?;
         tx.commit().await?;
         Ok(outcome(notice_id, decision))
     }
@@ -142,7 +144,7 @@ impl PgStore {
 /// decides: on to the recipient's next endpoint (its batch reopened), or `bounced`; with a
 /// `bounced` delivery event saying so. The one place a bounce changes a delivery.
 async fn apply_bounce(
-    tx: &mut sqlx::PgConnection,
+    tx: &mut PgWrite,
     actor: &str,
     delivery_id: i64,
     rules: &DeliveryRules,
@@ -155,7 +157,7 @@ async fn apply_bounce(
           WHERE d.id = $1 AND d.state = 'delivered' FOR UPDATE OF d",
     )
     .bind(delivery_id)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(tx.conn())
     .await?;
     let Some(row) = row else {
         return Ok(Vec::new());
@@ -180,7 +182,7 @@ async fn apply_bounce(
     let to = next.route.as_ref().and_then(|r| r.to.clone());
     let mut events = Vec::new();
     if next.state == DeliveryState::Queued {
-        events.extend(super::operator::reopen_batch(tx, batch_id, actor, reason).await?);
+        events.extend(reopen_batch(tx, batch_id, actor, reason).await?);
     }
     sqlx::query(
         "UPDATE deliveries
@@ -205,20 +207,19 @@ async fn apply_bounce(
         next.max_attempts
             .map(|m| i32::try_from(m).unwrap_or(i32::MAX)),
     )
-    .execute(&mut *tx)
+    .execute(tx.conn())
     .await?;
     let from = (channel, endpoint.as_str());
     let to = to.as_ref().map(|e| (e.channel, e.address.as_str()));
-    let event_id = super::operator::insert_event(
-        tx,
+    let event = NewDeliveryEvent {
         delivery_id,
-        DeliveryEventKind::Bounced,
+        kind: DeliveryEventKind::Bounced,
         actor,
-        Some(from),
+        from: Some(from),
         to,
         reason,
-    )
-    .await?;
+    };
+    let event_id = super::operator::insert_event(tx.conn(), &event).await?;
     let recipient: String = row.try_get("recipient")?;
     events.push(delivery_event(
         actor,

@@ -69,6 +69,45 @@ impl SqliteStore {
     }
 }
 
+/// SQLite's write transaction for the logic written once (`crate::logic`): `BEGIN
+/// IMMEDIATE` takes the single write lock up front, so the statements' "for update" reads
+/// need no lock of their own; `now` is the one instant (epoch milliseconds, the process
+/// clock) every row it writes is stamped with.
+pub(crate) struct SqliteWrite {
+    tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+    now: i64,
+}
+
+impl SqliteWrite {
+    pub(crate) fn conn(&mut self) -> &mut sqlx::SqliteConnection {
+        &mut self.tx
+    }
+}
+
+impl crate::logic::Backend for SqliteStore {
+    type Write = SqliteWrite;
+
+    async fn begin_write(&self) -> Result<SqliteWrite, StoreError> {
+        Ok(SqliteWrite {
+            now: now_ms(),
+            tx: self.write().await?,
+        })
+    }
+}
+
+impl crate::logic::Write for SqliteWrite {
+    async fn append_audit(
+        &mut self,
+        events: Vec<hillpost_core::audit::NewEvent>,
+    ) -> Result<(), StoreError> {
+        audit::append(&mut self.tx, events).await
+    }
+
+    async fn commit(self) -> Result<(), StoreError> {
+        Ok(self.tx.commit().await?)
+    }
+}
+
 /// Whether a connection handed back to the pool may be lent again: only when it is outside
 /// any transaction.
 ///

@@ -6,8 +6,10 @@ use hillpost_core::delivery::{Channel, DeliveryRules, DeliveryState, Position};
 use sqlx::Row;
 
 use super::batches::{parse, unsigned};
-use super::{SqliteStore, ms, now_ms, time};
+use super::{SqliteStore, SqliteWrite, ms, now_ms, time};
 use crate::DeliveryEventKind;
+use crate::logic::operator::{NewDeliveryEvent, reopen_batch};
+use crate::logic::{Backend, Write};
 use crate::notices::{
     NOTICE_COLUMNS, NamedDelivery, NewNotice, NoticeOutcome, NoticeRow, audit_event, decide,
     kept_message, outcome,
@@ -22,18 +24,18 @@ impl SqliteStore {
         notice: &NewNotice,
     ) -> Result<NoticeOutcome, StoreError> {
         let sha256 = sha256_hex(&notice.message);
-        let mut tx = self.write().await?;
+        let mut tx = self.begin_write().await?;
         let earlier: Option<i64> =
             sqlx::query_scalar("SELECT id FROM delivery_notices WHERE message_sha256 = ?1")
                 .bind(&sha256)
-                .fetch_optional(&mut *tx)
+                .fetch_optional(tx.conn())
                 .await?;
         if let Some(notice_id) = earlier {
             return Ok(NoticeOutcome::AlreadyRecorded { notice_id });
         }
         let read = notice.reading.notice();
         let named = match read.and_then(|n| n.delivery_key.as_deref()) {
-            Some(key) => named_delivery(&mut tx, key).await?,
+            Some(key) => named_delivery(tx.conn(), key).await?,
             None => None,
         };
         let decision = decide(notice, named.as_ref());
@@ -57,7 +59,7 @@ impl SqliteStore {
         .bind(decision.delivery_id)
         .bind(&decision.set_aside)
         .bind(&decision.effect)
-        .fetch_one(&mut *tx)
+        .fetch_one(tx.conn())
         .await?;
         let mut events = vec![audit_event(
             actor,
@@ -72,7 +74,7 @@ impl SqliteStore {
         {
             events.extend(apply_bounce(&mut tx, actor, delivery_id, &notice.rules, effect).await?);
         }
-        super::audit::append(&mut tx, events).await?;
+        tx.append_audit(events).await?;
         tx.commit().await?;
         Ok(outcome(notice_id, decision))
     }
@@ -140,7 +142,7 @@ impl SqliteStore {
 /// decides: on to the recipient's next endpoint (its batch reopened), or `bounced`; with a
 /// `bounced` delivery event saying so. The one place a bounce changes a delivery.
 async fn apply_bounce(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut SqliteWrite,
     actor: &str,
     delivery_id: i64,
     rules: &DeliveryRules,
@@ -153,7 +155,7 @@ async fn apply_bounce(
           WHERE d.id = ?1 AND d.state = 'delivered'",
     )
     .bind(delivery_id)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(tx.conn())
     .await?;
     let Some(row) = row else {
         return Ok(Vec::new());
@@ -179,7 +181,7 @@ async fn apply_bounce(
     let now = now_ms();
     let mut events = Vec::new();
     if next.state == DeliveryState::Queued {
-        events.extend(super::operator::reopen_batch(tx, batch_id, actor, reason, now).await?);
+        events.extend(reopen_batch(tx, batch_id, actor, reason).await?);
     }
     sqlx::query(
         "UPDATE deliveries
@@ -202,21 +204,19 @@ async fn apply_bounce(
     .bind(to.as_ref().map(|e| e.address.as_str()))
     .bind(to.as_ref().map(|e| e.rate_key.as_str()))
     .bind(next.max_attempts.map(i64::from))
-    .execute(&mut *tx)
+    .execute(tx.conn())
     .await?;
     let from = (channel, endpoint.as_str());
     let to = to.as_ref().map(|e| (e.channel, e.address.as_str()));
-    let event_id = super::operator::insert_event(
-        tx,
+    let event = NewDeliveryEvent {
         delivery_id,
-        now,
-        DeliveryEventKind::Bounced,
+        kind: DeliveryEventKind::Bounced,
         actor,
-        Some(from),
+        from: Some(from),
         to,
         reason,
-    )
-    .await?;
+    };
+    let event_id = super::operator::insert_event(tx.conn(), now, &event).await?;
     let recipient: String = row.try_get("recipient")?;
     events.push(delivery_event(
         actor,

@@ -1,0 +1,43 @@
+//! Store logic written once over both backends, in the manner of River's driver split: each
+//! area's module here holds what the operations *do* (which rows are read, what core
+//! decides, which events and audit events follow, in what order) and names, as a trait,
+//! the few statements it needs. Each backend (`crate::sqlite`, `crate::postgres`) supplies
+//! only those statements: their SQL text, its transaction and locking primitive
+//! (`BEGIN IMMEDIATE` on SQLite, `FOR UPDATE` on PostgreSQL), its clock (SQLite binds the
+//! process clock, PostgreSQL uses the database's `now()`), and its type mapping (epoch
+//! milliseconds and `i64` on SQLite, `timestamptz`, `i32` and `bool` on PostgreSQL).
+//!
+//! ```text
+//!   Store (lib.rs) ─ dispatch! ─▶ logic::<area>::<operation>(&backend, …)
+//!                                     │ written once
+//!                                     ▼
+//!                   Backend::begin_write ─▶ <area>::Writes (one transaction)
+//!                                     │ per backend: SQL text, locks, clock, types
+//!                          ┌──────────┴──────────┐
+//!                    sqlite::SqliteWrite     postgres::PgWrite
+//! ```
+//!
+//! See docs/architecture.md ("Store logic written once") for where a new statement goes.
+
+pub(crate) mod operator;
+
+use hillpost_core::audit::NewEvent;
+
+use crate::StoreError;
+
+/// A backend: how it opens a transaction that writes.
+pub(crate) trait Backend {
+    /// A write transaction, holding what its dialect needs to lock (and, on SQLite, the
+    /// instant every timestamp it writes carries).
+    type Write: Write + operator::Writes;
+
+    async fn begin_write(&self) -> Result<Self::Write, StoreError>;
+}
+
+/// What every write transaction does, whatever its area.
+pub(crate) trait Write: Sized {
+    /// Appends audit events to the hash chain, inside this transaction.
+    async fn append_audit(&mut self, events: Vec<NewEvent>) -> Result<(), StoreError>;
+
+    async fn commit(self) -> Result<(), StoreError>;
+}
