@@ -43,7 +43,9 @@ pub fn judge(
 ) -> SendReport {
     let text = &answer.text;
     let first_2k = SendReport::cap_remote_text(text);
-    let mut note = format!("final URL {}", answer.url);
+    // Without its query: a form sent by GET puts the signer's details there, and notes go
+    // to the attempt row and its audit event.
+    let mut note = format!("final URL {}", page_address(&answer.url));
     if let Some(failure) = &later_step_failure {
         note.push_str(&format!("; after submitting: {failure}"));
     }
@@ -102,7 +104,9 @@ pub fn judge(
 /// The final page's address without its query and fragment: what identifies the office's
 /// answer page, without what a form sending by GET would have put there (the signer's
 /// details), since this goes into the audit event.
-fn page_address(url: &str) -> String {
+/// A page's address without query or fragment: what identifies the page, not what a form
+/// sent to it.
+pub(crate) fn page_address(url: &str) -> String {
     match url::Url::parse(url) {
         Ok(mut parsed) => {
             parsed.set_query(None);
@@ -139,6 +143,15 @@ mod tests {
         assert_eq!(
             report.receiver_id.as_deref(),
             Some("https://www.house.gov/thanks")
+        );
+        let note = report.note.expect("a note");
+        assert!(
+            note.starts_with("final URL https://www.house.gov/thanks"),
+            "{note}"
+        );
+        assert!(
+            !note.contains("Ana") && !note.contains("example.org"),
+            "{note}"
         );
     }
 

@@ -364,12 +364,13 @@ impl FormDriver for BrowserDriver<'_> {
             )
             .await;
         if self.egress.permits(&url).is_err() {
-            let refusal = crate::egress::EgressError::RedirectRefused(url.to_string());
+            let page = crate::web_form::judge::page_address(url.as_str());
+            let refusal = crate::egress::EgressError::RedirectRefused(page.clone());
             return Err(SendReport {
                 evidence,
                 sent_sha256: journal.sent_sha256.clone(),
                 note: Some(self.with_refusals(format!(
-                    "final URL {url}: {refusal}; the form may have been sent"
+                    "final URL {page}: {refusal}; the form may have been sent"
                 ))),
                 remote_text: Some(SendReport::cap_remote_text(&source)),
                 ..finished(journal.started_at, AttemptOutcome::PossiblyAccepted)
