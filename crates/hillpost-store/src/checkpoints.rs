@@ -71,6 +71,20 @@ pub(crate) fn unrecorded(found: [(i64, i64); 3]) -> Vec<Unrecorded> {
 
 /// Whether a checkpoint is due: events were appended since the last one (or there is none
 /// yet and the chain has any), and the last is at least `interval` old.
+/// Whether the chain still holds the last checkpoint's event as it was signed: `stored` is
+/// the hash the chain holds at `from.seq` (none when the event is gone). Checked before
+/// the events after it, so a checkpoint is never signed over a cut or edited chain.
+pub(crate) fn still_holds(from: &ChainHead, stored: Option<&str>) -> Option<BrokenLink> {
+    (from.seq > 0 && stored != Some(from.hash.as_str())).then(|| BrokenLink {
+        seq: from.seq,
+        problem: format!(
+            "the last checkpoint says hash {} but the chain holds {}",
+            from.hash,
+            stored.unwrap_or("no event")
+        ),
+    })
+}
+
 pub(crate) fn due(
     last: Option<&Checkpoint>,
     head: &ChainHead,

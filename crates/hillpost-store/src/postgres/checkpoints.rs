@@ -11,7 +11,7 @@ use sqlx::PgConnection;
 use super::audit::{check_events, read_head};
 use super::{PgStore, millis};
 use crate::StoreError;
-use crate::checkpoints::{CheckpointWrite, Unrecorded, due, from_row, unrecorded};
+use crate::checkpoints::{CheckpointWrite, Unrecorded, due, from_row, still_holds, unrecorded};
 
 /// A `signing_keys` row: key id, public key, valid from, valid until.
 type KeyRow = (String, String, DateTime<Utc>, Option<DateTime<Utc>>);
@@ -69,22 +69,12 @@ async fn extends(
     head: &ChainHead,
 ) -> Result<Option<BrokenLink>, StoreError> {
     let from = last.map_or_else(ChainHead::genesis, Checkpoint::head);
-    if from.seq > 0 {
-        let stored: Option<String> =
-            sqlx::query_scalar("SELECT hash FROM audit_events WHERE seq = $1")
-                .bind(from.seq)
-                .fetch_optional(&mut *conn)
-                .await?;
-        if stored.as_deref() != Some(from.hash.as_str()) {
-            return Ok(Some(BrokenLink {
-                seq: from.seq,
-                problem: format!(
-                    "the last checkpoint says hash {} but the chain holds {}",
-                    from.hash,
-                    stored.as_deref().unwrap_or("no event")
-                ),
-            }));
-        }
+    let stored: Option<String> = sqlx::query_scalar("SELECT hash FROM audit_events WHERE seq = $1")
+        .bind(from.seq)
+        .fetch_optional(&mut *conn)
+        .await?;
+    if let Some(broken) = still_holds(&from, stored.as_deref()) {
+        return Ok(Some(broken));
     }
     let (_, broken, verifier) =
         check_events(conn, Verifier::after(from.clone()), from.seq, head.seq).await?;

@@ -11,7 +11,7 @@ use sqlx::SqliteConnection;
 use super::audit::{check_events, read_head};
 use super::{SqliteStore, millis, ms, time};
 use crate::StoreError;
-use crate::checkpoints::{CheckpointWrite, Unrecorded, due, from_row, unrecorded};
+use crate::checkpoints::{CheckpointWrite, Unrecorded, due, from_row, still_holds, unrecorded};
 
 /// Per table of `checkpoints::CROSS_CHECKED`, in its order: rows newer than the baseline
 /// (rows from before the audit trail) without their event, counted, and the first. A
@@ -71,22 +71,12 @@ async fn extends(
     head: &ChainHead,
 ) -> Result<Option<BrokenLink>, StoreError> {
     let from = last.map_or_else(ChainHead::genesis, Checkpoint::head);
-    if from.seq > 0 {
-        let stored: Option<String> =
-            sqlx::query_scalar("SELECT hash FROM audit_events WHERE seq = ?1")
-                .bind(from.seq)
-                .fetch_optional(&mut *conn)
-                .await?;
-        if stored.as_deref() != Some(from.hash.as_str()) {
-            return Ok(Some(BrokenLink {
-                seq: from.seq,
-                problem: format!(
-                    "the last checkpoint says hash {} but the chain holds {}",
-                    from.hash,
-                    stored.as_deref().unwrap_or("no event")
-                ),
-            }));
-        }
+    let stored: Option<String> = sqlx::query_scalar("SELECT hash FROM audit_events WHERE seq = ?1")
+        .bind(from.seq)
+        .fetch_optional(&mut *conn)
+        .await?;
+    if let Some(broken) = still_holds(&from, stored.as_deref()) {
+        return Ok(Some(broken));
     }
     let (_, broken, verifier) =
         check_events(conn, Verifier::after(from.clone()), from.seq, head.seq).await?;
