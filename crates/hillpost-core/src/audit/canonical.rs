@@ -55,7 +55,7 @@ fn write(value: &Value, out: &mut String) {
     }
 }
 
-fn write_string(s: &str, out: &mut String) {
+pub(super) fn write_string(s: &str, out: &mut String) {
     // serde_json's string escaping is minimal and fixed; serialising a &str cannot fail.
     out.push_str(&serde_json::to_string(s).unwrap_or_default());
 }

@@ -13,7 +13,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::canonical::canonical_json;
-use super::event::{ChainedEvent, NewEvent, audit_time, canonical_event};
+use super::event::{ChainedEvent, NewEvent, audit_time, canonical_event_text};
 
 /// The `prev_hash` of the first event.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -55,8 +55,9 @@ pub fn seal(
     for event in events {
         let seq = prev.seq + 1;
         let kind = event.kind.as_str();
+        let payload = canonical_json(&event.payload);
         let canonical =
-            canonical_event(seq, at, kind, &event.actor, &event.subjects, &event.payload);
+            canonical_event_text(seq, at, kind, &event.actor, &event.subjects, &payload);
         let hash = event_hash(&prev.hash, &canonical);
         sealed.push(ChainedEvent {
             seq,
@@ -64,7 +65,7 @@ pub fn seal(
             kind: kind.to_string(),
             actor: event.actor,
             subjects: event.subjects,
-            payload: canonical_json(&event.payload),
+            payload,
             prev_hash: prev.hash,
             hash: hash.clone(),
         });
@@ -98,17 +99,20 @@ pub fn unsealed(at: DateTime<Utc>, events: Vec<NewEvent>) -> Vec<UnsealedEvent> 
         .into_iter()
         .map(|event| {
             let kind = event.kind.as_str();
-            let whole = canonical_event(0, at, kind, &event.actor, &event.subjects, &event.payload);
+            // The payload is made canonical once, for its column and inside the event text.
+            let payload = canonical_json(&event.payload);
+            let mut whole =
+                canonical_event_text(0, at, kind, &event.actor, &event.subjects, &payload);
             let tail = format!("0{CANONICAL_SUFFIX}");
             debug_assert!(whole.ends_with(&format!("\"seq\":{tail}")));
-            let canonical_prefix = whole[..whole.len() - tail.len()].to_string();
+            whole.truncate(whole.len() - tail.len());
             UnsealedEvent {
                 at,
                 kind: kind.to_string(),
                 actor: event.actor,
                 subjects: event.subjects,
-                payload: canonical_json(&event.payload),
-                canonical_prefix,
+                payload,
+                canonical_prefix: whole,
             }
         })
         .collect()
@@ -207,13 +211,14 @@ impl Verifier {
                 "payload is not in canonical form (it was edited)".into(),
             ));
         }
-        let canonical = canonical_event(
+        // The stored payload is canonical (checked above): hashed as it is.
+        let canonical = canonical_event_text(
             event.seq,
             event.at,
             &event.kind,
             &event.actor,
             &event.subjects,
-            &payload,
+            &event.payload,
         );
         let recomputed = event_hash(&event.prev_hash, &canonical);
         if recomputed != event.hash {

@@ -4,9 +4,9 @@ use std::fmt;
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::canonical::canonical_json;
+use super::canonical::{canonical_json, write_string};
 
 /// What happened. The text form is what is stored and hashed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -163,15 +163,117 @@ pub fn canonical_event(
     subjects: &Subjects,
     payload: &Value,
 ) -> String {
-    canonical_json(&json!({
-        "seq": seq,
-        "at": time_text(at),
-        "kind": kind,
-        "actor": actor,
-        "campaign_id": subjects.campaign_id,
-        "batch_id": subjects.batch_id,
-        "delivery_id": subjects.delivery_id,
-        "attempt_id": subjects.attempt_id,
-        "payload": payload,
-    }))
+    canonical_event_text(seq, at, kind, actor, subjects, &canonical_json(payload))
+}
+
+/// [`canonical_event`] for a payload already in canonical form. Written key by key in their
+/// sorted order rather than through a `Value`, so the payload is neither copied nor sorted
+/// again: every attempt a worker records goes through here (the same text, see the tests).
+pub fn canonical_event_text(
+    seq: i64,
+    at: DateTime<Utc>,
+    kind: &str,
+    actor: &str,
+    subjects: &Subjects,
+    canonical_payload: &str,
+) -> String {
+    fn number(n: Option<i64>, out: &mut String) {
+        match n {
+            Some(n) => out.push_str(&n.to_string()),
+            None => out.push_str("null"),
+        }
+    }
+    let mut out = String::with_capacity(canonical_payload.len() + 256);
+    // Keys in the order of their UTF-8 bytes, as `canonical_json` sorts them.
+    out.push_str("{\"actor\":");
+    write_string(actor, &mut out);
+    out.push_str(",\"at\":");
+    write_string(&time_text(at), &mut out);
+    out.push_str(",\"attempt_id\":");
+    number(subjects.attempt_id, &mut out);
+    out.push_str(",\"batch_id\":");
+    number(subjects.batch_id, &mut out);
+    out.push_str(",\"campaign_id\":");
+    match &subjects.campaign_id {
+        Some(id) => write_string(id, &mut out),
+        None => out.push_str("null"),
+    }
+    out.push_str(",\"delivery_id\":");
+    number(subjects.delivery_id, &mut out);
+    out.push_str(",\"kind\":");
+    write_string(kind, &mut out);
+    out.push_str(",\"payload\":");
+    out.push_str(canonical_payload);
+    out.push_str(",\"seq\":");
+    out.push_str(&seq.to_string());
+    out.push('}');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use serde_json::json;
+
+    use super::*;
+
+    /// The event as one JSON value, canonicalised whole: what `canonical_event` wrote
+    /// before it was written key by key.
+    fn through_a_value(
+        seq: i64,
+        at: DateTime<Utc>,
+        kind: &str,
+        actor: &str,
+        s: &Subjects,
+        payload: &Value,
+    ) -> String {
+        canonical_json(&json!({
+            "seq": seq,
+            "at": time_text(at),
+            "kind": kind,
+            "actor": actor,
+            "campaign_id": s.campaign_id,
+            "batch_id": s.batch_id,
+            "delivery_id": s.delivery_id,
+            "attempt_id": s.attempt_id,
+            "payload": payload,
+        }))
+    }
+
+    #[test]
+    fn the_event_text_written_key_by_key_is_the_canonical_json_of_the_whole_event() {
+        let at = Utc.with_ymd_and_hms(2026, 11, 23, 9, 10, 11).unwrap()
+            + chrono::Duration::milliseconds(7);
+        let subjects = [
+            Subjects::default(),
+            Subjects {
+                campaign_id: Some("clean-\"water\"\n\u{1}é".into()),
+                batch_id: Some(-3),
+                delivery_id: Some(i64::MAX),
+                attempt_id: Some(0),
+            },
+            Subjects {
+                campaign_id: None,
+                batch_id: Some(7),
+                delivery_id: Some(42),
+                attempt_id: Some(i64::MIN),
+            },
+        ];
+        let payloads = [
+            json!({}),
+            json!({"z": [1, {"b": null, "a": true}], "a": "line\r\nbreak \\ \u{7f} ü 💌", "note": null}),
+            json!({"outcome": "ok", "remote_code": 250, "duration_ms": -1}),
+        ];
+        for (i, s) in subjects.iter().enumerate() {
+            for payload in &payloads {
+                let seq = i as i64 * 1_000_000_007;
+                let actor = ["worker:w1", "cli:\"root\"", ""][i];
+                let direct = canonical_event(seq, at, "attempt.recorded", actor, s, payload);
+                assert_eq!(
+                    direct,
+                    through_a_value(seq, at, "attempt.recorded", actor, s, payload)
+                );
+            }
+        }
+    }
 }
