@@ -19,6 +19,7 @@
 //!
 //! See docs/architecture.md ("Store logic written once") for where a new statement goes.
 
+pub(crate) mod erasure;
 pub(crate) mod operator;
 
 use hillpost_core::audit::NewEvent;
@@ -29,7 +30,7 @@ use crate::StoreError;
 pub(crate) trait Backend {
     /// A write transaction, holding what its dialect needs to lock (and, on SQLite, the
     /// instant every timestamp it writes carries).
-    type Write: Write + operator::Writes;
+    type Write: Write + operator::Writes + erasure::Writes;
 
     async fn begin_write(&self) -> Result<Self::Write, StoreError>;
 }

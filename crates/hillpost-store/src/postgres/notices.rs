@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use super::batches::{parse, unsigned};
 use super::{PgStore, PgWrite};
 use crate::DeliveryEventKind;
+use crate::audit::Privacy;
 use crate::logic::operator::{NewDeliveryEvent, reopen_batch};
 use crate::logic::{Backend, Write};
 use crate::notices::{
@@ -152,7 +153,8 @@ async fn apply_bounce(
 ) -> Result<Vec<NewEvent>, StoreError> {
     let row = sqlx::query(
         "SELECT d.batch_id, d.signature_id, d.channel, d.endpoint, d.attempts, d.max_attempts,
-                r.key AS recipient, r.endpoints
+                r.key AS recipient, r.endpoints,
+                (SELECT s.salt FROM signatures s WHERE s.id = d.signature_id) AS signer_salt
            FROM deliveries d JOIN recipients r ON r.id = d.recipient_id
           WHERE d.id = $1 AND d.state = 'delivered' FOR UPDATE OF d",
     )
@@ -235,6 +237,7 @@ async fn apply_bounce(
             to,
             reason,
             state_after: Some(next.state.as_str()),
+            privacy: &Privacy::of(row.try_get("signature_id")?, row.try_get("signer_salt")?),
         },
     ));
     Ok(events)
@@ -244,17 +247,28 @@ async fn named_delivery(
     tx: &mut sqlx::PgConnection,
     key: &str,
 ) -> Result<Option<NamedDelivery>, StoreError> {
-    let row: Option<(i64, i64, String, String, String, String)> = sqlx::query_as(
-        "SELECT d.id, d.batch_id, b.campaign_id, c.organization, d.channel, d.state
+    type Row = (
+        i64,
+        i64,
+        String,
+        String,
+        String,
+        String,
+        Option<i64>,
+        Option<Vec<u8>>,
+    );
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT d.id, d.batch_id, b.campaign_id, c.organization, d.channel, d.state, d.signature_id, s.salt
            FROM deliveries d JOIN batches b ON b.id = d.batch_id
            JOIN campaigns c ON c.id = b.campaign_id
+           LEFT JOIN signatures s ON s.id = d.signature_id
           WHERE d.idempotency_key = $1",
     )
     .bind(key)
     .fetch_optional(&mut *tx)
     .await?;
     row.map(
-        |(id, batch_id, campaign_id, organization, channel, state)| {
+        |(id, batch_id, campaign_id, organization, channel, state, signature_id, salt)| {
             Ok(NamedDelivery {
                 id,
                 batch_id,
@@ -264,6 +278,7 @@ async fn named_delivery(
                 state: state
                     .parse::<DeliveryState>()
                     .map_err(StoreError::Corrupt)?,
+                privacy: Privacy::of(signature_id, salt),
             })
         },
     )

@@ -6,7 +6,7 @@ use crate::StoreError;
 use crate::evidence::{EvidenceRow, NewEvidence, decode, encode, kind};
 
 const COLUMNS: &str = "e.id, e.delivery_id, d.batch_id, e.attempt_no, e.kind, e.content_type, \
-                       e.size, e.truncated, e.sha256, e.created_at";
+                       e.size, e.truncated, e.sha256, e.created_at, e.erased_at IS NOT NULL AS erased";
 
 impl SqliteStore {
     pub async fn store_evidence(&self, items: &[NewEvidence<'_>]) -> Result<(), StoreError> {
@@ -70,7 +70,12 @@ impl SqliteStore {
         };
         let meta = evidence_row(&row)?;
         let encoding: String = row.try_get("encoding")?;
-        let content = decode(&encoding, row.try_get("content")?, meta.size)?;
+        // An erased page or screenshot is kept as its size and hash only.
+        let content = if meta.erased {
+            Vec::new()
+        } else {
+            decode(&encoding, row.try_get("content")?, meta.size)?
+        };
         Ok(Some((meta, content)))
     }
 }
@@ -86,6 +91,7 @@ fn evidence_row(row: &SqliteRow) -> Result<EvidenceRow, StoreError> {
         size: u64::try_from(row.try_get::<i64, _>("size")?).unwrap_or_default(),
         truncated: row.try_get::<i64, _>("truncated")? != 0,
         sha256: row.try_get("sha256")?,
+        erased: row.try_get("erased")?,
         created_at: time(row.try_get("created_at")?),
     })
 }

@@ -5,6 +5,7 @@ use std::io::Read;
 
 use hillpost_core::CampaignId;
 use hillpost_store::import::{ImportError, ImportOptions, ImportReport, import_signatures_by};
+use hillpost_store::{Erasure, ErasureReport};
 
 use super::{App, AppError, BadInput};
 
@@ -38,5 +39,28 @@ impl App<'_> {
             }
             ImportError::Store(store) => store.into(),
         })
+    }
+
+    /// Erases the signer of `email` in `campaign` (docs/erasure.md): their personal data
+    /// leaves every table, what was not sent to or for them is cancelled, and the audit
+    /// chain, which holds only salted commitments to it, stays whole. Not undone.
+    #[tracing::instrument(name = "signers.erase", skip_all, fields(campaign = %campaign, actor = %actor))]
+    pub async fn erase_signer(
+        &self,
+        campaign: &CampaignId,
+        email: &str,
+        actor: &str,
+    ) -> Result<ErasureReport, AppError> {
+        let report = self
+            .store
+            .erase_signer(&Erasure {
+                campaign: campaign.as_str(),
+                email: email.trim(),
+                actor,
+            })
+            .await?;
+        // The signature by id only: the address must not reach the log.
+        tracing::info!(signature = report.signature_id, actor, "signer erased");
+        Ok(report)
     }
 }
