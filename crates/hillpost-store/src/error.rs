@@ -43,6 +43,11 @@ pub enum StoreError {
     NoSigner { campaign: String },
     #[error("delivery {delivery} is a letter of a signer who was erased: it is never sent again")]
     SignerErased { delivery: i64 },
+    #[error(
+        "the petition batches carrying signature {signature_id} changed while it was being \
+         erased (a batch was created); erase it again"
+    )]
+    PetitionsChanged { signature_id: i64 },
     #[error("the signer's address is not an email address")]
     NotAnEmail,
     #[error(

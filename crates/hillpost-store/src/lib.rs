@@ -62,7 +62,7 @@ pub use directory::{DirectoryFile, NewDirectory, StoredDirectory, ZipDistrictRow
 pub(crate) use enqueue::{delivery_rows, sha256_hex};
 pub use error::StoreError;
 pub use evidence::{EvidenceRow, NewEvidence};
-pub use logic::erasure::{ERASED_TEXT, Erasure, ErasureReport};
+pub use logic::erasure::{ERASED_TEXT, Erasure, ErasureReport, PetitionCarrying, RemadeDocument};
 pub use metrics::{ATTEMPT_DURATION_BUCKETS_MS, DeliveryMetrics, DurationHistogram};
 pub use model::*;
 pub use notices::{MAX_KEPT_MESSAGE_BYTES, NewNotice, NoticeOutcome, NoticeRow, Reading};
@@ -432,6 +432,16 @@ impl Store {
             .map_err(|_| StoreError::NotAnEmail)?
             .dedup_key();
         dispatch!(self, s => logic::erasure::erase_signer(s, erasure, &email_key).await)
+    }
+
+    /// The petition batches of `campaign` whose signature list carried `signature_id`, with
+    /// what their documents were made from: an erasure must remake them without it.
+    pub async fn petitions_carrying(
+        &self,
+        campaign: &CampaignId,
+        signature_id: i64,
+    ) -> Result<Vec<PetitionCarrying>, StoreError> {
+        dispatch!(self, s => logic::erasure::petitions_carrying(s, campaign.as_str(), signature_id).await)
     }
 
     /// `batch retry`: every letter of the batch in the selection's states is planned again

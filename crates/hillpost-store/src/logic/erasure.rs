@@ -13,6 +13,7 @@
 //! salt the commitments say nothing about anyone. What each step blanks, and why the
 //! record keeps the rest, is in docs/erasure.md.
 
+use chrono::{DateTime, Utc};
 use hillpost_core::audit::{EventKind, NewEvent, Subjects};
 use serde::Serialize;
 use serde_json::json;
@@ -36,7 +37,8 @@ pub(crate) enum Step {
     EmptyNotices,
     /// A delivery's last error and route note.
     BlankDeliveryErrors,
-    /// The letters' text, where no one else's delivery uses the same text.
+    /// The letters' text and its SHA-256 (unsalted, so a guess of the text could be tested
+    /// against it), where no one else's delivery uses the same text.
     BlankLetters,
     /// The receipt: its lines, signed statement and page links.
     BlankReceipts,
@@ -63,8 +65,72 @@ impl Step {
 /// What is left where a receiver's words or a letter's text were.
 pub const ERASED_TEXT: &str = "(erased with the signer's personal data)";
 
+/// A petition batch whose signature list carried a signer: its documents must be made
+/// again without them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PetitionCarrying {
+    pub batch_id: i64,
+    /// The last signature id the batch carried (`batches.signers_through`).
+    pub signers_through: i64,
+    pub created_at: DateTime<Utc>,
+    /// The offices its letters are addressed to, in planning order.
+    pub offices: Vec<String>,
+}
+
+/// A petition document made again without an erased signer: it replaces the stored one of
+/// the same batch and file name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemadeDocument {
+    pub batch_id: i64,
+    pub filename: String,
+    pub content: Vec<u8>,
+}
+
+/// The reads the use case needs before an erasure, to remake petition documents.
+pub(crate) trait Reads {
+    /// Petition batches of `campaign` that carried signature `signature_id`: id, the last
+    /// signature they carried, when they were made.
+    async fn petitions_carrying(
+        &self,
+        campaign: &str,
+        signature_id: i64,
+    ) -> Result<Vec<(i64, i64, DateTime<Utc>)>, StoreError>;
+
+    /// The names of the offices a batch addresses (receipts' pseudo-office left out).
+    async fn office_names(&self, batch_id: i64) -> Result<Vec<String>, StoreError>;
+}
+
+/// See [`crate::Store::petitions_carrying`].
+pub(crate) async fn petitions_carrying(
+    store: &impl Reads,
+    campaign: &str,
+    signature_id: i64,
+) -> Result<Vec<PetitionCarrying>, StoreError> {
+    let mut found = Vec::new();
+    for (batch_id, signers_through, created_at) in
+        store.petitions_carrying(campaign, signature_id).await?
+    {
+        found.push(PetitionCarrying {
+            batch_id,
+            signers_through,
+            created_at,
+            offices: store.office_names(batch_id).await?,
+        });
+    }
+    Ok(found)
+}
+
 /// The statements an erasure needs, inside one write transaction.
 pub(crate) trait Writes: Write {
+    /// The petition batches that carried the signature, as this transaction sees them.
+    async fn petition_batches_carrying(
+        &mut self,
+        signature_id: i64,
+    ) -> Result<Vec<i64>, StoreError>;
+
+    /// Replaces a stored petition document's content (and its SHA-256).
+    async fn replace_document(&mut self, document: &RemadeDocument) -> Result<(), StoreError>;
+
     /// The signature of `email_key` in `campaign` not yet erased, locked.
     async fn signature_to_erase(
         &mut self,
@@ -91,6 +157,9 @@ pub struct Erasure<'a> {
     /// The address as the signer gives it (matched the way imports deduplicate).
     pub email: &'a str,
     pub actor: &'a str,
+    /// The petition documents that carried them, made again without them
+    /// ([`crate::Store::petitions_carrying`] says which).
+    pub documents: &'a [RemadeDocument],
 }
 
 /// What an erasure did, in counts (also the `signer.erased` event's payload).
@@ -105,6 +174,8 @@ pub struct ErasureReport {
     pub deliveries: u64,
     pub letters: u64,
     pub receipts: u64,
+    /// Petition documents (signature lists, PDFs) made again without them.
+    pub documents: u64,
 }
 
 impl ErasureReport {
@@ -143,11 +214,24 @@ pub(crate) async fn erase_signer<B: Backend>(
             deliveries: sending,
         });
     }
+    // Every petition list that carried them must be remade, or their name stays in it.
+    let mut carrying = tx.petition_batches_carrying(signature_id).await?;
+    let mut remade: Vec<i64> = erasure.documents.iter().map(|d| d.batch_id).collect();
+    carrying.sort_unstable();
+    remade.sort_unstable();
+    remade.dedup();
+    if carrying != remade {
+        return Err(StoreError::PetitionsChanged { signature_id });
+    }
     tx.set_erasing(signature_id, true).await?;
     let mut report = ErasureReport {
         signature_id,
         ..ErasureReport::default()
     };
+    for document in erasure.documents {
+        tx.replace_document(document).await?;
+        report.documents += 1;
+    }
     for step in Step::ALL {
         let rows = tx.erase_step(step, signature_id).await?;
         report.count(step, rows);
@@ -195,6 +279,7 @@ mod tests {
             campaign: "peru",
             email: "ana@example.org",
             actor: "cli:ops",
+            documents: &[],
         };
         let mut report = ErasureReport {
             signature_id: 7,

@@ -3,9 +3,11 @@
 //! skips locked rows, so no letter of theirs starts while the erasure runs. Times are the
 //! database's `now()`.
 
-use super::PgWrite;
+use super::{PgStore, PgWrite};
 use crate::StoreError;
-use crate::logic::erasure::{ERASED_TEXT, Step, Writes};
+use chrono::{DateTime, Utc};
+
+use crate::logic::erasure::{ERASED_TEXT, Reads, RemadeDocument, Step, Writes};
 
 /// Each step's statement (`$1` the signature) and whether `$2` is the text that stands in
 /// for what was erased.
@@ -49,7 +51,7 @@ fn statement(step: Step) -> (&'static str, bool) {
             true,
         ),
         Step::BlankLetters => (
-            "UPDATE messages SET subject = $2, body_markdown = ''
+            "UPDATE messages SET subject = $2, body_markdown = '', sha256 = 'erased:' || id
               WHERE id IN (SELECT message_id FROM deliveries WHERE signature_id = $1)
                 AND NOT EXISTS (SELECT 1 FROM deliveries o
                                  WHERE o.message_id = messages.id
@@ -78,7 +80,65 @@ fn statement(step: Step) -> (&'static str, bool) {
     }
 }
 
+impl Reads for PgStore {
+    async fn petitions_carrying(
+        &self,
+        campaign: &str,
+        signature_id: i64,
+    ) -> Result<Vec<(i64, i64, DateTime<Utc>)>, StoreError> {
+        let rows: Vec<(i64, i64, DateTime<Utc>)> = sqlx::query_as(
+            "SELECT id, signers_through, created_at FROM batches
+              WHERE campaign_id = $1 AND mode = 'petition' AND signers_through >= $2
+              ORDER BY id",
+        )
+        .bind(campaign)
+        .bind(signature_id)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, through, created_at)| (id, through, created_at))
+            .collect())
+    }
+
+    async fn office_names(&self, batch_id: i64) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT name FROM recipients WHERE batch_id = $1 AND key <> $2 ORDER BY id",
+        )
+        .bind(batch_id)
+        .bind(crate::receipts::RECIPIENT_KEY)
+        .fetch_all(self.pool())
+        .await?)
+    }
+}
+
 impl Writes for PgWrite {
+    async fn petition_batches_carrying(
+        &mut self,
+        signature_id: i64,
+    ) -> Result<Vec<i64>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT b.id FROM batches b JOIN signatures s ON s.campaign_id = b.campaign_id
+              WHERE s.id = $1 AND b.mode = 'petition' AND b.signers_through >= $1",
+        )
+        .bind(signature_id)
+        .fetch_all(self.conn())
+        .await?)
+    }
+
+    async fn replace_document(&mut self, document: &RemadeDocument) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE attachments SET content = $1, sha256 = $2 WHERE batch_id = $3 AND filename = $4",
+        )
+        .bind(&document.content)
+        .bind(crate::sha256_hex(&document.content))
+        .bind(document.batch_id)
+        .bind(&document.filename)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
     async fn signature_to_erase(
         &mut self,
         campaign: &str,

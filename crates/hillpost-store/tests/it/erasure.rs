@@ -241,6 +241,7 @@ async fn an_erased_signer_leaves_no_trace_and_the_chain_holds(store: Store, url:
             campaign: campaign.id.as_str(),
             email: "ana@example.org",
             actor: "cli:test",
+            documents: &[],
         })
         .await;
     assert!(
@@ -258,6 +259,7 @@ async fn an_erased_signer_leaves_no_trace_and_the_chain_holds(store: Store, url:
             campaign: campaign.id.as_str(),
             email: "Ana@Example.org",
             actor: "cli:test",
+            documents: &[],
         })
         .await
         .expect("erase");
@@ -320,6 +322,16 @@ async fn an_erased_signer_leaves_no_trace_and_the_chain_holds(store: Store, url:
         .unwrap()
         .unwrap();
     assert!(content.is_empty());
+    assert_eq!(
+        scalar_i64(
+            &url,
+            "SELECT count(*) FROM messages WHERE sha256 LIKE 'erased:%'"
+        )
+        .await,
+        report.letters as i64,
+        "a blanked letter's text hash goes with it"
+    );
+    assert!(report.letters >= 3, "two letters and a receipt: {report:?}");
     for d in store.deliveries(later).await.unwrap() {
         if d.signature_id == Some(ana_id) {
             assert_eq!(
@@ -390,6 +402,7 @@ async fn an_erased_signer_leaves_no_trace_and_the_chain_holds(store: Store, url:
             campaign: campaign.id.as_str(),
             email: "ana@example.org",
             actor: "cli:test",
+            documents: &[],
         })
         .await;
     assert!(

@@ -64,7 +64,8 @@ impl From<StoreError> for AppError {
             | StoreError::DeliveryAction { .. }
             | StoreError::CampaignExists(_)
             | StoreError::SignerBeingSent { .. }
-            | StoreError::SignerErased { .. } => AppError::Conflict(error.to_string()),
+            | StoreError::SignerErased { .. }
+            | StoreError::PetitionsChanged { .. } => AppError::Conflict(error.to_string()),
             StoreError::NotAnEmail => AppError::invalid(BadInput::Email, error.to_string()),
             error if error.is_unavailable() => AppError::DatabaseUnavailable(error),
             error => AppError::Store(error),

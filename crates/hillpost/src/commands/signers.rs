@@ -16,7 +16,8 @@ pub async fn run(settings: &Settings, command: SignersCommand) -> anyhow::Result
         .await?;
     println!(
         "signature {} erased: {} letter(s) not yet sent cancelled; blanked: {} attempt answer(s), \
-         {} route reason(s), {} evidence file(s), {} bounce(s), {} letter text(s), {} receipt(s)",
+         {} route reason(s), {} evidence file(s), {} bounce(s), {} letter text(s), {} receipt(s); \
+         {} petition document(s) made again without them",
         report.signature_id,
         report.cancelled,
         report.attempts,
@@ -24,7 +25,8 @@ pub async fn run(settings: &Settings, command: SignersCommand) -> anyhow::Result
         report.evidence,
         report.notices,
         report.letters,
-        report.receipts
+        report.receipts,
+        report.documents
     );
     println!("the audit trail keeps the event `signer.erased` (ids and counts only)");
     Ok(ExitCode::SUCCESS)

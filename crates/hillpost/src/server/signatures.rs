@@ -228,6 +228,8 @@ pub struct ErasureView {
     pub notices: u64,
     pub letters: u64,
     pub receipts: u64,
+    /// Petition documents (signature list, PDF) made again without the signer.
+    pub documents: u64,
 }
 
 /// Erases a signer's personal data (docs/erasure.md): what was sent stays recorded without
@@ -261,5 +263,6 @@ pub async fn erase(
         notices: report.notices,
         letters: report.letters,
         receipts: report.receipts,
+        documents: report.documents,
     }))
 }

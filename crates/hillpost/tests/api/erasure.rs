@@ -137,3 +137,83 @@ async fn an_organizer_erases_a_signer_through_the_api(url: String) {
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(!answer.to_string().contains("igner0@"), "{answer}");
 }
+
+// A petition batch carries every signer in its signature list (CSV) and document (PDF):
+// erasing one makes both again from the rest of the list, as planning would have made them.
+both_backends!(an_erasure_remakes_the_petition_documents_without_the_signer);
+async fn an_erasure_remakes_the_petition_documents_without_the_signer(url: String) {
+    let api = Api::start(&url, &[]).await;
+    let toml = hillpost_testkit::fixtures::campaign_toml("petition", "petition", &[STAFF]);
+    api.seed_file("petition", &api.organizer, &toml, 3).await;
+    let (status, created) = api
+        .post_json(
+            "/api/v1/campaigns/petition/batches",
+            &api.organizer,
+            json!({ "at": "+1h" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let batch = created["batch"]["id"].as_i64().unwrap();
+    let stored = |name: &'static str| {
+        let store = api.store.clone();
+        async move {
+            store
+                .attachments(batch)
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|a| a.filename == name)
+                .expect(name)
+                .content
+        }
+    };
+    let list = String::from_utf8(stored("signatures.csv").await).unwrap();
+    assert!(
+        list.contains("Number0") && list.contains("Number2"),
+        "{list}"
+    );
+
+    let (status, report) = api
+        .post_json(
+            "/api/v1/campaigns/petition/signers/erase",
+            &api.organizer,
+            json!({ "email": "signer0@example.org" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["documents"], 2, "{report}");
+
+    let list = String::from_utf8(stored("signatures.csv").await).unwrap();
+    assert!(!list.contains("Number0"), "{list}");
+    assert!(
+        list.contains("Number1") && list.contains("Number2"),
+        "{list}"
+    );
+    // The PDF is the one planning makes for the two who remain, addressed and dated as the
+    // batch was.
+    let campaign = api.store.batch_campaign(batch).await.unwrap();
+    let remaining: Vec<_> = api
+        .store
+        .signatures(&campaign.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(_, s)| s)
+        .collect();
+    assert_eq!(remaining.len(), 2);
+    let created_on = api.store.batch(batch).await.unwrap().unwrap().created_at;
+    let expected = hillpost_document::petition_pdf(
+        &campaign,
+        remaining.iter(),
+        STAFF.0,
+        created_on.date_naive(),
+    )
+    .unwrap();
+    assert!(
+        stored("signatures.pdf").await == expected,
+        "the stored PDF is the list without the erased signer"
+    );
+    let (status, verified) = api.get("/api/v1/audit/verify", &api.auditor).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(verified["intact"], true, "{verified}");
+}
