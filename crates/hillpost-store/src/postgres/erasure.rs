@@ -86,7 +86,7 @@ impl Reads for PgStore {
         campaign: &str,
         signature_id: i64,
     ) -> Result<Vec<(i64, i64, DateTime<Utc>)>, StoreError> {
-        let rows: Vec<(i64, i64, DateTime<Utc>)> = sqlx::query_as(
+        Ok(sqlx::query_as(
             "SELECT id, signers_through, created_at FROM batches
               WHERE campaign_id = $1 AND mode = 'petition' AND signers_through >= $2
               ORDER BY id",
@@ -94,11 +94,7 @@ impl Reads for PgStore {
         .bind(campaign)
         .bind(signature_id)
         .fetch_all(self.pool())
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, through, created_at)| (id, through, created_at))
-            .collect())
+        .await?)
     }
 
     async fn office_names(&self, batch_id: i64) -> Result<Vec<String>, StoreError> {
