@@ -213,22 +213,22 @@ impl Store {
         plan: &BatchPlan,
         options: &BatchOptions<'_>,
     ) -> Result<i64, StoreError> {
-        dispatch!(self, s => s.create_batch(campaign, plan, options).await)
+        dispatch!(self, s => logic::batches::create_batch(s, campaign, plan, options).await)
     }
 
     pub async fn batch(&self, id: i64) -> Result<Option<BatchRow>, StoreError> {
-        dispatch!(self, s => s.batch(id).await)
+        dispatch!(self, s => logic::batches::batch(s, id).await)
     }
 
     pub async fn batches(
         &self,
         campaign: Option<&CampaignId>,
     ) -> Result<Vec<BatchRow>, StoreError> {
-        dispatch!(self, s => s.batches(campaign).await)
+        dispatch!(self, s => logic::batches::Reads::batches(s, campaign).await)
     }
 
     pub async fn batch_status(&self, id: i64) -> Result<BatchStatus, StoreError> {
-        dispatch!(self, s => s.batch_status(id).await)
+        dispatch!(self, s => logic::batches::batch_status(s, id).await)
     }
 
     /// Pause (running or scheduled → paused), resume (paused → running, or scheduled if its
@@ -249,11 +249,11 @@ impl Store {
         action: BatchAction,
         actor: &str,
     ) -> Result<BatchRow, StoreError> {
-        dispatch!(self, s => s.control_batch(id, action, actor).await)
+        dispatch!(self, s => logic::batches::control_batch(s, id, action, actor).await)
     }
 
     pub async fn deliveries(&self, batch_id: i64) -> Result<Vec<DeliveryRow>, StoreError> {
-        dispatch!(self, s => s.deliveries(batch_id).await)
+        dispatch!(self, s => logic::batches::deliveries_page(s, batch_id, 0, i64::MAX).await)
     }
 
     /// Up to `limit` deliveries of a batch with ids above `after`, in id order: a page of
@@ -264,7 +264,7 @@ impl Store {
         after: i64,
         limit: u32,
     ) -> Result<Vec<DeliveryRow>, StoreError> {
-        dispatch!(self, s => s.deliveries_page(batch_id, after, i64::from(limit)).await)
+        dispatch!(self, s => logic::batches::deliveries_page(s, batch_id, after, i64::from(limit)).await)
     }
 
     /// The attempts of these deliveries, in the order they were recorded.
@@ -272,25 +272,25 @@ impl Store {
         if delivery_ids.is_empty() {
             return Ok(Vec::new());
         }
-        dispatch!(self, s => s.attempts_of(delivery_ids).await)
+        dispatch!(self, s => logic::batches::Reads::attempts_of(s, delivery_ids).await)
     }
 
     pub async fn attempts(&self, delivery_id: i64) -> Result<Vec<AttemptRow>, StoreError> {
-        dispatch!(self, s => s.attempts(delivery_id).await)
+        dispatch!(self, s => logic::batches::attempts(s, delivery_id).await)
     }
 
     /// Every attempt of a batch, in the order they were recorded.
     pub async fn batch_attempts(&self, batch_id: i64) -> Result<Vec<AttemptRow>, StoreError> {
-        dispatch!(self, s => s.batch_attempts(batch_id).await)
+        dispatch!(self, s => logic::batches::batch_attempts(s, batch_id).await)
     }
 
     /// The campaign a batch was created from.
     pub async fn batch_campaign(&self, batch_id: i64) -> Result<Campaign, StoreError> {
-        dispatch!(self, s => s.batch_campaign(batch_id).await)
+        dispatch!(self, s => logic::batches::batch_campaign(s, batch_id).await)
     }
 
     pub async fn attachments(&self, batch_id: i64) -> Result<Vec<Attachment>, StoreError> {
-        dispatch!(self, s => s.attachments(batch_id).await)
+        dispatch!(self, s => logic::batches::attachments(s, batch_id).await)
     }
 
     // ── the recipient directory ──────────────────────────────────────────────────────────
@@ -389,7 +389,7 @@ impl Store {
         &self,
         ids: &[i64],
     ) -> Result<HashMap<i64, hillpost_core::BatchState>, StoreError> {
-        dispatch!(self, s => s.batch_states(ids).await)
+        dispatch!(self, s => logic::batches::Reads::batch_states(s, ids).await)
     }
 
     // ── one delivery, and what a person may do to it ─────────────────────────────────────

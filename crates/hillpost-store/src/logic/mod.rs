@@ -19,7 +19,11 @@
 //!
 //! See docs/architecture.md ("Store logic written once") for where a new statement goes.
 
+pub(crate) mod batches;
 pub(crate) mod operator;
+pub(crate) mod sql;
+
+use std::ops::DerefMut;
 
 use hillpost_core::audit::NewEvent;
 
@@ -29,13 +33,26 @@ use crate::StoreError;
 pub(crate) trait Backend {
     /// A write transaction, holding what its dialect needs to lock (and, on SQLite, the
     /// instant every timestamp it writes carries).
-    type Write: Write + operator::Writes;
+    type Write: Write + operator::Writes + batches::Writes;
+
+    /// A connection that runs the statements written once ([`sql::Run`]).
+    type Conn: sql::Run;
+
+    /// A connection lent by the pool for reads outside any transaction.
+    type Reader: DerefMut<Target = Self::Conn>;
+
+    async fn read(&self) -> Result<Self::Reader, StoreError>;
 
     async fn begin_write(&self) -> Result<Self::Write, StoreError>;
 }
 
 /// What every write transaction does, whatever its area.
 pub(crate) trait Write: Sized {
+    type Conn: sql::Run;
+
+    /// The transaction's connection, for the statements written once.
+    fn db(&mut self) -> &mut Self::Conn;
+
     /// Appends audit events to the hash chain, inside this transaction.
     async fn append_audit(&mut self, events: Vec<NewEvent>) -> Result<(), StoreError>;
 

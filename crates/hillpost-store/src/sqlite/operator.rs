@@ -9,8 +9,9 @@ use hillpost_core::{BatchState, CampaignId};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
-use super::batches::{delivery_row, parse, unsigned};
+use super::batches::{parse, unsigned};
 use super::{SqliteStore, SqliteWrite, json_list, time};
+use crate::logic::batches::delivery_row;
 use crate::logic::operator::{NewDeliveryEvent, Reads, Writes};
 use crate::{AttemptRow, DeliveryEventRow, DeliveryRow, StoreError};
 
@@ -34,7 +35,7 @@ impl Reads for SqliteStore {
     }
 
     async fn delivery_attempts(&self, id: i64) -> Result<Vec<AttemptRow>, StoreError> {
-        self.attempts(id).await
+        crate::logic::batches::attempts(self, id).await
     }
 
     async fn events_of(&self, delivery_ids: &[i64]) -> Result<Vec<DeliveryEventRow>, StoreError> {
