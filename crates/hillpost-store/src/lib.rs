@@ -118,7 +118,7 @@ impl Store {
         actor: &str,
         notice: &NewNotice,
     ) -> Result<NoticeOutcome, StoreError> {
-        dispatch!(self, s => s.record_notice(actor, notice).await)
+        dispatch!(self, s => logic::notices::record_notice(s, actor, notice).await)
     }
 
     /// The newest `limit` notices, or only those set aside.
@@ -127,7 +127,7 @@ impl Store {
         set_aside_only: bool,
         limit: i64,
     ) -> Result<Vec<NoticeRow>, StoreError> {
-        dispatch!(self, s => s.notices(set_aside_only, limit).await)
+        dispatch!(self, s => logic::notices::notices(s, set_aside_only, limit).await)
     }
 
     // ── campaigns ────────────────────────────────────────────────────────────────────────

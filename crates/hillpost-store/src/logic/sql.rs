@@ -16,7 +16,11 @@ use crate::StoreError;
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Arg<'a> {
     Int(i64),
+    OptInt(Option<i64>),
+    Flag(bool),
     Text(&'a str),
+    OptText(Option<&'a str>),
+    Time(DateTime<Utc>),
     Bytes(&'a [u8]),
 }
 

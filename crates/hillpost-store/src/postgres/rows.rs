@@ -17,7 +17,11 @@ impl Dialect for Postgres {
     ) -> Query<'q, Postgres, PgArguments> {
         match arg {
             Arg::Int(value) => query.bind(value),
+            Arg::OptInt(value) => query.bind(value),
+            Arg::Flag(value) => query.bind(value),
             Arg::Text(value) => query.bind(value),
+            Arg::OptText(value) => query.bind(value),
+            Arg::Time(value) => query.bind(value),
             Arg::Bytes(value) => query.bind(value),
         }
     }

@@ -7,7 +7,7 @@ use sqlx::sqlite::{SqliteArguments, SqliteRow};
 use sqlx::{Row, Sqlite};
 
 use super::batches::unsigned;
-use super::time;
+use super::{ms, time};
 use crate::StoreError;
 use crate::logic::sql::{Arg, Columns, Dialect, plain_columns};
 
@@ -18,7 +18,11 @@ impl Dialect for Sqlite {
     ) -> Query<'q, Sqlite, SqliteArguments> {
         match arg {
             Arg::Int(value) => query.bind(value),
+            Arg::OptInt(value) => query.bind(value),
+            Arg::Flag(value) => query.bind(value),
             Arg::Text(value) => query.bind(value),
+            Arg::OptText(value) => query.bind(value),
+            Arg::Time(value) => query.bind(ms(value)),
             Arg::Bytes(value) => query.bind(value),
         }
     }
