@@ -467,7 +467,7 @@ impl Store {
         key: &SigningKey,
         interval: std::time::Duration,
     ) -> Result<CheckpointWrite, StoreError> {
-        dispatch!(self, s => s.write_checkpoint(key, interval).await)
+        dispatch!(self, s => logic::checkpoints::write_checkpoint(s, key, interval).await)
     }
 
     /// The stored hash of audit event `seq`; `None` when there is no such event.
@@ -477,18 +477,18 @@ impl Store {
 
     /// The newest stored checkpoint.
     pub async fn latest_checkpoint(&self) -> Result<Option<Checkpoint>, StoreError> {
-        dispatch!(self, s => s.latest_checkpoint().await)
+        dispatch!(self, s => logic::checkpoints::latest_checkpoint(s).await)
     }
 
     /// Makes `key` the one the service signs with from now on, when it is not already
     /// known: the key signing until now gets its `valid_until`. Returns every key.
     pub async fn register_signing_key(&self, key: PublicKey) -> Result<KeyList, StoreError> {
-        dispatch!(self, s => s.register_signing_key(key).await)
+        dispatch!(self, s => logic::checkpoints::register_signing_key(s, key).await)
     }
 
     /// Every public key the service has signed with, the current one first.
     pub async fn signing_keys(&self) -> Result<KeyList, StoreError> {
-        dispatch!(self, s => s.signing_keys().await)
+        dispatch!(self, s => logic::checkpoints::signing_keys(s).await)
     }
 
     /// What was sent to whom in a batch: one line per attempt, and one per delivery that

@@ -20,6 +20,7 @@
 //! See docs/architecture.md ("Store logic written once") for where a new statement goes.
 
 pub(crate) mod batches;
+pub(crate) mod checkpoints;
 pub(crate) mod notices;
 pub(crate) mod operator;
 pub(crate) mod sql;
@@ -34,7 +35,7 @@ use crate::StoreError;
 pub(crate) trait Backend {
     /// A write transaction, holding what its dialect needs to lock (and, on SQLite, the
     /// instant every timestamp it writes carries).
-    type Write: Write + operator::Writes + batches::Writes + notices::Writes;
+    type Write: Write + operator::Writes + batches::Writes + notices::Writes + checkpoints::Writes;
 
     /// A connection that runs the statements written once ([`sql::Run`]).
     type Conn: sql::Run;
