@@ -529,7 +529,7 @@ impl Store {
         &self,
         delivery_id: i64,
     ) -> Result<Option<hillpost_core::receipt::Statement>, StoreError> {
-        dispatch!(self, s => s.receipt_statement(delivery_id).await)
+        dispatch!(self, s => logic::receipts::receipt_statement(s, delivery_id).await)
     }
 
     /// Keeps `signed` as the receipt's `receipt.json` unless one is kept already; returns
@@ -539,7 +539,7 @@ impl Store {
         delivery_id: i64,
         signed: &str,
     ) -> Result<Option<String>, StoreError> {
-        dispatch!(self, s => s.keep_receipt_statement(delivery_id, signed).await)
+        dispatch!(self, s => logic::receipts::keep_receipt_statement(s, delivery_id, signed).await)
     }
 
     /// The receipt a page token opens, by the token's SHA-256; `None` for any other value.
@@ -547,7 +547,7 @@ impl Store {
         &self,
         token_sha256: &str,
     ) -> Result<Option<ReceiptPage>, StoreError> {
-        dispatch!(self, s => s.receipt_by_token(token_sha256).await)
+        dispatch!(self, s => logic::receipts::receipt_by_token(s, token_sha256).await)
     }
 
     /// Housekeeping any worker runs about once a second: start scheduled batches whose time

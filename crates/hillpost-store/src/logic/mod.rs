@@ -23,6 +23,7 @@ pub(crate) mod batches;
 pub(crate) mod checkpoints;
 pub(crate) mod notices;
 pub(crate) mod operator;
+pub(crate) mod receipts;
 pub(crate) mod sql;
 
 use std::ops::DerefMut;
