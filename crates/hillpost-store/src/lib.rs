@@ -441,7 +441,7 @@ impl Store {
         &self,
         campaign: &CampaignId,
     ) -> Result<Vec<SentBefore>, StoreError> {
-        dispatch!(self, s => s.letters_sent_before(campaign).await)
+        dispatch!(self, s => logic::operator::letters_sent_before(s, campaign).await)
     }
 
     // ── the audit trail ──────────────────────────────────────────────────────────────────

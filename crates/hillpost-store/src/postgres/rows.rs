@@ -38,6 +38,11 @@ impl Columns for PgRow {
         Ok(unsigned(self.try_get(name)?))
     }
 
+    fn opt_unsigned(&self, name: &str) -> Result<Option<u32>, StoreError> {
+        let value: Option<i32> = self.try_get(name)?;
+        Ok(value.map(unsigned))
+    }
+
     fn time(&self, name: &str) -> Result<DateTime<Utc>, StoreError> {
         Ok(self.try_get(name)?)
     }

@@ -39,6 +39,11 @@ impl Columns for SqliteRow {
         Ok(unsigned(self.try_get(name)?))
     }
 
+    fn opt_unsigned(&self, name: &str) -> Result<Option<u32>, StoreError> {
+        let value: Option<i64> = self.try_get(name)?;
+        Ok(value.map(unsigned))
+    }
+
     fn time(&self, name: &str) -> Result<DateTime<Utc>, StoreError> {
         Ok(time(self.try_get(name)?))
     }
