@@ -135,15 +135,15 @@ impl Store {
     /// Stores a checked campaign. An existing id is an error unless `replace` is set; batches
     /// already created keep the letters they were rendered with.
     pub async fn add_campaign(&self, campaign: &Campaign, replace: bool) -> Result<(), StoreError> {
-        dispatch!(self, s => s.add_campaign(campaign, replace).await)
+        dispatch!(self, s => logic::campaigns::add_campaign(s, campaign, replace).await)
     }
 
     pub async fn campaign(&self, id: &CampaignId) -> Result<Option<StoredCampaign>, StoreError> {
-        dispatch!(self, s => s.campaign(id).await)
+        dispatch!(self, s => logic::campaigns::campaign(s, id).await)
     }
 
     pub async fn campaigns(&self) -> Result<Vec<StoredCampaign>, StoreError> {
-        dispatch!(self, s => s.campaigns().await)
+        dispatch!(self, s => logic::campaigns::campaigns(s).await)
     }
 
     // ── signatures ───────────────────────────────────────────────────────────────────────

@@ -20,6 +20,7 @@
 //! See docs/architecture.md ("Store logic written once") for where a new statement goes.
 
 pub(crate) mod batches;
+pub(crate) mod campaigns;
 pub(crate) mod checkpoints;
 pub(crate) mod notices;
 pub(crate) mod operator;
