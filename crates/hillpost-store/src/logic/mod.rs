@@ -26,6 +26,7 @@ pub(crate) mod notices;
 pub(crate) mod operator;
 pub(crate) mod receipts;
 pub(crate) mod sql;
+pub(crate) mod tokens;
 
 use std::ops::DerefMut;
 
