@@ -22,6 +22,7 @@
 pub(crate) mod batches;
 pub(crate) mod campaigns;
 pub(crate) mod checkpoints;
+pub(crate) mod evidence;
 pub(crate) mod notices;
 pub(crate) mod operator;
 pub(crate) mod receipts;
@@ -38,7 +39,12 @@ use crate::StoreError;
 pub(crate) trait Backend {
     /// A write transaction, holding what its dialect needs to lock (and, on SQLite, the
     /// instant every timestamp it writes carries).
-    type Write: Write + operator::Writes + batches::Writes + notices::Writes + checkpoints::Writes;
+    type Write: Write
+        + operator::Writes
+        + batches::Writes
+        + notices::Writes
+        + checkpoints::Writes
+        + evidence::Writes;
 
     /// A connection that runs the statements written once ([`sql::Run`]).
     type Conn: sql::Run;
