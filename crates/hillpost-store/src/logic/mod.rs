@@ -23,6 +23,7 @@ pub(crate) mod batches;
 pub(crate) mod campaigns;
 pub(crate) mod checkpoints;
 pub(crate) mod evidence;
+pub(crate) mod metrics;
 pub(crate) mod notices;
 pub(crate) mod operator;
 pub(crate) mod receipts;
