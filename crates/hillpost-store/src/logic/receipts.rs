@@ -1,7 +1,7 @@
 //! Receipts, written once (what a receipt says is `crate::receipts`): housekeeping's pass
 //! enqueuing the receipts owed, the page a token opens, and the signed statement. A
-//! backend supplies, on its connection ([`Statements`]), which signers are owed one and
-//! the letters each took part in (their SQL differs: booleans, string aggregation), and
+//! backend supplies, on its connection ([`Statements`]), the letters each signer took part
+//! in (their SQL differs: string aggregation), and
 //! the two inserts stamped with its clock; and runs the pass inside its own transaction
 //! and turn-taking (SQLite: housekeeping's `BEGIN IMMEDIATE`; PostgreSQL: an advisory lock).
 
@@ -22,12 +22,41 @@ use crate::receipts::{
 };
 use crate::statements::LetterProof;
 
+/// The signers of batch `b` owed a receipt: consenting, carried by the batch, every letter
+/// of theirs final, no receipt yet. Also the guard that keeps a batch from completing
+/// before its receipts are enqueued. Conditions on `b` (a batch) and `s` (a signature of
+/// its campaign); a macro, so the statements that use it stay `&'static str`. Consent is
+/// the bare column: a boolean on PostgreSQL, 0 or 1 on SQLite (a CHECK), the same test.
+macro_rules! owed_receipt {
+    () => {
+        "
+           b.state = 'running' AND b.receipt_base_url IS NOT NULL
+       AND s.receipt_consent AND s.id <= b.signers_through
+       AND (b.mode = 'petition' OR EXISTS (SELECT 1 FROM deliveries d
+                                           WHERE d.batch_id = b.id AND d.signature_id = s.id AND d.kind = 'letter'))
+       AND NOT EXISTS (SELECT 1 FROM deliveries d
+                        WHERE d.batch_id = b.id AND d.signature_id = s.id AND d.kind = 'letter'
+                          AND d.state IN ('queued', 'in_flight'))
+       AND (b.mode <> 'petition' OR NOT EXISTS (SELECT 1 FROM deliveries d
+                        WHERE d.batch_id = b.id AND d.signature_id IS NULL AND d.kind = 'letter'
+                          AND d.state IN ('queued', 'in_flight')))
+       AND NOT EXISTS (SELECT 1 FROM deliveries r
+                        WHERE r.batch_id = b.id AND r.kind = 'receipt' AND r.signature_id = s.id)"
+    };
+}
+pub(crate) use owed_receipt;
+
+/// The signers owed a receipt, at most `$1`.
+const OWED: &str = concat!(
+    "SELECT b.id AS batch_id, b.campaign_id, b.mode, s.id AS signature_id, s.language
+       FROM batches b JOIN signatures s ON s.campaign_id = b.campaign_id
+      WHERE ",
+    owed_receipt!(),
+    " ORDER BY b.id, s.id LIMIT $1"
+);
+
 /// A backend's statements for receipts that differ between the dialects.
 pub(crate) trait Statements: Run {
-    /// The signers owed a receipt, at most `$1`: `batch_id, campaign_id, mode,
-    /// signature_id, language`.
-    const OWED: &'static str;
-
     /// The letters of batch `$1` a signer took part in — a petition's (`$2` true) or the
     /// signer `$3`'s — in delivery order: `office, channel, state, skip_reason,
     /// finalized_at, attempts, max_attempts, last_error, outcome, last_finished_at,
@@ -61,7 +90,7 @@ pub(crate) async fn enqueue<S: Statements>(
     conn: &mut S,
 ) -> Result<Option<Vec<NewEvent>>, StoreError> {
     let now = Utc::now();
-    let found = conn.rows(S::OWED, &[Arg::Int(RECEIPTS_PER_PASS)]).await?;
+    let found = conn.rows(OWED, &[Arg::Int(RECEIPTS_PER_PASS)]).await?;
     if found.is_empty() {
         return Ok(None);
     }

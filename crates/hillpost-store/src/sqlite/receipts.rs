@@ -11,29 +11,8 @@ use crate::logic::receipts::Statements;
 use crate::receipts::{Candidate, NewReceipt, RECEIPT_ENDPOINT, RECEIPT_RATE_KEY};
 use crate::{StoreError, new_idempotency_key};
 
-/// The signers of batch `b` owed a receipt: consenting, carried by the batch, every letter
-/// of theirs final, no receipt yet. Also the guard that keeps a batch from completing
-/// before its receipts are enqueued. Conditions on `b` (a batch) and `s` (a signature of
-/// its campaign); a macro, so the
-/// statements that use it stay `&'static str` (sqlx audits dynamic SQL).
-macro_rules! owed_receipt {
-    () => {
-        "
-           b.state = 'running' AND b.receipt_base_url IS NOT NULL
-       AND s.receipt_consent = 1 AND s.id <= b.signers_through
-       AND (b.mode = 'petition' OR EXISTS (SELECT 1 FROM deliveries d
-                                           WHERE d.batch_id = b.id AND d.signature_id = s.id AND d.kind = 'letter'))
-       AND NOT EXISTS (SELECT 1 FROM deliveries d
-                        WHERE d.batch_id = b.id AND d.signature_id = s.id AND d.kind = 'letter'
-                          AND d.state IN ('queued', 'in_flight'))
-       AND (b.mode <> 'petition' OR NOT EXISTS (SELECT 1 FROM deliveries d
-                        WHERE d.batch_id = b.id AND d.signature_id IS NULL AND d.kind = 'letter'
-                          AND d.state IN ('queued', 'in_flight')))
-       AND NOT EXISTS (SELECT 1 FROM deliveries r
-                        WHERE r.batch_id = b.id AND r.kind = 'receipt' AND r.signature_id = s.id)"
-    };
-}
-pub(super) use owed_receipt;
+/// Housekeeping's guard (`queue.rs`) uses the one written once.
+pub(super) use crate::logic::receipts::owed_receipt;
 
 /// Enqueues the receipts owed inside housekeeping's transaction; their audit events.
 pub(super) async fn enqueue(conn: &mut SqliteConnection) -> Result<Vec<NewEvent>, StoreError> {
@@ -43,14 +22,6 @@ pub(super) async fn enqueue(conn: &mut SqliteConnection) -> Result<Vec<NewEvent>
 }
 
 impl Statements for SqliteConnection {
-    const OWED: &'static str = concat!(
-        "SELECT b.id AS batch_id, b.campaign_id, b.mode, s.id AS signature_id, s.language
-           FROM batches b JOIN signatures s ON s.campaign_id = b.campaign_id
-          WHERE ",
-        owed_receipt!(),
-        " ORDER BY b.id, s.id LIMIT $1"
-    );
-
     const LETTERS: &'static str = "SELECT r.name AS office, d.channel, d.state, d.skip_reason, d.finalized_at, d.attempts,
                 d.max_attempts, d.last_error, a.outcome, a.finished_at AS last_finished_at, a.remote_text,
                 (SELECT group_concat(e.from_channel || ': ' || e.reason, char(10))
