@@ -299,12 +299,12 @@ impl Store {
     /// or the new one, never a mix. Called by `hillpost directory import` after every file
     /// parsed, so a malformed file never gets here.
     pub async fn replace_directory(&self, new: &NewDirectory) -> Result<(), StoreError> {
-        dispatch!(self, s => s.replace_directory(new).await)
+        dispatch!(self, s => logic::directory::replace_directory(s, new).await)
     }
 
     /// The stored directory; `None` before the first import.
     pub async fn directory(&self) -> Result<Option<StoredDirectory>, StoreError> {
-        dispatch!(self, s => s.directory().await)
+        dispatch!(self, s => logic::directory::directory(s).await)
     }
 
     // ── the worker's side ────────────────────────────────────────────────────────────────

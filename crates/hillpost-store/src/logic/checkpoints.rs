@@ -10,7 +10,6 @@ use chrono::Utc;
 use hillpost_core::audit::{
     BrokenLink, ChainHead, Checkpoint, KeyList, PublicKey, PublishedKey, SigningKey, Verifier,
 };
-use sqlx::{Connection, Transaction};
 
 use super::sql::{Arg, Columns, Run};
 use super::{Backend, Write};
@@ -18,12 +17,7 @@ use crate::StoreError;
 use crate::checkpoints::{CheckpointWrite, Unrecorded, due, from_row, still_holds, unrecorded};
 
 /// A backend's read-only view of the audit chain.
-pub(crate) trait Chain: Backend<Conn: Connection + 'static> {
-    /// A transaction that sees one state of the chain and does not hold appends up.
-    async fn snapshot(
-        &self,
-    ) -> Result<Transaction<'static, <Self::Conn as Connection>::Database>, StoreError>;
-
+pub(crate) trait Chain: Backend {
     /// The chain's head as `conn` sees it.
     async fn head(conn: &mut Self::Conn) -> Result<ChainHead, StoreError>;
 

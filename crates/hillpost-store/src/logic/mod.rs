@@ -22,6 +22,7 @@
 pub(crate) mod batches;
 pub(crate) mod campaigns;
 pub(crate) mod checkpoints;
+pub(crate) mod directory;
 pub(crate) mod evidence;
 pub(crate) mod metrics;
 pub(crate) mod notices;
@@ -45,18 +46,26 @@ pub(crate) trait Backend {
         + batches::Writes
         + notices::Writes
         + checkpoints::Writes
-        + evidence::Writes;
+        + evidence::Writes
+        + directory::Writes;
 
     /// A connection that runs the statements written once ([`sql::Run`]).
-    type Conn: sql::Run;
+    type Conn: sql::Run + sqlx::Connection + 'static;
 
     /// A connection lent by the pool for reads outside any transaction.
     type Reader: DerefMut<Target = Self::Conn>;
 
     async fn read(&self) -> Result<Self::Reader, StoreError>;
 
+    /// A read-only transaction that sees one state of the database while writers go on
+    /// (SQLite: a deferred transaction under WAL; PostgreSQL: `REPEATABLE READ, READ ONLY`).
+    async fn snapshot(&self) -> Result<Snapshot<Self::Conn>, StoreError>;
+
     async fn begin_write(&self) -> Result<Self::Write, StoreError>;
 }
+
+/// A backend's read snapshot, on its connection type.
+pub(crate) type Snapshot<C> = sqlx::Transaction<'static, <C as sqlx::Connection>::Database>;
 
 /// What every write transaction does, whatever its area.
 pub(crate) trait Write: Sized {

@@ -101,6 +101,8 @@ pub(crate) trait Columns {
     /// An `int4` counter (attempts, durations); a negative one reads as 0.
     fn unsigned(&self, name: &str) -> Result<u32, StoreError>;
     fn opt_unsigned(&self, name: &str) -> Result<Option<u32>, StoreError>;
+    /// A `smallint` (a district).
+    fn small_int(&self, name: &str) -> Result<i64, StoreError>;
     /// An `int4` as stored (a remote status code).
     fn opt_i32(&self, name: &str) -> Result<Option<i32>, StoreError>;
     fn text(&self, name: &str) -> Result<String, StoreError>;

@@ -13,10 +13,6 @@ use crate::checkpoints::Unrecorded;
 use crate::logic::checkpoints::{self, Chain, Writes};
 
 impl Chain for PgStore {
-    async fn snapshot(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
-        PgStore::snapshot(self).await
-    }
-
     async fn head(conn: &mut PgConnection) -> Result<ChainHead, StoreError> {
         read_head(conn).await
     }

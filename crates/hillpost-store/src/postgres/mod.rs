@@ -76,6 +76,10 @@ impl crate::logic::Backend for PgStore {
         Ok(self.pool.acquire().await?)
     }
 
+    async fn snapshot(&self) -> Result<crate::logic::Snapshot<Self::Conn>, StoreError> {
+        PgStore::snapshot(self).await
+    }
+
     async fn begin_write(&self) -> Result<PgWrite, StoreError> {
         Ok(PgWrite {
             tx: self.pool.begin().await?,

@@ -43,6 +43,10 @@ impl Columns for PgRow {
         Ok(value.map(unsigned))
     }
 
+    fn small_int(&self, name: &str) -> Result<i64, StoreError> {
+        Ok(i64::from(self.try_get::<i16, _>(name)?))
+    }
+
     fn time(&self, name: &str) -> Result<DateTime<Utc>, StoreError> {
         Ok(self.try_get(name)?)
     }

@@ -12,10 +12,6 @@ use crate::checkpoints::Unrecorded;
 use crate::logic::checkpoints::{self, Chain, Writes};
 
 impl Chain for SqliteStore {
-    async fn snapshot(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
-        Ok(self.pool().begin().await?)
-    }
-
     async fn head(conn: &mut SqliteConnection) -> Result<ChainHead, StoreError> {
         read_head(conn).await
     }

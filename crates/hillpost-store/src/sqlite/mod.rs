@@ -94,6 +94,10 @@ impl crate::logic::Backend for SqliteStore {
         Ok(self.pool.acquire().await?)
     }
 
+    async fn snapshot(&self) -> Result<crate::logic::Snapshot<Self::Conn>, StoreError> {
+        Ok(self.pool.begin().await?)
+    }
+
     async fn begin_write(&self) -> Result<SqliteWrite, StoreError> {
         Ok(SqliteWrite {
             now: now_ms(),

@@ -44,6 +44,10 @@ impl Columns for SqliteRow {
         Ok(value.map(unsigned))
     }
 
+    fn small_int(&self, name: &str) -> Result<i64, StoreError> {
+        Ok(self.try_get(name)?)
+    }
+
     fn time(&self, name: &str) -> Result<DateTime<Utc>, StoreError> {
         Ok(time(self.try_get(name)?))
     }
