@@ -41,6 +41,9 @@ pub struct EvidenceRow {
     /// SHA-256 (hex) of the content as served.
     pub sha256: String,
     pub created_at: DateTime<Utc>,
+    /// The content was erased with its signer's personal data (`signers erase`); size and
+    /// SHA-256 say what it was.
+    pub erased: bool,
 }
 
 /// How a piece of evidence is kept: pages compressed, PNGs (already compressed) as they are.

@@ -62,6 +62,7 @@ pub use directory::{DirectoryFile, NewDirectory, StoredDirectory, ZipDistrictRow
 pub(crate) use enqueue::{delivery_rows, sha256_hex};
 pub use error::StoreError;
 pub use evidence::{EvidenceRow, NewEvidence};
+pub use logic::erasure::{ERASED_TEXT, Erasure, ErasureReport, PetitionCarrying, RemadeDocument};
 pub use metrics::{ATTEMPT_DURATION_BUCKETS_MS, DeliveryMetrics, DurationHistogram};
 pub use model::*;
 pub use notices::{MAX_KEPT_MESSAGE_BYTES, NewNotice, NoticeOutcome, NoticeRow, Reading};
@@ -421,6 +422,26 @@ impl Store {
         action: &DeliveryAction<'_>,
     ) -> Result<DeliveryRow, StoreError> {
         dispatch!(self, s => logic::operator::act_on_delivery(s, id, action).await)
+    }
+
+    /// `signers erase`: blanks a signer's personal data wherever the record kept it (see
+    /// `logic::erasure`), cancels what was not sent to them or in their name, and appends
+    /// `signer.erased`. Refused while one of their letters is being sent.
+    pub async fn erase_signer(&self, erasure: &Erasure<'_>) -> Result<ErasureReport, StoreError> {
+        let email_key = hillpost_core::signer::Email::parse(erasure.email)
+            .map_err(|_| StoreError::NotAnEmail)?
+            .dedup_key();
+        dispatch!(self, s => logic::erasure::erase_signer(s, erasure, &email_key).await)
+    }
+
+    /// The petition batches of `campaign` whose signature list carried `signature_id`, with
+    /// what their documents were made from: an erasure must remake them without it.
+    pub async fn petitions_carrying(
+        &self,
+        campaign: &CampaignId,
+        signature_id: i64,
+    ) -> Result<Vec<PetitionCarrying>, StoreError> {
+        dispatch!(self, s => logic::erasure::petitions_carrying(s, campaign.as_str(), signature_id).await)
     }
 
     /// `batch retry`: every letter of the batch in the selection's states is planned again

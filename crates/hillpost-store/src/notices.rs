@@ -19,6 +19,8 @@ use hillpost_core::bounce::{DeliveryNotice, NoticeEffect};
 use hillpost_core::delivery::{Channel, DeliveryRules, DeliveryState};
 use serde_json::json;
 
+use crate::audit::Privacy;
+
 /// The largest message kept in a notice row; a longer one is kept cut at this length (its
 /// SHA-256 is of the whole).
 pub const MAX_KEPT_MESSAGE_BYTES: usize = 1024 * 1024;
@@ -99,6 +101,8 @@ pub(crate) struct NamedDelivery {
     pub organization: String,
     pub channel: Channel,
     pub state: DeliveryState,
+    /// Whose letter it is: a notice about a signer's own letter or receipt may quote them.
+    pub privacy: Privacy,
 }
 
 /// What a backend writes for one notice.
@@ -199,6 +203,25 @@ pub(crate) fn audit_event(
 ) -> NewEvent {
     let read = notice.reading.notice();
     let named = named.filter(|d| decision.delivery_id == Some(d.id));
+    // A notice set aside belongs to no letter we can name, so to no signer an erasure could
+    // find: its answer stays in its row only.
+    let privacy = named.map_or(Privacy::Signer(None), |d| d.privacy.clone());
+    let mut payload = json!({
+        "notice_id": notice_id,
+        "source": notice.source,
+        "message_sha256": message_sha256,
+        "kind": read.map(|n| n.kind.as_str()),
+        "form": read.map(|n| n.form.as_str()),
+        "status": read.and_then(|n| n.status).map(|s| s.to_string()),
+        "reporting_mta": read.and_then(|n| n.reporting_mta.clone()),
+        "set_aside": decision.set_aside,
+    });
+    privacy.put(
+        &mut payload,
+        "diagnostic",
+        read.and_then(|n| n.diagnostic.as_deref()),
+    );
+    privacy.put(&mut payload, "effect", decision.effect.as_deref());
     NewEvent {
         kind: EventKind::NoticeReceived,
         actor: actor.to_string(),
@@ -208,18 +231,7 @@ pub(crate) fn audit_event(
             delivery_id: decision.delivery_id,
             attempt_id: None,
         },
-        payload: json!({
-            "notice_id": notice_id,
-            "source": notice.source,
-            "message_sha256": message_sha256,
-            "kind": read.map(|n| n.kind.as_str()),
-            "form": read.map(|n| n.form.as_str()),
-            "status": read.and_then(|n| n.status).map(|s| s.to_string()),
-            "diagnostic": read.and_then(|n| n.diagnostic.clone()),
-            "reporting_mta": read.and_then(|n| n.reporting_mta.clone()),
-            "set_aside": decision.set_aside,
-            "effect": decision.effect,
-        }),
+        payload,
     }
 }
 
@@ -259,6 +271,7 @@ mod tests {
             organization: "Org A".into(),
             channel,
             state,
+            privacy: Privacy::Public,
         }
     }
 

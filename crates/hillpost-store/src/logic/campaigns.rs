@@ -11,7 +11,8 @@ use crate::{StoreError, StoredCampaign};
 macro_rules! campaign_select {
     () => {
         "SELECT c.definition, c.created_at, c.updated_at,
-                (SELECT count(*) FROM signatures s WHERE s.campaign_id = c.id) AS signature_count,
+                (SELECT count(*) FROM signatures s WHERE s.campaign_id = c.id AND s.erased_at IS NULL)
+                    AS signature_count,
                 (SELECT count(*) FROM batches b WHERE b.campaign_id = c.id) AS batch_count
            FROM campaigns c"
     };

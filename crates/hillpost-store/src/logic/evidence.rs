@@ -11,7 +11,7 @@ use crate::evidence::{Encoded, EvidenceRow, NewEvidence, decode, encode, kind};
 macro_rules! evidence_columns {
     () => {
         "e.id, e.delivery_id, d.batch_id, e.attempt_no, e.kind, e.content_type, e.size, e.truncated,
-         e.sha256, e.created_at"
+         e.sha256, e.created_at, e.erased_at IS NOT NULL AS erased"
     };
 }
 
@@ -90,7 +90,12 @@ pub(crate) async fn content(
         return Ok(None);
     };
     let meta = evidence_row(&row)?;
-    let content = decode(&row.text("encoding")?, row.bytes("content")?, meta.size)?;
+    // An erased page or screenshot is kept as its size and hash only.
+    let content = if meta.erased {
+        Vec::new()
+    } else {
+        decode(&row.text("encoding")?, row.bytes("content")?, meta.size)?
+    };
     Ok(Some((meta, content)))
 }
 
@@ -105,6 +110,7 @@ fn evidence_row(row: &impl Columns) -> Result<EvidenceRow, StoreError> {
         size: u64::from(row.unsigned("size")?),
         truncated: row.flag("truncated")?,
         sha256: row.text("sha256")?,
+        erased: row.flag("erased")?,
         created_at: row.time("created_at")?,
     })
 }

@@ -23,6 +23,7 @@ pub(crate) mod batches;
 pub(crate) mod campaigns;
 pub(crate) mod checkpoints;
 pub(crate) mod directory;
+pub(crate) mod erasure;
 pub(crate) mod evidence;
 pub(crate) mod metrics;
 pub(crate) mod notices;
@@ -43,6 +44,7 @@ pub(crate) trait Backend {
     /// instant every timestamp it writes carries).
     type Write: Write
         + operator::Writes
+        + erasure::Writes
         + batches::Writes
         + notices::Writes
         + checkpoints::Writes

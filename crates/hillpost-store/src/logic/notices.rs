@@ -12,6 +12,7 @@ use hillpost_core::delivery::{Channel, DeliveryRules, DeliveryState, Position, T
 use super::operator::{self, NewDeliveryEvent, reopen_batch};
 use super::sql::{Arg, Columns, Run};
 use super::{Backend, Write};
+use crate::audit::Privacy;
 use crate::notices::{
     NamedDelivery, NewNotice, NoticeOutcome, NoticeRow, audit_event, decide, kept_message, outcome,
 };
@@ -20,9 +21,9 @@ use crate::{DeliveryEventKind, StoreError, sha256_hex};
 
 /// The statements of a bounce that differ between the backends.
 pub(crate) trait Writes: operator::Writes {
-    /// The delivered delivery `$1`, with its office's key (`recipient`) and endpoints,
-    /// locked against other writers: `batch_id, signature_id, channel, endpoint, attempts,
-    /// max_attempts, recipient, endpoints`.
+    /// The delivered delivery `$1`, with its office's key (`recipient`) and endpoints and its
+    /// signer's commitment salt, locked against other writers: `batch_id, signature_id,
+    /// channel, endpoint, attempts, max_attempts, recipient, endpoints, signer_salt`.
     const DELIVERED_FOR_BOUNCE: &'static str;
 
     /// Moves a bounced delivery as core decided, to `to` when it leaves its endpoint; no
@@ -38,9 +39,11 @@ pub(crate) trait Writes: operator::Writes {
 const EARLIER: &str = "SELECT id FROM delivery_notices WHERE message_sha256 = $1";
 
 const NAMED_DELIVERY: &str =
-    "SELECT d.id, d.batch_id, b.campaign_id, c.organization, d.channel, d.state
+    "SELECT d.id, d.batch_id, b.campaign_id, c.organization, d.channel, d.state, d.signature_id,
+            s.salt
        FROM deliveries d JOIN batches b ON b.id = d.batch_id
        JOIN campaigns c ON c.id = b.campaign_id
+       LEFT JOIN signatures s ON s.id = d.signature_id
       WHERE d.idempotency_key = $1";
 
 const INSERT_NOTICE: &str = "INSERT INTO delivery_notices (received_at, source, message_sha256, message, kind, form,
@@ -201,6 +204,7 @@ async fn apply_bounce<W: Writes>(
             to,
             reason,
             state_after: Some(next.state.as_str()),
+            privacy: &Privacy::of(row.opt_int("signature_id")?, row.opt_bytes("signer_salt")?),
         },
     ));
     Ok(events)
@@ -217,6 +221,7 @@ async fn named_delivery(db: &mut impl Run, key: &str) -> Result<Option<NamedDeli
             organization: row.text("organization")?,
             channel: row.parsed("channel")?,
             state: row.parsed("state")?,
+            privacy: Privacy::of(row.opt_int("signature_id")?, row.opt_bytes("salt")?),
         })
     })
     .transpose()

@@ -13,8 +13,10 @@ use hillpost_core::{BatchState, CampaignId};
 use serde_json::json;
 
 use super::batches::{delivery_row, endpoint};
+use super::erasure::Writes as _;
 use super::sql::{Arg, Columns, Run};
 use super::{Backend, Write};
+use crate::audit::Privacy;
 use crate::audit::batch_retried_event;
 use crate::record::{self, DeliveryEventFacts, delivery_event};
 use crate::{
@@ -127,6 +129,12 @@ pub(crate) async fn act_on_delivery<B: Backend>(
         action: act.action.verb(),
     };
     let next = act.action.apply(delivery.state).ok_or_else(refused)?;
+    if next == DeliveryState::Queued
+        && let Some(signature_id) = delivery.signature_id
+        && tx.signature_erased(signature_id).await?
+    {
+        return Err(StoreError::SignerErased { delivery: id });
+    }
     let mut events = Vec::new();
     if next == DeliveryState::Queued {
         events.extend(reopen_batch(&mut tx, delivery.batch_id, act.actor, act.reason).await?);
@@ -161,6 +169,8 @@ pub(crate) async fn act_on_delivery<B: Backend>(
             to: None,
             reason: act.reason,
             state_after: Some(next.as_str()),
+            // The organizer's own words, not a receiver's: kept in clear.
+            privacy: &Privacy::Public,
         },
     ));
     tx.append_audit(events).await?;
@@ -240,6 +250,7 @@ pub(crate) async fn retry_batch<B: Backend>(
                 to: Some(to),
                 reason: request.reason,
                 state_after: Some(next.as_str()),
+                privacy: &Privacy::Public,
             },
         ));
         report.replanned += 1;

@@ -31,7 +31,7 @@ macro_rules! owed_receipt {
     () => {
         "
            b.state = 'running' AND b.receipt_base_url IS NOT NULL
-       AND s.receipt_consent AND s.id <= b.signers_through
+       AND s.receipt_consent AND s.id <= b.signers_through AND s.erased_at IS NULL
        AND (b.mode = 'petition' OR EXISTS (SELECT 1 FROM deliveries d
                                            WHERE d.batch_id = b.id AND d.signature_id = s.id AND d.kind = 'letter'))
        AND NOT EXISTS (SELECT 1 FROM deliveries d

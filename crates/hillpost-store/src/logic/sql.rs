@@ -109,6 +109,7 @@ pub(crate) trait Columns {
     fn opt_text(&self, name: &str) -> Result<Option<String>, StoreError>;
     fn flag(&self, name: &str) -> Result<bool, StoreError>;
     fn bytes(&self, name: &str) -> Result<Vec<u8>, StoreError>;
+    fn opt_bytes(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError>;
     fn time(&self, name: &str) -> Result<DateTime<Utc>, StoreError>;
     fn opt_time(&self, name: &str) -> Result<Option<DateTime<Utc>>, StoreError>;
 
@@ -160,6 +161,10 @@ macro_rules! plain_columns {
         }
 
         fn bytes(&self, name: &str) -> Result<Vec<u8>, StoreError> {
+            Ok(sqlx::Row::try_get(self, name)?)
+        }
+
+        fn opt_bytes(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
             Ok(sqlx::Row::try_get(self, name)?)
         }
     };

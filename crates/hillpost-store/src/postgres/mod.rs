@@ -8,6 +8,7 @@ mod campaigns;
 mod checkpoints;
 mod copy_text;
 mod directory;
+mod erasure;
 mod evidence;
 mod metrics;
 mod notices;

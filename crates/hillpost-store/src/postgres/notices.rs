@@ -11,7 +11,8 @@ use crate::logic::notices::Writes;
 impl Writes for PgWrite {
     const DELIVERED_FOR_BOUNCE: &'static str =
         "SELECT d.batch_id, d.signature_id, d.channel, d.endpoint, d.attempts, d.max_attempts,
-                r.key AS recipient, r.endpoints
+                r.key AS recipient, r.endpoints,
+                (SELECT s.salt FROM signatures s WHERE s.id = d.signature_id) AS signer_salt
            FROM deliveries d JOIN recipients r ON r.id = d.recipient_id
           WHERE d.id = $1 AND d.state = 'delivered' FOR UPDATE OF d";
 

@@ -76,6 +76,7 @@ impl Writes for PgWrite {
         let rows = sqlx::query(concat!(
             delivery_select!(),
             " WHERE d.batch_id = $1 AND d.kind = 'letter' AND d.state = ANY($2)
+                AND NOT EXISTS (SELECT 1 FROM signatures s WHERE s.id = d.signature_id AND s.erased_at IS NOT NULL)
               ORDER BY d.id FOR UPDATE OF d"
         ))
         .bind(batch_id)

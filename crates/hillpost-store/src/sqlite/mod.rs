@@ -8,6 +8,7 @@ mod batches;
 mod campaigns;
 mod checkpoints;
 mod directory;
+mod erasure;
 mod evidence;
 mod metrics;
 mod notices;

@@ -72,6 +72,7 @@ impl Writes for SqliteWrite {
         let rows = sqlx::query(concat!(
             delivery_select!(),
             " WHERE d.batch_id = ?1 AND d.kind = 'letter' AND d.state IN (SELECT value FROM json_each(?2))
+                AND NOT EXISTS (SELECT 1 FROM signatures s WHERE s.id = d.signature_id AND s.erased_at IS NOT NULL)
               ORDER BY d.id"
         ))
         .bind(batch_id)
