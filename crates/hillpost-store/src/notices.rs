@@ -1,7 +1,7 @@
 //! Recording what came back to a letter's envelope sender (see `hillpost_core::bounce`),
-//! the same way on both backends: each backend finds the delivery a notice names and
-//! writes the row, the audit event and the effect in one transaction; this module decides
-//! what is written.
+//! the same way on both backends: this module decides what is written, and
+//! `crate::logic::notices` writes the row, the audit event and the effect in one
+//! transaction through the statements each backend supplies.
 //!
 //! ```text
 //!   NewNotice ─ same message already recorded? ─yes─▶ AlreadyRecorded
@@ -9,7 +9,7 @@
 //!       ├─ not read as a notice, or names no key ───────────▶ set aside (reason)
 //!       ├─ key unknown / not this organization's / not email ▶ set aside (reason)
 //!       └─ the delivery ─▶ core::bounce::notice_effect(kind, state)
-//!                            ├─ Bounce  ─▶ Store::apply_bounce (the delivery's state)
+//!                            ├─ Bounce  ─▶ logic::notices::apply_bounce (the delivery's state)
 //!                            └─ Record  ─▶ evidence only
 //! ```
 
@@ -92,10 +92,6 @@ pub struct NoticeRow {
     pub effect: Option<String>,
 }
 
-/// The columns of a [`NoticeRow`], in its order, for both backends' queries.
-pub(crate) const NOTICE_COLUMNS: &str = "id, received_at, source, kind, status, diagnostic, \
-    reporting_mta, delivery_id, set_aside, effect";
-
 /// The delivery a notice's key named, as the backend found it.
 #[derive(Debug, Clone)]
 pub(crate) struct NamedDelivery {
@@ -115,7 +111,7 @@ pub(crate) struct Decision {
     pub delivery_id: Option<i64>,
     pub set_aside: Option<String>,
     pub effect: Option<String>,
-    /// Whether [`crate::Store::apply_bounce`]'s part must run.
+    /// Whether `crate::logic::notices::apply_bounce` must run.
     pub bounce: bool,
 }
 
