@@ -39,6 +39,9 @@ pub(super) async fn enqueue(pool: &PgPool) -> Result<(), StoreError> {
 }
 
 impl Statements for PgConnection {
+    const SIGNER_STILL_HERE: &'static str =
+        "SELECT id FROM signatures WHERE id = $1 AND erased_at IS NULL FOR SHARE";
+
     const LETTERS: &'static str = "SELECT r.name AS office, d.channel, d.state, d.skip_reason, d.finalized_at, d.attempts,
                 d.max_attempts, d.last_error, a.outcome, a.finished_at AS last_finished_at, a.remote_text,
                 (SELECT string_agg(e.from_channel || ': ' || e.reason, E'\n' ORDER BY e.id)

@@ -22,6 +22,9 @@ pub(super) async fn enqueue(conn: &mut SqliteConnection) -> Result<Vec<NewEvent>
 }
 
 impl Statements for SqliteConnection {
+    const SIGNER_STILL_HERE: &'static str =
+        "SELECT id FROM signatures WHERE id = $1 AND erased_at IS NULL";
+
     const LETTERS: &'static str = "SELECT r.name AS office, d.channel, d.state, d.skip_reason, d.finalized_at, d.attempts,
                 d.max_attempts, d.last_error, a.outcome, a.finished_at AS last_finished_at, a.remote_text,
                 (SELECT group_concat(e.from_channel || ': ' || e.reason, char(10))
