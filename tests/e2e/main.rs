@@ -12,6 +12,7 @@ mod delivery;
 mod demo;
 mod directory;
 mod directory_delivery;
+mod erasure;
 mod logs;
 mod never_twice;
 mod serve;

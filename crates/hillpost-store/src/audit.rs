@@ -4,7 +4,9 @@
 //! the event records, so an event exists exactly when its change was committed.
 
 use chrono::{DateTime, Utc};
-use hillpost_core::audit::{BrokenLink, ChainHead, EventKind, NewEvent, Subjects, time_text};
+use hillpost_core::audit::{
+    BrokenLink, ChainHead, EventKind, NewEvent, SignerSalt, Subjects, commitment, time_text,
+};
 use hillpost_core::batch::{BatchPlan, Route, count_left_out};
 use hillpost_core::delivery::BatchAction;
 use serde::Serialize;
@@ -30,12 +32,17 @@ pub struct ChainReport {
     pub checkpoints: usize,
     /// Batches, attempts and delivery events without their audit event.
     pub unrecorded: Vec<crate::Unrecorded>,
+    /// Attempt rows whose answer or note is not what their event recorded (the first few),
+    /// and how many there are.
+    pub altered: Vec<crate::AlteredAttempt>,
+    pub altered_count: usize,
 }
 
 impl ChainReport {
-    /// Every event checks out, every checkpoint is reached and every row has its event.
+    /// Every event checks out, every checkpoint is reached, every row has its event and
+    /// says what its event recorded.
     pub fn intact(&self) -> bool {
-        self.broken.is_none() && self.unrecorded.is_empty()
+        self.broken.is_none() && self.unrecorded.is_empty() && self.altered_count == 0
     }
 }
 
@@ -106,9 +113,73 @@ pub(crate) struct AttemptFacts {
     /// The state the delivery moved to; `None` when this record could not move it (the
     /// worker had lost its lease).
     pub delivery_state: Option<String>,
+    /// Whose letter it is, for the text that may quote them.
+    pub privacy: Privacy,
+}
+
+/// Whether an event may hold a receiver's free text (an answer, a note, a reason) in clear.
+/// A signer's own letter or receipt: no, because the receiver may quote the signer's name or
+/// address; the event holds a salted commitment instead ([`hillpost_core::audit::commitment`])
+/// and the text stays in its row, where an erasure can blank it. An office's petition
+/// letter speaks of no one signer: in clear.
+#[derive(Debug, Clone)]
+pub(crate) enum Privacy {
+    Public,
+    /// The signer's salt; `None` once they were erased (or for a row that never had one):
+    /// then the event holds neither the text nor a commitment.
+    Signer(Option<SignerSalt>),
+}
+
+impl Privacy {
+    /// For a delivery of `signature_id` with that signer's stored salt.
+    pub(crate) fn of(signature_id: Option<i64>, salt: Option<Vec<u8>>) -> Self {
+        match signature_id {
+            None => Privacy::Public,
+            Some(_) => Privacy::Signer(SignerSalt::from_stored(salt)),
+        }
+    }
+
+    /// Puts `text` into `payload` under `field`: as it is, or as `<field>_commitment`.
+    pub(crate) fn put(&self, payload: &mut Value, field: &str, text: Option<&str>) {
+        let Some(object) = payload.as_object_mut() else {
+            return;
+        };
+        match self {
+            Privacy::Public => {
+                object.insert(field.to_string(), json!(text));
+            }
+            Privacy::Signer(salt) => {
+                object.insert(field.to_string(), Value::Null);
+                let committed = match (salt, text) {
+                    (Some(salt), Some(text)) => json!(commitment(salt, field, text)),
+                    _ => Value::Null,
+                };
+                object.insert(format!("{field}_commitment"), committed);
+            }
+        }
+    }
 }
 
 pub(crate) fn attempt_event(actor: &str, f: AttemptFacts) -> NewEvent {
+    let mut payload = json!({
+        "recipient": f.recipient,
+        "channel": f.channel,
+        "endpoint": f.endpoint,
+        "signer_id": f.signature_id,
+        "attempt_no": f.attempt_no,
+        "worker_id": f.worker_id,
+        "started_at": time_text(f.started_at),
+        "finished_at": time_text(f.finished_at),
+        "duration_ms": f.duration_ms,
+        "outcome": f.outcome,
+        "remote_code": f.remote_code,
+        "sent_sha256": f.sent_sha256,
+        "receiver_id": f.receiver_id,
+        "delivery_state": f.delivery_state,
+    });
+    f.privacy
+        .put(&mut payload, "remote_text", f.remote_text.as_deref());
+    f.privacy.put(&mut payload, "note", f.note.as_deref());
     NewEvent {
         kind: EventKind::AttemptRecorded,
         actor: actor.to_string(),
@@ -118,24 +189,7 @@ pub(crate) fn attempt_event(actor: &str, f: AttemptFacts) -> NewEvent {
             delivery_id: Some(f.delivery_id),
             attempt_id: Some(f.attempt_id),
         },
-        payload: json!({
-            "recipient": f.recipient,
-            "channel": f.channel,
-            "endpoint": f.endpoint,
-            "signer_id": f.signature_id,
-            "attempt_no": f.attempt_no,
-            "worker_id": f.worker_id,
-            "started_at": time_text(f.started_at),
-            "finished_at": time_text(f.finished_at),
-            "duration_ms": f.duration_ms,
-            "outcome": f.outcome,
-            "remote_code": f.remote_code,
-            "remote_text": f.remote_text,
-            "sent_sha256": f.sent_sha256,
-            "receiver_id": f.receiver_id,
-            "note": f.note,
-            "delivery_state": f.delivery_state,
-        }),
+        payload,
     }
 }
 

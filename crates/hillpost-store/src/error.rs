@@ -36,6 +36,33 @@ pub enum StoreError {
     TokenScope(&'static str),
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
+    /// No signature with that address (the address is not repeated: errors reach logs).
+    #[error(
+        "campaign `{campaign}` has no signer with that email address (or they were already erased)"
+    )]
+    NoSigner { campaign: String },
+    #[error("delivery {delivery} is a letter of a signer who was erased: it is never sent again")]
+    SignerErased { delivery: i64 },
+    #[error(
+        "the petition batches carrying signature {signature_id} changed while it was being \
+         erased (a batch was created); erase it again"
+    )]
+    PetitionsChanged { signature_id: i64 },
+    #[error(
+        "signature {signature_id} was erased while this batch was being planned: nothing was \
+         stored; create the batch again"
+    )]
+    ErasedWhilePlanned { signature_id: i64 },
+    #[error("the signer's address is not an email address")]
+    NotAnEmail,
+    #[error(
+        "signature {signature_id} has letters being sent right now (deliveries {deliveries:?}); \
+         erase them once those attempts are recorded (a minute at most)"
+    )]
+    SignerBeingSent {
+        signature_id: i64,
+        deliveries: Vec<i64>,
+    },
 }
 
 impl StoreError {

@@ -14,7 +14,7 @@ use std::io::{Read, Write};
 use chrono::{DateTime, Utc};
 use hillpost_core::delivery::{Evidence, EvidenceKind};
 
-use crate::{Store, StoreError};
+use crate::{Store, StoreError, logic};
 
 /// One piece of evidence to store for an attempt.
 #[derive(Debug, Clone, Copy)]
@@ -41,6 +41,9 @@ pub struct EvidenceRow {
     /// SHA-256 (hex) of the content as served.
     pub sha256: String,
     pub created_at: DateTime<Utc>,
+    /// The content was erased with its signer's personal data (`signers erase`); size and
+    /// SHA-256 say what it was.
+    pub erased: bool,
 }
 
 /// How a piece of evidence is kept: pages compressed, PNGs (already compressed) as they are.
@@ -118,24 +121,24 @@ impl Store {
             return Ok(());
         }
         match self {
-            Store::Sqlite(s) => s.store_evidence(items).await,
-            Store::Postgres(s) => s.store_evidence(items).await,
+            Store::Sqlite(s) => logic::evidence::store_evidence(s, items).await,
+            Store::Postgres(s) => logic::evidence::store_evidence(s, items).await,
         }
     }
 
     /// The evidence of one delivery's attempts, without the content, in attempt order.
     pub async fn evidence_of(&self, delivery_id: i64) -> Result<Vec<EvidenceRow>, StoreError> {
         match self {
-            Store::Sqlite(s) => s.evidence_rows("e.delivery_id", delivery_id).await,
-            Store::Postgres(s) => s.evidence_rows("e.delivery_id", delivery_id).await,
+            Store::Sqlite(s) => logic::evidence::of_delivery(s, delivery_id).await,
+            Store::Postgres(s) => logic::evidence::of_delivery(s, delivery_id).await,
         }
     }
 
     /// Every piece of evidence of a batch's deliveries (for the audit export).
     pub async fn batch_evidence(&self, batch_id: i64) -> Result<Vec<EvidenceRow>, StoreError> {
         match self {
-            Store::Sqlite(s) => s.evidence_rows("d.batch_id", batch_id).await,
-            Store::Postgres(s) => s.evidence_rows("d.batch_id", batch_id).await,
+            Store::Sqlite(s) => logic::evidence::of_batch(s, batch_id).await,
+            Store::Postgres(s) => logic::evidence::of_batch(s, batch_id).await,
         }
     }
 
@@ -145,8 +148,8 @@ impl Store {
         id: i64,
     ) -> Result<Option<(EvidenceRow, Vec<u8>)>, StoreError> {
         match self {
-            Store::Sqlite(s) => s.evidence_content(id).await,
-            Store::Postgres(s) => s.evidence_content(id).await,
+            Store::Sqlite(s) => logic::evidence::content(s, id).await,
+            Store::Postgres(s) => logic::evidence::content(s, id).await,
         }
     }
 }

@@ -30,6 +30,7 @@ macro_rules! delivery_select {
     };
 }
 
+mod altered;
 mod audit;
 mod checkpoints;
 pub mod directory;
@@ -56,12 +57,14 @@ use hillpost_core::batch::{BatchPlan, SentBefore};
 use hillpost_core::delivery::{Attachment, DeliveryRules};
 use hillpost_core::{Campaign, CampaignId, NewSignature};
 
+pub use altered::AlteredAttempt;
 pub use audit::{ChainReport, ExportLine, HOUSEKEEPING, UNATTRIBUTED};
 pub use checkpoints::{CheckpointWrite, Unrecorded};
 pub use directory::{DirectoryFile, NewDirectory, StoredDirectory, ZipDistrictRow, ZipTable};
 pub(crate) use enqueue::{delivery_rows, sha256_hex};
 pub use error::StoreError;
 pub use evidence::{EvidenceRow, NewEvidence};
+pub use logic::erasure::{ERASED_TEXT, Erasure, ErasureReport, PetitionCarrying, RemadeDocument};
 pub use metrics::{ATTEMPT_DURATION_BUCKETS_MS, DeliveryMetrics, DurationHistogram};
 pub use model::*;
 pub use notices::{MAX_KEPT_MESSAGE_BYTES, NewNotice, NoticeOutcome, NoticeRow, Reading};
@@ -118,7 +121,7 @@ impl Store {
         actor: &str,
         notice: &NewNotice,
     ) -> Result<NoticeOutcome, StoreError> {
-        dispatch!(self, s => s.record_notice(actor, notice).await)
+        dispatch!(self, s => logic::notices::record_notice(s, actor, notice).await)
     }
 
     /// The newest `limit` notices, or only those set aside.
@@ -127,7 +130,7 @@ impl Store {
         set_aside_only: bool,
         limit: i64,
     ) -> Result<Vec<NoticeRow>, StoreError> {
-        dispatch!(self, s => s.notices(set_aside_only, limit).await)
+        dispatch!(self, s => logic::notices::notices(s, set_aside_only, limit).await)
     }
 
     // ── campaigns ────────────────────────────────────────────────────────────────────────
@@ -135,15 +138,15 @@ impl Store {
     /// Stores a checked campaign. An existing id is an error unless `replace` is set; batches
     /// already created keep the letters they were rendered with.
     pub async fn add_campaign(&self, campaign: &Campaign, replace: bool) -> Result<(), StoreError> {
-        dispatch!(self, s => s.add_campaign(campaign, replace).await)
+        dispatch!(self, s => logic::campaigns::add_campaign(s, campaign, replace).await)
     }
 
     pub async fn campaign(&self, id: &CampaignId) -> Result<Option<StoredCampaign>, StoreError> {
-        dispatch!(self, s => s.campaign(id).await)
+        dispatch!(self, s => logic::campaigns::campaign(s, id).await)
     }
 
     pub async fn campaigns(&self) -> Result<Vec<StoredCampaign>, StoreError> {
-        dispatch!(self, s => s.campaigns().await)
+        dispatch!(self, s => logic::campaigns::campaigns(s).await)
     }
 
     // ── signatures ───────────────────────────────────────────────────────────────────────
@@ -213,22 +216,22 @@ impl Store {
         plan: &BatchPlan,
         options: &BatchOptions<'_>,
     ) -> Result<i64, StoreError> {
-        dispatch!(self, s => s.create_batch(campaign, plan, options).await)
+        dispatch!(self, s => logic::batches::create_batch(s, campaign, plan, options).await)
     }
 
     pub async fn batch(&self, id: i64) -> Result<Option<BatchRow>, StoreError> {
-        dispatch!(self, s => s.batch(id).await)
+        dispatch!(self, s => logic::batches::batch(s, id).await)
     }
 
     pub async fn batches(
         &self,
         campaign: Option<&CampaignId>,
     ) -> Result<Vec<BatchRow>, StoreError> {
-        dispatch!(self, s => s.batches(campaign).await)
+        dispatch!(self, s => logic::batches::Reads::batches(s, campaign).await)
     }
 
     pub async fn batch_status(&self, id: i64) -> Result<BatchStatus, StoreError> {
-        dispatch!(self, s => s.batch_status(id).await)
+        dispatch!(self, s => logic::batches::batch_status(s, id).await)
     }
 
     /// Pause (running or scheduled → paused), resume (paused → running, or scheduled if its
@@ -249,11 +252,11 @@ impl Store {
         action: BatchAction,
         actor: &str,
     ) -> Result<BatchRow, StoreError> {
-        dispatch!(self, s => s.control_batch(id, action, actor).await)
+        dispatch!(self, s => logic::batches::control_batch(s, id, action, actor).await)
     }
 
     pub async fn deliveries(&self, batch_id: i64) -> Result<Vec<DeliveryRow>, StoreError> {
-        dispatch!(self, s => s.deliveries(batch_id).await)
+        dispatch!(self, s => logic::batches::deliveries_page(s, batch_id, 0, i64::MAX).await)
     }
 
     /// Up to `limit` deliveries of a batch with ids above `after`, in id order: a page of
@@ -264,7 +267,7 @@ impl Store {
         after: i64,
         limit: u32,
     ) -> Result<Vec<DeliveryRow>, StoreError> {
-        dispatch!(self, s => s.deliveries_page(batch_id, after, i64::from(limit)).await)
+        dispatch!(self, s => logic::batches::deliveries_page(s, batch_id, after, i64::from(limit)).await)
     }
 
     /// The attempts of these deliveries, in the order they were recorded.
@@ -272,25 +275,25 @@ impl Store {
         if delivery_ids.is_empty() {
             return Ok(Vec::new());
         }
-        dispatch!(self, s => s.attempts_of(delivery_ids).await)
+        dispatch!(self, s => logic::batches::Reads::attempts_of(s, delivery_ids).await)
     }
 
     pub async fn attempts(&self, delivery_id: i64) -> Result<Vec<AttemptRow>, StoreError> {
-        dispatch!(self, s => s.attempts(delivery_id).await)
+        dispatch!(self, s => logic::batches::attempts(s, delivery_id).await)
     }
 
     /// Every attempt of a batch, in the order they were recorded.
     pub async fn batch_attempts(&self, batch_id: i64) -> Result<Vec<AttemptRow>, StoreError> {
-        dispatch!(self, s => s.batch_attempts(batch_id).await)
+        dispatch!(self, s => logic::batches::batch_attempts(s, batch_id).await)
     }
 
     /// The campaign a batch was created from.
     pub async fn batch_campaign(&self, batch_id: i64) -> Result<Campaign, StoreError> {
-        dispatch!(self, s => s.batch_campaign(batch_id).await)
+        dispatch!(self, s => logic::batches::batch_campaign(s, batch_id).await)
     }
 
     pub async fn attachments(&self, batch_id: i64) -> Result<Vec<Attachment>, StoreError> {
-        dispatch!(self, s => s.attachments(batch_id).await)
+        dispatch!(self, s => logic::batches::attachments(s, batch_id).await)
     }
 
     // ── the recipient directory ──────────────────────────────────────────────────────────
@@ -299,12 +302,12 @@ impl Store {
     /// or the new one, never a mix. Called by `hillpost directory import` after every file
     /// parsed, so a malformed file never gets here.
     pub async fn replace_directory(&self, new: &NewDirectory) -> Result<(), StoreError> {
-        dispatch!(self, s => s.replace_directory(new).await)
+        dispatch!(self, s => logic::directory::replace_directory(s, new).await)
     }
 
     /// The stored directory; `None` before the first import.
     pub async fn directory(&self) -> Result<Option<StoredDirectory>, StoreError> {
-        dispatch!(self, s => s.directory().await)
+        dispatch!(self, s => logic::directory::directory(s).await)
     }
 
     // ── the worker's side ────────────────────────────────────────────────────────────────
@@ -389,7 +392,7 @@ impl Store {
         &self,
         ids: &[i64],
     ) -> Result<HashMap<i64, hillpost_core::BatchState>, StoreError> {
-        dispatch!(self, s => s.batch_states(ids).await)
+        dispatch!(self, s => logic::batches::Reads::batch_states(s, ids).await)
     }
 
     // ── one delivery, and what a person may do to it ─────────────────────────────────────
@@ -423,6 +426,26 @@ impl Store {
         dispatch!(self, s => logic::operator::act_on_delivery(s, id, action).await)
     }
 
+    /// `signers erase`: blanks a signer's personal data wherever the record kept it (see
+    /// `logic::erasure`), cancels what was not sent to them or in their name, and appends
+    /// `signer.erased`. Refused while one of their letters is being sent.
+    pub async fn erase_signer(&self, erasure: &Erasure<'_>) -> Result<ErasureReport, StoreError> {
+        let email_key = hillpost_core::signer::Email::parse(erasure.email)
+            .map_err(|_| StoreError::NotAnEmail)?
+            .dedup_key();
+        dispatch!(self, s => logic::erasure::erase_signer(s, erasure, &email_key).await)
+    }
+
+    /// The petition batches of `campaign` whose signature list carried `signature_id`, with
+    /// what their documents were made from: an erasure must remake them without it.
+    pub async fn petitions_carrying(
+        &self,
+        campaign: &CampaignId,
+        signature_id: i64,
+    ) -> Result<Vec<PetitionCarrying>, StoreError> {
+        dispatch!(self, s => logic::erasure::petitions_carrying(s, campaign.as_str(), signature_id).await)
+    }
+
     /// `batch retry`: every letter of the batch in the selection's states is planned again
     /// on the endpoints given for its office (the current directory's), queued with a fresh
     /// budget, and its batch reopened. Letters whose office has no endpoint now are left as
@@ -441,7 +464,7 @@ impl Store {
         &self,
         campaign: &CampaignId,
     ) -> Result<Vec<SentBefore>, StoreError> {
-        dispatch!(self, s => s.letters_sent_before(campaign).await)
+        dispatch!(self, s => logic::operator::letters_sent_before(s, campaign).await)
     }
 
     // ── the audit trail ──────────────────────────────────────────────────────────────────
@@ -467,7 +490,7 @@ impl Store {
         key: &SigningKey,
         interval: std::time::Duration,
     ) -> Result<CheckpointWrite, StoreError> {
-        dispatch!(self, s => s.write_checkpoint(key, interval).await)
+        dispatch!(self, s => logic::checkpoints::write_checkpoint(s, key, interval).await)
     }
 
     /// The stored hash of audit event `seq`; `None` when there is no such event.
@@ -477,18 +500,18 @@ impl Store {
 
     /// The newest stored checkpoint.
     pub async fn latest_checkpoint(&self) -> Result<Option<Checkpoint>, StoreError> {
-        dispatch!(self, s => s.latest_checkpoint().await)
+        dispatch!(self, s => logic::checkpoints::latest_checkpoint(s).await)
     }
 
     /// Makes `key` the one the service signs with from now on, when it is not already
     /// known: the key signing until now gets its `valid_until`. Returns every key.
     pub async fn register_signing_key(&self, key: PublicKey) -> Result<KeyList, StoreError> {
-        dispatch!(self, s => s.register_signing_key(key).await)
+        dispatch!(self, s => logic::checkpoints::register_signing_key(s, key).await)
     }
 
     /// Every public key the service has signed with, the current one first.
     pub async fn signing_keys(&self) -> Result<KeyList, StoreError> {
-        dispatch!(self, s => s.signing_keys().await)
+        dispatch!(self, s => logic::checkpoints::signing_keys(s).await)
     }
 
     /// What was sent to whom in a batch: one line per attempt, and one per delivery that
@@ -529,7 +552,7 @@ impl Store {
         &self,
         delivery_id: i64,
     ) -> Result<Option<hillpost_core::receipt::Statement>, StoreError> {
-        dispatch!(self, s => s.receipt_statement(delivery_id).await)
+        dispatch!(self, s => logic::receipts::receipt_statement(s, delivery_id).await)
     }
 
     /// Keeps `signed` as the receipt's `receipt.json` unless one is kept already; returns
@@ -539,7 +562,7 @@ impl Store {
         delivery_id: i64,
         signed: &str,
     ) -> Result<Option<String>, StoreError> {
-        dispatch!(self, s => s.keep_receipt_statement(delivery_id, signed).await)
+        dispatch!(self, s => logic::receipts::keep_receipt_statement(s, delivery_id, signed).await)
     }
 
     /// The receipt a page token opens, by the token's SHA-256; `None` for any other value.
@@ -547,7 +570,7 @@ impl Store {
         &self,
         token_sha256: &str,
     ) -> Result<Option<ReceiptPage>, StoreError> {
-        dispatch!(self, s => s.receipt_by_token(token_sha256).await)
+        dispatch!(self, s => logic::receipts::receipt_by_token(s, token_sha256).await)
     }
 
     /// Housekeeping any worker runs about once a second: start scheduled batches whose time

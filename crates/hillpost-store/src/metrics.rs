@@ -3,7 +3,10 @@
 
 use hillpost_core::delivery::{BatchState, Channel, DeliveryState};
 
-use crate::{Store, StoreError};
+use std::sync::LazyLock;
+
+use crate::logic::sql::Columns;
+use crate::{Store, StoreError, logic};
 
 /// Upper bounds (milliseconds) of the attempt duration histogram's buckets.
 pub const ATTEMPT_DURATION_BUCKETS_MS: &[i64] = &[
@@ -31,7 +34,7 @@ pub struct DurationHistogram {
 }
 
 /// The histogram query, the same on both backends: `count(*) FILTER` works on each.
-pub(crate) fn histogram_sql() -> String {
+pub(crate) static HISTOGRAM_SQL: LazyLock<String> = LazyLock::new(|| {
     let buckets: Vec<String> = ATTEMPT_DURATION_BUCKETS_MS
         .iter()
         .enumerate()
@@ -41,22 +44,15 @@ pub(crate) fn histogram_sql() -> String {
         "SELECT count(*) AS n, coalesce(sum(duration_ms), 0) AS total, {} FROM attempts",
         buckets.join(", ")
     )
-}
+});
 
-pub(crate) fn histogram<R: sqlx::Row>(row: &R) -> Result<DurationHistogram, StoreError>
-where
-    for<'a> &'a str: sqlx::ColumnIndex<R>,
-    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-{
-    let get = |name: &str| -> Result<u64, StoreError> {
-        Ok(u64::try_from(row.try_get::<i64, _>(name)?).unwrap_or(0))
-    };
+pub(crate) fn histogram(row: &impl Columns) -> Result<DurationHistogram, StoreError> {
     Ok(DurationHistogram {
         buckets: (0..ATTEMPT_DURATION_BUCKETS_MS.len())
-            .map(|i| get(&format!("b{i}")))
+            .map(|i| row.count(&format!("b{i}")))
             .collect::<Result<_, _>>()?,
-        count: get("n")?,
-        sum_ms: get("total")?,
+        count: row.count("n")?,
+        sum_ms: row.count("total")?,
     })
 }
 
@@ -64,8 +60,8 @@ impl Store {
     /// Everything `/metrics` shows that lives in the database.
     pub async fn delivery_metrics(&self) -> Result<DeliveryMetrics, StoreError> {
         match self {
-            Store::Sqlite(s) => s.delivery_metrics().await,
-            Store::Postgres(s) => s.delivery_metrics().await,
+            Store::Sqlite(s) => logic::metrics::delivery_metrics(s).await,
+            Store::Postgres(s) => logic::metrics::delivery_metrics(s).await,
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Recording what came back to a letter's envelope sender (see `hillpost_core::bounce`),
-//! the same way on both backends: each backend finds the delivery a notice names and
-//! writes the row, the audit event and the effect in one transaction; this module decides
-//! what is written.
+//! the same way on both backends: this module decides what is written, and
+//! `crate::logic::notices` writes the row, the audit event and the effect in one
+//! transaction through the statements each backend supplies.
 //!
 //! ```text
 //!   NewNotice ─ same message already recorded? ─yes─▶ AlreadyRecorded
@@ -9,7 +9,7 @@
 //!       ├─ not read as a notice, or names no key ───────────▶ set aside (reason)
 //!       ├─ key unknown / not this organization's / not email ▶ set aside (reason)
 //!       └─ the delivery ─▶ core::bounce::notice_effect(kind, state)
-//!                            ├─ Bounce  ─▶ Store::apply_bounce (the delivery's state)
+//!                            ├─ Bounce  ─▶ logic::notices::apply_bounce (the delivery's state)
 //!                            └─ Record  ─▶ evidence only
 //! ```
 
@@ -18,6 +18,8 @@ use hillpost_core::audit::{EventKind, NewEvent, Subjects};
 use hillpost_core::bounce::{DeliveryNotice, NoticeEffect};
 use hillpost_core::delivery::{Channel, DeliveryRules, DeliveryState};
 use serde_json::json;
+
+use crate::audit::Privacy;
 
 /// The largest message kept in a notice row; a longer one is kept cut at this length (its
 /// SHA-256 is of the whole).
@@ -90,10 +92,6 @@ pub struct NoticeRow {
     pub effect: Option<String>,
 }
 
-/// The columns of a [`NoticeRow`], in its order, for both backends' queries.
-pub(crate) const NOTICE_COLUMNS: &str = "id, received_at, source, kind, status, diagnostic, \
-    reporting_mta, delivery_id, set_aside, effect";
-
 /// The delivery a notice's key named, as the backend found it.
 #[derive(Debug, Clone)]
 pub(crate) struct NamedDelivery {
@@ -103,6 +101,8 @@ pub(crate) struct NamedDelivery {
     pub organization: String,
     pub channel: Channel,
     pub state: DeliveryState,
+    /// Whose letter it is: a notice about a signer's own letter or receipt may quote them.
+    pub privacy: Privacy,
 }
 
 /// What a backend writes for one notice.
@@ -111,7 +111,7 @@ pub(crate) struct Decision {
     pub delivery_id: Option<i64>,
     pub set_aside: Option<String>,
     pub effect: Option<String>,
-    /// Whether [`crate::Store::apply_bounce`]'s part must run.
+    /// Whether `crate::logic::notices::apply_bounce` must run.
     pub bounce: bool,
 }
 
@@ -203,6 +203,25 @@ pub(crate) fn audit_event(
 ) -> NewEvent {
     let read = notice.reading.notice();
     let named = named.filter(|d| decision.delivery_id == Some(d.id));
+    // A notice set aside belongs to no letter we can name, so to no signer an erasure could
+    // find: its answer stays in its row only.
+    let privacy = named.map_or(Privacy::Signer(None), |d| d.privacy.clone());
+    let mut payload = json!({
+        "notice_id": notice_id,
+        "source": notice.source,
+        "message_sha256": message_sha256,
+        "kind": read.map(|n| n.kind.as_str()),
+        "form": read.map(|n| n.form.as_str()),
+        "status": read.and_then(|n| n.status).map(|s| s.to_string()),
+        "reporting_mta": read.and_then(|n| n.reporting_mta.clone()),
+        "set_aside": decision.set_aside,
+    });
+    privacy.put(
+        &mut payload,
+        "diagnostic",
+        read.and_then(|n| n.diagnostic.as_deref()),
+    );
+    privacy.put(&mut payload, "effect", decision.effect.as_deref());
     NewEvent {
         kind: EventKind::NoticeReceived,
         actor: actor.to_string(),
@@ -212,18 +231,7 @@ pub(crate) fn audit_event(
             delivery_id: decision.delivery_id,
             attempt_id: None,
         },
-        payload: json!({
-            "notice_id": notice_id,
-            "source": notice.source,
-            "message_sha256": message_sha256,
-            "kind": read.map(|n| n.kind.as_str()),
-            "form": read.map(|n| n.form.as_str()),
-            "status": read.and_then(|n| n.status).map(|s| s.to_string()),
-            "diagnostic": read.and_then(|n| n.diagnostic.clone()),
-            "reporting_mta": read.and_then(|n| n.reporting_mta.clone()),
-            "set_aside": decision.set_aside,
-            "effect": decision.effect,
-        }),
+        payload,
     }
 }
 
@@ -263,6 +271,7 @@ mod tests {
             organization: "Org A".into(),
             channel,
             state,
+            privacy: Privacy::Public,
         }
     }
 

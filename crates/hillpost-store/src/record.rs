@@ -20,7 +20,7 @@ use hillpost_core::delivery::{
 };
 use serde_json::json;
 
-use crate::audit::{AttemptFacts, attempt_event};
+use crate::audit::{AttemptFacts, Privacy, attempt_event};
 use crate::{AttemptRecord, DeliveryEventKind, StoreError};
 
 pub(crate) const LOST_LEASE_NOTE: &str =
@@ -37,6 +37,14 @@ pub(crate) struct Before {
     pub channel: Channel,
     pub endpoint: String,
     pub recipient: String,
+    /// The signer's commitment salt (`signatures.salt`), for a signer's own delivery.
+    pub signer_salt: Option<Vec<u8>>,
+}
+
+impl Before {
+    fn privacy(&self) -> Privacy {
+        Privacy::of(self.signature_id, self.signer_salt.clone())
+    }
 }
 
 /// What a backend did with one record.
@@ -68,6 +76,7 @@ pub(crate) fn audit_events(actor: &str, applied: &[Applied<'_>]) -> Vec<NewEvent
     let mut events = Vec::with_capacity(applied.len());
     for a in applied {
         let r = a.record;
+        let privacy = a.before.privacy();
         let state_after = a.applied.then(|| r.transition.state.as_str().to_string());
         if let Some(attempt_id) = a.attempt_id {
             events.push(attempt_event(
@@ -92,6 +101,7 @@ pub(crate) fn audit_events(actor: &str, applied: &[Applied<'_>]) -> Vec<NewEvent
                     receiver_id: r.receiver_id.clone(),
                     note: stored_note(r, a.applied),
                     delivery_state: state_after.clone(),
+                    privacy: privacy.clone(),
                 },
             ));
         }
@@ -110,6 +120,7 @@ pub(crate) fn audit_events(actor: &str, applied: &[Applied<'_>]) -> Vec<NewEvent
                     to: event.to.map(|e| (e.channel, e.address.as_str())),
                     reason: event.reason,
                     state_after: state_after.as_deref(),
+                    privacy: &privacy,
                 },
             ));
         }
@@ -130,6 +141,8 @@ pub(crate) struct DeliveryEventFacts<'a> {
     pub to: Option<(Channel, &'a str)>,
     pub reason: &'a str,
     pub state_after: Option<&'a str>,
+    /// A reason may quote the receiver's answer, so a signer's is committed to.
+    pub privacy: &'a Privacy,
 }
 
 pub(crate) fn delivery_event(actor: &str, f: DeliveryEventFacts<'_>) -> NewEvent {
@@ -144,6 +157,16 @@ pub(crate) fn delivery_event(actor: &str, f: DeliveryEventFacts<'_>) -> NewEvent
     let endpoint = |e: Option<(Channel, &str)>| {
         e.map(|(channel, address)| json!({ "channel": channel.as_str(), "endpoint": address }))
     };
+    let mut payload = json!({
+        "event_id": f.event_id,
+        "recipient": f.recipient,
+        "signer_id": f.signature_id,
+        "attempt_no": f.attempt_no,
+        "from": endpoint(f.from),
+        "to": endpoint(f.to),
+        "delivery_state": f.state_after,
+    });
+    f.privacy.put(&mut payload, "reason", Some(f.reason));
     NewEvent {
         kind,
         actor: actor.to_string(),
@@ -153,16 +176,7 @@ pub(crate) fn delivery_event(actor: &str, f: DeliveryEventFacts<'_>) -> NewEvent
             delivery_id: Some(f.delivery_id),
             attempt_id: None,
         },
-        payload: json!({
-            "event_id": f.event_id,
-            "recipient": f.recipient,
-            "signer_id": f.signature_id,
-            "attempt_no": f.attempt_no,
-            "from": endpoint(f.from),
-            "to": endpoint(f.to),
-            "reason": f.reason,
-            "delivery_state": f.state_after,
-        }),
+        payload,
     }
 }
 

@@ -120,3 +120,9 @@ impl SignatureColumns {
         })
     }
 }
+
+/// A new signer's commitment salt (`signatures.salt`, see hillpost_core::audit::commitment),
+/// drawn once, when their row is written.
+pub(crate) fn new_salt() -> Vec<u8> {
+    rand::random::<[u8; hillpost_core::audit::SignerSalt::LEN]>().to_vec()
+}

@@ -6,7 +6,8 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 
-use crate::{Store, StoreError};
+use crate::logic::tokens::Statements as _;
+use crate::{Store, StoreError, logic};
 
 /// What a token may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -72,16 +73,16 @@ impl Store {
             (role, _) => return Err(StoreError::TokenScope(role.as_str())),
         }
         match self {
-            Store::Sqlite(s) => s.create_token(token).await,
-            Store::Postgres(s) => s.create_token(token).await,
+            Store::Sqlite(s) => s.insert_token(token).await,
+            Store::Postgres(s) => s.insert_token(token).await,
         }
     }
 
     /// Every token, revoked ones included, oldest first.
     pub async fn tokens(&self) -> Result<Vec<TokenRow>, StoreError> {
         match self {
-            Store::Sqlite(s) => s.tokens().await,
-            Store::Postgres(s) => s.tokens().await,
+            Store::Sqlite(s) => logic::tokens::tokens(s).await,
+            Store::Postgres(s) => logic::tokens::tokens(s).await,
         }
     }
 
@@ -89,8 +90,8 @@ impl Store {
     /// every API request.
     pub async fn active_token(&self, secret_sha256: &str) -> Result<Option<TokenRow>, StoreError> {
         match self {
-            Store::Sqlite(s) => s.active_token(secret_sha256).await,
-            Store::Postgres(s) => s.active_token(secret_sha256).await,
+            Store::Sqlite(s) => logic::tokens::active_token(s, secret_sha256).await,
+            Store::Postgres(s) => logic::tokens::active_token(s, secret_sha256).await,
         }
     }
 

@@ -13,6 +13,7 @@ pub mod fixtures;
 pub mod fuzz;
 pub mod https;
 pub mod postgres;
+pub mod scan;
 pub mod smtp;
 pub mod sqlite;
 pub mod timing;

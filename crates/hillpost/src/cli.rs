@@ -44,6 +44,9 @@ pub enum Command {
     /// Import signatures.
     #[command(subcommand)]
     Signatures(SignaturesCommand),
+    /// A signer's rights over their data: erase it.
+    #[command(subcommand)]
+    Signers(SignersCommand),
     /// Create, inspect and control delivery batches.
     #[command(subcommand)]
     Batch(BatchCommand),
@@ -245,6 +248,18 @@ pub enum SignaturesCommand {
         /// Store the valid rows even when some are rejected.
         #[arg(long)]
         skip_invalid: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SignersCommand {
+    /// Erase a signer's personal data from every table (docs/erasure.md). Letters already
+    /// sent stay recorded without the person; letters not sent yet are cancelled; the audit
+    /// chain still verifies. Cannot be undone.
+    Erase {
+        campaign: String,
+        /// The signer's email address, as they gave it (case does not matter).
+        email: String,
     },
 }
 

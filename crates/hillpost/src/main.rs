@@ -67,6 +67,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo { dir } => commands::demo::run(settings, &dir).await,
         Command::Campaign(command) => commands::campaign::run(&settings, command).await,
         Command::Signatures(command) => commands::signatures::run(&settings, command).await,
+        Command::Signers(command) => commands::signers::run(&settings, command).await,
         Command::Batch(command) => commands::batch::run(&settings, command).await,
         Command::Delivery(command) => commands::delivery::run(&settings, command).await,
         Command::Directory(command) => commands::directory::run(&settings, command).await,

@@ -4,8 +4,10 @@
 
 use chrono::NaiveDate;
 use hillpost_core::batch::{BatchPlan, PlannedAttachment};
+use hillpost_core::petition::signature_list_csv;
 use hillpost_core::{Campaign, Mode, NewSignature};
 use hillpost_document::{PDF_CONTENT_TYPE, PDF_FILENAME, petition_pdf};
+use hillpost_store::RemadeDocument;
 
 /// The salutation names at most this many offices; the rest are counted.
 const NAMED_RECIPIENTS: usize = 10;
@@ -34,6 +36,30 @@ pub fn attach_pdf(
         content: pdf,
     });
     Ok(())
+}
+
+/// A petition batch's two documents made again from `signatures` (what an erasure keeps of
+/// the list the batch carried), as planning made them: the CSV core plans, and the PDF.
+pub fn remade_documents<'a>(
+    campaign: &Campaign,
+    batch_id: i64,
+    signatures: impl IntoIterator<Item = &'a NewSignature> + Clone,
+    offices: &[&str],
+    date: NaiveDate,
+) -> anyhow::Result<Vec<RemadeDocument>> {
+    let pdf = petition_pdf(campaign, signatures.clone(), &addressed_to(offices), date)?;
+    Ok(vec![
+        RemadeDocument {
+            batch_id,
+            filename: hillpost_core::batch::SIGNATURE_LIST_FILENAME.into(),
+            content: signature_list_csv(signatures),
+        },
+        RemadeDocument {
+            batch_id,
+            filename: PDF_FILENAME.into(),
+            content: pdf,
+        },
+    ])
 }
 
 /// One document goes to every office of the batch, so its letters are addressed to all of

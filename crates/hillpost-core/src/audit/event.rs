@@ -43,6 +43,8 @@ pub enum EventKind {
     /// A bounce, delay notice or auto-reply came back for a delivery, or a message to the
     /// bounce address was set aside.
     NoticeReceived,
+    /// A signer's personal data was erased (the event names the signature by id only).
+    SignerErased,
 }
 
 impl EventKind {
@@ -64,6 +66,7 @@ impl EventKind {
         EventKind::BatchRetried,
         EventKind::DeliveryBounced,
         EventKind::NoticeReceived,
+        EventKind::SignerErased,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -85,6 +88,7 @@ impl EventKind {
             EventKind::BatchRetried => "batch.retried",
             EventKind::DeliveryBounced => "delivery.bounced",
             EventKind::NoticeReceived => "notice.received",
+            EventKind::SignerErased => "signer.erased",
         }
     }
 }

@@ -90,6 +90,9 @@ pub struct PlannedMessage {
     pub letter: RenderedLetter,
 }
 
+/// The signature list a petition batch attaches (see [`crate::petition`]).
+pub const SIGNATURE_LIST_FILENAME: &str = "signatures.csv";
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlannedAttachment {
     pub filename: String,
@@ -230,7 +233,7 @@ pub fn plan_batch_with_districts(
     }
     let attachments = match campaign.mode {
         Mode::Petition => vec![PlannedAttachment {
-            filename: "signatures.csv".into(),
+            filename: SIGNATURE_LIST_FILENAME.into(),
             content_type: "text/csv; charset=utf-8".into(),
             content: petition::signature_list_csv(signatures.iter().map(|(_, s)| s)),
         }],

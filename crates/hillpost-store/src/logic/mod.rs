@@ -19,7 +19,20 @@
 //!
 //! See docs/architecture.md ("Store logic written once") for where a new statement goes.
 
+pub(crate) mod batches;
+pub(crate) mod campaigns;
+pub(crate) mod checkpoints;
+pub(crate) mod directory;
+pub(crate) mod erasure;
+pub(crate) mod evidence;
+pub(crate) mod metrics;
+pub(crate) mod notices;
 pub(crate) mod operator;
+pub(crate) mod receipts;
+pub(crate) mod sql;
+pub(crate) mod tokens;
+
+use std::ops::DerefMut;
 
 use hillpost_core::audit::NewEvent;
 
@@ -29,13 +42,40 @@ use crate::StoreError;
 pub(crate) trait Backend {
     /// A write transaction, holding what its dialect needs to lock (and, on SQLite, the
     /// instant every timestamp it writes carries).
-    type Write: Write + operator::Writes;
+    type Write: Write
+        + operator::Writes
+        + erasure::Writes
+        + batches::Writes
+        + notices::Writes
+        + checkpoints::Writes
+        + evidence::Writes
+        + directory::Writes;
+
+    /// A connection that runs the statements written once ([`sql::Run`]).
+    type Conn: sql::Run + sqlx::Connection + 'static;
+
+    /// A connection lent by the pool for reads outside any transaction.
+    type Reader: DerefMut<Target = Self::Conn>;
+
+    async fn read(&self) -> Result<Self::Reader, StoreError>;
+
+    /// A read-only transaction that sees one state of the database while writers go on
+    /// (SQLite: a deferred transaction under WAL; PostgreSQL: `REPEATABLE READ, READ ONLY`).
+    async fn snapshot(&self) -> Result<Snapshot<Self::Conn>, StoreError>;
 
     async fn begin_write(&self) -> Result<Self::Write, StoreError>;
 }
 
+/// A backend's read snapshot, on its connection type.
+pub(crate) type Snapshot<C> = sqlx::Transaction<'static, <C as sqlx::Connection>::Database>;
+
 /// What every write transaction does, whatever its area.
 pub(crate) trait Write: Sized {
+    type Conn: sql::Run;
+
+    /// The transaction's connection, for the statements written once.
+    fn db(&mut self) -> &mut Self::Conn;
+
     /// Appends audit events to the hash chain, inside this transaction.
     async fn append_audit(&mut self, events: Vec<NewEvent>) -> Result<(), StoreError>;
 

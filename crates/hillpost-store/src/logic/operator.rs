@@ -5,41 +5,40 @@
 
 use std::collections::HashMap;
 
-use hillpost_core::BatchState;
 use hillpost_core::audit::NewEvent;
 use hillpost_core::batch::Endpoint;
+use hillpost_core::batch::SentBefore;
 use hillpost_core::delivery::{Channel, DeliveryState, OperatorAction, reopened};
+use hillpost_core::{BatchState, CampaignId};
 use serde_json::json;
 
+use super::batches::{delivery_row, endpoint};
+use super::sql::{Arg, Columns, Run};
 use super::{Backend, Write};
+use crate::audit::Privacy;
 use crate::audit::batch_retried_event;
 use crate::record::{self, DeliveryEventFacts, delivery_event};
 use crate::{
-    AttemptRow, DeliveryAction, DeliveryDetail, DeliveryEventKind, DeliveryEventRow, DeliveryRow,
-    RetryReport, RetryRequest, StoreError,
+    DeliveryAction, DeliveryDetail, DeliveryEventKind, DeliveryEventRow, DeliveryRow, RetryReport,
+    RetryRequest, StoreError,
 };
 
-/// The reads `delivery show` needs, outside any transaction.
+/// The read over a list of ids `delivery show` needs (the list's SQL differs).
 pub(crate) trait Reads {
-    /// A delivery, with its campaign and what planning passed over (as stored, JSON).
-    async fn delivery_in_context(
-        &self,
-        id: i64,
-    ) -> Result<Option<(DeliveryRow, String, String)>, StoreError>;
-
-    async fn delivery_attempts(&self, id: i64) -> Result<Vec<AttemptRow>, StoreError>;
-
+    /// The events of these deliveries, oldest first.
     async fn events_of(&self, delivery_ids: &[i64]) -> Result<Vec<DeliveryEventRow>, StoreError>;
 }
 
-/// The statements a person's actions need, inside one write transaction. Every statement
-/// that changes a row stamps it with the backend's clock.
+/// The statements a person's actions need that differ between the backends, inside one
+/// write transaction: the locks, the clock every changed row is stamped with, and the
+/// lists of states.
 pub(crate) trait Writes: Write {
-    /// A delivery, locked against other writers until the transaction ends.
-    async fn delivery_for_update(&mut self, id: i64) -> Result<Option<DeliveryRow>, StoreError>;
+    /// `delivery_select!()` of delivery `$1`, locked against other writers until the
+    /// transaction ends.
+    const DELIVERY_FOR_UPDATE: &'static str;
 
-    /// A delivery as this transaction sees it now.
-    async fn delivery_now(&mut self, id: i64) -> Result<DeliveryRow, StoreError>;
+    /// Batch `$1`'s `campaign_id` and `state`, locked.
+    const BATCH_FOR_UPDATE: &'static str;
 
     /// Moves a delivery to `next` where it is: queued again (due now, `budget` more
     /// attempts, no longer possibly accepted), or finalized (delivered clears its error).
@@ -66,30 +65,9 @@ pub(crate) trait Writes: Write {
         budget: u32,
     ) -> Result<(), StoreError>;
 
-    /// A batch's campaign and state, locked.
-    async fn batch_for_update(
-        &mut self,
-        batch_id: i64,
-    ) -> Result<Option<(String, BatchState)>, StoreError>;
-
     /// A batch's new state; `finished_at` cleared (a reopened batch has not finished).
     async fn reopen_batch_row(&mut self, batch_id: i64, next: BatchState)
     -> Result<(), StoreError>;
-
-    /// An office's endpoints and what planning passed over, both as JSON.
-    async fn set_recipient_endpoints(
-        &mut self,
-        batch_id: i64,
-        key: &str,
-        endpoints_json: &str,
-        passed_over_json: &str,
-    ) -> Result<(), StoreError>;
-
-    /// Each office's stored endpoints (JSON) in a batch.
-    async fn recipients_endpoints_json(
-        &mut self,
-        batch_id: i64,
-    ) -> Result<Vec<(String, String)>, StoreError>;
 
     /// A delivery event's row; its id.
     async fn insert_delivery_event(
@@ -97,6 +75,8 @@ pub(crate) trait Writes: Write {
         event: &NewDeliveryEvent<'_>,
     ) -> Result<i64, StoreError>;
 }
+
+const DELIVERY: &str = concat!(delivery_select!(), " WHERE d.id = $1");
 
 /// A row of `delivery_events` to write (its time is the backend's clock).
 pub(crate) struct NewDeliveryEvent<'a> {
@@ -109,18 +89,20 @@ pub(crate) struct NewDeliveryEvent<'a> {
 }
 
 /// A delivery with every attempt and event: `hillpost delivery show`.
-pub(crate) async fn delivery_detail(
-    store: &impl Reads,
+pub(crate) async fn delivery_detail<B: Backend + Reads>(
+    store: &B,
     id: i64,
 ) -> Result<Option<DeliveryDetail>, StoreError> {
-    let Some((delivery, campaign_id, passed_over)) = store.delivery_in_context(id).await? else {
+    let row = store.read().await?.row(DELIVERY, &[Arg::Int(id)]).await?;
+    let Some(row) = row else {
         return Ok(None);
     };
     Ok(Some(DeliveryDetail {
-        delivery,
-        campaign_id,
-        passed_over: serde_json::from_str(&passed_over).map_err(StoreError::corrupt)?,
-        attempts: store.delivery_attempts(id).await?,
+        delivery: delivery_row(&row)?,
+        campaign_id: row.text("campaign_id")?,
+        passed_over: serde_json::from_str(&row.text("passed_over")?)
+            .map_err(StoreError::corrupt)?,
+        attempts: super::batches::attempts(store, id).await?,
         events: store.events_of(&[id]).await?,
     }))
 }
@@ -133,8 +115,12 @@ pub(crate) async fn act_on_delivery<B: Backend>(
 ) -> Result<DeliveryRow, StoreError> {
     let mut tx = store.begin_write().await?;
     let delivery = tx
-        .delivery_for_update(id)
+        .db()
+        .row(B::Write::DELIVERY_FOR_UPDATE, &[Arg::Int(id)])
         .await?
+        .as_ref()
+        .map(delivery_row)
+        .transpose()?
         .ok_or(StoreError::NoDelivery(id))?;
     let refused = || StoreError::DeliveryAction {
         id,
@@ -142,6 +128,12 @@ pub(crate) async fn act_on_delivery<B: Backend>(
         action: act.action.verb(),
     };
     let next = act.action.apply(delivery.state).ok_or_else(refused)?;
+    if next == DeliveryState::Queued
+        && let Some(signature_id) = delivery.signature_id
+        && super::erasure::signature_erased(&mut tx, signature_id).await?
+    {
+        return Err(StoreError::SignerErased { delivery: id });
+    }
     let mut events = Vec::new();
     if next == DeliveryState::Queued {
         events.extend(reopen_batch(&mut tx, delivery.batch_id, act.actor, act.reason).await?);
@@ -176,10 +168,13 @@ pub(crate) async fn act_on_delivery<B: Backend>(
             to: None,
             reason: act.reason,
             state_after: Some(next.as_str()),
+            // The organizer's own words, not a receiver's: kept in clear.
+            privacy: &Privacy::Public,
         },
     ));
     tx.append_audit(events).await?;
-    let after = tx.delivery_now(id).await?;
+    let after = tx.db().row(DELIVERY, &[Arg::Int(id)]).await?;
+    let after = delivery_row(&after.ok_or(StoreError::NoDelivery(id))?)?;
     tx.commit().await?;
     Ok(after)
 }
@@ -193,13 +188,16 @@ pub(crate) async fn retry_batch<B: Backend>(
     let mut tx = store.begin_write().await?;
     let mut events = reopen_batch(&mut tx, batch_id, request.actor, request.reason).await?;
     for (key, (endpoints, passed_over)) in &request.endpoints {
-        tx.set_recipient_endpoints(
-            batch_id,
-            key,
-            &record::endpoints_json(endpoints),
-            &record::passed_over_json(passed_over),
-        )
-        .await?;
+        let endpoints = record::endpoints_json(endpoints);
+        let passed_over = record::passed_over_json(passed_over);
+        let args = [
+            Arg::Int(batch_id),
+            Arg::Text(key),
+            Arg::Text(&endpoints),
+            Arg::Text(&passed_over),
+        ];
+        let sql = "UPDATE recipients SET endpoints = $3, passed_over = $4 WHERE batch_id = $1 AND key = $2";
+        tx.db().exec(sql, &args).await?;
     }
     let states: Vec<&str> = request
         .selection
@@ -251,6 +249,7 @@ pub(crate) async fn retry_batch<B: Backend>(
                 to: Some(to),
                 reason: request.reason,
                 state_after: Some(next.as_str()),
+                privacy: &Privacy::Public,
             },
         ));
         report.replanned += 1;
@@ -262,16 +261,19 @@ pub(crate) async fn retry_batch<B: Backend>(
 
 /// Reopens a batch whose letters a person queues again, as core's [`reopened`] says, with
 /// its audit event when its state changes. A cancelled batch refuses.
-pub(crate) async fn reopen_batch(
-    tx: &mut impl Writes,
+pub(crate) async fn reopen_batch<W: Writes>(
+    tx: &mut W,
     batch_id: i64,
     actor: &str,
     reason: &str,
 ) -> Result<Vec<NewEvent>, StoreError> {
-    let (campaign_id, current) = tx
-        .batch_for_update(batch_id)
-        .await?
-        .ok_or(StoreError::NoBatch(batch_id))?;
+    let row = tx
+        .db()
+        .row(W::BATCH_FOR_UPDATE, &[Arg::Int(batch_id)])
+        .await?;
+    let row = row.ok_or(StoreError::NoBatch(batch_id))?;
+    let (campaign_id, current): (String, BatchState) =
+        (row.text("campaign_id")?, row.parsed("state")?);
     let next = reopened(current).ok_or_else(|| StoreError::BatchTransition {
         id: batch_id,
         state: current.to_string(),
@@ -296,9 +298,59 @@ async fn recipients_endpoints(
     tx: &mut impl Writes,
     batch_id: i64,
 ) -> Result<HashMap<String, Vec<Endpoint>>, StoreError> {
-    tx.recipients_endpoints_json(batch_id)
+    let sql = "SELECT key, endpoints FROM recipients WHERE batch_id = $1";
+    tx.db()
+        .rows(sql, &[Arg::Int(batch_id)])
         .await?
-        .into_iter()
-        .map(|(key, json)| Ok((key, record::parse_endpoints(&json)?)))
+        .iter()
+        .map(|row| {
+            let endpoints = record::parse_endpoints(&row.text("endpoints")?)?;
+            Ok((row.text("key")?, endpoints))
+        })
+        .collect()
+}
+
+/// A row of `delivery_events`.
+pub(crate) fn event_row(row: &impl Columns) -> Result<DeliveryEventRow, StoreError> {
+    Ok(DeliveryEventRow {
+        id: row.int("id")?,
+        delivery_id: row.int("delivery_id")?,
+        at: row.time("at")?,
+        kind: row.parsed("kind")?,
+        actor: row.text("actor")?,
+        attempt_no: row.opt_unsigned("attempt_no")?,
+        from: endpoint(row, "from_channel", "from_endpoint")?,
+        to: endpoint(row, "to_channel", "to_endpoint")?,
+        reason: row.text("reason")?,
+    })
+}
+
+/// Letters of the campaign's earlier batches (not receipts), with their state: what a new
+/// batch must not send again.
+pub(crate) async fn letters_sent_before(
+    store: &impl Backend,
+    campaign: &CampaignId,
+) -> Result<Vec<SentBefore>, StoreError> {
+    let sql = "SELECT r.key, d.signature_id, d.batch_id, d.state
+                 FROM batches b
+                 JOIN deliveries d ON d.batch_id = b.id
+                 JOIN recipients r ON r.id = d.recipient_id
+                WHERE b.campaign_id = $1 AND d.kind = 'letter'
+                  AND d.state IN ('delivered', 'unconfirmed', 'queued', 'in_flight')
+                ORDER BY d.id";
+    let rows = store
+        .read()
+        .await?
+        .rows(sql, &[Arg::Text(campaign.as_str())])
+        .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(SentBefore {
+                recipient_key: row.text("key")?,
+                signature_id: row.opt_int("signature_id")?,
+                batch_id: row.int("batch_id")?,
+                state: row.parsed("state")?,
+            })
+        })
         .collect()
 }

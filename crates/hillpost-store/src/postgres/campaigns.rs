@@ -1,16 +1,14 @@
-use hillpost_core::{Campaign, CampaignId};
-use sqlx::Row;
+//! PostgreSQL's statement on campaigns (the logic is `crate::logic::campaigns`): created
+//! and updated at the database's `now()`.
+
+use hillpost_core::Campaign;
 
 use super::PgStore;
-use crate::{StoreError, StoredCampaign};
+use crate::StoreError;
+use crate::logic::campaigns::Statements;
 
-const SELECT: &str = "SELECT c.definition, c.created_at, c.updated_at,
-        (SELECT count(*) FROM signatures s WHERE s.campaign_id = c.id) AS signature_count,
-        (SELECT count(*) FROM batches b WHERE b.campaign_id = c.id) AS batch_count
-   FROM campaigns c";
-
-impl PgStore {
-    pub async fn add_campaign(&self, campaign: &Campaign, replace: bool) -> Result<(), StoreError> {
+impl Statements for PgStore {
+    async fn insert_campaign(&self, campaign: &Campaign, replace: bool) -> Result<u64, StoreError> {
         let query = if replace {
             "INSERT INTO campaigns (id, title, organization, mode, definition) VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (id) DO UPDATE SET title = excluded.title, organization = excluded.organization,
@@ -27,37 +25,6 @@ impl PgStore {
             .bind(campaign.to_stored())
             .execute(self.pool())
             .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::CampaignExists(campaign.id.to_string()));
-        }
-        Ok(())
+        Ok(done.rows_affected())
     }
-
-    pub async fn campaign(&self, id: &CampaignId) -> Result<Option<StoredCampaign>, StoreError> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} WHERE c.id = $1")))
-            .bind(id.as_str())
-            .fetch_optional(self.pool())
-            .await?;
-        row.map(|r| stored_campaign(&r)).transpose()
-    }
-
-    pub async fn campaigns(&self) -> Result<Vec<StoredCampaign>, StoreError> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{SELECT} ORDER BY c.created_at, c.id"
-        )))
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter().map(stored_campaign).collect()
-    }
-}
-
-fn stored_campaign(row: &sqlx::postgres::PgRow) -> Result<StoredCampaign, StoreError> {
-    let definition: String = row.try_get("definition")?;
-    Ok(StoredCampaign {
-        campaign: Campaign::from_stored(&definition).map_err(StoreError::corrupt)?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-        signature_count: u64::try_from(row.try_get::<i64, _>("signature_count")?).unwrap_or(0),
-        batch_count: u64::try_from(row.try_get::<i64, _>("batch_count")?).unwrap_or(0),
-    })
 }

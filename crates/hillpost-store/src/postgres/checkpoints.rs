@@ -1,185 +1,59 @@
-//! Signed checkpoints, signing keys and the cross-check on PostgreSQL.
+//! PostgreSQL's part of checkpoints and signing keys (the logic is
+//! `crate::logic::checkpoints`): the read snapshot is `REPEATABLE READ, READ ONLY`;
+//! writers of checkpoints take turns by an advisory lock (appenders are not held up),
+//! registrations of signing keys by locking the table.
 
-use std::time::Duration;
-
-use chrono::{DateTime, Utc};
-use hillpost_core::audit::{
-    BrokenLink, ChainHead, Checkpoint, KeyList, PublicKey, PublishedKey, SigningKey, Verifier,
-};
+use hillpost_core::audit::{BrokenLink, ChainHead, Checkpoint, Verifier};
 use sqlx::PgConnection;
 
 use super::audit::{check_events, read_head};
-use super::{PgStore, millis};
+use super::{PgStore, PgWrite};
 use crate::StoreError;
-use crate::checkpoints::{CheckpointWrite, Unrecorded, due, from_row, still_holds, unrecorded};
+use crate::checkpoints::Unrecorded;
+use crate::logic::checkpoints::{self, Chain, Writes};
 
-/// A `signing_keys` row: key id, public key, valid from, valid until.
-type KeyRow = (String, String, DateTime<Utc>, Option<DateTime<Utc>>);
+impl Chain for PgStore {
+    async fn head(conn: &mut PgConnection) -> Result<ChainHead, StoreError> {
+        read_head(conn).await
+    }
 
-/// Per table of `checkpoints::CROSS_CHECKED`, in its order: rows newer than the baseline
-/// (rows from before the audit trail) without their event, counted, and the first. The
-/// payload is matched as text, as on SQLite (see there).
-const CROSS_CHECK: [&str; 3] = [
-    "SELECT COUNT(*), COALESCE(MIN(b.id), 0) FROM batches b
-       LEFT JOIN audit_events e ON e.batch_id = b.id AND e.kind = 'batch.created'
-      WHERE e.seq IS NULL AND b.id > COALESCE((SELECT batch_id FROM audit_baseline), 0)",
-    "SELECT COUNT(*), COALESCE(MIN(a.id), 0) FROM attempts a
-       LEFT JOIN audit_events e ON e.attempt_id = a.id AND e.kind = 'attempt.recorded'
-      WHERE e.seq IS NULL AND a.id > COALESCE((SELECT attempt_id FROM audit_baseline), 0)",
-    "SELECT COUNT(*), COALESCE(MIN(d.id), 0) FROM delivery_events d
-       LEFT JOIN audit_events e ON e.delivery_id = d.delivery_id AND e.kind LIKE 'delivery.%'
-            AND e.payload LIKE '%\"event_id\":' || d.id || ',%'
-      WHERE e.seq IS NULL AND d.id > COALESCE((SELECT delivery_event_id FROM audit_baseline), 0)",
-];
+    async fn check(
+        conn: &mut PgConnection,
+        verifier: Verifier,
+        after: i64,
+        up_to: i64,
+    ) -> Result<(Option<BrokenLink>, Verifier), StoreError> {
+        let (_, broken, verifier) = check_events(conn, verifier, after, up_to).await?;
+        Ok((broken, verifier))
+    }
+}
+
+impl Writes for PgWrite {
+    const INSERT_CHECKPOINT: &'static str =
+        "INSERT INTO audit_checkpoints (seq, hash, at, key_id, signature)
+         SELECT $1, $2, $3, $4, $5
+          WHERE NOT EXISTS (SELECT 1 FROM audit_checkpoints
+                             WHERE seq >= $1 OR at > $3 - $6 * interval '1 millisecond')";
+
+    async fn take_turn_at_checkpoints(&mut self) -> Result<(), StoreError> {
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtext('hillpost_audit_checkpoints'))")
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    async fn take_turn_at_signing_keys(&mut self) -> Result<(), StoreError> {
+        sqlx::query("LOCK TABLE signing_keys IN EXCLUSIVE MODE")
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+}
 
 pub(super) async fn cross_check(conn: &mut PgConnection) -> Result<Vec<Unrecorded>, StoreError> {
-    let mut found = [(0, 0); 3];
-    for (sql, slot) in CROSS_CHECK.iter().zip(found.iter_mut()) {
-        *slot = sqlx::query_as(*sql).fetch_one(&mut *conn).await?;
-    }
-    Ok(unrecorded(found))
+    checkpoints::cross_check(conn).await
 }
 
-/// Every stored checkpoint, oldest first.
 pub(super) async fn stored(conn: &mut PgConnection) -> Result<Vec<Checkpoint>, StoreError> {
-    let rows: Vec<(i64, String, DateTime<Utc>, String, String)> = sqlx::query_as(
-        "SELECT seq, hash, at, key_id, signature FROM audit_checkpoints ORDER BY seq",
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(seq, hash, at, key_id, signature)| from_row(seq, hash, at, key_id, signature))
-        .collect())
-}
-
-async fn latest(conn: &mut PgConnection) -> Result<Option<Checkpoint>, StoreError> {
-    let row: Option<(i64, String, DateTime<Utc>, String, String)> = sqlx::query_as(
-        "SELECT seq, hash, at, key_id, signature FROM audit_checkpoints ORDER BY seq DESC LIMIT 1",
-    )
-    .fetch_optional(&mut *conn)
-    .await?;
-    Ok(row.map(|(seq, hash, at, key_id, signature)| from_row(seq, hash, at, key_id, signature)))
-}
-
-/// Whether the events after `last` (up to `head`) link to it: only such a chain is signed.
-async fn extends(
-    conn: &mut PgConnection,
-    last: Option<&Checkpoint>,
-    head: &ChainHead,
-) -> Result<Option<BrokenLink>, StoreError> {
-    let from = last.map_or_else(ChainHead::genesis, Checkpoint::head);
-    let stored: Option<String> = sqlx::query_scalar("SELECT hash FROM audit_events WHERE seq = $1")
-        .bind(from.seq)
-        .fetch_optional(&mut *conn)
-        .await?;
-    if let Some(broken) = still_holds(&from, stored.as_deref()) {
-        return Ok(Some(broken));
-    }
-    let (_, broken, verifier) =
-        check_events(conn, Verifier::after(from.clone()), from.seq, head.seq).await?;
-    Ok(broken.or_else(|| verifier.finish(head).err()))
-}
-
-impl PgStore {
-    pub async fn write_checkpoint(
-        &self,
-        key: &SigningKey,
-        interval: Duration,
-    ) -> Result<CheckpointWrite, StoreError> {
-        let now = Utc::now();
-        // Checked in a read snapshot, so appends go on meanwhile; only the insert writes.
-        let mut tx = self.snapshot().await?;
-        let last = latest(&mut tx).await?;
-        let head = read_head(&mut tx).await?;
-        if !due(last.as_ref(), &head, now, interval) {
-            return Ok(CheckpointWrite::NotDue);
-        }
-        if let Some(broken) = extends(&mut tx, last.as_ref(), &head).await? {
-            return Ok(CheckpointWrite::Broken(broken));
-        }
-        tx.rollback().await?;
-        let checkpoint = Checkpoint::sign(&head, now, key);
-        // Another process may have written one meanwhile: then this one is not due.
-        let mut tx = self.pool().begin().await?;
-        // Writers of checkpoints take turns (appenders are not held up).
-        sqlx::query("SELECT pg_advisory_xact_lock(hashtext('hillpost_audit_checkpoints'))")
-            .execute(&mut *tx)
-            .await?;
-        let written = sqlx::query(
-            "INSERT INTO audit_checkpoints (seq, hash, at, key_id, signature)
-             SELECT $1, $2, $3, $4, $5
-              WHERE NOT EXISTS (SELECT 1 FROM audit_checkpoints
-                                 WHERE seq >= $1 OR at > $3 - $6 * interval '1 millisecond')",
-        )
-        .bind(checkpoint.seq)
-        .bind(&checkpoint.hash)
-        .bind(checkpoint.at)
-        .bind(&checkpoint.key_id)
-        .bind(&checkpoint.signature)
-        .bind(millis(interval))
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        tx.commit().await?;
-        Ok(match written {
-            0 => CheckpointWrite::NotDue,
-            _ => CheckpointWrite::Written(checkpoint),
-        })
-    }
-
-    pub async fn latest_checkpoint(&self) -> Result<Option<Checkpoint>, StoreError> {
-        let mut conn = self.pool().acquire().await?;
-        latest(&mut conn).await
-    }
-
-    pub async fn register_signing_key(&self, key: PublicKey) -> Result<KeyList, StoreError> {
-        let now = Utc::now();
-        let mut tx = self.pool().begin().await?;
-        sqlx::query("LOCK TABLE signing_keys IN EXCLUSIVE MODE")
-            .execute(&mut *tx)
-            .await?;
-        let known: Option<String> =
-            sqlx::query_scalar("SELECT key_id FROM signing_keys WHERE key_id = $1")
-                .bind(key.key_id())
-                .fetch_optional(&mut *tx)
-                .await?;
-        if known.is_none() {
-            sqlx::query("UPDATE signing_keys SET valid_until = $1 WHERE valid_until IS NULL")
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query(
-                "INSERT INTO signing_keys (key_id, public_key, valid_from) VALUES ($1, $2, $3)",
-            )
-            .bind(key.key_id())
-            .bind(key.to_hex())
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        self.signing_keys().await
-    }
-
-    pub async fn signing_keys(&self) -> Result<KeyList, StoreError> {
-        let rows: Vec<KeyRow> = sqlx::query_as(
-            "SELECT key_id, public_key, valid_from, valid_until FROM signing_keys
-              ORDER BY valid_until IS NOT NULL, valid_from DESC",
-        )
-        .fetch_all(self.pool())
-        .await?;
-        Ok(KeyList {
-            keys: rows
-                .into_iter()
-                .map(|(key_id, public_key, from, until)| PublishedKey {
-                    key_id,
-                    algorithm: "ed25519".into(),
-                    public_key,
-                    valid_from: from,
-                    valid_until: until,
-                })
-                .collect(),
-        })
-    }
+    checkpoints::stored(conn).await
 }

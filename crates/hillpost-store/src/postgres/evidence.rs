@@ -1,90 +1,34 @@
-use sqlx::Row;
-use sqlx::postgres::PgRow;
+//! PostgreSQL's statement on attempt evidence (the logic is `crate::logic::evidence`):
+//! created at the database's `now()`.
 
-use super::PgStore;
+use super::PgWrite;
 use crate::StoreError;
-use crate::evidence::{EvidenceRow, NewEvidence, decode, encode, kind};
+use crate::evidence::{Encoded, NewEvidence};
+use crate::logic::evidence::Writes;
 
-const COLUMNS: &str = "e.id, e.delivery_id, d.batch_id, e.attempt_no, e.kind, e.content_type, \
-                       e.size, e.truncated, e.sha256, e.created_at";
-
-impl PgStore {
-    pub async fn store_evidence(&self, items: &[NewEvidence<'_>]) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await?;
-        for item in items {
-            let encoded = encode(item.evidence)?;
-            sqlx::query(
-                "INSERT INTO attempt_evidence (delivery_id, attempt_no, kind, content_type,
-                     encoding, content, size, truncated, sha256)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-                 ON CONFLICT (delivery_id, attempt_no, kind) DO NOTHING",
-            )
-            .bind(item.delivery_id)
-            .bind(i32::try_from(item.attempt_no).unwrap_or(i32::MAX))
-            .bind(item.evidence.kind.as_str())
-            .bind(&item.evidence.content_type)
-            .bind(encoded.encoding)
-            .bind(encoded.bytes)
-            .bind(i32::try_from(item.evidence.content.len()).unwrap_or(i32::MAX))
-            .bind(item.evidence.truncated)
-            .bind(item.evidence.sha256())
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
+impl Writes for PgWrite {
+    async fn insert_evidence(
+        &mut self,
+        item: &NewEvidence<'_>,
+        encoded: Encoded,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO attempt_evidence (delivery_id, attempt_no, kind, content_type,
+                 encoding, content, size, truncated, sha256)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+             ON CONFLICT (delivery_id, attempt_no, kind) DO NOTHING",
+        )
+        .bind(item.delivery_id)
+        .bind(i32::try_from(item.attempt_no).unwrap_or(i32::MAX))
+        .bind(item.evidence.kind.as_str())
+        .bind(&item.evidence.content_type)
+        .bind(encoded.encoding)
+        .bind(encoded.bytes)
+        .bind(i32::try_from(item.evidence.content.len()).unwrap_or(i32::MAX))
+        .bind(item.evidence.truncated)
+        .bind(item.evidence.sha256())
+        .execute(self.conn())
+        .await?;
         Ok(())
     }
-
-    /// Rows where `column` (`e.delivery_id` or `d.batch_id`) is `id`.
-    pub async fn evidence_rows(
-        &self,
-        column: &'static str,
-        id: i64,
-    ) -> Result<Vec<EvidenceRow>, StoreError> {
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM attempt_evidence e JOIN deliveries d ON d.id = e.delivery_id
-             WHERE {column} = $1 ORDER BY e.delivery_id, e.attempt_no, e.id"
-        )))
-        .bind(id)
-        .fetch_all(self.pool())
-        .await?
-        .iter()
-        .map(evidence_row)
-        .collect()
-    }
-
-    pub async fn evidence_content(
-        &self,
-        id: i64,
-    ) -> Result<Option<(EvidenceRow, Vec<u8>)>, StoreError> {
-        let Some(row) = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS}, e.encoding, e.content FROM attempt_evidence e
-             JOIN deliveries d ON d.id = e.delivery_id WHERE e.id = $1"
-        )))
-        .bind(id)
-        .fetch_optional(self.pool())
-        .await?
-        else {
-            return Ok(None);
-        };
-        let meta = evidence_row(&row)?;
-        let encoding: String = row.try_get("encoding")?;
-        let content = decode(&encoding, row.try_get("content")?, meta.size)?;
-        Ok(Some((meta, content)))
-    }
-}
-
-fn evidence_row(row: &PgRow) -> Result<EvidenceRow, StoreError> {
-    Ok(EvidenceRow {
-        id: row.try_get("id")?,
-        delivery_id: row.try_get("delivery_id")?,
-        batch_id: row.try_get("batch_id")?,
-        attempt_no: u32::try_from(row.try_get::<i32, _>("attempt_no")?).unwrap_or_default(),
-        kind: kind(&row.try_get::<String, _>("kind")?)?,
-        content_type: row.try_get("content_type")?,
-        size: u64::try_from(row.try_get::<i32, _>("size")?).unwrap_or_default(),
-        truncated: row.try_get("truncated")?,
-        sha256: row.try_get("sha256")?,
-        created_at: row.try_get("created_at")?,
-    })
 }

@@ -8,12 +8,14 @@ mod campaigns;
 mod checkpoints;
 mod copy_text;
 mod directory;
+mod erasure;
 mod evidence;
 mod metrics;
 mod notices;
 mod operator;
 mod queue;
 mod receipts;
+mod rows;
 mod signatures;
 mod tokens;
 
@@ -68,6 +70,16 @@ impl PgWrite {
 
 impl crate::logic::Backend for PgStore {
     type Write = PgWrite;
+    type Conn = sqlx::PgConnection;
+    type Reader = sqlx::pool::PoolConnection<sqlx::Postgres>;
+
+    async fn read(&self) -> Result<Self::Reader, StoreError> {
+        Ok(self.pool.acquire().await?)
+    }
+
+    async fn snapshot(&self) -> Result<crate::logic::Snapshot<Self::Conn>, StoreError> {
+        PgStore::snapshot(self).await
+    }
 
     async fn begin_write(&self) -> Result<PgWrite, StoreError> {
         Ok(PgWrite {
@@ -77,6 +89,12 @@ impl crate::logic::Backend for PgStore {
 }
 
 impl crate::logic::Write for PgWrite {
+    type Conn = sqlx::PgConnection;
+
+    fn db(&mut self) -> &mut sqlx::PgConnection {
+        &mut self.tx
+    }
+
     async fn append_audit(
         &mut self,
         events: Vec<hillpost_core::audit::NewEvent>,

@@ -1,42 +1,18 @@
 //! PostgreSQL's statements for a person's actions on deliveries (the logic is
-//! `crate::logic::operator`), and what a new batch must not send again. Reads "for update"
+//! `crate::logic::operator`) that differ from SQLite's. Reads "for update"
 //! lock the rows (`FOR UPDATE`) against workers writing at the same time; times are the
 //! database's `now()`.
 
-use hillpost_core::batch::{Endpoint, SentBefore};
+use hillpost_core::BatchState;
+use hillpost_core::batch::Endpoint;
 use hillpost_core::delivery::DeliveryState;
-use hillpost_core::{BatchState, CampaignId};
-use sqlx::Row;
-use sqlx::postgres::PgRow;
 
-use super::batches::{delivery_row, parse, unsigned};
 use super::{PgStore, PgWrite};
-use crate::logic::operator::{NewDeliveryEvent, Reads, Writes};
-use crate::{AttemptRow, DeliveryEventRow, DeliveryRow, StoreError};
+use crate::logic::batches::delivery_row;
+use crate::logic::operator::{NewDeliveryEvent, Reads, Writes, event_row};
+use crate::{DeliveryEventRow, DeliveryRow, StoreError};
 
 impl Reads for PgStore {
-    async fn delivery_in_context(
-        &self,
-        id: i64,
-    ) -> Result<Option<(DeliveryRow, String, String)>, StoreError> {
-        let Some(row) = sqlx::query(concat!(delivery_select!(), " WHERE d.id = $1"))
-            .bind(id)
-            .fetch_optional(self.pool())
-            .await?
-        else {
-            return Ok(None);
-        };
-        Ok(Some((
-            delivery_row(&row)?,
-            row.try_get("campaign_id")?,
-            row.try_get("passed_over")?,
-        )))
-    }
-
-    async fn delivery_attempts(&self, id: i64) -> Result<Vec<AttemptRow>, StoreError> {
-        self.attempts(id).await
-    }
-
     async fn events_of(&self, delivery_ids: &[i64]) -> Result<Vec<DeliveryEventRow>, StoreError> {
         self.delivery_events(delivery_ids).await
     }
@@ -54,34 +30,6 @@ impl PgStore {
                 .await?;
         rows.iter().map(event_row).collect()
     }
-
-    pub async fn letters_sent_before(
-        &self,
-        campaign: &CampaignId,
-    ) -> Result<Vec<SentBefore>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT r.key, d.signature_id, d.batch_id, d.state
-               FROM batches b
-               JOIN deliveries d ON d.batch_id = b.id
-               JOIN recipients r ON r.id = d.recipient_id
-              WHERE b.campaign_id = $1 AND d.kind = 'letter'
-                AND d.state IN ('delivered', 'unconfirmed', 'queued', 'in_flight')
-              ORDER BY d.id",
-        )
-        .bind(campaign.as_str())
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(SentBefore {
-                    recipient_key: row.try_get("key")?,
-                    signature_id: row.try_get("signature_id")?,
-                    batch_id: row.try_get("batch_id")?,
-                    state: parse(row.try_get("state")?)?,
-                })
-            })
-            .collect()
-    }
 }
 
 /// A budget as PostgreSQL's `integer` attempts columns hold it (at least one).
@@ -90,24 +38,11 @@ fn budget_i32(budget: u32) -> i32 {
 }
 
 impl Writes for PgWrite {
-    async fn delivery_for_update(&mut self, id: i64) -> Result<Option<DeliveryRow>, StoreError> {
-        let row = sqlx::query(concat!(
-            delivery_select!(),
-            " WHERE d.id = $1 FOR UPDATE OF d"
-        ))
-        .bind(id)
-        .fetch_optional(self.conn())
-        .await?;
-        row.as_ref().map(delivery_row).transpose()
-    }
+    const DELIVERY_FOR_UPDATE: &'static str =
+        concat!(delivery_select!(), " WHERE d.id = $1 FOR UPDATE OF d");
 
-    async fn delivery_now(&mut self, id: i64) -> Result<DeliveryRow, StoreError> {
-        let row = sqlx::query(concat!(delivery_select!(), " WHERE d.id = $1"))
-            .bind(id)
-            .fetch_one(self.conn())
-            .await?;
-        delivery_row(&row)
-    }
+    const BATCH_FOR_UPDATE: &'static str =
+        "SELECT campaign_id, state FROM batches WHERE id = $1 FOR UPDATE";
 
     async fn set_delivery_state(
         &mut self,
@@ -141,6 +76,7 @@ impl Writes for PgWrite {
         let rows = sqlx::query(concat!(
             delivery_select!(),
             " WHERE d.batch_id = $1 AND d.kind = 'letter' AND d.state = ANY($2)
+                AND NOT EXISTS (SELECT 1 FROM signatures s WHERE s.id = d.signature_id AND s.erased_at IS NOT NULL)
               ORDER BY d.id FOR UPDATE OF d"
         ))
         .bind(batch_id)
@@ -174,18 +110,6 @@ impl Writes for PgWrite {
         Ok(())
     }
 
-    async fn batch_for_update(
-        &mut self,
-        batch_id: i64,
-    ) -> Result<Option<(String, BatchState)>, StoreError> {
-        let row = sqlx::query("SELECT campaign_id, state FROM batches WHERE id = $1 FOR UPDATE")
-            .bind(batch_id)
-            .fetch_optional(self.conn())
-            .await?;
-        row.map(|row| Ok((row.try_get("campaign_id")?, parse(row.try_get("state")?)?)))
-            .transpose()
-    }
-
     async fn reopen_batch_row(
         &mut self,
         batch_id: i64,
@@ -199,37 +123,6 @@ impl Writes for PgWrite {
         .execute(self.conn())
         .await?;
         Ok(())
-    }
-
-    async fn set_recipient_endpoints(
-        &mut self,
-        batch_id: i64,
-        key: &str,
-        endpoints_json: &str,
-        passed_over_json: &str,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE recipients SET endpoints = $3, passed_over = $4 WHERE batch_id = $1 AND key = $2",
-        )
-        .bind(batch_id)
-        .bind(key)
-        .bind(endpoints_json)
-        .bind(passed_over_json)
-        .execute(self.conn())
-        .await?;
-        Ok(())
-    }
-
-    async fn recipients_endpoints_json(
-        &mut self,
-        batch_id: i64,
-    ) -> Result<Vec<(String, String)>, StoreError> {
-        Ok(
-            sqlx::query_as("SELECT key, endpoints FROM recipients WHERE batch_id = $1")
-                .bind(batch_id)
-                .fetch_all(self.conn())
-                .await?,
-        )
     }
 
     async fn insert_delivery_event(
@@ -260,26 +153,4 @@ pub(super) async fn insert_event(
     .bind(event.reason)
     .fetch_one(conn)
     .await?)
-}
-
-fn event_row(row: &PgRow) -> Result<DeliveryEventRow, StoreError> {
-    let endpoint = |channel: &str, address: &str| -> Result<_, StoreError> {
-        let channel: Option<&str> = row.try_get(channel)?;
-        let address: Option<String> = row.try_get(address)?;
-        Ok(match (channel, address) {
-            (Some(c), Some(a)) => Some((parse(c)?, a)),
-            _ => None,
-        })
-    };
-    Ok(DeliveryEventRow {
-        id: row.try_get("id")?,
-        delivery_id: row.try_get("delivery_id")?,
-        at: row.try_get("at")?,
-        kind: parse(row.try_get("kind")?)?,
-        actor: row.try_get("actor")?,
-        attempt_no: row.try_get::<Option<i32>, _>("attempt_no")?.map(unsigned),
-        from: endpoint("from_channel", "from_endpoint")?,
-        to: endpoint("to_channel", "to_endpoint")?,
-        reason: row.try_get("reason")?,
-    })
 }

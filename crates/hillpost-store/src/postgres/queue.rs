@@ -455,9 +455,10 @@ WITH input AS (
  RETURNING id, delivery_id
 )
 SELECT bf.id AS delivery_id, bf.batch_id, bf.signature_id, bf.channel, bf.endpoint, rc.key AS recipient,
-       m.id IS NOT NULL AS moved, r.id AS attempt_id, e.id AS event_id
+       m.id IS NOT NULL AS moved, r.id AS attempt_id, e.id AS event_id, sg.salt AS signer_salt
   FROM before bf
   JOIN recipients rc ON rc.id = bf.recipient_id
+  LEFT JOIN signatures sg ON sg.id = bf.signature_id
   LEFT JOIN moved m ON m.id = bf.id
   LEFT JOIN recorded r ON r.delivery_id = bf.id
   LEFT JOIN evented e ON e.delivery_id = bf.id";
@@ -616,6 +617,7 @@ async fn apply<'a>(
                 channel: parse(row.try_get("channel")?)?,
                 endpoint: row.try_get("endpoint")?,
                 recipient: row.try_get("recipient")?,
+                signer_salt: row.try_get("signer_salt")?,
             },
             applied: row.try_get("moved")?,
             attempt_id: row.try_get("attempt_id")?,

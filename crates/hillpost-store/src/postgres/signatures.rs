@@ -2,7 +2,7 @@ use hillpost_core::{CampaignId, NewSignature};
 use sqlx::{Postgres, Row, Transaction};
 
 use super::PgStore;
-use crate::signature_row::SignatureColumns;
+use crate::signature_row::{SignatureColumns, new_salt};
 use crate::{ImportCounts, SignatureRecord, StoreError};
 
 /// An import in one transaction. The `signature_imports` row is written first (so every
@@ -37,7 +37,7 @@ impl PgStore {
         let rows = sqlx::query(
             "SELECT id, email_key, email, first_name, last_name, organization, address_line1, address_line2,
                     city, state, postal_code, country, district, language, phone, receipt_consent, signed_at, source
-               FROM signatures WHERE campaign_id = $1 ORDER BY id",
+               FROM signatures WHERE campaign_id = $1 AND erased_at IS NULL ORDER BY id",
         )
         .bind(campaign.as_str())
         .fetch_all(self.pool())
@@ -89,10 +89,10 @@ impl ImportSession {
         let done = sqlx::query(
             "INSERT INTO signatures (campaign_id, import_id, email_key, email, first_name, last_name, organization,
                     address_line1, address_line2, city, state, postal_code, country, district, language, phone,
-                    receipt_consent, signed_at, source)
+                    receipt_consent, signed_at, source, salt)
              SELECT $1, $2, * FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
                     $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::int2[], $15::text[],
-                    $16::text[], $17::bool[], $18::timestamptz[], $19::text[])
+                    $16::text[], $17::bool[], $18::timestamptz[], $19::text[], $20::bytea[])
              ON CONFLICT (campaign_id, email_key) DO NOTHING",
         )
         .bind(&self.campaign)
@@ -114,6 +114,7 @@ impl ImportSession {
         .bind(array!(receipt_consent))
         .bind(array!(signed_at))
         .bind(array!(source))
+        .bind(columns.iter().map(|_| new_salt()).collect::<Vec<_>>())
         .execute(&mut *self.tx)
         .await?;
         Ok(done.rows_affected())

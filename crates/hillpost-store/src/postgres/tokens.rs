@@ -1,14 +1,12 @@
-use sqlx::Row;
-use sqlx::postgres::PgRow;
+//! PostgreSQL's statements on API tokens (the logic is `crate::logic::tokens`): stamped
+//! with the database's `now()`.
 
 use super::PgStore;
-use super::batches::parse;
+use crate::logic::tokens::{Statements, token_columns, token_row};
 use crate::{NewToken, StoreError, TokenRow};
 
-const COLUMNS: &str = "id, role, organization, label, created_at, revoked_at";
-
-impl PgStore {
-    pub async fn create_token(&self, token: &NewToken) -> Result<i64, StoreError> {
+impl Statements for PgStore {
+    async fn insert_token(&self, token: &NewToken) -> Result<i64, StoreError> {
         Ok(sqlx::query_scalar(
             "INSERT INTO api_tokens (secret_sha256, role, organization, label)
              VALUES ($1, $2, $3, $4) RETURNING id",
@@ -21,50 +19,14 @@ impl PgStore {
         .await?)
     }
 
-    pub async fn tokens(&self) -> Result<Vec<TokenRow>, StoreError> {
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM api_tokens ORDER BY id"
-        )))
-        .fetch_all(self.pool())
-        .await?
-        .iter()
-        .map(token_row)
-        .collect()
-    }
-
-    pub async fn active_token(&self, secret_sha256: &str) -> Result<Option<TokenRow>, StoreError> {
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM api_tokens WHERE secret_sha256 = $1 AND revoked_at IS NULL"
-        )))
-        .bind(secret_sha256)
-        .fetch_optional(self.pool())
-        .await?
-        .as_ref()
-        .map(token_row)
-        .transpose()
-    }
-
-    pub async fn revoke_token(&self, id: i64) -> Result<Option<TokenRow>, StoreError> {
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1
-             RETURNING {COLUMNS}"
-        )))
+    async fn revoke_token(&self, id: i64) -> Result<Option<TokenRow>, StoreError> {
+        let row = sqlx::query(concat!(
+            "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 RETURNING ",
+            token_columns!()
+        ))
         .bind(id)
         .fetch_optional(self.pool())
-        .await?
-        .as_ref()
-        .map(token_row)
-        .transpose()
+        .await?;
+        row.as_ref().map(token_row).transpose()
     }
-}
-
-fn token_row(row: &PgRow) -> Result<TokenRow, StoreError> {
-    Ok(TokenRow {
-        id: row.try_get("id")?,
-        role: parse(row.try_get("role")?)?,
-        organization: row.try_get("organization")?,
-        label: row.try_get("label")?,
-        created_at: row.try_get("created_at")?,
-        revoked_at: row.try_get("revoked_at")?,
-    })
 }

@@ -100,6 +100,7 @@ impl SqliteStore {
         let (verified, broken, verifier) =
             check_events(&mut tx, Verifier::with_anchors(anchors), 0, i64::MAX).await?;
         let unrecorded = super::checkpoints::cross_check(&mut tx).await?;
+        let (altered, altered_count) = crate::altered::altered_attempts(&mut *tx).await?;
         tx.rollback().await?;
         let broken = match broken {
             Some(link) => Some(link),
@@ -111,6 +112,8 @@ impl SqliteStore {
             broken,
             checkpoints,
             unrecorded,
+            altered,
+            altered_count,
         })
     }
 }

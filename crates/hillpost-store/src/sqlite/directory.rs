@@ -1,125 +1,52 @@
-//! The stored directory on SQLite.
+//! SQLite's statements for the stored directory (the logic is `crate::logic::directory`):
+//! `BEGIN IMMEDIATE` already makes imports take turns; files are imported at the
+//! transaction's `now`; the default collation sorts by bytes.
 
-use sqlx::{QueryBuilder, Row, Sqlite};
+use sqlx::{QueryBuilder, Sqlite};
 
-use super::{SqliteStore, now_ms, time};
+use super::{SqliteStore, SqliteWrite};
 use crate::StoreError;
-use crate::directory::{
-    DirectoryFile, NewDirectory, StoredDirectory, ZIP_ROLE, ZIP_ROWS_PER_INSERT, ZipDistrictRow,
-};
+use crate::directory::{DirectoryFile, ZipDistrictRow};
+use crate::logic::directory::{Reads, Writes};
 
-impl SqliteStore {
-    pub async fn replace_directory(&self, new: &NewDirectory) -> Result<(), StoreError> {
-        let now = now_ms();
-        let mut tx = self.write().await?;
-        match &new.zip_table {
-            Some(_) => {
-                sqlx::query("DELETE FROM directory_files")
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query("DELETE FROM zip_districts")
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            None => {
-                sqlx::query("DELETE FROM directory_files WHERE role <> ?")
-                    .bind(ZIP_ROLE)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-        }
-        for file in &new.files {
-            insert_file(&mut tx, file, now).await?;
-        }
-        if let Some(zip) = &new.zip_table {
-            let file = DirectoryFile {
-                role: ZIP_ROLE.into(),
-                name: zip.name.clone(),
-                sha256: zip.sha256.clone(),
-                content: Vec::new(),
-            };
-            insert_file(&mut tx, &file, now).await?;
-            for chunk in zip.rows.chunks(ZIP_ROWS_PER_INSERT) {
-                let mut insert: QueryBuilder<Sqlite> =
-                    QueryBuilder::new("INSERT INTO zip_districts (zip, state, district) ");
-                insert.push_values(chunk, |mut row, z| {
-                    row.push_bind(&z.zip)
-                        .push_bind(&z.state)
-                        .push_bind(i64::from(z.district));
-                });
-                insert.build().execute(&mut *tx).await?;
-            }
-        }
-        tx.commit().await?;
+impl Reads for SqliteStore {
+    const FILES: &'static str =
+        "SELECT role, name, sha256, content, imported_at FROM directory_files ORDER BY role, name";
+
+    const ZIP_ROWS: &'static str =
+        "SELECT zip, state, district FROM zip_districts ORDER BY zip, state, district";
+}
+
+impl Writes for SqliteWrite {
+    async fn take_turn_at_directory(&mut self) -> Result<(), StoreError> {
         Ok(())
     }
 
-    pub async fn directory(&self) -> Result<Option<StoredDirectory>, StoreError> {
-        // One read transaction: files and ZIP rows from the same import, even while another
-        // process replaces the directory (WAL keeps this snapshot).
-        let mut tx = self.pool().begin().await?;
-        let rows = sqlx::query(
-            "SELECT role, name, sha256, content, imported_at FROM directory_files \
-             ORDER BY role, name",
+    async fn insert_file(&mut self, file: &DirectoryFile) -> Result<(), StoreError> {
+        let now = self.now;
+        sqlx::query(
+            "INSERT INTO directory_files (role, name, sha256, content, imported_at) \
+             VALUES (?, ?, ?, ?, ?)",
         )
-        .fetch_all(&mut *tx)
+        .bind(&file.role)
+        .bind(&file.name)
+        .bind(&file.sha256)
+        .bind(&file.content)
+        .bind(now)
+        .execute(self.conn())
         .await?;
-        let Some(imported_at) = rows
-            .iter()
-            .filter(|r| r.get::<String, _>("role") != ZIP_ROLE)
-            .map(|r| r.get::<i64, _>("imported_at"))
-            .max()
-        else {
-            return Ok(None);
-        };
-        let files = rows
-            .into_iter()
-            .map(|r| DirectoryFile {
-                role: r.get("role"),
-                name: r.get("name"),
-                sha256: r.get("sha256"),
-                content: r.get("content"),
-            })
-            .collect();
-        let zip_rows = sqlx::query(
-            "SELECT zip, state, district FROM zip_districts ORDER BY zip, state, district",
-        )
-        .fetch_all(&mut *tx)
-        .await?
-        .into_iter()
-        .map(|r| {
-            let district: i64 = r.get("district");
-            Ok(ZipDistrictRow {
-                zip: r.get("zip"),
-                state: r.get("state"),
-                district: u8::try_from(district)
-                    .map_err(|_| StoreError::corrupt(format!("district {district}")))?,
-            })
-        })
-        .collect::<Result<_, StoreError>>()?;
-        Ok(Some(StoredDirectory::assemble(
-            time(imported_at),
-            files,
-            zip_rows,
-        )))
+        Ok(())
     }
-}
 
-async fn insert_file(
-    tx: &mut sqlx::Transaction<'static, Sqlite>,
-    file: &DirectoryFile,
-    now: i64,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO directory_files (role, name, sha256, content, imported_at) \
-         VALUES (?, ?, ?, ?, ?)",
-    )
-    .bind(&file.role)
-    .bind(&file.name)
-    .bind(&file.sha256)
-    .bind(&file.content)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    async fn insert_zip_rows(&mut self, rows: &[ZipDistrictRow]) -> Result<(), StoreError> {
+        let mut insert: QueryBuilder<Sqlite> =
+            QueryBuilder::new("INSERT INTO zip_districts (zip, state, district) ");
+        insert.push_values(rows, |mut row, z| {
+            row.push_bind(&z.zip)
+                .push_bind(&z.state)
+                .push_bind(i64::from(z.district));
+        });
+        insert.build().execute(self.conn()).await?;
+        Ok(())
+    }
 }

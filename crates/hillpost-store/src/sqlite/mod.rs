@@ -8,12 +8,14 @@ mod batches;
 mod campaigns;
 mod checkpoints;
 mod directory;
+mod erasure;
 mod evidence;
 mod metrics;
 mod notices;
 mod operator;
 mod queue;
 mod receipts;
+mod rows;
 mod signatures;
 mod tokens;
 
@@ -86,6 +88,16 @@ impl SqliteWrite {
 
 impl crate::logic::Backend for SqliteStore {
     type Write = SqliteWrite;
+    type Conn = sqlx::SqliteConnection;
+    type Reader = sqlx::pool::PoolConnection<sqlx::Sqlite>;
+
+    async fn read(&self) -> Result<Self::Reader, StoreError> {
+        Ok(self.pool.acquire().await?)
+    }
+
+    async fn snapshot(&self) -> Result<crate::logic::Snapshot<Self::Conn>, StoreError> {
+        Ok(self.pool.begin().await?)
+    }
 
     async fn begin_write(&self) -> Result<SqliteWrite, StoreError> {
         Ok(SqliteWrite {
@@ -96,6 +108,12 @@ impl crate::logic::Backend for SqliteStore {
 }
 
 impl crate::logic::Write for SqliteWrite {
+    type Conn = sqlx::SqliteConnection;
+
+    fn db(&mut self) -> &mut sqlx::SqliteConnection {
+        &mut self.tx
+    }
+
     async fn append_audit(
         &mut self,
         events: Vec<hillpost_core::audit::NewEvent>,

@@ -469,8 +469,9 @@ async fn deliveries_before(
     ids: &[i64],
 ) -> Result<HashMap<i64, Before>, StoreError> {
     let rows = sqlx::query(
-        "SELECT d.id, d.batch_id, d.signature_id, d.channel, d.endpoint, r.key FROM deliveries d
+        "SELECT d.id, d.batch_id, d.signature_id, d.channel, d.endpoint, r.key, s.salt FROM deliveries d
            JOIN recipients r ON r.id = d.recipient_id
+           LEFT JOIN signatures s ON s.id = d.signature_id
           WHERE d.id IN (SELECT value FROM json_each(?1))",
     )
     .bind(json_list(ids))
@@ -486,6 +487,7 @@ async fn deliveries_before(
                     channel: parse(row.try_get("channel")?)?,
                     endpoint: row.try_get("endpoint")?,
                     recipient: row.try_get("key")?,
+                    signer_salt: row.try_get("salt")?,
                 },
             ))
         })

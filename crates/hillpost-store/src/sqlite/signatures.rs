@@ -3,7 +3,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 
 use super::{SqliteStore, ms, now_ms, time};
-use crate::signature_row::SignatureColumns;
+use crate::signature_row::{SignatureColumns, new_salt};
 use crate::{ImportCounts, SignatureRecord, StoreError};
 
 /// An import in one `BEGIN IMMEDIATE` transaction (see the PostgreSQL twin for the shape).
@@ -42,7 +42,7 @@ impl SqliteStore {
         let rows = sqlx::query(
             "SELECT id, email_key, email, first_name, last_name, organization, address_line1, address_line2,
                     city, state, postal_code, country, district, language, phone, receipt_consent, signed_at, source
-               FROM signatures WHERE campaign_id = ?1 ORDER BY id",
+               FROM signatures WHERE campaign_id = ?1 AND erased_at IS NULL ORDER BY id",
         )
         .bind(campaign.as_str())
         .fetch_all(self.pool())
@@ -90,7 +90,7 @@ impl ImportSession {
             let mut query = QueryBuilder::<Sqlite>::new(
                 "INSERT INTO signatures (campaign_id, import_id, email_key, email, first_name, last_name, organization,
                         address_line1, address_line2, city, state, postal_code, country, district, language, phone,
-                        receipt_consent, signed_at, source, created_at) ",
+                        receipt_consent, signed_at, source, created_at, salt) ",
             );
             query.push_values(chunk.iter().map(SignatureColumns::of), |mut row, c| {
                 row.push_bind(self.campaign.clone())
@@ -112,7 +112,8 @@ impl ImportSession {
                     .push_bind(c.receipt_consent)
                     .push_bind(c.signed_at.map(ms))
                     .push_bind(c.source)
-                    .push_bind(created_at);
+                    .push_bind(created_at)
+                    .push_bind(new_salt());
             });
             query.push(" ON CONFLICT (campaign_id, email_key) DO NOTHING");
             inserted += query.build().execute(&mut *self.tx).await?.rows_affected();

@@ -96,3 +96,31 @@ async fn evidence_is_kept_per_attempt_and_read_back_as_captured(store: Store, ur
         crate::support::execute_raw(&url, "UPDATE attempt_evidence SET sha256 = 'x'").await;
     assert!(refused.is_err(), "evidence is append-only");
 }
+
+both_backends!(evidence_stored_together_carries_one_time);
+async fn evidence_stored_together_carries_one_time(store: Store) {
+    let batch = running_batch(&store, &["a"]).await;
+    let delivery = store.deliveries(batch).await.unwrap()[0].id;
+    // The second page is large enough that compressing it takes a while after the first
+    // insert.
+    let first = Evidence::page(EvidenceKind::AnswerPage, "<p>merci</p>");
+    let page = Evidence::page(EvidenceKind::AnswerPage, &"<p>merci</p>".repeat(200_000));
+    let items = [
+        NewEvidence {
+            delivery_id: delivery,
+            attempt_no: 1,
+            evidence: &first,
+        },
+        NewEvidence {
+            delivery_id: delivery,
+            attempt_no: 2,
+            evidence: &page,
+        },
+    ];
+    store.store_evidence(&items).await.unwrap();
+
+    // One transaction, one clock reading.
+    let rows = store.evidence_of(delivery).await.unwrap();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[0].created_at, rows[1].created_at);
+}

@@ -9,6 +9,7 @@ mod batches;
 mod campaigns;
 mod checkpoints;
 mod directory;
+mod erasure;
 mod evidence;
 mod import;
 mod metrics;

@@ -616,3 +616,42 @@ async fn a_bounced_letter_moves_on_to_the_next_endpoint_or_ends_bounced(store: S
     let audit = store.verify_audit().await.expect("verify");
     assert!(audit.broken.is_none());
 }
+
+both_backends!(a_bounce_stamps_the_delivery_its_event_and_its_batch_with_one_instant);
+async fn a_bounce_stamps_the_delivery_its_event_and_its_batch_with_one_instant(store: Store) {
+    let batch = batch_to(&store, vec![email(), form()]).await;
+    let on_email = claim_one(&store, "w1", Duration::from_secs(30)).await;
+    store
+        .record_attempts(
+            "w1",
+            &[record_for(
+                &on_email,
+                &[email(), form()],
+                answered(AttemptOutcome::Ok),
+            )],
+        )
+        .await
+        .expect("record");
+    store.tick(&rules()).await.expect("tick");
+    let delivery = store.deliveries(batch).await.expect("deliveries")[0].clone();
+    store
+        .record_notice(
+            "cli:test",
+            &bounce_about(&delivery.idempotency_key, "report"),
+        )
+        .await
+        .expect("notice");
+
+    // One transaction, one clock reading: the delivery is due when its bounced event
+    // happened and its batch was reopened.
+    let moved = store.deliveries(batch).await.expect("deliveries")[0].clone();
+    let events = store.delivery_events(&[delivery.id]).await.expect("events");
+    let bounced = events
+        .iter()
+        .find(|e| e.kind == DeliveryEventKind::Bounced)
+        .expect("a bounced event");
+    let reopened = store.batch(batch).await.expect("batch").expect("exists");
+    assert_eq!(moved.state, DeliveryState::Queued);
+    assert_eq!(moved.due_at, bounced.at);
+    assert_eq!(reopened.updated_at, bounced.at);
+}

@@ -40,6 +40,8 @@ pub enum BadInput {
     RetrySelection,
     /// A signature file whose header cannot be read.
     CsvHeader,
+    /// An erasure's address that is not an email address.
+    Email,
 }
 
 impl AppError {
@@ -54,12 +56,18 @@ impl AppError {
 impl From<StoreError> for AppError {
     fn from(error: StoreError) -> Self {
         match error {
-            StoreError::NoCampaign(_) | StoreError::NoBatch(_) | StoreError::NoDelivery(_) => {
-                AppError::NotFound(error.to_string())
-            }
+            StoreError::NoCampaign(_)
+            | StoreError::NoBatch(_)
+            | StoreError::NoDelivery(_)
+            | StoreError::NoSigner { .. } => AppError::NotFound(error.to_string()),
             StoreError::BatchTransition { .. }
             | StoreError::DeliveryAction { .. }
-            | StoreError::CampaignExists(_) => AppError::Conflict(error.to_string()),
+            | StoreError::CampaignExists(_)
+            | StoreError::SignerBeingSent { .. }
+            | StoreError::SignerErased { .. }
+            | StoreError::PetitionsChanged { .. }
+            | StoreError::ErasedWhilePlanned { .. } => AppError::Conflict(error.to_string()),
+            StoreError::NotAnEmail => AppError::invalid(BadInput::Email, error.to_string()),
             error if error.is_unavailable() => AppError::DatabaseUnavailable(error),
             error => AppError::Store(error),
         }

@@ -4,7 +4,11 @@
 use std::io::Read;
 
 use hillpost_core::CampaignId;
+use hillpost_core::signer::Email;
 use hillpost_store::import::{ImportError, ImportOptions, ImportReport, import_signatures_by};
+use hillpost_store::{Erasure, ErasureReport, RemadeDocument};
+
+use crate::petition::remade_documents;
 
 use super::{App, AppError, BadInput};
 
@@ -38,5 +42,73 @@ impl App<'_> {
             }
             ImportError::Store(store) => store.into(),
         })
+    }
+
+    /// Erases the signer of `email` in `campaign` (docs/erasure.md): their personal data
+    /// leaves every table, petition documents that listed them are made again without them,
+    /// what was not sent to or for them is cancelled, and the audit chain, which holds only
+    /// salted commitments to it, stays whole. Not undone.
+    #[tracing::instrument(name = "signers.erase", skip_all, fields(campaign = %campaign, actor = %actor))]
+    pub async fn erase_signer(
+        &self,
+        campaign: &CampaignId,
+        email: &str,
+        actor: &str,
+    ) -> Result<ErasureReport, AppError> {
+        let email = email.trim();
+        let documents = self.documents_without(campaign, email).await?;
+        let report = self
+            .store
+            .erase_signer(&Erasure {
+                campaign: campaign.as_str(),
+                email,
+                actor,
+                documents: &documents,
+            })
+            .await?;
+        // The signature by id only: the address must not reach the log.
+        tracing::info!(signature = report.signature_id, actor, "signer erased");
+        Ok(report)
+    }
+
+    /// Every petition document that listed the signer of `email`, made again without them
+    /// (from the rest of the list that batch carried, on the day it was made). None when
+    /// there is no such signer: the store then says so.
+    async fn documents_without(
+        &self,
+        campaign: &CampaignId,
+        email: &str,
+    ) -> Result<Vec<RemadeDocument>, AppError> {
+        let Ok(key) = Email::parse(email).map(|e| e.dedup_key()) else {
+            return Ok(Vec::new());
+        };
+        let signatures = self.store.signatures(campaign).await?;
+        let Some(erased) = signatures
+            .iter()
+            .find(|(_, s)| s.email.dedup_key() == key)
+            .map(|(id, _)| *id)
+        else {
+            return Ok(Vec::new());
+        };
+        let mut documents = Vec::new();
+        for petition in self.store.petitions_carrying(campaign, erased).await? {
+            let definition = self.store.batch_campaign(petition.batch_id).await?;
+            let kept = signatures
+                .iter()
+                .filter(|(id, _)| *id <= petition.signers_through && *id != erased)
+                .map(|(_, s)| s);
+            let offices: Vec<&str> = petition.offices.iter().map(String::as_str).collect();
+            documents.extend(
+                remade_documents(
+                    &definition,
+                    petition.batch_id,
+                    kept,
+                    &offices,
+                    petition.created_at.date_naive(),
+                )
+                .map_err(|e| AppError::Internal(format!("{e:#}")))?,
+            );
+        }
+        Ok(documents)
     }
 }

@@ -15,6 +15,7 @@ pub mod preview;
 pub mod receipts;
 pub mod serve;
 pub mod signatures;
+pub mod signers;
 pub mod targets;
 pub mod tokens;
 pub mod worker;

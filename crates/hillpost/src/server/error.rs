@@ -130,6 +130,7 @@ impl From<AppError> for ApiError {
             AppError::Invalid { input, message } => {
                 let code = match input {
                     BadInput::StartTime => "invalid_time",
+                    BadInput::Email => "invalid_email",
                     BadInput::Plan => "plan_failed",
                     BadInput::Reason | BadInput::RetrySelection | BadInput::CsvHeader => {
                         "invalid_body"

@@ -9,8 +9,8 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::HeaderValue;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_SECURITY_POLICY, CONTENT_TYPE};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use hillpost_store::EvidenceRow;
@@ -116,6 +116,14 @@ pub async fn content(
 
 /// The bytes with their type, as a download that never runs in our origin.
 pub(crate) fn served(row: &EvidenceRow, bytes: Vec<u8>) -> Response {
+    if row.erased {
+        return (
+            StatusCode::GONE,
+            "this evidence was erased with the signer's personal data; its size and SHA-256 \
+             remain in the record",
+        )
+            .into_response();
+    }
     let extension = if row.content_type.starts_with("image/png") {
         "png"
     } else {

@@ -49,6 +49,7 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(campaigns::show))
         .routes(routes!(signatures::import))
         .routes(routes!(signatures::sign_up))
+        .routes(routes!(signatures::erase))
         .routes(routes!(batches::list, batches::create))
         .routes(routes!(batches::status))
         .routes(routes!(batches::pause))

@@ -208,3 +208,61 @@ fn view(report: &ImportReport) -> ImportView {
         import_id: report.import_id,
     }
 }
+
+#[derive(Deserialize, ToSchema)]
+pub struct EraseRequest {
+    /// The signer's email address, as they gave it (case does not matter). In the body, so
+    /// it stays out of URLs and access logs.
+    pub email: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErasureView {
+    pub signature_id: i64,
+    /// Letters and receipts not sent yet, cancelled.
+    pub cancelled: u64,
+    /// Rows blanked, by kind.
+    pub attempts: u64,
+    pub event_reasons: u64,
+    pub evidence: u64,
+    pub notices: u64,
+    pub letters: u64,
+    pub receipts: u64,
+    /// Petition documents (signature list, PDF) made again without the signer.
+    pub documents: u64,
+}
+
+/// Erases a signer's personal data (docs/erasure.md): what was sent stays recorded without
+/// the person, what was not is cancelled, the audit chain still verifies. Organizers only;
+/// 404 when the campaign has no such signer, 409 while one of their letters is being sent.
+#[utoipa::path(post, path = "/api/v1/campaigns/{id}/signers/erase", tag = "signatures",
+    params(("id" = String, Path, description = "campaign id")),
+    request_body = EraseRequest,
+    responses((status = 200, body = ErasureView), (status = 400, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn erase(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Body,
+) -> Result<Json<ErasureView>, ApiError> {
+    caller.must_be_organizer()?;
+    let stored = visible_campaign(&state, &caller, &id).await?;
+    let request: EraseRequest = body.json()?;
+    let report = state
+        .app()
+        .erase_signer(&stored.campaign.id, &request.email, &caller.actor())
+        .await?;
+    Ok(Json(ErasureView {
+        signature_id: report.signature_id,
+        cancelled: report.cancelled,
+        attempts: report.attempts,
+        event_reasons: report.event_reasons,
+        evidence: report.evidence,
+        notices: report.notices,
+        letters: report.letters,
+        receipts: report.receipts,
+        documents: report.documents,
+    }))
+}

@@ -10,6 +10,7 @@ mod bounces;
 mod checkpoints;
 mod dashboard;
 mod delivery;
+mod erasure;
 mod evidence;
 mod hardening;
 mod receipts;

@@ -1,0 +1,470 @@
+//! Erasing a signer (`hillpost signers erase`), written once. One transaction:
+//!
+//! ```text
+//!  find the signature (campaign + email, not yet erased), refuse while a letter of theirs
+//!  is being sent ─▶ list it in `erasing` (the append-only triggers let only the steps
+//!  below through, and only for its deliveries) ─▶ cancel what was not sent ─▶ blank each
+//!  kind of row that may quote them ─▶ the signature itself, salt included ─▶ unlist it
+//!  ─▶ `signer.erased` audit event (ids and counts only)
+//! ```
+//!
+//! No audit event changes: events about a signer's letters hold salted commitments, not
+//! their words (`crate::audit::Privacy`), so the chain verifies as before, and without the
+//! salt the commitments say nothing about anyone. What each step blanks, and why the
+//! record keeps the rest, is in docs/erasure.md.
+
+use chrono::{DateTime, Utc};
+use hillpost_core::audit::{EventKind, NewEvent, Subjects};
+use serde::Serialize;
+use serde_json::json;
+
+use super::sql::{Arg, Columns, Run};
+use super::{Backend, Write};
+use crate::StoreError;
+
+/// What an erasure blanks, one statement each, in the order they run. Every step touches
+/// only rows of the signature being erased.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Step {
+    /// Letters and receipts not sent yet: cancelled (nothing may go out in their name).
+    CancelUnsent,
+    /// Attempts: the receiver's answer and the note (outcome, codes, hashes stay).
+    BlankAttempts,
+    /// Route, wait and bounce events: the reason, which may quote the receiver.
+    BlankEventReasons,
+    /// Pages and screenshots an attempt kept: emptied (size and SHA-256 stay).
+    EmptyEvidence,
+    /// Bounces and replies: the message, the address and the remote answer.
+    EmptyNotices,
+    /// A delivery's last error and route note.
+    BlankDeliveryErrors,
+    /// The letters' text and its SHA-256 (unsalted, so a guess of the text could be tested
+    /// against it), where no one else's delivery uses the same text.
+    BlankLetters,
+    /// The receipt: its lines, signed statement and page links.
+    BlankReceipts,
+    DropReceiptLinks,
+    /// The signature: every personal field, and the salt.
+    EraseSignature,
+}
+
+impl Step {
+    pub(crate) const ALL: [Step; 10] = [
+        Step::CancelUnsent,
+        Step::BlankAttempts,
+        Step::BlankEventReasons,
+        Step::EmptyEvidence,
+        Step::EmptyNotices,
+        Step::BlankDeliveryErrors,
+        Step::BlankLetters,
+        Step::BlankReceipts,
+        Step::DropReceiptLinks,
+        Step::EraseSignature,
+    ];
+}
+
+/// What is left where a receiver's words or a letter's text were.
+pub const ERASED_TEXT: &str = "(erased with the signer's personal data)";
+
+/// A petition batch whose signature list carried a signer: its documents must be made
+/// again without them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PetitionCarrying {
+    pub batch_id: i64,
+    /// The last signature id the batch carried (`batches.signers_through`).
+    pub signers_through: i64,
+    pub created_at: DateTime<Utc>,
+    /// The offices its letters are addressed to, in planning order.
+    pub offices: Vec<String>,
+}
+
+/// A petition document made again without an erased signer: it replaces the stored one of
+/// the same batch and file name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemadeDocument {
+    pub batch_id: i64,
+    pub filename: String,
+    pub content: Vec<u8>,
+}
+
+const PETITIONS_CARRYING: &str = "SELECT id, signers_through, created_at FROM batches
+      WHERE campaign_id = $1 AND mode = 'petition' AND signers_through >= $2 ORDER BY id";
+
+/// The offices a batch addresses, the receipts' pseudo-office left out.
+const OFFICE_NAMES: &str =
+    "SELECT name FROM recipients WHERE batch_id = $1 AND key <> $2 ORDER BY id";
+
+const PETITION_BATCHES_CARRYING: &str =
+    "SELECT b.id FROM batches b JOIN signatures s ON s.campaign_id = b.campaign_id
+      WHERE s.id = $1 AND b.mode = 'petition' AND b.signers_through >= $1";
+
+const REPLACE_DOCUMENT: &str =
+    "UPDATE attachments SET content = $1, sha256 = $2 WHERE batch_id = $3 AND filename = $4";
+
+const SIGNATURE_ERASED: &str =
+    "SELECT erased_at IS NOT NULL AS erased FROM signatures WHERE id = $1";
+
+const LIST_ERASING: &str = "INSERT INTO erasing (signature_id) VALUES ($1)";
+const UNLIST_ERASING: &str = "DELETE FROM erasing WHERE signature_id = $1";
+
+/// What a shared step binds after the signature (`$1`).
+enum Then {
+    Nothing,
+    /// `$2`: what stands in for erased text.
+    ErasedText,
+    /// `$2` as above, `$3`: empty bytes.
+    ErasedTextAndEmptyBytes,
+}
+
+/// The steps whose statement carries the backend's clock (each backend writes those).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stamped {
+    CancelUnsent,
+    EmptyEvidence,
+    EraseSignature,
+}
+
+/// A step's statement: the same on both backends, or the backend's own.
+enum Statement {
+    Shared(&'static str, Then),
+    Stamped(Stamped),
+}
+
+fn statement(step: Step) -> Statement {
+    match shared_step(step) {
+        Some((sql, then)) => Statement::Shared(sql, then),
+        None => Statement::Stamped(match step {
+            Step::CancelUnsent => Stamped::CancelUnsent,
+            Step::EmptyEvidence => Stamped::EmptyEvidence,
+            _ => Stamped::EraseSignature,
+        }),
+    }
+}
+
+/// The steps whose statement is the same on both backends.
+fn shared_step(step: Step) -> Option<(&'static str, Then)> {
+    let then = match step {
+        Step::BlankAttempts | Step::DropReceiptLinks => Then::Nothing,
+        Step::EmptyNotices => Then::ErasedTextAndEmptyBytes,
+        _ => Then::ErasedText,
+    };
+    let sql = match step {
+        Step::BlankAttempts => {
+            "UPDATE attempts SET remote_text = NULL, note = NULL
+              WHERE delivery_id IN (SELECT id FROM deliveries WHERE signature_id = $1)
+                AND (remote_text IS NOT NULL OR note IS NOT NULL)"
+        }
+        Step::BlankEventReasons => {
+            "UPDATE delivery_events SET reason = $2
+              WHERE delivery_id IN (SELECT id FROM deliveries WHERE signature_id = $1)
+                AND kind IN ('route', 'deferred', 'bounced') AND reason <> $2"
+        }
+        Step::EmptyNotices => {
+            "UPDATE delivery_notices SET message = $3, recipient = NULL, diagnostic = NULL,
+                    effect = CASE WHEN effect IS NULL THEN NULL ELSE $2 END
+              WHERE delivery_id IN (SELECT id FROM deliveries WHERE signature_id = $1)
+                AND (length(message) > 0 OR recipient IS NOT NULL OR diagnostic IS NOT NULL)"
+        }
+        Step::BlankDeliveryErrors => {
+            "UPDATE deliveries SET last_error = CASE WHEN last_error IS NULL THEN NULL ELSE $2 END,
+                    route_note = NULL
+              WHERE signature_id = $1
+                AND ((last_error IS NOT NULL AND last_error <> $2) OR route_note IS NOT NULL)"
+        }
+        Step::BlankLetters => {
+            "UPDATE messages SET subject = $2, body_markdown = '', sha256 = 'erased:' || id
+              WHERE id IN (SELECT message_id FROM deliveries WHERE signature_id = $1)
+                AND NOT EXISTS (SELECT 1 FROM deliveries o
+                                 WHERE o.message_id = messages.id
+                                   AND o.signature_id IS DISTINCT FROM $1)
+                AND body_markdown <> ''"
+        }
+        Step::BlankReceipts => {
+            "UPDATE receipts SET subject = $2, lines = '[]', statement = NULL
+              WHERE signature_id = $1 AND (lines <> '[]' OR statement IS NOT NULL)"
+        }
+        Step::DropReceiptLinks => {
+            "DELETE FROM receipt_links
+              WHERE receipt_id IN (SELECT id FROM receipts WHERE signature_id = $1)
+               "
+        }
+        Step::CancelUnsent | Step::EmptyEvidence | Step::EraseSignature => return None,
+    };
+    Some((sql, then))
+}
+
+/// See [`crate::Store::petitions_carrying`].
+pub(crate) async fn petitions_carrying(
+    store: &impl Backend,
+    campaign: &str,
+    signature_id: i64,
+) -> Result<Vec<PetitionCarrying>, StoreError> {
+    let mut db = store.read().await?;
+    let batches = db
+        .rows(
+            PETITIONS_CARRYING,
+            &[Arg::Text(campaign), Arg::Int(signature_id)],
+        )
+        .await?;
+    let mut found = Vec::new();
+    for batch in batches {
+        let batch_id = batch.int("id")?;
+        let offices = db
+            .rows(
+                OFFICE_NAMES,
+                &[
+                    Arg::Int(batch_id),
+                    Arg::Text(crate::receipts::RECIPIENT_KEY),
+                ],
+            )
+            .await?
+            .iter()
+            .map(|row| row.text("name"))
+            .collect::<Result<_, _>>()?;
+        found.push(PetitionCarrying {
+            batch_id,
+            signers_through: batch.int("signers_through")?,
+            created_at: batch.time("created_at")?,
+            offices,
+        });
+    }
+    Ok(found)
+}
+
+/// An erased signer of the campaign with a letter in the batch. Erased signers are few
+/// (a partial index lists them), and each is looked up in the batch by index: the cost does
+/// not grow with the batch.
+const ERASED_IN_BATCH: &str = "SELECT s.id AS signature_id FROM signatures s
+      WHERE s.campaign_id = $2 AND s.erased_at IS NOT NULL
+        AND EXISTS (SELECT 1 FROM deliveries d WHERE d.batch_id = $1 AND d.signature_id = s.id)
+      LIMIT 1";
+
+/// Refuses a new batch that planned letters for a signer erased since planning read the
+/// signatures (the caller holds [`Writes::lock_campaign_signers`], so an erasure either
+/// committed before this check or waits for the batch and then finds its letters).
+pub(crate) async fn refuse_erased_signers(
+    tx: &mut impl Write,
+    campaign: &str,
+    batch_id: i64,
+) -> Result<(), StoreError> {
+    let args = [Arg::Int(batch_id), Arg::Text(campaign)];
+    match tx.db().row(ERASED_IN_BATCH, &args).await? {
+        Some(row) => Err(StoreError::ErasedWhilePlanned {
+            signature_id: row.int("signature_id")?,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Whether the signature was erased: its letters are never sent again.
+pub(crate) async fn signature_erased(
+    tx: &mut impl Write,
+    signature_id: i64,
+) -> Result<bool, StoreError> {
+    let row = tx
+        .db()
+        .row(SIGNATURE_ERASED, &[Arg::Int(signature_id)])
+        .await?;
+    row.map(|r| r.flag("erased"))
+        .transpose()
+        .map(|erased| erased.unwrap_or(false))
+}
+
+/// The statements an erasure needs whose text differs by backend: locks, and the steps
+/// stamped with the backend's clock.
+pub(crate) trait Writes: Write {
+    /// Orders this transaction with every other that erases a signer of `campaign` or
+    /// creates a batch of it: PostgreSQL takes a transaction-scoped advisory lock; SQLite's
+    /// write lock already does.
+    async fn lock_campaign_signers(&mut self, campaign: &str) -> Result<(), StoreError>;
+
+    /// The signature of `email_key` in `campaign` not yet erased, locked.
+    async fn signature_to_erase(
+        &mut self,
+        campaign: &str,
+        email_key: &str,
+    ) -> Result<Option<i64>, StoreError>;
+
+    /// Locks every delivery of the signature (a worker's claim then passes them by);
+    /// those being sent right now (in flight).
+    async fn deliveries_in_flight(&mut self, signature_id: i64) -> Result<Vec<i64>, StoreError>;
+
+    /// Runs a step stamped with the backend's clock; how many rows it changed.
+    async fn stamped_step(&mut self, step: Stamped, signature_id: i64) -> Result<u64, StoreError>;
+}
+
+/// A signer to erase.
+pub struct Erasure<'a> {
+    pub campaign: &'a str,
+    /// The address as the signer gives it (matched the way imports deduplicate).
+    pub email: &'a str,
+    pub actor: &'a str,
+    /// The petition documents that carried them, made again without them
+    /// ([`crate::Store::petitions_carrying`] says which).
+    pub documents: &'a [RemadeDocument],
+}
+
+/// What an erasure did, in counts (also the `signer.erased` event's payload).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ErasureReport {
+    pub signature_id: i64,
+    pub cancelled: u64,
+    pub attempts: u64,
+    pub event_reasons: u64,
+    pub evidence: u64,
+    pub notices: u64,
+    pub deliveries: u64,
+    pub letters: u64,
+    pub receipts: u64,
+    /// Petition documents (signature lists, PDFs) made again without them.
+    pub documents: u64,
+}
+
+impl ErasureReport {
+    fn count(&mut self, step: Step, rows: u64) {
+        let field = match step {
+            Step::CancelUnsent => &mut self.cancelled,
+            Step::BlankAttempts => &mut self.attempts,
+            Step::BlankEventReasons => &mut self.event_reasons,
+            Step::EmptyEvidence => &mut self.evidence,
+            Step::EmptyNotices => &mut self.notices,
+            Step::BlankDeliveryErrors => &mut self.deliveries,
+            Step::BlankLetters => &mut self.letters,
+            Step::BlankReceipts => &mut self.receipts,
+            Step::DropReceiptLinks | Step::EraseSignature => return,
+        };
+        *field += rows;
+    }
+}
+
+/// See [`crate::Store::erase_signer`].
+pub(crate) async fn erase_signer<B: Backend>(
+    store: &B,
+    erasure: &Erasure<'_>,
+    email_key: &str,
+) -> Result<ErasureReport, StoreError> {
+    let mut tx = store.begin_write().await?;
+    tx.lock_campaign_signers(erasure.campaign).await?;
+    let Some(signature_id) = tx.signature_to_erase(erasure.campaign, email_key).await? else {
+        return Err(StoreError::NoSigner {
+            campaign: erasure.campaign.to_string(),
+        });
+    };
+    let sending = tx.deliveries_in_flight(signature_id).await?;
+    if !sending.is_empty() {
+        return Err(StoreError::SignerBeingSent {
+            signature_id,
+            deliveries: sending,
+        });
+    }
+    // Every petition list that carried them must be remade, or their name stays in it.
+    let mut carrying: Vec<i64> = tx
+        .db()
+        .rows(PETITION_BATCHES_CARRYING, &[Arg::Int(signature_id)])
+        .await?
+        .iter()
+        .map(|row| row.int("id"))
+        .collect::<Result<_, _>>()?;
+    let mut remade: Vec<i64> = erasure.documents.iter().map(|d| d.batch_id).collect();
+    carrying.sort_unstable();
+    remade.sort_unstable();
+    remade.dedup();
+    if carrying != remade {
+        return Err(StoreError::PetitionsChanged { signature_id });
+    }
+    tx.db()
+        .exec(LIST_ERASING, &[Arg::Int(signature_id)])
+        .await?;
+    let mut report = ErasureReport {
+        signature_id,
+        ..ErasureReport::default()
+    };
+    for document in erasure.documents {
+        let sha256 = crate::sha256_hex(&document.content);
+        let args = [
+            Arg::Bytes(&document.content),
+            Arg::Text(&sha256),
+            Arg::Int(document.batch_id),
+            Arg::Text(&document.filename),
+        ];
+        report.documents += tx.db().exec(REPLACE_DOCUMENT, &args).await?;
+    }
+    for step in Step::ALL {
+        let rows = match statement(step) {
+            Statement::Shared(sql, then) => {
+                let args = [
+                    Arg::Int(signature_id),
+                    Arg::Text(ERASED_TEXT),
+                    Arg::Bytes(&[]),
+                ];
+                let bound = match then {
+                    Then::Nothing => 1,
+                    Then::ErasedText => 2,
+                    Then::ErasedTextAndEmptyBytes => 3,
+                };
+                tx.db().exec(sql, &args[..bound]).await?
+            }
+            Statement::Stamped(stamped) => tx.stamped_step(stamped, signature_id).await?,
+        };
+        report.count(step, rows);
+    }
+    tx.db()
+        .exec(UNLIST_ERASING, &[Arg::Int(signature_id)])
+        .await?;
+    tx.append_audit(vec![erased_event(erasure, &report)])
+        .await?;
+    tx.commit().await?;
+    Ok(report)
+}
+
+/// `signer.erased`: who erased which signature (by id) and how many rows of each kind.
+fn erased_event(erasure: &Erasure<'_>, report: &ErasureReport) -> NewEvent {
+    NewEvent {
+        kind: EventKind::SignerErased,
+        actor: erasure.actor.to_string(),
+        subjects: Subjects {
+            campaign_id: Some(erasure.campaign.to_string()),
+            batch_id: None,
+            delivery_id: None,
+            attempt_id: None,
+        },
+        payload: json!(report),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_step_runs_once_and_the_signature_goes_last() {
+        let mut seen = Step::ALL.to_vec();
+        seen.dedup();
+        assert_eq!(seen.len(), Step::ALL.len());
+        // The signature (and so the salt) goes last: until then, every other step can still
+        // find the rows by it.
+        assert_eq!(Step::ALL.last(), Some(&Step::EraseSignature));
+        assert_eq!(Step::ALL.first(), Some(&Step::CancelUnsent));
+    }
+
+    #[test]
+    fn the_event_names_ids_and_counts_only() {
+        let erasure = Erasure {
+            campaign: "peru",
+            email: "ana@example.org",
+            actor: "cli:ops",
+            documents: &[],
+        };
+        let mut report = ErasureReport {
+            signature_id: 7,
+            ..ErasureReport::default()
+        };
+        report.count(Step::BlankAttempts, 3);
+        report.count(Step::DropReceiptLinks, 5);
+        let event = erased_event(&erasure, &report);
+        assert_eq!(event.kind, EventKind::SignerErased);
+        assert_eq!(event.payload["signature_id"], 7);
+        assert_eq!(event.payload["attempts"], 3);
+        assert!(!event.payload.to_string().contains("ana@"));
+    }
+}

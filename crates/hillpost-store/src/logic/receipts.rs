@@ -1,0 +1,319 @@
+//! Receipts, written once (what a receipt says is `crate::receipts`): housekeeping's pass
+//! enqueuing the receipts owed, the page a token opens, and the signed statement. A
+//! backend supplies, on its connection ([`Statements`]), the letters each signer took part
+//! in (their SQL differs: string aggregation), and
+//! the two inserts stamped with its clock; and runs the pass inside its own transaction
+//! and turn-taking (SQLite: housekeeping's `BEGIN IMMEDIATE`; PostgreSQL: an advisory lock).
+
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+
+use chrono::{DateTime, Utc};
+use hillpost_core::Campaign;
+use hillpost_core::audit::NewEvent;
+use hillpost_core::receipt::{LetterFacts, Statement};
+
+use super::Backend;
+use super::sql::{Arg, Columns, Run};
+use crate::StoreError;
+use crate::receipts::{
+    Candidate, NewReceipt, RECEIPTS_PER_PASS, RECIPIENT_KEY, RECIPIENT_NAME, ReceiptPage,
+    enqueued_event, lines, new_receipt, parse_language, parse_lines,
+};
+use crate::statements::LetterProof;
+
+/// The signers of batch `b` owed a receipt: consenting, carried by the batch, every letter
+/// of theirs final, no receipt yet. Also the guard that keeps a batch from completing
+/// before its receipts are enqueued. Conditions on `b` (a batch) and `s` (a signature of
+/// its campaign); a macro, so the statements that use it stay `&'static str`. Consent is
+/// the bare column: a boolean on PostgreSQL, 0 or 1 on SQLite (a CHECK), the same test.
+macro_rules! owed_receipt {
+    () => {
+        "
+           b.state = 'running' AND b.receipt_base_url IS NOT NULL
+       AND s.receipt_consent AND s.id <= b.signers_through AND s.erased_at IS NULL
+       AND (b.mode = 'petition' OR EXISTS (SELECT 1 FROM deliveries d
+                                           WHERE d.batch_id = b.id AND d.signature_id = s.id AND d.kind = 'letter'))
+       AND NOT EXISTS (SELECT 1 FROM deliveries d
+                        WHERE d.batch_id = b.id AND d.signature_id = s.id AND d.kind = 'letter'
+                          AND d.state IN ('queued', 'in_flight'))
+       AND (b.mode <> 'petition' OR NOT EXISTS (SELECT 1 FROM deliveries d
+                        WHERE d.batch_id = b.id AND d.signature_id IS NULL AND d.kind = 'letter'
+                          AND d.state IN ('queued', 'in_flight')))
+       AND NOT EXISTS (SELECT 1 FROM deliveries r
+                        WHERE r.batch_id = b.id AND r.kind = 'receipt' AND r.signature_id = s.id)"
+    };
+}
+pub(crate) use owed_receipt;
+
+/// The signers owed a receipt, at most `$1`.
+const OWED: &str = concat!(
+    "SELECT b.id AS batch_id, b.campaign_id, b.mode, s.id AS signature_id, s.language
+       FROM batches b JOIN signatures s ON s.campaign_id = b.campaign_id
+      WHERE ",
+    owed_receipt!(),
+    " ORDER BY b.id, s.id LIMIT $1"
+);
+
+/// A backend's statements for receipts that differ between the dialects.
+pub(crate) trait Statements: Run {
+    /// `$1`'s signature, when it is not erased. PostgreSQL locks it `FOR SHARE`: an erasure
+    /// in progress holds it `FOR UPDATE`, so this waits for it and then sees it erased, and
+    /// no receipt is made for someone being erased. (SQLite's write lock already orders
+    /// the two.)
+    const SIGNER_STILL_HERE: &'static str;
+
+    /// The letters of batch `$1` a signer took part in — a petition's (`$2` true) or the
+    /// signer `$3`'s — in delivery order: `office, channel, state, skip_reason,
+    /// finalized_at, attempts, max_attempts, last_error, outcome, last_finished_at,
+    /// remote_text, passed_over` (the endpoints passed over, one per line).
+    const LETTERS: &'static str;
+
+    /// The receipt's delivery, queued and due at once, unless the signer has one; its id.
+    /// SQLite stamps it with `now`, PostgreSQL with its own clock.
+    async fn insert_receipt_delivery(
+        &mut self,
+        candidate: &Candidate,
+        recipient_id: i64,
+        message_id: i64,
+        max_attempts: i64,
+        now: DateTime<Utc>,
+    ) -> Result<Option<i64>, StoreError>;
+
+    /// The receipt's row (its lines), created `now` (SQLite) or at the database's clock.
+    async fn insert_receipt(
+        &mut self,
+        delivery_id: i64,
+        candidate: &Candidate,
+        receipt: &NewReceipt,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+}
+
+/// Enqueues the receipts owed (up to [`RECEIPTS_PER_PASS`]) inside the caller's
+/// transaction; their audit events, or `None` when nobody is owed one.
+pub(crate) async fn enqueue<S: Statements>(
+    conn: &mut S,
+) -> Result<Option<Vec<NewEvent>>, StoreError> {
+    let now = Utc::now();
+    let found = conn.rows(OWED, &[Arg::Int(RECEIPTS_PER_PASS)]).await?;
+    if found.is_empty() {
+        return Ok(None);
+    }
+    let mut titles: HashMap<i64, String> = HashMap::new();
+    let mut recipient_ids: HashMap<i64, i64> = HashMap::new();
+    let mut events = Vec::new();
+    for row in &found {
+        let candidate = Candidate {
+            batch_id: row.int("batch_id")?,
+            campaign_id: row.text("campaign_id")?,
+            petition: row.text("mode")? == "petition",
+            signature_id: row.int("signature_id")?,
+            language: row.opt_text("language")?,
+        };
+        let still_here = conn
+            .row(S::SIGNER_STILL_HERE, &[Arg::Int(candidate.signature_id)])
+            .await?;
+        if still_here.is_none() {
+            continue;
+        }
+        let title = match titles.entry(candidate.batch_id) {
+            Entry::Occupied(title) => title.get().clone(),
+            Entry::Vacant(slot) => slot
+                .insert(campaign_title(conn, candidate.batch_id).await?)
+                .clone(),
+        };
+        let letters = letters(conn, &candidate).await?;
+        let receipt = new_receipt(&candidate, &title, &letters)?;
+        let recipient_id = match recipient_ids.entry(candidate.batch_id) {
+            Entry::Occupied(id) => *id.get(),
+            Entry::Vacant(slot) => {
+                *slot.insert(receipts_recipient(conn, candidate.batch_id).await?)
+            }
+        };
+        let message_id = message(conn, candidate.batch_id, &receipt).await?;
+        let delivery_id = conn
+            .insert_receipt_delivery(
+                &candidate,
+                recipient_id,
+                message_id,
+                receipt.max_attempts,
+                now,
+            )
+            .await?;
+        let Some(delivery_id) = delivery_id else {
+            continue;
+        };
+        conn.insert_receipt(delivery_id, &candidate, &receipt, now)
+            .await?;
+        events.push(enqueued_event(&candidate, delivery_id, &receipt));
+    }
+    Ok(Some(events))
+}
+
+/// The batch's `receipts` recipient row, added with its first receipt; its id.
+async fn receipts_recipient(conn: &mut impl Run, batch_id: i64) -> Result<i64, StoreError> {
+    let sql = "INSERT INTO recipients (batch_id, key, name) VALUES ($1, $2, $3)
+               ON CONFLICT (batch_id, key) DO UPDATE SET name = excluded.name RETURNING id";
+    let args = [
+        Arg::Int(batch_id),
+        Arg::Text(RECIPIENT_KEY),
+        Arg::Text(RECIPIENT_NAME),
+    ];
+    returned_id(conn.row(sql, &args).await?)
+}
+
+/// The receipt's text as a message row of its batch (stored once per text); its id.
+async fn message(
+    conn: &mut impl Run,
+    batch_id: i64,
+    receipt: &NewReceipt,
+) -> Result<i64, StoreError> {
+    let sql = "INSERT INTO messages (batch_id, sha256, language, subject, body_markdown) VALUES ($1, $2, $3, $4, $5)
+               ON CONFLICT (batch_id, sha256) DO UPDATE SET sha256 = excluded.sha256 RETURNING id";
+    let args = [
+        Arg::Int(batch_id),
+        Arg::Text(&receipt.message_sha256),
+        Arg::Text(receipt.rendered.language.as_str()),
+        Arg::Text(&receipt.rendered.subject),
+        Arg::Text(&receipt.rendered.body_markdown),
+    ];
+    returned_id(conn.row(sql, &args).await?)
+}
+
+fn returned_id(row: Option<impl Columns>) -> Result<i64, StoreError> {
+    row.ok_or_else(|| StoreError::corrupt("an upsert returned no row"))?
+        .int("id")
+}
+
+async fn campaign_title(conn: &mut impl Run, batch_id: i64) -> Result<String, StoreError> {
+    let sql = "SELECT c.definition FROM campaigns c JOIN batches b ON b.campaign_id = c.id WHERE b.id = $1";
+    let row = conn.row(sql, &[Arg::Int(batch_id)]).await?;
+    let definition = row
+        .ok_or(StoreError::NoBatch(batch_id))?
+        .text("definition")?;
+    Ok(Campaign::from_stored(&definition)
+        .map_err(StoreError::corrupt)?
+        .title)
+}
+
+/// The letters `candidate` took part in, with their last attempt and `max_attempts`.
+async fn letters<S: Statements>(
+    conn: &mut S,
+    candidate: &Candidate,
+) -> Result<Vec<(LetterFacts, i64)>, StoreError> {
+    let args = [
+        Arg::Int(candidate.batch_id),
+        Arg::Flag(candidate.petition),
+        // A petition's letters carry no signer; an individual signer's carry theirs.
+        Arg::OptInt((!candidate.petition).then_some(candidate.signature_id)),
+    ];
+    let rows = conn.rows(S::LETTERS, &args).await?;
+    rows.iter()
+        .map(|row| {
+            Ok((
+                LetterFacts {
+                    office: row.text("office")?,
+                    channel: row.parsed("channel")?,
+                    state: row.parsed("state")?,
+                    skip_reason: row.opt_text("skip_reason")?,
+                    finalized_at: row.opt_time("finalized_at")?,
+                    attempts: row.unsigned("attempts")?,
+                    last_outcome: row.opt_parsed("outcome")?,
+                    last_finished_at: row.opt_time("last_finished_at")?,
+                    last_remote_text: row.opt_text("remote_text")?,
+                    last_error: row.opt_text("last_error")?,
+                    passed_over: lines(row.opt_text("passed_over")?),
+                },
+                i64::from(row.unsigned("max_attempts")?),
+            ))
+        })
+        .collect()
+}
+
+/// The receipt a page token opens, by the token's SHA-256.
+pub(crate) async fn receipt_by_token(
+    store: &impl Backend,
+    token_sha256: &str,
+) -> Result<Option<ReceiptPage>, StoreError> {
+    let sql = "SELECT r.batch_id, r.language, r.subject, r.lines, r.created_at, r.statement
+                 FROM receipt_links l JOIN receipts r ON r.id = l.receipt_id WHERE l.token_sha256 = $1";
+    let row = store
+        .read()
+        .await?
+        .row(sql, &[Arg::Text(token_sha256)])
+        .await?;
+    row.map(|row| {
+        Ok(ReceiptPage {
+            batch_id: row.int("batch_id")?,
+            language: parse_language(&row.text("language")?),
+            subject: row.text("subject")?,
+            lines: parse_lines(&row.text("lines")?)?,
+            statement: row.opt_text("statement")?,
+            created_at: row.time("created_at")?,
+        })
+    })
+    .transpose()
+}
+
+/// What receipt delivery `delivery_id`'s signed statement says; `None` when it is not a
+/// receipt.
+pub(crate) async fn receipt_statement(
+    store: &impl Backend,
+    delivery_id: i64,
+) -> Result<Option<Statement>, StoreError> {
+    let mut db = store.read().await?;
+    let by_delivery = [Arg::Int(delivery_id)];
+    let sql = "SELECT batch_id, signature_id, language, subject, lines FROM receipts WHERE delivery_id = $1";
+    let Some(receipt) = db.row(sql, &by_delivery).await? else {
+        return Ok(None);
+    };
+    // The signer's letters in delivery order, as the lines were made (see `letters`).
+    let sql = "SELECT a.sent_sha256, e.seq, e.hash
+                 FROM receipts r
+                 JOIN batches b ON b.id = r.batch_id
+                 JOIN deliveries d ON d.batch_id = r.batch_id AND d.kind = 'letter'
+                  AND ((b.mode = 'petition' AND d.signature_id IS NULL) OR d.signature_id = r.signature_id)
+                 LEFT JOIN attempts a ON a.id = (SELECT max(id) FROM attempts WHERE delivery_id = d.id)
+                 LEFT JOIN audit_events e ON e.attempt_id = a.id AND e.kind = 'attempt.recorded'
+                WHERE r.delivery_id = $1
+                ORDER BY d.id";
+    let proofs = db
+        .rows(sql, &by_delivery)
+        .await?
+        .iter()
+        .map(|row| -> Result<LetterProof, StoreError> {
+            Ok((
+                row.opt_text("sent_sha256")?,
+                row.opt_int("seq")?,
+                row.opt_text("hash")?,
+            ))
+        })
+        .collect::<Result<_, _>>()?;
+    crate::statements::statement(
+        receipt.int("batch_id")?,
+        receipt.int("signature_id")?,
+        receipt.text("language")?,
+        receipt.text("subject")?,
+        parse_lines(&receipt.text("lines")?)?,
+        proofs,
+    )
+    .map(Some)
+}
+
+/// Keeps `signed` as the receipt's statement unless one is kept already; the one kept.
+pub(crate) async fn keep_receipt_statement(
+    store: &impl Backend,
+    delivery_id: i64,
+    signed: &str,
+) -> Result<Option<String>, StoreError> {
+    let mut db = store.read().await?;
+    let sql = "UPDATE receipts SET statement = $2 WHERE delivery_id = $1 AND statement IS NULL";
+    db.exec(sql, &[Arg::Int(delivery_id), Arg::Text(signed)])
+        .await?;
+    let sql = "SELECT statement FROM receipts WHERE delivery_id = $1";
+    let row = db.row(sql, &[Arg::Int(delivery_id)]).await?;
+    row.map(|row| row.opt_text("statement"))
+        .transpose()
+        .map(Option::flatten)
+}

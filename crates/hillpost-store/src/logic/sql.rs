@@ -1,0 +1,177 @@
+//! Statements written once. Where both dialects say the same thing, the SQL text lives in
+//! the logic module that uses it, with `$N` placeholders (sqlx binds them by number on
+//! SQLite as on PostgreSQL); a backend only runs it ([`Run`]), binding each [`Arg`] and
+//! reading each column ([`Columns`]) through its own type mapping. Statements whose text
+//! differs (the clock, locks, lists of ids) stay with the backend, behind the area's
+//! `Writes`/`Reads` traits.
+
+use chrono::{DateTime, Utc};
+use sqlx::query::Query;
+use sqlx::{Connection, Database, Executor, IntoArguments};
+
+use crate::StoreError;
+
+/// A value bound to a statement written once; each backend maps it to its own type
+/// (a time is epoch milliseconds on SQLite, `timestamptz` on PostgreSQL).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Arg<'a> {
+    Int(i64),
+    OptInt(Option<i64>),
+    Flag(bool),
+    Text(&'a str),
+    OptText(Option<&'a str>),
+    Time(DateTime<Utc>),
+    Bytes(&'a [u8]),
+}
+
+/// A connection that runs statements written once: a pooled connection for reads, or a
+/// write transaction's. Every sqlx connection whose database is a [`Dialect`] is one.
+pub(crate) trait Run {
+    type Row: Columns;
+
+    async fn rows(
+        &mut self,
+        sql: &'static str,
+        args: &[Arg<'_>],
+    ) -> Result<Vec<Self::Row>, StoreError>;
+
+    async fn row(
+        &mut self,
+        sql: &'static str,
+        args: &[Arg<'_>],
+    ) -> Result<Option<Self::Row>, StoreError>;
+
+    /// Runs a statement that changes rows; how many it changed.
+    async fn exec(&mut self, sql: &'static str, args: &[Arg<'_>]) -> Result<u64, StoreError>;
+}
+
+/// A backend's type mapping for the values it binds.
+pub(crate) trait Dialect: Database {
+    fn bind<'q>(
+        query: Query<'q, Self, Self::Arguments>,
+        arg: Arg<'_>,
+    ) -> Query<'q, Self, Self::Arguments>;
+
+    fn rows_affected(done: &Self::QueryResult) -> u64;
+}
+
+impl<C> Run for C
+where
+    C: Connection,
+    C::Database: Dialect,
+    <C::Database as Database>::Row: Columns,
+    <C::Database as Database>::Arguments: IntoArguments<C::Database>,
+    for<'c> &'c mut C: Executor<'c, Database = C::Database>,
+{
+    type Row = <C::Database as Database>::Row;
+
+    async fn rows(
+        &mut self,
+        sql: &'static str,
+        args: &[Arg<'_>],
+    ) -> Result<Vec<Self::Row>, StoreError> {
+        Ok(bound(sql, args).fetch_all(self).await?)
+    }
+
+    async fn row(
+        &mut self,
+        sql: &'static str,
+        args: &[Arg<'_>],
+    ) -> Result<Option<Self::Row>, StoreError> {
+        Ok(bound(sql, args).fetch_optional(self).await?)
+    }
+
+    async fn exec(&mut self, sql: &'static str, args: &[Arg<'_>]) -> Result<u64, StoreError> {
+        let done = bound::<C::Database>(sql, args).execute(self).await?;
+        Ok(C::Database::rows_affected(&done))
+    }
+}
+
+fn bound<'q, D: Dialect>(sql: &'static str, args: &[Arg<'_>]) -> Query<'q, D, D::Arguments> {
+    args.iter()
+        .fold(sqlx::query(sql), |query, arg| D::bind(query, *arg))
+}
+
+/// A row's columns, read through a backend's type mapping: SQLite keeps every integer as
+/// `i64` and times as epoch milliseconds; PostgreSQL has `int4` counters and `timestamptz`.
+pub(crate) trait Columns {
+    /// A `bigint` (ids, counts).
+    fn int(&self, name: &str) -> Result<i64, StoreError>;
+    fn opt_int(&self, name: &str) -> Result<Option<i64>, StoreError>;
+    /// An `int4` counter (attempts, durations); a negative one reads as 0.
+    fn unsigned(&self, name: &str) -> Result<u32, StoreError>;
+    fn opt_unsigned(&self, name: &str) -> Result<Option<u32>, StoreError>;
+    /// A `smallint` (a district).
+    fn small_int(&self, name: &str) -> Result<i64, StoreError>;
+    /// An `int4` as stored (a remote status code).
+    fn opt_i32(&self, name: &str) -> Result<Option<i32>, StoreError>;
+    fn text(&self, name: &str) -> Result<String, StoreError>;
+    fn opt_text(&self, name: &str) -> Result<Option<String>, StoreError>;
+    fn flag(&self, name: &str) -> Result<bool, StoreError>;
+    fn bytes(&self, name: &str) -> Result<Vec<u8>, StoreError>;
+    fn opt_bytes(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    fn time(&self, name: &str) -> Result<DateTime<Utc>, StoreError>;
+    fn opt_time(&self, name: &str) -> Result<Option<DateTime<Utc>>, StoreError>;
+
+    /// A stored name of one of core's enums (a state, a channel).
+    fn parsed<T: std::str::FromStr<Err = String>>(&self, name: &str) -> Result<T, StoreError> {
+        parse(&self.text(name)?)
+    }
+
+    fn opt_parsed<T: std::str::FromStr<Err = String>>(
+        &self,
+        name: &str,
+    ) -> Result<Option<T>, StoreError> {
+        self.opt_text(name)?.as_deref().map(parse).transpose()
+    }
+
+    /// A `count(*)`.
+    fn count(&self, name: &str) -> Result<u64, StoreError> {
+        Ok(u64::try_from(self.int(name)?).unwrap_or(0))
+    }
+}
+
+/// The [`Columns`] methods both backends read alike (sqlx decodes `i64`, `i32`, `String`,
+/// `bool` and bytes the same way on each), expanded inside each backend's `impl Columns`
+/// beside the methods that map types differently.
+macro_rules! plain_columns {
+    () => {
+        fn int(&self, name: &str) -> Result<i64, StoreError> {
+            Ok(sqlx::Row::try_get(self, name)?)
+        }
+
+        fn opt_int(&self, name: &str) -> Result<Option<i64>, StoreError> {
+            Ok(sqlx::Row::try_get(self, name)?)
+        }
+
+        fn opt_i32(&self, name: &str) -> Result<Option<i32>, StoreError> {
+            Ok(sqlx::Row::try_get(self, name)?)
+        }
+
+        fn text(&self, name: &str) -> Result<String, StoreError> {
+            Ok(sqlx::Row::try_get(self, name)?)
+        }
+
+        fn opt_text(&self, name: &str) -> Result<Option<String>, StoreError> {
+            Ok(sqlx::Row::try_get(self, name)?)
+        }
+
+        fn flag(&self, name: &str) -> Result<bool, StoreError> {
+            Ok(sqlx::Row::try_get(self, name)?)
+        }
+
+        fn bytes(&self, name: &str) -> Result<Vec<u8>, StoreError> {
+            Ok(sqlx::Row::try_get(self, name)?)
+        }
+
+        fn opt_bytes(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+            Ok(sqlx::Row::try_get(self, name)?)
+        }
+    };
+}
+pub(crate) use plain_columns;
+
+/// One of core's enums from its stored name; a name it does not know is a corrupt row.
+pub(crate) fn parse<T: std::str::FromStr<Err = String>>(text: &str) -> Result<T, StoreError> {
+    text.parse().map_err(StoreError::Corrupt)
+}
