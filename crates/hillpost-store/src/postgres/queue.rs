@@ -458,7 +458,8 @@ SELECT bf.id AS delivery_id, bf.batch_id, bf.signature_id, bf.channel, bf.endpoi
        m.id IS NOT NULL AS moved, r.id AS attempt_id, e.id AS event_id, sg.salt AS signer_salt
   FROM before bf
   JOIN recipients rc ON rc.id = bf.recipient_id
-  LEFT JOIN signatures sg ON sg.id = bf.signature_id
+  -- By key per record, as in `letter_parts`: a join may hash every signature.
+  LEFT JOIN LATERAL (SELECT sg.salt FROM signatures sg WHERE sg.id = bf.signature_id OFFSET 0) sg ON true
   LEFT JOIN moved m ON m.id = bf.id
   LEFT JOIN recorded r ON r.delivery_id = bf.id
   LEFT JOIN evented e ON e.delivery_id = bf.id";
