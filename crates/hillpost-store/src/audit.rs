@@ -32,12 +32,17 @@ pub struct ChainReport {
     pub checkpoints: usize,
     /// Batches, attempts and delivery events without their audit event.
     pub unrecorded: Vec<crate::Unrecorded>,
+    /// Attempt rows whose answer or note is not what their event recorded (the first few),
+    /// and how many there are.
+    pub altered: Vec<crate::AlteredAttempt>,
+    pub altered_count: usize,
 }
 
 impl ChainReport {
-    /// Every event checks out, every checkpoint is reached and every row has its event.
+    /// Every event checks out, every checkpoint is reached, every row has its event and
+    /// says what its event recorded.
     pub fn intact(&self) -> bool {
-        self.broken.is_none() && self.unrecorded.is_empty()
+        self.broken.is_none() && self.unrecorded.is_empty() && self.altered_count == 0
     }
 }
 

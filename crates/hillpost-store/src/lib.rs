@@ -30,6 +30,7 @@ macro_rules! delivery_select {
     };
 }
 
+mod altered;
 mod audit;
 mod checkpoints;
 pub mod directory;
@@ -56,6 +57,7 @@ use hillpost_core::batch::{BatchPlan, SentBefore};
 use hillpost_core::delivery::{Attachment, DeliveryRules};
 use hillpost_core::{Campaign, CampaignId, NewSignature};
 
+pub use altered::AlteredAttempt;
 pub use audit::{ChainReport, ExportLine, HOUSEKEEPING, UNATTRIBUTED};
 pub use checkpoints::{CheckpointWrite, Unrecorded};
 pub use directory::{DirectoryFile, NewDirectory, StoredDirectory, ZipDistrictRow, ZipTable};

@@ -4,11 +4,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use hillpost_core::audit::SigningKey;
-use hillpost_core::delivery::{Attachment, LetterCampaign, OutgoingLetter};
+use hillpost_core::delivery::{Attachment, LetterCampaign, LetterEnvelope, OutgoingLetter};
 use hillpost_core::receipt::{
     receipt_url, sign_receipt, token_from_bytes, token_sha256, with_link,
 };
-use hillpost_core::{Campaign, Language, Mode};
+use hillpost_core::{Campaign, Language};
 use hillpost_store::{ClaimedDelivery, DeliveryKind, LetterParts, Store, StoreError};
 use tokio::sync::Mutex;
 
@@ -93,16 +93,12 @@ pub fn outgoing_letter(
             campaign: Some(batch.label.clone()),
         });
     }
-    // A petition goes out under the organization's name; an individual letter under the
-    // signer's, with replies going to the signer.
-    let (sender_name, reply_to) = match (batch.campaign.mode, &signer) {
-        (Mode::Individual, Some(s)) => (s.full_name(), Some(s.email.clone())),
-        _ => (batch.campaign.sender_name.clone(), None),
-    };
-    let attachments = match batch.campaign.mode {
-        Mode::Petition => batch.attachments.clone(),
-        Mode::Individual => Arc::from(Vec::new()),
-    };
+    let envelope = LetterEnvelope::of(
+        batch.campaign.mode,
+        &batch.campaign.sender_name,
+        signer.as_deref(),
+        &batch.attachments,
+    );
     Ok(OutgoingLetter {
         delivery_id: delivery.id,
         attempt_no: delivery.attempt_no,
@@ -110,12 +106,12 @@ pub fn outgoing_letter(
         channel: delivery.channel,
         endpoint: delivery.endpoint.clone(),
         recipient_name: parts.recipient_name,
-        sender_name,
-        reply_to,
+        sender_name: envelope.sender_name,
+        reply_to: envelope.reply_to,
         language,
         subject: parts.subject,
         body_markdown: parts.body_markdown,
-        attachments,
+        attachments: envelope.attachments,
         signer,
         campaign: Some(batch.label.clone()),
     })

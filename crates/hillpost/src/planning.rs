@@ -10,10 +10,10 @@ use hillpost_core::batch::{
     BatchPlan, Endpoint, LeftOut, NoDistrictTable, Route, SentBefore, count_left_out,
     leave_out_sent, plan_batch_with_districts,
 };
-use hillpost_core::delivery::{Attachment, LetterCampaign, OutgoingLetter};
+use hillpost_core::delivery::{Attachment, LetterCampaign, LetterEnvelope, OutgoingLetter};
 use hillpost_core::eligibility::DistrictLookup;
 use hillpost_core::render::LetterTemplates;
-use hillpost_core::{Campaign, CampaignId, Mode};
+use hillpost_core::{Campaign, CampaignId};
 use hillpost_directory::ResolveSettings;
 use hillpost_store::{Store, StoreError};
 
@@ -201,18 +201,15 @@ pub fn outgoing_letters(planned: &Planned) -> impl Iterator<Item = OutgoingLette
         plan,
         signatures,
     } = planned;
-    let attachments: Arc<[Attachment]> = match campaign.mode {
-        Mode::Petition => plan
-            .attachments
-            .iter()
-            .map(|a| Attachment {
-                filename: a.filename.clone(),
-                content_type: a.content_type.clone(),
-                content: a.content.clone(),
-            })
-            .collect(),
-        Mode::Individual => Arc::from(Vec::new()),
-    };
+    let attachments: Arc<[Attachment]> = plan
+        .attachments
+        .iter()
+        .map(|a| Attachment {
+            filename: a.filename.clone(),
+            content_type: a.content_type.clone(),
+            content: a.content.clone(),
+        })
+        .collect();
     let label = Arc::new(LetterCampaign {
         id: campaign.id.clone(),
         organization: campaign.organization.clone(),
@@ -232,10 +229,12 @@ pub fn outgoing_letters(planned: &Planned) -> impl Iterator<Item = OutgoingLette
                 .signature_id
                 .and_then(|id| signers.get(&id))
                 .map(|s| Arc::new((*s).clone()));
-            let (sender_name, reply_to) = match &signer {
-                Some(s) => (s.full_name(), Some(s.email.clone())),
-                None => (campaign.sender_name.clone(), None),
-            };
+            let envelope = LetterEnvelope::of(
+                campaign.mode,
+                &campaign.sender_name,
+                signer.as_deref(),
+                &attachments,
+            );
             Some(OutgoingLetter {
                 delivery_id: i64::try_from(index).unwrap_or(i64::MAX) + 1,
                 attempt_no: 1,
@@ -243,12 +242,12 @@ pub fn outgoing_letters(planned: &Planned) -> impl Iterator<Item = OutgoingLette
                 channel: endpoint.channel,
                 endpoint: endpoint.address.clone(),
                 recipient_name: plan.recipients[delivery.recipient].name.clone(),
-                sender_name,
-                reply_to,
+                sender_name: envelope.sender_name,
+                reply_to: envelope.reply_to,
                 language: message.letter.language.clone(),
                 subject: message.letter.subject.clone(),
                 body_markdown: message.letter.body_markdown.clone(),
-                attachments: attachments.clone(),
+                attachments: envelope.attachments,
                 signer,
                 campaign: Some(label.clone()),
             })

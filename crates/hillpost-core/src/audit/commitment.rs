@@ -52,6 +52,31 @@ pub fn commitment(salt: &SignerSalt, field: &str, text: &str) -> String {
     hex::encode(hasher.finalize())
 }
 
+/// Whether a row's `text` for `field` is still what its audit event's `payload` says: the
+/// event holds the text in clear (`field`), or a commitment to it (`<field>_commitment`,
+/// checked with the signer's `salt`). `None` when the event cannot say: it names neither
+/// key, or it holds a commitment and the salt is gone (the signer was erased).
+pub fn still_as_recorded(
+    payload: &serde_json::Value,
+    salt: Option<&SignerSalt>,
+    field: &str,
+    text: Option<&str>,
+) -> Option<bool> {
+    use serde_json::Value;
+    if let Some(committed) = payload.get(format!("{field}_commitment")) {
+        return match (committed, text) {
+            (Value::Null, None) => Some(true),
+            (Value::String(c), Some(text)) => salt.map(|salt| commitment(salt, field, text) == *c),
+            _ => Some(false),
+        };
+    }
+    match payload.get(field)? {
+        Value::Null => Some(text.is_none()),
+        Value::String(clear) => Some(text == Some(clear.as_str())),
+        _ => Some(false),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,6 +107,56 @@ mod tests {
             commitment(&salt(1), "ab", "c"),
             commitment(&salt(1), "a", "bc")
         );
+    }
+
+    #[test]
+    fn a_row_is_checked_against_its_event_in_clear_or_committed() {
+        use serde_json::json;
+        let s = salt(3);
+        let committed = json!({
+            "remote_text": null,
+            "remote_text_commitment": commitment(&s, "remote_text", "250 ok Ana"),
+            "note": null,
+            "note_commitment": null,
+        });
+        let other = salt(4);
+        let check = |salt, field, text| still_as_recorded(&committed, salt, field, text);
+        assert_eq!(
+            check(Some(&s), "remote_text", Some("250 ok Ana")),
+            Some(true)
+        );
+        assert_eq!(
+            check(Some(&s), "remote_text", Some("250 ok Bob")),
+            Some(false)
+        );
+        assert_eq!(check(Some(&s), "remote_text", None), Some(false));
+        assert_eq!(
+            check(Some(&other), "remote_text", Some("250 ok Ana")),
+            Some(false)
+        );
+        assert_eq!(
+            check(None, "remote_text", Some("250 ok Ana")),
+            None,
+            "erased: unknowable"
+        );
+        assert_eq!(check(Some(&s), "note", None), Some(true));
+        assert_eq!(check(Some(&s), "note", Some("added later")), Some(false));
+
+        let clear = json!({ "remote_text": "250 ok", "note": null });
+        assert_eq!(
+            still_as_recorded(&clear, None, "remote_text", Some("250 ok")),
+            Some(true)
+        );
+        assert_eq!(
+            still_as_recorded(&clear, None, "remote_text", Some("250 OK")),
+            Some(false)
+        );
+        assert_eq!(still_as_recorded(&clear, None, "note", None), Some(true));
+        assert_eq!(
+            still_as_recorded(&clear, None, "note", Some("x")),
+            Some(false)
+        );
+        assert_eq!(still_as_recorded(&json!({}), None, "note", Some("x")), None);
     }
 
     #[test]

@@ -20,6 +20,6 @@ pub use chain::{
     seal, unsealed,
 };
 pub use checkpoint::{CHECKPOINT_TYPE, Checkpoint, CheckpointError};
-pub use commitment::{SignerSalt, commitment};
+pub use commitment::{SignerSalt, commitment, still_as_recorded};
 pub use event::{ChainedEvent, EventKind, NewEvent, Subjects, audit_time, time_text};
 pub use signing::{KeyError, KeyList, PublicKey, PublishedKey, SigningKey};

@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 pub use batch_control::{BatchAction, reopened};
 pub use operator::{OperatorAction, RetrySelection};
 pub use outgoing::{
-    Attachment, Evidence, EvidenceKind, LetterCampaign, OutgoingLetter, SendReport,
+    Attachment, Evidence, EvidenceKind, LetterCampaign, LetterEnvelope, OutgoingLetter, SendReport,
 };
 pub use transition::{DeliveryRules, Position, ResendPolicy, RouteChange, Transition, transition};
 

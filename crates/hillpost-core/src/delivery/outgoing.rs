@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
 use super::{AttemptOutcome, Channel};
-use crate::campaign::CampaignId;
+use crate::campaign::{CampaignId, Mode};
 use crate::signer::{Email, Language, NewSignature};
 
 /// Everything a channel needs to send one delivery, assembled by the worker from the store.
@@ -36,6 +36,44 @@ pub struct OutgoingLetter {
     /// The campaign the letter belongs to, for channels that label messages with it (CWC's
     /// CampaignId and Organization). `None` only for letters made outside a batch (tests).
     pub campaign: Option<Arc<LetterCampaign>>,
+}
+
+/// Who a letter is from and what it carries, decided once for the worker and the dry run:
+/// an individual letter goes out under its signer's name with replies to them and carries
+/// nothing; a petition letter goes out under the campaign's sender name and carries the
+/// batch's documents (signature list, PDF).
+#[derive(Debug, Clone)]
+pub struct LetterEnvelope {
+    pub sender_name: String,
+    pub reply_to: Option<Email>,
+    pub attachments: Arc<[Attachment]>,
+}
+
+impl LetterEnvelope {
+    pub fn of(
+        mode: Mode,
+        campaign_sender: &str,
+        signer: Option<&NewSignature>,
+        batch_attachments: &Arc<[Attachment]>,
+    ) -> Self {
+        match (mode, signer) {
+            (Mode::Individual, Some(s)) => LetterEnvelope {
+                sender_name: s.full_name(),
+                reply_to: Some(s.email.clone()),
+                attachments: Arc::from(Vec::new()),
+            },
+            (Mode::Individual, None) => LetterEnvelope {
+                sender_name: campaign_sender.to_string(),
+                reply_to: None,
+                attachments: Arc::from(Vec::new()),
+            },
+            (Mode::Petition, _) => LetterEnvelope {
+                sender_name: campaign_sender.to_string(),
+                reply_to: None,
+                attachments: batch_attachments.clone(),
+            },
+        }
+    }
 }
 
 /// What a channel may say about a letter's campaign; shared by every letter of a batch.
@@ -224,6 +262,45 @@ impl SendReport {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::signer::PersonName;
+
+    #[test]
+    fn the_envelope_follows_the_mode_not_whether_a_signer_is_at_hand() {
+        let signer = NewSignature {
+            email: Email::parse("ana@example.org").unwrap(),
+            first_name: Some(PersonName::parse("Ana").unwrap()),
+            last_name: None,
+            organization: None,
+            address: Default::default(),
+            district: None,
+            language: None,
+            phone: None,
+            receipt_consent: false,
+            signed_at: None,
+            source: None,
+        };
+        let documents: Arc<[Attachment]> = Arc::from(vec![Attachment {
+            filename: "signatures.csv".into(),
+            content_type: "text/csv".into(),
+            content: b"name\nAna\n".to_vec(),
+        }]);
+        let individual =
+            LetterEnvelope::of(Mode::Individual, "Coalition", Some(&signer), &documents);
+        assert_eq!(individual.sender_name, "Ana");
+        assert_eq!(individual.reply_to.unwrap().as_str(), "ana@example.org");
+        assert!(individual.attachments.is_empty());
+        // A petition goes under the organization's name even where a signer is known, and
+        // carries the documents.
+        for signer in [Some(&signer), None] {
+            let petition = LetterEnvelope::of(Mode::Petition, "Coalition", signer, &documents);
+            assert_eq!(petition.sender_name, "Coalition");
+            assert!(petition.reply_to.is_none());
+            assert_eq!(petition.attachments.len(), 1);
+        }
+        let unsigned = LetterEnvelope::of(Mode::Individual, "Coalition", None, &documents);
+        assert_eq!(unsigned.sender_name, "Coalition");
+        assert!(unsigned.attachments.is_empty());
+    }
 
     #[test]
     fn pages_are_cut_on_a_character_boundary_and_screenshots_capped() {

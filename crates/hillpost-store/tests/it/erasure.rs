@@ -495,3 +495,52 @@ async fn tamper_event(url: &str) {
         .unwrap();
     }
 }
+
+both_backends!(an_attempt_row_changed_after_recording_is_caught, url);
+async fn an_attempt_row_changed_after_recording_is_caught(store: Store, url: String) {
+    let batch = crate::support::running_batch(&store, &["a"]).await;
+    let claimed = claim_all(&store, "w1").await;
+    let records: Vec<_> = claimed
+        .iter()
+        .map(|d| {
+            let mut report = answered(AttemptOutcome::Ok);
+            report.remote_text = Some(format!("250 queued as {}", d.id));
+            record_for(d, &[endpoint_of(d)], report)
+        })
+        .collect();
+    store.record_attempts("w1", &records).await.unwrap();
+    let report = store.verify_audit().await.unwrap();
+    assert!(report.intact(), "{report:?}");
+    assert!(!store.deliveries(batch).await.unwrap().is_empty());
+
+    // Someone with write access rewrites what an office answered to one letter.
+    let rewrite = if url.starts_with("sqlite") {
+        "DROP TRIGGER attempts_no_update;
+         UPDATE attempts SET remote_text = '550 rejected' WHERE id = (SELECT min(id) FROM attempts);"
+    } else {
+        "ALTER TABLE attempts DISABLE TRIGGER USER;
+         UPDATE attempts SET remote_text = '550 rejected' WHERE id = (SELECT min(id) FROM attempts);"
+    };
+    raw(&url, rewrite).await;
+    let report = store.verify_audit().await.unwrap();
+    assert!(!report.intact());
+    assert_eq!(report.altered_count, 1, "{report:?}");
+    assert_eq!(report.altered[0].field, "remote_text");
+    assert!(
+        report.altered[0]
+            .to_string()
+            .contains("the row was changed"),
+        "{}",
+        report.altered[0]
+    );
+}
+
+async fn raw(url: &str, sql: &'static str) {
+    if url.starts_with("sqlite") {
+        let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
+        sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
+    } else {
+        let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+        sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
+    }
+}

@@ -117,6 +117,15 @@ fn print_report(report: &ChainReport) {
     for missing in &report.unrecorded {
         println!("BROKEN: {missing}");
     }
+    for altered in &report.altered {
+        println!("BROKEN: {altered}");
+    }
+    if report.altered_count > report.altered.len() {
+        println!(
+            "BROKEN: {} more attempt row(s) changed after they were recorded",
+            report.altered_count - report.altered.len()
+        );
+    }
 }
 
 fn write_text(path: &Path, text: &str) -> anyhow::Result<()> {

@@ -129,6 +129,7 @@ async fn in_chain(
         problems.push(format!("the audit chain is broken: {link}"));
     }
     problems.extend(report.unrecorded.iter().map(ToString::to_string));
+    problems.extend(report.altered.iter().map(ToString::to_string));
     for line in &receipt.statement.lines {
         let (Some(seq), Some(hash)) = (line.audit_seq, &line.audit_hash) else {
             continue;

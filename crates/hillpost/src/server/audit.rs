@@ -80,6 +80,10 @@ pub struct ChainReportView {
     pub checkpoints: usize,
     /// Batches, attempts and delivery events whose audit event is missing, in words.
     pub unrecorded: Vec<String>,
+    /// Attempt rows changed after they were recorded (the first few), in words, and how
+    /// many there are.
+    pub altered: Vec<String>,
+    pub altered_count: usize,
 }
 
 /// Recomputes the audit chain from its first event and names the first broken link;
@@ -97,6 +101,8 @@ pub async fn verify(
         intact: report.intact(),
         checkpoints: report.checkpoints,
         unrecorded: report.unrecorded.iter().map(ToString::to_string).collect(),
+        altered: report.altered.iter().map(ToString::to_string).collect(),
+        altered_count: report.altered_count,
         verified: report.verified,
         head: ChainHeadView {
             seq: report.head.seq,

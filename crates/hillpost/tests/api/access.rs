@@ -34,6 +34,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/campaigns/{id}/batches"),
     ("POST", "/api/v1/campaigns/{id}/signatures"),
     ("POST", "/api/v1/campaigns/{id}/signatures/import"),
+    ("POST", "/api/v1/campaigns/{id}/signers/erase"),
     ("POST", "/api/v1/deliveries/{id}/confirm"),
     ("POST", "/api/v1/deliveries/{id}/resend"),
 ];
