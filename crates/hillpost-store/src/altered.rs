@@ -9,16 +9,22 @@ use std::fmt;
 use hillpost_core::audit::{SignerSalt, still_as_recorded};
 
 use crate::StoreError;
+use crate::logic::sql::{Arg, Columns, Run};
 
-/// Every attempt with its event and its signer's salt, in attempt order; the same text on
-/// both backends.
-pub(crate) const ATTEMPTS_WITH_EVENTS: &str =
-    "SELECT a.id, a.remote_text, a.note, d.signature_id, s.salt, e.seq, e.payload
-   FROM attempts a
+/// A page of `attempt.recorded` events after seq `$1` (`$2` of them at most), each with its
+/// attempt row and the signer's salt. Driven by the chain's own order, so every lookup is
+/// by primary key; the same text on both backends.
+const ATTEMPTS_WITH_EVENTS: &str =
+    "SELECT e.seq, e.payload, a.id, a.remote_text, a.note, d.signature_id, s.salt
+   FROM audit_events e
+   JOIN attempts a ON a.id = e.attempt_id
    JOIN deliveries d ON d.id = a.delivery_id
    LEFT JOIN signatures s ON s.id = d.signature_id
-   JOIN audit_events e ON e.attempt_id = a.id AND e.kind = 'attempt.recorded'
-  ORDER BY a.id";
+  WHERE e.seq > $1 AND e.kind = 'attempt.recorded'
+  ORDER BY e.seq LIMIT $2";
+
+/// Events read per page: memory stays bounded however long the record.
+const PAGE: i64 = 2_000;
 
 /// How many altered rows a report names; the count goes on.
 const NAMED: usize = 20;
@@ -42,26 +48,55 @@ impl fmt::Display for AlteredAttempt {
     }
 }
 
+/// Holds every attempt row to its event, a page at a time, on the connection (a
+/// transaction: the same snapshot as the chain it follows).
+pub(crate) async fn altered_attempts(
+    conn: &mut impl Run,
+) -> Result<(Vec<AlteredAttempt>, usize), StoreError> {
+    let mut check = AlteredCheck::default();
+    let mut after = 0;
+    loop {
+        let rows = conn
+            .rows(ATTEMPTS_WITH_EVENTS, &[Arg::Int(after), Arg::Int(PAGE)])
+            .await?;
+        for row in &rows {
+            after = row.int("seq")?;
+            check.row(AttemptText {
+                attempt_id: row.int("id")?,
+                remote_text: row.opt_text("remote_text")?,
+                note: row.opt_text("note")?,
+                signature_id: row.opt_int("signature_id")?,
+                salt: row.opt_bytes("salt")?,
+                event_seq: after,
+                payload: row.text("payload")?,
+            })?;
+        }
+        if rows.len() < PAGE as usize {
+            return Ok(check.finish());
+        }
+    }
+}
+
 /// One attempt row as [`ATTEMPTS_WITH_EVENTS`] reads it.
-pub(crate) struct AttemptText {
-    pub attempt_id: i64,
-    pub remote_text: Option<String>,
-    pub note: Option<String>,
-    pub signature_id: Option<i64>,
-    pub salt: Option<Vec<u8>>,
-    pub event_seq: i64,
-    pub payload: String,
+struct AttemptText {
+    attempt_id: i64,
+    remote_text: Option<String>,
+    note: Option<String>,
+    signature_id: Option<i64>,
+    salt: Option<Vec<u8>>,
+    event_seq: i64,
+    payload: String,
 }
 
 /// Collects the altered rows as the backend streams them.
 #[derive(Default)]
-pub(crate) struct AlteredCheck {
+struct AlteredCheck {
     named: Vec<AlteredAttempt>,
     count: usize,
 }
 
 impl AlteredCheck {
-    pub(crate) fn row(&mut self, row: AttemptText) -> Result<(), StoreError> {
+    fn row(&mut self, row: AttemptText) -> Result<(), StoreError> {
         let salt = SignerSalt::from_stored(row.salt);
         if row.signature_id.is_some() && salt.is_none() {
             return Ok(());
@@ -84,7 +119,7 @@ impl AlteredCheck {
     }
 
     /// The first [`NAMED`] altered rows, and how many there were in all.
-    pub(crate) fn finish(self) -> (Vec<AlteredAttempt>, usize) {
+    fn finish(self) -> (Vec<AlteredAttempt>, usize) {
         (self.named, self.count)
     }
 }

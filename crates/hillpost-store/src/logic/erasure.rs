@@ -18,6 +18,7 @@ use hillpost_core::audit::{EventKind, NewEvent, Subjects};
 use serde::Serialize;
 use serde_json::json;
 
+use super::sql::{Arg, Columns, Run};
 use super::{Backend, Write};
 use crate::StoreError;
 
@@ -86,51 +87,167 @@ pub struct RemadeDocument {
     pub content: Vec<u8>,
 }
 
-/// The reads the use case needs before an erasure, to remake petition documents.
-pub(crate) trait Reads {
-    /// Petition batches of `campaign` that carried signature `signature_id`: id, the last
-    /// signature they carried, when they were made.
-    async fn petitions_carrying(
-        &self,
-        campaign: &str,
-        signature_id: i64,
-    ) -> Result<Vec<(i64, i64, DateTime<Utc>)>, StoreError>;
+const PETITIONS_CARRYING: &str = "SELECT id, signers_through, created_at FROM batches
+      WHERE campaign_id = $1 AND mode = 'petition' AND signers_through >= $2 ORDER BY id";
 
-    /// The names of the offices a batch addresses (receipts' pseudo-office left out).
-    async fn office_names(&self, batch_id: i64) -> Result<Vec<String>, StoreError>;
+/// The offices a batch addresses, the receipts' pseudo-office left out.
+const OFFICE_NAMES: &str =
+    "SELECT name FROM recipients WHERE batch_id = $1 AND key <> $2 ORDER BY id";
+
+const PETITION_BATCHES_CARRYING: &str =
+    "SELECT b.id FROM batches b JOIN signatures s ON s.campaign_id = b.campaign_id
+      WHERE s.id = $1 AND b.mode = 'petition' AND b.signers_through >= $1";
+
+const REPLACE_DOCUMENT: &str =
+    "UPDATE attachments SET content = $1, sha256 = $2 WHERE batch_id = $3 AND filename = $4";
+
+const SIGNATURE_ERASED: &str =
+    "SELECT erased_at IS NOT NULL AS erased FROM signatures WHERE id = $1";
+
+const LIST_ERASING: &str = "INSERT INTO erasing (signature_id) VALUES ($1)";
+const UNLIST_ERASING: &str = "DELETE FROM erasing WHERE signature_id = $1";
+
+/// What a shared step binds after the signature (`$1`).
+enum Then {
+    Nothing,
+    /// `$2`: what stands in for erased text.
+    ErasedText,
+    /// `$2` as above, `$3`: empty bytes.
+    ErasedTextAndEmptyBytes,
+}
+
+/// The steps whose statement carries the backend's clock (each backend writes those).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stamped {
+    CancelUnsent,
+    EmptyEvidence,
+    EraseSignature,
+}
+
+/// A step's statement: the same on both backends, or the backend's own.
+enum Statement {
+    Shared(&'static str, Then),
+    Stamped(Stamped),
+}
+
+fn statement(step: Step) -> Statement {
+    match shared_step(step) {
+        Some((sql, then)) => Statement::Shared(sql, then),
+        None => Statement::Stamped(match step {
+            Step::CancelUnsent => Stamped::CancelUnsent,
+            Step::EmptyEvidence => Stamped::EmptyEvidence,
+            _ => Stamped::EraseSignature,
+        }),
+    }
+}
+
+/// The steps whose statement is the same on both backends.
+fn shared_step(step: Step) -> Option<(&'static str, Then)> {
+    let then = match step {
+        Step::BlankAttempts | Step::DropReceiptLinks => Then::Nothing,
+        Step::EmptyNotices => Then::ErasedTextAndEmptyBytes,
+        _ => Then::ErasedText,
+    };
+    let sql = match step {
+        Step::BlankAttempts => {
+            "UPDATE attempts SET remote_text = NULL, note = NULL
+              WHERE delivery_id IN (SELECT id FROM deliveries WHERE signature_id = $1)
+                AND (remote_text IS NOT NULL OR note IS NOT NULL)"
+        }
+        Step::BlankEventReasons => {
+            "UPDATE delivery_events SET reason = $2
+              WHERE delivery_id IN (SELECT id FROM deliveries WHERE signature_id = $1)
+                AND kind IN ('route', 'deferred', 'bounced') AND reason <> $2"
+        }
+        Step::EmptyNotices => {
+            "UPDATE delivery_notices SET message = $3, recipient = NULL, diagnostic = NULL,
+                    effect = CASE WHEN effect IS NULL THEN NULL ELSE $2 END
+              WHERE delivery_id IN (SELECT id FROM deliveries WHERE signature_id = $1)
+                AND (length(message) > 0 OR recipient IS NOT NULL OR diagnostic IS NOT NULL)"
+        }
+        Step::BlankDeliveryErrors => {
+            "UPDATE deliveries SET last_error = CASE WHEN last_error IS NULL THEN NULL ELSE $2 END,
+                    route_note = NULL
+              WHERE signature_id = $1
+                AND ((last_error IS NOT NULL AND last_error <> $2) OR route_note IS NOT NULL)"
+        }
+        Step::BlankLetters => {
+            "UPDATE messages SET subject = $2, body_markdown = '', sha256 = 'erased:' || id
+              WHERE id IN (SELECT message_id FROM deliveries WHERE signature_id = $1)
+                AND NOT EXISTS (SELECT 1 FROM deliveries o
+                                 WHERE o.message_id = messages.id
+                                   AND o.signature_id IS DISTINCT FROM $1)
+                AND body_markdown <> ''"
+        }
+        Step::BlankReceipts => {
+            "UPDATE receipts SET subject = $2, lines = '[]', statement = NULL
+              WHERE signature_id = $1 AND (lines <> '[]' OR statement IS NOT NULL)"
+        }
+        Step::DropReceiptLinks => {
+            "DELETE FROM receipt_links
+              WHERE receipt_id IN (SELECT id FROM receipts WHERE signature_id = $1)
+               "
+        }
+        Step::CancelUnsent | Step::EmptyEvidence | Step::EraseSignature => return None,
+    };
+    Some((sql, then))
 }
 
 /// See [`crate::Store::petitions_carrying`].
 pub(crate) async fn petitions_carrying(
-    store: &impl Reads,
+    store: &impl Backend,
     campaign: &str,
     signature_id: i64,
 ) -> Result<Vec<PetitionCarrying>, StoreError> {
+    let mut db = store.read().await?;
+    let batches = db
+        .rows(
+            PETITIONS_CARRYING,
+            &[Arg::Text(campaign), Arg::Int(signature_id)],
+        )
+        .await?;
     let mut found = Vec::new();
-    for (batch_id, signers_through, created_at) in
-        store.petitions_carrying(campaign, signature_id).await?
-    {
+    for batch in batches {
+        let batch_id = batch.int("id")?;
+        let offices = db
+            .rows(
+                OFFICE_NAMES,
+                &[
+                    Arg::Int(batch_id),
+                    Arg::Text(crate::receipts::RECIPIENT_KEY),
+                ],
+            )
+            .await?
+            .iter()
+            .map(|row| row.text("name"))
+            .collect::<Result<_, _>>()?;
         found.push(PetitionCarrying {
             batch_id,
-            signers_through,
-            created_at,
-            offices: store.office_names(batch_id).await?,
+            signers_through: batch.int("signers_through")?,
+            created_at: batch.time("created_at")?,
+            offices,
         });
     }
     Ok(found)
 }
 
-/// The statements an erasure needs, inside one write transaction.
+/// Whether the signature was erased: its letters are never sent again.
+pub(crate) async fn signature_erased(
+    tx: &mut impl Write,
+    signature_id: i64,
+) -> Result<bool, StoreError> {
+    let row = tx
+        .db()
+        .row(SIGNATURE_ERASED, &[Arg::Int(signature_id)])
+        .await?;
+    row.map(|r| r.flag("erased"))
+        .transpose()
+        .map(|erased| erased.unwrap_or(false))
+}
+
+/// The statements an erasure needs whose text differs by backend: locks, and the steps
+/// stamped with the backend's clock.
 pub(crate) trait Writes: Write {
-    /// The petition batches that carried the signature, as this transaction sees them.
-    async fn petition_batches_carrying(
-        &mut self,
-        signature_id: i64,
-    ) -> Result<Vec<i64>, StoreError>;
-
-    /// Replaces a stored petition document's content (and its SHA-256).
-    async fn replace_document(&mut self, document: &RemadeDocument) -> Result<(), StoreError>;
-
     /// The signature of `email_key` in `campaign` not yet erased, locked.
     async fn signature_to_erase(
         &mut self,
@@ -138,17 +255,12 @@ pub(crate) trait Writes: Write {
         email_key: &str,
     ) -> Result<Option<i64>, StoreError>;
 
-    /// Their deliveries being sent right now (in flight).
+    /// Locks every delivery of the signature (a worker's claim then passes them by);
+    /// those being sent right now (in flight).
     async fn deliveries_in_flight(&mut self, signature_id: i64) -> Result<Vec<i64>, StoreError>;
 
-    /// Lists (`true`) or unlists the signature in `erasing`.
-    async fn set_erasing(&mut self, signature_id: i64, on: bool) -> Result<(), StoreError>;
-
-    /// Whether the signature was erased: its letters are never sent again.
-    async fn signature_erased(&mut self, signature_id: i64) -> Result<bool, StoreError>;
-
-    /// Runs one step for the signature; how many rows it changed.
-    async fn erase_step(&mut self, step: Step, signature_id: i64) -> Result<u64, StoreError>;
+    /// Runs a step stamped with the backend's clock; how many rows it changed.
+    async fn stamped_step(&mut self, step: Stamped, signature_id: i64) -> Result<u64, StoreError>;
 }
 
 /// A signer to erase.
@@ -215,7 +327,13 @@ pub(crate) async fn erase_signer<B: Backend>(
         });
     }
     // Every petition list that carried them must be remade, or their name stays in it.
-    let mut carrying = tx.petition_batches_carrying(signature_id).await?;
+    let mut carrying: Vec<i64> = tx
+        .db()
+        .rows(PETITION_BATCHES_CARRYING, &[Arg::Int(signature_id)])
+        .await?
+        .iter()
+        .map(|row| row.int("id"))
+        .collect::<Result<_, _>>()?;
     let mut remade: Vec<i64> = erasure.documents.iter().map(|d| d.batch_id).collect();
     carrying.sort_unstable();
     remade.sort_unstable();
@@ -223,20 +341,45 @@ pub(crate) async fn erase_signer<B: Backend>(
     if carrying != remade {
         return Err(StoreError::PetitionsChanged { signature_id });
     }
-    tx.set_erasing(signature_id, true).await?;
+    tx.db()
+        .exec(LIST_ERASING, &[Arg::Int(signature_id)])
+        .await?;
     let mut report = ErasureReport {
         signature_id,
         ..ErasureReport::default()
     };
     for document in erasure.documents {
-        tx.replace_document(document).await?;
-        report.documents += 1;
+        let sha256 = crate::sha256_hex(&document.content);
+        let args = [
+            Arg::Bytes(&document.content),
+            Arg::Text(&sha256),
+            Arg::Int(document.batch_id),
+            Arg::Text(&document.filename),
+        ];
+        report.documents += tx.db().exec(REPLACE_DOCUMENT, &args).await?;
     }
     for step in Step::ALL {
-        let rows = tx.erase_step(step, signature_id).await?;
+        let rows = match statement(step) {
+            Statement::Shared(sql, then) => {
+                let args = [
+                    Arg::Int(signature_id),
+                    Arg::Text(ERASED_TEXT),
+                    Arg::Bytes(&[]),
+                ];
+                let bound = match then {
+                    Then::Nothing => 1,
+                    Then::ErasedText => 2,
+                    Then::ErasedTextAndEmptyBytes => 3,
+                };
+                tx.db().exec(sql, &args[..bound]).await?
+            }
+            Statement::Stamped(stamped) => tx.stamped_step(stamped, signature_id).await?,
+        };
         report.count(step, rows);
     }
-    tx.set_erasing(signature_id, false).await?;
+    tx.db()
+        .exec(UNLIST_ERASING, &[Arg::Int(signature_id)])
+        .await?;
     tx.append_audit(vec![erased_event(erasure, &report)])
         .await?;
     tx.commit().await?;

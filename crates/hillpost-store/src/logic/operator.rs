@@ -13,7 +13,6 @@ use hillpost_core::{BatchState, CampaignId};
 use serde_json::json;
 
 use super::batches::{delivery_row, endpoint};
-use super::erasure::Writes as _;
 use super::sql::{Arg, Columns, Run};
 use super::{Backend, Write};
 use crate::audit::Privacy;
@@ -131,7 +130,7 @@ pub(crate) async fn act_on_delivery<B: Backend>(
     let next = act.action.apply(delivery.state).ok_or_else(refused)?;
     if next == DeliveryState::Queued
         && let Some(signature_id) = delivery.signature_id
-        && tx.signature_erased(signature_id).await?
+        && super::erasure::signature_erased(&mut tx, signature_id).await?
     {
         return Err(StoreError::SignerErased { delivery: id });
     }

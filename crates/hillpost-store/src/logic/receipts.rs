@@ -80,6 +80,12 @@ const OWED: &str = concat!(
 
 /// A backend's statements for receipts that differ between the dialects.
 pub(crate) trait Statements: Run {
+    /// `$1`'s signature, when it is not erased. PostgreSQL locks it `FOR SHARE`: an erasure
+    /// in progress holds it `FOR UPDATE`, so this waits for it and then sees it erased, and
+    /// no receipt is made for someone being erased. (SQLite's write lock already orders
+    /// the two.)
+    const SIGNER_STILL_HERE: &'static str;
+
     /// The letters of batch `$1` a signer took part in — a petition's (`$2` true) or the
     /// signer `$3`'s — in delivery order: `letters_of_signer!` with the backend's
     /// aggregation of the endpoints each letter passed over, one per line.
@@ -127,6 +133,12 @@ pub(crate) async fn enqueue<S: Statements>(
             signature_id: row.int("signature_id")?,
             language: row.opt_text("language")?,
         };
+        let still_here = conn
+            .row(S::SIGNER_STILL_HERE, &[Arg::Int(candidate.signature_id)])
+            .await?;
+        if still_here.is_none() {
+            continue;
+        }
         let title = match titles.entry(candidate.batch_id) {
             Entry::Occupied(title) => title.get().clone(),
             Entry::Vacant(slot) => slot

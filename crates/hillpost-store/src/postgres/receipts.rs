@@ -39,6 +39,9 @@ pub(super) async fn enqueue(pool: &PgPool) -> Result<(), StoreError> {
 }
 
 impl Statements for PgConnection {
+    const SIGNER_STILL_HERE: &'static str =
+        "SELECT id FROM signatures WHERE id = $1 AND erased_at IS NULL FOR SHARE";
+
     const LETTERS: &'static str = letters_of_signer!(
         "(SELECT string_agg(e.from_channel || ': ' || e.reason, E'\n' ORDER BY e.id)
          FROM delivery_events e

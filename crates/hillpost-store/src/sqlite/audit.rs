@@ -100,7 +100,7 @@ impl SqliteStore {
         let (verified, broken, verifier) =
             check_events(&mut tx, Verifier::with_anchors(anchors), 0, i64::MAX).await?;
         let unrecorded = super::checkpoints::cross_check(&mut tx).await?;
-        let (altered, altered_count) = altered_attempts(&mut tx).await?;
+        let (altered, altered_count) = crate::altered::altered_attempts(&mut *tx).await?;
         tx.rollback().await?;
         let broken = match broken {
             Some(link) => Some(link),
@@ -167,24 +167,4 @@ fn event(row: &SqliteRow) -> Result<ChainedEvent, sqlx::Error> {
         prev_hash: row.try_get("prev_hash")?,
         hash: row.try_get("hash")?,
     })
-}
-
-/// Holds every attempt row to its event (`crate::altered`), streaming.
-async fn altered_attempts(
-    conn: &mut sqlx::SqliteConnection,
-) -> Result<(Vec<crate::AlteredAttempt>, usize), StoreError> {
-    let mut check = crate::altered::AlteredCheck::default();
-    let mut rows = sqlx::query(crate::altered::ATTEMPTS_WITH_EVENTS).fetch(&mut *conn);
-    while let Some(row) = rows.try_next().await? {
-        check.row(crate::altered::AttemptText {
-            attempt_id: row.try_get("id")?,
-            remote_text: row.try_get("remote_text")?,
-            note: row.try_get("note")?,
-            signature_id: row.try_get("signature_id")?,
-            salt: row.try_get("salt")?,
-            event_seq: row.try_get("seq")?,
-            payload: row.try_get("payload")?,
-        })?;
-    }
-    Ok(check.finish())
 }

@@ -1,151 +1,13 @@
-//! SQLite's statements for erasing a signer (the logic is `crate::logic::erasure`).
-//! `BEGIN IMMEDIATE` already holds the write lock, so no worker claims a letter of theirs
-//! meanwhile; times are the transaction's `now` in epoch milliseconds.
+//! SQLite's part of erasing a signer (the logic and the statements both backends share
+//! are `crate::logic::erasure`): `BEGIN IMMEDIATE` already holds the write lock, so no
+//! worker claims a letter of theirs meanwhile and reads need no lock; the steps that stamp
+//! a time bind the transaction's `now` (epoch milliseconds).
 
-use super::{SqliteStore, SqliteWrite, time};
+use super::SqliteWrite;
 use crate::StoreError;
-use chrono::{DateTime, Utc};
-
-use crate::logic::erasure::{ERASED_TEXT, Reads, RemadeDocument, Step, Writes};
-
-/// What a step's `?2` is (`?1` is always the signature).
-enum Second {
-    None,
-    /// The transaction's instant.
-    Now,
-    /// What stands in for erased text.
-    ErasedText,
-}
-
-/// Each step's statement and what its second parameter is.
-fn statement(step: Step) -> (&'static str, Second) {
-    let second = match step {
-        Step::CancelUnsent | Step::EmptyEvidence | Step::EraseSignature => Second::Now,
-        Step::BlankEventReasons
-        | Step::BlankDeliveryErrors
-        | Step::BlankLetters
-        | Step::BlankReceipts
-        | Step::EmptyNotices => Second::ErasedText,
-        Step::BlankAttempts | Step::DropReceiptLinks => Second::None,
-    };
-    let sql = match step {
-        Step::CancelUnsent => {
-            "UPDATE deliveries SET state = 'cancelled', finalized_at = ?2
-              WHERE signature_id = ?1 AND state = 'queued'"
-        }
-        Step::BlankAttempts => {
-            "UPDATE attempts SET remote_text = NULL, note = NULL
-              WHERE delivery_id IN (SELECT id FROM deliveries WHERE signature_id = ?1)
-                AND (remote_text IS NOT NULL OR note IS NOT NULL)"
-        }
-        Step::BlankEventReasons => {
-            "UPDATE delivery_events SET reason = ?2
-              WHERE delivery_id IN (SELECT id FROM deliveries WHERE signature_id = ?1)
-                AND kind IN ('route', 'deferred', 'bounced') AND reason <> ?2"
-        }
-        Step::EmptyEvidence => {
-            "UPDATE attempt_evidence SET content = x'', encoding = 'identity', erased_at = ?2
-              WHERE delivery_id IN (SELECT id FROM deliveries WHERE signature_id = ?1)
-                AND erased_at IS NULL"
-        }
-        Step::EmptyNotices => {
-            "UPDATE delivery_notices SET message = x'', recipient = NULL, diagnostic = NULL,
-                    effect = CASE WHEN effect IS NULL THEN NULL ELSE ?2 END
-              WHERE delivery_id IN (SELECT id FROM deliveries WHERE signature_id = ?1)
-                AND (length(message) > 0 OR recipient IS NOT NULL OR diagnostic IS NOT NULL)"
-        }
-        Step::BlankDeliveryErrors => {
-            "UPDATE deliveries SET last_error = CASE WHEN last_error IS NULL THEN NULL ELSE ?2 END,
-                    route_note = NULL
-              WHERE signature_id = ?1
-                AND ((last_error IS NOT NULL AND last_error <> ?2) OR route_note IS NOT NULL)"
-        }
-        Step::BlankLetters => {
-            "UPDATE messages SET subject = ?2, body_markdown = '', sha256 = 'erased:' || id
-              WHERE id IN (SELECT message_id FROM deliveries WHERE signature_id = ?1)
-                AND NOT EXISTS (SELECT 1 FROM deliveries o
-                                 WHERE o.message_id = messages.id AND o.signature_id IS NOT ?1)
-                AND body_markdown <> ''"
-        }
-        Step::BlankReceipts => {
-            "UPDATE receipts SET subject = ?2, lines = '[]', statement = NULL
-              WHERE signature_id = ?1 AND (lines <> '[]' OR statement IS NOT NULL)"
-        }
-        Step::DropReceiptLinks => {
-            "DELETE FROM receipt_links
-              WHERE receipt_id IN (SELECT id FROM receipts WHERE signature_id = ?1)
-"
-        }
-        Step::EraseSignature => {
-            "UPDATE signatures SET email_key = 'erased:' || id, email = '', first_name = NULL,
-                    last_name = '', organization = NULL, address_line1 = NULL, address_line2 = NULL,
-                    city = NULL, state = NULL, postal_code = NULL, country = NULL, district = NULL,
-                    phone = NULL, signed_at = NULL, source = NULL, salt = NULL, erased_at = ?2
-              WHERE id = ?1"
-        }
-    };
-    (sql, second)
-}
-
-impl Reads for SqliteStore {
-    async fn petitions_carrying(
-        &self,
-        campaign: &str,
-        signature_id: i64,
-    ) -> Result<Vec<(i64, i64, DateTime<Utc>)>, StoreError> {
-        let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
-            "SELECT id, signers_through, created_at FROM batches
-              WHERE campaign_id = ?1 AND mode = 'petition' AND signers_through >= ?2
-              ORDER BY id",
-        )
-        .bind(campaign)
-        .bind(signature_id)
-        .fetch_all(self.pool())
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, through, created_at)| (id, through, time(created_at)))
-            .collect())
-    }
-
-    async fn office_names(&self, batch_id: i64) -> Result<Vec<String>, StoreError> {
-        Ok(sqlx::query_scalar(
-            "SELECT name FROM recipients WHERE batch_id = ?1 AND key <> ?2 ORDER BY id",
-        )
-        .bind(batch_id)
-        .bind(crate::receipts::RECIPIENT_KEY)
-        .fetch_all(self.pool())
-        .await?)
-    }
-}
+use crate::logic::erasure::{Stamped, Writes};
 
 impl Writes for SqliteWrite {
-    async fn petition_batches_carrying(
-        &mut self,
-        signature_id: i64,
-    ) -> Result<Vec<i64>, StoreError> {
-        Ok(sqlx::query_scalar(
-            "SELECT b.id FROM batches b JOIN signatures s ON s.campaign_id = b.campaign_id
-              WHERE s.id = ?1 AND b.mode = 'petition' AND b.signers_through >= ?1",
-        )
-        .bind(signature_id)
-        .fetch_all(self.conn())
-        .await?)
-    }
-
-    async fn replace_document(&mut self, document: &RemadeDocument) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE attachments SET content = ?1, sha256 = ?2 WHERE batch_id = ?3 AND filename = ?4",
-        )
-        .bind(&document.content)
-        .bind(crate::sha256_hex(&document.content))
-        .bind(document.batch_id)
-        .bind(&document.filename)
-        .execute(self.conn())
-        .await?;
-        Ok(())
-    }
-
     async fn signature_to_erase(
         &mut self,
         campaign: &str,
@@ -170,36 +32,32 @@ impl Writes for SqliteWrite {
         .await?)
     }
 
-    async fn signature_erased(&mut self, signature_id: i64) -> Result<bool, StoreError> {
-        let erased: Option<bool> =
-            sqlx::query_scalar("SELECT erased_at IS NOT NULL FROM signatures WHERE id = ?1")
-                .bind(signature_id)
-                .fetch_optional(self.conn())
-                .await?;
-        Ok(erased.unwrap_or(false))
-    }
-
-    async fn set_erasing(&mut self, signature_id: i64, on: bool) -> Result<(), StoreError> {
-        let sql = if on {
-            "INSERT INTO erasing (signature_id) VALUES (?1)"
-        } else {
-            "DELETE FROM erasing WHERE signature_id = ?1"
+    async fn stamped_step(&mut self, step: Stamped, signature_id: i64) -> Result<u64, StoreError> {
+        let sql = match step {
+            Stamped::CancelUnsent => {
+                "UPDATE deliveries SET state = 'cancelled', finalized_at = ?2
+                  WHERE signature_id = ?1 AND state = 'queued'"
+            }
+            Stamped::EmptyEvidence => {
+                "UPDATE attempt_evidence SET content = x'', encoding = 'identity', erased_at = ?2
+                  WHERE delivery_id IN (SELECT id FROM deliveries WHERE signature_id = ?1)
+                    AND erased_at IS NULL"
+            }
+            Stamped::EraseSignature => {
+                "UPDATE signatures SET email_key = 'erased:' || id, email = '', first_name = NULL,
+                        last_name = '', organization = NULL, address_line1 = NULL,
+                        address_line2 = NULL, city = NULL, state = NULL, postal_code = NULL,
+                        country = NULL, district = NULL, phone = NULL, signed_at = NULL,
+                        source = NULL, salt = NULL, erased_at = ?2
+                  WHERE id = ?1"
+            }
         };
-        sqlx::query(sql)
+        let now = self.now;
+        let done = sqlx::query(sql)
             .bind(signature_id)
+            .bind(now)
             .execute(self.conn())
             .await?;
-        Ok(())
-    }
-
-    async fn erase_step(&mut self, step: Step, signature_id: i64) -> Result<u64, StoreError> {
-        let (sql, second) = statement(step);
-        let query = sqlx::query(sql).bind(signature_id);
-        let query = match second {
-            Second::None => query,
-            Second::Now => query.bind(self.now),
-            Second::ErasedText => query.bind(ERASED_TEXT),
-        };
-        Ok(query.execute(self.conn()).await?.rows_affected())
+        Ok(done.rows_affected())
     }
 }

@@ -22,6 +22,9 @@ pub(super) async fn enqueue(conn: &mut SqliteConnection) -> Result<Vec<NewEvent>
 }
 
 impl Statements for SqliteConnection {
+    const SIGNER_STILL_HERE: &'static str =
+        "SELECT id FROM signatures WHERE id = $1 AND erased_at IS NULL";
+
     const LETTERS: &'static str = letters_of_signer!(
         "(SELECT group_concat(e.from_channel || ': ' || e.reason, char(10))
          FROM (SELECT from_channel, reason FROM delivery_events

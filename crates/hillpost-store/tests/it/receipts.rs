@@ -291,3 +291,50 @@ async fn receipt_pass_cost(store: Store, url: String) {
         .count();
     assert_eq!(receipts, 400);
 }
+
+// A receipt pass that meets a signer being erased waits for the erasure and then makes no
+// receipt for them (PostgreSQL, where both may run at once; SQLite's write lock orders them).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_receipt_is_made_for_a_signer_being_erased() {
+    let Some(schema) =
+        hillpost_testkit::postgres::schema("it::receipts::no_receipt_for_a_signer_being_erased")
+            .await
+    else {
+        return;
+    };
+    let store = Store::connect(&schema.url).await.unwrap();
+    let batch = skipped_batch(&store, true).await;
+    // An erasure in progress: Ana's row locked and already changed, not yet committed.
+    let mut erasing = sqlx::PgConnection::connect(&schema.url).await.unwrap();
+    sqlx::raw_sql(
+        "BEGIN;
+         SELECT id FROM signatures WHERE email = 'ana@example.org' FOR UPDATE;
+         UPDATE signatures SET erased_at = now() WHERE email = 'ana@example.org';",
+    )
+    .execute(&mut erasing)
+    .await
+    .unwrap();
+    let pass = tokio::spawn({
+        let store = Store::connect(&schema.url).await.unwrap();
+        async move { store.tick(&crate::support::rules()).await }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!pass.is_finished(), "the pass waits for the erasure");
+    sqlx::raw_sql("COMMIT").execute(&mut erasing).await.unwrap();
+    pass.await.unwrap().unwrap();
+
+    let receipts: Vec<_> = store
+        .deliveries(batch)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|d| d.kind == DeliveryKind::Receipt)
+        .collect();
+    assert_eq!(receipts.len(), 1, "Chloé's only");
+    let signatures = store.signatures(&seeded_id()).await.unwrap();
+    let chloe = signatures
+        .iter()
+        .find(|(_, s)| s.email.as_str() == "chloe@example.fr")
+        .unwrap();
+    assert_eq!(receipts[0].signature_id, Some(chloe.0));
+}
