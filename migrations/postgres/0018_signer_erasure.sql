@@ -3,6 +3,8 @@
 -- with the signer's own random salt, kept here beside the data and erased with it.
 -- Same columns and rules as ../sqlite/0018_signer_erasure.sql.
 ALTER TABLE signatures ADD COLUMN salt bytea, ADD COLUMN erased_at timestamptz;
+-- The few erased signers of a campaign, found at once (a new batch is checked against them).
+CREATE INDEX signatures_erased ON signatures (campaign_id) WHERE erased_at IS NOT NULL;
 UPDATE signatures SET salt = uuid_send(gen_random_uuid());
 
 -- When an attempt's page or screenshot was erased with its signer's data (content emptied;

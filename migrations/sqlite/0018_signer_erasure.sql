@@ -4,6 +4,8 @@
 -- Same columns and rules as ../postgres/0018_signer_erasure.sql.
 ALTER TABLE signatures ADD COLUMN salt BLOB;
 ALTER TABLE signatures ADD COLUMN erased_at INTEGER;
+-- The few erased signers of a campaign, found at once (a new batch is checked against them).
+CREATE INDEX signatures_erased ON signatures (campaign_id) WHERE erased_at IS NOT NULL;
 UPDATE signatures SET salt = randomblob(16);
 
 -- When an attempt's page or screenshot was erased with its signer's data (content emptied;

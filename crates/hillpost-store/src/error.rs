@@ -48,6 +48,11 @@ pub enum StoreError {
          erased (a batch was created); erase it again"
     )]
     PetitionsChanged { signature_id: i64 },
+    #[error(
+        "signature {signature_id} was erased while this batch was being planned: nothing was \
+         stored; create the batch again"
+    )]
+    ErasedWhilePlanned { signature_id: i64 },
     #[error("the signer's address is not an email address")]
     NotAnEmail,
     #[error(

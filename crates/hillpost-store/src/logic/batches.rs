@@ -13,6 +13,7 @@ use hillpost_core::{Campaign, CampaignId, Mode};
 
 use super::Backend;
 use super::Write;
+use super::erasure::Writes as _;
 use super::sql::{Arg, Columns, Run};
 use crate::audit::{BatchCreated, batch_action_event, batch_created_event};
 use crate::{
@@ -120,6 +121,7 @@ pub(crate) async fn create_batch<B: Backend + Reads>(
     } = *options;
     let max_attempts = max_attempts.max(1);
     let mut tx = store.begin_write().await?;
+    tx.lock_campaign_signers(campaign.as_str()).await?;
     let (batch_id, state) = tx
         .insert_batch(campaign, plan, start_at, receipt_base_url)
         .await?;
@@ -152,6 +154,7 @@ pub(crate) async fn create_batch<B: Backend + Reads>(
     );
     tx.insert_deliveries(batch_id, plan, &ids, max_attempts, start_at)
         .await?;
+    super::erasure::refuse_erased_signers(&mut tx, campaign.as_str(), batch_id).await?;
     tx.append_audit(vec![created]).await?;
     tx.commit().await?;
     store.batch_created(plan.deliveries.len()).await?;

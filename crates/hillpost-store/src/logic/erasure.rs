@@ -231,6 +231,31 @@ pub(crate) async fn petitions_carrying(
     Ok(found)
 }
 
+/// An erased signer of the campaign with a letter in the batch. Erased signers are few
+/// (a partial index lists them), and each is looked up in the batch by index: the cost does
+/// not grow with the batch.
+const ERASED_IN_BATCH: &str = "SELECT s.id AS signature_id FROM signatures s
+      WHERE s.campaign_id = $2 AND s.erased_at IS NOT NULL
+        AND EXISTS (SELECT 1 FROM deliveries d WHERE d.batch_id = $1 AND d.signature_id = s.id)
+      LIMIT 1";
+
+/// Refuses a new batch that planned letters for a signer erased since planning read the
+/// signatures (the caller holds [`Writes::lock_campaign_signers`], so an erasure either
+/// committed before this check or waits for the batch and then finds its letters).
+pub(crate) async fn refuse_erased_signers(
+    tx: &mut impl Write,
+    campaign: &str,
+    batch_id: i64,
+) -> Result<(), StoreError> {
+    let args = [Arg::Int(batch_id), Arg::Text(campaign)];
+    match tx.db().row(ERASED_IN_BATCH, &args).await? {
+        Some(row) => Err(StoreError::ErasedWhilePlanned {
+            signature_id: row.int("signature_id")?,
+        }),
+        None => Ok(()),
+    }
+}
+
 /// Whether the signature was erased: its letters are never sent again.
 pub(crate) async fn signature_erased(
     tx: &mut impl Write,
@@ -248,6 +273,11 @@ pub(crate) async fn signature_erased(
 /// The statements an erasure needs whose text differs by backend: locks, and the steps
 /// stamped with the backend's clock.
 pub(crate) trait Writes: Write {
+    /// Orders this transaction with every other that erases a signer of `campaign` or
+    /// creates a batch of it: PostgreSQL takes a transaction-scoped advisory lock; SQLite's
+    /// write lock already does.
+    async fn lock_campaign_signers(&mut self, campaign: &str) -> Result<(), StoreError>;
+
     /// The signature of `email_key` in `campaign` not yet erased, locked.
     async fn signature_to_erase(
         &mut self,
@@ -314,6 +344,7 @@ pub(crate) async fn erase_signer<B: Backend>(
     email_key: &str,
 ) -> Result<ErasureReport, StoreError> {
     let mut tx = store.begin_write().await?;
+    tx.lock_campaign_signers(erasure.campaign).await?;
     let Some(signature_id) = tx.signature_to_erase(erasure.campaign, email_key).await? else {
         return Err(StoreError::NoSigner {
             campaign: erasure.campaign.to_string(),

@@ -8,6 +8,14 @@ use crate::StoreError;
 use crate::logic::erasure::{Stamped, Writes};
 
 impl Writes for PgWrite {
+    async fn lock_campaign_signers(&mut self, campaign: &str) -> Result<(), StoreError> {
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('hillpost.signers:' || $1, 0))")
+            .bind(campaign)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
     async fn signature_to_erase(
         &mut self,
         campaign: &str,

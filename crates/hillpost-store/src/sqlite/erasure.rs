@@ -8,6 +8,10 @@ use crate::StoreError;
 use crate::logic::erasure::{Stamped, Writes};
 
 impl Writes for SqliteWrite {
+    async fn lock_campaign_signers(&mut self, _campaign: &str) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     async fn signature_to_erase(
         &mut self,
         campaign: &str,

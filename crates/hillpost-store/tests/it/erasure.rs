@@ -351,6 +351,19 @@ async fn an_erased_signer_leaves_no_trace_and_the_chain_holds(store: Store, url:
         "an erased signer is never planned again"
     );
 
+    // A batch planned before the erasure (its plan still has her letters) is refused whole.
+    let batches_before = store.batches(Some(&campaign.id)).await.unwrap().len();
+    let stale = store.create_batch_with(&campaign.id, &plan, &options).await;
+    assert!(
+        matches!(stale, Err(StoreError::ErasedWhilePlanned { signature_id }) if signature_id == ana_id),
+        "{stale:?}"
+    );
+    assert_eq!(
+        store.batches(Some(&campaign.id)).await.unwrap().len(),
+        batches_before,
+        "nothing of it was stored"
+    );
+
     // The chain is whole, says who erased whom (by id), and still catches an edit.
     let verified = store.verify_audit().await.unwrap();
     assert!(verified.intact(), "{verified:?}");

@@ -65,7 +65,8 @@ impl From<StoreError> for AppError {
             | StoreError::CampaignExists(_)
             | StoreError::SignerBeingSent { .. }
             | StoreError::SignerErased { .. }
-            | StoreError::PetitionsChanged { .. } => AppError::Conflict(error.to_string()),
+            | StoreError::PetitionsChanged { .. }
+            | StoreError::ErasedWhilePlanned { .. } => AppError::Conflict(error.to_string()),
             StoreError::NotAnEmail => AppError::invalid(BadInput::Email, error.to_string()),
             error if error.is_unavailable() => AppError::DatabaseUnavailable(error),
             error => AppError::Store(error),
