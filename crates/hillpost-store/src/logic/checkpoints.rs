@@ -31,10 +31,26 @@ pub(crate) trait Chain: Backend {
     ) -> Result<(Option<BrokenLink>, Verifier), StoreError>;
 }
 
+/// Inserts a checkpoint (`$1` seq, `$2` hash, `$3` at, `$4` key id, `$5` signature) unless
+/// one at or after its seq, or younger than `$6` milliseconds before it, exists;
+/// `$interval` is `$6` as the backend subtracts it from a time (the only part of the
+/// statement whose SQL differs).
+macro_rules! insert_checkpoint {
+    ($interval:literal) => {
+        concat!(
+            "INSERT INTO audit_checkpoints (seq, hash, at, key_id, signature)
+             SELECT $1, $2, $3, $4, $5
+              WHERE NOT EXISTS (SELECT 1 FROM audit_checkpoints WHERE seq >= $1 OR at > $3 - ",
+            $interval,
+            ")"
+        )
+    };
+}
+pub(crate) use insert_checkpoint;
+
 /// The statements writing checkpoints and signing keys that differ between the backends.
 pub(crate) trait Writes: Write {
-    /// Inserts checkpoint (`$1` seq, `$2` hash, `$3` at, `$4` key id, `$5` signature)
-    /// unless one at or after its seq, or younger than `$6` milliseconds before it, exists.
+    /// `insert_checkpoint!` with the backend's interval arithmetic.
     const INSERT_CHECKPOINT: &'static str;
 
     /// Makes writers of checkpoints take turns until the transaction ends.

@@ -10,13 +10,42 @@ use crate::directory::{
     DirectoryFile, NewDirectory, StoredDirectory, ZIP_ROLE, ZIP_ROWS_PER_INSERT, ZipDistrictRow,
 };
 
-/// The reads whose SQL differs: both sort by bytes (SQLite's default; PostgreSQL says
-/// `COLLATE "C"`), so both backends hand files and ZIP rows over in one order.
+/// Every directory file (`role, name, sha256, content, imported_at`), by role and name;
+/// `$bytes` is what the backend adds to a text column to sort it by bytes (nothing on
+/// SQLite, whose default does; `COLLATE "C"` on PostgreSQL), so both hand rows over in one
+/// order.
+macro_rules! directory_files {
+    ($bytes:literal) => {
+        concat!(
+            "SELECT role, name, sha256, content, imported_at FROM directory_files ORDER BY role",
+            $bytes,
+            ", name",
+            $bytes
+        )
+    };
+}
+pub(crate) use directory_files;
+
+/// Every ZIP row (`zip, state, district`), in order; `$bytes` as in `directory_files!`.
+macro_rules! zip_rows {
+    ($bytes:literal) => {
+        concat!(
+            "SELECT zip, state, district FROM zip_districts ORDER BY zip",
+            $bytes,
+            ", state",
+            $bytes,
+            ", district"
+        )
+    };
+}
+pub(crate) use zip_rows;
+
+/// The reads whose SQL differs only in how they sort.
 pub(crate) trait Reads: Backend {
-    /// Every directory file: `role, name, sha256, content, imported_at`, by role and name.
+    /// `directory_files!` with the backend's byte order.
     const FILES: &'static str;
 
-    /// Every ZIP row: `zip, state, district`, in that order.
+    /// `zip_rows!` with the backend's byte order.
     const ZIP_ROWS: &'static str;
 }
 

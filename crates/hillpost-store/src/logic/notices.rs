@@ -19,11 +19,27 @@ use crate::notices::{
 use crate::record::{self, DeliveryEventFacts, delivery_event};
 use crate::{DeliveryEventKind, StoreError, sha256_hex};
 
+/// The delivered delivery `$1`, with its office's key (`recipient`) and endpoints and its
+/// signer's commitment salt; `$lock` is what the backend adds to lock it (the only part of
+/// the statement whose SQL differs).
+macro_rules! delivered_for_bounce {
+    ($lock:literal) => {
+        concat!(
+            "SELECT d.batch_id, d.signature_id, d.channel, d.endpoint, d.attempts, d.max_attempts,
+                    r.key AS recipient, r.endpoints,
+                    (SELECT s.salt FROM signatures s WHERE s.id = d.signature_id) AS signer_salt
+               FROM deliveries d JOIN recipients r ON r.id = d.recipient_id
+              WHERE d.id = $1 AND d.state = 'delivered'",
+            $lock
+        )
+    };
+}
+pub(crate) use delivered_for_bounce;
+
 /// The statements of a bounce that differ between the backends.
 pub(crate) trait Writes: operator::Writes {
-    /// The delivered delivery `$1`, with its office's key (`recipient`) and endpoints and its
-    /// signer's commitment salt, locked against other writers: `batch_id, signature_id,
-    /// channel, endpoint, attempts, max_attempts, recipient, endpoints, signer_salt`.
+    /// `delivered_for_bounce!` with the backend's lock: the delivered delivery `$1`, locked
+    /// against other writers until the transaction ends.
     const DELIVERED_FOR_BOUNCE: &'static str;
 
     /// Moves a bounced delivery as core decided, to `to` when it leaves its endpoint; no

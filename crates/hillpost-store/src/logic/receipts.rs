@@ -46,6 +46,29 @@ macro_rules! owed_receipt {
 }
 pub(crate) use owed_receipt;
 
+/// The letters of batch `$1` a signer took part in — a petition's (`$2` true) or the signer
+/// `$3`'s — in delivery order, with their last attempt; `$passed_over` is the backend's
+/// aggregation of the endpoints each letter passed over, one per line (the only part of
+/// the statement whose SQL differs).
+macro_rules! letters_of_signer {
+    ($passed_over:literal) => {
+        concat!(
+            "SELECT r.name AS office, d.channel, d.state, d.skip_reason, d.finalized_at, d.attempts,
+                    d.max_attempts, d.last_error, a.outcome, a.finished_at AS last_finished_at,
+                    a.remote_text, ",
+            $passed_over,
+            " AS passed_over
+               FROM deliveries d
+               JOIN recipients r ON r.id = d.recipient_id
+               LEFT JOIN attempts a ON a.id = (SELECT max(id) FROM attempts WHERE delivery_id = d.id)
+              WHERE d.batch_id = $1 AND d.kind = 'letter'
+                AND (($2 AND d.signature_id IS NULL) OR d.signature_id = $3)
+              ORDER BY d.id"
+        )
+    };
+}
+pub(crate) use letters_of_signer;
+
 /// The signers owed a receipt, at most `$1`.
 const OWED: &str = concat!(
     "SELECT b.id AS batch_id, b.campaign_id, b.mode, s.id AS signature_id, s.language
@@ -64,9 +87,8 @@ pub(crate) trait Statements: Run {
     const SIGNER_STILL_HERE: &'static str;
 
     /// The letters of batch `$1` a signer took part in — a petition's (`$2` true) or the
-    /// signer `$3`'s — in delivery order: `office, channel, state, skip_reason,
-    /// finalized_at, attempts, max_attempts, last_error, outcome, last_finished_at,
-    /// remote_text, passed_over` (the endpoints passed over, one per line).
+    /// signer `$3`'s — in delivery order: `letters_of_signer!` with the backend's
+    /// aggregation of the endpoints each letter passed over, one per line.
     const LETTERS: &'static str;
 
     /// The receipt's delivery, queued and due at once, unless the signer has one; its id.

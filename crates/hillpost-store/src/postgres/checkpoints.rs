@@ -10,7 +10,7 @@ use super::audit::{check_events, read_head};
 use super::{PgStore, PgWrite};
 use crate::StoreError;
 use crate::checkpoints::Unrecorded;
-use crate::logic::checkpoints::{self, Chain, Writes};
+use crate::logic::checkpoints::{self, Chain, Writes, insert_checkpoint};
 
 impl Chain for PgStore {
     async fn head(conn: &mut PgConnection) -> Result<ChainHead, StoreError> {
@@ -29,11 +29,7 @@ impl Chain for PgStore {
 }
 
 impl Writes for PgWrite {
-    const INSERT_CHECKPOINT: &'static str =
-        "INSERT INTO audit_checkpoints (seq, hash, at, key_id, signature)
-         SELECT $1, $2, $3, $4, $5
-          WHERE NOT EXISTS (SELECT 1 FROM audit_checkpoints
-                             WHERE seq >= $1 OR at > $3 - $6 * interval '1 millisecond')";
+    const INSERT_CHECKPOINT: &'static str = insert_checkpoint!("$6 * interval '1 millisecond'");
 
     async fn take_turn_at_checkpoints(&mut self) -> Result<(), StoreError> {
         sqlx::query("SELECT pg_advisory_xact_lock(hashtext('hillpost_audit_checkpoints'))")

@@ -7,14 +7,12 @@ use sqlx::{Postgres, QueryBuilder};
 use super::{PgStore, PgWrite};
 use crate::StoreError;
 use crate::directory::{DirectoryFile, ZipDistrictRow};
-use crate::logic::directory::{Reads, Writes};
+use crate::logic::directory::{Reads, Writes, directory_files, zip_rows};
 
 impl Reads for PgStore {
-    const FILES: &'static str = "SELECT role, name, sha256, content, imported_at FROM directory_files \
-         ORDER BY role COLLATE \"C\", name COLLATE \"C\"";
+    const FILES: &'static str = directory_files!(" COLLATE \"C\"");
 
-    const ZIP_ROWS: &'static str = "SELECT zip, state, district FROM zip_districts \
-         ORDER BY zip COLLATE \"C\", state COLLATE \"C\", district";
+    const ZIP_ROWS: &'static str = zip_rows!(" COLLATE \"C\"");
 }
 
 impl Writes for PgWrite {

@@ -6,15 +6,10 @@ use hillpost_core::delivery::Transition;
 
 use super::PgWrite;
 use crate::StoreError;
-use crate::logic::notices::Writes;
+use crate::logic::notices::{Writes, delivered_for_bounce};
 
 impl Writes for PgWrite {
-    const DELIVERED_FOR_BOUNCE: &'static str =
-        "SELECT d.batch_id, d.signature_id, d.channel, d.endpoint, d.attempts, d.max_attempts,
-                r.key AS recipient, r.endpoints,
-                (SELECT s.salt FROM signatures s WHERE s.id = d.signature_id) AS signer_salt
-           FROM deliveries d JOIN recipients r ON r.id = d.recipient_id
-          WHERE d.id = $1 AND d.state = 'delivered' FOR UPDATE OF d";
+    const DELIVERED_FOR_BOUNCE: &'static str = delivered_for_bounce!(" FOR UPDATE OF d");
 
     async fn move_bounced(
         &mut self,

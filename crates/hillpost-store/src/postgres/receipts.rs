@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
 
 use super::PgStore;
-use crate::logic::receipts::Statements;
+use crate::logic::receipts::{Statements, letters_of_signer};
 use crate::receipts::{Candidate, NewReceipt, RECEIPT_ENDPOINT, RECEIPT_RATE_KEY};
 use crate::{StoreError, new_idempotency_key};
 
@@ -42,17 +42,11 @@ impl Statements for PgConnection {
     const SIGNER_STILL_HERE: &'static str =
         "SELECT id FROM signatures WHERE id = $1 AND erased_at IS NULL FOR SHARE";
 
-    const LETTERS: &'static str = "SELECT r.name AS office, d.channel, d.state, d.skip_reason, d.finalized_at, d.attempts,
-                d.max_attempts, d.last_error, a.outcome, a.finished_at AS last_finished_at, a.remote_text,
-                (SELECT string_agg(e.from_channel || ': ' || e.reason, E'\n' ORDER BY e.id)
-                   FROM delivery_events e
-                  WHERE e.delivery_id = d.id AND e.kind = 'route' AND e.to_channel IS NOT NULL) AS passed_over
-           FROM deliveries d
-           JOIN recipients r ON r.id = d.recipient_id
-           LEFT JOIN attempts a ON a.id = (SELECT max(id) FROM attempts WHERE delivery_id = d.id)
-          WHERE d.batch_id = $1 AND d.kind = 'letter'
-            AND (($2 AND d.signature_id IS NULL) OR d.signature_id = $3)
-          ORDER BY d.id";
+    const LETTERS: &'static str = letters_of_signer!(
+        "(SELECT string_agg(e.from_channel || ': ' || e.reason, E'\n' ORDER BY e.id)
+         FROM delivery_events e
+         WHERE e.delivery_id = d.id AND e.kind = 'route' AND e.to_channel IS NOT NULL)"
+    );
 
     async fn insert_receipt_delivery(
         &mut self,

@@ -9,7 +9,7 @@ use super::audit::{check_events, read_head};
 use super::{SqliteStore, SqliteWrite};
 use crate::StoreError;
 use crate::checkpoints::Unrecorded;
-use crate::logic::checkpoints::{self, Chain, Writes};
+use crate::logic::checkpoints::{self, Chain, Writes, insert_checkpoint};
 
 impl Chain for SqliteStore {
     async fn head(conn: &mut SqliteConnection) -> Result<ChainHead, StoreError> {
@@ -28,10 +28,8 @@ impl Chain for SqliteStore {
 }
 
 impl Writes for SqliteWrite {
-    const INSERT_CHECKPOINT: &'static str =
-        "INSERT INTO audit_checkpoints (seq, hash, at, key_id, signature)
-         SELECT $1, $2, $3, $4, $5
-          WHERE NOT EXISTS (SELECT 1 FROM audit_checkpoints WHERE seq >= $1 OR at > $3 - $6)";
+    // Times are epoch milliseconds.
+    const INSERT_CHECKPOINT: &'static str = insert_checkpoint!("$6");
 
     async fn take_turn_at_checkpoints(&mut self) -> Result<(), StoreError> {
         Ok(())

@@ -7,14 +7,12 @@ use sqlx::{QueryBuilder, Sqlite};
 use super::{SqliteStore, SqliteWrite};
 use crate::StoreError;
 use crate::directory::{DirectoryFile, ZipDistrictRow};
-use crate::logic::directory::{Reads, Writes};
+use crate::logic::directory::{Reads, Writes, directory_files, zip_rows};
 
 impl Reads for SqliteStore {
-    const FILES: &'static str =
-        "SELECT role, name, sha256, content, imported_at FROM directory_files ORDER BY role, name";
+    const FILES: &'static str = directory_files!("");
 
-    const ZIP_ROWS: &'static str =
-        "SELECT zip, state, district FROM zip_districts ORDER BY zip, state, district";
+    const ZIP_ROWS: &'static str = zip_rows!("");
 }
 
 impl Writes for SqliteWrite {

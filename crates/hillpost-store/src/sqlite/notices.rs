@@ -7,15 +7,11 @@ use hillpost_core::delivery::Transition;
 
 use super::SqliteWrite;
 use crate::StoreError;
-use crate::logic::notices::Writes;
+use crate::logic::notices::{Writes, delivered_for_bounce};
 
 impl Writes for SqliteWrite {
-    const DELIVERED_FOR_BOUNCE: &'static str =
-        "SELECT d.batch_id, d.signature_id, d.channel, d.endpoint, d.attempts, d.max_attempts,
-                r.key AS recipient, r.endpoints,
-                (SELECT s.salt FROM signatures s WHERE s.id = d.signature_id) AS signer_salt
-           FROM deliveries d JOIN recipients r ON r.id = d.recipient_id
-          WHERE d.id = $1 AND d.state = 'delivered'";
+    // BEGIN IMMEDIATE holds the write lock already.
+    const DELIVERED_FOR_BOUNCE: &'static str = delivered_for_bounce!("");
 
     async fn move_bounced(
         &mut self,

@@ -7,7 +7,7 @@ use hillpost_core::audit::NewEvent;
 use sqlx::SqliteConnection;
 
 use super::{SqliteStore, ms, now_ms};
-use crate::logic::receipts::Statements;
+use crate::logic::receipts::{Statements, letters_of_signer};
 use crate::receipts::{Candidate, NewReceipt, RECEIPT_ENDPOINT, RECEIPT_RATE_KEY};
 use crate::{StoreError, new_idempotency_key};
 
@@ -25,18 +25,12 @@ impl Statements for SqliteConnection {
     const SIGNER_STILL_HERE: &'static str =
         "SELECT id FROM signatures WHERE id = $1 AND erased_at IS NULL";
 
-    const LETTERS: &'static str = "SELECT r.name AS office, d.channel, d.state, d.skip_reason, d.finalized_at, d.attempts,
-                d.max_attempts, d.last_error, a.outcome, a.finished_at AS last_finished_at, a.remote_text,
-                (SELECT group_concat(e.from_channel || ': ' || e.reason, char(10))
-                   FROM (SELECT from_channel, reason FROM delivery_events
-                          WHERE delivery_id = d.id AND kind = 'route' AND to_channel IS NOT NULL
-                          ORDER BY id) e) AS passed_over
-           FROM deliveries d
-           JOIN recipients r ON r.id = d.recipient_id
-           LEFT JOIN attempts a ON a.id = (SELECT max(id) FROM attempts WHERE delivery_id = d.id)
-          WHERE d.batch_id = $1 AND d.kind = 'letter'
-            AND (($2 AND d.signature_id IS NULL) OR d.signature_id = $3)
-          ORDER BY d.id";
+    const LETTERS: &'static str = letters_of_signer!(
+        "(SELECT group_concat(e.from_channel || ': ' || e.reason, char(10))
+         FROM (SELECT from_channel, reason FROM delivery_events
+         WHERE delivery_id = d.id AND kind = 'route' AND to_channel IS NOT NULL
+         ORDER BY id) e)"
+    );
 
     async fn insert_receipt_delivery(
         &mut self,
