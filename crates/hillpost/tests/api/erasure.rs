@@ -4,69 +4,27 @@
 //! chain still verifies; their receipt page no longer opens; only the campaign's own
 //! organizer may erase, and the answers say what went wrong without repeating the address.
 
-use hillpost_testkit::poll_until;
 use hillpost_testkit::scan::{every_value, traces};
-use hillpost_testkit::smtp::{Faults, SmtpServer};
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::support::{Api, LONG, ORG, OTHER_ORG, code};
+use crate::support::{Api, ORG, OTHER_ORG, code, receipt_token};
 
 const STAFF: (&str, &str) = ("Committee staff", "staff@committee.example.org");
-const PUBLIC_URL: &str = "https://letters.example.org";
-
-/// The receipt page token in a receipt's text.
-fn token(text: &str) -> String {
-    let prefix = format!("{PUBLIC_URL}/receipts/");
-    let start = text.find(&prefix).expect("a link") + prefix.len();
-    text[start..]
-        .chars()
-        .take_while(|c| c.is_ascii_hexdigit())
-        .collect()
-}
 
 both_backends!(an_organizer_erases_a_signer_through_the_api);
 async fn an_organizer_erases_a_signer_through_the_api(url: String) {
-    let Some(smtp) = SmtpServer::start(
+    let Some((api, smtp)) = Api::sending_receipts(
+        &url,
         "api::erasure::an_organizer_erases_a_signer_through_the_api",
-        Faults::default(),
-    ) else {
+        21,
+    )
+    .await
+    else {
         return;
     };
-    let port = smtp.port().to_string();
-    let signing_key = hillpost_core::audit::SigningKey::from_seed([21; 32]).to_pem();
-    let api = Api::start(
-        &url,
-        &[
-            ("HILLPOST__EMAIL__TRANSPORT", "smtp"),
-            ("HILLPOST__SMTP__HOST", "127.0.0.1"),
-            ("HILLPOST__SMTP__PORT", &port),
-            ("HILLPOST__SMTP__TLS", "none"),
-            ("HILLPOST__RATE_LIMITS__DEFAULT", "unlimited"),
-            ("HILLPOST__SERVER__PUBLIC_URL", PUBLIC_URL),
-            ("HILLPOST__RECEIPTS__ENABLED", "true"),
-            ("HILLPOST__SIGNING__KEY", &signing_key),
-        ],
-    )
-    .await;
-    api.store
-        .register_signing_key(api.settings.signing_key().unwrap().expect("a key").public())
-        .await
-        .unwrap();
-    api.start_worker();
     api.seed("ours", ORG, 2, &[STAFF]).await;
-    let (status, created) = api
-        .post_json("/api/v1/campaigns/ours/batches", &api.organizer, json!({}))
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{created}");
-    let batch = created["batch"]["id"].as_i64().unwrap();
-    poll_until("the batch to complete", LONG, || async {
-        let (_, s) = api
-            .get(&format!("/api/v1/batches/{batch}"), &api.auditor)
-            .await;
-        (s["batch"]["state"] == "completed").then_some(())
-    })
-    .await;
+    let batch = api.completed_batch("ours").await;
     let messages = smtp.wait_for_messages(4).await;
     let receipt = messages
         .iter()
@@ -75,7 +33,7 @@ async fn an_organizer_erases_a_signer_through_the_api(url: String) {
     let page = format!(
         "{}/receipts/{}",
         api.base,
-        token(receipt.text.as_deref().unwrap())
+        receipt_token(receipt.text.as_deref().unwrap())
     );
     let opened = api.client.get(&page).send().await.unwrap();
     assert_eq!(opened.status(), StatusCode::OK);

@@ -3,26 +3,13 @@
 //! export and verification, who the audit trail names, and the deliveries' pages.
 
 use hillpost::audit_export::{ExportFormat, write_lines};
-use hillpost_testkit::poll_until;
-use hillpost_testkit::smtp::{Faults, SmtpServer};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::Connection;
 
-use crate::support::{Api, LONG, ORG, code};
+use crate::support::{Api, ORG, code, receipt_token};
 
 const STAFF: (&str, &str) = ("Committee staff", "staff@committee.example.org");
-const PUBLIC_URL: &str = "https://letters.example.org";
-
-/// The receipt page token in a receipt's text.
-fn token(text: &str) -> String {
-    let prefix = format!("{PUBLIC_URL}/receipts/");
-    let start = text.find(&prefix).expect("a link") + prefix.len();
-    text[start..]
-        .chars()
-        .take_while(|c| c.is_ascii_hexdigit())
-        .collect()
-}
 
 async fn audit_actor(url: &str, kind: &str) -> String {
     let sql = "SELECT actor FROM audit_events WHERE kind = $1 ORDER BY seq DESC LIMIT 1";
@@ -45,46 +32,13 @@ async fn audit_actor(url: &str, kind: &str) -> String {
 
 both_backends!(receipts_pages_audit_and_actors);
 async fn receipts_pages_audit_and_actors(url: String) {
-    let Some(smtp) = SmtpServer::start(
-        "api::receipts::receipts_pages_audit_and_actors",
-        Faults::default(),
-    ) else {
+    let Some((api, smtp)) =
+        Api::sending_receipts(&url, "api::receipts::receipts_pages_audit_and_actors", 13).await
+    else {
         return;
     };
-    let port = smtp.port().to_string();
-    let signing_key = hillpost_core::audit::SigningKey::from_seed([13; 32]).to_pem();
-    let api = Api::start(
-        &url,
-        &[
-            ("HILLPOST__EMAIL__TRANSPORT", "smtp"),
-            ("HILLPOST__SMTP__HOST", "127.0.0.1"),
-            ("HILLPOST__SMTP__PORT", &port),
-            ("HILLPOST__SMTP__TLS", "none"),
-            ("HILLPOST__RATE_LIMITS__DEFAULT", "unlimited"),
-            ("HILLPOST__SERVER__PUBLIC_URL", PUBLIC_URL),
-            ("HILLPOST__RECEIPTS__ENABLED", "true"),
-            ("HILLPOST__SIGNING__KEY", &signing_key),
-        ],
-    )
-    .await;
-    api.store
-        .register_signing_key(api.settings.signing_key().unwrap().expect("a key").public())
-        .await
-        .unwrap();
-    api.start_worker();
     api.seed("ours", ORG, 2, &[STAFF]).await;
-    let (status, created) = api
-        .post_json("/api/v1/campaigns/ours/batches", &api.organizer, json!({}))
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{created}");
-    let batch = created["batch"]["id"].as_i64().unwrap();
-    poll_until("the batch to complete", LONG, || async {
-        let (_, s) = api
-            .get(&format!("/api/v1/batches/{batch}"), &api.auditor)
-            .await;
-        (s["batch"]["state"] == "completed").then_some(())
-    })
-    .await;
+    let batch = api.completed_batch("ours").await;
 
     // Who did it: the token, by label and id.
     let token_id = api.store.tokens().await.unwrap()[0].id;
@@ -102,7 +56,7 @@ async fn receipts_pages_audit_and_actors(url: String) {
     for receipt in receipts {
         let text = receipt.text.as_deref().unwrap();
         let language = receipt.header("Content-Language").unwrap();
-        let path = format!("/receipts/{}", token(text));
+        let path = format!("/receipts/{}", receipt_token(text));
         // No account: the token is the key. JSON with the same lines as the email.
         let response = api
             .client

@@ -302,3 +302,73 @@ pub fn code(body: &Value) -> &str {
 }
 
 pub const LONG: Duration = Duration::from_secs(60);
+
+/// Where receipt links point in the tests that send receipts.
+pub const RECEIPTS_URL: &str = "https://letters.example.org";
+
+/// The receipt page token in a receipt's text.
+pub fn receipt_token(text: &str) -> String {
+    let prefix = format!("{RECEIPTS_URL}/receipts/");
+    let start = text.find(&prefix).expect("a link") + prefix.len();
+    text[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_hexdigit())
+        .collect()
+}
+
+impl Api {
+    /// A server whose worker sends through the test SMTP server (`test` names it in a skip)
+    /// with receipts on and a signing key registered; `None` when there is no SMTP server.
+    pub async fn sending_receipts(
+        url: &str,
+        test: &str,
+        key_seed: u8,
+    ) -> Option<(Api, hillpost_testkit::smtp::SmtpServer)> {
+        use hillpost_testkit::smtp::{Faults, SmtpServer};
+        let smtp = SmtpServer::start(test, Faults::default())?;
+        let port = smtp.port().to_string();
+        let signing_key = hillpost_core::audit::SigningKey::from_seed([key_seed; 32]).to_pem();
+        let api = Api::start(
+            url,
+            &[
+                ("HILLPOST__EMAIL__TRANSPORT", "smtp"),
+                ("HILLPOST__SMTP__HOST", "127.0.0.1"),
+                ("HILLPOST__SMTP__PORT", &port),
+                ("HILLPOST__SMTP__TLS", "none"),
+                ("HILLPOST__RATE_LIMITS__DEFAULT", "unlimited"),
+                ("HILLPOST__SERVER__PUBLIC_URL", RECEIPTS_URL),
+                ("HILLPOST__RECEIPTS__ENABLED", "true"),
+                ("HILLPOST__SIGNING__KEY", &signing_key),
+            ],
+        )
+        .await;
+        api.store
+            .register_signing_key(api.settings.signing_key().unwrap().expect("a key").public())
+            .await
+            .unwrap();
+        api.start_worker();
+        Some((api, smtp))
+    }
+
+    /// Creates a batch of `campaign` now, as its organizer, and waits until it completed;
+    /// its id.
+    pub async fn completed_batch(&self, campaign: &str) -> i64 {
+        let (status, created) = self
+            .post_json(
+                &format!("/api/v1/campaigns/{campaign}/batches"),
+                &self.organizer,
+                serde_json::json!({}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        let batch = created["batch"]["id"].as_i64().unwrap();
+        hillpost_testkit::poll_until("the batch to complete", LONG, || async {
+            let (_, s) = self
+                .get(&format!("/api/v1/batches/{batch}"), &self.auditor)
+                .await;
+            (s["batch"]["state"] == "completed").then_some(())
+        })
+        .await;
+        batch
+    }
+}
