@@ -49,10 +49,11 @@ pub enum StoreError {
     )]
     PetitionsChanged { signature_id: i64 },
     #[error(
-        "signature {signature_id} was erased while this batch was being planned: nothing was \
-         stored; create the batch again"
+        "a signer was erased while this batch was being planned (signature {}): nothing was \
+         stored; create the batch again",
+        signature_id.map_or("id not known".to_string(), |id| id.to_string())
     )]
-    ErasedWhilePlanned { signature_id: i64 },
+    ErasedWhilePlanned { signature_id: Option<i64> },
     #[error("the signer's address is not an email address")]
     NotAnEmail,
     #[error(

@@ -119,6 +119,9 @@ pub struct PlannedDelivery {
 pub struct BatchPlan {
     pub mode: Mode,
     pub signature_count: u32,
+    /// The largest signature id planning read: a petition carries the campaign's
+    /// signatures up to it, and a signer imported later is not among them.
+    pub signers_through: i64,
     pub recipients: Vec<PlannedRecipient>,
     pub messages: Vec<PlannedMessage>,
     pub attachments: Vec<PlannedAttachment>,
@@ -242,6 +245,7 @@ pub fn plan_batch_with_districts(
     Ok(BatchPlan {
         mode: campaign.mode,
         signature_count,
+        signers_through: signatures.iter().map(|(id, _)| *id).max().unwrap_or(0),
         recipients: recipients
             .iter()
             .map(|r| PlannedRecipient {

@@ -154,7 +154,7 @@ pub(crate) async fn create_batch<B: Backend + Reads>(
     );
     tx.insert_deliveries(batch_id, plan, &ids, max_attempts, start_at)
         .await?;
-    super::erasure::refuse_erased_signers(&mut tx, campaign.as_str(), batch_id).await?;
+    super::erasure::refuse_erased_signers(&mut tx, campaign.as_str(), batch_id, plan).await?;
     tx.append_audit(vec![created]).await?;
     tx.commit().await?;
     store.batch_created(plan.deliveries.len()).await?;

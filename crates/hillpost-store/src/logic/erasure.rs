@@ -15,6 +15,7 @@
 
 use chrono::{DateTime, Utc};
 use hillpost_core::audit::{EventKind, NewEvent, Subjects};
+use hillpost_core::batch::BatchPlan;
 use serde::Serialize;
 use serde_json::json;
 
@@ -239,21 +240,36 @@ const ERASED_IN_BATCH: &str = "SELECT s.id AS signature_id FROM signatures s
         AND EXISTS (SELECT 1 FROM deliveries d WHERE d.batch_id = $1 AND d.signature_id = s.id)
       LIMIT 1";
 
-/// Refuses a new batch that planned letters for a signer erased since planning read the
-/// signatures (the caller holds [`Writes::lock_campaign_signers`], so an erasure either
-/// committed before this check or waits for the batch and then finds its letters).
+/// How many signatures of the campaign up to `$2` are not erased.
+const LIVE_SIGNERS_THROUGH: &str = "SELECT count(*) AS live FROM signatures
+      WHERE campaign_id = $1 AND erased_at IS NULL AND id <= $2";
+
+/// Refuses a new batch planned from signatures one of which was erased since planning read
+/// them (the caller holds [`Writes::lock_campaign_signers`], so an erasure either committed
+/// before this check or waits for the batch and then finds it). An individual letter names
+/// its signer; a petition's list does not, so fewer live signatures than it counted up to
+/// the last one it read means one of them went.
 pub(crate) async fn refuse_erased_signers(
     tx: &mut impl Write,
     campaign: &str,
     batch_id: i64,
+    plan: &BatchPlan,
 ) -> Result<(), StoreError> {
     let args = [Arg::Int(batch_id), Arg::Text(campaign)];
-    match tx.db().row(ERASED_IN_BATCH, &args).await? {
-        Some(row) => Err(StoreError::ErasedWhilePlanned {
-            signature_id: row.int("signature_id")?,
-        }),
-        None => Ok(()),
+    if let Some(row) = tx.db().row(ERASED_IN_BATCH, &args).await? {
+        return Err(StoreError::ErasedWhilePlanned {
+            signature_id: Some(row.int("signature_id")?),
+        });
     }
+    let args = [Arg::Text(campaign), Arg::Int(plan.signers_through)];
+    let live = match tx.db().row(LIVE_SIGNERS_THROUGH, &args).await? {
+        Some(row) => row.count("live")?,
+        None => 0,
+    };
+    if live < u64::from(plan.signature_count) {
+        return Err(StoreError::ErasedWhilePlanned { signature_id: None });
+    }
+    Ok(())
 }
 
 /// Whether the signature was erased: its letters are never sent again.

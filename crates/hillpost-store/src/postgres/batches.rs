@@ -79,8 +79,7 @@ impl Writes for PgWrite {
     ) -> Result<(i64, BatchState), StoreError> {
         let (id, state): (i64, String) = sqlx::query_as(
             "INSERT INTO batches (campaign_id, state, mode, start_at, signature_count, receipt_base_url, signers_through)
-             VALUES ($1, CASE WHEN $2 <= now() THEN 'running' ELSE 'scheduled' END, $3, $2, $4, $5,
-                     (SELECT max(id) FROM signatures WHERE campaign_id = $1))
+             VALUES ($1, CASE WHEN $2 <= now() THEN 'running' ELSE 'scheduled' END, $3, $2, $4, $5, $6)
              RETURNING id, state",
         )
         .bind(campaign.as_str())
@@ -88,6 +87,7 @@ impl Writes for PgWrite {
         .bind(plan.mode.as_str())
         .bind(i32::try_from(plan.signature_count).unwrap_or(i32::MAX))
         .bind(receipt_base_url)
+        .bind(plan.signers_through)
         .fetch_one(self.conn())
         .await?;
         Ok((id, parse(&state)?))

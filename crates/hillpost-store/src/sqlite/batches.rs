@@ -75,7 +75,7 @@ impl Writes for SqliteWrite {
         let id = sqlx::query_scalar(
             "INSERT INTO batches (campaign_id, state, mode, start_at, signature_count, created_at, updated_at,
                     receipt_base_url, signers_through)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, (SELECT max(id) FROM signatures WHERE campaign_id = ?1))
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8)
              RETURNING id",
         )
         .bind(campaign.as_str())
@@ -85,6 +85,7 @@ impl Writes for SqliteWrite {
         .bind(i64::from(plan.signature_count))
         .bind(now)
         .bind(receipt_base_url)
+        .bind(plan.signers_through)
         .fetch_one(self.conn())
         .await?;
         Ok((id, state))
