@@ -4,6 +4,7 @@
 use std::io::Read;
 
 use hillpost_core::CampaignId;
+use hillpost_core::Mode;
 use hillpost_core::signer::Email;
 use hillpost_store::import::{ImportError, ImportOptions, ImportReport, import_signatures_by};
 use hillpost_store::{Erasure, ErasureReport, RemadeDocument};
@@ -82,6 +83,12 @@ impl App<'_> {
         let Ok(key) = Email::parse(email).map(|e| e.dedup_key()) else {
             return Ok(Vec::new());
         };
+        // Every signature is read only when some petition could have listed the signer: an
+        // individual campaign's erasure needs none of them.
+        let batches = self.store.batches(Some(campaign)).await?;
+        if !batches.iter().any(|b| b.mode == Mode::Petition) {
+            return Ok(Vec::new());
+        }
         let signatures = self.store.signatures(campaign).await?;
         let Some(erased) = signatures
             .iter()
