@@ -28,6 +28,7 @@ pub(crate) mod evidence;
 pub(crate) mod metrics;
 pub(crate) mod notices;
 pub(crate) mod operator;
+pub(crate) mod queue;
 pub(crate) mod receipts;
 pub(crate) mod sql;
 pub(crate) mod tokens;
@@ -49,7 +50,8 @@ pub(crate) trait Backend {
         + notices::Writes
         + checkpoints::Writes
         + evidence::Writes
-        + directory::Writes;
+        + directory::Writes
+        + queue::Writes;
 
     /// A connection that runs the statements written once ([`sql::Run`]).
     type Conn: sql::Run + sqlx::Connection + 'static;

@@ -4,7 +4,7 @@
 //! makes any overlap harmless. Times are the database's `now()`.
 
 use chrono::{DateTime, Utc};
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgConnection;
 
 use super::PgStore;
 use crate::logic::receipts::{Statements, letters_of_signer};
@@ -12,31 +12,10 @@ use crate::receipts::{Candidate, NewReceipt, RECEIPT_ENDPOINT, RECEIPT_RATE_KEY}
 use crate::{StoreError, new_idempotency_key};
 
 /// The advisory lock key of the receipt pass ("hp-rcpt" in ASCII).
-const RECEIPT_PASS_LOCK: i64 = 0x0068_702d_7263_7074;
+pub(super) const RECEIPT_PASS_LOCK: i64 = 0x0068_702d_7263_7074;
 
 /// Housekeeping's guard (`queue.rs`) uses the one written once.
 pub(super) use crate::logic::receipts::owed_receipt;
-
-/// Enqueues the receipts owed (up to `RECEIPTS_PER_PASS`) with their audit events, in one
-/// transaction.
-pub(super) async fn enqueue(pool: &PgPool) -> Result<(), StoreError> {
-    let mut tx = pool.begin().await?;
-    let mine: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
-        .bind(RECEIPT_PASS_LOCK)
-        .fetch_one(&mut *tx)
-        .await?;
-    if !mine {
-        tx.rollback().await?;
-        return Ok(());
-    }
-    let Some(events) = crate::logic::receipts::enqueue(&mut *tx).await? else {
-        tx.rollback().await?;
-        return Ok(());
-    };
-    super::audit::append(&mut tx, events).await?;
-    tx.commit().await?;
-    Ok(())
-}
 
 impl Statements for PgConnection {
     const SIGNER_STILL_HERE: &'static str =

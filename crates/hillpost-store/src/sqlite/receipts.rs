@@ -3,7 +3,6 @@
 //! overlap); times are epoch milliseconds of the process clock.
 
 use chrono::{DateTime, Utc};
-use hillpost_core::audit::NewEvent;
 use sqlx::SqliteConnection;
 
 use super::{SqliteStore, ms, now_ms};
@@ -13,13 +12,6 @@ use crate::{StoreError, new_idempotency_key};
 
 /// Housekeeping's guard (`queue.rs`) uses the one written once.
 pub(super) use crate::logic::receipts::owed_receipt;
-
-/// Enqueues the receipts owed inside housekeeping's transaction; their audit events.
-pub(super) async fn enqueue(conn: &mut SqliteConnection) -> Result<Vec<NewEvent>, StoreError> {
-    Ok(crate::logic::receipts::enqueue(conn)
-        .await?
-        .unwrap_or_default())
-}
 
 impl Statements for SqliteConnection {
     const SIGNER_STILL_HERE: &'static str =
