@@ -12,8 +12,8 @@ use super::receipts;
 use super::sql::{Arg, Columns, Run};
 use super::{Backend, Write};
 use crate::audit::{HOUSEKEEPING, batch_completed_event, batch_started_event, worker_actor};
-use crate::record::{self, Applied, Expired};
-use crate::{AttemptRecord, ClaimedDelivery, StoreError, TickReport};
+use crate::record::{self, Applied, Before, Expired};
+use crate::{AttemptRecord, ClaimedDelivery, LetterParts, StoreError, TickReport};
 
 /// How many deliveries a finished batch holds in each state, for its audit event.
 const STATE_COUNTS: &str =
@@ -120,6 +120,41 @@ pub(crate) fn expired(row: &impl Columns) -> Result<Expired, StoreError> {
         possibly_accepted: row.flag("possibly_accepted")?,
         sending_since: row.time("sending_since")?,
         endpoints_json: row.text("endpoints")?,
+    })
+}
+
+/// A claimed delivery's letter parts from the row `letter_parts` read for it (its
+/// `delivery_id`, `kind`, `idempotency_key`, `recipient_name`, `endpoints`, `language`,
+/// `subject`, `body_markdown`), with its signer as read from the same row.
+pub(crate) fn letter_parts(
+    row: &impl Columns,
+    signer: Option<hillpost_core::NewSignature>,
+) -> Result<LetterParts, StoreError> {
+    Ok(LetterParts {
+        delivery_id: row.int("delivery_id")?,
+        kind: row.parsed("kind")?,
+        idempotency_key: row.text("idempotency_key")?,
+        recipient_name: row.text("recipient_name")?,
+        language: row.text("language")?,
+        subject: row.text("subject")?,
+        body_markdown: row.text("body_markdown")?,
+        signer,
+        endpoints: record::parse_endpoints(&row.text("endpoints")?)?,
+        receipt_statement: None,
+    })
+}
+
+/// A delivery as it was before a record moved it, from a row of its `batch_id`,
+/// `signature_id`, `channel`, `endpoint`, its office's key (`recipient`) and its signer's
+/// salt (`signer_salt`).
+pub(crate) fn before(row: &impl Columns) -> Result<Before, StoreError> {
+    Ok(Before {
+        batch_id: row.int("batch_id")?,
+        signature_id: row.opt_int("signature_id")?,
+        channel: row.parsed("channel")?,
+        endpoint: row.text("endpoint")?,
+        recipient: row.text("recipient")?,
+        signer_salt: row.opt_bytes("signer_salt")?,
     })
 }
 

@@ -9,13 +9,14 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 use sqlx::postgres::PgRow;
 
-use super::batches::parse;
 use super::receipts::RECEIPT_PASS_LOCK;
 use super::signatures::signature_columns;
 use super::{PgStore, PgWrite, millis};
-use crate::logic::queue::{CompletedBatch, StartedBatch, Writes, claimed_delivery, expired};
+use crate::logic::queue::{
+    CompletedBatch, StartedBatch, Writes, before, claimed_delivery, expired, letter_parts,
+};
 use crate::logic::sql::Columns;
-use crate::record::{self, Applied, Before, Expired};
+use crate::record::{self, Applied, Expired};
 use crate::{AttemptRecord, Claim, ClaimRequest, KeyLease, LetterParts, StoreError};
 
 /// Candidates are due queued rows of running batches, oldest first, skipping rows other
@@ -128,18 +129,7 @@ impl PgStore {
                         Some(signature_columns(row, "signer_language")?.into_signature(id)?)
                     }
                 };
-                Ok(LetterParts {
-                    delivery_id: row.try_get("delivery_id")?,
-                    kind: parse(row.try_get("kind")?)?,
-                    idempotency_key: row.try_get("idempotency_key")?,
-                    recipient_name: row.try_get("recipient_name")?,
-                    language: row.try_get("language")?,
-                    subject: row.try_get("subject")?,
-                    body_markdown: row.try_get("body_markdown")?,
-                    signer,
-                    endpoints: record::parse_endpoints(row.try_get("endpoints")?)?,
-                    receipt_statement: None,
-                })
+                letter_parts(row, signer)
             })
             .collect()
     }
@@ -454,14 +444,7 @@ async fn apply<'a>(
         applied.push(Applied {
             record,
             owner,
-            before: Before {
-                batch_id: row.try_get("batch_id")?,
-                signature_id: row.try_get("signature_id")?,
-                channel: parse(row.try_get("channel")?)?,
-                endpoint: row.try_get("endpoint")?,
-                recipient: row.try_get("recipient")?,
-                signer_salt: row.try_get("signer_salt")?,
-            },
+            before: before(row)?,
             applied: row.try_get("moved")?,
             attempt_id: row.try_get("attempt_id")?,
             event_id: row.try_get("event_id")?,

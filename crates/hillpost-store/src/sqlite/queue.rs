@@ -8,10 +8,11 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use super::batches::parse;
 use super::signatures::signature_columns;
 use super::{SqliteStore, SqliteWrite, json_list, millis, ms, now_ms, time};
-use crate::logic::queue::{CompletedBatch, StartedBatch, Writes, claimed_delivery, expired};
+use crate::logic::queue::{
+    CompletedBatch, StartedBatch, Writes, before, claimed_delivery, expired, letter_parts,
+};
 use crate::record::{self, Applied, Before, Expired};
 use crate::{AttemptRecord, Claim, ClaimRequest, KeyLease, LetterParts, StoreError};
 
@@ -118,18 +119,7 @@ impl SqliteStore {
                         Some(signature_columns(row, "signer_language")?.into_signature(id)?)
                     }
                 };
-                Ok(LetterParts {
-                    delivery_id: row.try_get("delivery_id")?,
-                    kind: parse(row.try_get("kind")?)?,
-                    idempotency_key: row.try_get("idempotency_key")?,
-                    recipient_name: row.try_get("recipient_name")?,
-                    language: row.try_get("language")?,
-                    subject: row.try_get("subject")?,
-                    body_markdown: row.try_get("body_markdown")?,
-                    signer,
-                    endpoints: record::parse_endpoints(row.try_get("endpoints")?)?,
-                    receipt_statement: None,
-                })
+                letter_parts(row, signer)
             })
             .collect()
     }
@@ -343,7 +333,8 @@ async fn deliveries_before(
     ids: &[i64],
 ) -> Result<HashMap<i64, Before>, StoreError> {
     let rows = sqlx::query(
-        "SELECT d.id, d.batch_id, d.signature_id, d.channel, d.endpoint, r.key, s.salt FROM deliveries d
+        "SELECT d.id, d.batch_id, d.signature_id, d.channel, d.endpoint, r.key AS recipient, s.salt AS signer_salt
+           FROM deliveries d
            JOIN recipients r ON r.id = d.recipient_id
            LEFT JOIN signatures s ON s.id = d.signature_id
           WHERE d.id IN (SELECT value FROM json_each(?1))",
@@ -352,19 +343,7 @@ async fn deliveries_before(
     .fetch_all(&mut *conn)
     .await?;
     rows.iter()
-        .map(|row| {
-            Ok((
-                row.try_get("id")?,
-                Before {
-                    batch_id: row.try_get("batch_id")?,
-                    signature_id: row.try_get("signature_id")?,
-                    channel: parse(row.try_get("channel")?)?,
-                    endpoint: row.try_get("endpoint")?,
-                    recipient: row.try_get("key")?,
-                    signer_salt: row.try_get("salt")?,
-                },
-            ))
-        })
+        .map(|row| Ok((row.try_get("id")?, before(row)?)))
         .collect()
 }
 
