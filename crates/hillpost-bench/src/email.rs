@@ -1,10 +1,12 @@
-//! Emails per second into Postfix's `smtp-sink`, three ways, into the same sink in one run:
+//! Emails per second into Postfix's `smtp-sink`, four ways, into the same sink in one run:
 //!
 //! 1. Postfix's own `smtp-source` (C, 4 sessions kept open with `-d`, messages of the size of
 //!    hillpost's letters): the wire's pace on this machine, the reference;
 //! 2. hillpost end to end (one worker process, its default SMTP connections; claim → compose
 //!    → send → record, enqueue excluded), timed from the database's own timestamps;
-//! 3. lettre's own pooled transport alone, the same letters' size and connections: a second
+//! 3. hillpost's SMTP channel alone, without the queue (the same connections, 64 letters in
+//!    flight): what sending costs, so the distance from it to (2) is the queue's;
+//! 4. lettre's own pooled transport alone, the same letters' size and connections: a second
 //!    reference, for what our SMTP code adds to or saves on lettre.
 //!
 //! Skipped (loudly) without `smtp-sink`/`smtp-source` (Debian: `apt-get install postfix`).
@@ -15,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use futures::StreamExt;
+use hillpost_channels::{Channel, SmtpChannel, SmtpSettings, SmtpTls};
 use hillpost_core::delivery::OutgoingLetter;
 use lettre::message::Mailbox;
 use lettre::transport::smtp::PoolConfig;
@@ -27,6 +30,8 @@ use crate::{Args, generate, workers};
 
 /// hillpost's default `smtp.max_connections`, and smtp-source's sessions.
 const CONNECTIONS: usize = 4;
+/// Letters in flight when the channel runs alone: the worker's `UNLIMITED_MARKED_AHEAD`.
+const IN_FLIGHT_ALONE: usize = 64;
 /// lettre alone waits ~45 ms per letter per connection (see docs/email.md): a sample will do.
 const LETTRE_LETTERS: usize = 1_000;
 
@@ -71,6 +76,7 @@ pub async fn run(args: &Args, report: &mut Report) -> anyhow::Result<()> {
     db.store.close().await;
 
     let source_seconds = smtp_source(&source_exe, sink.port, args.emails, letter_size).await?;
+    let channel_seconds = channel_alone(sink.port, args.emails, connections, &sample).await?;
     let lettre_count = args.emails.min(LETTRE_LETTERS);
     let lettre_seconds = lettre_pool(sink.port, lettre_count, letter_size).await?;
 
@@ -92,14 +98,21 @@ pub async fn run(args: &Args, report: &mut Report) -> anyhow::Result<()> {
         args.emails,
         Duration::from_secs_f64(hillpost_seconds),
     );
+    let channel = report.rate(
+        "emails into smtp-sink, hillpost's SMTP channel alone (no queue)",
+        args.emails,
+        Duration::from_secs_f64(channel_seconds),
+    );
     let lettre = report.rate(
         "emails into smtp-sink, lettre's pooled transport alone",
         lettre_count,
         Duration::from_secs_f64(lettre_seconds),
     );
     report.note(format!(
-        "hillpost / smtp-source: {:.0} % (target ≥ 50 %); hillpost / lettre alone: {:.0} %",
+        "hillpost / smtp-source: {:.0} % (target ≥ 50 %); the channel alone / smtp-source: \
+         {:.0} %; hillpost / lettre alone: {:.0} %",
         ours / source * 100.0,
+        channel / source * 100.0,
         ours / lettre * 100.0
     ));
     crate::dkim::run(&sample, 2_000, report)?;
@@ -207,6 +220,49 @@ async fn smtp_source(exe: &PathBuf, port: u16, count: usize, size: usize) -> any
         .context("running smtp-source")?;
     let seconds = started.elapsed().as_secs_f64();
     anyhow::ensure!(status.success(), "smtp-source failed: {status}");
+    Ok(seconds)
+}
+
+/// hillpost's own SMTP channel alone, without the queue: every letter of the run composed
+/// and sent through one `SmtpChannel` with the same connections, as many in flight as the
+/// worker keeps marked ahead. What the channel can do on this machine, so the end-to-end
+/// figure's distance from it is the queue's (claims, marks, records), not SMTP's.
+async fn channel_alone(
+    port: u16,
+    count: usize,
+    connections: usize,
+    sample: &OutgoingLetter,
+) -> anyhow::Result<f64> {
+    let mut settings = SmtpSettings::new(
+        "127.0.0.1",
+        port,
+        "letters@bench.example.org",
+        "bench.example.org",
+    );
+    settings.tls = SmtpTls::None;
+    settings.max_connections = connections;
+    let channel = SmtpChannel::new(settings)?;
+    let started = Instant::now();
+    let reports: Vec<_> = futures::stream::iter(0..count)
+        .map(|i| {
+            let mut letter = sample.clone();
+            letter.delivery_id = i64::try_from(i).unwrap_or(i64::MAX);
+            let channel = &channel;
+            async move { channel.send(&letter).await }
+        })
+        .buffer_unordered(IN_FLIGHT_ALONE)
+        .collect()
+        .await;
+    let seconds = started.elapsed().as_secs_f64();
+    channel.close().await;
+    let accepted = reports
+        .iter()
+        .filter(|r| r.outcome == hillpost_core::AttemptOutcome::Ok)
+        .count();
+    anyhow::ensure!(
+        accepted == count,
+        "the channel alone: {accepted} of {count} accepted"
+    );
     Ok(seconds)
 }
 
