@@ -3,9 +3,10 @@
 //! decides, which events and audit events follow, in what order) and names, as a trait,
 //! the few statements it needs. Each backend (`crate::sqlite`, `crate::postgres`) supplies
 //! only those statements: their SQL text, its transaction and locking primitive
-//! (`BEGIN IMMEDIATE` on SQLite, `FOR UPDATE` on PostgreSQL), its clock (SQLite binds the
-//! process clock, PostgreSQL uses the database's `now()`), and its type mapping (epoch
-//! milliseconds and `i64` on SQLite, `timestamptz`, `i32` and `bool` on PostgreSQL).
+//! (`BEGIN IMMEDIATE` on SQLite, `FOR UPDATE` on PostgreSQL) and its type mapping (epoch
+//! milliseconds and `i64` on SQLite, `timestamptz`, `i32` and `bool` on PostgreSQL). The
+//! clock is the store's ([`crate::clock`]): statements say `now()`, and [`sql::Db`] runs
+//! them against the database's clock or a bound reading of the store's `Clock`.
 //!
 //! ```text
 //!   Store (lib.rs) ─ dispatch! ─▶ logic::<area>::<operation>(&backend, …)
@@ -19,6 +20,7 @@
 //!
 //! See docs/architecture.md ("Store logic written once") for where a new statement goes.
 
+pub(crate) mod audit;
 pub(crate) mod batches;
 pub(crate) mod campaigns;
 pub(crate) mod checkpoints;
@@ -37,6 +39,7 @@ use std::ops::DerefMut;
 use hillpost_core::audit::NewEvent;
 
 use crate::StoreError;
+use crate::clock::Now;
 
 /// A backend: how it opens a transaction that writes.
 pub(crate) trait Backend {
@@ -64,6 +67,29 @@ pub(crate) trait Backend {
     async fn snapshot(&self) -> Result<Snapshot<Self::Conn>, StoreError>;
 
     async fn begin_write(&self) -> Result<Self::Write, StoreError>;
+
+    /// One reading of the store's clock ([`crate::clock`]).
+    fn now(&self) -> Now;
+
+    /// A pooled connection whose statements read the store's clock (`now()`).
+    async fn read_now(&self) -> Result<Clocked<Self::Reader>, StoreError> {
+        Ok(Clocked {
+            conn: self.read().await?,
+            now: self.now(),
+        })
+    }
+}
+
+/// A connection lent by the pool with one reading of the store's clock.
+pub(crate) struct Clocked<R> {
+    conn: R,
+    now: Now,
+}
+
+impl<R: DerefMut<Target = C>, C: sql::Run> Clocked<R> {
+    pub(crate) fn db(&mut self) -> sql::Db<'_, C> {
+        sql::Db::new(&mut *self.conn, self.now)
+    }
 }
 
 /// A backend's read snapshot, on its connection type.
@@ -73,8 +99,12 @@ pub(crate) type Snapshot<C> = sqlx::Transaction<'static, <C as sqlx::Connection>
 pub(crate) trait Write: Sized {
     type Conn: sql::Run;
 
-    /// The transaction's connection, for the statements written once.
-    fn db(&mut self) -> &mut Self::Conn;
+    /// The transaction's connection, for the statements written once; `now()` in them is
+    /// the transaction's one reading of the store's clock.
+    fn db(&mut self) -> sql::Db<'_, Self::Conn>;
+
+    /// The transaction's reading of the store's clock.
+    fn now(&self) -> Now;
 
     /// Appends audit events to the hash chain, inside this transaction.
     async fn append_audit(&mut self, events: Vec<NewEvent>) -> Result<(), StoreError>;

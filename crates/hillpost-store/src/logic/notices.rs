@@ -86,7 +86,7 @@ pub(crate) async fn record_notice(
     }
     let read = notice.reading.notice();
     let named = match read.and_then(|n| n.delivery_key.as_deref()) {
-        Some(key) => named_delivery(tx.db(), key).await?,
+        Some(key) => named_delivery(&mut tx.db(), key).await?,
         None => None,
     };
     let decision = decide(notice, named.as_ref());

@@ -4,12 +4,20 @@
 //! reading each column ([`Columns`]) through its own type mapping. Statements whose text
 //! differs (the clock, locks, lists of ids) stay with the backend, behind the area's
 //! `Writes`/`Reads` traits.
+//!
+//! A statement that stamps or compares a time says `now()`; run through [`Db`] it reads
+//! the store's clock ([`crate::clock`]): PostgreSQL's own as written, or a clock of this
+//! process bound as one more parameter ([`clocked`]).
+
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
 use sqlx::query::Query;
 use sqlx::{Connection, Database, Executor, IntoArguments};
 
 use crate::StoreError;
+use crate::clock::Now;
 
 /// A value bound to a statement written once; each backend maps it to its own type
 /// (a time is epoch milliseconds on SQLite, `timestamptz` on PostgreSQL).
@@ -85,6 +93,90 @@ where
         let done = bound::<C::Database>(sql, args).execute(self).await?;
         Ok(C::Database::rows_affected(&done))
     }
+}
+
+/// A connection and one reading of the store's clock: runs statements that say `now()`.
+pub(crate) struct Db<'c, C> {
+    conn: &'c mut C,
+    now: Now,
+}
+
+impl<'c, C: Run> Db<'c, C> {
+    pub(crate) fn new(conn: &'c mut C, now: Now) -> Self {
+        Self { conn, now }
+    }
+}
+
+impl<C: Run> Run for Db<'_, C> {
+    type Row = C::Row;
+
+    async fn rows(
+        &mut self,
+        sql: &'static str,
+        args: &[Arg<'_>],
+    ) -> Result<Vec<Self::Row>, StoreError> {
+        let (sql, args) = clocked(sql, args, self.now);
+        self.conn.rows(sql, &args).await
+    }
+
+    async fn row(
+        &mut self,
+        sql: &'static str,
+        args: &[Arg<'_>],
+    ) -> Result<Option<Self::Row>, StoreError> {
+        let (sql, args) = clocked(sql, args, self.now);
+        self.conn.row(sql, &args).await
+    }
+
+    async fn exec(&mut self, sql: &'static str, args: &[Arg<'_>]) -> Result<u64, StoreError> {
+        let (sql, args) = clocked(sql, args, self.now);
+        self.conn.exec(sql, &args).await
+    }
+}
+
+/// `sql` and `args` as run at `now`: unchanged for the database's clock (`now()` is
+/// PostgreSQL's); for a clock of this process, every `now()` becomes a parameter numbered
+/// after the statement's last, bound to the reading (epoch milliseconds on SQLite,
+/// `timestamptz` on PostgreSQL). The rewritten text is made once per statement and kept
+/// for the life of the process (statements are a fixed set of `&'static str`).
+pub(crate) fn clocked<'a>(
+    sql: &'static str,
+    args: &[Arg<'a>],
+    now: Now,
+) -> (&'static str, Vec<Arg<'a>>) {
+    let mut args = args.to_vec();
+    let Now::At(at) = now else {
+        return (sql, args);
+    };
+    if !sql.contains(NOW) {
+        return (sql, args);
+    }
+    static REWRITTEN: LazyLock<Mutex<HashMap<(usize, usize), &'static str>>> =
+        LazyLock::new(Mutex::default);
+    let mut rewritten = REWRITTEN.lock().unwrap_or_else(PoisonError::into_inner);
+    let text = *rewritten
+        .entry((sql.as_ptr() as usize, sql.len()))
+        .or_insert_with(|| {
+            let parameter = format!("${}", last_parameter(sql) + 1);
+            Box::leak(sql.replace(NOW, &parameter).into_boxed_str())
+        });
+    args.push(Arg::Time(at));
+    (text, args)
+}
+
+/// How a statement written once says "the store's clock, now".
+const NOW: &str = "now()";
+
+/// The highest `$N` in `sql` (0 when it has none).
+fn last_parameter(sql: &str) -> usize {
+    sql.split('$')
+        .skip(1)
+        .filter_map(|after| {
+            let digits = after.len() - after.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+            after[..digits].parse().ok()
+        })
+        .max()
+        .unwrap_or(0)
 }
 
 fn bound<'q, D: Dialect>(sql: &'static str, args: &[Arg<'_>]) -> Query<'q, D, D::Arguments> {

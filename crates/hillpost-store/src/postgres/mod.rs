@@ -1,6 +1,7 @@
 //! The PostgreSQL backend: many worker processes on many machines share one database.
 //! Claims use `FOR UPDATE SKIP LOCKED` so workers never wait on each other's rows, and the
-//! database clock (`now()`) is the one clock every lease is measured against.
+//! database clock (`now()`) is the one clock every lease is measured against (a test may
+//! give the store a [`crate::clock::TestClock`] instead; see `crate::clock`).
 
 mod audit;
 mod batches;
@@ -27,15 +28,18 @@ use sqlx::postgres::PgPoolOptions;
 pub use signatures::ImportSession;
 
 use crate::StoreError;
+use crate::clock::{Now, StoreClock};
+use crate::logic::sql::Db;
 
 pub struct PgStore {
     pool: PgPool,
+    clock: StoreClock,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
 
 impl PgStore {
-    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+    pub(crate) async fn connect(url: &str, clock: StoreClock) -> Result<Self, StoreError> {
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(30))
@@ -43,7 +47,7 @@ impl PgStore {
             .await?;
         // Migrations take an advisory lock, so workers starting together don't race.
         MIGRATOR.run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self { pool, clock })
     }
 
     pub async fn close(&self) {
@@ -53,13 +57,26 @@ impl PgStore {
     pub(crate) fn pool(&self) -> &PgPool {
         &self.pool
     }
+
+    /// A read-only transaction seeing one snapshot throughout.
+    pub(super) async fn snapshot(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(&mut *tx)
+            .await?;
+        Ok(tx)
+    }
 }
 
 /// PostgreSQL's write transaction for the logic written once (`crate::logic`): a plain
 /// transaction whose statements lock the rows they change (`FOR UPDATE`), so many workers
-/// write at once; every time it writes is the database's `now()`.
+/// write at once; every time it writes is the store's clock read once (the database's
+/// `now()`, the transaction's start, in production).
 pub(crate) struct PgWrite {
     tx: sqlx::Transaction<'static, sqlx::Postgres>,
+    now: Now,
 }
 
 impl PgWrite {
@@ -84,22 +101,31 @@ impl crate::logic::Backend for PgStore {
     async fn begin_write(&self) -> Result<PgWrite, StoreError> {
         Ok(PgWrite {
             tx: self.pool.begin().await?,
+            now: self.clock.read(),
         })
+    }
+
+    fn now(&self) -> Now {
+        self.clock.read()
     }
 }
 
 impl crate::logic::Write for PgWrite {
     type Conn = sqlx::PgConnection;
 
-    fn db(&mut self) -> &mut sqlx::PgConnection {
-        &mut self.tx
+    fn db(&mut self) -> Db<'_, sqlx::PgConnection> {
+        Db::new(&mut self.tx, self.now)
+    }
+
+    fn now(&self) -> Now {
+        self.now
     }
 
     async fn append_audit(
         &mut self,
         events: Vec<hillpost_core::audit::NewEvent>,
     ) -> Result<(), StoreError> {
-        audit::append(&mut self.tx, events).await
+        audit::append_at(&mut self.tx, self.now.instant(), events).await
     }
 
     async fn commit(self) -> Result<(), StoreError> {

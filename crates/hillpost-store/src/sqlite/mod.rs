@@ -1,7 +1,9 @@
 //! The SQLite backend: the embedded default, one file and zero set-up. WAL mode lets readers
 //! (status, the dashboard) run while a worker writes; every transaction that writes starts
 //! with `BEGIN IMMEDIATE`, taking the single write lock up front so two workers never
-//! deadlock upgrading a read lock. Timestamps are milliseconds since the Unix epoch.
+//! deadlock upgrading a read lock. Timestamps are milliseconds since the Unix epoch, read
+//! from the store's [`Clock`] (the system's in production: the database and the process
+//! share one machine).
 
 mod audit;
 mod batches;
@@ -20,6 +22,7 @@ mod signatures;
 mod tokens;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -29,15 +32,18 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 pub use signatures::ImportSession;
 
 use crate::StoreError;
+use crate::clock::{Clock, Now};
+use crate::logic::sql::Db;
 
 pub struct SqliteStore {
     pool: SqlitePool,
+    clock: Arc<dyn Clock>,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
 
 impl SqliteStore {
-    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+    pub async fn connect(url: &str, clock: Arc<dyn Clock>) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -52,7 +58,7 @@ impl SqliteStore {
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self { pool, clock })
     }
 
     pub async fn close(&self) {
@@ -73,11 +79,12 @@ impl SqliteStore {
 
 /// SQLite's write transaction for the logic written once (`crate::logic`): `BEGIN
 /// IMMEDIATE` takes the single write lock up front, so the statements' "for update" reads
-/// need no lock of their own; `now` is the one instant (epoch milliseconds, the process
-/// clock) every row it writes is stamped with.
+/// need no lock of their own; `now` is the one instant (the store's clock, read as the
+/// transaction begins) every row it writes is stamped with.
 pub(crate) struct SqliteWrite {
     tx: sqlx::Transaction<'static, sqlx::Sqlite>,
     now: i64,
+    at: Now,
 }
 
 impl SqliteWrite {
@@ -100,25 +107,35 @@ impl crate::logic::Backend for SqliteStore {
     }
 
     async fn begin_write(&self) -> Result<SqliteWrite, StoreError> {
+        let at = self.clock.now();
         Ok(SqliteWrite {
-            now: now_ms(),
+            now: ms(at),
+            at: Now::At(at),
             tx: self.write().await?,
         })
+    }
+
+    fn now(&self) -> Now {
+        Now::At(self.clock.now())
     }
 }
 
 impl crate::logic::Write for SqliteWrite {
     type Conn = sqlx::SqliteConnection;
 
-    fn db(&mut self) -> &mut sqlx::SqliteConnection {
-        &mut self.tx
+    fn db(&mut self) -> Db<'_, sqlx::SqliteConnection> {
+        Db::new(&mut self.tx, self.at)
+    }
+
+    fn now(&self) -> Now {
+        self.at
     }
 
     async fn append_audit(
         &mut self,
         events: Vec<hillpost_core::audit::NewEvent>,
     ) -> Result<(), StoreError> {
-        audit::append(&mut self.tx, events).await
+        audit::append_at(&mut self.tx, self.at.instant(), events).await
     }
 
     async fn commit(self) -> Result<(), StoreError> {
