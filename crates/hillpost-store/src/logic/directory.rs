@@ -49,14 +49,25 @@ pub(crate) trait Reads: Backend {
     const ZIP_ROWS: &'static str;
 }
 
-/// The statements replacing the directory that differ between the backends.
+/// The statements replacing the directory: a backend supplies those that differ.
 pub(crate) trait Writes: Write {
     /// Makes imports take turns until the transaction ends, so two never interleave their
     /// deletes and inserts.
     async fn take_turn_at_directory(&mut self) -> Result<(), StoreError>;
 
     /// A directory file, imported now.
-    async fn insert_file(&mut self, file: &DirectoryFile) -> Result<(), StoreError>;
+    async fn insert_file(&mut self, file: &DirectoryFile) -> Result<(), StoreError> {
+        let sql = "INSERT INTO directory_files (role, name, sha256, content, imported_at)
+                   VALUES ($1, $2, $3, $4, now())";
+        let args = [
+            Arg::Text(&file.role),
+            Arg::Text(&file.name),
+            Arg::Text(&file.sha256),
+            Arg::Bytes(&file.content),
+        ];
+        self.db().exec(sql, &args).await?;
+        Ok(())
+    }
 
     /// Up to [`ZIP_ROWS_PER_INSERT`] rows of the ZIP table in one statement.
     async fn insert_zip_rows(&mut self, rows: &[ZipDistrictRow]) -> Result<(), StoreError>;

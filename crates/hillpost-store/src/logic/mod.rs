@@ -51,7 +51,6 @@ pub(crate) trait Backend {
         + batches::Writes
         + notices::Writes
         + checkpoints::Writes
-        + evidence::Writes
         + directory::Writes;
 
     /// A connection that runs the statements written once ([`sql::Run`]).

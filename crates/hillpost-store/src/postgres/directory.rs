@@ -6,7 +6,7 @@ use sqlx::{Postgres, QueryBuilder};
 
 use super::{PgStore, PgWrite};
 use crate::StoreError;
-use crate::directory::{DirectoryFile, ZipDistrictRow};
+use crate::directory::ZipDistrictRow;
 use crate::logic::directory::{Reads, Writes, directory_files, zip_rows};
 
 impl Reads for PgStore {
@@ -21,19 +21,6 @@ impl Writes for PgWrite {
         sqlx::query("LOCK TABLE directory_files IN EXCLUSIVE MODE")
             .execute(self.conn())
             .await?;
-        Ok(())
-    }
-
-    async fn insert_file(&mut self, file: &DirectoryFile) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO directory_files (role, name, sha256, content) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(&file.role)
-        .bind(&file.name)
-        .bind(&file.sha256)
-        .bind(&file.content)
-        .execute(self.conn())
-        .await?;
         Ok(())
     }
 

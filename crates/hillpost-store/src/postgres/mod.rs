@@ -5,20 +5,16 @@
 
 mod audit;
 mod batches;
-mod campaigns;
 mod checkpoints;
 mod copy_text;
 mod directory;
 mod erasure;
-mod evidence;
-mod metrics;
 mod notices;
 mod operator;
 mod queue;
 mod receipts;
 mod rows;
 mod signatures;
-mod tokens;
 
 use std::time::Duration;
 

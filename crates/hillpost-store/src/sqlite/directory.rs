@@ -6,7 +6,7 @@ use sqlx::{QueryBuilder, Sqlite};
 
 use super::{SqliteStore, SqliteWrite};
 use crate::StoreError;
-use crate::directory::{DirectoryFile, ZipDistrictRow};
+use crate::directory::ZipDistrictRow;
 use crate::logic::directory::{Reads, Writes, directory_files, zip_rows};
 
 impl Reads for SqliteStore {
@@ -17,22 +17,6 @@ impl Reads for SqliteStore {
 
 impl Writes for SqliteWrite {
     async fn take_turn_at_directory(&mut self) -> Result<(), StoreError> {
-        Ok(())
-    }
-
-    async fn insert_file(&mut self, file: &DirectoryFile) -> Result<(), StoreError> {
-        let now = self.now;
-        sqlx::query(
-            "INSERT INTO directory_files (role, name, sha256, content, imported_at) \
-             VALUES (?, ?, ?, ?, ?)",
-        )
-        .bind(&file.role)
-        .bind(&file.name)
-        .bind(&file.sha256)
-        .bind(&file.content)
-        .bind(now)
-        .execute(self.conn())
-        .await?;
         Ok(())
     }
 

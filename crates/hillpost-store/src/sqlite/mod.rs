@@ -7,19 +7,15 @@
 
 mod audit;
 mod batches;
-mod campaigns;
 mod checkpoints;
 mod directory;
 mod erasure;
-mod evidence;
-mod metrics;
 mod notices;
 mod operator;
 mod queue;
 mod receipts;
 mod rows;
 mod signatures;
-mod tokens;
 
 use std::str::FromStr;
 use std::sync::Arc;
