@@ -568,7 +568,7 @@ impl Store {
         delivery_id: i64,
         token_sha256: &str,
     ) -> Result<bool, StoreError> {
-        dispatch!(self, s => s.add_receipt_link(delivery_id, token_sha256).await)
+        dispatch!(self, s => logic::receipts::add_receipt_link(s, delivery_id, token_sha256).await)
     }
 
     /// What receipt delivery `delivery_id`'s signed statement says (its lines, the SHA-256

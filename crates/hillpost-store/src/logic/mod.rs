@@ -102,8 +102,6 @@ pub(crate) trait Write: Sized {
     /// the transaction's one reading of the store's clock.
     fn db(&mut self) -> sql::Db<'_, Self::Conn>;
 
-    /// The transaction's reading of the store's clock.
-    fn now(&self) -> Now;
 
     /// Appends audit events to the hash chain, inside this transaction.
     async fn append_audit(&mut self, events: Vec<NewEvent>) -> Result<(), StoreError>;

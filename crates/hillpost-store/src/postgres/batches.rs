@@ -70,28 +70,10 @@ impl Reads for PgStore {
 }
 
 impl Writes for PgWrite {
-    async fn insert_batch(
-        &mut self,
-        campaign: &CampaignId,
-        plan: &BatchPlan,
-        start_at: DateTime<Utc>,
-        receipt_base_url: Option<&str>,
-    ) -> Result<(i64, BatchState), StoreError> {
-        let (id, state): (i64, String) = sqlx::query_as(
-            "INSERT INTO batches (campaign_id, state, mode, start_at, signature_count, receipt_base_url, signers_through)
-             VALUES ($1, CASE WHEN $2 <= now() THEN 'running' ELSE 'scheduled' END, $3, $2, $4, $5, $6)
-             RETURNING id, state",
-        )
-        .bind(campaign.as_str())
-        .bind(start_at)
-        .bind(plan.mode.as_str())
-        .bind(i32::try_from(plan.signature_count).unwrap_or(i32::MAX))
-        .bind(receipt_base_url)
-        .bind(plan.signers_through)
-        .fetch_one(self.conn())
-        .await?;
-        Ok((id, parse(&state)?))
-    }
+    const BATCH_TO_CONTROL: &'static str = concat!(
+        "SELECT campaign_id, state, start_at <= now() AS due FROM batches WHERE id = $1",
+        " FOR UPDATE"
+    );
 
     async fn insert_recipients(
         &mut self,
@@ -162,7 +144,7 @@ impl Writes for PgWrite {
         let max_attempts = i64::from(max_attempts);
         // Skipped deliveries are final from the start; their time is taken once, here.
         let due_at = start_at.to_rfc3339();
-        let now = Utc::now().to_rfc3339();
+        let now = self.now.instant().to_rfc3339();
         let mut copy = self
             .conn()
             .copy_in_raw(
@@ -196,50 +178,6 @@ impl Writes for PgWrite {
         }
         buffer.finish(copy).await?;
         Ok(())
-    }
-
-    async fn batch_to_control(
-        &mut self,
-        id: i64,
-    ) -> Result<Option<(String, BatchState, bool)>, StoreError> {
-        let row = sqlx::query(
-            "SELECT campaign_id, state, start_at <= now() AS due FROM batches WHERE id = $1 FOR UPDATE",
-        )
-        .bind(id)
-        .fetch_optional(self.conn())
-        .await?;
-        row.map(|row| {
-            Ok((
-                row.try_get("campaign_id")?,
-                parse(row.try_get("state")?)?,
-                row.try_get("due")?,
-            ))
-        })
-        .transpose()
-    }
-
-    async fn set_batch_state(&mut self, id: i64, next: BatchState) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE batches SET state = $2, updated_at = now(),
-                    finished_at = CASE WHEN $2 IN ('completed', 'cancelled') THEN now() END
-              WHERE id = $1",
-        )
-        .bind(id)
-        .bind(next.as_str())
-        .execute(self.conn())
-        .await?;
-        Ok(())
-    }
-
-    async fn cancel_queued(&mut self, id: i64) -> Result<u64, StoreError> {
-        let done = sqlx::query(
-            "UPDATE deliveries SET state = 'cancelled', finalized_at = now()
-              WHERE batch_id = $1 AND state = 'queued'",
-        )
-        .bind(id)
-        .execute(self.conn())
-        .await?;
-        Ok(done.rows_affected())
     }
 }
 

@@ -113,10 +113,6 @@ impl crate::logic::Write for PgWrite {
         Db::new(&mut self.tx, self.now)
     }
 
-    fn now(&self) -> Now {
-        self.now
-    }
-
     async fn append_audit(
         &mut self,
         events: Vec<hillpost_core::audit::NewEvent>,

@@ -59,37 +59,10 @@ impl Reads for SqliteStore {
 }
 
 impl Writes for SqliteWrite {
-    async fn insert_batch(
-        &mut self,
-        campaign: &CampaignId,
-        plan: &BatchPlan,
-        start_at: DateTime<Utc>,
-        receipt_base_url: Option<&str>,
-    ) -> Result<(i64, BatchState), StoreError> {
-        let now = self.now;
-        let state = if ms(start_at) <= now {
-            BatchState::Running
-        } else {
-            BatchState::Scheduled
-        };
-        let id = sqlx::query_scalar(
-            "INSERT INTO batches (campaign_id, state, mode, start_at, signature_count, created_at, updated_at,
-                    receipt_base_url, signers_through)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8)
-             RETURNING id",
-        )
-        .bind(campaign.as_str())
-        .bind(state.as_str())
-        .bind(plan.mode.as_str())
-        .bind(ms(start_at))
-        .bind(i64::from(plan.signature_count))
-        .bind(now)
-        .bind(receipt_base_url)
-        .bind(plan.signers_through)
-        .fetch_one(self.conn())
-        .await?;
-        Ok((id, state))
-    }
+    const BATCH_TO_CONTROL: &'static str = concat!(
+        "SELECT campaign_id, state, start_at <= now() AS due FROM batches WHERE id = $1",
+        ""
+    );
 
     async fn insert_recipients(
         &mut self,
@@ -172,51 +145,6 @@ impl Writes for SqliteWrite {
             query.build().execute(self.conn()).await?;
         }
         Ok(())
-    }
-
-    async fn batch_to_control(
-        &mut self,
-        id: i64,
-    ) -> Result<Option<(String, BatchState, bool)>, StoreError> {
-        let now = self.now;
-        let row = sqlx::query("SELECT campaign_id, state, start_at FROM batches WHERE id = ?1")
-            .bind(id)
-            .fetch_optional(self.conn())
-            .await?;
-        row.map(|row| {
-            Ok((
-                row.try_get("campaign_id")?,
-                parse(row.try_get("state")?)?,
-                row.try_get::<i64, _>("start_at")? <= now,
-            ))
-        })
-        .transpose()
-    }
-
-    async fn set_batch_state(&mut self, id: i64, next: BatchState) -> Result<(), StoreError> {
-        let now = self.now;
-        sqlx::query(
-            "UPDATE batches SET state = ?2, updated_at = ?3, finished_at = ?4 WHERE id = ?1",
-        )
-        .bind(id)
-        .bind(next.as_str())
-        .bind(now)
-        .bind(next.is_final().then_some(now))
-        .execute(self.conn())
-        .await?;
-        Ok(())
-    }
-
-    async fn cancel_queued(&mut self, id: i64) -> Result<u64, StoreError> {
-        let now = self.now;
-        let done = sqlx::query(
-            "UPDATE deliveries SET state = 'cancelled', finalized_at = ?2 WHERE batch_id = ?1 AND state = 'queued'",
-        )
-        .bind(id)
-        .bind(now)
-        .execute(self.conn())
-        .await?;
-        Ok(done.rows_affected())
     }
 }
 

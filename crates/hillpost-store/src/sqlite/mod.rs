@@ -123,10 +123,6 @@ impl crate::logic::Write for SqliteWrite {
         Db::new(&mut self.tx, self.at)
     }
 
-    fn now(&self) -> Now {
-        self.at
-    }
-
     async fn append_audit(
         &mut self,
         events: Vec<hillpost_core::audit::NewEvent>,
