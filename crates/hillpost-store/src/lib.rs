@@ -182,10 +182,14 @@ impl Store {
         if self.campaign(campaign).await?.is_none() {
             return Err(StoreError::NoCampaign(campaign.to_string()));
         }
-        Ok(match self {
-            Store::Sqlite(s) => ImportSession::Sqlite(s.begin_import(campaign).await?),
-            Store::Postgres(s) => ImportSession::Postgres(s.begin_import(campaign).await?),
-        })
+        Ok(ImportSession(match self {
+            Store::Sqlite(s) => {
+                Importing::Sqlite(logic::signatures::begin_import(s, campaign).await?)
+            }
+            Store::Postgres(s) => {
+                Importing::Postgres(logic::signatures::begin_import(s, campaign).await?)
+            }
+        }))
     }
 
     /// Every signature of a campaign, in the order they were stored.
@@ -193,7 +197,7 @@ impl Store {
         &self,
         campaign: &CampaignId,
     ) -> Result<Vec<SignatureRecord>, StoreError> {
-        dispatch!(self, s => s.signatures(campaign).await)
+        dispatch!(self, s => logic::signatures::signatures(s, campaign).await)
     }
 
     // ── batches ──────────────────────────────────────────────────────────────────────────
@@ -612,16 +616,18 @@ impl Store {
 macro_rules! dispatch_import {
     ($self:expr, $s:ident => $call:expr) => {
         match $self {
-            ImportSession::Sqlite($s) => $call,
-            ImportSession::Postgres($s) => $call,
+            Importing::Sqlite($s) => $call,
+            Importing::Postgres($s) => $call,
         }
     };
 }
 
 /// An import in progress (one transaction).
-pub enum ImportSession {
-    Sqlite(sqlite::ImportSession),
-    Postgres(postgres::ImportSession),
+pub struct ImportSession(Importing);
+
+enum Importing {
+    Sqlite(logic::signatures::Import<sqlite::SqliteWrite>),
+    Postgres(logic::signatures::Import<postgres::PgWrite>),
 }
 
 impl ImportSession {
@@ -631,7 +637,7 @@ impl ImportSession {
         if signatures.is_empty() {
             return Ok(0);
         }
-        dispatch_import!(self, s => s.insert(signatures).await)
+        dispatch_import!(&mut self.0, s => s.insert(signatures).await)
     }
 
     /// Makes the import visible, with a record of the file it came from.
@@ -653,12 +659,12 @@ impl ImportSession {
         counts: &ImportCounts,
         actor: &str,
     ) -> Result<i64, StoreError> {
-        dispatch_import!(self, s => s.commit(source_name, source_sha256, counts, actor).await)
+        dispatch_import!(self.0, s => s.commit(source_name, source_sha256, counts, actor).await)
     }
 
     /// Drops everything this session inserted.
     pub async fn rollback(self) -> Result<(), StoreError> {
-        dispatch_import!(self, s => s.rollback().await)
+        dispatch_import!(self.0, s => s.rollback().await)
     }
 }
 

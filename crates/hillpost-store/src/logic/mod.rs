@@ -31,6 +31,7 @@ pub(crate) mod metrics;
 pub(crate) mod notices;
 pub(crate) mod operator;
 pub(crate) mod receipts;
+pub(crate) mod signatures;
 pub(crate) mod sql;
 pub(crate) mod tokens;
 
@@ -51,7 +52,8 @@ pub(crate) trait Backend {
         + batches::Writes
         + notices::Writes
         + checkpoints::Writes
-        + directory::Writes;
+        + directory::Writes
+        + signatures::Writes;
 
     /// A connection that runs the statements written once ([`sql::Run`]).
     type Conn: sql::Run + sqlx::Connection + 'static;
@@ -102,9 +104,10 @@ pub(crate) trait Write: Sized {
     /// the transaction's one reading of the store's clock.
     fn db(&mut self) -> sql::Db<'_, Self::Conn>;
 
-
     /// Appends audit events to the hash chain, inside this transaction.
     async fn append_audit(&mut self, events: Vec<NewEvent>) -> Result<(), StoreError>;
 
     async fn commit(self) -> Result<(), StoreError>;
+
+    async fn rollback(self) -> Result<(), StoreError>;
 }

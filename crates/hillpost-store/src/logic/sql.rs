@@ -197,6 +197,8 @@ pub(crate) trait Columns {
     fn small_int(&self, name: &str) -> Result<i64, StoreError>;
     /// An `int4` as stored (a remote status code).
     fn opt_i32(&self, name: &str) -> Result<Option<i32>, StoreError>;
+    /// A `smallint` as stored (a signer's district).
+    fn opt_i16(&self, name: &str) -> Result<Option<i16>, StoreError>;
     fn text(&self, name: &str) -> Result<String, StoreError>;
     fn opt_text(&self, name: &str) -> Result<Option<String>, StoreError>;
     fn flag(&self, name: &str) -> Result<bool, StoreError>;
@@ -237,6 +239,10 @@ macro_rules! plain_columns {
         }
 
         fn opt_i32(&self, name: &str) -> Result<Option<i32>, StoreError> {
+            Ok(sqlx::Row::try_get(self, name)?)
+        }
+
+        fn opt_i16(&self, name: &str) -> Result<Option<i16>, StoreError> {
             Ok(sqlx::Row::try_get(self, name)?)
         }
 

@@ -21,8 +21,6 @@ use std::time::Duration;
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 
-pub use signatures::ImportSession;
-
 use crate::StoreError;
 use crate::clock::{Now, StoreClock};
 use crate::logic::sql::Db;
@@ -122,6 +120,10 @@ impl crate::logic::Write for PgWrite {
 
     async fn commit(self) -> Result<(), StoreError> {
         Ok(self.tx.commit().await?)
+    }
+
+    async fn rollback(self) -> Result<(), StoreError> {
+        Ok(self.tx.rollback().await?)
     }
 }
 

@@ -25,8 +25,6 @@ use chrono::{DateTime, Utc};
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-pub use signatures::ImportSession;
-
 use crate::StoreError;
 use crate::clock::{Clock, Now};
 use crate::logic::sql::Db;
@@ -132,6 +130,10 @@ impl crate::logic::Write for SqliteWrite {
 
     async fn commit(self) -> Result<(), StoreError> {
         Ok(self.tx.commit().await?)
+    }
+
+    async fn rollback(self) -> Result<(), StoreError> {
+        Ok(self.tx.rollback().await?)
     }
 }
 
