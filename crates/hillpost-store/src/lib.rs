@@ -439,7 +439,7 @@ impl Store {
         if delivery_ids.is_empty() {
             return Ok(Vec::new());
         }
-        dispatch!(self, s => s.delivery_events(delivery_ids).await)
+        dispatch!(self, s => logic::operator::delivery_events(s, delivery_ids).await)
     }
 
     /// Applies a person's [`OperatorAction::Confirm`] or [`OperatorAction::Resend`] to one

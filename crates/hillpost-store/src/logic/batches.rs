@@ -2,7 +2,7 @@
 //! every delivery in one transaction with its audit event), reading it back, its status,
 //! and a person's pause / resume / cancel. The statements both dialects share are here;
 //! a backend supplies the ones that differ ([`Writes`]: its clock, its locks, how it
-//! inserts many rows at once) and the few reads over lists of ids ([`Reads`]).
+//! inserts many rows at once) and what follows a batch's creation ([`Reads`]).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -28,17 +28,38 @@ macro_rules! batch_select {
            FROM batches"
     };
 }
-pub(crate) use batch_select;
 
-/// The reads over lists of ids, and what a backend does once a batch is stored.
-pub(crate) trait Reads {
+/// Reads of batches, and what a backend does once a batch is stored.
+pub(crate) trait Reads: Backend {
     /// Every batch, or a campaign's, in id order.
-    async fn batches(&self, campaign: Option<&CampaignId>) -> Result<Vec<BatchRow>, StoreError>;
+    async fn batches(&self, campaign: Option<&CampaignId>) -> Result<Vec<BatchRow>, StoreError> {
+        let sql = concat!(
+            batch_select!(),
+            " WHERE CAST($1 AS TEXT) IS NULL OR campaign_id = $1 ORDER BY id"
+        );
+        let args = [Arg::OptText(campaign.map(CampaignId::as_str))];
+        let rows = self.read().await?.rows(sql, &args).await?;
+        rows.iter().map(batch_row).collect()
+    }
 
     /// The attempts of these deliveries, in the order they were recorded.
-    async fn attempts_of(&self, delivery_ids: &[i64]) -> Result<Vec<AttemptRow>, StoreError>;
+    async fn attempts_of(&self, delivery_ids: &[i64]) -> Result<Vec<AttemptRow>, StoreError> {
+        let sql = "SELECT * FROM attempts WHERE delivery_id = ANY($1) ORDER BY id";
+        let rows = self
+            .read()
+            .await?
+            .rows(sql, &[Arg::Ints(delivery_ids)])
+            .await?;
+        rows.iter().map(attempt_row).collect()
+    }
 
-    async fn batch_states(&self, ids: &[i64]) -> Result<HashMap<i64, BatchState>, StoreError>;
+    async fn batch_states(&self, ids: &[i64]) -> Result<HashMap<i64, BatchState>, StoreError> {
+        let sql = "SELECT id, state FROM batches WHERE id = ANY($1)";
+        let rows = self.read().await?.rows(sql, &[Arg::Ints(ids)]).await?;
+        rows.iter()
+            .map(|row| Ok((row.int("id")?, row.parsed("state")?)))
+            .collect()
+    }
 
     /// Called after a batch of `deliveries` rows has been committed.
     async fn batch_created(&self, deliveries: usize) -> Result<(), StoreError>;

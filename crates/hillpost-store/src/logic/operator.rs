@@ -1,7 +1,7 @@
 //! A person's actions on deliveries, written once: `delivery show | confirm | resend` and
 //! `batch retry`. Core decides which states each action applies to; this module applies it,
 //! with a delivery event and an audit event each, through the statements a backend supplies
-//! ([`Reads`], [`Writes`]).
+//! ([`Writes`]).
 
 use std::collections::HashMap;
 
@@ -23,10 +23,18 @@ use crate::{
     RetryRequest, StoreError,
 };
 
-/// The read over a list of ids `delivery show` needs (the list's SQL differs).
-pub(crate) trait Reads {
-    /// The events of these deliveries, oldest first.
-    async fn events_of(&self, delivery_ids: &[i64]) -> Result<Vec<DeliveryEventRow>, StoreError>;
+/// The events of these deliveries, oldest first.
+pub(crate) async fn delivery_events(
+    store: &impl Backend,
+    delivery_ids: &[i64],
+) -> Result<Vec<DeliveryEventRow>, StoreError> {
+    let sql = "SELECT * FROM delivery_events WHERE delivery_id = ANY($1) ORDER BY id";
+    let rows = store
+        .read()
+        .await?
+        .rows(sql, &[Arg::Ints(delivery_ids)])
+        .await?;
+    rows.iter().map(event_row).collect()
 }
 
 /// The statements a person's actions need, inside one write transaction: a backend
@@ -40,12 +48,23 @@ pub(crate) trait Writes: Write {
     /// Batch `$1`'s `campaign_id` and `state`, locked.
     const BATCH_FOR_UPDATE: &'static str;
 
+    /// `delivery_select!()` of batch `$1`'s letters in the states `$2` whose signer is not
+    /// erased, in id order, locked.
+    const LETTERS_IN_STATES_FOR_UPDATE: &'static str;
+
     /// The letters of a batch in these states, locked, in id order.
     async fn letters_in_states_for_update(
         &mut self,
         batch_id: i64,
         states: &[&str],
-    ) -> Result<Vec<DeliveryRow>, StoreError>;
+    ) -> Result<Vec<DeliveryRow>, StoreError> {
+        let args = [Arg::Int(batch_id), Arg::Texts(states)];
+        let rows = self
+            .db()
+            .rows(Self::LETTERS_IN_STATES_FOR_UPDATE, &args)
+            .await?;
+        rows.iter().map(delivery_row).collect()
+    }
 
     /// Moves a delivery to `next` where it is: queued again (due now, `budget` more
     /// attempts, no longer possibly accepted), or finalized (delivered clears its error).
@@ -137,6 +156,30 @@ fn budget_arg(budget: u32) -> Arg<'static> {
 
 const DELIVERY: &str = concat!(delivery_select!(), " WHERE d.id = $1");
 
+/// The locked reads of [`Writes`], with a backend's locks: `$of_d` on a delivery read
+/// (`" FOR UPDATE OF d"`), `$plain` on a batch's row (`" FOR UPDATE"`); `""` on SQLite,
+/// whose `BEGIN IMMEDIATE` holds the write lock already.
+macro_rules! operator_reads {
+    ($of_d:literal, $plain:literal) => {
+        const DELIVERY_FOR_UPDATE: &'static str =
+            concat!(delivery_select!(), " WHERE d.id = $1", $of_d);
+
+        const LETTERS_IN_STATES_FOR_UPDATE: &'static str = concat!(
+            delivery_select!(),
+            " WHERE d.batch_id = $1 AND d.kind = 'letter' AND d.state = ANY($2)
+                AND NOT EXISTS (SELECT 1 FROM signatures s WHERE s.id = d.signature_id AND s.erased_at IS NOT NULL)
+              ORDER BY d.id",
+            $of_d
+        );
+
+        const BATCH_FOR_UPDATE: &'static str = concat!(
+            "SELECT campaign_id, state FROM batches WHERE id = $1",
+            $plain
+        );
+    };
+}
+pub(crate) use operator_reads;
+
 /// A row of `delivery_events` to write (its time is the backend's clock).
 pub(crate) struct NewDeliveryEvent<'a> {
     pub delivery_id: i64,
@@ -148,7 +191,7 @@ pub(crate) struct NewDeliveryEvent<'a> {
 }
 
 /// A delivery with every attempt and event: `hillpost delivery show`.
-pub(crate) async fn delivery_detail<B: Backend + Reads>(
+pub(crate) async fn delivery_detail<B: Backend>(
     store: &B,
     id: i64,
 ) -> Result<Option<DeliveryDetail>, StoreError> {
@@ -162,7 +205,7 @@ pub(crate) async fn delivery_detail<B: Backend + Reads>(
         passed_over: serde_json::from_str(&row.text("passed_over")?)
             .map_err(StoreError::corrupt)?,
         attempts: super::batches::attempts(store, id).await?,
-        events: store.events_of(&[id]).await?,
+        events: delivery_events(store, &[id]).await?,
     }))
 }
 

@@ -30,6 +30,9 @@ pub(crate) enum Arg<'a> {
     OptText(Option<&'a str>),
     Time(DateTime<Utc>),
     Bytes(&'a [u8]),
+    /// A list for `= ANY($N)`: an array on PostgreSQL, a JSON array on SQLite.
+    Ints(&'a [i64]),
+    Texts(&'a [&'a str]),
 }
 
 /// A connection that runs statements written once: a pooled connection for reads, or a
@@ -53,8 +56,15 @@ pub(crate) trait Run {
     async fn exec(&mut self, sql: &'static str, args: &[Arg<'_>]) -> Result<u64, StoreError>;
 }
 
-/// A backend's type mapping for the values it binds.
+/// A backend's type mapping for the values it binds, and its reading of the few phrases
+/// written once that its SQL says otherwise.
 pub(crate) trait Dialect: Database {
+    /// `sql` as this dialect says it (made once per statement and kept). PostgreSQL's is
+    /// the text as written; SQLite says `= ANY($N)` as `IN (SELECT value FROM json_each($N))`.
+    fn dialect(sql: &'static str) -> &'static str {
+        sql
+    }
+
     fn bind<'q>(
         query: Query<'q, Self, Self::Arguments>,
         arg: Arg<'_>,
@@ -151,15 +161,9 @@ pub(crate) fn clocked<'a>(
     if !sql.contains(NOW) {
         return (sql, args);
     }
-    static REWRITTEN: LazyLock<Mutex<HashMap<(usize, usize), &'static str>>> =
-        LazyLock::new(Mutex::default);
-    let mut rewritten = REWRITTEN.lock().unwrap_or_else(PoisonError::into_inner);
-    let text = *rewritten
-        .entry((sql.as_ptr() as usize, sql.len()))
-        .or_insert_with(|| {
-            let parameter = format!("${}", last_parameter(sql) + 1);
-            Box::leak(sql.replace(NOW, &parameter).into_boxed_str())
-        });
+    let text = kept("now", sql, |sql| {
+        sql.replace(NOW, &format!("${}", last_parameter(sql) + 1))
+    });
     args.push(Arg::Time(at));
     (text, args)
 }
@@ -181,7 +185,23 @@ fn last_parameter(sql: &str) -> usize {
 
 fn bound<'q, D: Dialect>(sql: &'static str, args: &[Arg<'_>]) -> Query<'q, D, D::Arguments> {
     args.iter()
-        .fold(sqlx::query(sql), |query, arg| D::bind(query, *arg))
+        .fold(sqlx::query(D::dialect(sql)), |query, arg| {
+            D::bind(query, *arg)
+        })
+}
+
+/// `sql` rewritten by `rewrite`, made once per statement text and `kind` of rewriting and
+/// kept for the life of the process (statements are a fixed set of `&'static str`).
+pub(crate) fn kept(
+    kind: &'static str,
+    sql: &'static str,
+    rewrite: impl FnOnce(&str) -> String,
+) -> &'static str {
+    type Key = (&'static str, usize, usize);
+    static KEPT: LazyLock<Mutex<HashMap<Key, &'static str>>> = LazyLock::new(Mutex::default);
+    let mut kept = KEPT.lock().unwrap_or_else(PoisonError::into_inner);
+    kept.entry((kind, sql.as_ptr() as usize, sql.len()))
+        .or_insert_with(|| Box::leak(rewrite(sql).into_boxed_str()))
 }
 
 /// A row's columns, read through a backend's type mapping: SQLite keeps every integer as

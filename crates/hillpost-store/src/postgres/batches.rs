@@ -5,17 +5,15 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use hillpost_core::CampaignId;
 use hillpost_core::batch::{BatchPlan, PlannedMessage, PlannedRecipient};
-use hillpost_core::delivery::BatchState;
 use sqlx::Row;
 
 use super::copy_text::CopyBuffer;
 use super::{PgStore, PgWrite};
-use crate::logic::batches::{InsertedIds, Reads, Writes, attempt_row, batch_row, batch_select};
+use crate::logic::batches::{InsertedIds, Reads, Writes};
 pub(super) use crate::logic::sql::parse;
 use crate::record::{endpoints_json, passed_over_json};
-use crate::{AttemptRow, BatchRow, StoreError, new_idempotency_key};
+use crate::{StoreError, new_idempotency_key};
 
 /// Deliveries are turned into rows this many at a time (bounding the memory of row values
 /// held at once) and streamed to COPY a buffer at a time.
@@ -25,35 +23,6 @@ const DELIVERY_CHUNK: usize = 10_000;
 const ANALYZE_AFTER_ROWS: usize = 1_000;
 
 impl Reads for PgStore {
-    async fn batches(&self, campaign: Option<&CampaignId>) -> Result<Vec<BatchRow>, StoreError> {
-        let rows = sqlx::query(concat!(
-            batch_select!(),
-            " WHERE $1::text IS NULL OR campaign_id = $1 ORDER BY id"
-        ))
-        .bind(campaign.map(|c| c.as_str()))
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter().map(batch_row).collect()
-    }
-
-    async fn attempts_of(&self, delivery_ids: &[i64]) -> Result<Vec<AttemptRow>, StoreError> {
-        let rows = sqlx::query("SELECT * FROM attempts WHERE delivery_id = ANY($1) ORDER BY id")
-            .bind(delivery_ids)
-            .fetch_all(self.pool())
-            .await?;
-        rows.iter().map(attempt_row).collect()
-    }
-
-    async fn batch_states(&self, ids: &[i64]) -> Result<HashMap<i64, BatchState>, StoreError> {
-        let rows = sqlx::query("SELECT id, state FROM batches WHERE id = ANY($1)")
-            .bind(ids)
-            .fetch_all(self.pool())
-            .await?;
-        rows.iter()
-            .map(|row| Ok((row.try_get("id")?, parse(row.try_get("state")?)?)))
-            .collect()
-    }
-
     /// A batch can multiply the queue many times over before autovacuum next looks at it.
     /// With the old statistics the planner takes `deliveries` for a few rows and plans the
     /// claim as "join everything, then sort" instead of walking the due index: 1.6 s per

@@ -23,6 +23,8 @@ impl Dialect for Postgres {
             Arg::OptText(value) => query.bind(value),
             Arg::Time(value) => query.bind(value),
             Arg::Bytes(value) => query.bind(value),
+            Arg::Ints(list) => query.bind(list),
+            Arg::Texts(list) => query.bind(list),
         }
     }
 

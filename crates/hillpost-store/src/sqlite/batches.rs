@@ -5,54 +5,19 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use hillpost_core::CampaignId;
 use hillpost_core::batch::{BatchPlan, PlannedMessage, PlannedRecipient};
-use hillpost_core::delivery::BatchState;
-use sqlx::{QueryBuilder, Row, Sqlite};
+use sqlx::{QueryBuilder, Sqlite};
 
-use super::{SqliteStore, SqliteWrite, json_list, ms};
-use crate::logic::batches::{InsertedIds, Reads, Writes, attempt_row, batch_row, batch_select};
+use super::{SqliteStore, SqliteWrite, ms};
+use crate::logic::batches::{InsertedIds, Reads, Writes};
 pub(super) use crate::logic::sql::parse;
 use crate::record::{endpoints_json, passed_over_json};
-use crate::{AttemptRow, BatchRow, StoreError, new_idempotency_key};
+use crate::{StoreError, new_idempotency_key};
 
 /// 14 bound values per delivery row; SQLite allows 32,766 per statement.
 const DELIVERY_ROWS_PER_STATEMENT: usize = 2_000;
 
 impl Reads for SqliteStore {
-    async fn batches(&self, campaign: Option<&CampaignId>) -> Result<Vec<BatchRow>, StoreError> {
-        let rows = sqlx::query(concat!(
-            batch_select!(),
-            " WHERE ?1 IS NULL OR campaign_id = ?1 ORDER BY id"
-        ))
-        .bind(campaign.map(|c| c.as_str()))
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter().map(batch_row).collect()
-    }
-
-    async fn attempts_of(&self, delivery_ids: &[i64]) -> Result<Vec<AttemptRow>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT * FROM attempts WHERE delivery_id IN (SELECT value FROM json_each(?1)) ORDER BY id",
-        )
-        .bind(json_list(delivery_ids))
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter().map(attempt_row).collect()
-    }
-
-    async fn batch_states(&self, ids: &[i64]) -> Result<HashMap<i64, BatchState>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, state FROM batches WHERE id IN (SELECT value FROM json_each(?1))",
-        )
-        .bind(json_list(ids))
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter()
-            .map(|row| Ok((row.try_get("id")?, parse(row.try_get("state")?)?)))
-            .collect()
-    }
-
     async fn batch_created(&self, _deliveries: usize) -> Result<(), StoreError> {
         Ok(())
     }

@@ -7,11 +7,35 @@ use sqlx::sqlite::{SqliteArguments, SqliteRow};
 use sqlx::{Row, Sqlite};
 
 use super::batches::unsigned;
-use super::{ms, time};
+use super::{json_list, ms, time};
 use crate::StoreError;
-use crate::logic::sql::{Arg, Columns, Dialect, plain_columns};
+use crate::logic::sql::{Arg, Columns, Dialect, kept, plain_columns};
+
+/// A list written once: `= ANY($N)`.
+const ANY: &str = "= ANY(";
 
 impl Dialect for Sqlite {
+    fn dialect(sql: &'static str) -> &'static str {
+        if !sql.contains(ANY) {
+            return sql;
+        }
+        kept("sqlite", sql, |sql| {
+            let mut out = String::with_capacity(sql.len() + 32);
+            let mut rest = sql;
+            while let Some(at) = rest.find(ANY) {
+                out.push_str(&rest[..at]);
+                let after = &rest[at + ANY.len()..];
+                let end = after.find(')').unwrap_or(after.len());
+                out.push_str("IN (SELECT value FROM json_each(");
+                out.push_str(&after[..end]);
+                out.push_str("))");
+                rest = after.get(end + 1..).unwrap_or_default();
+            }
+            out.push_str(rest);
+            out
+        })
+    }
+
     fn bind<'q>(
         query: Query<'q, Sqlite, SqliteArguments>,
         arg: Arg<'_>,
@@ -24,6 +48,8 @@ impl Dialect for Sqlite {
             Arg::OptText(value) => query.bind(value),
             Arg::Time(value) => query.bind(ms(value)),
             Arg::Bytes(value) => query.bind(value),
+            Arg::Ints(list) => query.bind(json_list(list)),
+            Arg::Texts(list) => query.bind(json_list(list)),
         }
     }
 
