@@ -93,6 +93,47 @@ impl<R: DerefMut<Target = C>, C: sql::Run> Clocked<R> {
     }
 }
 
+/// A write transaction of either backend, with its one reading of the store's clock.
+pub(crate) struct WriteTx<D: sqlx::Database> {
+    tx: sqlx::Transaction<'static, D>,
+    pub(crate) now: Now,
+}
+
+impl<D: sqlx::Database> WriteTx<D> {
+    pub(crate) fn new(tx: sqlx::Transaction<'static, D>, now: Now) -> Self {
+        Self { tx, now }
+    }
+
+    /// The transaction's connection, for a backend's own statements.
+    pub(crate) fn conn(&mut self) -> &mut D::Connection {
+        &mut self.tx
+    }
+}
+
+impl<D> Write for WriteTx<D>
+where
+    D: sql::Dialect,
+    D::Connection: sql::Run,
+{
+    type Conn = D::Connection;
+
+    fn db(&mut self) -> sql::Db<'_, D::Connection> {
+        sql::Db::new(&mut self.tx, self.now)
+    }
+
+    async fn append_audit(&mut self, events: Vec<NewEvent>) -> Result<(), StoreError> {
+        D::append_audit(&mut self.tx, self.now.instant(), events).await
+    }
+
+    async fn commit(self) -> Result<(), StoreError> {
+        Ok(self.tx.commit().await?)
+    }
+
+    async fn rollback(self) -> Result<(), StoreError> {
+        Ok(self.tx.rollback().await?)
+    }
+}
+
 /// A backend's read snapshot, on its connection type.
 pub(crate) type Snapshot<C> = sqlx::Transaction<'static, <C as sqlx::Connection>::Database>;
 

@@ -71,6 +71,13 @@ pub(crate) trait Dialect: Database {
     ) -> Query<'q, Self, Self::Arguments>;
 
     fn rows_affected(done: &Self::QueryResult) -> u64;
+
+    /// Appends `events`, stamped `at`, to the audit chain inside the transaction on `conn`.
+    async fn append_audit(
+        conn: &mut Self::Connection,
+        at: DateTime<Utc>,
+        events: Vec<hillpost_core::audit::NewEvent>,
+    ) -> Result<(), StoreError>;
 }
 
 impl<C> Run for C
@@ -245,49 +252,93 @@ pub(crate) trait Columns {
     }
 }
 
-/// The [`Columns`] methods both backends read alike (sqlx decodes `i64`, `i32`, `String`,
-/// `bool` and bytes the same way on each), expanded inside each backend's `impl Columns`
-/// beside the methods that map types differently.
-macro_rules! plain_columns {
-    () => {
-        fn int(&self, name: &str) -> Result<i64, StoreError> {
-            Ok(sqlx::Row::try_get(self, name)?)
-        }
+/// A backend's `impl Columns`, written once over its column types: `$counter` for `int4`
+/// counters (`i64` on SQLite, `i32` on PostgreSQL), `$small` for a `smallint`, `$stamp` for
+/// a time as stored and `$to_time` turning it into a `DateTime<Utc>`; `$unsigned` reads a
+/// counter, a negative one as 0. The rest sqlx decodes alike on each.
+macro_rules! columns {
+    ($row:ty, $counter:ty, $small:ty, $stamp:ty, $to_time:expr, $unsigned:expr) => {
+        impl $crate::logic::sql::Columns for $row {
+            fn int(&self, name: &str) -> Result<i64, StoreError> {
+                Ok(sqlx::Row::try_get(self, name)?)
+            }
 
-        fn opt_int(&self, name: &str) -> Result<Option<i64>, StoreError> {
-            Ok(sqlx::Row::try_get(self, name)?)
-        }
+            fn opt_int(&self, name: &str) -> Result<Option<i64>, StoreError> {
+                Ok(sqlx::Row::try_get(self, name)?)
+            }
 
-        fn opt_i32(&self, name: &str) -> Result<Option<i32>, StoreError> {
-            Ok(sqlx::Row::try_get(self, name)?)
-        }
+            fn unsigned(&self, name: &str) -> Result<u32, StoreError> {
+                Ok($unsigned(sqlx::Row::try_get::<$counter, _>(self, name)?))
+            }
 
-        fn opt_i16(&self, name: &str) -> Result<Option<i16>, StoreError> {
-            Ok(sqlx::Row::try_get(self, name)?)
-        }
+            fn opt_unsigned(&self, name: &str) -> Result<Option<u32>, StoreError> {
+                let value: Option<$counter> = sqlx::Row::try_get(self, name)?;
+                Ok(value.map($unsigned))
+            }
 
-        fn text(&self, name: &str) -> Result<String, StoreError> {
-            Ok(sqlx::Row::try_get(self, name)?)
-        }
+            fn small_int(&self, name: &str) -> Result<i64, StoreError> {
+                Ok(i64::from(sqlx::Row::try_get::<$small, _>(self, name)?))
+            }
 
-        fn opt_text(&self, name: &str) -> Result<Option<String>, StoreError> {
-            Ok(sqlx::Row::try_get(self, name)?)
-        }
+            fn opt_i32(&self, name: &str) -> Result<Option<i32>, StoreError> {
+                Ok(sqlx::Row::try_get(self, name)?)
+            }
 
-        fn flag(&self, name: &str) -> Result<bool, StoreError> {
-            Ok(sqlx::Row::try_get(self, name)?)
-        }
+            fn opt_i16(&self, name: &str) -> Result<Option<i16>, StoreError> {
+                Ok(sqlx::Row::try_get(self, name)?)
+            }
 
-        fn bytes(&self, name: &str) -> Result<Vec<u8>, StoreError> {
-            Ok(sqlx::Row::try_get(self, name)?)
-        }
+            fn text(&self, name: &str) -> Result<String, StoreError> {
+                Ok(sqlx::Row::try_get(self, name)?)
+            }
 
-        fn opt_bytes(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
-            Ok(sqlx::Row::try_get(self, name)?)
+            fn opt_text(&self, name: &str) -> Result<Option<String>, StoreError> {
+                Ok(sqlx::Row::try_get(self, name)?)
+            }
+
+            fn flag(&self, name: &str) -> Result<bool, StoreError> {
+                Ok(sqlx::Row::try_get(self, name)?)
+            }
+
+            fn bytes(&self, name: &str) -> Result<Vec<u8>, StoreError> {
+                Ok(sqlx::Row::try_get(self, name)?)
+            }
+
+            fn opt_bytes(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+                Ok(sqlx::Row::try_get(self, name)?)
+            }
+
+            fn time(&self, name: &str) -> Result<DateTime<Utc>, StoreError> {
+                Ok($to_time(sqlx::Row::try_get::<$stamp, _>(self, name)?))
+            }
+
+            fn opt_time(&self, name: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+                let value: Option<$stamp> = sqlx::Row::try_get(self, name)?;
+                Ok(value.map($to_time))
+            }
         }
     };
 }
-pub(crate) use plain_columns;
+pub(crate) use columns;
+
+/// A backend's `Dialect::bind`: the arguments sqlx encodes alike on each are bound as they
+/// are; `$time` and `$list` say how a time and a list are bound.
+macro_rules! bind_arg {
+    ($query:ident, $arg:ident, time: $t:ident => $time:expr, list: $l:ident => $list:expr) => {
+        match $arg {
+            Arg::Int(value) => $query.bind(value),
+            Arg::OptInt(value) => $query.bind(value),
+            Arg::Flag(value) => $query.bind(value),
+            Arg::Text(value) => $query.bind(value),
+            Arg::OptText(value) => $query.bind(value),
+            Arg::Bytes(value) => $query.bind(value),
+            Arg::Time($t) => $query.bind($time),
+            Arg::Ints($l) => $query.bind($list),
+            Arg::Texts($l) => $query.bind($list),
+        }
+    };
+}
+pub(crate) use bind_arg;
 
 /// One of core's enums from its stored name; a name it does not know is a corrupt row.
 pub(crate) fn parse<T: std::str::FromStr<Err = String>>(text: &str) -> Result<T, StoreError> {

@@ -23,7 +23,6 @@ use sqlx::postgres::PgPoolOptions;
 
 use crate::StoreError;
 use crate::clock::{Now, StoreClock};
-use crate::logic::sql::Db;
 
 pub struct PgStore {
     pool: PgPool,
@@ -66,18 +65,8 @@ impl PgStore {
 
 /// PostgreSQL's write transaction for the logic written once (`crate::logic`): a plain
 /// transaction whose statements lock the rows they change (`FOR UPDATE`), so many workers
-/// write at once; every time it writes is the store's clock read once (the database's
-/// `now()`, the transaction's start, in production).
-pub(crate) struct PgWrite {
-    tx: sqlx::Transaction<'static, sqlx::Postgres>,
-    now: Now,
-}
-
-impl PgWrite {
-    pub(crate) fn conn(&mut self) -> &mut sqlx::PgConnection {
-        &mut self.tx
-    }
-}
+/// write at once.
+pub(crate) type PgWrite = crate::logic::WriteTx<sqlx::Postgres>;
 
 impl crate::logic::Backend for PgStore {
     type Write = PgWrite;
@@ -93,37 +82,11 @@ impl crate::logic::Backend for PgStore {
     }
 
     async fn begin_write(&self) -> Result<PgWrite, StoreError> {
-        Ok(PgWrite {
-            tx: self.pool.begin().await?,
-            now: self.clock.read(),
-        })
+        Ok(PgWrite::new(self.pool.begin().await?, self.clock.read()))
     }
 
     fn now(&self) -> Now {
         self.clock.read()
-    }
-}
-
-impl crate::logic::Write for PgWrite {
-    type Conn = sqlx::PgConnection;
-
-    fn db(&mut self) -> Db<'_, sqlx::PgConnection> {
-        Db::new(&mut self.tx, self.now)
-    }
-
-    async fn append_audit(
-        &mut self,
-        events: Vec<hillpost_core::audit::NewEvent>,
-    ) -> Result<(), StoreError> {
-        audit::append_at(&mut self.tx, self.now.instant(), events).await
-    }
-
-    async fn commit(self) -> Result<(), StoreError> {
-        Ok(self.tx.commit().await?)
-    }
-
-    async fn rollback(self) -> Result<(), StoreError> {
-        Ok(self.tx.rollback().await?)
     }
 }
 

@@ -83,7 +83,7 @@ impl Writes for SqliteWrite {
         max_attempts: u32,
         start_at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let now = self.now;
+        let now = ms(self.now.instant());
         for chunk in plan.deliveries.chunks(DELIVERY_ROWS_PER_STATEMENT) {
             let rows = crate::delivery_rows(plan, chunk, &ids.recipients, &ids.messages)?;
             let mut query = QueryBuilder::<Sqlite>::new(

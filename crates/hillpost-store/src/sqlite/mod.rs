@@ -27,7 +27,6 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 use crate::StoreError;
 use crate::clock::{Clock, Now};
-use crate::logic::sql::Db;
 
 pub struct SqliteStore {
     pool: SqlitePool,
@@ -73,19 +72,8 @@ impl SqliteStore {
 
 /// SQLite's write transaction for the logic written once (`crate::logic`): `BEGIN
 /// IMMEDIATE` takes the single write lock up front, so the statements' "for update" reads
-/// need no lock of their own; `now` is the one instant (the store's clock, read as the
-/// transaction begins) every row it writes is stamped with.
-pub(crate) struct SqliteWrite {
-    tx: sqlx::Transaction<'static, sqlx::Sqlite>,
-    now: i64,
-    at: Now,
-}
-
-impl SqliteWrite {
-    pub(crate) fn conn(&mut self) -> &mut sqlx::SqliteConnection {
-        &mut self.tx
-    }
-}
+/// need no lock of their own.
+pub(crate) type SqliteWrite = crate::logic::WriteTx<sqlx::Sqlite>;
 
 impl crate::logic::Backend for SqliteStore {
     type Write = SqliteWrite;
@@ -101,39 +89,11 @@ impl crate::logic::Backend for SqliteStore {
     }
 
     async fn begin_write(&self) -> Result<SqliteWrite, StoreError> {
-        let at = self.clock.now();
-        Ok(SqliteWrite {
-            now: ms(at),
-            at: Now::At(at),
-            tx: self.write().await?,
-        })
+        Ok(SqliteWrite::new(self.write().await?, self.now()))
     }
 
     fn now(&self) -> Now {
         Now::At(self.clock.now())
-    }
-}
-
-impl crate::logic::Write for SqliteWrite {
-    type Conn = sqlx::SqliteConnection;
-
-    fn db(&mut self) -> Db<'_, sqlx::SqliteConnection> {
-        Db::new(&mut self.tx, self.at)
-    }
-
-    async fn append_audit(
-        &mut self,
-        events: Vec<hillpost_core::audit::NewEvent>,
-    ) -> Result<(), StoreError> {
-        audit::append_at(&mut self.tx, self.at.instant(), events).await
-    }
-
-    async fn commit(self) -> Result<(), StoreError> {
-        Ok(self.tx.commit().await?)
-    }
-
-    async fn rollback(self) -> Result<(), StoreError> {
-        Ok(self.tx.rollback().await?)
     }
 }
 

@@ -2,14 +2,15 @@
 //! integer is an `i64`, a time is epoch milliseconds, a flag is 0 or 1.
 
 use chrono::{DateTime, Utc};
+use hillpost_core::audit::NewEvent;
+use sqlx::Sqlite;
 use sqlx::query::Query;
 use sqlx::sqlite::{SqliteArguments, SqliteRow};
-use sqlx::{Row, Sqlite};
 
 use super::batches::unsigned;
 use super::{json_list, ms, time};
 use crate::StoreError;
-use crate::logic::sql::{Arg, Columns, Dialect, kept, plain_columns};
+use crate::logic::sql::{Arg, Dialect, bind_arg, columns, kept};
 
 /// A list written once: `= ANY($N)`.
 const ANY: &str = "= ANY(";
@@ -40,45 +41,20 @@ impl Dialect for Sqlite {
         query: Query<'q, Sqlite, SqliteArguments>,
         arg: Arg<'_>,
     ) -> Query<'q, Sqlite, SqliteArguments> {
-        match arg {
-            Arg::Int(value) => query.bind(value),
-            Arg::OptInt(value) => query.bind(value),
-            Arg::Flag(value) => query.bind(value),
-            Arg::Text(value) => query.bind(value),
-            Arg::OptText(value) => query.bind(value),
-            Arg::Time(value) => query.bind(ms(value)),
-            Arg::Bytes(value) => query.bind(value),
-            Arg::Ints(list) => query.bind(json_list(list)),
-            Arg::Texts(list) => query.bind(json_list(list)),
-        }
+        bind_arg!(query, arg, time: t => ms(t), list: l => json_list(l))
     }
 
     fn rows_affected(done: &sqlx::sqlite::SqliteQueryResult) -> u64 {
         done.rows_affected()
     }
-}
 
-impl Columns for SqliteRow {
-    plain_columns!();
-
-    fn unsigned(&self, name: &str) -> Result<u32, StoreError> {
-        Ok(unsigned(self.try_get(name)?))
-    }
-
-    fn opt_unsigned(&self, name: &str) -> Result<Option<u32>, StoreError> {
-        let value: Option<i64> = self.try_get(name)?;
-        Ok(value.map(unsigned))
-    }
-
-    fn small_int(&self, name: &str) -> Result<i64, StoreError> {
-        Ok(self.try_get(name)?)
-    }
-
-    fn time(&self, name: &str) -> Result<DateTime<Utc>, StoreError> {
-        Ok(time(self.try_get(name)?))
-    }
-
-    fn opt_time(&self, name: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
-        Ok(self.try_get::<Option<i64>, _>(name)?.map(time))
+    async fn append_audit(
+        conn: &mut sqlx::SqliteConnection,
+        at: DateTime<Utc>,
+        events: Vec<NewEvent>,
+    ) -> Result<(), StoreError> {
+        super::audit::append_at(conn, at, events).await
     }
 }
+
+columns!(SqliteRow, i64, i64, i64, time, unsigned);
