@@ -3,15 +3,31 @@
 //! between the backends and stays with each (`sqlite/audit.rs`: the head read and moved
 //! under `BEGIN IMMEDIATE`; `postgres/audit.rs`: one call of `hillpost_audit_append`).
 
-use hillpost_core::audit::{Anchor, BrokenLink, ChainHead, ChainedEvent, Subjects, Verifier};
+use chrono::{DateTime, Utc};
+use hillpost_core::audit::{
+    Anchor, BrokenLink, ChainHead, ChainedEvent, NewEvent, Subjects, Verifier,
+};
 
 use super::Backend;
-use super::sql::{Arg, Columns, Run};
+use super::sql::{Arg, Columns, Dialect, Run};
 use crate::{ChainReport, StoreError};
 
 /// Events read per statement while checking: a bounded page, so a long chain is checked
 /// in constant memory within the caller's snapshot.
 const EVENTS_PER_PAGE: i64 = 5_000;
+
+/// Appends `events`, stamped `at`, to the chain inside the transaction on `conn`; nothing
+/// for none.
+pub(crate) async fn append<D: Dialect>(
+    conn: &mut D::Connection,
+    at: DateTime<Utc>,
+    events: Vec<NewEvent>,
+) -> Result<(), StoreError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    D::append_audit(conn, at, events).await
+}
 
 /// Recomputes the whole chain inside one read snapshot, holding it to the stored
 /// checkpoints and `anchors`; then the cross-check and the altered attempts, in the same

@@ -38,11 +38,27 @@ pub(crate) trait Writes: Write {
     /// `insert_checkpoint!` with the backend's interval arithmetic.
     const INSERT_CHECKPOINT: &'static str;
 
+    /// The statements making writers of checkpoints, and registrations of signing keys,
+    /// take turns until the transaction ends (`None`: the write transaction already does).
+    const CHECKPOINT_TURN: Option<&'static str>;
+    const SIGNING_KEY_TURN: Option<&'static str>;
+
     /// Makes writers of checkpoints take turns until the transaction ends.
-    async fn take_turn_at_checkpoints(&mut self) -> Result<(), StoreError>;
+    async fn take_turn_at_checkpoints(&mut self) -> Result<(), StoreError> {
+        take_turn(self, Self::CHECKPOINT_TURN).await
+    }
 
     /// Makes registrations of signing keys take turns until the transaction ends.
-    async fn take_turn_at_signing_keys(&mut self) -> Result<(), StoreError>;
+    async fn take_turn_at_signing_keys(&mut self) -> Result<(), StoreError> {
+        take_turn(self, Self::SIGNING_KEY_TURN).await
+    }
+}
+
+async fn take_turn(tx: &mut impl Write, turn: Option<&'static str>) -> Result<(), StoreError> {
+    if let Some(sql) = turn {
+        tx.db().exec(sql, &[]).await?;
+    }
+    Ok(())
 }
 
 /// Per table of `checkpoints::CROSS_CHECKED`, in its order: rows newer than the baseline

@@ -294,10 +294,19 @@ pub(crate) trait Writes: Write {
     /// `SELECT id, state FROM deliveries WHERE signature_id = $1 ORDER BY id`, locked.
     const DELIVERIES_OF_SIGNER: &'static str;
 
+    /// The statement ordering this transaction with every other that erases a signer of
+    /// campaign `$1` or creates a batch of it: PostgreSQL takes a transaction-scoped
+    /// advisory lock; SQLite's write lock already does (`None`).
+    const CAMPAIGN_SIGNERS_TURN: Option<&'static str>;
+
     /// Orders this transaction with every other that erases a signer of `campaign` or
-    /// creates a batch of it: PostgreSQL takes a transaction-scoped advisory lock; SQLite's
-    /// write lock already does.
-    async fn lock_campaign_signers(&mut self, campaign: &str) -> Result<(), StoreError>;
+    /// creates a batch of it ([`Writes::CAMPAIGN_SIGNERS_TURN`]).
+    async fn lock_campaign_signers(&mut self, campaign: &str) -> Result<(), StoreError> {
+        if let Some(sql) = Self::CAMPAIGN_SIGNERS_TURN {
+            self.db().exec(sql, &[Arg::Text(campaign)]).await?;
+        }
+        Ok(())
+    }
 
     /// The signature of `email_key` in `campaign` not yet erased, locked.
     async fn signature_to_erase(

@@ -122,7 +122,7 @@ where
     }
 
     async fn append_audit(&mut self, events: Vec<NewEvent>) -> Result<(), StoreError> {
-        D::append_audit(&mut self.tx, self.now.instant(), events).await
+        audit::append::<D>(&mut self.tx, self.now.instant(), events).await
     }
 
     async fn commit(self) -> Result<(), StoreError> {

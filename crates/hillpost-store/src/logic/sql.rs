@@ -72,7 +72,8 @@ pub(crate) trait Dialect: Database {
 
     fn rows_affected(done: &Self::QueryResult) -> u64;
 
-    /// Appends `events`, stamped `at`, to the audit chain inside the transaction on `conn`.
+    /// Appends `events` (not none), stamped `at`, to the audit chain inside the
+    /// transaction on `conn` ([`super::audit::append`] is how it is called).
     async fn append_audit(
         conn: &mut Self::Connection,
         at: DateTime<Utc>,

@@ -14,23 +14,12 @@ use sqlx::PgConnection;
 
 use crate::StoreError;
 
-/// Appends `events` stamped by the system clock (housekeeping's and the claim path's).
-pub(crate) async fn append(
-    conn: &mut PgConnection,
-    events: Vec<NewEvent>,
-) -> Result<(), StoreError> {
-    append_at(conn, Utc::now(), events).await
-}
-
-/// Appends `events` stamped `at` (the store's clock).
-pub(crate) async fn append_at(
+/// Appends `events` (not none) stamped `at`: [`crate::logic::audit::append`].
+pub(super) async fn append_at(
     conn: &mut PgConnection,
     at: DateTime<Utc>,
     events: Vec<NewEvent>,
 ) -> Result<(), StoreError> {
-    if events.is_empty() {
-        return Ok(());
-    }
     let events = unsealed(at, events);
     macro_rules! column {
         ($e:ident => $value:expr) => {
@@ -50,4 +39,12 @@ pub(crate) async fn append_at(
         .execute(&mut *conn)
         .await?;
     Ok(())
+}
+
+/// Appends `events` stamped by the system clock (housekeeping's and the claim path's).
+pub(crate) async fn append(
+    conn: &mut PgConnection,
+    events: Vec<NewEvent>,
+) -> Result<(), StoreError> {
+    crate::logic::audit::append::<sqlx::Postgres>(conn, Utc::now(), events).await
 }

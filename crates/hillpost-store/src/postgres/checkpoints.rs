@@ -4,23 +4,12 @@
 //! registrations of signing keys by locking the table.
 
 use super::PgWrite;
-use crate::StoreError;
 use crate::logic::checkpoints::{Writes, insert_checkpoint};
 
 impl Writes for PgWrite {
     const INSERT_CHECKPOINT: &'static str = insert_checkpoint!("$6 * interval '1 millisecond'");
-
-    async fn take_turn_at_checkpoints(&mut self) -> Result<(), StoreError> {
-        sqlx::query("SELECT pg_advisory_xact_lock(hashtext('hillpost_audit_checkpoints'))")
-            .execute(self.conn())
-            .await?;
-        Ok(())
-    }
-
-    async fn take_turn_at_signing_keys(&mut self) -> Result<(), StoreError> {
-        sqlx::query("LOCK TABLE signing_keys IN EXCLUSIVE MODE")
-            .execute(self.conn())
-            .await?;
-        Ok(())
-    }
+    const CHECKPOINT_TURN: Option<&'static str> =
+        Some("SELECT pg_advisory_xact_lock(hashtext('hillpost_audit_checkpoints'))");
+    const SIGNING_KEY_TURN: Option<&'static str> =
+        Some("LOCK TABLE signing_keys IN EXCLUSIVE MODE");
 }

@@ -5,17 +5,11 @@
 //! advisory lock.
 
 use super::PgWrite;
-use crate::StoreError;
 use crate::logic::erasure::{Writes, erasure_reads};
 
 impl Writes for PgWrite {
     erasure_reads!(" FOR UPDATE");
 
-    async fn lock_campaign_signers(&mut self, campaign: &str) -> Result<(), StoreError> {
-        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('hillpost.signers:' || $1, 0))")
-            .bind(campaign)
-            .execute(self.conn())
-            .await?;
-        Ok(())
-    }
+    const CAMPAIGN_SIGNERS_TURN: Option<&'static str> =
+        Some("SELECT pg_advisory_xact_lock(hashtextextended('hillpost.signers:' || $1, 0))");
 }

@@ -23,6 +23,7 @@ impl Dialect for Postgres {
         done.rows_affected()
     }
 
+    /// See [`crate::logic::audit::append`].
     async fn append_audit(
         conn: &mut sqlx::PgConnection,
         at: DateTime<Utc>,

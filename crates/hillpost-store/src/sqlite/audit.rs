@@ -14,23 +14,12 @@ use crate::logic::audit::read_head;
 /// 11 bound values per event; SQLite allows 32,766 per statement.
 const EVENTS_PER_STATEMENT: usize = 2_000;
 
-/// Appends `events` stamped by the system clock (housekeeping's and the claim path's).
-pub(crate) async fn append(
-    conn: &mut SqliteConnection,
-    events: Vec<NewEvent>,
-) -> Result<(), StoreError> {
-    append_at(conn, Utc::now(), events).await
-}
-
-/// Appends `events` stamped `at` (the store's clock).
-pub(crate) async fn append_at(
+/// Appends `events` (not none) stamped `at`: [`crate::logic::audit::append`].
+pub(super) async fn append_at(
     conn: &mut SqliteConnection,
     at: DateTime<Utc>,
     events: Vec<NewEvent>,
 ) -> Result<(), StoreError> {
-    if events.is_empty() {
-        return Ok(());
-    }
     let head = read_head(&mut *conn).await?;
     let (sealed, head) = seal(&head, at, events);
     for chunk in sealed.chunks(EVENTS_PER_STATEMENT) {
@@ -59,4 +48,12 @@ pub(crate) async fn append_at(
         .execute(&mut *conn)
         .await?;
     Ok(())
+}
+
+/// Appends `events` stamped by the system clock (housekeeping's and the claim path's).
+pub(crate) async fn append(
+    conn: &mut SqliteConnection,
+    events: Vec<NewEvent>,
+) -> Result<(), StoreError> {
+    crate::logic::audit::append::<sqlx::Sqlite>(conn, Utc::now(), events).await
 }

@@ -3,13 +3,10 @@
 //! claims a letter of theirs meanwhile and reads need no lock.
 
 use super::SqliteWrite;
-use crate::StoreError;
 use crate::logic::erasure::{Writes, erasure_reads};
 
 impl Writes for SqliteWrite {
     erasure_reads!("");
 
-    async fn lock_campaign_signers(&mut self, _campaign: &str) -> Result<(), StoreError> {
-        Ok(())
-    }
+    const CAMPAIGN_SIGNERS_TURN: Option<&'static str> = None;
 }

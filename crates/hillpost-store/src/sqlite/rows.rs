@@ -48,6 +48,7 @@ impl Dialect for Sqlite {
         done.rows_affected()
     }
 
+    /// See [`crate::logic::audit::append`].
     async fn append_audit(
         conn: &mut sqlx::SqliteConnection,
         at: DateTime<Utc>,
