@@ -110,7 +110,8 @@ impl Store {
         let scheme = url.split(':').next().unwrap_or_default();
         match scheme {
             "sqlite" => {
-                let clock = clock.unwrap_or_else(|| Arc::new(SystemClock));
+                let clock =
+                    clock::StoreClock::Process(clock.unwrap_or_else(|| Arc::new(SystemClock)));
                 Ok(Store::Sqlite(
                     sqlite::SqliteStore::connect(url, clock).await?,
                 ))

@@ -9,16 +9,26 @@ use hillpost_core::audit::{
 };
 
 use super::Backend;
-use super::sql::{Arg, Columns, Dialect, Run};
+use super::sql::{Arg, Columns, Run};
 use crate::{ChainReport, StoreError};
 
 /// Events read per statement while checking: a bounded page, so a long chain is checked
 /// in constant memory within the caller's snapshot.
 const EVENTS_PER_PAGE: i64 = 5_000;
 
+/// How a backend appends to the chain (`sqlite/audit.rs`, `postgres/audit.rs`).
+pub(crate) trait Appends: sqlx::Database {
+    /// Appends `events` (not none), stamped `at`, inside the transaction on `conn`.
+    async fn append_events(
+        conn: &mut Self::Connection,
+        at: DateTime<Utc>,
+        events: Vec<NewEvent>,
+    ) -> Result<(), StoreError>;
+}
+
 /// Appends `events`, stamped `at`, to the chain inside the transaction on `conn`; nothing
 /// for none.
-pub(crate) async fn append<D: Dialect>(
+pub(crate) async fn append<D: Appends>(
     conn: &mut D::Connection,
     at: DateTime<Utc>,
     events: Vec<NewEvent>,
@@ -26,7 +36,7 @@ pub(crate) async fn append<D: Dialect>(
     if events.is_empty() {
         return Ok(());
     }
-    D::append_audit(conn, at, events).await
+    D::append_events(conn, at, events).await
 }
 
 /// Recomputes the whole chain inside one read snapshot, holding it to the stored

@@ -40,7 +40,7 @@ use std::ops::DerefMut;
 use hillpost_core::audit::NewEvent;
 
 use crate::StoreError;
-use crate::clock::Now;
+use crate::clock::{Now, StoreClock};
 
 /// A backend: how it opens a transaction that writes.
 pub(crate) trait Backend {
@@ -93,6 +93,70 @@ impl<R: DerefMut<Target = C>, C: sql::Run> Clocked<R> {
     }
 }
 
+/// A store on one backend: its pool and its clock.
+pub struct DbStore<D: sqlx::Database> {
+    pool: sqlx::Pool<D>,
+    clock: StoreClock,
+}
+
+impl<D: sqlx::Database> DbStore<D> {
+    pub(crate) fn new(pool: sqlx::Pool<D>, clock: StoreClock) -> Self {
+        Self { pool, clock }
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    pub(crate) fn pool(&self) -> &sqlx::Pool<D> {
+        &self.pool
+    }
+}
+
+/// How a backend opens its transactions.
+pub(crate) trait Transactions: sqlx::Database {
+    /// A transaction that writes (SQLite: `BEGIN IMMEDIATE`, the write lock up front).
+    async fn begin_write(pool: &sqlx::Pool<Self>)
+    -> Result<Snapshot<Self::Connection>, StoreError>;
+
+    /// A read-only transaction that sees one state of the database while writers go on.
+    async fn snapshot(pool: &sqlx::Pool<Self>) -> Result<Snapshot<Self::Connection>, StoreError>;
+}
+
+impl<D> Backend for DbStore<D>
+where
+    D: sql::Dialect + audit::Appends + Transactions,
+    D::Connection: sql::Run + sqlx::Connection<Database = D> + 'static,
+    WriteTx<D>: operator::Writes
+        + erasure::Writes
+        + batches::Writes
+        + notices::Writes
+        + checkpoints::Writes
+        + directory::Writes
+        + signatures::Writes,
+{
+    type Write = WriteTx<D>;
+    type Conn = D::Connection;
+    type Reader = sqlx::pool::PoolConnection<D>;
+
+    async fn read(&self) -> Result<Self::Reader, StoreError> {
+        Ok(self.pool.acquire().await?)
+    }
+
+    async fn snapshot(&self) -> Result<Snapshot<Self::Conn>, StoreError> {
+        D::snapshot(&self.pool).await
+    }
+
+    async fn begin_write(&self) -> Result<WriteTx<D>, StoreError> {
+        let tx = D::begin_write(&self.pool).await?;
+        Ok(WriteTx::new(tx, self.clock.read()))
+    }
+
+    fn now(&self) -> Now {
+        self.clock.read()
+    }
+}
+
 /// A write transaction of either backend, with its one reading of the store's clock.
 pub(crate) struct WriteTx<D: sqlx::Database> {
     tx: sqlx::Transaction<'static, D>,
@@ -112,7 +176,7 @@ impl<D: sqlx::Database> WriteTx<D> {
 
 impl<D> Write for WriteTx<D>
 where
-    D: sql::Dialect,
+    D: sql::Dialect + audit::Appends,
     D::Connection: sql::Run,
 {
     type Conn = D::Connection;

@@ -71,14 +71,6 @@ pub(crate) trait Dialect: Database {
     ) -> Query<'q, Self, Self::Arguments>;
 
     fn rows_affected(done: &Self::QueryResult) -> u64;
-
-    /// Appends `events` (not none), stamped `at`, to the audit chain inside the
-    /// transaction on `conn` ([`super::audit::append`] is how it is called).
-    async fn append_audit(
-        conn: &mut Self::Connection,
-        at: DateTime<Utc>,
-        events: Vec<hillpost_core::audit::NewEvent>,
-    ) -> Result<(), StoreError>;
 }
 
 impl<C> Run for C

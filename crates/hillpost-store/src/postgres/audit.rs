@@ -13,33 +13,7 @@ use hillpost_core::audit::{NewEvent, unsealed};
 use sqlx::PgConnection;
 
 use crate::StoreError;
-
-/// Appends `events` (not none) stamped `at`: [`crate::logic::audit::append`].
-pub(super) async fn append_at(
-    conn: &mut PgConnection,
-    at: DateTime<Utc>,
-    events: Vec<NewEvent>,
-) -> Result<(), StoreError> {
-    let events = unsealed(at, events);
-    macro_rules! column {
-        ($e:ident => $value:expr) => {
-            events.iter().map(|$e| $value).collect::<Vec<_>>()
-        };
-    }
-    sqlx::query("SELECT hillpost_audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9)")
-        .bind(column!(e => e.canonical_prefix.as_str()))
-        .bind(column!(e => e.at))
-        .bind(column!(e => e.kind.as_str()))
-        .bind(column!(e => e.actor.as_str()))
-        .bind(column!(e => e.subjects.campaign_id.as_deref()))
-        .bind(column!(e => e.subjects.batch_id))
-        .bind(column!(e => e.subjects.delivery_id))
-        .bind(column!(e => e.subjects.attempt_id))
-        .bind(column!(e => e.payload.as_str()))
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
-}
+use crate::logic::audit::Appends;
 
 /// Appends `events` stamped by the system clock (housekeeping's and the claim path's).
 pub(crate) async fn append(
@@ -47,4 +21,32 @@ pub(crate) async fn append(
     events: Vec<NewEvent>,
 ) -> Result<(), StoreError> {
     crate::logic::audit::append::<sqlx::Postgres>(conn, Utc::now(), events).await
+}
+
+impl Appends for sqlx::Postgres {
+    async fn append_events(
+        conn: &mut PgConnection,
+        at: DateTime<Utc>,
+        events: Vec<NewEvent>,
+    ) -> Result<(), StoreError> {
+        let events = unsealed(at, events);
+        macro_rules! column {
+            ($e:ident => $value:expr) => {
+                events.iter().map(|$e| $value).collect::<Vec<_>>()
+            };
+        }
+        sqlx::query("SELECT hillpost_audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+            .bind(column!(e => e.canonical_prefix.as_str()))
+            .bind(column!(e => e.at))
+            .bind(column!(e => e.kind.as_str()))
+            .bind(column!(e => e.actor.as_str()))
+            .bind(column!(e => e.subjects.campaign_id.as_deref()))
+            .bind(column!(e => e.subjects.batch_id))
+            .bind(column!(e => e.subjects.delivery_id))
+            .bind(column!(e => e.subjects.attempt_id))
+            .bind(column!(e => e.payload.as_str()))
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
+    }
 }

@@ -18,16 +18,15 @@ mod signatures;
 
 use std::time::Duration;
 
-use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
+use sqlx::{PgConnection, PgPool};
 
 use crate::StoreError;
-use crate::clock::{Now, StoreClock};
+use crate::clock::StoreClock;
+use crate::logic::{Snapshot, Transactions};
 
-pub struct PgStore {
-    pool: PgPool,
-    clock: StoreClock,
-}
+/// The PostgreSQL store.
+pub type PgStore = crate::logic::DbStore<sqlx::Postgres>;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
 
@@ -40,22 +39,18 @@ impl PgStore {
             .await?;
         // Migrations take an advisory lock, so workers starting together don't race.
         MIGRATOR.run(&pool).await?;
-        Ok(Self { pool, clock })
+        Ok(Self::new(pool, clock))
     }
+}
 
-    pub async fn close(&self) {
-        self.pool.close().await;
-    }
-
-    pub(crate) fn pool(&self) -> &PgPool {
-        &self.pool
+impl Transactions for sqlx::Postgres {
+    async fn begin_write(pool: &PgPool) -> Result<Snapshot<PgConnection>, StoreError> {
+        Ok(pool.begin().await?)
     }
 
     /// A read-only transaction seeing one snapshot throughout.
-    pub(super) async fn snapshot(
-        &self,
-    ) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
-        let mut tx = self.pool().begin().await?;
+    async fn snapshot(pool: &PgPool) -> Result<Snapshot<PgConnection>, StoreError> {
+        let mut tx = pool.begin().await?;
         sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             .execute(&mut *tx)
             .await?;
@@ -67,28 +62,6 @@ impl PgStore {
 /// transaction whose statements lock the rows they change (`FOR UPDATE`), so many workers
 /// write at once.
 pub(crate) type PgWrite = crate::logic::WriteTx<sqlx::Postgres>;
-
-impl crate::logic::Backend for PgStore {
-    type Write = PgWrite;
-    type Conn = sqlx::PgConnection;
-    type Reader = sqlx::pool::PoolConnection<sqlx::Postgres>;
-
-    async fn read(&self) -> Result<Self::Reader, StoreError> {
-        Ok(self.pool.acquire().await?)
-    }
-
-    async fn snapshot(&self) -> Result<crate::logic::Snapshot<Self::Conn>, StoreError> {
-        PgStore::snapshot(self).await
-    }
-
-    async fn begin_write(&self) -> Result<PgWrite, StoreError> {
-        Ok(PgWrite::new(self.pool.begin().await?, self.clock.read()))
-    }
-
-    fn now(&self) -> Now {
-        self.clock.read()
-    }
-}
 
 /// `Duration` as whole milliseconds for `now() + $n * interval '1 millisecond'`.
 pub(crate) fn millis(d: Duration) -> i64 {

@@ -2,7 +2,6 @@
 //! counters are `int4`, times `timestamptz`.
 
 use chrono::{DateTime, Utc};
-use hillpost_core::audit::NewEvent;
 use sqlx::Postgres;
 use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::query::Query;
@@ -21,15 +20,6 @@ impl Dialect for Postgres {
 
     fn rows_affected(done: &sqlx::postgres::PgQueryResult) -> u64 {
         done.rows_affected()
-    }
-
-    /// See [`crate::logic::audit::append`].
-    async fn append_audit(
-        conn: &mut sqlx::PgConnection,
-        at: DateTime<Utc>,
-        events: Vec<NewEvent>,
-    ) -> Result<(), StoreError> {
-        super::audit::append_at(conn, at, events).await
     }
 }
 

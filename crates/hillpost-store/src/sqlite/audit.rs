@@ -9,46 +9,10 @@ use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use super::ms;
 use crate::StoreError;
-use crate::logic::audit::read_head;
+use crate::logic::audit::{Appends, read_head};
 
 /// 11 bound values per event; SQLite allows 32,766 per statement.
 const EVENTS_PER_STATEMENT: usize = 2_000;
-
-/// Appends `events` (not none) stamped `at`: [`crate::logic::audit::append`].
-pub(super) async fn append_at(
-    conn: &mut SqliteConnection,
-    at: DateTime<Utc>,
-    events: Vec<NewEvent>,
-) -> Result<(), StoreError> {
-    let head = read_head(&mut *conn).await?;
-    let (sealed, head) = seal(&head, at, events);
-    for chunk in sealed.chunks(EVENTS_PER_STATEMENT) {
-        let mut query = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO audit_events (seq, at, kind, actor, campaign_id, batch_id, delivery_id, attempt_id, payload,
-                    prev_hash, hash) ",
-        );
-        query.push_values(chunk, |mut row, e| {
-            row.push_bind(e.seq)
-                .push_bind(ms(e.at))
-                .push_bind(e.kind.as_str())
-                .push_bind(e.actor.as_str())
-                .push_bind(e.subjects.campaign_id.as_deref())
-                .push_bind(e.subjects.batch_id)
-                .push_bind(e.subjects.delivery_id)
-                .push_bind(e.subjects.attempt_id)
-                .push_bind(e.payload.as_str())
-                .push_bind(e.prev_hash.as_str())
-                .push_bind(e.hash.as_str());
-        });
-        query.build().execute(&mut *conn).await?;
-    }
-    sqlx::query("UPDATE audit_head SET seq = ?1, hash = ?2 WHERE id = 1")
-        .bind(head.seq)
-        .bind(&head.hash)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
-}
 
 /// Appends `events` stamped by the system clock (housekeeping's and the claim path's).
 pub(crate) async fn append(
@@ -56,4 +20,41 @@ pub(crate) async fn append(
     events: Vec<NewEvent>,
 ) -> Result<(), StoreError> {
     crate::logic::audit::append::<sqlx::Sqlite>(conn, Utc::now(), events).await
+}
+
+impl Appends for sqlx::Sqlite {
+    async fn append_events(
+        conn: &mut SqliteConnection,
+        at: DateTime<Utc>,
+        events: Vec<NewEvent>,
+    ) -> Result<(), StoreError> {
+        let head = read_head(&mut *conn).await?;
+        let (sealed, head) = seal(&head, at, events);
+        for chunk in sealed.chunks(EVENTS_PER_STATEMENT) {
+            let mut query = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO audit_events (seq, at, kind, actor, campaign_id, batch_id, delivery_id, attempt_id, payload,
+                        prev_hash, hash) ",
+            );
+            query.push_values(chunk, |mut row, e| {
+                row.push_bind(e.seq)
+                    .push_bind(ms(e.at))
+                    .push_bind(e.kind.as_str())
+                    .push_bind(e.actor.as_str())
+                    .push_bind(e.subjects.campaign_id.as_deref())
+                    .push_bind(e.subjects.batch_id)
+                    .push_bind(e.subjects.delivery_id)
+                    .push_bind(e.subjects.attempt_id)
+                    .push_bind(e.payload.as_str())
+                    .push_bind(e.prev_hash.as_str())
+                    .push_bind(e.hash.as_str());
+            });
+            query.build().execute(&mut *conn).await?;
+        }
+        sqlx::query("UPDATE audit_head SET seq = ?1, hash = ?2 WHERE id = 1")
+            .bind(head.seq)
+            .bind(&head.hash)
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
+    }
 }

@@ -18,25 +18,23 @@ mod rows;
 mod signatures;
 
 use std::str::FromStr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{SqliteConnection, SqlitePool};
 
 use crate::StoreError;
-use crate::clock::{Clock, Now};
+use crate::clock::StoreClock;
+use crate::logic::{Snapshot, Transactions};
 
-pub struct SqliteStore {
-    pool: SqlitePool,
-    clock: Arc<dyn Clock>,
-}
+/// The SQLite store.
+pub type SqliteStore = crate::logic::DbStore<sqlx::Sqlite>;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
 
 impl SqliteStore {
-    pub async fn connect(url: &str, clock: Arc<dyn Clock>) -> Result<Self, StoreError> {
+    pub(crate) async fn connect(url: &str, clock: StoreClock) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -51,22 +49,25 @@ impl SqliteStore {
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Self { pool, clock })
-    }
-
-    pub async fn close(&self) {
-        self.pool.close().await;
-    }
-
-    pub(crate) fn pool(&self) -> &SqlitePool {
-        &self.pool
+        Ok(Self::new(pool, clock))
     }
 
     /// A transaction holding SQLite's write lock from its first statement.
     pub(crate) async fn write(
         &self,
     ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
-        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+        <sqlx::Sqlite as Transactions>::begin_write(self.pool()).await
+    }
+}
+
+impl Transactions for sqlx::Sqlite {
+    async fn begin_write(pool: &SqlitePool) -> Result<Snapshot<SqliteConnection>, StoreError> {
+        Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    /// A deferred transaction under WAL.
+    async fn snapshot(pool: &SqlitePool) -> Result<Snapshot<SqliteConnection>, StoreError> {
+        Ok(pool.begin().await?)
     }
 }
 
@@ -74,28 +75,6 @@ impl SqliteStore {
 /// IMMEDIATE` takes the single write lock up front, so the statements' "for update" reads
 /// need no lock of their own.
 pub(crate) type SqliteWrite = crate::logic::WriteTx<sqlx::Sqlite>;
-
-impl crate::logic::Backend for SqliteStore {
-    type Write = SqliteWrite;
-    type Conn = sqlx::SqliteConnection;
-    type Reader = sqlx::pool::PoolConnection<sqlx::Sqlite>;
-
-    async fn read(&self) -> Result<Self::Reader, StoreError> {
-        Ok(self.pool.acquire().await?)
-    }
-
-    async fn snapshot(&self) -> Result<crate::logic::Snapshot<Self::Conn>, StoreError> {
-        Ok(self.pool.begin().await?)
-    }
-
-    async fn begin_write(&self) -> Result<SqliteWrite, StoreError> {
-        Ok(SqliteWrite::new(self.write().await?, self.now()))
-    }
-
-    fn now(&self) -> Now {
-        Now::At(self.clock.now())
-    }
-}
 
 /// Whether a connection handed back to the pool may be lent again: only when it is outside
 /// any transaction.

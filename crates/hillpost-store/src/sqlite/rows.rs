@@ -2,7 +2,6 @@
 //! integer is an `i64`, a time is epoch milliseconds, a flag is 0 or 1.
 
 use chrono::{DateTime, Utc};
-use hillpost_core::audit::NewEvent;
 use sqlx::Sqlite;
 use sqlx::query::Query;
 use sqlx::sqlite::{SqliteArguments, SqliteRow};
@@ -46,15 +45,6 @@ impl Dialect for Sqlite {
 
     fn rows_affected(done: &sqlx::sqlite::SqliteQueryResult) -> u64 {
         done.rows_affected()
-    }
-
-    /// See [`crate::logic::audit::append`].
-    async fn append_audit(
-        conn: &mut sqlx::SqliteConnection,
-        at: DateTime<Utc>,
-        events: Vec<NewEvent>,
-    ) -> Result<(), StoreError> {
-        super::audit::append_at(conn, at, events).await
     }
 }
 
