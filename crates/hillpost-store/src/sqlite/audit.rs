@@ -11,9 +11,6 @@ use super::ms;
 use crate::StoreError;
 use crate::logic::audit::{Appends, read_head};
 
-/// 11 bound values per event; SQLite allows 32,766 per statement.
-const EVENTS_PER_STATEMENT: usize = 2_000;
-
 /// Appends `events` stamped by the system clock (housekeeping's and the claim path's).
 pub(crate) async fn append(
     conn: &mut SqliteConnection,
@@ -21,6 +18,9 @@ pub(crate) async fn append(
 ) -> Result<(), StoreError> {
     crate::logic::audit::append::<sqlx::Sqlite>(conn, Utc::now(), events).await
 }
+
+/// 11 bound values per event; SQLite allows 32,766 per statement.
+const EVENTS_PER_STATEMENT: usize = 2_000;
 
 impl Appends for sqlx::Sqlite {
     async fn append_events(
