@@ -51,6 +51,7 @@ pub async fn run(args: &Args, report: &mut Report) -> anyhow::Result<()> {
     let sample = sample_letter(&db).await?;
     let letter_size = composed_size(&sample)?;
     let mut child_args = vec!["--smtp-port".to_string(), sink.port.to_string()];
+    child_args.extend(workers::settings_args(args));
     if let Some(connections) = args.email_connections {
         child_args.extend(["--smtp-connections".to_string(), connections.to_string()]);
     }

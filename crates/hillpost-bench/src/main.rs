@@ -55,10 +55,10 @@ pub struct Args {
         default_value = "sqlite:1,postgres:1,postgres:2,postgres:4"
     )]
     queue_configs: Vec<String>,
-    /// Worker `capacity` in the queue and procrastinate sections (default: the worker's own).
+    /// Worker `capacity` in the queue, procrastinate and email sections (default: the worker's own).
     #[arg(long)]
     capacity: Option<usize>,
-    /// Worker `claim_batch` in the queue and procrastinate sections (default: the worker's own).
+    /// Worker `claim_batch` in the queue, procrastinate and email sections (default: the worker's own).
     #[arg(long)]
     claim_batch: Option<u32>,
     /// Jobs in the procrastinate comparison (and hillpost deliveries beside them).

@@ -379,7 +379,7 @@ impl Store {
         if records.is_empty() {
             return Ok(Vec::new());
         }
-        dispatch!(self, s => s.record_attempts(worker_id, records).await)
+        dispatch!(self, s => logic::queue::record_attempts(s, worker_id, records).await)
     }
 
     /// Gives claimed deliveries back without an attempt (paused batch, shutting down).
@@ -610,7 +610,7 @@ impl Store {
     /// enqueue the receipts owed (see `receipts`), complete batches with nothing left.
     /// Lost workers' attempts are decided by `rules` (core's transition), like any other.
     pub async fn tick(&self, rules: &DeliveryRules) -> Result<TickReport, StoreError> {
-        dispatch!(self, s => s.tick(rules).await)
+        dispatch!(self, s => logic::queue::tick(s, rules).await)
     }
 }
 

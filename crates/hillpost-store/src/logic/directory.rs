@@ -87,7 +87,7 @@ pub(crate) async fn insert_zip_rows<D>(
     rows: &[ZipDistrictRow],
 ) -> Result<(), StoreError>
 where
-    D: sqlx::Database,
+    D: super::Transactions,
     String: for<'q> sqlx::Encode<'q, D> + sqlx::Type<D>,
     i16: for<'q> sqlx::Encode<'q, D> + sqlx::Type<D>,
     for<'c> &'c mut D::Connection: sqlx::Executor<'c, Database = D>,

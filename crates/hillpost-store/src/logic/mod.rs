@@ -30,6 +30,7 @@ pub(crate) mod evidence;
 pub(crate) mod metrics;
 pub(crate) mod notices;
 pub(crate) mod operator;
+pub(crate) mod queue;
 pub(crate) mod receipts;
 pub(crate) mod signatures;
 pub(crate) mod sql;
@@ -53,7 +54,8 @@ pub(crate) trait Backend {
         + notices::Writes
         + checkpoints::Writes
         + directory::Writes
-        + signatures::Writes;
+        + signatures::Writes
+        + queue::Writes;
 
     /// A connection that runs the statements written once ([`sql::Run`]).
     type Conn: sql::Run + sqlx::Connection + 'static;
@@ -113,8 +115,13 @@ impl<D: sqlx::Database> DbStore<D> {
     }
 }
 
-/// How a backend opens its transactions.
+/// How a backend opens its transactions, and binds a transaction's time.
 pub(crate) trait Transactions: sqlx::Database {
+    /// A reading of the store's clock as the backend's own statements bind it.
+    type Stamp: Copy;
+
+    fn stamp(at: Now) -> Self::Stamp;
+
     /// A transaction that writes (SQLite: `BEGIN IMMEDIATE`, the write lock up front).
     async fn begin_write(pool: &sqlx::Pool<Self>)
     -> Result<Snapshot<Self::Connection>, StoreError>;
@@ -133,7 +140,8 @@ where
         + notices::Writes
         + checkpoints::Writes
         + directory::Writes
-        + signatures::Writes,
+        + signatures::Writes
+        + queue::Writes,
 {
     type Write = WriteTx<D>;
     type Conn = D::Connection;
@@ -158,14 +166,21 @@ where
 }
 
 /// A write transaction of either backend, with its one reading of the store's clock.
-pub(crate) struct WriteTx<D: sqlx::Database> {
+pub(crate) struct WriteTx<D: Transactions> {
     tx: sqlx::Transaction<'static, D>,
-    pub(crate) now: Now,
+    /// The reading every `now()` in [`Write::db`]'s statements is.
+    pub(crate) at: Now,
+    /// The same reading as the backend's own statements bind it (SQLite: epoch ms).
+    pub(crate) now: D::Stamp,
 }
 
-impl<D: sqlx::Database> WriteTx<D> {
-    pub(crate) fn new(tx: sqlx::Transaction<'static, D>, now: Now) -> Self {
-        Self { tx, now }
+impl<D: Transactions> WriteTx<D> {
+    pub(crate) fn new(tx: sqlx::Transaction<'static, D>, at: Now) -> Self {
+        Self {
+            tx,
+            at,
+            now: D::stamp(at),
+        }
     }
 
     /// The transaction's connection, for a backend's own statements.
@@ -176,17 +191,17 @@ impl<D: sqlx::Database> WriteTx<D> {
 
 impl<D> Write for WriteTx<D>
 where
-    D: sql::Dialect + audit::Appends,
+    D: sql::Dialect + audit::Appends + Transactions,
     D::Connection: sql::Run,
 {
     type Conn = D::Connection;
 
     fn db(&mut self) -> sql::Db<'_, D::Connection> {
-        sql::Db::new(&mut self.tx, self.now)
+        sql::Db::new(&mut self.tx, self.at)
     }
 
     async fn append_audit(&mut self, events: Vec<NewEvent>) -> Result<(), StoreError> {
-        audit::append::<D>(&mut self.tx, self.now.instant(), events).await
+        audit::append::<D>(&mut self.tx, self.at.instant(), events).await
     }
 
     async fn commit(self) -> Result<(), StoreError> {

@@ -13,8 +13,8 @@ use hillpost_core::audit::NewEvent;
 use hillpost_core::receipt::{LetterFacts, Statement};
 
 use super::Backend;
-use super::sql::{Arg, Columns, Db, Run};
-use crate::clock::Now;
+use super::Write;
+use super::sql::{Arg, Columns, Run};
 use crate::receipts::{
     Candidate, NewReceipt, RECEIPT_ENDPOINT, RECEIPT_RATE_KEY, RECEIPTS_PER_PASS, RECIPIENT_KEY,
     RECIPIENT_NAME, ReceiptPage, enqueued_event, lines, new_receipt, parse_language, parse_lines,
@@ -93,11 +93,13 @@ pub(crate) trait Statements: Run {
 }
 
 /// Enqueues the receipts owed (up to [`RECEIPTS_PER_PASS`]) inside the caller's
-/// transaction, stamped `now`; their audit events, or `None` when nobody is owed one.
-pub(crate) async fn enqueue<S: Statements>(
-    conn: &mut S,
-    now: Now,
+/// transaction (housekeeping's), stamped with its clock; their audit events, or `None`
+/// when nobody is owed one.
+pub(crate) async fn enqueue<W: Write<Conn: Statements>>(
+    tx: &mut W,
 ) -> Result<Option<Vec<NewEvent>>, StoreError> {
+    let mut db = tx.db();
+    let conn = &mut db;
     let found = conn.rows(OWED, &[Arg::Int(RECEIPTS_PER_PASS)]).await?;
     if found.is_empty() {
         return Ok(None);
@@ -114,7 +116,10 @@ pub(crate) async fn enqueue<S: Statements>(
             language: row.opt_text("language")?,
         };
         let still_here = conn
-            .row(S::SIGNER_STILL_HERE, &[Arg::Int(candidate.signature_id)])
+            .row(
+                W::Conn::SIGNER_STILL_HERE,
+                &[Arg::Int(candidate.signature_id)],
+            )
             .await?;
         if still_here.is_none() {
             continue;
@@ -125,7 +130,7 @@ pub(crate) async fn enqueue<S: Statements>(
                 .insert(campaign_title(conn, candidate.batch_id).await?)
                 .clone(),
         };
-        let letters = letters(conn, &candidate).await?;
+        let letters = letters::<W::Conn>(conn, &candidate).await?;
         let receipt = new_receipt(&candidate, &title, &letters)?;
         let recipient_id = match recipient_ids.entry(candidate.batch_id) {
             Entry::Occupied(id) => *id.get(),
@@ -134,13 +139,12 @@ pub(crate) async fn enqueue<S: Statements>(
             }
         };
         let message_id = message(conn, candidate.batch_id, &receipt).await?;
-        let mut db = Db::new(conn, now);
         let ids = (recipient_id, message_id);
-        let Some(delivery_id) = insert_receipt_delivery(&mut db, &candidate, ids, &receipt).await?
+        let Some(delivery_id) = insert_receipt_delivery(conn, &candidate, ids, &receipt).await?
         else {
             continue;
         };
-        insert_receipt(&mut db, delivery_id, &candidate, &receipt).await?;
+        insert_receipt(conn, delivery_id, &candidate, &receipt).await?;
         events.push(enqueued_event(&candidate, delivery_id, &receipt));
     }
     Ok(Some(events))
@@ -256,7 +260,7 @@ async fn campaign_title(conn: &mut impl Run, batch_id: i64) -> Result<String, St
 
 /// The letters `candidate` took part in, with their last attempt and `max_attempts`.
 async fn letters<S: Statements>(
-    conn: &mut S,
+    conn: &mut impl Run,
     candidate: &Candidate,
 ) -> Result<Vec<(LetterFacts, i64)>, StoreError> {
     let args = [

@@ -15,14 +15,6 @@ use sqlx::PgConnection;
 use crate::StoreError;
 use crate::logic::audit::Appends;
 
-/// Appends `events` stamped by the system clock (housekeeping's and the claim path's).
-pub(crate) async fn append(
-    conn: &mut PgConnection,
-    events: Vec<NewEvent>,
-) -> Result<(), StoreError> {
-    crate::logic::audit::append::<sqlx::Postgres>(conn, Utc::now(), events).await
-}
-
 impl Appends for sqlx::Postgres {
     async fn append_events(
         conn: &mut PgConnection,

@@ -11,7 +11,6 @@ use sqlx::Row;
 use super::copy_text::CopyBuffer;
 use super::{PgStore, PgWrite};
 use crate::logic::batches::{InsertedIds, Reads, Writes};
-pub(super) use crate::logic::sql::parse;
 use crate::record::{endpoints_json, passed_over_json};
 use crate::{StoreError, new_idempotency_key};
 

@@ -22,7 +22,7 @@ use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgConnection, PgPool};
 
 use crate::StoreError;
-use crate::clock::StoreClock;
+use crate::clock::{Now, StoreClock};
 use crate::logic::{Snapshot, Transactions};
 
 /// The PostgreSQL store.
@@ -44,6 +44,12 @@ impl PgStore {
 }
 
 impl Transactions for sqlx::Postgres {
+    type Stamp = Now;
+
+    fn stamp(at: Now) -> Now {
+        at
+    }
+
     async fn begin_write(pool: &PgPool) -> Result<Snapshot<PgConnection>, StoreError> {
         Ok(pool.begin().await?)
     }

@@ -1,23 +1,23 @@
-//! The worker's side on PostgreSQL: claim, load, record, heartbeat, housekeeping. Each is
-//! one statement (one round trip) however many deliveries it covers.
+//! The worker's side on PostgreSQL (what recording and housekeeping do is written once in
+//! `crate::logic::queue`): claim, load, mark, record, heartbeat. Each is one statement (one
+//! round trip) however many deliveries it covers.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use hillpost_core::delivery::DeliveryRules;
 use sqlx::Row;
 use sqlx::postgres::PgRow;
 
-use super::batches::{parse, unsigned};
+use super::receipts::RECEIPT_PASS_LOCK;
 use super::signatures::signature_columns;
-use super::{PgStore, millis};
-use crate::audit::{HOUSEKEEPING, worker_actor};
-use crate::record::{self, Applied, Before, Expired};
-use crate::{
-    AttemptRecord, Claim, ClaimRequest, ClaimedDelivery, KeyLease, LetterParts, StoreError,
-    TickReport,
+use super::{PgStore, PgWrite, millis};
+use crate::logic::queue::{
+    CompletedBatch, StartedBatch, Writes, before, claimed_delivery, expired, letter_parts,
 };
+use crate::logic::sql::Columns;
+use crate::record::{self, Applied, Expired};
+use crate::{AttemptRecord, Claim, ClaimRequest, KeyLease, LetterParts, StoreError};
 
 /// Candidates are due queued rows of running batches, oldest first, skipping rows other
 /// workers have locked and rows whose limited key another worker holds. Each running batch's
@@ -92,19 +92,7 @@ impl PgStore {
                 });
                 continue;
             }
-            claim.deliveries.push(ClaimedDelivery {
-                id: row.try_get("id")?,
-                batch_id: row.try_get("batch_id")?,
-                recipient_id: row.try_get("recipient_id")?,
-                signature_id: row.try_get("signature_id")?,
-                message_id: row.try_get("message_id")?,
-                attempt_no: unsigned(row.try_get("attempts")?),
-                max_attempts: unsigned(row.try_get("max_attempts")?),
-                channel: parse(row.try_get("channel")?)?,
-                endpoint: row.try_get("endpoint")?,
-                rate_key: row.try_get("rate_key")?,
-                possibly_accepted: row.try_get("possibly_accepted")?,
-            });
+            claim.deliveries.push(claimed_delivery(&row)?);
         }
         claim.deliveries.sort_by_key(|d| d.id);
         Ok(claim)
@@ -141,18 +129,7 @@ impl PgStore {
                         Some(signature_columns(row, "signer_language")?.into_signature(id)?)
                     }
                 };
-                Ok(LetterParts {
-                    delivery_id: row.try_get("delivery_id")?,
-                    kind: parse(row.try_get("kind")?)?,
-                    idempotency_key: row.try_get("idempotency_key")?,
-                    recipient_name: row.try_get("recipient_name")?,
-                    language: row.try_get("language")?,
-                    subject: row.try_get("subject")?,
-                    body_markdown: row.try_get("body_markdown")?,
-                    signer,
-                    endpoints: record::parse_endpoints(row.try_get("endpoints")?)?,
-                    receipt_statement: None,
-                })
+                letter_parts(row, signer)
             })
             .collect()
     }
@@ -182,25 +159,6 @@ impl PgStore {
         .fetch_all(self.pool())
         .await?;
         Ok(marked)
-    }
-
-    pub async fn record_attempts(
-        &self,
-        worker_id: &str,
-        records: &[AttemptRecord],
-    ) -> Result<Vec<i64>, StoreError> {
-        let mut tx = self.pool().begin().await?;
-        let fenced: Vec<(&str, &AttemptRecord)> = records.iter().map(|r| (worker_id, r)).collect();
-        let actor = worker_actor(worker_id);
-        let applied = apply(&mut tx, &actor, &fenced).await?;
-        let events = record::audit_events(&actor, &applied);
-        super::audit::append(&mut tx, events).await?;
-        tx.commit().await?;
-        Ok(applied
-            .iter()
-            .filter(|a| a.applied)
-            .map(|a| a.record.delivery_id)
-            .collect())
     }
 
     pub async fn release(&self, worker_id: &str, delivery_ids: &[i64]) -> Result<u64, StoreError> {
@@ -268,132 +226,6 @@ impl PgStore {
         .execute(self.pool())
         .await?;
         Ok(())
-    }
-
-    pub async fn tick(&self, rules: &DeliveryRules) -> Result<TickReport, StoreError> {
-        // Each step that leaves an audit event runs in its own short transaction with it.
-        let mut tx = self.pool().begin().await?;
-        let started = sqlx::query(
-            "UPDATE batches SET state = 'running', updated_at = now()
-              WHERE state = 'scheduled' AND start_at <= now() RETURNING id, campaign_id, start_at",
-        )
-        .fetch_all(&mut *tx)
-        .await?;
-        let mut events = Vec::with_capacity(started.len());
-        for row in &started {
-            events.push(crate::audit::batch_started_event(
-                row.try_get("campaign_id")?,
-                row.try_get("id")?,
-                row.try_get("start_at")?,
-            ));
-        }
-        super::audit::append(&mut tx, events).await?;
-        tx.commit().await?;
-        let started = started
-            .iter()
-            .map(|row| row.try_get("id"))
-            .collect::<Result<Vec<i64>, _>>()?;
-
-        // Expired while sending: the letter may be out. Core decides what follows (retry
-        // where the channel may resend, else unconfirmed); the records go the usual way.
-        let mut tx = self.pool().begin().await?;
-        let (expired, now) = expired_while_sending(&mut tx).await?;
-        let records = expired
-            .iter()
-            .map(|e| record::recovery_record(e, now, rules))
-            .collect::<Result<Vec<_>, _>>()?;
-        let fenced: Vec<(&str, &AttemptRecord)> = expired
-            .iter()
-            .zip(&records)
-            .map(|(e, r)| (e.owner.as_str(), r))
-            .collect();
-        let applied = apply(&mut tx, HOUSEKEEPING, &fenced).await?;
-        let recovered = applied.iter().filter(|a| a.applied).count() as u64;
-        let events = record::audit_events(HOUSEKEEPING, &applied);
-        super::audit::append(&mut tx, events).await?;
-        tx.commit().await?;
-
-        // Expired before sending began: nothing left; the attempt is not spent.
-        let requeued = sqlx::query(
-            "UPDATE deliveries SET state = 'queued', attempts = attempts - 1, due_at = now(),
-                    lease_owner = NULL, leased_at = NULL, lease_expires_at = NULL
-              WHERE id IN (SELECT id FROM deliveries
-                            WHERE state = 'in_flight' AND lease_expires_at < now() AND sending_since IS NULL
-                              FOR UPDATE SKIP LOCKED)",
-        )
-        .execute(self.pool())
-        .await?
-        .rows_affected();
-        // Cancelled batches that still have queued deliveries (given back after the cancel):
-        // one index probe per cancelled batch, then an update of those batches only. As one
-        // statement it read the whole table on every pass.
-        let cancelled_batches: Vec<i64> = sqlx::query_scalar(
-            "SELECT b.id FROM batches b
-              WHERE b.state = 'cancelled'
-                AND (SELECT count(*) FROM (SELECT 1 FROM deliveries d
-                                            WHERE d.batch_id = b.id AND d.state = 'queued' LIMIT 1) AS q) > 0",
-        )
-        .fetch_all(self.pool())
-        .await?;
-        let cancelled = match cancelled_batches.is_empty() {
-            true => 0,
-            false => sqlx::query(
-                "UPDATE deliveries SET state = 'cancelled', finalized_at = now()
-                  WHERE state = 'queued' AND batch_id = ANY($1)",
-            )
-            .bind(&cancelled_batches)
-            .execute(self.pool())
-            .await?
-            .rows_affected(),
-        };
-
-        super::receipts::enqueue(self.pool()).await?;
-
-        // Complete when nothing is queued or in flight, receipts included, and no receipt is
-        // still owed (another worker may have finished the last letter since the pass above).
-        let mut tx = self.pool().begin().await?;
-        let completed = sqlx::query(concat!(
-            "UPDATE batches b SET state = 'completed', updated_at = now(), finished_at = now()
-              WHERE b.state = 'running'
-                -- A scalar subquery, one index probe per running batch: as NOT EXISTS it
-                -- became an anti-join that read every open delivery of every batch.
-                AND (SELECT count(*) FROM (SELECT 1 FROM deliveries d
-                                            WHERE d.batch_id = b.id AND d.state IN ('queued', 'in_flight')
-                                            LIMIT 1) AS open) = 0
-                AND NOT EXISTS (SELECT 1 FROM signatures s WHERE s.campaign_id = b.campaign_id AND ",
-            super::receipts::owed_receipt!(),
-            ") RETURNING id, campaign_id"
-        ))
-        .fetch_all(&mut *tx)
-        .await?;
-        let mut events = Vec::with_capacity(completed.len());
-        let mut completed_ids = Vec::with_capacity(completed.len());
-        for row in &completed {
-            let id: i64 = row.try_get("id")?;
-            let counts: Vec<(String, i64)> = sqlx::query_as(
-                "SELECT state, count(*) FROM deliveries WHERE batch_id = $1 GROUP BY state ORDER BY state",
-            )
-            .bind(id)
-            .fetch_all(&mut *tx)
-            .await?;
-            let counts: serde_json::Map<String, serde_json::Value> =
-                counts.into_iter().map(|(s, n)| (s, n.into())).collect();
-            events.push(crate::audit::batch_completed_event(
-                row.try_get("campaign_id")?,
-                id,
-                counts.into(),
-            ));
-            completed_ids.push(id);
-        }
-        super::audit::append(&mut tx, events).await?;
-        tx.commit().await?;
-        Ok(TickReport {
-            started,
-            completed: completed_ids,
-            recovered,
-            requeued,
-            cancelled,
-        })
     }
 }
 
@@ -612,14 +444,7 @@ async fn apply<'a>(
         applied.push(Applied {
             record,
             owner,
-            before: Before {
-                batch_id: row.try_get("batch_id")?,
-                signature_id: row.try_get("signature_id")?,
-                channel: parse(row.try_get("channel")?)?,
-                endpoint: row.try_get("endpoint")?,
-                recipient: row.try_get("recipient")?,
-                signer_salt: row.try_get("signer_salt")?,
-            },
+            before: before(row)?,
             applied: row.try_get("moved")?,
             attempt_id: row.try_get("attempt_id")?,
             event_id: row.try_get("event_id")?,
@@ -628,40 +453,108 @@ async fn apply<'a>(
     Ok(applied)
 }
 
-/// In-flight deliveries whose lease expired after they were marked sending, locked for this
-/// transaction (other housekeepers skip them), and the database's time.
-async fn expired_while_sending(
-    conn: &mut sqlx::PgConnection,
-) -> Result<(Vec<Expired>, DateTime<Utc>), StoreError> {
-    let rows = sqlx::query(
-        "SELECT d.id, d.lease_owner, d.attempts, d.max_attempts, d.channel, d.endpoint, d.possibly_accepted,
-                d.sending_since, r.endpoints, now() AS now
-           FROM deliveries d JOIN recipients r ON r.id = d.recipient_id
-          WHERE d.state = 'in_flight' AND d.lease_expires_at < now() AND d.sending_since IS NOT NULL
-          ORDER BY d.id
-            FOR UPDATE OF d SKIP LOCKED",
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    let now = match rows.first() {
-        Some(row) => row.try_get("now")?,
-        None => Utc::now(),
-    };
-    let expired = rows
-        .iter()
-        .map(|row| {
-            Ok(Expired {
-                delivery_id: row.try_get("id")?,
-                owner: row.try_get("lease_owner")?,
-                attempt_no: unsigned(row.try_get("attempts")?),
-                max_attempts: unsigned(row.try_get("max_attempts")?),
-                channel: parse(row.try_get("channel")?)?,
-                endpoint: row.try_get("endpoint")?,
-                possibly_accepted: row.try_get("possibly_accepted")?,
-                sending_since: row.try_get("sending_since")?,
-                endpoints_json: row.try_get("endpoints")?,
-            })
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
-    Ok((expired, now))
+impl Writes for PgWrite {
+    async fn apply<'a>(
+        &mut self,
+        actor: &str,
+        records: &[(&'a str, &'a AttemptRecord)],
+    ) -> Result<Vec<Applied<'a>>, StoreError> {
+        apply(self.conn(), actor, records).await
+    }
+
+    async fn start_due_batches(&mut self) -> Result<Vec<StartedBatch>, StoreError> {
+        let rows = sqlx::query(
+            "UPDATE batches SET state = 'running', updated_at = now()
+              WHERE state = 'scheduled' AND start_at <= now() RETURNING id, campaign_id, start_at",
+        )
+        .fetch_all(self.conn())
+        .await?;
+        rows.iter().map(StartedBatch::from_row).collect()
+    }
+
+    async fn expired_while_sending(&mut self) -> Result<(Vec<Expired>, DateTime<Utc>), StoreError> {
+        // Locked for this transaction: other housekeepers skip them.
+        let rows = sqlx::query(
+            "SELECT d.id, d.lease_owner, d.attempts, d.max_attempts, d.channel, d.endpoint, d.possibly_accepted,
+                    d.sending_since, r.endpoints, now() AS now
+               FROM deliveries d JOIN recipients r ON r.id = d.recipient_id
+              WHERE d.state = 'in_flight' AND d.lease_expires_at < now() AND d.sending_since IS NOT NULL
+              ORDER BY d.id
+                FOR UPDATE OF d SKIP LOCKED",
+        )
+        .fetch_all(self.conn())
+        .await?;
+        let now = match rows.first() {
+            Some(row) => row.time("now")?,
+            None => Utc::now(),
+        };
+        let expired = rows.iter().map(expired).collect::<Result<_, _>>()?;
+        Ok((expired, now))
+    }
+
+    async fn requeue_expired_unsent(&mut self) -> Result<u64, StoreError> {
+        Ok(sqlx::query(
+            "UPDATE deliveries SET state = 'queued', attempts = attempts - 1, due_at = now(),
+                    lease_owner = NULL, leased_at = NULL, lease_expires_at = NULL
+              WHERE id IN (SELECT id FROM deliveries
+                            WHERE state = 'in_flight' AND lease_expires_at < now() AND sending_since IS NULL
+                              FOR UPDATE SKIP LOCKED)",
+        )
+        .execute(self.conn())
+        .await?
+        .rows_affected())
+    }
+
+    async fn cancel_left_in_cancelled(&mut self) -> Result<u64, StoreError> {
+        // One index probe per cancelled batch, then an update of those batches only. As one
+        // statement it read the whole table on every pass.
+        let batches: Vec<i64> = sqlx::query_scalar(
+            "SELECT b.id FROM batches b
+              WHERE b.state = 'cancelled'
+                AND (SELECT count(*) FROM (SELECT 1 FROM deliveries d
+                                            WHERE d.batch_id = b.id AND d.state = 'queued' LIMIT 1) AS q) > 0",
+        )
+        .fetch_all(self.conn())
+        .await?;
+        if batches.is_empty() {
+            return Ok(0);
+        }
+        Ok(sqlx::query(
+            "UPDATE deliveries SET state = 'cancelled', finalized_at = now()
+              WHERE state = 'queued' AND batch_id = ANY($1)",
+        )
+        .bind(&batches)
+        .execute(self.conn())
+        .await?
+        .rows_affected())
+    }
+
+    async fn take_receipt_pass(&mut self) -> Result<bool, StoreError> {
+        // A transaction-scoped advisory lock; a housekeeper that does not get it skips the
+        // pass.
+        Ok(sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
+            .bind(RECEIPT_PASS_LOCK)
+            .fetch_one(self.conn())
+            .await?)
+    }
+
+    async fn complete_finished_batches(&mut self) -> Result<Vec<CompletedBatch>, StoreError> {
+        // Another worker may have finished the last letter since the receipt pass: the
+        // guard on owed receipts is checked here again.
+        let rows = sqlx::query(concat!(
+            "UPDATE batches b SET state = 'completed', updated_at = now(), finished_at = now()
+              WHERE b.state = 'running'
+                -- A scalar subquery, one index probe per running batch: as NOT EXISTS it
+                -- became an anti-join that read every open delivery of every batch.
+                AND (SELECT count(*) FROM (SELECT 1 FROM deliveries d
+                                            WHERE d.batch_id = b.id AND d.state IN ('queued', 'in_flight')
+                                            LIMIT 1) AS open) = 0
+                AND NOT EXISTS (SELECT 1 FROM signatures s WHERE s.campaign_id = b.campaign_id AND ",
+            super::receipts::owed_receipt!(),
+            ") RETURNING id, campaign_id"
+        ))
+        .fetch_all(self.conn())
+        .await?;
+        rows.iter().map(CompletedBatch::from_row).collect()
+    }
 }

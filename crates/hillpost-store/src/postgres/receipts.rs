@@ -1,40 +1,17 @@
 //! Receipts on PostgreSQL (the logic is `crate::logic::receipts`). One housekeeping pass
 //! at a time enqueues (a transaction-scoped advisory lock; a worker that does not get it
 //! skips the pass, since another is doing the same work), and `deliveries_one_receipt`
-//! makes any overlap harmless. Times are the database's `now()`, as housekeeping's are.
+//! makes any overlap harmless.
 
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgConnection;
 
-use crate::StoreError;
-use crate::clock::Now;
 use crate::logic::receipts::{Statements, letters_of_signer};
 
 /// The advisory lock key of the receipt pass ("hp-rcpt" in ASCII).
-const RECEIPT_PASS_LOCK: i64 = 0x0068_702d_7263_7074;
+pub(super) const RECEIPT_PASS_LOCK: i64 = 0x0068_702d_7263_7074;
 
 /// Housekeeping's guard (`queue.rs`) uses the one written once.
 pub(super) use crate::logic::receipts::owed_receipt;
-
-/// Enqueues the receipts owed (up to `RECEIPTS_PER_PASS`) with their audit events, in one
-/// transaction.
-pub(super) async fn enqueue(pool: &PgPool) -> Result<(), StoreError> {
-    let mut tx = pool.begin().await?;
-    let mine: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
-        .bind(RECEIPT_PASS_LOCK)
-        .fetch_one(&mut *tx)
-        .await?;
-    if !mine {
-        tx.rollback().await?;
-        return Ok(());
-    }
-    let Some(events) = crate::logic::receipts::enqueue(&mut *tx, Now::Database).await? else {
-        tx.rollback().await?;
-        return Ok(());
-    };
-    super::audit::append(&mut tx, events).await?;
-    tx.commit().await?;
-    Ok(())
-}
 
 impl Statements for PgConnection {
     const SIGNER_STILL_HERE: &'static str =

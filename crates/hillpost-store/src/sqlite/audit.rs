@@ -11,14 +11,6 @@ use super::ms;
 use crate::StoreError;
 use crate::logic::audit::{Appends, read_head};
 
-/// Appends `events` stamped by the system clock (housekeeping's and the claim path's).
-pub(crate) async fn append(
-    conn: &mut SqliteConnection,
-    events: Vec<NewEvent>,
-) -> Result<(), StoreError> {
-    crate::logic::audit::append::<sqlx::Sqlite>(conn, Utc::now(), events).await
-}
-
 /// 11 bound values per event; SQLite allows 32,766 per statement.
 const EVENTS_PER_STATEMENT: usize = 2_000;
 

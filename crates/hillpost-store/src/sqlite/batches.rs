@@ -10,7 +10,6 @@ use sqlx::{QueryBuilder, Sqlite};
 
 use super::{SqliteStore, SqliteWrite, ms};
 use crate::logic::batches::{InsertedIds, Reads, Writes};
-pub(super) use crate::logic::sql::parse;
 use crate::record::{endpoints_json, passed_over_json};
 use crate::{StoreError, new_idempotency_key};
 
@@ -83,7 +82,7 @@ impl Writes for SqliteWrite {
         max_attempts: u32,
         start_at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let now = ms(self.now.instant());
+        let now = self.now;
         for chunk in plan.deliveries.chunks(DELIVERY_ROWS_PER_STATEMENT) {
             let rows = crate::delivery_rows(plan, chunk, &ids.recipients, &ids.messages)?;
             let mut query = QueryBuilder::<Sqlite>::new(

@@ -25,7 +25,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{SqliteConnection, SqlitePool};
 
 use crate::StoreError;
-use crate::clock::StoreClock;
+use crate::clock::{Now, StoreClock};
 use crate::logic::{Snapshot, Transactions};
 
 /// The SQLite store.
@@ -61,6 +61,13 @@ impl SqliteStore {
 }
 
 impl Transactions for sqlx::Sqlite {
+    /// Epoch milliseconds (SQLite's clock is always one of this process).
+    type Stamp = i64;
+
+    fn stamp(at: Now) -> i64 {
+        ms(at.instant())
+    }
+
     async fn begin_write(pool: &SqlitePool) -> Result<Snapshot<SqliteConnection>, StoreError> {
         Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
     }

@@ -1,22 +1,20 @@
-//! The worker's side on SQLite: the same steps as on PostgreSQL, inside `BEGIN IMMEDIATE`
+//! The worker's side on SQLite (what recording and housekeeping do is written once in
+//! `crate::logic::queue`): the same steps as on PostgreSQL, inside `BEGIN IMMEDIATE`
 //! transactions (SQLite has one writer at a time, so no row locks are needed).
 
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use hillpost_core::delivery::DeliveryRules;
 use sqlx::Row;
 
-use super::batches::{parse, unsigned};
 use super::signatures::signature_columns;
-use super::{SqliteStore, json_list, millis, ms, now_ms, time};
-use crate::audit::{HOUSEKEEPING, worker_actor};
-use crate::record::{self, Applied, Before, Expired};
-use crate::{
-    AttemptRecord, Claim, ClaimRequest, ClaimedDelivery, KeyLease, LetterParts, StoreError,
-    TickReport,
+use super::{SqliteStore, SqliteWrite, json_list, millis, ms, now_ms, time};
+use crate::logic::queue::{
+    CompletedBatch, StartedBatch, Writes, before, claimed_delivery, expired, letter_parts,
 };
+use crate::record::{self, Applied, Before, Expired};
+use crate::{AttemptRecord, Claim, ClaimRequest, KeyLease, LetterParts, StoreError};
 
 impl SqliteStore {
     pub async fn claim(&self, request: &ClaimRequest<'_>) -> Result<Claim, StoreError> {
@@ -90,20 +88,8 @@ impl SqliteStore {
         .fetch_all(&mut *tx)
         .await?;
         tx.commit().await?;
-        for row in rows {
-            claim.deliveries.push(ClaimedDelivery {
-                id: row.try_get("id")?,
-                batch_id: row.try_get("batch_id")?,
-                recipient_id: row.try_get("recipient_id")?,
-                signature_id: row.try_get("signature_id")?,
-                message_id: row.try_get("message_id")?,
-                attempt_no: unsigned(row.try_get("attempts")?),
-                max_attempts: unsigned(row.try_get("max_attempts")?),
-                channel: parse(row.try_get("channel")?)?,
-                endpoint: row.try_get("endpoint")?,
-                rate_key: row.try_get("rate_key")?,
-                possibly_accepted: row.try_get("possibly_accepted")?,
-            });
+        for row in &rows {
+            claim.deliveries.push(claimed_delivery(row)?);
         }
         claim.deliveries.sort_by_key(|d| d.id);
         Ok(claim)
@@ -133,18 +119,7 @@ impl SqliteStore {
                         Some(signature_columns(row, "signer_language")?.into_signature(id)?)
                     }
                 };
-                Ok(LetterParts {
-                    delivery_id: row.try_get("delivery_id")?,
-                    kind: parse(row.try_get("kind")?)?,
-                    idempotency_key: row.try_get("idempotency_key")?,
-                    recipient_name: row.try_get("recipient_name")?,
-                    language: row.try_get("language")?,
-                    subject: row.try_get("subject")?,
-                    body_markdown: row.try_get("body_markdown")?,
-                    signer,
-                    endpoints: record::parse_endpoints(row.try_get("endpoints")?)?,
-                    receipt_statement: None,
-                })
+                letter_parts(row, signer)
             })
             .collect()
     }
@@ -171,25 +146,6 @@ impl SqliteStore {
         .fetch_all(self.pool())
         .await?;
         Ok(marked)
-    }
-
-    pub async fn record_attempts(
-        &self,
-        worker_id: &str,
-        records: &[AttemptRecord],
-    ) -> Result<Vec<i64>, StoreError> {
-        let mut tx = self.write().await?;
-        let fenced: Vec<(&str, &AttemptRecord)> = records.iter().map(|r| (worker_id, r)).collect();
-        let actor = worker_actor(worker_id);
-        let applied = apply(&mut tx, &actor, &fenced, now_ms()).await?;
-        let events = record::audit_events(&actor, &applied);
-        super::audit::append(&mut tx, events).await?;
-        tx.commit().await?;
-        Ok(applied
-            .iter()
-            .filter(|a| a.applied)
-            .map(|a| a.record.delivery_id)
-            .collect())
     }
 
     pub async fn release(&self, worker_id: &str, delivery_ids: &[i64]) -> Result<u64, StoreError> {
@@ -262,98 +218,6 @@ impl SqliteStore {
         }
         tx.commit().await?;
         Ok(())
-    }
-
-    pub async fn tick(&self, rules: &DeliveryRules) -> Result<TickReport, StoreError> {
-        let now = now_ms();
-        let mut tx = self.write().await?;
-        let started: Vec<(i64, String, i64)> = sqlx::query_as(
-            "UPDATE batches SET state = 'running', updated_at = ?1 WHERE state = 'scheduled' AND start_at <= ?1
-             RETURNING id, campaign_id, start_at",
-        )
-        .bind(now)
-        .fetch_all(&mut *tx)
-        .await?;
-        let mut events: Vec<_> = started
-            .iter()
-            .map(|(id, campaign, start_at)| {
-                crate::audit::batch_started_event(campaign, *id, time(*start_at))
-            })
-            .collect();
-        let started = started.into_iter().map(|(id, _, _)| id).collect();
-        // Expired while sending: the letter may be out. Core decides what follows (retry
-        // where the channel may resend, else unconfirmed); the records go the usual way.
-        let expired = expired_while_sending(&mut tx, now).await?;
-        let records = expired
-            .iter()
-            .map(|e| record::recovery_record(e, time(now), rules))
-            .collect::<Result<Vec<_>, _>>()?;
-        let fenced: Vec<(&str, &AttemptRecord)> = expired
-            .iter()
-            .zip(&records)
-            .map(|(e, r)| (e.owner.as_str(), r))
-            .collect();
-        let applied = apply(&mut tx, HOUSEKEEPING, &fenced, now).await?;
-        let recovered = applied.iter().filter(|a| a.applied).count() as u64;
-        events.extend(record::audit_events(HOUSEKEEPING, &applied));
-        // Expired before sending began: nothing left; the attempt is not spent.
-        let requeued = sqlx::query(
-            "UPDATE deliveries SET state = 'queued', attempts = attempts - 1, due_at = ?1,
-                    lease_owner = NULL, leased_at = NULL, lease_expires_at = NULL
-              WHERE state = 'in_flight' AND lease_expires_at < ?1 AND sending_since IS NULL",
-        )
-        .bind(now)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        let cancelled = sqlx::query(
-            "UPDATE deliveries SET state = 'cancelled', finalized_at = ?1
-              WHERE state = 'queued' AND batch_id IN (SELECT id FROM batches WHERE state = 'cancelled')",
-        )
-        .bind(now)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        events.extend(super::receipts::enqueue(&mut tx).await?);
-        // Complete when nothing is queued or in flight, receipts included, and no receipt is
-        // still owed (another worker may have finished the last letter since our pass).
-        let completed: Vec<(i64, String)> = sqlx::query_as(concat!(
-            "UPDATE batches AS b SET state = 'completed', updated_at = ?1, finished_at = ?1
-              WHERE b.state = 'running'
-                AND NOT EXISTS (SELECT 1 FROM deliveries d
-                                 WHERE d.batch_id = b.id AND d.state IN ('queued', 'in_flight'))
-                AND NOT EXISTS (SELECT 1 FROM signatures s WHERE s.campaign_id = b.campaign_id AND ",
-            super::receipts::owed_receipt!(),
-            ") RETURNING id, campaign_id"
-        ))
-        .bind(now)
-        .fetch_all(&mut *tx)
-        .await?;
-        for (id, campaign) in &completed {
-            let counts: Vec<(String, i64)> = sqlx::query_as(
-                "SELECT state, count(*) FROM deliveries WHERE batch_id = ?1 GROUP BY state ORDER BY state",
-            )
-            .bind(id)
-            .fetch_all(&mut *tx)
-            .await?;
-            let counts: serde_json::Map<String, serde_json::Value> =
-                counts.into_iter().map(|(s, n)| (s, n.into())).collect();
-            events.push(crate::audit::batch_completed_event(
-                campaign,
-                *id,
-                counts.into(),
-            ));
-        }
-        let completed = completed.into_iter().map(|(id, _)| id).collect();
-        super::audit::append(&mut tx, events).await?;
-        tx.commit().await?;
-        Ok(TickReport {
-            started,
-            completed,
-            recovered,
-            requeued,
-            cancelled,
-        })
     }
 }
 
@@ -469,7 +333,8 @@ async fn deliveries_before(
     ids: &[i64],
 ) -> Result<HashMap<i64, Before>, StoreError> {
     let rows = sqlx::query(
-        "SELECT d.id, d.batch_id, d.signature_id, d.channel, d.endpoint, r.key, s.salt FROM deliveries d
+        "SELECT d.id, d.batch_id, d.signature_id, d.channel, d.endpoint, r.key AS recipient, s.salt AS signer_salt
+           FROM deliveries d
            JOIN recipients r ON r.id = d.recipient_id
            LEFT JOIN signatures s ON s.id = d.signature_id
           WHERE d.id IN (SELECT value FROM json_each(?1))",
@@ -478,50 +343,87 @@ async fn deliveries_before(
     .fetch_all(&mut *conn)
     .await?;
     rows.iter()
-        .map(|row| {
-            Ok((
-                row.try_get("id")?,
-                Before {
-                    batch_id: row.try_get("batch_id")?,
-                    signature_id: row.try_get("signature_id")?,
-                    channel: parse(row.try_get("channel")?)?,
-                    endpoint: row.try_get("endpoint")?,
-                    recipient: row.try_get("key")?,
-                    signer_salt: row.try_get("salt")?,
-                },
-            ))
-        })
+        .map(|row| Ok((row.try_get("id")?, before(row)?)))
         .collect()
 }
 
-/// In-flight deliveries whose lease expired after they were marked sending.
-async fn expired_while_sending(
-    conn: &mut sqlx::SqliteConnection,
-    now: i64,
-) -> Result<Vec<Expired>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT d.id, d.lease_owner, d.attempts, d.max_attempts, d.channel, d.endpoint, d.possibly_accepted,
-                d.sending_since, r.endpoints
-           FROM deliveries d JOIN recipients r ON r.id = d.recipient_id
-          WHERE d.state = 'in_flight' AND d.lease_expires_at < ?1 AND d.sending_since IS NOT NULL
-          ORDER BY d.id",
-    )
-    .bind(now)
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(Expired {
-                delivery_id: row.try_get("id")?,
-                owner: row.try_get("lease_owner")?,
-                attempt_no: unsigned(row.try_get("attempts")?),
-                max_attempts: unsigned(row.try_get("max_attempts")?),
-                channel: parse(row.try_get("channel")?)?,
-                endpoint: row.try_get("endpoint")?,
-                possibly_accepted: row.try_get("possibly_accepted")?,
-                sending_since: time(row.try_get("sending_since")?),
-                endpoints_json: row.try_get("endpoints")?,
-            })
-        })
-        .collect()
+impl Writes for SqliteWrite {
+    async fn apply<'a>(
+        &mut self,
+        actor: &str,
+        records: &[(&'a str, &'a AttemptRecord)],
+    ) -> Result<Vec<Applied<'a>>, StoreError> {
+        let now = self.now;
+        apply(self.conn(), actor, records, now).await
+    }
+
+    async fn start_due_batches(&mut self) -> Result<Vec<StartedBatch>, StoreError> {
+        let rows = sqlx::query(
+            "UPDATE batches SET state = 'running', updated_at = ?1 WHERE state = 'scheduled' AND start_at <= ?1
+             RETURNING id, campaign_id, start_at",
+        )
+        .bind(self.now)
+        .fetch_all(self.conn())
+        .await?;
+        rows.iter().map(StartedBatch::from_row).collect()
+    }
+
+    async fn expired_while_sending(&mut self) -> Result<(Vec<Expired>, DateTime<Utc>), StoreError> {
+        let rows = sqlx::query(
+            "SELECT d.id, d.lease_owner, d.attempts, d.max_attempts, d.channel, d.endpoint, d.possibly_accepted,
+                    d.sending_since, r.endpoints
+               FROM deliveries d JOIN recipients r ON r.id = d.recipient_id
+              WHERE d.state = 'in_flight' AND d.lease_expires_at < ?1 AND d.sending_since IS NOT NULL
+              ORDER BY d.id",
+        )
+        .bind(self.now)
+        .fetch_all(self.conn())
+        .await?;
+        let expired = rows.iter().map(expired).collect::<Result<_, _>>()?;
+        Ok((expired, time(self.now)))
+    }
+
+    async fn requeue_expired_unsent(&mut self) -> Result<u64, StoreError> {
+        Ok(sqlx::query(
+            "UPDATE deliveries SET state = 'queued', attempts = attempts - 1, due_at = ?1,
+                    lease_owner = NULL, leased_at = NULL, lease_expires_at = NULL
+              WHERE state = 'in_flight' AND lease_expires_at < ?1 AND sending_since IS NULL",
+        )
+        .bind(self.now)
+        .execute(self.conn())
+        .await?
+        .rows_affected())
+    }
+
+    async fn cancel_left_in_cancelled(&mut self) -> Result<u64, StoreError> {
+        Ok(sqlx::query(
+            "UPDATE deliveries SET state = 'cancelled', finalized_at = ?1
+              WHERE state = 'queued' AND batch_id IN (SELECT id FROM batches WHERE state = 'cancelled')",
+        )
+        .bind(self.now)
+        .execute(self.conn())
+        .await?
+        .rows_affected())
+    }
+
+    async fn take_receipt_pass(&mut self) -> Result<bool, StoreError> {
+        // `BEGIN IMMEDIATE`: this transaction is the only writer already.
+        Ok(true)
+    }
+
+    async fn complete_finished_batches(&mut self) -> Result<Vec<CompletedBatch>, StoreError> {
+        let rows = sqlx::query(concat!(
+            "UPDATE batches AS b SET state = 'completed', updated_at = ?1, finished_at = ?1
+              WHERE b.state = 'running'
+                AND NOT EXISTS (SELECT 1 FROM deliveries d
+                                 WHERE d.batch_id = b.id AND d.state IN ('queued', 'in_flight'))
+                AND NOT EXISTS (SELECT 1 FROM signatures s WHERE s.campaign_id = b.campaign_id AND ",
+            super::receipts::owed_receipt!(),
+            ") RETURNING id, campaign_id"
+        ))
+        .bind(self.now)
+        .fetch_all(self.conn())
+        .await?;
+        rows.iter().map(CompletedBatch::from_row).collect()
+    }
 }

@@ -1,24 +1,13 @@
 //! Receipts on SQLite (the logic is `crate::logic::receipts`): enqueued inside
 //! housekeeping's `BEGIN IMMEDIATE` transaction (one writer at a time, so no two passes
-//! overlap), stamped with the system clock as housekeeping is.
+//! overlap).
 
-use chrono::Utc;
-use hillpost_core::audit::NewEvent;
 use sqlx::SqliteConnection;
 
-use crate::StoreError;
-use crate::clock::Now;
 use crate::logic::receipts::{Statements, letters_of_signer};
 
 /// Housekeeping's guard (`queue.rs`) uses the one written once.
 pub(super) use crate::logic::receipts::owed_receipt;
-
-/// Enqueues the receipts owed inside housekeeping's transaction; their audit events.
-pub(super) async fn enqueue(conn: &mut SqliteConnection) -> Result<Vec<NewEvent>, StoreError> {
-    Ok(crate::logic::receipts::enqueue(conn, Now::At(Utc::now()))
-        .await?
-        .unwrap_or_default())
-}
 
 impl Statements for SqliteConnection {
     const SIGNER_STILL_HERE: &'static str =

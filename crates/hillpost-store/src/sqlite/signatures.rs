@@ -23,7 +23,7 @@ impl Writes for SqliteWrite {
         import_id: i64,
         signatures: &[NewSignature],
     ) -> Result<u64, StoreError> {
-        let created_at = ms(self.now.instant());
+        let created_at = self.now;
         let mut inserted = 0;
         for chunk in signatures.chunks(ROWS_PER_STATEMENT) {
             let mut query = QueryBuilder::<Sqlite>::new(

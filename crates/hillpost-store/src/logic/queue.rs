@@ -1,0 +1,286 @@
+//! The worker's side of the queue, written once: what recording a group of attempts and a
+//! housekeeping pass do, step by step, and how the rows they read become values. A backend
+//! supplies each step's statement ([`Writes`]): PostgreSQL moves a whole group in one
+//! statement and locks with `FOR UPDATE SKIP LOCKED` (many workers); SQLite walks the group
+//! row by row inside `BEGIN IMMEDIATE` (one writer). Claims, sending marks, releases and
+//! heartbeats are one statement each, and stay whole in the backends.
+
+use chrono::{DateTime, Utc};
+use hillpost_core::delivery::DeliveryRules;
+
+use super::receipts;
+use super::sql::{Arg, Columns, Run};
+use super::{Backend, Write};
+use crate::audit::{HOUSEKEEPING, batch_completed_event, batch_started_event, worker_actor};
+use crate::record::{self, Applied, Before, Expired};
+use crate::{AttemptRecord, ClaimedDelivery, LetterParts, StoreError, TickReport};
+
+/// How many deliveries a finished batch holds in each state, for its audit event.
+const STATE_COUNTS: &str =
+    "SELECT state, count(*) AS n FROM deliveries WHERE batch_id = $1 GROUP BY state ORDER BY state";
+
+/// A batch whose scheduled start came.
+pub(crate) struct StartedBatch {
+    pub id: i64,
+    pub campaign_id: String,
+    pub start_at: DateTime<Utc>,
+}
+
+impl StartedBatch {
+    /// From a row of `id`, `campaign_id`, `start_at`.
+    pub(crate) fn from_row(row: &impl Columns) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: row.int("id")?,
+            campaign_id: row.text("campaign_id")?,
+            start_at: row.time("start_at")?,
+        })
+    }
+}
+
+/// A batch with nothing left to send.
+pub(crate) struct CompletedBatch {
+    pub id: i64,
+    pub campaign_id: String,
+}
+
+impl CompletedBatch {
+    /// From a row of `id`, `campaign_id`.
+    pub(crate) fn from_row(row: &impl Columns) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: row.int("id")?,
+            campaign_id: row.text("campaign_id")?,
+        })
+    }
+}
+
+/// The statements of the queue's writes that differ between the backends.
+pub(crate) trait Writes: Write<Conn: receipts::Statements> {
+    /// Applies records, each fenced on its owner's lease (see [`crate::record`]): moves the
+    /// deliveries still leased to their owner, writes an attempt row for every attempt and
+    /// a delivery event for every applied record that makes one. Deliveries are described
+    /// as they were before the move, since the events name the endpoint used.
+    async fn apply<'a>(
+        &mut self,
+        actor: &str,
+        records: &[(&'a str, &'a AttemptRecord)],
+    ) -> Result<Vec<Applied<'a>>, StoreError>;
+
+    /// Scheduled batches whose start has come, now running.
+    async fn start_due_batches(&mut self) -> Result<Vec<StartedBatch>, StoreError>;
+
+    /// In-flight deliveries whose lease expired after they were marked sending, locked
+    /// against other housekeepers, and the transaction's time.
+    async fn expired_while_sending(&mut self) -> Result<(Vec<Expired>, DateTime<Utc>), StoreError>;
+
+    /// Requeues in-flight deliveries whose lease expired before sending began, without
+    /// spending their attempt; how many.
+    async fn requeue_expired_unsent(&mut self) -> Result<u64, StoreError>;
+
+    /// Cancels the queued deliveries of cancelled batches (given back after the cancel);
+    /// how many.
+    async fn cancel_left_in_cancelled(&mut self) -> Result<u64, StoreError>;
+
+    /// Whether this transaction may run the receipt pass: one housekeeper at a time.
+    async fn take_receipt_pass(&mut self) -> Result<bool, StoreError>;
+
+    /// Running batches with nothing queued or in flight and no receipt still owed, now
+    /// completed.
+    async fn complete_finished_batches(&mut self) -> Result<Vec<CompletedBatch>, StoreError>;
+}
+
+/// A claimed delivery from the row a claim returned for it: the delivery's `id`,
+/// `batch_id`, `recipient_id`, `signature_id`, `message_id`, `attempts`, `max_attempts`,
+/// `channel`, `endpoint`, `rate_key` and `possibly_accepted`.
+pub(crate) fn claimed_delivery(row: &impl Columns) -> Result<ClaimedDelivery, StoreError> {
+    Ok(ClaimedDelivery {
+        id: row.int("id")?,
+        batch_id: row.int("batch_id")?,
+        recipient_id: row.int("recipient_id")?,
+        signature_id: row.opt_int("signature_id")?,
+        message_id: row.int("message_id")?,
+        attempt_no: row.unsigned("attempts")?,
+        max_attempts: row.unsigned("max_attempts")?,
+        channel: row.parsed("channel")?,
+        endpoint: row.text("endpoint")?,
+        rate_key: row.text("rate_key")?,
+        possibly_accepted: row.flag("possibly_accepted")?,
+    })
+}
+
+/// A delivery whose lease expired while it was sending, from a row carrying its
+/// `lease_owner`, counters, endpoint, `sending_since` and its office's `endpoints`.
+pub(crate) fn expired(row: &impl Columns) -> Result<Expired, StoreError> {
+    Ok(Expired {
+        delivery_id: row.int("id")?,
+        owner: row.text("lease_owner")?,
+        attempt_no: row.unsigned("attempts")?,
+        max_attempts: row.unsigned("max_attempts")?,
+        channel: row.parsed("channel")?,
+        endpoint: row.text("endpoint")?,
+        possibly_accepted: row.flag("possibly_accepted")?,
+        sending_since: row.time("sending_since")?,
+        endpoints_json: row.text("endpoints")?,
+    })
+}
+
+/// A claimed delivery's letter parts from the row `letter_parts` read for it (its
+/// `delivery_id`, `kind`, `idempotency_key`, `recipient_name`, `endpoints`, `language`,
+/// `subject`, `body_markdown`), with its signer as read from the same row.
+pub(crate) fn letter_parts(
+    row: &impl Columns,
+    signer: Option<hillpost_core::NewSignature>,
+) -> Result<LetterParts, StoreError> {
+    Ok(LetterParts {
+        delivery_id: row.int("delivery_id")?,
+        kind: row.parsed("kind")?,
+        idempotency_key: row.text("idempotency_key")?,
+        recipient_name: row.text("recipient_name")?,
+        language: row.text("language")?,
+        subject: row.text("subject")?,
+        body_markdown: row.text("body_markdown")?,
+        signer,
+        endpoints: record::parse_endpoints(&row.text("endpoints")?)?,
+        receipt_statement: None,
+    })
+}
+
+/// A delivery as it was before a record moved it, from a row of its `batch_id`,
+/// `signature_id`, `channel`, `endpoint`, its office's key (`recipient`) and its signer's
+/// salt (`signer_salt`).
+pub(crate) fn before(row: &impl Columns) -> Result<Before, StoreError> {
+    Ok(Before {
+        batch_id: row.int("batch_id")?,
+        signature_id: row.opt_int("signature_id")?,
+        channel: row.parsed("channel")?,
+        endpoint: row.text("endpoint")?,
+        recipient: row.text("recipient")?,
+        signer_salt: row.opt_bytes("signer_salt")?,
+    })
+}
+
+/// Records a worker's attempts in one transaction, with their audit events; the ids of the
+/// deliveries that moved (the others' leases had been taken over).
+pub(crate) async fn record_attempts<B: Backend<Write: Writes>>(
+    store: &B,
+    worker_id: &str,
+    records: &[AttemptRecord],
+) -> Result<Vec<i64>, StoreError> {
+    let mut tx = store.begin_write().await?;
+    let fenced: Vec<(&str, &AttemptRecord)> = records.iter().map(|r| (worker_id, r)).collect();
+    let actor = worker_actor(worker_id);
+    let applied = tx.apply(&actor, &fenced).await?;
+    let events = record::audit_events(&actor, &applied);
+    tx.append_audit(events).await?;
+    tx.commit().await?;
+    Ok(applied
+        .iter()
+        .filter(|a| a.applied)
+        .map(|a| a.record.delivery_id)
+        .collect())
+}
+
+/// One housekeeping pass. Each step that leaves audit events commits with them, in its own
+/// short transaction, so no step holds the audit head (or SQLite's write lock) for the
+/// whole pass.
+pub(crate) async fn tick<B: Backend<Write: Writes>>(
+    store: &B,
+    rules: &DeliveryRules,
+) -> Result<TickReport, StoreError> {
+    let started = start_due_batches(store).await?;
+    let recovered = recover_expired_sends(store, rules).await?;
+    let mut tx = store.begin_write().await?;
+    let requeued = tx.requeue_expired_unsent().await?;
+    let cancelled = tx.cancel_left_in_cancelled().await?;
+    tx.commit().await?;
+    enqueue_receipts(store).await?;
+    let completed = complete_finished_batches(store).await?;
+    Ok(TickReport {
+        started,
+        completed,
+        recovered,
+        requeued,
+        cancelled,
+    })
+}
+
+async fn start_due_batches<B: Backend<Write: Writes>>(store: &B) -> Result<Vec<i64>, StoreError> {
+    let mut tx = store.begin_write().await?;
+    let started = tx.start_due_batches().await?;
+    let events = started
+        .iter()
+        .map(|b| batch_started_event(&b.campaign_id, b.id, b.start_at))
+        .collect();
+    tx.append_audit(events).await?;
+    tx.commit().await?;
+    Ok(started.into_iter().map(|b| b.id).collect())
+}
+
+/// Expired while sending: the letter may be out. Core decides what follows (retry where the
+/// channel may resend, else unconfirmed); the records go the usual way, fenced on the dead
+/// worker's lease.
+async fn recover_expired_sends<B: Backend<Write: Writes>>(
+    store: &B,
+    rules: &DeliveryRules,
+) -> Result<u64, StoreError> {
+    let mut tx = store.begin_write().await?;
+    let (expired, now) = tx.expired_while_sending().await?;
+    if expired.is_empty() {
+        return Ok(0);
+    }
+    let records = expired
+        .iter()
+        .map(|e| record::recovery_record(e, now, rules))
+        .collect::<Result<Vec<_>, _>>()?;
+    let fenced: Vec<(&str, &AttemptRecord)> = expired
+        .iter()
+        .zip(&records)
+        .map(|(e, r)| (e.owner.as_str(), r))
+        .collect();
+    let applied = tx.apply(HOUSEKEEPING, &fenced).await?;
+    let recovered = applied.iter().filter(|a| a.applied).count() as u64;
+    tx.append_audit(record::audit_events(HOUSEKEEPING, &applied))
+        .await?;
+    tx.commit().await?;
+    Ok(recovered)
+}
+
+async fn enqueue_receipts<B: Backend<Write: Writes>>(store: &B) -> Result<(), StoreError> {
+    let mut tx = store.begin_write().await?;
+    // Another housekeeper is doing the same work; `deliveries_one_receipt` makes any overlap
+    // harmless anyway.
+    if !tx.take_receipt_pass().await? {
+        return Ok(());
+    }
+    let Some(events) = receipts::enqueue(&mut tx).await? else {
+        return Ok(());
+    };
+    tx.append_audit(events).await?;
+    tx.commit().await
+}
+
+/// Completes the batches with nothing left, each with an audit event counting its
+/// deliveries by state.
+async fn complete_finished_batches<B: Backend<Write: Writes>>(
+    store: &B,
+) -> Result<Vec<i64>, StoreError> {
+    let mut tx = store.begin_write().await?;
+    let completed = tx.complete_finished_batches().await?;
+    let mut events = Vec::with_capacity(completed.len());
+    for batch in &completed {
+        let counts: serde_json::Map<String, serde_json::Value> = tx
+            .db()
+            .rows(STATE_COUNTS, &[Arg::Int(batch.id)])
+            .await?
+            .iter()
+            .map(|row| Ok((row.text("state")?, row.int("n")?.into())))
+            .collect::<Result<_, StoreError>>()?;
+        events.push(batch_completed_event(
+            &batch.campaign_id,
+            batch.id,
+            counts.into(),
+        ));
+    }
+    tx.append_audit(events).await?;
+    tx.commit().await?;
+    Ok(completed.into_iter().map(|b| b.id).collect())
+}
