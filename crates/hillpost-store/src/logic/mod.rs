@@ -43,19 +43,25 @@ use hillpost_core::audit::NewEvent;
 use crate::StoreError;
 use crate::clock::{Now, StoreClock};
 
+/// Every area's statements on a write transaction: what a backend's write transaction
+/// implements (`impl AreaWrites for SqliteWrite {}` once each area's traits are).
+pub(crate) trait AreaWrites:
+    Write
+    + operator::Writes
+    + erasure::Writes
+    + batches::Writes
+    + notices::Writes
+    + checkpoints::Writes
+    + directory::Writes
+    + signatures::Writes
+    + queue::Writes
+{
+}
+
 /// A backend: how it opens a transaction that writes.
 pub(crate) trait Backend {
-    /// A write transaction, holding what its dialect needs to lock (and, on SQLite, the
-    /// instant every timestamp it writes carries).
-    type Write: Write
-        + operator::Writes
-        + erasure::Writes
-        + batches::Writes
-        + notices::Writes
-        + checkpoints::Writes
-        + directory::Writes
-        + signatures::Writes
-        + queue::Writes;
+    /// A write transaction, with every area's statements and its reading of the clock.
+    type Write: AreaWrites;
 
     /// A connection that runs the statements written once ([`sql::Run`]).
     type Conn: sql::Run + sqlx::Connection + 'static;
@@ -134,14 +140,7 @@ impl<D> Backend for DbStore<D>
 where
     D: sql::Dialect + audit::Appends + Transactions,
     D::Connection: sql::Run + sqlx::Connection<Database = D> + 'static,
-    WriteTx<D>: operator::Writes
-        + erasure::Writes
-        + batches::Writes
-        + notices::Writes
-        + checkpoints::Writes
-        + directory::Writes
-        + signatures::Writes
-        + queue::Writes,
+    WriteTx<D>: AreaWrites,
 {
     type Write = WriteTx<D>;
     type Conn = D::Connection;

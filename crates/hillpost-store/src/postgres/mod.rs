@@ -69,6 +69,8 @@ impl Transactions for sqlx::Postgres {
 /// write at once.
 pub(crate) type PgWrite = crate::logic::WriteTx<sqlx::Postgres>;
 
+impl crate::logic::AreaWrites for PgWrite {}
+
 /// `Duration` as whole milliseconds for `now() + $n * interval '1 millisecond'`.
 pub(crate) fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)

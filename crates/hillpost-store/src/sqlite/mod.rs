@@ -83,6 +83,8 @@ impl Transactions for sqlx::Sqlite {
 /// need no lock of their own.
 pub(crate) type SqliteWrite = crate::logic::WriteTx<sqlx::Sqlite>;
 
+impl crate::logic::AreaWrites for SqliteWrite {}
+
 /// Whether a connection handed back to the pool may be lent again: only when it is outside
 /// any transaction.
 ///
