@@ -33,6 +33,7 @@ macro_rules! delivery_select {
 mod altered;
 mod audit;
 mod checkpoints;
+pub mod clock;
 pub mod directory;
 mod enqueue;
 mod error;
@@ -51,6 +52,7 @@ mod statements;
 mod tokens;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use hillpost_core::audit::{Anchor, Checkpoint, KeyList, PublicKey, SigningKey};
 use hillpost_core::batch::{BatchPlan, SentBefore};
@@ -60,6 +62,7 @@ use hillpost_core::{Campaign, CampaignId, NewSignature};
 pub use altered::AlteredAttempt;
 pub use audit::{ChainReport, ExportLine, HOUSEKEEPING, UNATTRIBUTED};
 pub use checkpoints::{CheckpointWrite, Unrecorded};
+pub use clock::{Clock, SystemClock, TestClock};
 pub use directory::{DirectoryFile, NewDirectory, StoredDirectory, ZipDistrictRow, ZipTable};
 pub(crate) use enqueue::{delivery_rows, sha256_hex};
 pub use error::StoreError;
@@ -89,12 +92,35 @@ macro_rules! dispatch {
 impl Store {
     /// Opens (creating a SQLite file if needed) and brings the schema up to date.
     /// `sqlite:PATH`, `sqlite://PATH` or `postgres://…`.
+    ///
+    /// The store's clock is the production one: PostgreSQL's own `now()` (every worker on
+    /// every machine measures against one clock), the system clock on SQLite.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::open(url, None).await
+    }
+
+    /// [`Store::connect`], with the store reading `clock` on either backend (a
+    /// [`TestClock`] a test advances instead of sleeping). Housekeeping and claims still
+    /// read the production clock: see [`clock`].
+    pub async fn connect_with_clock(url: &str, clock: Arc<dyn Clock>) -> Result<Self, StoreError> {
+        Self::open(url, Some(clock)).await
+    }
+
+    async fn open(url: &str, clock: Option<Arc<dyn Clock>>) -> Result<Self, StoreError> {
         let scheme = url.split(':').next().unwrap_or_default();
         match scheme {
-            "sqlite" => Ok(Store::Sqlite(sqlite::SqliteStore::connect(url).await?)),
+            "sqlite" => {
+                let clock =
+                    clock::StoreClock::Process(clock.unwrap_or_else(|| Arc::new(SystemClock)));
+                Ok(Store::Sqlite(
+                    sqlite::SqliteStore::connect(url, clock).await?,
+                ))
+            }
             "postgres" | "postgresql" => {
-                Ok(Store::Postgres(postgres::PgStore::connect(url).await?))
+                let clock = clock.map_or(clock::StoreClock::Database, clock::StoreClock::Process);
+                Ok(Store::Postgres(
+                    postgres::PgStore::connect(url, clock).await?,
+                ))
             }
             other => Err(StoreError::UnsupportedUrl(other.to_string())),
         }
@@ -157,10 +183,14 @@ impl Store {
         if self.campaign(campaign).await?.is_none() {
             return Err(StoreError::NoCampaign(campaign.to_string()));
         }
-        Ok(match self {
-            Store::Sqlite(s) => ImportSession::Sqlite(s.begin_import(campaign).await?),
-            Store::Postgres(s) => ImportSession::Postgres(s.begin_import(campaign).await?),
-        })
+        Ok(ImportSession(match self {
+            Store::Sqlite(s) => {
+                Importing::Sqlite(logic::signatures::begin_import(s, campaign).await?)
+            }
+            Store::Postgres(s) => {
+                Importing::Postgres(logic::signatures::begin_import(s, campaign).await?)
+            }
+        }))
     }
 
     /// Every signature of a campaign, in the order they were stored.
@@ -168,7 +198,7 @@ impl Store {
         &self,
         campaign: &CampaignId,
     ) -> Result<Vec<SignatureRecord>, StoreError> {
-        dispatch!(self, s => s.signatures(campaign).await)
+        dispatch!(self, s => logic::signatures::signatures(s, campaign).await)
     }
 
     // ── batches ──────────────────────────────────────────────────────────────────────────
@@ -410,7 +440,7 @@ impl Store {
         if delivery_ids.is_empty() {
             return Ok(Vec::new());
         }
-        dispatch!(self, s => s.delivery_events(delivery_ids).await)
+        dispatch!(self, s => logic::operator::delivery_events(s, delivery_ids).await)
     }
 
     /// Applies a person's [`OperatorAction::Confirm`] or [`OperatorAction::Resend`] to one
@@ -479,7 +509,7 @@ impl Store {
     /// As [`Store::verify_audit`], also holding the chain to `anchors` (checkpoints kept
     /// outside the database, their signatures already checked).
     pub async fn verify_audit_with(&self, anchors: Vec<Anchor>) -> Result<ChainReport, StoreError> {
-        dispatch!(self, s => s.verify_audit(anchors).await)
+        dispatch!(self, s => logic::audit::verify_audit(s, anchors).await)
     }
 
     /// Signs the chain's head with `key` when a checkpoint is due (events were appended
@@ -495,7 +525,7 @@ impl Store {
 
     /// The stored hash of audit event `seq`; `None` when there is no such event.
     pub async fn audit_event_hash(&self, seq: i64) -> Result<Option<String>, StoreError> {
-        dispatch!(self, s => s.audit_event_hash(seq).await)
+        dispatch!(self, s => logic::audit::audit_event_hash(s, seq).await)
     }
 
     /// The newest stored checkpoint.
@@ -525,7 +555,8 @@ impl Store {
         let attempts = self.batch_attempts(batch_id).await?;
         let ids: Vec<i64> = deliveries.iter().map(|d| d.id).collect();
         let events = self.delivery_events(&ids).await?;
-        let receivers = dispatch!(self, s => s.attempt_event_payloads(batch_id).await)?;
+        let receivers =
+            dispatch!(self, s => logic::audit::attempt_event_payloads(s, batch_id).await)?;
         let receivers = audit::receiver_ids(receivers);
         let mut lines = audit::export_lines(&batch, &deliveries, attempts, events, &receivers);
         evidence::list_in_export(&mut lines, self.batch_evidence(batch_id).await?);
@@ -542,7 +573,7 @@ impl Store {
         delivery_id: i64,
         token_sha256: &str,
     ) -> Result<bool, StoreError> {
-        dispatch!(self, s => s.add_receipt_link(delivery_id, token_sha256).await)
+        dispatch!(self, s => logic::receipts::add_receipt_link(s, delivery_id, token_sha256).await)
     }
 
     /// What receipt delivery `delivery_id`'s signed statement says (its lines, the SHA-256
@@ -586,16 +617,18 @@ impl Store {
 macro_rules! dispatch_import {
     ($self:expr, $s:ident => $call:expr) => {
         match $self {
-            ImportSession::Sqlite($s) => $call,
-            ImportSession::Postgres($s) => $call,
+            Importing::Sqlite($s) => $call,
+            Importing::Postgres($s) => $call,
         }
     };
 }
 
 /// An import in progress (one transaction).
-pub enum ImportSession {
-    Sqlite(sqlite::ImportSession),
-    Postgres(postgres::ImportSession),
+pub struct ImportSession(Importing);
+
+enum Importing {
+    Sqlite(logic::signatures::Import<sqlite::SqliteWrite>),
+    Postgres(logic::signatures::Import<postgres::PgWrite>),
 }
 
 impl ImportSession {
@@ -605,7 +638,7 @@ impl ImportSession {
         if signatures.is_empty() {
             return Ok(0);
         }
-        dispatch_import!(self, s => s.insert(signatures).await)
+        dispatch_import!(&mut self.0, s => s.insert(signatures).await)
     }
 
     /// Makes the import visible, with a record of the file it came from.
@@ -627,12 +660,12 @@ impl ImportSession {
         counts: &ImportCounts,
         actor: &str,
     ) -> Result<i64, StoreError> {
-        dispatch_import!(self, s => s.commit(source_name, source_sha256, counts, actor).await)
+        dispatch_import!(self.0, s => s.commit(source_name, source_sha256, counts, actor).await)
     }
 
     /// Drops everything this session inserted.
     pub async fn rollback(self) -> Result<(), StoreError> {
-        dispatch_import!(self, s => s.rollback().await)
+        dispatch_import!(self.0, s => s.rollback().await)
     }
 }
 

@@ -6,7 +6,6 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 
-use crate::logic::tokens::Statements as _;
 use crate::{Store, StoreError, logic};
 
 /// What a token may do.
@@ -73,8 +72,8 @@ impl Store {
             (role, _) => return Err(StoreError::TokenScope(role.as_str())),
         }
         match self {
-            Store::Sqlite(s) => s.insert_token(token).await,
-            Store::Postgres(s) => s.insert_token(token).await,
+            Store::Sqlite(s) => logic::tokens::insert_token(s, token).await,
+            Store::Postgres(s) => logic::tokens::insert_token(s, token).await,
         }
     }
 
@@ -99,8 +98,8 @@ impl Store {
     /// time.
     pub async fn revoke_token(&self, id: i64) -> Result<TokenRow, StoreError> {
         match self {
-            Store::Sqlite(s) => s.revoke_token(id).await,
-            Store::Postgres(s) => s.revoke_token(id).await,
+            Store::Sqlite(s) => logic::tokens::revoke_token(s, id).await,
+            Store::Postgres(s) => logic::tokens::revoke_token(s, id).await,
         }?
         .ok_or(StoreError::NoToken(id))
     }

@@ -2,7 +2,7 @@
 //! every delivery in one transaction with its audit event), reading it back, its status,
 //! and a person's pause / resume / cancel. The statements both dialects share are here;
 //! a backend supplies the ones that differ ([`Writes`]: its clock, its locks, how it
-//! inserts many rows at once) and the few reads over lists of ids ([`Reads`]).
+//! inserts many rows at once) and what follows a batch's creation ([`Reads`]).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -28,25 +28,51 @@ macro_rules! batch_select {
            FROM batches"
     };
 }
-pub(crate) use batch_select;
 
-/// The reads over lists of ids, and what a backend does once a batch is stored.
-pub(crate) trait Reads {
+/// Reads of batches, and what a backend does once a batch is stored.
+pub(crate) trait Reads: Backend {
     /// Every batch, or a campaign's, in id order.
-    async fn batches(&self, campaign: Option<&CampaignId>) -> Result<Vec<BatchRow>, StoreError>;
+    async fn batches(&self, campaign: Option<&CampaignId>) -> Result<Vec<BatchRow>, StoreError> {
+        let sql = concat!(
+            batch_select!(),
+            " WHERE CAST($1 AS TEXT) IS NULL OR campaign_id = $1 ORDER BY id"
+        );
+        let args = [Arg::OptText(campaign.map(CampaignId::as_str))];
+        let rows = self.read().await?.rows(sql, &args).await?;
+        rows.iter().map(batch_row).collect()
+    }
 
     /// The attempts of these deliveries, in the order they were recorded.
-    async fn attempts_of(&self, delivery_ids: &[i64]) -> Result<Vec<AttemptRow>, StoreError>;
+    async fn attempts_of(&self, delivery_ids: &[i64]) -> Result<Vec<AttemptRow>, StoreError> {
+        let sql = "SELECT * FROM attempts WHERE delivery_id = ANY($1) ORDER BY id";
+        let rows = self
+            .read()
+            .await?
+            .rows(sql, &[Arg::Ints(delivery_ids)])
+            .await?;
+        rows.iter().map(attempt_row).collect()
+    }
 
-    async fn batch_states(&self, ids: &[i64]) -> Result<HashMap<i64, BatchState>, StoreError>;
+    async fn batch_states(&self, ids: &[i64]) -> Result<HashMap<i64, BatchState>, StoreError> {
+        let sql = "SELECT id, state FROM batches WHERE id = ANY($1)";
+        let rows = self.read().await?.rows(sql, &[Arg::Ints(ids)]).await?;
+        rows.iter()
+            .map(|row| Ok((row.int("id")?, row.parsed("state")?)))
+            .collect()
+    }
 
     /// Called after a batch of `deliveries` rows has been committed.
     async fn batch_created(&self, deliveries: usize) -> Result<(), StoreError>;
 }
 
-/// The statements creating and controlling a batch need, inside one write transaction.
+/// The statements creating and controlling a batch need, inside one write transaction: a
+/// backend supplies its lock and how it inserts many rows at once; the rest is written once.
 pub(crate) trait Writes: Write {
-    /// The batch's row, `running` when `start_at` has come by the backend's clock,
+    /// `SELECT campaign_id, state, start_at <= now() AS due FROM batches WHERE id = $1`,
+    /// locked against other writers until the transaction ends.
+    const BATCH_TO_CONTROL: &'static str;
+
+    /// The batch's row, `running` when `start_at` has come by the store's clock,
     /// `scheduled` otherwise; its id and that state.
     async fn insert_batch(
         &mut self,
@@ -54,7 +80,24 @@ pub(crate) trait Writes: Write {
         plan: &BatchPlan,
         start_at: DateTime<Utc>,
         receipt_base_url: Option<&str>,
-    ) -> Result<(i64, BatchState), StoreError>;
+    ) -> Result<(i64, BatchState), StoreError> {
+        let sql = "INSERT INTO batches (campaign_id, state, mode, start_at, signature_count, created_at, updated_at,
+                           receipt_base_url, signers_through)
+                   VALUES ($1, CASE WHEN $2 <= now() THEN 'running' ELSE 'scheduled' END, $3, $2, $4, now(), now(),
+                           $5, $6)
+                   RETURNING id, state";
+        let args = [
+            Arg::Text(campaign.as_str()),
+            Arg::Time(start_at),
+            Arg::Text(plan.mode.as_str()),
+            Arg::Int(i64::from(plan.signature_count)),
+            Arg::OptText(receipt_base_url),
+            Arg::Int(plan.signers_through),
+        ];
+        let row = self.db().row(sql, &args).await?;
+        let row = row.ok_or_else(|| StoreError::corrupt("an insert returned no row"))?;
+        Ok((row.int("id")?, row.parsed("state")?))
+    }
 
     /// The batch's offices; their ids by key.
     async fn insert_recipients(
@@ -86,13 +129,40 @@ pub(crate) trait Writes: Write {
     async fn batch_to_control(
         &mut self,
         id: i64,
-    ) -> Result<Option<(String, BatchState, bool)>, StoreError>;
+    ) -> Result<Option<(String, BatchState, bool)>, StoreError> {
+        let row = self
+            .db()
+            .row(Self::BATCH_TO_CONTROL, &[Arg::Int(id)])
+            .await?;
+        row.map(|row| {
+            Ok((
+                row.text("campaign_id")?,
+                row.parsed("state")?,
+                row.flag("due")?,
+            ))
+        })
+        .transpose()
+    }
 
     /// A batch's new state, `finished_at` set when it is final.
-    async fn set_batch_state(&mut self, id: i64, next: BatchState) -> Result<(), StoreError>;
+    async fn set_batch_state(&mut self, id: i64, next: BatchState) -> Result<(), StoreError> {
+        let sql = "UPDATE batches SET state = $2, updated_at = now(), finished_at = CASE WHEN $3 THEN now() END
+                    WHERE id = $1";
+        let args = [
+            Arg::Int(id),
+            Arg::Text(next.as_str()),
+            Arg::Flag(next.is_final()),
+        ];
+        self.db().exec(sql, &args).await?;
+        Ok(())
+    }
 
     /// Cancels a batch's queued deliveries; how many.
-    async fn cancel_queued(&mut self, id: i64) -> Result<u64, StoreError>;
+    async fn cancel_queued(&mut self, id: i64) -> Result<u64, StoreError> {
+        let sql = "UPDATE deliveries SET state = 'cancelled', finalized_at = now()
+                    WHERE batch_id = $1 AND state = 'queued'";
+        self.db().exec(sql, &[Arg::Int(id)]).await
+    }
 }
 
 /// The ids a new batch's offices and letters were stored under.

@@ -1,5 +1,5 @@
 //! Campaigns, written once: reading them with their counts, and refusing to overwrite one
-//! unless asked. A backend supplies the insert stamped with its clock ([`Statements`]).
+//! unless asked.
 
 use hillpost_core::{Campaign, CampaignId};
 
@@ -18,20 +18,32 @@ macro_rules! campaign_select {
     };
 }
 
-/// The statement on campaigns that carries the backend's clock.
-pub(crate) trait Statements {
-    /// Inserts a campaign, created and updated now; with `replace`, an existing one with
-    /// its id is updated instead (its `updated_at` now). How many rows it wrote.
-    async fn insert_campaign(&self, campaign: &Campaign, replace: bool) -> Result<u64, StoreError>;
-}
-
-/// See [`crate::Store::add_campaign`].
+/// See [`crate::Store::add_campaign`]: inserted, created and updated now; with `replace`,
+/// an existing one with its id is updated instead (its `updated_at` now).
 pub(crate) async fn add_campaign(
-    store: &impl Statements,
+    store: &impl Backend,
     campaign: &Campaign,
     replace: bool,
 ) -> Result<(), StoreError> {
-    if store.insert_campaign(campaign, replace).await? == 0 {
+    let sql = if replace {
+        "INSERT INTO campaigns (id, title, organization, mode, definition, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, now(), now())
+         ON CONFLICT (id) DO UPDATE SET title = excluded.title, organization = excluded.organization,
+             mode = excluded.mode, definition = excluded.definition, updated_at = excluded.updated_at"
+    } else {
+        "INSERT INTO campaigns (id, title, organization, mode, definition, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, now(), now())
+         ON CONFLICT (id) DO NOTHING"
+    };
+    let stored = campaign.to_stored();
+    let args = [
+        Arg::Text(campaign.id.as_str()),
+        Arg::Text(&campaign.title),
+        Arg::Text(&campaign.organization),
+        Arg::Text(campaign.mode.as_str()),
+        Arg::Text(&stored),
+    ];
+    if store.read_now().await?.db().exec(sql, &args).await? == 0 {
         return Err(StoreError::CampaignExists(campaign.id.to_string()));
     }
     Ok(())

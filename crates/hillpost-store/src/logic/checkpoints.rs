@@ -1,35 +1,20 @@
 //! Signed checkpoints, signing keys and the cross-check, written once (what they decide is
 //! `crate::checkpoints`). A checkpoint is checked in a read snapshot, so appends go on
-//! meanwhile, and only its insert writes. A backend supplies its snapshot and its reading
-//! of the chain ([`Chain`]), the insert's interval arithmetic and how writers of
-//! checkpoints and of signing keys take turns ([`Writes`]).
+//! meanwhile, and only its insert writes. A backend supplies its snapshot, the insert's
+//! interval arithmetic and how writers of checkpoints and of signing keys take turns
+//! ([`Writes`]).
 
 use std::time::Duration;
 
-use chrono::Utc;
 use hillpost_core::audit::{
     BrokenLink, ChainHead, Checkpoint, KeyList, PublicKey, PublishedKey, SigningKey, Verifier,
 };
 
+use super::audit::{check_events, read_head};
 use super::sql::{Arg, Columns, Run};
 use super::{Backend, Write};
 use crate::StoreError;
 use crate::checkpoints::{CheckpointWrite, Unrecorded, due, from_row, still_holds, unrecorded};
-
-/// A backend's read-only view of the audit chain.
-pub(crate) trait Chain: Backend {
-    /// The chain's head as `conn` sees it.
-    async fn head(conn: &mut Self::Conn) -> Result<ChainHead, StoreError>;
-
-    /// Feeds the events with `after < seq <= up_to` to `verifier`, stopping at the first
-    /// broken link: that link, and the verifier.
-    async fn check(
-        conn: &mut Self::Conn,
-        verifier: Verifier,
-        after: i64,
-        up_to: i64,
-    ) -> Result<(Option<BrokenLink>, Verifier), StoreError>;
-}
 
 /// Inserts a checkpoint (`$1` seq, `$2` hash, `$3` at, `$4` key id, `$5` signature) unless
 /// one at or after its seq, or younger than `$6` milliseconds before it, exists;
@@ -53,11 +38,27 @@ pub(crate) trait Writes: Write {
     /// `insert_checkpoint!` with the backend's interval arithmetic.
     const INSERT_CHECKPOINT: &'static str;
 
+    /// The statements making writers of checkpoints, and registrations of signing keys,
+    /// take turns until the transaction ends (`None`: the write transaction already does).
+    const CHECKPOINT_TURN: Option<&'static str>;
+    const SIGNING_KEY_TURN: Option<&'static str>;
+
     /// Makes writers of checkpoints take turns until the transaction ends.
-    async fn take_turn_at_checkpoints(&mut self) -> Result<(), StoreError>;
+    async fn take_turn_at_checkpoints(&mut self) -> Result<(), StoreError> {
+        take_turn(self, Self::CHECKPOINT_TURN).await
+    }
 
     /// Makes registrations of signing keys take turns until the transaction ends.
-    async fn take_turn_at_signing_keys(&mut self) -> Result<(), StoreError>;
+    async fn take_turn_at_signing_keys(&mut self) -> Result<(), StoreError> {
+        take_turn(self, Self::SIGNING_KEY_TURN).await
+    }
+}
+
+async fn take_turn(tx: &mut impl Write, turn: Option<&'static str>) -> Result<(), StoreError> {
+    if let Some(sql) = turn {
+        tx.db().exec(sql, &[]).await?;
+    }
+    Ok(())
 }
 
 /// Per table of `checkpoints::CROSS_CHECKED`, in its order: rows newer than the baseline
@@ -129,8 +130,8 @@ fn checkpoint(row: &impl Columns) -> Result<Checkpoint, StoreError> {
 }
 
 /// Whether the events after `last` (up to `head`) link to it: only such a chain is signed.
-async fn extends<B: Chain>(
-    conn: &mut B::Conn,
+async fn extends(
+    conn: &mut impl Run,
     last: Option<&Checkpoint>,
     head: &ChainHead,
 ) -> Result<Option<BrokenLink>, StoreError> {
@@ -146,24 +147,24 @@ async fn extends<B: Chain>(
         return Ok(Some(broken));
     }
     let (after, up_to) = (from.seq, head.seq);
-    let (broken, verifier) = B::check(conn, Verifier::after(from), after, up_to).await?;
+    let (_, broken, verifier) = check_events(conn, Verifier::after(from), after, up_to).await?;
     Ok(broken.or_else(|| verifier.finish(head).err()))
 }
 
 /// Housekeeping's checkpoint: see [`crate::Store::write_checkpoint`].
-pub(crate) async fn write_checkpoint<B: Chain>(
+pub(crate) async fn write_checkpoint<B: Backend>(
     store: &B,
     key: &SigningKey,
     interval: Duration,
 ) -> Result<CheckpointWrite, StoreError> {
-    let now = Utc::now();
+    let now = store.now().instant();
     let mut snapshot = store.snapshot().await?;
     let last = latest(&mut *snapshot).await?;
-    let head = B::head(&mut *snapshot).await?;
+    let head = read_head(&mut *snapshot).await?;
     if !due(last.as_ref(), &head, now, interval) {
         return Ok(CheckpointWrite::NotDue);
     }
-    if let Some(broken) = extends::<B>(&mut *snapshot, last.as_ref(), &head).await? {
+    if let Some(broken) = extends(&mut *snapshot, last.as_ref(), &head).await? {
         return Ok(CheckpointWrite::Broken(broken));
     }
     snapshot.rollback().await?;
@@ -193,7 +194,6 @@ pub(crate) async fn register_signing_key(
     store: &impl Backend,
     key: PublicKey,
 ) -> Result<KeyList, StoreError> {
-    let now = Utc::now();
     let mut tx = store.begin_write().await?;
     tx.take_turn_at_signing_keys().await?;
     let key_id = key.key_id();
@@ -205,16 +205,16 @@ pub(crate) async fn register_signing_key(
         )
         .await?;
     if known.is_none() {
-        let db = tx.db();
+        let mut db = tx.db();
         db.exec(
-            "UPDATE signing_keys SET valid_until = $1 WHERE valid_until IS NULL",
-            &[Arg::Time(now)],
+            "UPDATE signing_keys SET valid_until = now() WHERE valid_until IS NULL",
+            &[],
         )
         .await?;
         let public_key = key.to_hex();
         db.exec(
-            "INSERT INTO signing_keys (key_id, public_key, valid_from) VALUES ($1, $2, $3)",
-            &[Arg::Text(&key_id), Arg::Text(&public_key), Arg::Time(now)],
+            "INSERT INTO signing_keys (key_id, public_key, valid_from) VALUES ($1, $2, now())",
+            &[Arg::Text(&key_id), Arg::Text(&public_key)],
         )
         .await?;
     }

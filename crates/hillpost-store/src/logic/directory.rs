@@ -4,7 +4,7 @@
 //! that differ (its clock; the ZIP rows' integer type) and its byte-order sorting.
 
 use super::sql::{Arg, Columns, Run};
-use super::{Backend, Write};
+use super::{Backend, Write, WriteTx};
 use crate::StoreError;
 use crate::directory::{
     DirectoryFile, NewDirectory, StoredDirectory, ZIP_ROLE, ZIP_ROWS_PER_INSERT, ZipDistrictRow,
@@ -49,17 +49,59 @@ pub(crate) trait Reads: Backend {
     const ZIP_ROWS: &'static str;
 }
 
-/// The statements replacing the directory that differ between the backends.
+/// The statements replacing the directory: a backend supplies those that differ.
 pub(crate) trait Writes: Write {
-    /// Makes imports take turns until the transaction ends, so two never interleave their
-    /// deletes and inserts.
-    async fn take_turn_at_directory(&mut self) -> Result<(), StoreError>;
+    /// The statement making imports take turns until the transaction ends, so two never
+    /// interleave their deletes and inserts (`None`: the write transaction already does).
+    const DIRECTORY_TURN: Option<&'static str>;
+
+    async fn take_turn_at_directory(&mut self) -> Result<(), StoreError> {
+        if let Some(sql) = Self::DIRECTORY_TURN {
+            self.db().exec(sql, &[]).await?;
+        }
+        Ok(())
+    }
 
     /// A directory file, imported now.
-    async fn insert_file(&mut self, file: &DirectoryFile) -> Result<(), StoreError>;
+    async fn insert_file(&mut self, file: &DirectoryFile) -> Result<(), StoreError> {
+        let sql = "INSERT INTO directory_files (role, name, sha256, content, imported_at)
+                   VALUES ($1, $2, $3, $4, now())";
+        let args = [
+            Arg::Text(&file.role),
+            Arg::Text(&file.name),
+            Arg::Text(&file.sha256),
+            Arg::Bytes(&file.content),
+        ];
+        self.db().exec(sql, &args).await?;
+        Ok(())
+    }
 
     /// Up to [`ZIP_ROWS_PER_INSERT`] rows of the ZIP table in one statement.
     async fn insert_zip_rows(&mut self, rows: &[ZipDistrictRow]) -> Result<(), StoreError>;
+}
+
+/// Rows of the ZIP table in one multi-row `INSERT`, for a backend's
+/// [`Writes::insert_zip_rows`] (the district is a `smallint`).
+pub(crate) async fn insert_zip_rows<D>(
+    tx: &mut WriteTx<D>,
+    rows: &[ZipDistrictRow],
+) -> Result<(), StoreError>
+where
+    D: super::Transactions,
+    String: for<'q> sqlx::Encode<'q, D> + sqlx::Type<D>,
+    i16: for<'q> sqlx::Encode<'q, D> + sqlx::Type<D>,
+    for<'c> &'c mut D::Connection: sqlx::Executor<'c, Database = D>,
+    D::Arguments: sqlx::IntoArguments<D>,
+{
+    let mut insert =
+        sqlx::QueryBuilder::<D>::new("INSERT INTO zip_districts (zip, state, district) ");
+    insert.push_values(rows, |mut row, z| {
+        row.push_bind(z.zip.clone())
+            .push_bind(z.state.clone())
+            .push_bind(i16::from(z.district));
+    });
+    insert.build().execute(tx.conn()).await?;
+    Ok(())
 }
 
 /// See [`crate::Store::replace_directory`].

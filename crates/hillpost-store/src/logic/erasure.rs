@@ -113,43 +113,42 @@ enum Then {
     Nothing,
     /// `$2`: what stands in for erased text.
     ErasedText,
-    /// `$2` as above, `$3`: empty bytes.
+    /// `$2`: empty bytes.
+    EmptyBytes,
+    /// `$2`: what stands in for erased text, `$3`: empty bytes.
     ErasedTextAndEmptyBytes,
 }
 
-/// The steps whose statement carries the backend's clock (each backend writes those).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Stamped {
-    CancelUnsent,
-    EmptyEvidence,
-    EraseSignature,
-}
-
-/// A step's statement: the same on both backends, or the backend's own.
-enum Statement {
-    Shared(&'static str, Then),
-    Stamped(Stamped),
-}
-
-fn statement(step: Step) -> Statement {
-    match shared_step(step) {
-        Some((sql, then)) => Statement::Shared(sql, then),
-        None => Statement::Stamped(match step {
-            Step::CancelUnsent => Stamped::CancelUnsent,
-            Step::EmptyEvidence => Stamped::EmptyEvidence,
-            _ => Stamped::EraseSignature,
-        }),
-    }
-}
-
-/// The steps whose statement is the same on both backends.
-fn shared_step(step: Step) -> Option<(&'static str, Then)> {
+/// A step's statement and what it binds after the signature; the steps that stamp a
+/// time say `now()` (the store's clock).
+fn step_statement(step: Step) -> (&'static str, Then) {
     let then = match step {
-        Step::BlankAttempts | Step::DropReceiptLinks => Then::Nothing,
+        Step::BlankAttempts
+        | Step::DropReceiptLinks
+        | Step::CancelUnsent
+        | Step::EraseSignature => Then::Nothing,
         Step::EmptyNotices => Then::ErasedTextAndEmptyBytes,
+        Step::EmptyEvidence => Then::EmptyBytes,
         _ => Then::ErasedText,
     };
     let sql = match step {
+        Step::CancelUnsent => {
+            "UPDATE deliveries SET state = 'cancelled', finalized_at = now()
+              WHERE signature_id = $1 AND state = 'queued'"
+        }
+        Step::EmptyEvidence => {
+            "UPDATE attempt_evidence SET content = $2, encoding = 'identity', erased_at = now()
+              WHERE delivery_id IN (SELECT id FROM deliveries WHERE signature_id = $1)
+                AND erased_at IS NULL"
+        }
+        Step::EraseSignature => {
+            "UPDATE signatures SET email_key = 'erased:' || id, email = '', first_name = NULL,
+                    last_name = '', organization = NULL, address_line1 = NULL,
+                    address_line2 = NULL, city = NULL, state = NULL, postal_code = NULL,
+                    country = NULL, district = NULL, phone = NULL, signed_at = NULL,
+                    source = NULL, salt = NULL, erased_at = now()
+              WHERE id = $1"
+        }
         Step::BlankAttempts => {
             "UPDATE attempts SET remote_text = NULL, note = NULL
               WHERE delivery_id IN (SELECT id FROM deliveries WHERE signature_id = $1)
@@ -189,9 +188,8 @@ fn shared_step(step: Step) -> Option<(&'static str, Then)> {
               WHERE receipt_id IN (SELECT id FROM receipts WHERE signature_id = $1)
                "
         }
-        Step::CancelUnsent | Step::EmptyEvidence | Step::EraseSignature => return None,
     };
-    Some((sql, then))
+    (sql, then)
 }
 
 /// See [`crate::Store::petitions_carrying`].
@@ -286,28 +284,72 @@ pub(crate) async fn signature_erased(
         .map(|erased| erased.unwrap_or(false))
 }
 
-/// The statements an erasure needs whose text differs by backend: locks, and the steps
-/// stamped with the backend's clock.
+/// The statements an erasure needs: a backend supplies its locks (the two statements
+/// differ only by PostgreSQL's `FOR UPDATE`); the rest is written once.
 pub(crate) trait Writes: Write {
+    /// `SELECT id FROM signatures WHERE campaign_id = $1 AND email_key = $2 AND erased_at IS
+    /// NULL`, locked.
+    const SIGNATURE_TO_ERASE: &'static str;
+
+    /// `SELECT id, state FROM deliveries WHERE signature_id = $1 ORDER BY id`, locked.
+    const DELIVERIES_OF_SIGNER: &'static str;
+
+    /// The statement ordering this transaction with every other that erases a signer of
+    /// campaign `$1` or creates a batch of it: PostgreSQL takes a transaction-scoped
+    /// advisory lock; SQLite's write lock already does (`None`).
+    const CAMPAIGN_SIGNERS_TURN: Option<&'static str>;
+
     /// Orders this transaction with every other that erases a signer of `campaign` or
-    /// creates a batch of it: PostgreSQL takes a transaction-scoped advisory lock; SQLite's
-    /// write lock already does.
-    async fn lock_campaign_signers(&mut self, campaign: &str) -> Result<(), StoreError>;
+    /// creates a batch of it ([`Writes::CAMPAIGN_SIGNERS_TURN`]).
+    async fn lock_campaign_signers(&mut self, campaign: &str) -> Result<(), StoreError> {
+        if let Some(sql) = Self::CAMPAIGN_SIGNERS_TURN {
+            self.db().exec(sql, &[Arg::Text(campaign)]).await?;
+        }
+        Ok(())
+    }
 
     /// The signature of `email_key` in `campaign` not yet erased, locked.
     async fn signature_to_erase(
         &mut self,
         campaign: &str,
         email_key: &str,
-    ) -> Result<Option<i64>, StoreError>;
+    ) -> Result<Option<i64>, StoreError> {
+        let args = [Arg::Text(campaign), Arg::Text(email_key)];
+        let row = self.db().row(Self::SIGNATURE_TO_ERASE, &args).await?;
+        row.map(|row| row.int("id")).transpose()
+    }
 
     /// Locks every delivery of the signature (a worker's claim then passes them by);
     /// those being sent right now (in flight).
-    async fn deliveries_in_flight(&mut self, signature_id: i64) -> Result<Vec<i64>, StoreError>;
-
-    /// Runs a step stamped with the backend's clock; how many rows it changed.
-    async fn stamped_step(&mut self, step: Stamped, signature_id: i64) -> Result<u64, StoreError>;
+    async fn deliveries_in_flight(&mut self, signature_id: i64) -> Result<Vec<i64>, StoreError> {
+        let rows = self
+            .db()
+            .rows(Self::DELIVERIES_OF_SIGNER, &[Arg::Int(signature_id)])
+            .await?;
+        let mut sending = Vec::new();
+        for row in &rows {
+            if row.text("state")? == "in_flight" {
+                sending.push(row.int("id")?);
+            }
+        }
+        Ok(sending)
+    }
 }
+
+/// The two locked reads of an erasure, with a backend's lock (`""` or `" FOR UPDATE"`).
+macro_rules! erasure_reads {
+    ($lock:literal) => {
+        const SIGNATURE_TO_ERASE: &'static str = concat!(
+            "SELECT id FROM signatures WHERE campaign_id = $1 AND email_key = $2 AND erased_at IS NULL",
+            $lock
+        );
+        const DELIVERIES_OF_SIGNER: &'static str = concat!(
+            "SELECT id, state FROM deliveries WHERE signature_id = $1 ORDER BY id",
+            $lock
+        );
+    };
+}
+pub(crate) use erasure_reads;
 
 /// A signer to erase.
 pub struct Erasure<'a> {
@@ -406,21 +448,17 @@ pub(crate) async fn erase_signer<B: Backend>(
         report.documents += tx.db().exec(REPLACE_DOCUMENT, &args).await?;
     }
     for step in Step::ALL {
-        let rows = match statement(step) {
-            Statement::Shared(sql, then) => {
-                let args = [
-                    Arg::Int(signature_id),
-                    Arg::Text(ERASED_TEXT),
-                    Arg::Bytes(&[]),
-                ];
-                let bound = match then {
-                    Then::Nothing => 1,
-                    Then::ErasedText => 2,
-                    Then::ErasedTextAndEmptyBytes => 3,
-                };
-                tx.db().exec(sql, &args[..bound]).await?
-            }
-            Statement::Stamped(stamped) => tx.stamped_step(stamped, signature_id).await?,
+        let (sql, then) = step_statement(step);
+        let (signature, text, empty) = (
+            Arg::Int(signature_id),
+            Arg::Text(ERASED_TEXT),
+            Arg::Bytes(&[]),
+        );
+        let rows = match then {
+            Then::Nothing => tx.db().exec(sql, &[signature]).await?,
+            Then::ErasedText => tx.db().exec(sql, &[signature, text]).await?,
+            Then::EmptyBytes => tx.db().exec(sql, &[signature, empty]).await?,
+            Then::ErasedTextAndEmptyBytes => tx.db().exec(sql, &[signature, text, empty]).await?,
         };
         report.count(step, rows);
     }

@@ -1,6 +1,5 @@
 //! Attempt evidence (answer pages, screenshots), written once: storing a group of it in one
-//! transaction, listing it by delivery or batch, and reading one piece back decoded. A
-//! backend supplies the insert stamped with its clock ([`Writes`]).
+//! transaction, listing it by delivery or batch, and reading one piece back decoded.
 
 use super::sql::{Arg, Columns, Run};
 use super::{Backend, Write};
@@ -15,15 +14,31 @@ macro_rules! evidence_columns {
     };
 }
 
-/// The statement on evidence that carries the backend's clock.
-pub(crate) trait Writes: Write {
-    /// One piece of evidence, its content as encoded, created now; nothing when that
-    /// attempt's evidence of its kind is stored already.
-    async fn insert_evidence(
-        &mut self,
-        item: &NewEvidence<'_>,
-        encoded: Encoded,
-    ) -> Result<(), StoreError>;
+/// One piece of evidence, its content as encoded, created now; nothing when that
+/// attempt's evidence of its kind is stored already.
+async fn insert_evidence(
+    tx: &mut impl Write,
+    item: &NewEvidence<'_>,
+    encoded: Encoded,
+) -> Result<(), StoreError> {
+    let sql = "INSERT INTO attempt_evidence (delivery_id, attempt_no, kind, content_type, encoding, content,
+                       size, truncated, sha256, created_at)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now())
+               ON CONFLICT (delivery_id, attempt_no, kind) DO NOTHING";
+    let sha256 = item.evidence.sha256();
+    let args = [
+        Arg::Int(item.delivery_id),
+        Arg::Int(i64::from(item.attempt_no)),
+        Arg::Text(item.evidence.kind.as_str()),
+        Arg::Text(&item.evidence.content_type),
+        Arg::Text(encoded.encoding),
+        Arg::Bytes(&encoded.bytes),
+        Arg::Int(i64::try_from(item.evidence.content.len()).unwrap_or(i64::MAX)),
+        Arg::Flag(item.evidence.truncated),
+        Arg::Text(&sha256),
+    ];
+    tx.db().exec(sql, &args).await?;
+    Ok(())
 }
 
 /// See [`crate::Store::store_evidence`].
@@ -33,7 +48,7 @@ pub(crate) async fn store_evidence(
 ) -> Result<(), StoreError> {
     let mut tx = store.begin_write().await?;
     for item in items {
-        tx.insert_evidence(item, encode(item.evidence)?).await?;
+        insert_evidence(&mut tx, item, encode(item.evidence)?).await?;
     }
     tx.commit().await
 }

@@ -1,21 +1,12 @@
-//! The counts `/metrics` shows, written once. A backend supplies the one count that reads
-//! its clock ([`Reads::due_now`]).
+//! The counts `/metrics` shows, written once; "due now" reads the store's clock.
 
 use super::Backend;
 use super::sql::{Columns, Run};
 use crate::metrics::{HISTOGRAM_SQL, histogram};
 use crate::{DeliveryMetrics, StoreError};
 
-/// The count on metrics that reads the backend's clock.
-pub(crate) trait Reads {
-    /// Queued deliveries of running batches that are due now.
-    async fn due_now(&self) -> Result<u64, StoreError>;
-}
-
 /// See [`crate::Store::delivery_metrics`].
-pub(crate) async fn delivery_metrics<B: Backend + Reads>(
-    store: &B,
-) -> Result<DeliveryMetrics, StoreError> {
+pub(crate) async fn delivery_metrics(store: &impl Backend) -> Result<DeliveryMetrics, StoreError> {
     let mut db = store.read().await?;
     let sql = "SELECT state, channel, count(*) AS n FROM deliveries GROUP BY state, channel
                 ORDER BY state, channel";
@@ -42,10 +33,17 @@ pub(crate) async fn delivery_metrics<B: Backend + Reads>(
     let durations = durations.ok_or_else(|| StoreError::corrupt("no histogram row"))?;
     let attempt_durations = histogram(&durations)?;
     drop(db);
+    // Queued deliveries of running batches that are due now.
+    let sql = "SELECT count(*) AS n FROM deliveries d JOIN batches b ON b.id = d.batch_id
+                WHERE d.state = 'queued' AND b.state = 'running' AND d.due_at <= now()";
+    let due = store.read_now().await?.db().row(sql, &[]).await?;
+    let due_now = due
+        .ok_or_else(|| StoreError::corrupt("no count row"))?
+        .count("n")?;
     Ok(DeliveryMetrics {
         deliveries,
         batches,
-        due_now: store.due_now().await?,
+        due_now,
         attempt_durations,
     })
 }

@@ -3,9 +3,10 @@
 //! decides, which events and audit events follow, in what order) and names, as a trait,
 //! the few statements it needs. Each backend (`crate::sqlite`, `crate::postgres`) supplies
 //! only those statements: their SQL text, its transaction and locking primitive
-//! (`BEGIN IMMEDIATE` on SQLite, `FOR UPDATE` on PostgreSQL), its clock (SQLite binds the
-//! process clock, PostgreSQL uses the database's `now()`), and its type mapping (epoch
-//! milliseconds and `i64` on SQLite, `timestamptz`, `i32` and `bool` on PostgreSQL).
+//! (`BEGIN IMMEDIATE` on SQLite, `FOR UPDATE` on PostgreSQL) and its type mapping (epoch
+//! milliseconds and `i64` on SQLite, `timestamptz`, `i32` and `bool` on PostgreSQL). The
+//! clock is the store's ([`crate::clock`]): statements say `now()`, and [`sql::Db`] runs
+//! them against the database's clock or a bound reading of the store's `Clock`.
 //!
 //! ```text
 //!   Store (lib.rs) ─ dispatch! ─▶ logic::<area>::<operation>(&backend, …)
@@ -19,6 +20,7 @@
 //!
 //! See docs/architecture.md ("Store logic written once") for where a new statement goes.
 
+pub(crate) mod audit;
 pub(crate) mod batches;
 pub(crate) mod campaigns;
 pub(crate) mod checkpoints;
@@ -30,6 +32,7 @@ pub(crate) mod notices;
 pub(crate) mod operator;
 pub(crate) mod queue;
 pub(crate) mod receipts;
+pub(crate) mod signatures;
 pub(crate) mod sql;
 pub(crate) mod tokens;
 
@@ -38,20 +41,27 @@ use std::ops::DerefMut;
 use hillpost_core::audit::NewEvent;
 
 use crate::StoreError;
+use crate::clock::{Now, StoreClock};
+
+/// Every area's statements on a write transaction: what a backend's write transaction
+/// implements (`impl AreaWrites for SqliteWrite {}` once each area's traits are).
+pub(crate) trait AreaWrites:
+    Write
+    + operator::Writes
+    + erasure::Writes
+    + batches::Writes
+    + notices::Writes
+    + checkpoints::Writes
+    + directory::Writes
+    + signatures::Writes
+    + queue::Writes
+{
+}
 
 /// A backend: how it opens a transaction that writes.
 pub(crate) trait Backend {
-    /// A write transaction, holding what its dialect needs to lock (and, on SQLite, the
-    /// instant every timestamp it writes carries).
-    type Write: Write
-        + operator::Writes
-        + erasure::Writes
-        + batches::Writes
-        + notices::Writes
-        + checkpoints::Writes
-        + evidence::Writes
-        + directory::Writes
-        + queue::Writes;
+    /// A write transaction, with every area's statements and its reading of the clock.
+    type Write: AreaWrites;
 
     /// A connection that runs the statements written once ([`sql::Run`]).
     type Conn: sql::Run + sqlx::Connection + 'static;
@@ -66,6 +76,140 @@ pub(crate) trait Backend {
     async fn snapshot(&self) -> Result<Snapshot<Self::Conn>, StoreError>;
 
     async fn begin_write(&self) -> Result<Self::Write, StoreError>;
+
+    /// One reading of the store's clock ([`crate::clock`]).
+    fn now(&self) -> Now;
+
+    /// A pooled connection whose statements read the store's clock (`now()`).
+    async fn read_now(&self) -> Result<Clocked<Self::Reader>, StoreError> {
+        Ok(Clocked {
+            conn: self.read().await?,
+            now: self.now(),
+        })
+    }
+}
+
+/// A connection lent by the pool with one reading of the store's clock.
+pub(crate) struct Clocked<R> {
+    conn: R,
+    now: Now,
+}
+
+impl<R: DerefMut<Target = C>, C: sql::Run> Clocked<R> {
+    pub(crate) fn db(&mut self) -> sql::Db<'_, C> {
+        sql::Db::new(&mut *self.conn, self.now)
+    }
+}
+
+/// A store on one backend: its pool and its clock.
+pub struct DbStore<D: sqlx::Database> {
+    pool: sqlx::Pool<D>,
+    clock: StoreClock,
+}
+
+impl<D: sqlx::Database> DbStore<D> {
+    pub(crate) fn new(pool: sqlx::Pool<D>, clock: StoreClock) -> Self {
+        Self { pool, clock }
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    pub(crate) fn pool(&self) -> &sqlx::Pool<D> {
+        &self.pool
+    }
+}
+
+/// How a backend opens its transactions, and binds a transaction's time.
+pub(crate) trait Transactions: sqlx::Database {
+    /// A reading of the store's clock as the backend's own statements bind it.
+    type Stamp: Copy;
+
+    fn stamp(at: Now) -> Self::Stamp;
+
+    /// A transaction that writes (SQLite: `BEGIN IMMEDIATE`, the write lock up front).
+    async fn begin_write(pool: &sqlx::Pool<Self>)
+    -> Result<Snapshot<Self::Connection>, StoreError>;
+
+    /// A read-only transaction that sees one state of the database while writers go on.
+    async fn snapshot(pool: &sqlx::Pool<Self>) -> Result<Snapshot<Self::Connection>, StoreError>;
+}
+
+impl<D> Backend for DbStore<D>
+where
+    D: sql::Dialect + audit::Appends + Transactions,
+    D::Connection: sql::Run + sqlx::Connection<Database = D> + 'static,
+    WriteTx<D>: AreaWrites,
+{
+    type Write = WriteTx<D>;
+    type Conn = D::Connection;
+    type Reader = sqlx::pool::PoolConnection<D>;
+
+    async fn read(&self) -> Result<Self::Reader, StoreError> {
+        Ok(self.pool.acquire().await?)
+    }
+
+    async fn snapshot(&self) -> Result<Snapshot<Self::Conn>, StoreError> {
+        D::snapshot(&self.pool).await
+    }
+
+    async fn begin_write(&self) -> Result<WriteTx<D>, StoreError> {
+        let tx = D::begin_write(&self.pool).await?;
+        Ok(WriteTx::new(tx, self.clock.read()))
+    }
+
+    fn now(&self) -> Now {
+        self.clock.read()
+    }
+}
+
+/// A write transaction of either backend, with its one reading of the store's clock.
+pub(crate) struct WriteTx<D: Transactions> {
+    tx: sqlx::Transaction<'static, D>,
+    /// The reading every `now()` in [`Write::db`]'s statements is.
+    pub(crate) at: Now,
+    /// The same reading as the backend's own statements bind it (SQLite: epoch ms).
+    pub(crate) now: D::Stamp,
+}
+
+impl<D: Transactions> WriteTx<D> {
+    pub(crate) fn new(tx: sqlx::Transaction<'static, D>, at: Now) -> Self {
+        Self {
+            tx,
+            at,
+            now: D::stamp(at),
+        }
+    }
+
+    /// The transaction's connection, for a backend's own statements.
+    pub(crate) fn conn(&mut self) -> &mut D::Connection {
+        &mut self.tx
+    }
+}
+
+impl<D> Write for WriteTx<D>
+where
+    D: sql::Dialect + audit::Appends + Transactions,
+    D::Connection: sql::Run,
+{
+    type Conn = D::Connection;
+
+    fn db(&mut self) -> sql::Db<'_, D::Connection> {
+        sql::Db::new(&mut self.tx, self.at)
+    }
+
+    async fn append_audit(&mut self, events: Vec<NewEvent>) -> Result<(), StoreError> {
+        audit::append::<D>(&mut self.tx, self.at.instant(), events).await
+    }
+
+    async fn commit(self) -> Result<(), StoreError> {
+        Ok(self.tx.commit().await?)
+    }
+
+    async fn rollback(self) -> Result<(), StoreError> {
+        Ok(self.tx.rollback().await?)
+    }
 }
 
 /// A backend's read snapshot, on its connection type.
@@ -75,11 +219,14 @@ pub(crate) type Snapshot<C> = sqlx::Transaction<'static, <C as sqlx::Connection>
 pub(crate) trait Write: Sized {
     type Conn: sql::Run;
 
-    /// The transaction's connection, for the statements written once.
-    fn db(&mut self) -> &mut Self::Conn;
+    /// The transaction's connection, for the statements written once; `now()` in them is
+    /// the transaction's one reading of the store's clock.
+    fn db(&mut self) -> sql::Db<'_, Self::Conn>;
 
     /// Appends audit events to the hash chain, inside this transaction.
     async fn append_audit(&mut self, events: Vec<NewEvent>) -> Result<(), StoreError>;
 
     async fn commit(self) -> Result<(), StoreError>;
+
+    async fn rollback(self) -> Result<(), StoreError>;
 }

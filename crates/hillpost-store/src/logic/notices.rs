@@ -36,7 +36,7 @@ macro_rules! delivered_for_bounce {
 }
 pub(crate) use delivered_for_bounce;
 
-/// The statements of a bounce that differ between the backends.
+/// The statements of a bounce: a backend supplies its lock; the move is written once.
 pub(crate) trait Writes: operator::Writes {
     /// `delivered_for_bounce!` with the backend's lock: the delivered delivery `$1`, locked
     /// against other writers until the transaction ends.
@@ -49,7 +49,30 @@ pub(crate) trait Writes: operator::Writes {
         id: i64,
         next: &Transition,
         to: Option<&Endpoint>,
-    ) -> Result<(), StoreError>;
+    ) -> Result<(), StoreError> {
+        let sql = "UPDATE deliveries
+                      SET state = $2,
+                          finalized_at = CASE WHEN $2 = 'queued' THEN NULL ELSE now() END,
+                          due_at = CASE WHEN $2 = 'queued' THEN now() ELSE due_at END,
+                          last_error = $3,
+                          channel = coalesce($4, channel),
+                          endpoint = coalesce($5, endpoint),
+                          rate_key = coalesce($6, rate_key),
+                          max_attempts = coalesce($7, max_attempts),
+                          possibly_accepted = false
+                    WHERE id = $1";
+        let args = [
+            Arg::Int(id),
+            Arg::Text(next.state.as_str()),
+            Arg::OptText(next.last_error.as_deref()),
+            Arg::OptText(to.map(|e| e.channel.as_str())),
+            Arg::OptText(to.map(|e| e.address.as_str())),
+            Arg::OptText(to.map(|e| e.rate_key.as_str())),
+            Arg::OptInt(next.max_attempts.map(i64::from)),
+        ];
+        self.db().exec(sql, &args).await?;
+        Ok(())
+    }
 }
 
 const EARLIER: &str = "SELECT id FROM delivery_notices WHERE message_sha256 = $1";
@@ -86,7 +109,7 @@ pub(crate) async fn record_notice(
     }
     let read = notice.reading.notice();
     let named = match read.and_then(|n| n.delivery_key.as_deref()) {
-        Some(key) => named_delivery(tx.db(), key).await?,
+        Some(key) => named_delivery(&mut tx.db(), key).await?,
         None => None,
     };
     let decision = decide(notice, named.as_ref());

@@ -1,7 +1,7 @@
 //! A person's actions on deliveries, written once: `delivery show | confirm | resend` and
 //! `batch retry`. Core decides which states each action applies to; this module applies it,
 //! with a delivery event and an audit event each, through the statements a backend supplies
-//! ([`Reads`], [`Writes`]).
+//! ([`Writes`]).
 
 use std::collections::HashMap;
 
@@ -23,15 +23,23 @@ use crate::{
     RetryRequest, StoreError,
 };
 
-/// The read over a list of ids `delivery show` needs (the list's SQL differs).
-pub(crate) trait Reads {
-    /// The events of these deliveries, oldest first.
-    async fn events_of(&self, delivery_ids: &[i64]) -> Result<Vec<DeliveryEventRow>, StoreError>;
+/// The events of these deliveries, oldest first.
+pub(crate) async fn delivery_events(
+    store: &impl Backend,
+    delivery_ids: &[i64],
+) -> Result<Vec<DeliveryEventRow>, StoreError> {
+    let sql = "SELECT * FROM delivery_events WHERE delivery_id = ANY($1) ORDER BY id";
+    let rows = store
+        .read()
+        .await?
+        .rows(sql, &[Arg::Ints(delivery_ids)])
+        .await?;
+    rows.iter().map(event_row).collect()
 }
 
-/// The statements a person's actions need that differ between the backends, inside one
-/// write transaction: the locks, the clock every changed row is stamped with, and the
-/// lists of states.
+/// The statements a person's actions need, inside one write transaction: a backend
+/// supplies those that differ (the locks, the lists of states); those stamped with the
+/// store's clock are written once here.
 pub(crate) trait Writes: Write {
     /// `delivery_select!()` of delivery `$1`, locked against other writers until the
     /// transaction ends.
@@ -40,6 +48,24 @@ pub(crate) trait Writes: Write {
     /// Batch `$1`'s `campaign_id` and `state`, locked.
     const BATCH_FOR_UPDATE: &'static str;
 
+    /// `delivery_select!()` of batch `$1`'s letters in the states `$2` whose signer is not
+    /// erased, in id order, locked.
+    const LETTERS_IN_STATES_FOR_UPDATE: &'static str;
+
+    /// The letters of a batch in these states, locked, in id order.
+    async fn letters_in_states_for_update(
+        &mut self,
+        batch_id: i64,
+        states: &[&str],
+    ) -> Result<Vec<DeliveryRow>, StoreError> {
+        let args = [Arg::Int(batch_id), Arg::Texts(states)];
+        let rows = self
+            .db()
+            .rows(Self::LETTERS_IN_STATES_FOR_UPDATE, &args)
+            .await?;
+        rows.iter().map(delivery_row).collect()
+    }
+
     /// Moves a delivery to `next` where it is: queued again (due now, `budget` more
     /// attempts, no longer possibly accepted), or finalized (delivered clears its error).
     async fn set_delivery_state(
@@ -47,14 +73,19 @@ pub(crate) trait Writes: Write {
         id: i64,
         next: DeliveryState,
         budget: u32,
-    ) -> Result<(), StoreError>;
-
-    /// The letters of a batch in these states, locked, in id order.
-    async fn letters_in_states_for_update(
-        &mut self,
-        batch_id: i64,
-        states: &[&str],
-    ) -> Result<Vec<DeliveryRow>, StoreError>;
+    ) -> Result<(), StoreError> {
+        let sql = "UPDATE deliveries
+                      SET state = $2,
+                          finalized_at = CASE WHEN $2 = 'queued' THEN NULL ELSE now() END,
+                          due_at = CASE WHEN $2 = 'queued' THEN now() ELSE due_at END,
+                          last_error = CASE WHEN $2 = 'delivered' THEN NULL ELSE last_error END,
+                          max_attempts = CASE WHEN $2 = 'queued' THEN attempts + $3 ELSE max_attempts END,
+                          possibly_accepted = CASE WHEN $2 = 'queued' THEN false ELSE possibly_accepted END
+                    WHERE id = $1";
+        let args = [Arg::Int(id), Arg::Text(next.as_str()), budget_arg(budget)];
+        self.db().exec(sql, &args).await?;
+        Ok(())
+    }
 
     /// Plans a delivery again on `endpoint`: `next` (queued), due now, `budget` attempts.
     async fn replan_delivery(
@@ -63,20 +94,91 @@ pub(crate) trait Writes: Write {
         next: DeliveryState,
         endpoint: &Endpoint,
         budget: u32,
-    ) -> Result<(), StoreError>;
+    ) -> Result<(), StoreError> {
+        let sql = "UPDATE deliveries
+                      SET state = $2, finalized_at = NULL, due_at = now(), channel = $3, endpoint = $4,
+                          rate_key = $5, max_attempts = attempts + $6, possibly_accepted = false
+                    WHERE id = $1";
+        let args = [
+            Arg::Int(id),
+            Arg::Text(next.as_str()),
+            Arg::Text(endpoint.channel.as_str()),
+            Arg::Text(&endpoint.address),
+            Arg::Text(&endpoint.rate_key),
+            budget_arg(budget),
+        ];
+        self.db().exec(sql, &args).await?;
+        Ok(())
+    }
 
     /// A batch's new state; `finished_at` cleared (a reopened batch has not finished).
-    async fn reopen_batch_row(&mut self, batch_id: i64, next: BatchState)
-    -> Result<(), StoreError>;
+    async fn reopen_batch_row(
+        &mut self,
+        batch_id: i64,
+        next: BatchState,
+    ) -> Result<(), StoreError> {
+        let sql =
+            "UPDATE batches SET state = $2, updated_at = now(), finished_at = NULL WHERE id = $1";
+        self.db()
+            .exec(sql, &[Arg::Int(batch_id), Arg::Text(next.as_str())])
+            .await?;
+        Ok(())
+    }
 
-    /// A delivery event's row; its id.
+    /// A delivery event's row, stamped now; its id.
     async fn insert_delivery_event(
         &mut self,
         event: &NewDeliveryEvent<'_>,
-    ) -> Result<i64, StoreError>;
+    ) -> Result<i64, StoreError> {
+        let sql = "INSERT INTO delivery_events (delivery_id, at, kind, actor, from_channel, from_endpoint,
+                           to_channel, to_endpoint, reason)
+                   VALUES ($1, now(), $2, $3, $4, $5, $6, $7, $8) RETURNING id";
+        let args = [
+            Arg::Int(event.delivery_id),
+            Arg::Text(event.kind.as_str()),
+            Arg::Text(event.actor),
+            Arg::OptText(event.from.map(|(c, _)| c.as_str())),
+            Arg::OptText(event.from.map(|(_, e)| e)),
+            Arg::OptText(event.to.map(|(c, _)| c.as_str())),
+            Arg::OptText(event.to.map(|(_, e)| e)),
+            Arg::Text(event.reason),
+        ];
+        let row = self.db().row(sql, &args).await?;
+        row.ok_or_else(|| StoreError::corrupt("an insert returned no row"))?
+            .int("id")
+    }
+}
+
+/// `budget` more attempts (at least one), as bound.
+fn budget_arg(budget: u32) -> Arg<'static> {
+    Arg::Int(i64::from(budget.max(1)))
 }
 
 const DELIVERY: &str = concat!(delivery_select!(), " WHERE d.id = $1");
+
+/// The locked reads of [`Writes`], with a backend's locks: `$of_d` on a delivery read
+/// (`" FOR UPDATE OF d"`), `$plain` on a batch's row (`" FOR UPDATE"`); `""` on SQLite,
+/// whose `BEGIN IMMEDIATE` holds the write lock already.
+macro_rules! operator_reads {
+    ($of_d:literal, $plain:literal) => {
+        const DELIVERY_FOR_UPDATE: &'static str =
+            concat!(delivery_select!(), " WHERE d.id = $1", $of_d);
+
+        const LETTERS_IN_STATES_FOR_UPDATE: &'static str = concat!(
+            delivery_select!(),
+            " WHERE d.batch_id = $1 AND d.kind = 'letter' AND d.state = ANY($2)
+                AND NOT EXISTS (SELECT 1 FROM signatures s WHERE s.id = d.signature_id AND s.erased_at IS NOT NULL)
+              ORDER BY d.id",
+            $of_d
+        );
+
+        const BATCH_FOR_UPDATE: &'static str = concat!(
+            "SELECT campaign_id, state FROM batches WHERE id = $1",
+            $plain
+        );
+    };
+}
+pub(crate) use operator_reads;
 
 /// A row of `delivery_events` to write (its time is the backend's clock).
 pub(crate) struct NewDeliveryEvent<'a> {
@@ -89,7 +191,7 @@ pub(crate) struct NewDeliveryEvent<'a> {
 }
 
 /// A delivery with every attempt and event: `hillpost delivery show`.
-pub(crate) async fn delivery_detail<B: Backend + Reads>(
+pub(crate) async fn delivery_detail<B: Backend>(
     store: &B,
     id: i64,
 ) -> Result<Option<DeliveryDetail>, StoreError> {
@@ -103,7 +205,7 @@ pub(crate) async fn delivery_detail<B: Backend + Reads>(
         passed_over: serde_json::from_str(&row.text("passed_over")?)
             .map_err(StoreError::corrupt)?,
         attempts: super::batches::attempts(store, id).await?,
-        events: store.events_of(&[id]).await?,
+        events: delivery_events(store, &[id]).await?,
     }))
 }
 

@@ -251,7 +251,7 @@ async fn enqueue_receipts<B: Backend<Write: Writes>>(store: &B) -> Result<(), St
     if !tx.take_receipt_pass().await? {
         return Ok(());
     }
-    let Some(events) = receipts::enqueue(tx.db()).await? else {
+    let Some(events) = receipts::enqueue(&mut tx).await? else {
         return Ok(());
     };
     tx.append_audit(events).await?;

@@ -1,26 +1,26 @@
 //! Receipts, written once (what a receipt says is `crate::receipts`): housekeeping's pass
 //! enqueuing the receipts owed, the page a token opens, and the signed statement. A
 //! backend supplies, on its connection ([`Statements`]), the letters each signer took part
-//! in (their SQL differs: string aggregation), and
-//! the two inserts stamped with its clock; and runs the pass inside its own transaction
-//! and turn-taking (SQLite: housekeeping's `BEGIN IMMEDIATE`; PostgreSQL: an advisory lock).
+//! in (their SQL differs: string aggregation) and its lock on the signer; and runs the
+//! pass inside its own transaction and turn-taking (SQLite: housekeeping's `BEGIN
+//! IMMEDIATE`; PostgreSQL: an advisory lock).
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 
-use chrono::{DateTime, Utc};
 use hillpost_core::Campaign;
 use hillpost_core::audit::NewEvent;
 use hillpost_core::receipt::{LetterFacts, Statement};
 
 use super::Backend;
+use super::Write;
 use super::sql::{Arg, Columns, Run};
-use crate::StoreError;
 use crate::receipts::{
-    Candidate, NewReceipt, RECEIPTS_PER_PASS, RECIPIENT_KEY, RECIPIENT_NAME, ReceiptPage,
-    enqueued_event, lines, new_receipt, parse_language, parse_lines,
+    Candidate, NewReceipt, RECEIPT_ENDPOINT, RECEIPT_RATE_KEY, RECEIPTS_PER_PASS, RECIPIENT_KEY,
+    RECIPIENT_NAME, ReceiptPage, enqueued_event, lines, new_receipt, parse_language, parse_lines,
 };
 use crate::statements::LetterProof;
+use crate::{StoreError, new_idempotency_key};
 
 /// The signers of batch `b` owed a receipt: consenting, carried by the batch, every letter
 /// of theirs final, no receipt yet. Also the guard that keeps a batch from completing
@@ -90,34 +90,16 @@ pub(crate) trait Statements: Run {
     /// signer `$3`'s — in delivery order: `letters_of_signer!` with the backend's
     /// aggregation of the endpoints each letter passed over, one per line.
     const LETTERS: &'static str;
-
-    /// The receipt's delivery, queued and due at once, unless the signer has one; its id.
-    /// SQLite stamps it with `now`, PostgreSQL with its own clock.
-    async fn insert_receipt_delivery(
-        &mut self,
-        candidate: &Candidate,
-        recipient_id: i64,
-        message_id: i64,
-        max_attempts: i64,
-        now: DateTime<Utc>,
-    ) -> Result<Option<i64>, StoreError>;
-
-    /// The receipt's row (its lines), created `now` (SQLite) or at the database's clock.
-    async fn insert_receipt(
-        &mut self,
-        delivery_id: i64,
-        candidate: &Candidate,
-        receipt: &NewReceipt,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError>;
 }
 
 /// Enqueues the receipts owed (up to [`RECEIPTS_PER_PASS`]) inside the caller's
-/// transaction; their audit events, or `None` when nobody is owed one.
-pub(crate) async fn enqueue<S: Statements>(
-    conn: &mut S,
+/// transaction (housekeeping's), stamped with its clock; their audit events, or `None`
+/// when nobody is owed one.
+pub(crate) async fn enqueue<W: Write<Conn: Statements>>(
+    tx: &mut W,
 ) -> Result<Option<Vec<NewEvent>>, StoreError> {
-    let now = Utc::now();
+    let mut db = tx.db();
+    let conn = &mut db;
     let found = conn.rows(OWED, &[Arg::Int(RECEIPTS_PER_PASS)]).await?;
     if found.is_empty() {
         return Ok(None);
@@ -134,7 +116,10 @@ pub(crate) async fn enqueue<S: Statements>(
             language: row.opt_text("language")?,
         };
         let still_here = conn
-            .row(S::SIGNER_STILL_HERE, &[Arg::Int(candidate.signature_id)])
+            .row(
+                W::Conn::SIGNER_STILL_HERE,
+                &[Arg::Int(candidate.signature_id)],
+            )
             .await?;
         if still_here.is_none() {
             continue;
@@ -145,7 +130,7 @@ pub(crate) async fn enqueue<S: Statements>(
                 .insert(campaign_title(conn, candidate.batch_id).await?)
                 .clone(),
         };
-        let letters = letters(conn, &candidate).await?;
+        let letters = letters::<W::Conn>(conn, &candidate).await?;
         let receipt = new_receipt(&candidate, &title, &letters)?;
         let recipient_id = match recipient_ids.entry(candidate.batch_id) {
             Entry::Occupied(id) => *id.get(),
@@ -154,23 +139,77 @@ pub(crate) async fn enqueue<S: Statements>(
             }
         };
         let message_id = message(conn, candidate.batch_id, &receipt).await?;
-        let delivery_id = conn
-            .insert_receipt_delivery(
-                &candidate,
-                recipient_id,
-                message_id,
-                receipt.max_attempts,
-                now,
-            )
-            .await?;
-        let Some(delivery_id) = delivery_id else {
+        let ids = (recipient_id, message_id);
+        let Some(delivery_id) = insert_receipt_delivery(conn, &candidate, ids, &receipt).await?
+        else {
             continue;
         };
-        conn.insert_receipt(delivery_id, &candidate, &receipt, now)
-            .await?;
+        insert_receipt(conn, delivery_id, &candidate, &receipt).await?;
         events.push(enqueued_event(&candidate, delivery_id, &receipt));
     }
     Ok(Some(events))
+}
+
+/// The receipt's delivery, queued and due at once, unless the signer has one; its id.
+async fn insert_receipt_delivery(
+    db: &mut impl Run,
+    candidate: &Candidate,
+    (recipient_id, message_id): (i64, i64),
+    receipt: &NewReceipt,
+) -> Result<Option<i64>, StoreError> {
+    let sql = "INSERT INTO deliveries (batch_id, recipient_id, signature_id, message_id, channel, endpoint, rate_key,
+                       idempotency_key, state, max_attempts, due_at, created_at, kind)
+               VALUES ($1, $2, $3, $4, 'email', $5, $6, $7, 'queued', $8, now(), now(), 'receipt')
+               ON CONFLICT (batch_id, signature_id) WHERE kind = 'receipt' DO NOTHING
+               RETURNING id";
+    let key = new_idempotency_key();
+    let args = [
+        Arg::Int(candidate.batch_id),
+        Arg::Int(recipient_id),
+        Arg::Int(candidate.signature_id),
+        Arg::Int(message_id),
+        Arg::Text(RECEIPT_ENDPOINT),
+        Arg::Text(RECEIPT_RATE_KEY),
+        Arg::Text(&key),
+        Arg::Int(receipt.max_attempts),
+    ];
+    db.row(sql, &args)
+        .await?
+        .map(|row| row.int("id"))
+        .transpose()
+}
+
+/// The receipt's row (its lines), created now.
+async fn insert_receipt(
+    db: &mut impl Run,
+    delivery_id: i64,
+    candidate: &Candidate,
+    receipt: &NewReceipt,
+) -> Result<(), StoreError> {
+    let sql = "INSERT INTO receipts (delivery_id, batch_id, signature_id, language, subject, lines, created_at)
+               VALUES ($1, $2, $3, $4, $5, $6, now())";
+    let args = [
+        Arg::Int(delivery_id),
+        Arg::Int(candidate.batch_id),
+        Arg::Int(candidate.signature_id),
+        Arg::Text(receipt.rendered.language.as_str()),
+        Arg::Text(&receipt.rendered.subject),
+        Arg::Text(&receipt.lines_json),
+    ];
+    db.exec(sql, &args).await?;
+    Ok(())
+}
+
+/// See [`crate::Store::add_receipt_link`].
+pub(crate) async fn add_receipt_link(
+    store: &impl Backend,
+    delivery_id: i64,
+    token_sha256: &str,
+) -> Result<bool, StoreError> {
+    let sql = "INSERT INTO receipt_links (token_sha256, receipt_id, created_at)
+               SELECT $2, id, now() FROM receipts WHERE delivery_id = $1";
+    let args = [Arg::Int(delivery_id), Arg::Text(token_sha256)];
+    Ok(store.read_now().await?.db().exec(sql, &args).await? == 1)
 }
 
 /// The batch's `receipts` recipient row, added with its first receipt; its id.
@@ -221,7 +260,7 @@ async fn campaign_title(conn: &mut impl Run, batch_id: i64) -> Result<String, St
 
 /// The letters `candidate` took part in, with their last attempt and `max_attempts`.
 async fn letters<S: Statements>(
-    conn: &mut S,
+    conn: &mut impl Run,
     candidate: &Candidate,
 ) -> Result<Vec<(LetterFacts, i64)>, StoreError> {
     let args = [

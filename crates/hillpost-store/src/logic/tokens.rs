@@ -1,5 +1,5 @@
 //! API tokens, written once: listing them and finding the active one by its secret's hash.
-//! A backend supplies the two statements stamped with its clock ([`Statements`]).
+//! Creating and revoking one are stamped with the store's clock.
 
 use super::Backend;
 use super::sql::{Arg, Columns, Run};
@@ -11,16 +11,42 @@ macro_rules! token_columns {
         "id, role, organization, label, created_at, revoked_at"
     };
 }
-pub(crate) use token_columns;
 
-/// The statements on tokens that carry the backend's clock.
-pub(crate) trait Statements {
-    /// A token's row (its secret's hash only), created now; its id.
-    async fn insert_token(&self, token: &NewToken) -> Result<i64, StoreError>;
+/// A token's row (its secret's hash only), created now; its id.
+pub(crate) async fn insert_token(
+    store: &impl Backend,
+    token: &NewToken,
+) -> Result<i64, StoreError> {
+    let sql = "INSERT INTO api_tokens (secret_sha256, role, organization, label, created_at)
+               VALUES ($1, $2, $3, $4, now()) RETURNING id";
+    let args = [
+        Arg::Text(&token.secret_sha256),
+        Arg::Text(token.role.as_str()),
+        Arg::OptText(token.organization.as_deref()),
+        Arg::Text(&token.label),
+    ];
+    let row = store.read_now().await?.db().row(sql, &args).await?;
+    row.ok_or_else(|| StoreError::corrupt("an insert returned no row"))?
+        .int("id")
+}
 
-    /// Revokes token `id` now unless it was revoked before; its row (`token_columns!()`)
-    /// afterwards, `None` when there is no such token.
-    async fn revoke_token(&self, id: i64) -> Result<Option<TokenRow>, StoreError>;
+/// Revokes token `id` now unless it was revoked before; its row afterwards, `None` when
+/// there is no such token.
+pub(crate) async fn revoke_token(
+    store: &impl Backend,
+    id: i64,
+) -> Result<Option<TokenRow>, StoreError> {
+    let sql = concat!(
+        "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 RETURNING ",
+        token_columns!()
+    );
+    let row = store
+        .read_now()
+        .await?
+        .db()
+        .row(sql, &[Arg::Int(id)])
+        .await?;
+    row.as_ref().map(token_row).transpose()
 }
 
 /// Every token, revoked ones included, oldest first.

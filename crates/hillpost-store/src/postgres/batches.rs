@@ -5,17 +5,14 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use hillpost_core::CampaignId;
 use hillpost_core::batch::{BatchPlan, PlannedMessage, PlannedRecipient};
-use hillpost_core::delivery::BatchState;
 use sqlx::Row;
 
 use super::copy_text::CopyBuffer;
 use super::{PgStore, PgWrite};
-use crate::logic::batches::{InsertedIds, Reads, Writes, attempt_row, batch_row, batch_select};
-pub(super) use crate::logic::sql::parse;
+use crate::logic::batches::{InsertedIds, Reads, Writes};
 use crate::record::{endpoints_json, passed_over_json};
-use crate::{AttemptRow, BatchRow, StoreError, new_idempotency_key};
+use crate::{StoreError, new_idempotency_key};
 
 /// Deliveries are turned into rows this many at a time (bounding the memory of row values
 /// held at once) and streamed to COPY a buffer at a time.
@@ -25,35 +22,6 @@ const DELIVERY_CHUNK: usize = 10_000;
 const ANALYZE_AFTER_ROWS: usize = 1_000;
 
 impl Reads for PgStore {
-    async fn batches(&self, campaign: Option<&CampaignId>) -> Result<Vec<BatchRow>, StoreError> {
-        let rows = sqlx::query(concat!(
-            batch_select!(),
-            " WHERE $1::text IS NULL OR campaign_id = $1 ORDER BY id"
-        ))
-        .bind(campaign.map(|c| c.as_str()))
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter().map(batch_row).collect()
-    }
-
-    async fn attempts_of(&self, delivery_ids: &[i64]) -> Result<Vec<AttemptRow>, StoreError> {
-        let rows = sqlx::query("SELECT * FROM attempts WHERE delivery_id = ANY($1) ORDER BY id")
-            .bind(delivery_ids)
-            .fetch_all(self.pool())
-            .await?;
-        rows.iter().map(attempt_row).collect()
-    }
-
-    async fn batch_states(&self, ids: &[i64]) -> Result<HashMap<i64, BatchState>, StoreError> {
-        let rows = sqlx::query("SELECT id, state FROM batches WHERE id = ANY($1)")
-            .bind(ids)
-            .fetch_all(self.pool())
-            .await?;
-        rows.iter()
-            .map(|row| Ok((row.try_get("id")?, parse(row.try_get("state")?)?)))
-            .collect()
-    }
-
     /// A batch can multiply the queue many times over before autovacuum next looks at it.
     /// With the old statistics the planner takes `deliveries` for a few rows and plans the
     /// claim as "join everything, then sort" instead of walking the due index: 1.6 s per
@@ -70,28 +38,10 @@ impl Reads for PgStore {
 }
 
 impl Writes for PgWrite {
-    async fn insert_batch(
-        &mut self,
-        campaign: &CampaignId,
-        plan: &BatchPlan,
-        start_at: DateTime<Utc>,
-        receipt_base_url: Option<&str>,
-    ) -> Result<(i64, BatchState), StoreError> {
-        let (id, state): (i64, String) = sqlx::query_as(
-            "INSERT INTO batches (campaign_id, state, mode, start_at, signature_count, receipt_base_url, signers_through)
-             VALUES ($1, CASE WHEN $2 <= now() THEN 'running' ELSE 'scheduled' END, $3, $2, $4, $5, $6)
-             RETURNING id, state",
-        )
-        .bind(campaign.as_str())
-        .bind(start_at)
-        .bind(plan.mode.as_str())
-        .bind(i32::try_from(plan.signature_count).unwrap_or(i32::MAX))
-        .bind(receipt_base_url)
-        .bind(plan.signers_through)
-        .fetch_one(self.conn())
-        .await?;
-        Ok((id, parse(&state)?))
-    }
+    const BATCH_TO_CONTROL: &'static str = concat!(
+        "SELECT campaign_id, state, start_at <= now() AS due FROM batches WHERE id = $1",
+        " FOR UPDATE"
+    );
 
     async fn insert_recipients(
         &mut self,
@@ -162,7 +112,7 @@ impl Writes for PgWrite {
         let max_attempts = i64::from(max_attempts);
         // Skipped deliveries are final from the start; their time is taken once, here.
         let due_at = start_at.to_rfc3339();
-        let now = Utc::now().to_rfc3339();
+        let now = self.now.instant().to_rfc3339();
         let mut copy = self
             .conn()
             .copy_in_raw(
@@ -196,50 +146,6 @@ impl Writes for PgWrite {
         }
         buffer.finish(copy).await?;
         Ok(())
-    }
-
-    async fn batch_to_control(
-        &mut self,
-        id: i64,
-    ) -> Result<Option<(String, BatchState, bool)>, StoreError> {
-        let row = sqlx::query(
-            "SELECT campaign_id, state, start_at <= now() AS due FROM batches WHERE id = $1 FOR UPDATE",
-        )
-        .bind(id)
-        .fetch_optional(self.conn())
-        .await?;
-        row.map(|row| {
-            Ok((
-                row.try_get("campaign_id")?,
-                parse(row.try_get("state")?)?,
-                row.try_get("due")?,
-            ))
-        })
-        .transpose()
-    }
-
-    async fn set_batch_state(&mut self, id: i64, next: BatchState) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE batches SET state = $2, updated_at = now(),
-                    finished_at = CASE WHEN $2 IN ('completed', 'cancelled') THEN now() END
-              WHERE id = $1",
-        )
-        .bind(id)
-        .bind(next.as_str())
-        .execute(self.conn())
-        .await?;
-        Ok(())
-    }
-
-    async fn cancel_queued(&mut self, id: i64) -> Result<u64, StoreError> {
-        let done = sqlx::query(
-            "UPDATE deliveries SET state = 'cancelled', finalized_at = now()
-              WHERE batch_id = $1 AND state = 'queued'",
-        )
-        .bind(id)
-        .execute(self.conn())
-        .await?;
-        Ok(done.rows_affected())
     }
 }
 

@@ -1,41 +1,37 @@
 //! The PostgreSQL backend: many worker processes on many machines share one database.
 //! Claims use `FOR UPDATE SKIP LOCKED` so workers never wait on each other's rows, and the
-//! database clock (`now()`) is the one clock every lease is measured against.
+//! database clock (`now()`) is the one clock every lease is measured against (a test may
+//! give the store a [`crate::clock::TestClock`] instead; see `crate::clock`).
 
 mod audit;
 mod batches;
-mod campaigns;
 mod checkpoints;
 mod copy_text;
 mod directory;
 mod erasure;
-mod evidence;
-mod metrics;
 mod notices;
 mod operator;
 mod queue;
 mod receipts;
 mod rows;
 mod signatures;
-mod tokens;
 
 use std::time::Duration;
 
-use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
-
-pub use signatures::ImportSession;
+use sqlx::{PgConnection, PgPool};
 
 use crate::StoreError;
+use crate::clock::{Now, StoreClock};
+use crate::logic::{Snapshot, Transactions};
 
-pub struct PgStore {
-    pool: PgPool,
-}
+/// The PostgreSQL store.
+pub type PgStore = crate::logic::DbStore<sqlx::Postgres>;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
 
 impl PgStore {
-    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+    pub(crate) async fn connect(url: &str, clock: StoreClock) -> Result<Self, StoreError> {
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(30))
@@ -43,69 +39,37 @@ impl PgStore {
             .await?;
         // Migrations take an advisory lock, so workers starting together don't race.
         MIGRATOR.run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self::new(pool, clock))
+    }
+}
+
+impl Transactions for sqlx::Postgres {
+    type Stamp = Now;
+
+    fn stamp(at: Now) -> Now {
+        at
     }
 
-    pub async fn close(&self) {
-        self.pool.close().await;
+    async fn begin_write(pool: &PgPool) -> Result<Snapshot<PgConnection>, StoreError> {
+        Ok(pool.begin().await?)
     }
 
-    pub(crate) fn pool(&self) -> &PgPool {
-        &self.pool
+    /// A read-only transaction seeing one snapshot throughout.
+    async fn snapshot(pool: &PgPool) -> Result<Snapshot<PgConnection>, StoreError> {
+        let mut tx = pool.begin().await?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(&mut *tx)
+            .await?;
+        Ok(tx)
     }
 }
 
 /// PostgreSQL's write transaction for the logic written once (`crate::logic`): a plain
 /// transaction whose statements lock the rows they change (`FOR UPDATE`), so many workers
-/// write at once; every time it writes is the database's `now()`.
-pub(crate) struct PgWrite {
-    tx: sqlx::Transaction<'static, sqlx::Postgres>,
-}
+/// write at once.
+pub(crate) type PgWrite = crate::logic::WriteTx<sqlx::Postgres>;
 
-impl PgWrite {
-    pub(crate) fn conn(&mut self) -> &mut sqlx::PgConnection {
-        &mut self.tx
-    }
-}
-
-impl crate::logic::Backend for PgStore {
-    type Write = PgWrite;
-    type Conn = sqlx::PgConnection;
-    type Reader = sqlx::pool::PoolConnection<sqlx::Postgres>;
-
-    async fn read(&self) -> Result<Self::Reader, StoreError> {
-        Ok(self.pool.acquire().await?)
-    }
-
-    async fn snapshot(&self) -> Result<crate::logic::Snapshot<Self::Conn>, StoreError> {
-        PgStore::snapshot(self).await
-    }
-
-    async fn begin_write(&self) -> Result<PgWrite, StoreError> {
-        Ok(PgWrite {
-            tx: self.pool.begin().await?,
-        })
-    }
-}
-
-impl crate::logic::Write for PgWrite {
-    type Conn = sqlx::PgConnection;
-
-    fn db(&mut self) -> &mut sqlx::PgConnection {
-        &mut self.tx
-    }
-
-    async fn append_audit(
-        &mut self,
-        events: Vec<hillpost_core::audit::NewEvent>,
-    ) -> Result<(), StoreError> {
-        audit::append(&mut self.tx, events).await
-    }
-
-    async fn commit(self) -> Result<(), StoreError> {
-        Ok(self.tx.commit().await?)
-    }
-}
+impl crate::logic::AreaWrites for PgWrite {}
 
 /// `Duration` as whole milliseconds for `now() + $n * interval '1 millisecond'`.
 pub(crate) fn millis(d: Duration) -> i64 {

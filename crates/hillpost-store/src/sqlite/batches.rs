@@ -5,91 +5,28 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use hillpost_core::CampaignId;
 use hillpost_core::batch::{BatchPlan, PlannedMessage, PlannedRecipient};
-use hillpost_core::delivery::BatchState;
-use sqlx::{QueryBuilder, Row, Sqlite};
+use sqlx::{QueryBuilder, Sqlite};
 
-use super::{SqliteStore, SqliteWrite, json_list, ms};
-use crate::logic::batches::{InsertedIds, Reads, Writes, attempt_row, batch_row, batch_select};
-pub(super) use crate::logic::sql::parse;
+use super::{SqliteStore, SqliteWrite, ms};
+use crate::logic::batches::{InsertedIds, Reads, Writes};
 use crate::record::{endpoints_json, passed_over_json};
-use crate::{AttemptRow, BatchRow, StoreError, new_idempotency_key};
+use crate::{StoreError, new_idempotency_key};
 
 /// 14 bound values per delivery row; SQLite allows 32,766 per statement.
 const DELIVERY_ROWS_PER_STATEMENT: usize = 2_000;
 
 impl Reads for SqliteStore {
-    async fn batches(&self, campaign: Option<&CampaignId>) -> Result<Vec<BatchRow>, StoreError> {
-        let rows = sqlx::query(concat!(
-            batch_select!(),
-            " WHERE ?1 IS NULL OR campaign_id = ?1 ORDER BY id"
-        ))
-        .bind(campaign.map(|c| c.as_str()))
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter().map(batch_row).collect()
-    }
-
-    async fn attempts_of(&self, delivery_ids: &[i64]) -> Result<Vec<AttemptRow>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT * FROM attempts WHERE delivery_id IN (SELECT value FROM json_each(?1)) ORDER BY id",
-        )
-        .bind(json_list(delivery_ids))
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter().map(attempt_row).collect()
-    }
-
-    async fn batch_states(&self, ids: &[i64]) -> Result<HashMap<i64, BatchState>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, state FROM batches WHERE id IN (SELECT value FROM json_each(?1))",
-        )
-        .bind(json_list(ids))
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter()
-            .map(|row| Ok((row.try_get("id")?, parse(row.try_get("state")?)?)))
-            .collect()
-    }
-
     async fn batch_created(&self, _deliveries: usize) -> Result<(), StoreError> {
         Ok(())
     }
 }
 
 impl Writes for SqliteWrite {
-    async fn insert_batch(
-        &mut self,
-        campaign: &CampaignId,
-        plan: &BatchPlan,
-        start_at: DateTime<Utc>,
-        receipt_base_url: Option<&str>,
-    ) -> Result<(i64, BatchState), StoreError> {
-        let now = self.now;
-        let state = if ms(start_at) <= now {
-            BatchState::Running
-        } else {
-            BatchState::Scheduled
-        };
-        let id = sqlx::query_scalar(
-            "INSERT INTO batches (campaign_id, state, mode, start_at, signature_count, created_at, updated_at,
-                    receipt_base_url, signers_through)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8)
-             RETURNING id",
-        )
-        .bind(campaign.as_str())
-        .bind(state.as_str())
-        .bind(plan.mode.as_str())
-        .bind(ms(start_at))
-        .bind(i64::from(plan.signature_count))
-        .bind(now)
-        .bind(receipt_base_url)
-        .bind(plan.signers_through)
-        .fetch_one(self.conn())
-        .await?;
-        Ok((id, state))
-    }
+    const BATCH_TO_CONTROL: &'static str = concat!(
+        "SELECT campaign_id, state, start_at <= now() AS due FROM batches WHERE id = $1",
+        ""
+    );
 
     async fn insert_recipients(
         &mut self,
@@ -172,51 +109,6 @@ impl Writes for SqliteWrite {
             query.build().execute(self.conn()).await?;
         }
         Ok(())
-    }
-
-    async fn batch_to_control(
-        &mut self,
-        id: i64,
-    ) -> Result<Option<(String, BatchState, bool)>, StoreError> {
-        let now = self.now;
-        let row = sqlx::query("SELECT campaign_id, state, start_at FROM batches WHERE id = ?1")
-            .bind(id)
-            .fetch_optional(self.conn())
-            .await?;
-        row.map(|row| {
-            Ok((
-                row.try_get("campaign_id")?,
-                parse(row.try_get("state")?)?,
-                row.try_get::<i64, _>("start_at")? <= now,
-            ))
-        })
-        .transpose()
-    }
-
-    async fn set_batch_state(&mut self, id: i64, next: BatchState) -> Result<(), StoreError> {
-        let now = self.now;
-        sqlx::query(
-            "UPDATE batches SET state = ?2, updated_at = ?3, finished_at = ?4 WHERE id = ?1",
-        )
-        .bind(id)
-        .bind(next.as_str())
-        .bind(now)
-        .bind(next.is_final().then_some(now))
-        .execute(self.conn())
-        .await?;
-        Ok(())
-    }
-
-    async fn cancel_queued(&mut self, id: i64) -> Result<u64, StoreError> {
-        let now = self.now;
-        let done = sqlx::query(
-            "UPDATE deliveries SET state = 'cancelled', finalized_at = ?2 WHERE batch_id = ?1 AND state = 'queued'",
-        )
-        .bind(id)
-        .bind(now)
-        .execute(self.conn())
-        .await?;
-        Ok(done.rows_affected())
     }
 }
 

@@ -1,13 +1,11 @@
 //! SQLite's statements for the stored directory (the logic is `crate::logic::directory`):
-//! `BEGIN IMMEDIATE` already makes imports take turns; files are imported at the
-//! transaction's `now`; the default collation sorts by bytes.
-
-use sqlx::{QueryBuilder, Sqlite};
+//! `BEGIN IMMEDIATE` already makes imports take turns; the default collation sorts by
+//! bytes.
 
 use super::{SqliteStore, SqliteWrite};
 use crate::StoreError;
-use crate::directory::{DirectoryFile, ZipDistrictRow};
-use crate::logic::directory::{Reads, Writes, directory_files, zip_rows};
+use crate::directory::ZipDistrictRow;
+use crate::logic::directory::{Reads, Writes, directory_files, insert_zip_rows, zip_rows};
 
 impl Reads for SqliteStore {
     const FILES: &'static str = directory_files!("");
@@ -16,35 +14,10 @@ impl Reads for SqliteStore {
 }
 
 impl Writes for SqliteWrite {
-    async fn take_turn_at_directory(&mut self) -> Result<(), StoreError> {
-        Ok(())
-    }
-
-    async fn insert_file(&mut self, file: &DirectoryFile) -> Result<(), StoreError> {
-        let now = self.now;
-        sqlx::query(
-            "INSERT INTO directory_files (role, name, sha256, content, imported_at) \
-             VALUES (?, ?, ?, ?, ?)",
-        )
-        .bind(&file.role)
-        .bind(&file.name)
-        .bind(&file.sha256)
-        .bind(&file.content)
-        .bind(now)
-        .execute(self.conn())
-        .await?;
-        Ok(())
-    }
+    // BEGIN IMMEDIATE already makes imports take turns.
+    const DIRECTORY_TURN: Option<&'static str> = None;
 
     async fn insert_zip_rows(&mut self, rows: &[ZipDistrictRow]) -> Result<(), StoreError> {
-        let mut insert: QueryBuilder<Sqlite> =
-            QueryBuilder::new("INSERT INTO zip_districts (zip, state, district) ");
-        insert.push_values(rows, |mut row, z| {
-            row.push_bind(&z.zip)
-                .push_bind(&z.state)
-                .push_bind(i64::from(z.district));
-        });
-        insert.build().execute(self.conn()).await?;
-        Ok(())
+        insert_zip_rows(self, rows).await
     }
 }

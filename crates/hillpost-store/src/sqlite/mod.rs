@@ -1,43 +1,40 @@
 //! The SQLite backend: the embedded default, one file and zero set-up. WAL mode lets readers
 //! (status, the dashboard) run while a worker writes; every transaction that writes starts
 //! with `BEGIN IMMEDIATE`, taking the single write lock up front so two workers never
-//! deadlock upgrading a read lock. Timestamps are milliseconds since the Unix epoch.
+//! deadlock upgrading a read lock. Timestamps are milliseconds since the Unix epoch, read
+//! from the store's [`Clock`] (the system's in production: the database and the process
+//! share one machine).
 
 mod audit;
 mod batches;
-mod campaigns;
 mod checkpoints;
 mod directory;
 mod erasure;
-mod evidence;
-mod metrics;
 mod notices;
 mod operator;
 mod queue;
 mod receipts;
 mod rows;
 mod signatures;
-mod tokens;
 
 use std::str::FromStr;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-
-pub use signatures::ImportSession;
+use sqlx::{SqliteConnection, SqlitePool};
 
 use crate::StoreError;
+use crate::clock::{Now, StoreClock};
+use crate::logic::{Snapshot, Transactions};
 
-pub struct SqliteStore {
-    pool: SqlitePool,
-}
+/// The SQLite store.
+pub type SqliteStore = crate::logic::DbStore<sqlx::Sqlite>;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
 
 impl SqliteStore {
-    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+    pub(crate) async fn connect(url: &str, clock: StoreClock) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -52,79 +49,41 @@ impl SqliteStore {
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Self { pool })
-    }
-
-    pub async fn close(&self) {
-        self.pool.close().await;
-    }
-
-    pub(crate) fn pool(&self) -> &SqlitePool {
-        &self.pool
+        Ok(Self::new(pool, clock))
     }
 
     /// A transaction holding SQLite's write lock from its first statement.
     pub(crate) async fn write(
         &self,
     ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
-        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+        <sqlx::Sqlite as Transactions>::begin_write(self.pool()).await
+    }
+}
+
+impl Transactions for sqlx::Sqlite {
+    /// Epoch milliseconds (SQLite's clock is always one of this process).
+    type Stamp = i64;
+
+    fn stamp(at: Now) -> i64 {
+        ms(at.instant())
+    }
+
+    async fn begin_write(pool: &SqlitePool) -> Result<Snapshot<SqliteConnection>, StoreError> {
+        Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    /// A deferred transaction under WAL.
+    async fn snapshot(pool: &SqlitePool) -> Result<Snapshot<SqliteConnection>, StoreError> {
+        Ok(pool.begin().await?)
     }
 }
 
 /// SQLite's write transaction for the logic written once (`crate::logic`): `BEGIN
 /// IMMEDIATE` takes the single write lock up front, so the statements' "for update" reads
-/// need no lock of their own; `now` is the one instant (epoch milliseconds, the process
-/// clock) every row it writes is stamped with.
-pub(crate) struct SqliteWrite {
-    tx: sqlx::Transaction<'static, sqlx::Sqlite>,
-    now: i64,
-}
+/// need no lock of their own.
+pub(crate) type SqliteWrite = crate::logic::WriteTx<sqlx::Sqlite>;
 
-impl SqliteWrite {
-    pub(crate) fn conn(&mut self) -> &mut sqlx::SqliteConnection {
-        &mut self.tx
-    }
-}
-
-impl crate::logic::Backend for SqliteStore {
-    type Write = SqliteWrite;
-    type Conn = sqlx::SqliteConnection;
-    type Reader = sqlx::pool::PoolConnection<sqlx::Sqlite>;
-
-    async fn read(&self) -> Result<Self::Reader, StoreError> {
-        Ok(self.pool.acquire().await?)
-    }
-
-    async fn snapshot(&self) -> Result<crate::logic::Snapshot<Self::Conn>, StoreError> {
-        Ok(self.pool.begin().await?)
-    }
-
-    async fn begin_write(&self) -> Result<SqliteWrite, StoreError> {
-        Ok(SqliteWrite {
-            now: now_ms(),
-            tx: self.write().await?,
-        })
-    }
-}
-
-impl crate::logic::Write for SqliteWrite {
-    type Conn = sqlx::SqliteConnection;
-
-    fn db(&mut self) -> &mut sqlx::SqliteConnection {
-        &mut self.tx
-    }
-
-    async fn append_audit(
-        &mut self,
-        events: Vec<hillpost_core::audit::NewEvent>,
-    ) -> Result<(), StoreError> {
-        audit::append(&mut self.tx, events).await
-    }
-
-    async fn commit(self) -> Result<(), StoreError> {
-        Ok(self.tx.commit().await?)
-    }
-}
+impl crate::logic::AreaWrites for SqliteWrite {}
 
 /// Whether a connection handed back to the pool may be lent again: only when it is outside
 /// any transaction.

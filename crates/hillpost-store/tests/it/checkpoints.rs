@@ -8,7 +8,9 @@ use std::time::Duration;
 use chrono::Utc;
 use hillpost_core::audit::{Anchor, Checkpoint, KeyList, SigningKey};
 use hillpost_core::delivery::{AttemptOutcome, BatchAction, DeliveryState, Transition};
-use hillpost_store::{AttemptRecord, CheckpointWrite, ClaimRequest, RateKeyPolicy, Store};
+use hillpost_store::{
+    AttemptRecord, CheckpointWrite, ClaimRequest, RateKeyPolicy, Store, TestClock,
+};
 use sqlx::{AssertSqlSafe, Connection};
 
 use crate::support::running_batch;
@@ -257,8 +259,8 @@ async fn checkpoints_are_written_once_per_interval_and_only_over_a_whole_chain(
     assert_eq!(store.latest_checkpoint().await.unwrap(), Some(first));
 }
 
-both_backends!(rotating_the_key_keeps_the_old_one_with_its_validity);
-async fn rotating_the_key_keeps_the_old_one_with_its_validity(store: Store) {
+both_backends!(rotating_the_key_keeps_the_old_one_with_its_validity, clock);
+async fn rotating_the_key_keeps_the_old_one_with_its_validity(store: Store, clock: TestClock) {
     let old = SigningKey::from_seed([1; 32]);
     let new = SigningKey::from_seed([2; 32]);
     let keys = store.register_signing_key(old.public()).await.unwrap();
@@ -269,7 +271,7 @@ async fn rotating_the_key_keeps_the_old_one_with_its_validity(store: Store) {
         store.register_signing_key(old.public()).await.unwrap(),
         keys
     );
-    tokio::time::sleep(Duration::from_millis(5)).await;
+    clock.advance(Duration::from_millis(5));
     let keys = store.register_signing_key(new.public()).await.unwrap();
     assert_eq!(keys.keys.len(), 2);
     assert_eq!(keys.keys[0].key_id, new.public().key_id(), "current first");

@@ -16,6 +16,38 @@ use hillpost_store::{AttemptRecord, ClaimedDelivery, ImportCounts, Store};
 /// `both_backends!($name, url)` passes the database URL too, for tests that must reach past
 /// the store (to tamper with rows, say).
 macro_rules! both_backends {
+    ($name:ident, clock) => {
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                let db = hillpost_testkit::sqlite::database();
+                let clock = hillpost_store::TestClock::new();
+                let store = hillpost_store::Store::connect_with_clock(
+                    &db.url,
+                    std::sync::Arc::new(clock.clone()),
+                )
+                .await
+                .expect("open SQLite");
+                super::$name(store, clock).await;
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                let test = concat!(module_path!(), "::postgres");
+                let Some(schema) = hillpost_testkit::postgres::schema(test).await else {
+                    return;
+                };
+                let clock = hillpost_store::TestClock::new();
+                let store = hillpost_store::Store::connect_with_clock(
+                    &schema.url,
+                    std::sync::Arc::new(clock.clone()),
+                )
+                .await
+                .expect("open PostgreSQL");
+                super::$name(store, clock).await;
+            }
+        }
+    };
     ($name:ident, url) => {
         mod $name {
             #[tokio::test]

@@ -1,4 +1,6 @@
-use hillpost_store::{NewToken, Store, StoreError, TokenRole};
+use std::time::Duration;
+
+use hillpost_store::{Clock, NewToken, Store, StoreError, TestClock, TokenRole};
 
 fn token(sha: &str, role: TokenRole, organization: Option<&str>) -> NewToken {
     NewToken {
@@ -85,5 +87,22 @@ async fn token_scope_is_checked_and_hashes_are_unique(store: Store) {
             .await
             .is_err(),
         "the same secret twice"
+    );
+}
+
+both_backends!(a_token_is_stamped_by_the_store_clock, clock);
+async fn a_token_is_stamped_by_the_store_clock(store: Store, clock: TestClock) {
+    let created = clock.now();
+    let id = store
+        .create_token(&token("aa", TokenRole::Auditor, None))
+        .await
+        .unwrap();
+    clock.advance(Duration::from_secs(3600));
+    let revoked = store.revoke_token(id).await.unwrap();
+    assert_eq!(revoked.created_at, created, "created at the clock's time");
+    assert_eq!(
+        revoked.revoked_at,
+        Some(created + chrono::Duration::hours(1)),
+        "revoked an hour later by the clock, with no hour waited"
     );
 }
