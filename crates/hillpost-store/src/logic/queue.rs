@@ -19,6 +19,70 @@ use crate::{AttemptRecord, ClaimedDelivery, LetterParts, StoreError, TickReport}
 const STATE_COUNTS: &str =
     "SELECT state, count(*) AS n FROM deliveries WHERE batch_id = $1 GROUP BY state ORDER BY state";
 
+/// Scheduled batches whose start has come, set running.
+const START_DUE_BATCHES: &str = "UPDATE batches SET state = 'running', updated_at = now()
+  WHERE state = 'scheduled' AND start_at <= now() RETURNING id, campaign_id, start_at";
+
+/// In-flight deliveries whose lease expired after they were marked sending, with the
+/// transaction's time; `$lock` is what the backend adds to lock them (PostgreSQL: other
+/// housekeepers skip them).
+macro_rules! expired_while_sending {
+    ($lock:literal) => {
+        concat!(
+            "SELECT d.id, d.lease_owner, d.attempts, d.max_attempts, d.channel, d.endpoint,
+                    d.possibly_accepted, d.sending_since, r.endpoints, now() AS now
+               FROM deliveries d JOIN recipients r ON r.id = d.recipient_id
+              WHERE d.state = 'in_flight' AND d.lease_expires_at < now() AND d.sending_since IS NOT NULL
+              ORDER BY d.id",
+            $lock
+        )
+    };
+}
+pub(crate) use expired_while_sending;
+
+/// Requeues in-flight deliveries whose lease expired before sending began, giving their
+/// attempt back; `$lock` locks the rows it picks (PostgreSQL: skipping those another
+/// housekeeper holds).
+macro_rules! requeue_expired_unsent {
+    ($lock:literal) => {
+        concat!(
+            "UPDATE deliveries SET state = 'queued', attempts = attempts - 1, due_at = now(),
+                    lease_owner = NULL, leased_at = NULL, lease_expires_at = NULL
+              WHERE id IN (SELECT id FROM deliveries
+                            WHERE state = 'in_flight' AND lease_expires_at < now() AND sending_since IS NULL",
+            $lock,
+            ")"
+        )
+    };
+}
+pub(crate) use requeue_expired_unsent;
+
+/// Cancelled batches that still have queued deliveries (given back after the cancel): one
+/// index probe per cancelled batch. As one statement with the update, PostgreSQL read the
+/// whole table on every pass.
+const CANCELLED_WITH_QUEUED: &str = "SELECT b.id FROM batches b
+  WHERE b.state = 'cancelled'
+    AND (SELECT count(*) FROM (SELECT 1 FROM deliveries d
+                                WHERE d.batch_id = b.id AND d.state = 'queued' LIMIT 1) AS q) > 0";
+
+const CANCEL_QUEUED: &str = "UPDATE deliveries SET state = 'cancelled', finalized_at = now()
+  WHERE state = 'queued' AND batch_id = ANY($1)";
+
+/// Running batches with nothing queued or in flight and no receipt still owed (another
+/// worker may have finished the last letter since the receipt pass), completed.
+const COMPLETE_FINISHED_BATCHES: &str = concat!(
+    "UPDATE batches AS b SET state = 'completed', updated_at = now(), finished_at = now()
+      WHERE b.state = 'running'
+        -- A scalar subquery, one index probe per running batch: as NOT EXISTS it became an
+        -- anti-join that read every open delivery of every batch (PostgreSQL).
+        AND (SELECT count(*) FROM (SELECT 1 FROM deliveries d
+                                    WHERE d.batch_id = b.id AND d.state IN ('queued', 'in_flight')
+                                    LIMIT 1) AS open) = 0
+        AND NOT EXISTS (SELECT 1 FROM signatures s WHERE s.campaign_id = b.campaign_id AND ",
+    receipts::owed_receipt!(),
+    ") RETURNING id, campaign_id"
+);
+
 /// A batch whose scheduled start came.
 pub(crate) struct StartedBatch {
     pub id: i64,
@@ -65,27 +129,15 @@ pub(crate) trait Writes: Write<Conn: receipts::Statements> {
         records: &[(&'a str, &'a AttemptRecord)],
     ) -> Result<Vec<Applied<'a>>, StoreError>;
 
-    /// Scheduled batches whose start has come, now running.
-    async fn start_due_batches(&mut self) -> Result<Vec<StartedBatch>, StoreError>;
+    /// [`expired_while_sending!`] with the backend's lock: in-flight deliveries whose lease
+    /// expired after they were marked sending, locked against other housekeepers.
+    const EXPIRED_WHILE_SENDING: &'static str;
 
-    /// In-flight deliveries whose lease expired after they were marked sending, locked
-    /// against other housekeepers, and the transaction's time.
-    async fn expired_while_sending(&mut self) -> Result<(Vec<Expired>, DateTime<Utc>), StoreError>;
-
-    /// Requeues in-flight deliveries whose lease expired before sending began, without
-    /// spending their attempt; how many.
-    async fn requeue_expired_unsent(&mut self) -> Result<u64, StoreError>;
-
-    /// Cancels the queued deliveries of cancelled batches (given back after the cancel);
-    /// how many.
-    async fn cancel_left_in_cancelled(&mut self) -> Result<u64, StoreError>;
+    /// [`requeue_expired_unsent!`] with the backend's lock.
+    const REQUEUE_EXPIRED_UNSENT: &'static str;
 
     /// Whether this transaction may run the receipt pass: one housekeeper at a time.
     async fn take_receipt_pass(&mut self) -> Result<bool, StoreError>;
-
-    /// Running batches with nothing queued or in flight and no receipt still owed, now
-    /// completed.
-    async fn complete_finished_batches(&mut self) -> Result<Vec<CompletedBatch>, StoreError>;
 }
 
 /// A claimed delivery from the row a claim returned for it: the delivery's `id`,
@@ -189,8 +241,8 @@ pub(crate) async fn tick<B: Backend<Write: Writes>>(
     let started = start_due_batches(store).await?;
     let recovered = recover_expired_sends(store, rules).await?;
     let mut tx = store.begin_write().await?;
-    let requeued = tx.requeue_expired_unsent().await?;
-    let cancelled = tx.cancel_left_in_cancelled().await?;
+    let requeued = tx.db().exec(B::Write::REQUEUE_EXPIRED_UNSENT, &[]).await?;
+    let cancelled = cancel_left_in_cancelled(&mut tx).await?;
     tx.commit().await?;
     enqueue_receipts(store).await?;
     let completed = complete_finished_batches(store).await?;
@@ -205,7 +257,13 @@ pub(crate) async fn tick<B: Backend<Write: Writes>>(
 
 async fn start_due_batches<B: Backend<Write: Writes>>(store: &B) -> Result<Vec<i64>, StoreError> {
     let mut tx = store.begin_write().await?;
-    let started = tx.start_due_batches().await?;
+    let started = tx
+        .db()
+        .rows(START_DUE_BATCHES, &[])
+        .await?
+        .iter()
+        .map(StartedBatch::from_row)
+        .collect::<Result<Vec<_>, _>>()?;
     let events = started
         .iter()
         .map(|b| batch_started_event(&b.campaign_id, b.id, b.start_at))
@@ -223,10 +281,13 @@ async fn recover_expired_sends<B: Backend<Write: Writes>>(
     rules: &DeliveryRules,
 ) -> Result<u64, StoreError> {
     let mut tx = store.begin_write().await?;
-    let (expired, now) = tx.expired_while_sending().await?;
-    if expired.is_empty() {
+    let rows = tx.db().rows(B::Write::EXPIRED_WHILE_SENDING, &[]).await?;
+    let Some(first) = rows.first() else {
+        tx.rollback().await?;
         return Ok(0);
-    }
+    };
+    let now = first.time("now")?;
+    let expired = rows.iter().map(expired).collect::<Result<Vec<_>, _>>()?;
     let records = expired
         .iter()
         .map(|e| record::recovery_record(e, now, rules))
@@ -244,15 +305,34 @@ async fn recover_expired_sends<B: Backend<Write: Writes>>(
     Ok(recovered)
 }
 
+/// Cancels the queued deliveries of cancelled batches (given back after the cancel); how
+/// many.
+async fn cancel_left_in_cancelled(tx: &mut impl Writes) -> Result<u64, StoreError> {
+    let batches = tx
+        .db()
+        .rows(CANCELLED_WITH_QUEUED, &[])
+        .await?
+        .iter()
+        .map(|row| row.int("id"))
+        .collect::<Result<Vec<_>, _>>()?;
+    if batches.is_empty() {
+        return Ok(0);
+    }
+    tx.db().exec(CANCEL_QUEUED, &[Arg::Ints(&batches)]).await
+}
+
 async fn enqueue_receipts<B: Backend<Write: Writes>>(store: &B) -> Result<(), StoreError> {
     let mut tx = store.begin_write().await?;
     // Another housekeeper is doing the same work; `deliveries_one_receipt` makes any overlap
     // harmless anyway.
+    // Ended explicitly: a transaction merely dropped is rolled back only when its connection
+    // is next used, and until then it would keep the pass's lock (PostgreSQL's advisory lock
+    // is the transaction's), so the next housekeeper would skip a pass nobody ran.
     if !tx.take_receipt_pass().await? {
-        return Ok(());
+        return tx.rollback().await;
     }
     let Some(events) = receipts::enqueue(&mut tx).await? else {
-        return Ok(());
+        return tx.rollback().await;
     };
     tx.append_audit(events).await?;
     tx.commit().await
@@ -264,7 +344,13 @@ async fn complete_finished_batches<B: Backend<Write: Writes>>(
     store: &B,
 ) -> Result<Vec<i64>, StoreError> {
     let mut tx = store.begin_write().await?;
-    let completed = tx.complete_finished_batches().await?;
+    let completed = tx
+        .db()
+        .rows(COMPLETE_FINISHED_BATCHES, &[])
+        .await?
+        .iter()
+        .map(CompletedBatch::from_row)
+        .collect::<Result<Vec<_>, _>>()?;
     let mut events = Vec::with_capacity(completed.len());
     for batch in &completed {
         let counts: serde_json::Map<String, serde_json::Value> = tx

@@ -13,10 +13,9 @@ use super::receipts::RECEIPT_PASS_LOCK;
 use super::signatures::signature_columns;
 use super::{PgStore, PgWrite, millis};
 use crate::logic::queue::{
-    CompletedBatch, StartedBatch, Writes, before, claimed_delivery, expired, letter_parts,
+    Writes, before, claimed_delivery, expired_while_sending, letter_parts, requeue_expired_unsent,
 };
-use crate::logic::sql::Columns;
-use crate::record::{self, Applied, Expired};
+use crate::record::{self, Applied};
 use crate::{AttemptRecord, Claim, ClaimRequest, KeyLease, LetterParts, StoreError};
 
 /// Candidates are due queued rows of running batches, oldest first, skipping rows other
@@ -454,79 +453,16 @@ async fn apply<'a>(
 }
 
 impl Writes for PgWrite {
+    const EXPIRED_WHILE_SENDING: &'static str =
+        expired_while_sending!(" FOR UPDATE OF d SKIP LOCKED");
+    const REQUEUE_EXPIRED_UNSENT: &'static str = requeue_expired_unsent!(" FOR UPDATE SKIP LOCKED");
+
     async fn apply<'a>(
         &mut self,
         actor: &str,
         records: &[(&'a str, &'a AttemptRecord)],
     ) -> Result<Vec<Applied<'a>>, StoreError> {
         apply(self.conn(), actor, records).await
-    }
-
-    async fn start_due_batches(&mut self) -> Result<Vec<StartedBatch>, StoreError> {
-        let rows = sqlx::query(
-            "UPDATE batches SET state = 'running', updated_at = now()
-              WHERE state = 'scheduled' AND start_at <= now() RETURNING id, campaign_id, start_at",
-        )
-        .fetch_all(self.conn())
-        .await?;
-        rows.iter().map(StartedBatch::from_row).collect()
-    }
-
-    async fn expired_while_sending(&mut self) -> Result<(Vec<Expired>, DateTime<Utc>), StoreError> {
-        // Locked for this transaction: other housekeepers skip them.
-        let rows = sqlx::query(
-            "SELECT d.id, d.lease_owner, d.attempts, d.max_attempts, d.channel, d.endpoint, d.possibly_accepted,
-                    d.sending_since, r.endpoints, now() AS now
-               FROM deliveries d JOIN recipients r ON r.id = d.recipient_id
-              WHERE d.state = 'in_flight' AND d.lease_expires_at < now() AND d.sending_since IS NOT NULL
-              ORDER BY d.id
-                FOR UPDATE OF d SKIP LOCKED",
-        )
-        .fetch_all(self.conn())
-        .await?;
-        let now = match rows.first() {
-            Some(row) => row.time("now")?,
-            None => Utc::now(),
-        };
-        let expired = rows.iter().map(expired).collect::<Result<_, _>>()?;
-        Ok((expired, now))
-    }
-
-    async fn requeue_expired_unsent(&mut self) -> Result<u64, StoreError> {
-        Ok(sqlx::query(
-            "UPDATE deliveries SET state = 'queued', attempts = attempts - 1, due_at = now(),
-                    lease_owner = NULL, leased_at = NULL, lease_expires_at = NULL
-              WHERE id IN (SELECT id FROM deliveries
-                            WHERE state = 'in_flight' AND lease_expires_at < now() AND sending_since IS NULL
-                              FOR UPDATE SKIP LOCKED)",
-        )
-        .execute(self.conn())
-        .await?
-        .rows_affected())
-    }
-
-    async fn cancel_left_in_cancelled(&mut self) -> Result<u64, StoreError> {
-        // One index probe per cancelled batch, then an update of those batches only. As one
-        // statement it read the whole table on every pass.
-        let batches: Vec<i64> = sqlx::query_scalar(
-            "SELECT b.id FROM batches b
-              WHERE b.state = 'cancelled'
-                AND (SELECT count(*) FROM (SELECT 1 FROM deliveries d
-                                            WHERE d.batch_id = b.id AND d.state = 'queued' LIMIT 1) AS q) > 0",
-        )
-        .fetch_all(self.conn())
-        .await?;
-        if batches.is_empty() {
-            return Ok(0);
-        }
-        Ok(sqlx::query(
-            "UPDATE deliveries SET state = 'cancelled', finalized_at = now()
-              WHERE state = 'queued' AND batch_id = ANY($1)",
-        )
-        .bind(&batches)
-        .execute(self.conn())
-        .await?
-        .rows_affected())
     }
 
     async fn take_receipt_pass(&mut self) -> Result<bool, StoreError> {
@@ -536,25 +472,5 @@ impl Writes for PgWrite {
             .bind(RECEIPT_PASS_LOCK)
             .fetch_one(self.conn())
             .await?)
-    }
-
-    async fn complete_finished_batches(&mut self) -> Result<Vec<CompletedBatch>, StoreError> {
-        // Another worker may have finished the last letter since the receipt pass: the
-        // guard on owed receipts is checked here again.
-        let rows = sqlx::query(concat!(
-            "UPDATE batches b SET state = 'completed', updated_at = now(), finished_at = now()
-              WHERE b.state = 'running'
-                -- A scalar subquery, one index probe per running batch: as NOT EXISTS it
-                -- became an anti-join that read every open delivery of every batch.
-                AND (SELECT count(*) FROM (SELECT 1 FROM deliveries d
-                                            WHERE d.batch_id = b.id AND d.state IN ('queued', 'in_flight')
-                                            LIMIT 1) AS open) = 0
-                AND NOT EXISTS (SELECT 1 FROM signatures s WHERE s.campaign_id = b.campaign_id AND ",
-            super::receipts::owed_receipt!(),
-            ") RETURNING id, campaign_id"
-        ))
-        .fetch_all(self.conn())
-        .await?;
-        rows.iter().map(CompletedBatch::from_row).collect()
     }
 }

@@ -10,9 +10,6 @@ use crate::logic::receipts::{Statements, letters_of_signer};
 /// The advisory lock key of the receipt pass ("hp-rcpt" in ASCII).
 pub(super) const RECEIPT_PASS_LOCK: i64 = 0x0068_702d_7263_7074;
 
-/// Housekeeping's guard (`queue.rs`) uses the one written once.
-pub(super) use crate::logic::receipts::owed_receipt;
-
 impl Statements for PgConnection {
     const SIGNER_STILL_HERE: &'static str =
         "SELECT id FROM signatures WHERE id = $1 AND erased_at IS NULL FOR SHARE";

@@ -11,9 +11,9 @@ use sqlx::Row;
 use super::signatures::signature_columns;
 use super::{SqliteStore, SqliteWrite, json_list, millis, ms, now_ms, time};
 use crate::logic::queue::{
-    CompletedBatch, StartedBatch, Writes, before, claimed_delivery, expired, letter_parts,
+    Writes, before, claimed_delivery, expired_while_sending, letter_parts, requeue_expired_unsent,
 };
-use crate::record::{self, Applied, Before, Expired};
+use crate::record::{self, Applied, Before};
 use crate::{AttemptRecord, Claim, ClaimRequest, KeyLease, LetterParts, StoreError};
 
 impl SqliteStore {
@@ -348,6 +348,9 @@ async fn deliveries_before(
 }
 
 impl Writes for SqliteWrite {
+    const EXPIRED_WHILE_SENDING: &'static str = expired_while_sending!("");
+    const REQUEUE_EXPIRED_UNSENT: &'static str = requeue_expired_unsent!("");
+
     async fn apply<'a>(
         &mut self,
         actor: &str,
@@ -357,73 +360,8 @@ impl Writes for SqliteWrite {
         apply(self.conn(), actor, records, now).await
     }
 
-    async fn start_due_batches(&mut self) -> Result<Vec<StartedBatch>, StoreError> {
-        let rows = sqlx::query(
-            "UPDATE batches SET state = 'running', updated_at = ?1 WHERE state = 'scheduled' AND start_at <= ?1
-             RETURNING id, campaign_id, start_at",
-        )
-        .bind(self.now)
-        .fetch_all(self.conn())
-        .await?;
-        rows.iter().map(StartedBatch::from_row).collect()
-    }
-
-    async fn expired_while_sending(&mut self) -> Result<(Vec<Expired>, DateTime<Utc>), StoreError> {
-        let rows = sqlx::query(
-            "SELECT d.id, d.lease_owner, d.attempts, d.max_attempts, d.channel, d.endpoint, d.possibly_accepted,
-                    d.sending_since, r.endpoints
-               FROM deliveries d JOIN recipients r ON r.id = d.recipient_id
-              WHERE d.state = 'in_flight' AND d.lease_expires_at < ?1 AND d.sending_since IS NOT NULL
-              ORDER BY d.id",
-        )
-        .bind(self.now)
-        .fetch_all(self.conn())
-        .await?;
-        let expired = rows.iter().map(expired).collect::<Result<_, _>>()?;
-        Ok((expired, time(self.now)))
-    }
-
-    async fn requeue_expired_unsent(&mut self) -> Result<u64, StoreError> {
-        Ok(sqlx::query(
-            "UPDATE deliveries SET state = 'queued', attempts = attempts - 1, due_at = ?1,
-                    lease_owner = NULL, leased_at = NULL, lease_expires_at = NULL
-              WHERE state = 'in_flight' AND lease_expires_at < ?1 AND sending_since IS NULL",
-        )
-        .bind(self.now)
-        .execute(self.conn())
-        .await?
-        .rows_affected())
-    }
-
-    async fn cancel_left_in_cancelled(&mut self) -> Result<u64, StoreError> {
-        Ok(sqlx::query(
-            "UPDATE deliveries SET state = 'cancelled', finalized_at = ?1
-              WHERE state = 'queued' AND batch_id IN (SELECT id FROM batches WHERE state = 'cancelled')",
-        )
-        .bind(self.now)
-        .execute(self.conn())
-        .await?
-        .rows_affected())
-    }
-
     async fn take_receipt_pass(&mut self) -> Result<bool, StoreError> {
         // `BEGIN IMMEDIATE`: this transaction is the only writer already.
         Ok(true)
-    }
-
-    async fn complete_finished_batches(&mut self) -> Result<Vec<CompletedBatch>, StoreError> {
-        let rows = sqlx::query(concat!(
-            "UPDATE batches AS b SET state = 'completed', updated_at = ?1, finished_at = ?1
-              WHERE b.state = 'running'
-                AND NOT EXISTS (SELECT 1 FROM deliveries d
-                                 WHERE d.batch_id = b.id AND d.state IN ('queued', 'in_flight'))
-                AND NOT EXISTS (SELECT 1 FROM signatures s WHERE s.campaign_id = b.campaign_id AND ",
-            super::receipts::owed_receipt!(),
-            ") RETURNING id, campaign_id"
-        ))
-        .bind(self.now)
-        .fetch_all(self.conn())
-        .await?;
-        rows.iter().map(CompletedBatch::from_row).collect()
     }
 }

@@ -6,9 +6,6 @@ use sqlx::SqliteConnection;
 
 use crate::logic::receipts::{Statements, letters_of_signer};
 
-/// Housekeeping's guard (`queue.rs`) uses the one written once.
-pub(super) use crate::logic::receipts::owed_receipt;
-
 impl Statements for SqliteConnection {
     const SIGNER_STILL_HERE: &'static str =
         "SELECT id FROM signatures WHERE id = $1 AND erased_at IS NULL";
