@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use hillpost_channels::{Channels, EmailSender, NoopChannel, SmtpChannel, SmtpSettings, SmtpTls};
+use hillpost_channels::{Channels, EmailSender, NoopChannel, SmtpChannel};
 use hillpost_core::quota::RateQuota;
 use hillpost_store::Store;
 use hillpost_worker::{RateLimits, Worker, WorkerSettings};
@@ -93,16 +93,7 @@ pub async fn run(args: &ChildArgs) -> anyhow::Result<()> {
                 .await?
         }
         Some(port) => {
-            let mut smtp = SmtpSettings::new(
-                "127.0.0.1",
-                port,
-                "letters@bench.example.org",
-                "bench.example.org",
-            );
-            smtp.tls = SmtpTls::None;
-            if let Some(connections) = args.smtp_connections {
-                smtp.max_connections = connections;
-            }
+            let smtp = crate::email::sink_settings(port, args.smtp_connections);
             let channel =
                 Channels::default().with_email(EmailSender::Smtp(SmtpChannel::new(smtp)?));
             Worker::new(store.clone(), channel, settings)

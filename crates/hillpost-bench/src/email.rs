@@ -223,6 +223,22 @@ async fn smtp_source(exe: &PathBuf, port: u16, count: usize, size: usize) -> any
     Ok(seconds)
 }
 
+/// SMTP to the bench's `smtp-sink` on `port`, in clear, with `connections` (default: the
+/// channel's own); the worker under test and the channel alone send alike.
+pub fn sink_settings(port: u16, connections: Option<usize>) -> SmtpSettings {
+    let mut settings = SmtpSettings::new(
+        "127.0.0.1",
+        port,
+        "letters@bench.example.org",
+        "bench.example.org",
+    );
+    settings.tls = SmtpTls::None;
+    if let Some(connections) = connections {
+        settings.max_connections = connections;
+    }
+    settings
+}
+
 /// hillpost's own SMTP channel alone, without the queue: every letter of the run composed
 /// and sent through one `SmtpChannel` with the same connections, as many in flight as the
 /// worker keeps marked ahead. What the channel can do on this machine, so the end-to-end
@@ -233,15 +249,7 @@ async fn channel_alone(
     connections: usize,
     sample: &OutgoingLetter,
 ) -> anyhow::Result<f64> {
-    let mut settings = SmtpSettings::new(
-        "127.0.0.1",
-        port,
-        "letters@bench.example.org",
-        "bench.example.org",
-    );
-    settings.tls = SmtpTls::None;
-    settings.max_connections = connections;
-    let channel = SmtpChannel::new(settings)?;
+    let channel = SmtpChannel::new(sink_settings(port, Some(connections)))?;
     let started = Instant::now();
     let reports: Vec<_> = futures::stream::iter(0..count)
         .map(|i| {
