@@ -12,9 +12,8 @@
 //! Statements written once say `now()`; [`crate::logic::sql`] runs them as written against
 //! the database's clock, or with `now()` turned into one more bound parameter when the
 //! store reads a [`Clock`] (the rewritten text is made once per statement and kept).
-//!
-//! Housekeeping and the claim path (`sqlite/queue.rs`, `postgres/queue.rs`) still read
-//! their backend's production clock themselves; a test clock does not reach them yet.
+//! Claims, leases, records and housekeeping read it like every other statement, so a test
+//! expires a lease or brings a retry due by advancing a [`TestClock`].
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;

@@ -100,8 +100,8 @@ impl Store {
     }
 
     /// [`Store::connect`], with the store reading `clock` on either backend (a
-    /// [`TestClock`] a test advances instead of sleeping). Housekeeping and claims still
-    /// read the production clock: see [`clock`].
+    /// [`TestClock`] a test advances instead of sleeping): every statement reads it, claims
+    /// and housekeeping included. See [`clock`].
     pub async fn connect_with_clock(url: &str, clock: Arc<dyn Clock>) -> Result<Self, StoreError> {
         Self::open(url, Some(clock)).await
     }
@@ -345,12 +345,12 @@ impl Store {
     /// Leases up to `limit` due deliveries of running batches, and the limited rate keys they
     /// need. Rows whose limited key another worker holds are left alone.
     pub async fn claim(&self, request: &ClaimRequest<'_>) -> Result<Claim, StoreError> {
-        dispatch!(self, s => s.claim(request).await)
+        dispatch!(self, s => logic::claims::claim(s, request).await)
     }
 
     /// Letter content for claimed deliveries (message, recipient, signer).
     pub async fn letter_parts(&self, delivery_ids: &[i64]) -> Result<Vec<LetterParts>, StoreError> {
-        dispatch!(self, s => s.letter_parts(delivery_ids).await)
+        dispatch!(self, s => logic::claims::letter_parts_of(s, delivery_ids).await)
     }
 
     /// Notes that these deliveries' current attempts start sending now, so a lease that
@@ -365,7 +365,7 @@ impl Store {
         if deliveries.is_empty() {
             return Ok(Vec::new());
         }
-        dispatch!(self, s => s.mark_sending(worker_id, deliveries).await)
+        dispatch!(self, s => logic::claims::mark_sending(s, worker_id, deliveries).await)
     }
 
     /// Appends the attempt rows and moves each delivery on, but only where the lease is still
@@ -387,7 +387,7 @@ impl Store {
         if delivery_ids.is_empty() {
             return Ok(0);
         }
-        dispatch!(self, s => s.release(worker_id, delivery_ids).await)
+        dispatch!(self, s => logic::claims::release(s, worker_id, delivery_ids).await)
     }
 
     /// Extends this worker's delivery and key leases and saves where each key's limiter
@@ -402,7 +402,7 @@ impl Store {
         key_lease: std::time::Duration,
         key_positions: &HashMap<String, chrono::DateTime<chrono::Utc>>,
     ) -> Result<(), StoreError> {
-        dispatch!(self, s => s.heartbeat(worker_id, lease, key_lease, key_positions).await)
+        dispatch!(self, s => logic::claims::heartbeat(s, worker_id, lease, key_lease, key_positions).await)
     }
 
     /// Hands rate keys back (they are free at once), with where their limiter stands.
@@ -414,7 +414,7 @@ impl Store {
         if key_positions.is_empty() {
             return Ok(());
         }
-        dispatch!(self, s => s.release_keys(worker_id, key_positions).await)
+        dispatch!(self, s => logic::claims::release_keys(s, worker_id, key_positions).await)
     }
 
     /// The states of the given batches (the worker checks before it sends).

@@ -24,6 +24,7 @@ pub(crate) mod audit;
 pub(crate) mod batches;
 pub(crate) mod campaigns;
 pub(crate) mod checkpoints;
+pub(crate) mod claims;
 pub(crate) mod directory;
 pub(crate) mod erasure;
 pub(crate) mod evidence;
@@ -64,7 +65,7 @@ pub(crate) trait Backend {
     type Write: AreaWrites;
 
     /// A connection that runs the statements written once ([`sql::Run`]).
-    type Conn: sql::Run + sqlx::Connection + 'static;
+    type Conn: sql::Run + claims::Statements + sqlx::Connection + 'static;
 
     /// A connection lent by the pool for reads outside any transaction.
     type Reader: DerefMut<Target = Self::Conn>;
@@ -139,7 +140,7 @@ pub(crate) trait Transactions: sqlx::Database {
 impl<D> Backend for DbStore<D>
 where
     D: sql::Dialect + audit::Appends + Transactions,
-    D::Connection: sql::Run + sqlx::Connection<Database = D> + 'static,
+    D::Connection: sql::Run + claims::Statements + sqlx::Connection<Database = D> + 'static,
     WriteTx<D>: AreaWrites,
 {
     type Write = WriteTx<D>;

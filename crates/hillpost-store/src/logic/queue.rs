@@ -3,14 +3,14 @@
 //! supplies each step's statement ([`Writes`]): PostgreSQL moves a whole group in one
 //! statement and locks with `FOR UPDATE SKIP LOCKED` (many workers); SQLite walks the group
 //! row by row inside `BEGIN IMMEDIATE` (one writer). Claims, sending marks, releases and
-//! heartbeats are one statement each, and stay whole in the backends.
+//! heartbeats are in [`super::claims`].
 
 use chrono::{DateTime, Utc};
 use hillpost_core::delivery::DeliveryRules;
 
-use super::receipts;
 use super::sql::{Arg, Columns, Run};
 use super::{Backend, Write};
+use super::{claims, receipts};
 use crate::audit::{HOUSEKEEPING, batch_completed_event, batch_started_event, worker_actor};
 use crate::record::{self, Applied, Before, Expired};
 use crate::{AttemptRecord, ClaimedDelivery, LetterParts, StoreError, TickReport};
@@ -118,7 +118,7 @@ impl CompletedBatch {
 }
 
 /// The statements of the queue's writes that differ between the backends.
-pub(crate) trait Writes: Write<Conn: receipts::Statements> {
+pub(crate) trait Writes: Write<Conn: receipts::Statements + claims::Statements> {
     /// Applies records, each fenced on its owner's lease (see [`crate::record`]): moves the
     /// deliveries still leased to their owner, writes an attempt row for every attempt and
     /// a delivery event for every applied record that makes one. Deliveries are described

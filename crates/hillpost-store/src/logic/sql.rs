@@ -33,6 +33,9 @@ pub(crate) enum Arg<'a> {
     /// A list for `= ANY($N)`: an array on PostgreSQL, a JSON array on SQLite.
     Ints(&'a [i64]),
     Texts(&'a [&'a str]),
+    Strings(&'a [String]),
+    /// Times for a list statement (epoch milliseconds in SQLite's JSON array).
+    Times(&'a [DateTime<Utc>]),
 }
 
 /// A connection that runs statements written once: a pooled connection for reads, or a
@@ -317,7 +320,8 @@ pub(crate) use columns;
 /// A backend's `Dialect::bind`: the arguments sqlx encodes alike on each are bound as they
 /// are; `$time` and `$list` say how a time and a list are bound.
 macro_rules! bind_arg {
-    ($query:ident, $arg:ident, time: $t:ident => $time:expr, list: $l:ident => $list:expr) => {
+    ($query:ident, $arg:ident, time: $t:ident => $time:expr, list: $l:ident => $list:expr,
+     times: $ts:ident => $times:expr) => {
         match $arg {
             Arg::Int(value) => $query.bind(value),
             Arg::OptInt(value) => $query.bind(value),
@@ -328,6 +332,8 @@ macro_rules! bind_arg {
             Arg::Time($t) => $query.bind($time),
             Arg::Ints($l) => $query.bind($list),
             Arg::Texts($l) => $query.bind($list),
+            Arg::Strings($l) => $query.bind($list),
+            Arg::Times($ts) => $query.bind($times),
         }
     };
 }

@@ -6,6 +6,7 @@
 mod audit;
 mod batches;
 mod checkpoints;
+mod claims;
 mod copy_text;
 mod directory;
 mod erasure;
@@ -70,8 +71,3 @@ impl Transactions for sqlx::Postgres {
 pub(crate) type PgWrite = crate::logic::WriteTx<sqlx::Postgres>;
 
 impl crate::logic::AreaWrites for PgWrite {}
-
-/// `Duration` as whole milliseconds for `now() + $n * interval '1 millisecond'`.
-pub(crate) fn millis(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
-}

@@ -1,232 +1,18 @@
-//! The worker's side on PostgreSQL (what recording and housekeeping do is written once in
-//! `crate::logic::queue`): claim, load, mark, record, heartbeat. Each is one statement (one
-//! round trip) however many deliveries it covers.
+//! Recording attempts on PostgreSQL (what recording and housekeeping do is written once in
+//! `crate::logic::queue`): one statement (one round trip) however many records it covers.
 
 use std::collections::HashMap;
-use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use sqlx::Row;
 use sqlx::postgres::PgRow;
 
-use super::receipts::RECEIPT_PASS_LOCK;
-use super::signatures::signature_columns;
-use super::{PgStore, PgWrite, millis};
-use crate::logic::queue::{
-    Writes, before, claimed_delivery, expired_while_sending, letter_parts, requeue_expired_unsent,
-};
+use super::PgWrite;
+use super::receipts::TAKE_RECEIPT_PASS;
+use crate::clock::Now;
+use crate::logic::queue::{Writes, before, expired_while_sending, requeue_expired_unsent};
+use crate::logic::sql::{Arg, clocked};
 use crate::record::{self, Applied};
-use crate::{AttemptRecord, Claim, ClaimRequest, KeyLease, LetterParts, StoreError};
-
-/// Candidates are due queued rows of running batches, oldest first, skipping rows other
-/// workers have locked and rows whose limited key another worker holds. Each running batch's
-/// due rows are walked in order through `deliveries_due_by_batch` (a plan that does not
-/// depend on statistics: see migration 0008), up to the limit each, and the oldest of those
-/// are claimed. Limited keys among them are leased (or renewed) in the same statement: the
-/// upsert only wins when the lease is free, expired or already ours, and only rows of won
-/// keys (or unlimited keys) are claimed; the other candidates are simply left for their
-/// key's holder.
-const CLAIM: &str = "
-WITH candidate AS (
-    SELECT c.id, c.rate_key
-      FROM batches b
-     CROSS JOIN LATERAL (
-        SELECT d.id, d.rate_key, d.due_at
-          FROM deliveries d
-         WHERE d.batch_id = b.id
-           AND d.state = 'queued'
-           AND d.due_at <= now()
-           AND NOT (d.rate_key = ANY($3::text[]))
-           AND NOT EXISTS (SELECT 1 FROM rate_key_leases l
-                            WHERE l.key = d.rate_key AND l.worker_id <> $1 AND l.expires_at > now())
-         ORDER BY d.due_at, d.id
-         LIMIT $2
-           FOR UPDATE OF d SKIP LOCKED
-     ) c
-     WHERE b.state = 'running'
-     ORDER BY c.due_at, c.id
-     LIMIT $2
-), limited_key AS (
-    SELECT DISTINCT rate_key AS key FROM candidate
-     WHERE rate_key = ANY($6::text[]) OR ($5 AND NOT (rate_key = ANY($7::text[])))
-), won_key AS (
-    INSERT INTO rate_key_leases AS l (key, worker_id, expires_at)
-    SELECT key, $1, now() + $8 * interval '1 millisecond' FROM limited_key ORDER BY key
-    ON CONFLICT (key) DO UPDATE SET worker_id = excluded.worker_id, expires_at = excluded.expires_at
-     WHERE l.worker_id = excluded.worker_id OR l.expires_at <= now()
-    RETURNING l.key, l.next_send_at
-), claimed AS (
-    UPDATE deliveries d
-       SET state = 'in_flight', lease_owner = $1, leased_at = now(),
-           lease_expires_at = now() + $4 * interval '1 millisecond', attempts = d.attempts + 1
-      FROM candidate c
-     WHERE d.id = c.id
-       AND (c.rate_key IN (SELECT key FROM won_key) OR c.rate_key NOT IN (SELECT key FROM limited_key))
- RETURNING d.id, d.batch_id, d.recipient_id, d.signature_id, d.message_id, d.attempts, d.max_attempts,
-           d.channel, d.endpoint, d.rate_key, d.possibly_accepted
-)
-SELECT c.*, NULL::text AS key, NULL::timestamptz AS next_send_at FROM claimed c
-UNION ALL
-SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, w.key, w.next_send_at FROM won_key w";
-
-impl PgStore {
-    pub async fn claim(&self, request: &ClaimRequest<'_>) -> Result<Claim, StoreError> {
-        let rows = sqlx::query(CLAIM)
-            .bind(request.worker_id)
-            .bind(i64::from(request.limit))
-            .bind(request.exclude_keys)
-            .bind(millis(request.lease))
-            .bind(request.policy.default_limited)
-            .bind(&request.policy.limited)
-            .bind(&request.policy.unlimited)
-            .bind(millis(request.key_lease))
-            .fetch_all(self.pool())
-            .await?;
-        let mut claim = Claim::default();
-        for row in rows {
-            if let Some(key) = row.try_get::<Option<String>, _>("key")? {
-                claim.keys.push(KeyLease {
-                    key,
-                    next_send_at: row.try_get("next_send_at")?,
-                });
-                continue;
-            }
-            claim.deliveries.push(claimed_delivery(&row)?);
-        }
-        claim.deliveries.sort_by_key(|d| d.id);
-        Ok(claim)
-    }
-
-    pub async fn letter_parts(&self, delivery_ids: &[i64]) -> Result<Vec<LetterParts>, StoreError> {
-        // Each delivery's recipient, message and signer by primary key (`OFFSET 0` keeps
-        // each lateral subquery a lookup per delivery). As plain joins, the planner hashed
-        // whole tables for a claim of a few hundred: every signature and message of the
-        // database read per claim (20,000 of each in the email benchmark, half the claims),
-        // a cost that grew with the tables rather than with the claim.
-        let rows = sqlx::query(
-            "SELECT d.id AS delivery_id, d.kind, d.idempotency_key, r.name AS recipient_name, r.endpoints, m.language, m.subject,
-                    m.body_markdown, s.id AS signature_id, s.email_key, s.email, s.first_name, s.last_name,
-                    s.organization, s.address_line1, s.address_line2, s.city, s.state, s.postal_code, s.country,
-                    s.district, s.language AS signer_language, s.phone, s.receipt_consent, s.signed_at, s.source
-               FROM deliveries d
-              CROSS JOIN LATERAL (SELECT r.name, r.endpoints FROM recipients r
-                                   WHERE r.id = d.recipient_id OFFSET 0) r
-              CROSS JOIN LATERAL (SELECT m.language, m.subject, m.body_markdown FROM messages m
-                                   WHERE m.id = d.message_id OFFSET 0) m
-               LEFT JOIN LATERAL (SELECT s.* FROM signatures s WHERE s.id = d.signature_id OFFSET 0) s ON true
-              WHERE d.id = ANY($1)
-              ORDER BY d.id",
-        )
-        .bind(delivery_ids)
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter()
-            .map(|row| {
-                let signer = match row.try_get::<Option<i64>, _>("signature_id")? {
-                    None => None,
-                    Some(id) => {
-                        Some(signature_columns(row, "signer_language")?.into_signature(id)?)
-                    }
-                };
-                letter_parts(row, signer)
-            })
-            .collect()
-    }
-
-    pub async fn mark_sending(
-        &self,
-        worker_id: &str,
-        deliveries: &[(i64, u32)],
-    ) -> Result<Vec<i64>, StoreError> {
-        let marked = sqlx::query_scalar(
-            // `lease_owner = $1` implies in flight (a check constraint), and leaving the state
-            // out keeps the planner off `deliveries_leased`: estimating it empty, it joined
-            // every in-flight row to every mark (quadratic). By primary key instead.
-            "UPDATE deliveries d SET sending_since = now()
-               FROM unnest($2::int8[], $3::int4[]) AS m(id, attempt_no)
-              WHERE d.id = m.id AND d.attempts = m.attempt_no AND d.lease_owner = $1
-          RETURNING d.id",
-        )
-        .bind(worker_id)
-        .bind(deliveries.iter().map(|(id, _)| *id).collect::<Vec<_>>())
-        .bind(
-            deliveries
-                .iter()
-                .map(|(_, n)| i32::try_from(*n).unwrap_or(i32::MAX))
-                .collect::<Vec<_>>(),
-        )
-        .fetch_all(self.pool())
-        .await?;
-        Ok(marked)
-    }
-
-    pub async fn release(&self, worker_id: &str, delivery_ids: &[i64]) -> Result<u64, StoreError> {
-        let done = sqlx::query(
-            "UPDATE deliveries SET state = 'queued', attempts = attempts - 1,
-                    lease_owner = NULL, leased_at = NULL, lease_expires_at = NULL, sending_since = NULL
-              WHERE id = ANY($2) AND lease_owner = $1 AND state = 'in_flight'",
-        )
-        .bind(worker_id)
-        .bind(delivery_ids)
-        .execute(self.pool())
-        .await?;
-        Ok(done.rows_affected())
-    }
-
-    pub async fn heartbeat(
-        &self,
-        worker_id: &str,
-        lease: Duration,
-        key_lease: Duration,
-        key_positions: &HashMap<String, DateTime<Utc>>,
-    ) -> Result<(), StoreError> {
-        let (keys, positions): (Vec<String>, Vec<DateTime<Utc>>) =
-            key_positions.iter().map(|(k, t)| (k.clone(), *t)).unzip();
-        sqlx::query(
-            "WITH deliveries_renewed AS (
-                UPDATE deliveries SET lease_expires_at = now() + $2 * interval '1 millisecond'
-                 WHERE lease_owner = $1 AND state = 'in_flight'
-                   AND lease_expires_at < now() + $6 * interval '1 millisecond'
-             )
-             UPDATE rate_key_leases l
-                SET expires_at = now() + $3 * interval '1 millisecond',
-                    next_send_at = coalesce(
-                        (SELECT p.next_send_at FROM unnest($4::text[], $5::timestamptz[]) AS p(key, next_send_at)
-                          WHERE p.key = l.key),
-                        l.next_send_at)
-              WHERE l.worker_id = $1",
-        )
-        .bind(worker_id)
-        .bind(millis(lease))
-        .bind(millis(key_lease))
-        .bind(keys)
-        .bind(positions)
-        .bind(millis(lease.mul_f64(crate::RENEW_WHEN_LEFT)))
-        .execute(self.pool())
-        .await?;
-        Ok(())
-    }
-
-    pub async fn release_keys(
-        &self,
-        worker_id: &str,
-        key_positions: &HashMap<String, DateTime<Utc>>,
-    ) -> Result<(), StoreError> {
-        let (keys, positions): (Vec<String>, Vec<DateTime<Utc>>) =
-            key_positions.iter().map(|(k, t)| (k.clone(), *t)).unzip();
-        sqlx::query(
-            "UPDATE rate_key_leases l SET expires_at = now() - interval '1 millisecond', next_send_at = p.next_send_at
-               FROM unnest($2::text[], $3::timestamptz[]) AS p(key, next_send_at)
-              WHERE l.key = p.key AND l.worker_id = $1",
-        )
-        .bind(worker_id)
-        .bind(keys)
-        .bind(positions)
-        .execute(self.pool())
-        .await?;
-        Ok(())
-    }
-}
+use crate::{AttemptRecord, StoreError};
 
 /// Applies records inside `tx` in one statement, each fenced on its owner's lease: see
 /// [`crate::record`]. The deliveries are read as they were before the statement (its
@@ -299,6 +85,7 @@ async fn apply<'a>(
     tx: &mut sqlx::PgConnection,
     actor: &str,
     records: &[(&'a str, &'a AttemptRecord)],
+    at: Now,
 ) -> Result<Vec<Applied<'a>>, StoreError> {
     if records.is_empty() {
         return Ok(Vec::new());
@@ -313,7 +100,9 @@ async fn apply<'a>(
             .and_then(|route| route.to.clone())
     };
     let event = |r: &AttemptRecord| r.event().map(|e| (e.kind.as_str(), e.reason.to_string()));
-    let rows = sqlx::query(APPLY)
+    // Under a clock of this process, `now()` is one more parameter (after the 28 above).
+    let (sql, clock) = clocked(APPLY, &[], at);
+    let mut query = sqlx::query(sql)
         .bind(actor)
         .bind(
             records
@@ -428,9 +217,11 @@ async fn apply<'a>(
                 .iter()
                 .map(|(_, r)| r.transition.spends_budget)
                 .collect::<Vec<_>>(),
-        )
-        .fetch_all(&mut *tx)
-        .await?;
+        );
+    if let Some(Arg::Time(now)) = clock.first() {
+        query = query.bind(*now);
+    }
+    let rows = query.fetch_all(&mut *tx).await?;
     let mut by_delivery: HashMap<i64, PgRow> = HashMap::with_capacity(rows.len());
     for row in rows {
         by_delivery.insert(row.try_get("delivery_id")?, row);
@@ -462,14 +253,14 @@ impl Writes for PgWrite {
         actor: &str,
         records: &[(&'a str, &'a AttemptRecord)],
     ) -> Result<Vec<Applied<'a>>, StoreError> {
-        apply(self.conn(), actor, records).await
+        let at = self.at;
+        apply(self.conn(), actor, records, at).await
     }
 
     async fn take_receipt_pass(&mut self) -> Result<bool, StoreError> {
         // A transaction-scoped advisory lock; a housekeeper that does not get it skips the
         // pass.
-        Ok(sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
-            .bind(RECEIPT_PASS_LOCK)
+        Ok(sqlx::query_scalar(TAKE_RECEIPT_PASS)
             .fetch_one(self.conn())
             .await?)
     }

@@ -15,7 +15,7 @@ impl Dialect for Postgres {
         query: Query<'q, Postgres, PgArguments>,
         arg: Arg<'_>,
     ) -> Query<'q, Postgres, PgArguments> {
-        bind_arg!(query, arg, time: t => t, list: l => l)
+        bind_arg!(query, arg, time: t => t, list: l => l, times: l => l)
     }
 
     fn rows_affected(done: &sqlx::postgres::PgQueryResult) -> u64 {

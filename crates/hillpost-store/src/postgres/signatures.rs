@@ -12,7 +12,6 @@ use crate::logic::sql::{Dialect, clocked};
 use crate::signature_row::{SignatureColumns, new_salt};
 
 /// The claim path (`queue.rs`) reads signers with the reader written once.
-pub(super) use crate::logic::signatures::signature_columns;
 
 impl Writes for PgWrite {
     async fn insert_signatures(

@@ -8,6 +8,7 @@
 mod audit;
 mod batches;
 mod checkpoints;
+mod claims;
 mod directory;
 mod erasure;
 mod notices;
@@ -50,13 +51,6 @@ impl SqliteStore {
             .await?;
         MIGRATOR.run(&pool).await?;
         Ok(Self::new(pool, clock))
-    }
-
-    /// A transaction holding SQLite's write lock from its first statement.
-    pub(crate) async fn write(
-        &self,
-    ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
-        <sqlx::Sqlite as Transactions>::begin_write(self.pool()).await
     }
 }
 
@@ -111,20 +105,12 @@ async fn fit_for_reuse(connection: &mut sqlx::SqliteConnection) -> Result<bool, 
     Ok(clean)
 }
 
-pub(crate) fn now_ms() -> i64 {
-    Utc::now().timestamp_millis()
-}
-
 pub(crate) fn ms(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
 }
 
 pub(crate) fn time(ms: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(ms).unwrap_or_default()
-}
-
-pub(crate) fn millis(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
 /// A JSON array for `IN (SELECT value FROM json_each(?))`.

@@ -11,7 +11,6 @@ use crate::logic::signatures::Writes;
 use crate::signature_row::{SignatureColumns, new_salt};
 
 /// The claim path (`queue.rs`) reads signers with the reader written once.
-pub(super) use crate::logic::signatures::signature_columns;
 
 /// 21 bound values per row; SQLite allows 32,766 per statement.
 const ROWS_PER_STATEMENT: usize = 1_000;

@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use chrono::Utc;
 use hillpost_core::delivery::{AttemptOutcome, BatchAction, DeliveryState, Transition};
-use hillpost_store::{AttemptRecord, ClaimRequest, ClaimedDelivery, RateKeyPolicy, Store};
+use hillpost_store::{
+    AttemptRecord, ClaimRequest, ClaimedDelivery, RateKeyPolicy, Store, TestClock,
+};
 use sqlx::{AssertSqlSafe, Connection};
 
 use crate::support::running_batch;
@@ -350,9 +352,14 @@ async fn two_stores_appending_at_once_keep_one_chain(store: Store, url: String) 
 
 both_backends!(
     housekeeping_appends_starts_lost_attempts_and_completions,
+    clock,
     url
 );
-async fn housekeeping_appends_starts_lost_attempts_and_completions(store: Store, url: String) {
+async fn housekeeping_appends_starts_lost_attempts_and_completions(
+    store: Store,
+    clock: TestClock,
+    url: String,
+) {
     running_batch(&store, &["a"]).await;
     let policy = RateKeyPolicy::default();
     let short = ClaimRequest {
@@ -362,7 +369,7 @@ async fn housekeeping_appends_starts_lost_attempts_and_completions(store: Store,
     let claim = store.claim(&short).await.unwrap().deliveries;
     let marks: Vec<(i64, u32)> = claim.iter().map(|d| (d.id, d.attempt_no)).collect();
     store.mark_sending("lost", &marks).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(20)).await;
+    clock.advance(Duration::from_millis(20));
     assert_eq!(
         store
             .tick(&crate::support::rules())

@@ -4,7 +4,7 @@ use chrono::{NaiveDate, Utc};
 use hillpost_core::batch::{Eligibility, PlannedDelivery, Route, SkipReason, plan_batch};
 use hillpost_core::delivery::{BatchAction, BatchState, Channel, DeliveryState};
 use hillpost_core::render::LetterTemplates;
-use hillpost_store::{Store, StoreError};
+use hillpost_store::{Clock, Store, StoreError, TestClock};
 
 use crate::support::{SIGNERS, execute_raw, recipients, running_batch, seeded};
 
@@ -110,8 +110,8 @@ async fn batches_pause_resume_and_cancel(store: Store) {
     ));
 }
 
-both_backends!(a_scheduled_batch_starts_when_its_time_comes);
-async fn a_scheduled_batch_starts_when_its_time_comes(store: Store) {
+both_backends!(a_scheduled_batch_starts_when_its_time_comes, clock);
+async fn a_scheduled_batch_starts_when_its_time_comes(store: Store, clock: TestClock) {
     let campaign = seeded(&store, SIGNERS).await;
     let templates = LetterTemplates::compile(&campaign).unwrap();
     let signatures = store.signatures(&campaign.id).await.unwrap();
@@ -124,7 +124,7 @@ async fn a_scheduled_batch_starts_when_its_time_comes(store: Store) {
         date,
     )
     .unwrap();
-    let start_at = Utc::now() + chrono::Duration::milliseconds(600);
+    let start_at = clock.now() + chrono::Duration::milliseconds(600);
     let id = store
         .create_batch(&campaign.id, &plan, start_at, 3)
         .await
@@ -142,7 +142,7 @@ async fn a_scheduled_batch_starts_when_its_time_comes(store: Store) {
             .is_empty(),
         "not before its time"
     );
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    clock.advance(Duration::from_millis(700));
     assert_eq!(
         store.tick(&crate::support::rules()).await.unwrap().started,
         vec![id]

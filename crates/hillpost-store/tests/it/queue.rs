@@ -3,7 +3,9 @@ use std::time::Duration;
 
 use chrono::Utc;
 use hillpost_core::delivery::{AttemptOutcome, BatchAction, BatchState, DeliveryState, Transition};
-use hillpost_store::{AttemptRecord, ClaimRequest, ClaimedDelivery, RateKeyPolicy, Store};
+use hillpost_store::{
+    AttemptRecord, ClaimRequest, ClaimedDelivery, RateKeyPolicy, Store, TestClock,
+};
 
 use crate::support::{decided, execute_raw, running_batch};
 
@@ -79,8 +81,8 @@ async fn a_claim_leases_each_delivery_to_one_worker(store: Store) {
     assert_eq!(parts[0].idempotency_key.len(), 32);
 }
 
-both_backends!(recorded_attempts_move_deliveries_on);
-async fn recorded_attempts_move_deliveries_on(store: Store) {
+both_backends!(recorded_attempts_move_deliveries_on, clock);
+async fn recorded_attempts_move_deliveries_on(store: Store, clock: TestClock) {
     let batch = running_batch(&store, &["a"]).await;
     let policy = RateKeyPolicy::default();
     let claim = store
@@ -124,7 +126,7 @@ async fn recorded_attempts_move_deliveries_on(store: Store) {
             .deliveries
             .is_empty()
     );
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    clock.advance(Duration::from_millis(500));
     let retry = store
         .claim(&request("w2", 3, &policy))
         .await
@@ -142,8 +144,8 @@ async fn recorded_attempts_move_deliveries_on(store: Store) {
     assert_eq!(failed.last_error.as_deref(), Some("250 OK"));
 }
 
-both_backends!(a_stale_worker_cannot_overwrite_a_taken_over_delivery);
-async fn a_stale_worker_cannot_overwrite_a_taken_over_delivery(store: Store) {
+both_backends!(a_stale_worker_cannot_overwrite_a_taken_over_delivery, clock);
+async fn a_stale_worker_cannot_overwrite_a_taken_over_delivery(store: Store, clock: TestClock) {
     let batch = running_batch(&store, &["a"]).await;
     let policy = RateKeyPolicy::default();
     let short = ClaimRequest {
@@ -154,7 +156,7 @@ async fn a_stale_worker_cannot_overwrite_a_taken_over_delivery(store: Store) {
     let marks: Vec<(i64, u32)> = all.iter().map(|d| (d.id, d.attempt_no)).collect();
     assert_eq!(store.mark_sending("slow", &marks).await.unwrap().len(), 3);
     let claimed = all[0].clone();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    clock.advance(Duration::from_millis(300));
 
     // The lease expired while sending: housekeeping records a possibly accepted attempt and
     // requeues (email may resend, with the same Message-ID).
@@ -225,8 +227,14 @@ async fn a_stale_worker_cannot_overwrite_a_taken_over_delivery(store: Store) {
     );
 }
 
-both_backends!(a_lost_last_attempt_ends_unconfirmed_not_back_in_the_queue);
-async fn a_lost_last_attempt_ends_unconfirmed_not_back_in_the_queue(store: Store) {
+both_backends!(
+    a_lost_last_attempt_ends_unconfirmed_not_back_in_the_queue,
+    clock
+);
+async fn a_lost_last_attempt_ends_unconfirmed_not_back_in_the_queue(
+    store: Store,
+    clock: TestClock,
+) {
     let batch = running_batch(&store, &["a"]).await;
     let policy = RateKeyPolicy::default();
     let short = ClaimRequest {
@@ -239,7 +247,7 @@ async fn a_lost_last_attempt_ends_unconfirmed_not_back_in_the_queue(store: Store
         assert!(claimed.iter().all(|d| d.attempt_no == attempt));
         let marks: Vec<(i64, u32)> = claimed.iter().map(|d| (d.id, d.attempt_no)).collect();
         store.mark_sending("w", &marks).await.unwrap();
-        tokio::time::sleep(Duration::from_millis(80)).await;
+        clock.advance(Duration::from_millis(80));
         assert_eq!(
             store
                 .tick(&crate::support::rules())
@@ -310,8 +318,8 @@ async fn a_limited_key_is_sent_to_by_one_worker_at_a_time(store: Store) {
     );
 }
 
-both_backends!(heartbeats_keep_leases_alive);
-async fn heartbeats_keep_leases_alive(store: Store) {
+both_backends!(heartbeats_keep_leases_alive, clock);
+async fn heartbeats_keep_leases_alive(store: Store, clock: TestClock) {
     running_batch(&store, &["a"]).await;
     let policy = RateKeyPolicy {
         default_limited: true,
@@ -325,7 +333,7 @@ async fn heartbeats_keep_leases_alive(store: Store) {
     let claimed = store.claim(&short).await.unwrap().deliveries;
     assert_eq!(claimed.len(), 1);
     for _ in 0..4 {
-        tokio::time::sleep(Duration::from_millis(150)).await;
+        clock.advance(Duration::from_millis(150));
         store
             .heartbeat(
                 "w1",
@@ -366,8 +374,8 @@ async fn heartbeats_keep_leases_alive(store: Store) {
     );
 }
 
-both_backends!(heartbeats_renew_only_leases_running_low);
-async fn heartbeats_renew_only_leases_running_low(store: Store) {
+both_backends!(heartbeats_renew_only_leases_running_low, clock);
+async fn heartbeats_renew_only_leases_running_low(store: Store, clock: TestClock) {
     running_batch(&store, &["a"]).await;
     let policy = RateKeyPolicy::default();
     let lease = |ms| ClaimRequest {
@@ -383,13 +391,13 @@ async fn heartbeats_renew_only_leases_running_low(store: Store) {
         .heartbeat("w1", Duration::from_millis(1500), LEASE, &HashMap::new())
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    clock.advance(Duration::from_millis(800));
     assert_eq!(
         store.tick(&crate::support::rules()).await.unwrap().requeued,
         0,
         "the short lease was renewed"
     );
-    tokio::time::sleep(Duration::from_millis(1000)).await;
+    clock.advance(Duration::from_millis(1000));
     // The renewed lease has now run out; the long one was left alone, not cut to 1.5 s.
     assert_eq!(
         store.tick(&crate::support::rules()).await.unwrap().requeued,
@@ -526,8 +534,8 @@ async fn concurrent_claims_never_share_a_delivery(store: Store) {
     assert_eq!(unique.len(), 24);
 }
 
-both_backends!(a_lease_lost_before_sending_costs_no_attempt);
-async fn a_lease_lost_before_sending_costs_no_attempt(store: Store) {
+both_backends!(a_lease_lost_before_sending_costs_no_attempt, clock);
+async fn a_lease_lost_before_sending_costs_no_attempt(store: Store, clock: TestClock) {
     running_batch(&store, &["a"]).await;
     let policy = RateKeyPolicy::default();
     let short = ClaimRequest {
@@ -551,7 +559,7 @@ async fn a_lease_lost_before_sending_costs_no_attempt(store: Store) {
             .is_empty(),
         "fenced"
     );
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    clock.advance(Duration::from_millis(150));
     let tick = store.tick(&crate::support::rules()).await.unwrap();
     assert_eq!((tick.recovered, tick.requeued), (1, 2));
     assert_eq!(

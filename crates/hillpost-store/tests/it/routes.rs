@@ -14,7 +14,7 @@ use hillpost_core::render::LetterTemplates;
 use hillpost_core::signer::Email;
 use hillpost_store::{
     ClaimRequest, ClaimedDelivery, DeliveryAction, DeliveryEventKind, RateKeyPolicy, RetryRequest,
-    Store, StoreError,
+    Store, StoreError, TestClock,
 };
 
 use crate::support::{answered, record_for, rules, seeded};
@@ -64,7 +64,7 @@ async fn batch_to(store: &Store, endpoints: Vec<Endpoint>) -> i64 {
     )
     .expect("plan");
     store
-        .create_batch(&campaign.id, &plan, Utc::now(), 3)
+        .create_batch(&campaign.id, &plan, crate::support::started(), 3)
         .await
         .expect("create batch")
 }
@@ -215,15 +215,21 @@ async fn a_local_refusal_is_a_route_event_and_the_letter_moves_on(store: Store) 
     );
 }
 
-both_backends!(a_web_form_whose_worker_died_while_sending_is_never_posted_again);
-async fn a_web_form_whose_worker_died_while_sending_is_never_posted_again(store: Store) {
+both_backends!(
+    a_web_form_whose_worker_died_while_sending_is_never_posted_again,
+    clock
+);
+async fn a_web_form_whose_worker_died_while_sending_is_never_posted_again(
+    store: Store,
+    clock: TestClock,
+) {
     let batch = batch_to(&store, vec![form(), email()]).await;
     let lost = claim_one(&store, "gone", Duration::from_millis(50)).await;
     store
         .mark_sending("gone", &[(lost.id, lost.attempt_no)])
         .await
         .expect("mark");
-    tokio::time::sleep(Duration::from_millis(80)).await;
+    clock.advance(Duration::from_millis(80));
     let tick = store.tick(&rules()).await.expect("tick");
     assert_eq!(tick.recovered, 1);
     assert_eq!(tick.completed, [batch], "nothing is left to send");

@@ -12,23 +12,24 @@ use hillpost_core::signer::Email;
 use hillpost_core::{Campaign, NewSignature};
 use hillpost_store::{AttemptRecord, ClaimedDelivery, ImportCounts, Store};
 
-/// Runs `$name(store)` against a fresh SQLite file and a fresh PostgreSQL schema;
-/// `both_backends!($name, url)` passes the database URL too, for tests that must reach past
-/// the store (to tamper with rows, say).
+/// Runs `$name(store)` against a fresh SQLite file and a fresh PostgreSQL schema. Extra
+/// words pass more, in the order given: `clock` opens the store on a [`TestClock`] and
+/// passes it (a test advances it instead of sleeping), `url` passes the database URL (for
+/// tests that must reach past the store, to tamper with rows, say):
+/// `both_backends!($name, clock, url)` runs `$name(store, clock, url)`.
+///
+/// [`TestClock`]: hillpost_store::TestClock
 macro_rules! both_backends {
-    ($name:ident, clock) => {
+    ($name:ident $(, $pass:ident)*) => {
         mod $name {
             #[tokio::test]
             async fn sqlite() {
                 let db = hillpost_testkit::sqlite::database();
+                let url = db.url.clone();
                 let clock = hillpost_store::TestClock::new();
-                let store = hillpost_store::Store::connect_with_clock(
-                    &db.url,
-                    std::sync::Arc::new(clock.clone()),
-                )
-                .await
-                .expect("open SQLite");
-                super::$name(store, clock).await;
+                let with_clock = both_backends!(@clock $($pass)*).then(|| clock.clone());
+                let store = crate::support::open(&url, with_clock).await;
+                super::$name(store $(, both_backends!(@pass $pass, clock, url))*).await;
             }
 
             #[tokio::test]
@@ -37,65 +38,28 @@ macro_rules! both_backends {
                 let Some(schema) = hillpost_testkit::postgres::schema(test).await else {
                     return;
                 };
+                let url = schema.url.clone();
                 let clock = hillpost_store::TestClock::new();
-                let store = hillpost_store::Store::connect_with_clock(
-                    &schema.url,
-                    std::sync::Arc::new(clock.clone()),
-                )
-                .await
-                .expect("open PostgreSQL");
-                super::$name(store, clock).await;
+                let with_clock = both_backends!(@clock $($pass)*).then(|| clock.clone());
+                let store = crate::support::open(&url, with_clock).await;
+                super::$name(store $(, both_backends!(@pass $pass, clock, url))*).await;
             }
         }
     };
-    ($name:ident, url) => {
-        mod $name {
-            #[tokio::test]
-            async fn sqlite() {
-                let db = hillpost_testkit::sqlite::database();
-                let store = hillpost_store::Store::connect(&db.url)
-                    .await
-                    .expect("open SQLite");
-                super::$name(store, db.url.clone()).await;
-            }
+    (@clock) => { false };
+    (@clock clock $($rest:ident)*) => { true };
+    (@clock $other:ident $($rest:ident)*) => { both_backends!(@clock $($rest)*) };
+    (@pass clock, $clock:ident, $url:ident) => { $clock.clone() };
+    (@pass url, $clock:ident, $url:ident) => { $url.clone() };
+}
 
-            #[tokio::test]
-            async fn postgres() {
-                let test = concat!(module_path!(), "::postgres");
-                let Some(schema) = hillpost_testkit::postgres::schema(test).await else {
-                    return;
-                };
-                let store = hillpost_store::Store::connect(&schema.url)
-                    .await
-                    .expect("open PostgreSQL");
-                super::$name(store, schema.url.clone()).await;
-            }
-        }
+/// The store at `url`, on `clock` when one is given (else the production clock).
+pub async fn open(url: &str, clock: Option<hillpost_store::TestClock>) -> Store {
+    let opened = match clock {
+        Some(clock) => Store::connect_with_clock(url, std::sync::Arc::new(clock)).await,
+        None => Store::connect(url).await,
     };
-    ($name:ident) => {
-        mod $name {
-            #[tokio::test]
-            async fn sqlite() {
-                let db = hillpost_testkit::sqlite::database();
-                let store = hillpost_store::Store::connect(&db.url)
-                    .await
-                    .expect("open SQLite");
-                super::$name(store).await;
-            }
-
-            #[tokio::test]
-            async fn postgres() {
-                let test = concat!(module_path!(), "::postgres");
-                let Some(schema) = hillpost_testkit::postgres::schema(test).await else {
-                    return;
-                };
-                let store = hillpost_store::Store::connect(&schema.url)
-                    .await
-                    .expect("open PostgreSQL");
-                super::$name(store).await;
-            }
-        }
-    };
+    opened.unwrap_or_else(|e| panic!("open {url}: {e}"))
 }
 
 /// Runs one statement on a connection of its own, outside the store.
@@ -199,9 +163,16 @@ pub async fn running_batch(store: &Store, keys: &[&str]) -> i64 {
     let plan =
         plan_batch(&campaign, &templates, &signatures, &recipients(keys), date).expect("plan");
     store
-        .create_batch(&campaign.id, &plan, Utc::now(), 3)
+        .create_batch(&campaign.id, &plan, started(), 3)
         .await
         .expect("create batch")
+}
+
+/// A start a minute ago: the batch runs at once by the production clock and by any
+/// [`TestClock`](hillpost_store::TestClock) (which stands at the time it was made, a little
+/// before the batch).
+pub fn started() -> chrono::DateTime<Utc> {
+    Utc::now() - chrono::Duration::minutes(1)
 }
 
 /// The rules the worker follows by default, with no waits between attempts (three on each

@@ -1,0 +1,119 @@
+//! SQLite's statements for a worker's leases (what they do is written once in
+//! `crate::logic::claims`). Lists are JSON arrays; a claim is a few statements inside the
+//! caller's `BEGIN IMMEDIATE` (one writer at a time, so no row locks are needed).
+
+use std::collections::BTreeSet;
+
+use sqlx::SqliteConnection;
+
+use crate::logic::claims::{Statements, key_lease, millis};
+use crate::logic::queue::claimed_delivery;
+use crate::logic::sql::{Arg, Columns, Db, Run};
+use crate::{Claim, ClaimRequest, StoreError};
+
+/// Due queued deliveries of running batches, oldest first, but those of keys `$1` (the
+/// worker has enough of them) and of keys another worker than `$2` holds; up to `$3`.
+const CANDIDATES: &str = "SELECT d.id, d.rate_key FROM deliveries d
+  WHERE d.state = 'queued' AND d.due_at <= now()
+    AND EXISTS (SELECT 1 FROM batches b WHERE b.id = d.batch_id AND b.state = 'running')
+    AND NOT (d.rate_key = ANY($1))
+    AND NOT EXISTS (SELECT 1 FROM rate_key_leases l
+                     WHERE l.key = d.rate_key AND l.worker_id <> $2 AND l.expires_at > now())
+  ORDER BY d.due_at, d.id
+  LIMIT $3";
+
+/// Leases key `$1` to worker `$2` for `$3` ms when it is free, expired or already the
+/// worker's; the key and its pace when won.
+const LEASE_KEY: &str = "INSERT INTO rate_key_leases (key, worker_id, expires_at)
+  VALUES ($1, $2, now() + $3 * interval '1 millisecond')
+  ON CONFLICT (key) DO UPDATE SET worker_id = excluded.worker_id, expires_at = excluded.expires_at
+   WHERE rate_key_leases.worker_id = excluded.worker_id OR rate_key_leases.expires_at <= now()
+  RETURNING key, next_send_at";
+
+/// Leases deliveries `$1` to worker `$2` for `$3` ms, for their next attempt.
+const CLAIM_DELIVERIES: &str = "UPDATE deliveries
+    SET state = 'in_flight', lease_owner = $2, leased_at = now(),
+        lease_expires_at = now() + $3 * interval '1 millisecond', attempts = attempts + 1
+  WHERE id = ANY($1)
+  RETURNING id, batch_id, recipient_id, signature_id, message_id, attempts, max_attempts, channel,
+            endpoint, rate_key, possibly_accepted";
+
+impl Statements for SqliteConnection {
+    const LETTER_PARTS: &'static str = "SELECT d.id AS delivery_id, d.kind, d.idempotency_key,
+        r.name AS recipient_name, r.endpoints, m.language, m.subject, m.body_markdown,
+        s.id AS signature_id, s.email_key, s.email, s.first_name, s.last_name, s.organization,
+        s.address_line1, s.address_line2, s.city, s.state, s.postal_code, s.country, s.district,
+        s.language AS signer_language, s.phone, s.receipt_consent, s.signed_at, s.source
+       FROM deliveries d
+       JOIN recipients r ON r.id = d.recipient_id
+       JOIN messages m ON m.id = d.message_id
+       LEFT JOIN signatures s ON s.id = d.signature_id
+      WHERE d.id = ANY($1)
+      ORDER BY d.id";
+
+    const MARK_SENDING: &'static str = "UPDATE deliveries SET sending_since = now()
+      WHERE state = 'in_flight' AND lease_owner = $1
+        AND (id, attempts) IN (SELECT i.value, n.value FROM json_each($2) i
+                                 JOIN json_each($3) n ON n.key = i.key)
+      RETURNING id";
+
+    const RENEW_KEY_LEASES: &'static str = "UPDATE rate_key_leases
+        SET expires_at = now() + $2 * interval '1 millisecond',
+            next_send_at = coalesce((SELECT t.value FROM json_each($3) k JOIN json_each($4) t ON t.key = k.key
+                                      WHERE k.value = rate_key_leases.key), next_send_at)
+      WHERE worker_id = $1";
+
+    const RELEASE_KEYS: &'static str = "UPDATE rate_key_leases
+        SET expires_at = now() - 1, next_send_at = t.value
+       FROM json_each($2) k JOIN json_each($3) t ON t.key = k.key
+      WHERE rate_key_leases.key = k.value AND rate_key_leases.worker_id = $1";
+
+    async fn claim(db: &mut Db<'_, Self>, request: &ClaimRequest<'_>) -> Result<Claim, StoreError> {
+        let args = [
+            Arg::Strings(request.exclude_keys),
+            Arg::Text(request.worker_id),
+            Arg::Int(i64::from(request.limit)),
+        ];
+        let candidates = db
+            .rows(CANDIDATES, &args)
+            .await?
+            .iter()
+            .map(|row| Ok((row.int("id")?, row.text("rate_key")?)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let mut claim = Claim::default();
+        if candidates.is_empty() {
+            return Ok(claim);
+        }
+        let limited: BTreeSet<&str> = candidates
+            .iter()
+            .map(|(_, key)| key.as_str())
+            .filter(|key| request.policy.is_limited(key))
+            .collect();
+        for key in &limited {
+            let args = [
+                Arg::Text(key),
+                Arg::Text(request.worker_id),
+                Arg::Int(millis(request.key_lease)),
+            ];
+            if let Some(row) = db.row(LEASE_KEY, &args).await? {
+                claim.keys.push(key_lease(&row)?);
+            }
+        }
+        let ids: Vec<i64> = candidates
+            .iter()
+            .filter(|(_, key)| {
+                !limited.contains(key.as_str()) || claim.keys.iter().any(|k| &k.key == key)
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        let args = [
+            Arg::Ints(&ids),
+            Arg::Text(request.worker_id),
+            Arg::Int(millis(request.lease)),
+        ];
+        for row in db.rows(CLAIM_DELIVERIES, &args).await? {
+            claim.deliveries.push(claimed_delivery(&row)?);
+        }
+        Ok(claim)
+    }
+}
