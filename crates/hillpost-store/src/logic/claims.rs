@@ -29,6 +29,19 @@ const RENEW_DELIVERY_LEASES: &str = "UPDATE deliveries
   WHERE lease_owner = $1 AND state = 'in_flight'
     AND lease_expires_at < now() + $3 * interval '1 millisecond'";
 
+/// What [`Statements::LETTER_PARTS`] selects, from a delivery `d`, its office `r`, its
+/// message `m` and its signer `s` (joined as each backend best looks them up).
+macro_rules! letter_parts_columns {
+    () => {
+        "SELECT d.id AS delivery_id, d.kind, d.idempotency_key,
+         r.name AS recipient_name, r.endpoints, m.language, m.subject, m.body_markdown,
+         s.id AS signature_id, s.email_key, s.email, s.first_name, s.last_name, s.organization,
+         s.address_line1, s.address_line2, s.city, s.state, s.postal_code, s.country, s.district,
+         s.language AS signer_language, s.phone, s.receipt_consent, s.signed_at, s.source"
+    };
+}
+pub(crate) use letter_parts_columns;
+
 /// The statements of a worker's leases whose text differs between the backends.
 pub(crate) trait Statements: Run + Sized {
     /// The letter parts of deliveries `$1`, in id order: each delivery's `delivery_id`,

@@ -109,8 +109,15 @@ pub struct DbStore<D: sqlx::Database> {
 }
 
 impl<D: sqlx::Database> DbStore<D> {
-    pub(crate) fn new(pool: sqlx::Pool<D>, clock: StoreClock) -> Self {
-        Self { pool, clock }
+    /// The store on `pool`, its schema migrated to this build's (migrations take the
+    /// backend's lock, so workers starting together do not race).
+    pub(crate) async fn migrated(pool: sqlx::Pool<D>, clock: StoreClock) -> Result<Self, StoreError>
+    where
+        D: Transactions,
+        D::Connection: sqlx::migrate::Migrate,
+    {
+        D::MIGRATOR.run(&pool).await?;
+        Ok(Self { pool, clock })
     }
 
     pub async fn close(&self) {
@@ -124,17 +131,20 @@ impl<D: sqlx::Database> DbStore<D> {
 
 /// How a backend opens its transactions, and binds a transaction's time.
 pub(crate) trait Transactions: sqlx::Database {
+    /// The backend's migrations (`migrations/<backend>`).
+    const MIGRATOR: sqlx::migrate::Migrator;
+
+    /// Begins a transaction that writes (SQLite: `BEGIN IMMEDIATE`, the write lock up front).
+    const BEGIN_WRITE: &'static str;
+
+    /// Begins a read-only transaction that sees one state of the database while writers go
+    /// on (SQLite: a deferred transaction under WAL; PostgreSQL: `REPEATABLE READ, READ ONLY`).
+    const BEGIN_SNAPSHOT: &'static str;
+
     /// A reading of the store's clock as the backend's own statements bind it.
     type Stamp: Copy;
 
     fn stamp(at: Now) -> Self::Stamp;
-
-    /// A transaction that writes (SQLite: `BEGIN IMMEDIATE`, the write lock up front).
-    async fn begin_write(pool: &sqlx::Pool<Self>)
-    -> Result<Snapshot<Self::Connection>, StoreError>;
-
-    /// A read-only transaction that sees one state of the database while writers go on.
-    async fn snapshot(pool: &sqlx::Pool<Self>) -> Result<Snapshot<Self::Connection>, StoreError>;
 }
 
 impl<D> Backend for DbStore<D>
@@ -152,11 +162,11 @@ where
     }
 
     async fn snapshot(&self) -> Result<Snapshot<Self::Conn>, StoreError> {
-        D::snapshot(&self.pool).await
+        Ok(self.pool.begin_with(D::BEGIN_SNAPSHOT).await?)
     }
 
     async fn begin_write(&self) -> Result<WriteTx<D>, StoreError> {
-        let tx = D::begin_write(&self.pool).await?;
+        let tx = self.pool.begin_with(D::BEGIN_WRITE).await?;
         Ok(WriteTx::new(tx, self.clock.read()))
     }
 

@@ -136,8 +136,10 @@ pub(crate) trait Writes: Write<Conn: receipts::Statements + claims::Statements> 
     /// [`requeue_expired_unsent!`] with the backend's lock.
     const REQUEUE_EXPIRED_UNSENT: &'static str;
 
-    /// Whether this transaction may run the receipt pass: one housekeeper at a time.
-    async fn take_receipt_pass(&mut self) -> Result<bool, StoreError>;
+    /// Takes the receipt pass's turn for this transaction if it is free (one housekeeper
+    /// at a time), answering `taken`; `None` where the write transaction already is the
+    /// only writer (SQLite's `BEGIN IMMEDIATE`).
+    const TAKE_RECEIPT_PASS: Option<&'static str>;
 }
 
 /// A claimed delivery from the row a claim returned for it: the delivery's `id`,
@@ -328,7 +330,7 @@ async fn enqueue_receipts<B: Backend<Write: Writes>>(store: &B) -> Result<(), St
     // Ended explicitly: a transaction merely dropped is rolled back only when its connection
     // is next used, and until then it would keep the pass's lock (PostgreSQL's advisory lock
     // is the transaction's), so the next housekeeper would skip a pass nobody ran.
-    if !tx.take_receipt_pass().await? {
+    if !take_receipt_pass(&mut tx).await? {
         return tx.rollback().await;
     }
     let Some(events) = receipts::enqueue(&mut tx).await? else {
@@ -336,6 +338,17 @@ async fn enqueue_receipts<B: Backend<Write: Writes>>(store: &B) -> Result<(), St
     };
     tx.append_audit(events).await?;
     tx.commit().await
+}
+
+/// Whether this transaction may run the receipt pass: see [`Writes::TAKE_RECEIPT_PASS`].
+async fn take_receipt_pass<W: Writes>(tx: &mut W) -> Result<bool, StoreError> {
+    let Some(sql) = W::TAKE_RECEIPT_PASS else {
+        return Ok(true);
+    };
+    tx.db()
+        .row(sql, &[])
+        .await?
+        .map_or(Ok(false), |row| row.flag("taken"))
 }
 
 /// Completes the batches with nothing left, each with an audit event counting its

@@ -4,7 +4,7 @@
 
 use sqlx::PgConnection;
 
-use crate::logic::claims::{Statements, key_lease, millis};
+use crate::logic::claims::{Statements, key_lease, letter_parts_columns, millis};
 use crate::logic::queue::claimed_delivery;
 use crate::logic::sql::{Arg, Columns, Db, Run};
 use crate::{Claim, ClaimRequest, StoreError};
@@ -66,11 +66,9 @@ impl Statements for PgConnection {
     // tables for a claim of a few hundred: every signature and message of the database read
     // per claim (20,000 of each in the email benchmark, half the claims), a cost that grew
     // with the tables rather than with the claim.
-    const LETTER_PARTS: &'static str = "SELECT d.id AS delivery_id, d.kind, d.idempotency_key,
-        r.name AS recipient_name, r.endpoints, m.language, m.subject, m.body_markdown,
-        s.id AS signature_id, s.email_key, s.email, s.first_name, s.last_name, s.organization,
-        s.address_line1, s.address_line2, s.city, s.state, s.postal_code, s.country, s.district,
-        s.language AS signer_language, s.phone, s.receipt_consent, s.signed_at, s.source
+    const LETTER_PARTS: &'static str = concat!(
+        letter_parts_columns!(),
+        "
        FROM deliveries d
       CROSS JOIN LATERAL (SELECT r.name, r.endpoints FROM recipients r
                            WHERE r.id = d.recipient_id OFFSET 0) r
@@ -78,7 +76,8 @@ impl Statements for PgConnection {
                            WHERE m.id = d.message_id OFFSET 0) m
        LEFT JOIN LATERAL (SELECT s.* FROM signatures s WHERE s.id = d.signature_id OFFSET 0) s ON true
       WHERE d.id = ANY($1)
-      ORDER BY d.id";
+      ORDER BY d.id"
+    );
 
     // `lease_owner = $1` implies in flight (a check constraint), and leaving the state out
     // keeps the planner off `deliveries_leased`: estimating it empty, it joined every

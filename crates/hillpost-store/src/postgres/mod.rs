@@ -20,16 +20,13 @@ mod signatures;
 use std::time::Duration;
 
 use sqlx::postgres::PgPoolOptions;
-use sqlx::{PgConnection, PgPool};
 
 use crate::StoreError;
 use crate::clock::{Now, StoreClock};
-use crate::logic::{Snapshot, Transactions};
+use crate::logic::Transactions;
 
 /// The PostgreSQL store.
 pub type PgStore = crate::logic::DbStore<sqlx::Postgres>;
-
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
 
 impl PgStore {
     pub(crate) async fn connect(url: &str, clock: StoreClock) -> Result<Self, StoreError> {
@@ -38,30 +35,20 @@ impl PgStore {
             .acquire_timeout(Duration::from_secs(30))
             .connect(url)
             .await?;
-        // Migrations take an advisory lock, so workers starting together don't race.
-        MIGRATOR.run(&pool).await?;
-        Ok(Self::new(pool, clock))
+        Self::migrated(pool, clock).await
     }
 }
 
 impl Transactions for sqlx::Postgres {
+    const MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
+    const BEGIN_WRITE: &'static str = "BEGIN";
+    /// One snapshot throughout, and no writes.
+    const BEGIN_SNAPSHOT: &'static str = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
+
     type Stamp = Now;
 
     fn stamp(at: Now) -> Now {
         at
-    }
-
-    async fn begin_write(pool: &PgPool) -> Result<Snapshot<PgConnection>, StoreError> {
-        Ok(pool.begin().await?)
-    }
-
-    /// A read-only transaction seeing one snapshot throughout.
-    async fn snapshot(pool: &PgPool) -> Result<Snapshot<PgConnection>, StoreError> {
-        let mut tx = pool.begin().await?;
-        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            .execute(&mut *tx)
-            .await?;
-        Ok(tx)
     }
 }
 

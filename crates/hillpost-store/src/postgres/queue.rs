@@ -247,6 +247,8 @@ impl Writes for PgWrite {
     const EXPIRED_WHILE_SENDING: &'static str =
         expired_while_sending!(" FOR UPDATE OF d SKIP LOCKED");
     const REQUEUE_EXPIRED_UNSENT: &'static str = requeue_expired_unsent!(" FOR UPDATE SKIP LOCKED");
+    // A transaction-scoped advisory lock; a housekeeper that does not get it skips the pass.
+    const TAKE_RECEIPT_PASS: Option<&'static str> = Some(TAKE_RECEIPT_PASS);
 
     async fn apply<'a>(
         &mut self,
@@ -255,13 +257,5 @@ impl Writes for PgWrite {
     ) -> Result<Vec<Applied<'a>>, StoreError> {
         let at = self.at;
         apply(self.conn(), actor, records, at).await
-    }
-
-    async fn take_receipt_pass(&mut self) -> Result<bool, StoreError> {
-        // A transaction-scoped advisory lock; a housekeeper that does not get it skips the
-        // pass.
-        Ok(sqlx::query_scalar(TAKE_RECEIPT_PASS)
-            .fetch_one(self.conn())
-            .await?)
     }
 }

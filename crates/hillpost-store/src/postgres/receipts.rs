@@ -11,7 +11,7 @@ use crate::logic::receipts::{Statements, letters_of_signer};
 /// ("rcpt" in ASCII) and the store's schema, so stores sharing one database in different
 /// schemas (tests run so, and so may operators) do not skip each other's passes.
 pub(super) const TAKE_RECEIPT_PASS: &str =
-    "SELECT pg_try_advisory_xact_lock(x'72637074'::int4, hashtext(current_schema()))";
+    "SELECT pg_try_advisory_xact_lock(x'72637074'::int4, hashtext(current_schema())) AS taken";
 
 impl Statements for PgConnection {
     const SIGNER_STILL_HERE: &'static str =

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use sqlx::SqliteConnection;
 
-use crate::logic::claims::{Statements, key_lease, millis};
+use crate::logic::claims::{Statements, key_lease, letter_parts_columns, millis};
 use crate::logic::queue::claimed_delivery;
 use crate::logic::sql::{Arg, Columns, Db, Run};
 use crate::{Claim, ClaimRequest, StoreError};
@@ -39,17 +39,16 @@ const CLAIM_DELIVERIES: &str = "UPDATE deliveries
             endpoint, rate_key, possibly_accepted";
 
 impl Statements for SqliteConnection {
-    const LETTER_PARTS: &'static str = "SELECT d.id AS delivery_id, d.kind, d.idempotency_key,
-        r.name AS recipient_name, r.endpoints, m.language, m.subject, m.body_markdown,
-        s.id AS signature_id, s.email_key, s.email, s.first_name, s.last_name, s.organization,
-        s.address_line1, s.address_line2, s.city, s.state, s.postal_code, s.country, s.district,
-        s.language AS signer_language, s.phone, s.receipt_consent, s.signed_at, s.source
+    const LETTER_PARTS: &'static str = concat!(
+        letter_parts_columns!(),
+        "
        FROM deliveries d
        JOIN recipients r ON r.id = d.recipient_id
        JOIN messages m ON m.id = d.message_id
        LEFT JOIN signatures s ON s.id = d.signature_id
       WHERE d.id = ANY($1)
-      ORDER BY d.id";
+      ORDER BY d.id"
+    );
 
     const MARK_SENDING: &'static str = "UPDATE deliveries SET sending_since = now()
       WHERE state = 'in_flight' AND lease_owner = $1

@@ -23,16 +23,13 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{SqliteConnection, SqlitePool};
 
 use crate::StoreError;
 use crate::clock::{Now, StoreClock};
-use crate::logic::{Snapshot, Transactions};
+use crate::logic::Transactions;
 
 /// The SQLite store.
 pub type SqliteStore = crate::logic::DbStore<sqlx::Sqlite>;
-
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
 
 impl SqliteStore {
     pub(crate) async fn connect(url: &str, clock: StoreClock) -> Result<Self, StoreError> {
@@ -49,26 +46,21 @@ impl SqliteStore {
             .after_release(|connection, _| Box::pin(fit_for_reuse(connection)))
             .connect_with(options)
             .await?;
-        MIGRATOR.run(&pool).await?;
-        Ok(Self::new(pool, clock))
+        Self::migrated(pool, clock).await
     }
 }
 
 impl Transactions for sqlx::Sqlite {
+    const MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
+    const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
+    /// A deferred transaction under WAL.
+    const BEGIN_SNAPSHOT: &'static str = "BEGIN";
+
     /// Epoch milliseconds (SQLite's clock is always one of this process).
     type Stamp = i64;
 
     fn stamp(at: Now) -> i64 {
         ms(at.instant())
-    }
-
-    async fn begin_write(pool: &SqlitePool) -> Result<Snapshot<SqliteConnection>, StoreError> {
-        Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
-    }
-
-    /// A deferred transaction under WAL.
-    async fn snapshot(pool: &SqlitePool) -> Result<Snapshot<SqliteConnection>, StoreError> {
-        Ok(pool.begin().await?)
     }
 }
 

@@ -140,6 +140,8 @@ async fn deliveries_before(
 impl Writes for SqliteWrite {
     const EXPIRED_WHILE_SENDING: &'static str = expired_while_sending!("");
     const REQUEUE_EXPIRED_UNSENT: &'static str = requeue_expired_unsent!("");
+    // `BEGIN IMMEDIATE`: this transaction is the only writer already.
+    const TAKE_RECEIPT_PASS: Option<&'static str> = None;
 
     async fn apply<'a>(
         &mut self,
@@ -148,10 +150,5 @@ impl Writes for SqliteWrite {
     ) -> Result<Vec<Applied<'a>>, StoreError> {
         let now = self.now;
         apply(self.conn(), actor, records, now).await
-    }
-
-    async fn take_receipt_pass(&mut self) -> Result<bool, StoreError> {
-        // `BEGIN IMMEDIATE`: this transaction is the only writer already.
-        Ok(true)
     }
 }
