@@ -16,6 +16,7 @@ use super::Write;
 use super::erasure::Writes as _;
 use super::sql::{Arg, Columns, Run};
 use crate::audit::{BatchCreated, batch_action_event, batch_created_event};
+use crate::record::{endpoints_json, passed_over_json};
 use crate::{
     AttemptRow, BatchOptions, BatchRow, BatchStatus, DeliveryRow, RecipientStatus, StoreError,
 };
@@ -99,30 +100,54 @@ pub(crate) trait Writes: Write {
         Ok((row.int("id")?, row.parsed("state")?))
     }
 
-    /// The batch's offices; their ids by key.
+    /// The batch's offices (a few hundred at most); their ids by key.
     async fn insert_recipients(
         &mut self,
         batch_id: i64,
         recipients: &[PlannedRecipient],
-    ) -> Result<HashMap<String, i64>, StoreError>;
+    ) -> Result<HashMap<String, i64>, StoreError> {
+        let mut ids = HashMap::with_capacity(recipients.len());
+        for recipient in recipients {
+            let endpoints = endpoints_json(&recipient.endpoints);
+            let passed_over = passed_over_json(&recipient.passed_over);
+            let args = [
+                Arg::Int(batch_id),
+                Arg::Text(&recipient.key),
+                Arg::Text(&recipient.name),
+                Arg::Text(&endpoints),
+                Arg::Text(&passed_over),
+            ];
+            let row = self.db().row(INSERT_RECIPIENT, &args).await?;
+            ids.insert(recipient.key.clone(), returned_id(row)?);
+        }
+        Ok(ids)
+    }
 
-    /// The batch's distinct letters; their ids by SHA-256.
+    /// The batch's distinct letters; their ids by SHA-256. One statement each here; a
+    /// backend that inserts many rows faster (PostgreSQL's `COPY`) says so instead.
     async fn insert_messages(
         &mut self,
         batch_id: i64,
         messages: &[PlannedMessage],
-    ) -> Result<HashMap<String, i64>, StoreError>;
+    ) -> Result<HashMap<String, i64>, StoreError> {
+        let mut ids = HashMap::with_capacity(messages.len());
+        for message in messages {
+            let args = [
+                Arg::Int(batch_id),
+                Arg::Text(&message.sha256),
+                Arg::Text(message.letter.language.as_str()),
+                Arg::Text(&message.letter.subject),
+                Arg::Text(&message.letter.body_markdown),
+            ];
+            let row = self.db().row(INSERT_MESSAGE, &args).await?;
+            ids.insert(message.sha256.clone(), returned_id(row)?);
+        }
+        Ok(ids)
+    }
 
-    /// Every delivery of the plan: queued and due at `start_at` with `max_attempts`, or
-    /// skipped and final from the start.
-    async fn insert_deliveries(
-        &mut self,
-        batch_id: i64,
-        plan: &BatchPlan,
-        ids: &InsertedIds,
-        max_attempts: u32,
-        start_at: DateTime<Utc>,
-    ) -> Result<(), StoreError>;
+    /// Every delivery of the plan: queued and due at its start with its attempts, or
+    /// skipped and final from the start; as many rows at once as the backend can.
+    async fn insert_deliveries(&mut self, new: NewDeliveries<'_>) -> Result<(), StoreError>;
 
     /// A batch's campaign, its state and whether its start time has come, locked against
     /// other writers until the transaction ends.
@@ -163,6 +188,30 @@ pub(crate) trait Writes: Write {
                     WHERE batch_id = $1 AND state = 'queued'";
         self.db().exec(sql, &[Arg::Int(id)]).await
     }
+}
+
+const INSERT_RECIPIENT: &str =
+    "INSERT INTO recipients (batch_id, key, name, endpoints, passed_over) VALUES ($1, $2, $3, $4, $5)
+     RETURNING id";
+
+const INSERT_MESSAGE: &str =
+    "INSERT INTO messages (batch_id, sha256, language, subject, body_markdown) VALUES ($1, $2, $3, $4, $5)
+     RETURNING id";
+
+/// The `id` an insert returned.
+fn returned_id(row: Option<impl Columns>) -> Result<i64, StoreError> {
+    row.ok_or_else(|| StoreError::corrupt("an insert returned no row"))?
+        .int("id")
+}
+
+/// A new batch's deliveries, as [`Writes::insert_deliveries`] stores them.
+#[derive(Clone, Copy)]
+pub(crate) struct NewDeliveries<'a> {
+    pub batch_id: i64,
+    pub plan: &'a BatchPlan,
+    pub ids: &'a InsertedIds,
+    pub max_attempts: u32,
+    pub start_at: DateTime<Utc>,
 }
 
 /// The ids a new batch's offices and letters were stored under.
@@ -222,8 +271,14 @@ pub(crate) async fn create_batch<B: Backend + Reads>(
             include_delivered,
         },
     );
-    tx.insert_deliveries(batch_id, plan, &ids, max_attempts, start_at)
-        .await?;
+    tx.insert_deliveries(NewDeliveries {
+        batch_id,
+        plan,
+        ids: &ids,
+        max_attempts,
+        start_at,
+    })
+    .await?;
     super::erasure::refuse_erased_signers(&mut tx, campaign.as_str(), batch_id, plan).await?;
     tx.append_audit(vec![created]).await?;
     tx.commit().await?;

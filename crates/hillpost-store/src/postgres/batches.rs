@@ -4,14 +4,11 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
-use hillpost_core::batch::{BatchPlan, PlannedMessage, PlannedRecipient};
-use sqlx::Row;
+use hillpost_core::batch::PlannedMessage;
 
 use super::copy_text::CopyBuffer;
 use super::{PgStore, PgWrite};
-use crate::logic::batches::{InsertedIds, Reads, Writes};
-use crate::record::{endpoints_json, passed_over_json};
+use crate::logic::batches::{NewDeliveries, Reads, Writes};
 use crate::{StoreError, new_idempotency_key};
 
 /// Deliveries are turned into rows this many at a time (bounding the memory of row values
@@ -42,30 +39,6 @@ impl Writes for PgWrite {
         "SELECT campaign_id, state, start_at <= now() AS due FROM batches WHERE id = $1",
         " FOR UPDATE"
     );
-
-    async fn insert_recipients(
-        &mut self,
-        batch_id: i64,
-        recipients: &[PlannedRecipient],
-    ) -> Result<HashMap<String, i64>, StoreError> {
-        let column =
-            |f: fn(&PlannedRecipient) -> String| recipients.iter().map(f).collect::<Vec<_>>();
-        let rows = sqlx::query(
-            "INSERT INTO recipients (batch_id, key, name, endpoints, passed_over)
-             SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[])
-             RETURNING id, key",
-        )
-        .bind(batch_id)
-        .bind(column(|r| r.key.clone()))
-        .bind(column(|r| r.name.clone()))
-        .bind(column(|r| endpoints_json(&r.endpoints)))
-        .bind(column(|r| passed_over_json(&r.passed_over)))
-        .fetch_all(self.conn())
-        .await?;
-        rows.iter()
-            .map(|row| Ok((row.try_get("key")?, row.try_get("id")?)))
-            .collect()
-    }
 
     async fn insert_messages(
         &mut self,
@@ -101,14 +74,14 @@ impl Writes for PgWrite {
         )
     }
 
-    async fn insert_deliveries(
-        &mut self,
-        batch_id: i64,
-        plan: &BatchPlan,
-        ids: &InsertedIds,
-        max_attempts: u32,
-        start_at: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
+    async fn insert_deliveries(&mut self, new: NewDeliveries<'_>) -> Result<(), StoreError> {
+        let NewDeliveries {
+            batch_id,
+            plan,
+            ids,
+            max_attempts,
+            start_at,
+        } = new;
         let max_attempts = i64::from(max_attempts);
         // Skipped deliveries are final from the start; their time is taken once, here.
         let due_at = start_at.to_rfc3339();

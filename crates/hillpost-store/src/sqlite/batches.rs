@@ -2,15 +2,10 @@
 //! clock decides whether a batch starts at once, and deliveries are inserted as
 //! multi-row `INSERT`s within SQLite's limit on bound values.
 
-use std::collections::HashMap;
-
-use chrono::{DateTime, Utc};
-use hillpost_core::batch::{BatchPlan, PlannedMessage, PlannedRecipient};
 use sqlx::{QueryBuilder, Sqlite};
 
 use super::{SqliteStore, SqliteWrite, ms};
-use crate::logic::batches::{InsertedIds, Reads, Writes};
-use crate::record::{endpoints_json, passed_over_json};
+use crate::logic::batches::{NewDeliveries, Reads, Writes};
 use crate::{StoreError, new_idempotency_key};
 
 /// 14 bound values per delivery row; SQLite allows 32,766 per statement.
@@ -28,60 +23,14 @@ impl Writes for SqliteWrite {
         ""
     );
 
-    async fn insert_recipients(
-        &mut self,
-        batch_id: i64,
-        recipients: &[PlannedRecipient],
-    ) -> Result<HashMap<String, i64>, StoreError> {
-        let mut ids = HashMap::new();
-        for recipient in recipients {
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO recipients (batch_id, key, name, endpoints, passed_over) VALUES (?1, ?2, ?3, ?4, ?5)
-                 RETURNING id",
-            )
-            .bind(batch_id)
-            .bind(&recipient.key)
-            .bind(&recipient.name)
-            .bind(endpoints_json(&recipient.endpoints))
-            .bind(passed_over_json(&recipient.passed_over))
-            .fetch_one(self.conn())
-            .await?;
-            ids.insert(recipient.key.clone(), id);
-        }
-        Ok(ids)
-    }
-
-    async fn insert_messages(
-        &mut self,
-        batch_id: i64,
-        messages: &[PlannedMessage],
-    ) -> Result<HashMap<String, i64>, StoreError> {
-        let mut ids = HashMap::new();
-        for message in messages {
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO messages (batch_id, sha256, language, subject, body_markdown) VALUES (?1, ?2, ?3, ?4, ?5)
-                 RETURNING id",
-            )
-            .bind(batch_id)
-            .bind(&message.sha256)
-            .bind(message.letter.language.as_str())
-            .bind(&message.letter.subject)
-            .bind(&message.letter.body_markdown)
-            .fetch_one(self.conn())
-            .await?;
-            ids.insert(message.sha256.clone(), id);
-        }
-        Ok(ids)
-    }
-
-    async fn insert_deliveries(
-        &mut self,
-        batch_id: i64,
-        plan: &BatchPlan,
-        ids: &InsertedIds,
-        max_attempts: u32,
-        start_at: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
+    async fn insert_deliveries(&mut self, new: NewDeliveries<'_>) -> Result<(), StoreError> {
+        let NewDeliveries {
+            batch_id,
+            plan,
+            ids,
+            max_attempts,
+            start_at,
+        } = new;
         let now = self.now;
         for chunk in plan.deliveries.chunks(DELIVERY_ROWS_PER_STATEMENT) {
             let rows = crate::delivery_rows(plan, chunk, &ids.recipients, &ids.messages)?;
