@@ -5,6 +5,8 @@
 //! row by row inside `BEGIN IMMEDIATE` (one writer). Claims, sending marks, releases and
 //! heartbeats are in [`super::claims`].
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use hillpost_core::delivery::DeliveryRules;
 
@@ -123,11 +125,30 @@ pub(crate) trait Writes: Write<Conn: receipts::Statements + claims::Statements> 
     /// deliveries still leased to their owner, writes an attempt row for every attempt and
     /// a delivery event for every applied record that makes one. Deliveries are described
     /// as they were before the move, since the events name the endpoint used.
+    ///
+    /// Here record by record, three statements each, for a backend whose transaction is
+    /// the only writer (SQLite); PostgreSQL moves a whole group in one statement instead.
     async fn apply<'a>(
         &mut self,
         actor: &str,
         records: &[(&'a str, &'a AttemptRecord)],
-    ) -> Result<Vec<Applied<'a>>, StoreError>;
+    ) -> Result<Vec<Applied<'a>>, StoreError> {
+        let ids: Vec<i64> = records.iter().map(|(_, r)| r.delivery_id).collect();
+        let before: HashMap<i64, Before> = self
+            .db()
+            .rows(DELIVERIES_BEFORE, &[Arg::Ints(&ids)])
+            .await?
+            .iter()
+            .map(|row| Ok((row.int("id")?, before(row)?)))
+            .collect::<Result<_, StoreError>>()?;
+        let mut applied = Vec::with_capacity(records.len());
+        for (owner, record) in records {
+            if let Some(before) = before.get(&record.delivery_id) {
+                applied.push(apply_one(self, actor, owner, record, before.clone()).await?);
+            }
+        }
+        Ok(applied)
+    }
 
     /// [`expired_while_sending!`] with the backend's lock: in-flight deliveries whose lease
     /// expired after they were marked sending, locked against other housekeepers.
@@ -140,6 +161,122 @@ pub(crate) trait Writes: Write<Conn: receipts::Statements + claims::Statements> 
     /// at a time), answering `taken`; `None` where the write transaction already is the
     /// only writer (SQLite's `BEGIN IMMEDIATE`).
     const TAKE_RECEIPT_PASS: Option<&'static str>;
+}
+
+/// Deliveries `$1` as they are before records move them: what their events name.
+const DELIVERIES_BEFORE: &str = "SELECT d.id, d.batch_id, d.signature_id, d.channel, d.endpoint,
+        r.key AS recipient, s.salt AS signer_salt
+   FROM deliveries d
+   JOIN recipients r ON r.id = d.recipient_id
+   LEFT JOIN signatures s ON s.id = d.signature_id
+  WHERE d.id = ANY($1)";
+
+/// Moves delivery `$1` on as its record says, only while worker `$2` holds it for attempt
+/// `$3`: to state `$4` (due again in `$5` ms when queued), with its last error `$6`, its
+/// next endpoint `$7`-`$9` and budget `$10` when the record reroutes it, whether it may
+/// have been accepted `$11`, and `$12` attempts given back (1 when nothing was spent).
+const MOVE_DELIVERY: &str = "UPDATE deliveries
+    SET state = $4,
+        due_at = CASE WHEN $4 = 'queued' THEN now() + $5 * interval '1 millisecond' ELSE due_at END,
+        lease_owner = NULL, leased_at = NULL, lease_expires_at = NULL, sending_since = NULL,
+        last_error = $6,
+        finalized_at = CASE WHEN $4 = 'queued' THEN NULL ELSE now() END,
+        channel = coalesce($7, channel),
+        endpoint = coalesce($8, endpoint),
+        rate_key = coalesce($9, rate_key),
+        max_attempts = coalesce($10, max_attempts),
+        possibly_accepted = $11,
+        attempts = attempts - $12
+  WHERE id = $1 AND state = 'in_flight' AND lease_owner = $2 AND attempts = $3";
+
+const INSERT_ATTEMPT: &str = "INSERT INTO attempts (delivery_id, attempt_no, worker_id, started_at,
+        finished_at, outcome, endpoint, remote_code, remote_text, sent_sha256, duration_ms, note, channel)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id";
+
+const INSERT_DELIVERY_EVENT: &str = "INSERT INTO delivery_events (delivery_id, at, kind, actor,
+        attempt_no, from_channel, from_endpoint, to_channel, to_endpoint, reason)
+  VALUES ($1, now(), $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id";
+
+/// One record applied by [`Writes::apply`]'s statements: the delivery moved if its owner
+/// still holds it, the attempt row written whatever happened, the event only if it moved.
+async fn apply_one<'a, W: Write>(
+    tx: &mut W,
+    actor: &str,
+    owner: &'a str,
+    record: &'a AttemptRecord,
+    before: Before,
+) -> Result<Applied<'a>, StoreError> {
+    let t = &record.transition;
+    let to = t.route.as_ref().and_then(|r| r.to.as_ref());
+    let attempt_no = i64::from(record.attempt_no);
+    let args = [
+        Arg::Int(record.delivery_id),
+        Arg::Text(owner),
+        Arg::Int(attempt_no),
+        Arg::Text(t.state.as_str()),
+        Arg::Int(record.due_in_ms()),
+        Arg::OptText(t.last_error.as_deref()),
+        Arg::OptText(to.map(|e| e.channel.as_str())),
+        Arg::OptText(to.map(|e| e.address.as_str())),
+        Arg::OptText(to.map(|e| e.rate_key.as_str())),
+        Arg::OptInt(t.max_attempts.map(i64::from)),
+        Arg::Flag(t.possibly_accepted),
+        Arg::Int(i64::from(!t.spends_budget)),
+    ];
+    let moved = tx.db().exec(MOVE_DELIVERY, &args).await? == 1;
+    let mut attempt_id = None;
+    if t.is_attempt {
+        let note = record::stored_note(record, moved);
+        let args = [
+            Arg::Int(record.delivery_id),
+            Arg::Int(attempt_no),
+            Arg::Text(owner),
+            Arg::Time(record.started_at),
+            Arg::Time(record.finished_at),
+            Arg::Text(record.outcome.as_str()),
+            Arg::Text(&record.endpoint),
+            Arg::OptInt(record.remote_code.map(i64::from)),
+            Arg::OptText(record.remote_text.as_deref()),
+            Arg::OptText(record.sent_sha256.as_deref()),
+            Arg::Int(i64::from(record.duration_ms())),
+            Arg::OptText(note.as_deref()),
+            Arg::Text(before.channel.as_str()),
+        ];
+        attempt_id = tx
+            .db()
+            .row(INSERT_ATTEMPT, &args)
+            .await?
+            .map(|row| row.int("id"))
+            .transpose()?;
+    }
+    let mut event_id = None;
+    if let Some(event) = record.event().filter(|_| moved) {
+        let args = [
+            Arg::Int(record.delivery_id),
+            Arg::Text(event.kind.as_str()),
+            Arg::Text(actor),
+            Arg::OptInt(t.spends_budget.then_some(attempt_no)),
+            Arg::Text(before.channel.as_str()),
+            Arg::Text(&before.endpoint),
+            Arg::OptText(event.to.map(|e| e.channel.as_str())),
+            Arg::OptText(event.to.map(|e| e.address.as_str())),
+            Arg::Text(event.reason),
+        ];
+        event_id = tx
+            .db()
+            .row(INSERT_DELIVERY_EVENT, &args)
+            .await?
+            .map(|row| row.int("id"))
+            .transpose()?;
+    }
+    Ok(Applied {
+        record,
+        owner,
+        before,
+        applied: moved,
+        attempt_id,
+        event_id,
+    })
 }
 
 /// A claimed delivery from the row a claim returned for it: the delivery's `id`,

@@ -63,9 +63,9 @@ WITH input AS (
      WHERE i.is_attempt
  RETURNING id, delivery_id
 ), evented AS (
-    INSERT INTO delivery_events (delivery_id, kind, actor, attempt_no, from_channel, from_endpoint,
+    INSERT INTO delivery_events (delivery_id, at, kind, actor, attempt_no, from_channel, from_endpoint,
                                  to_channel, to_endpoint, reason)
-    SELECT i.delivery_id, i.event_kind, $1, CASE WHEN i.spends_budget THEN i.attempt_no END,
+    SELECT i.delivery_id, now(), i.event_kind, $1, CASE WHEN i.spends_budget THEN i.attempt_no END,
            bf.channel, bf.endpoint, i.event_to_channel, i.event_to_endpoint, i.event_reason
       FROM input i JOIN before bf ON bf.id = i.delivery_id JOIN moved mv ON mv.id = i.delivery_id
      WHERE i.event_kind IS NOT NULL
