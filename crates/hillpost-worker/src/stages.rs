@@ -171,7 +171,9 @@ impl<C: Channel + Send + Sync + 'static> Shared<C> {
             },
         };
         let marked_ahead = ahead.is_some();
-        if marked_ahead && !self.may_start(&delivery, stop).await {
+        // Boxed here and in the turn: the mark is a store round trip, whose future is large,
+        // and a send's future is moved for every letter.
+        if marked_ahead && !Box::pin(self.may_start(&delivery, stop)).await {
             return SendStep::Released(delivery);
         }
         let _slot = tokio::select! {
@@ -188,8 +190,8 @@ impl<C: Channel + Send + Sync + 'static> Shared<C> {
         // The turn comes inside the channel, once it is ready to send (connected, the
         // transaction open): mark the attempt as sending (unless done already), wait for the
         // rate limit, go.
-        let turn = async {
-            if !marked_ahead && !self.may_start(&delivery, stop).await {
+        let turn = Box::pin(async {
+            if !marked_ahead && !Box::pin(self.may_start(&delivery, stop)).await {
                 return Go::Withdraw;
             }
             tokio::select! {
@@ -203,7 +205,7 @@ impl<C: Channel + Send + Sync + 'static> Shared<C> {
             }
             committed.store(true, Ordering::SeqCst);
             Go::Ahead
-        };
+        });
         // Until the turn says go, a stop drops the send, whatever the channel is waiting for
         // (a pooled connection, a slow server's greeting): nothing of the letter has left.
         let stopped_before_going = async {
