@@ -6,6 +6,7 @@
 //! plain JSON number (`#[serde(transparent)]`), so URLs, CLI output, JSON and signed receipts
 //! stay byte-identical to the time ids were bare `i64`s. The store converts at its SQL
 //! boundary ([`DeliveryId::get`] to bind, `From<i64>` to read); this crate knows no database.
+//! `Default` is 0, which names no stored row: it only fills reports built field by field.
 
 use std::fmt;
 use std::num::ParseIntError;
@@ -18,7 +19,8 @@ macro_rules! ids {
     ($inner:ty => $($(#[$doc:meta])* $name:ident),+ $(,)?) => {$(
         $(#[$doc])*
         #[derive(
-            Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+            Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize,
+            Deserialize,
         )]
         #[serde(transparent)]
         pub struct $name($inner);

@@ -4,6 +4,7 @@
 //! a backend supplies the ones that differ ([`Writes`]: its clock, its locks, how it
 //! inserts many rows at once) and what follows a batch's creation ([`Reads`]).
 
+use hillpost_core::ids::{BatchId, DeliveryId, numbers};
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
@@ -44,21 +45,31 @@ pub(crate) trait Reads: Backend {
     }
 
     /// The attempts of these deliveries, in the order they were recorded.
-    async fn attempts_of(&self, delivery_ids: &[i64]) -> Result<Vec<AttemptRow>, StoreError> {
+    async fn attempts_of(
+        &self,
+        delivery_ids: &[DeliveryId],
+    ) -> Result<Vec<AttemptRow>, StoreError> {
         let sql = "SELECT * FROM attempts WHERE delivery_id = ANY($1) ORDER BY id";
         let rows = self
             .read()
             .await?
-            .rows(sql, &[Arg::Ints(delivery_ids)])
+            .rows(sql, &[Arg::Ints(&numbers(delivery_ids))])
             .await?;
         rows.iter().map(attempt_row).collect()
     }
 
-    async fn batch_states(&self, ids: &[i64]) -> Result<HashMap<i64, BatchState>, StoreError> {
+    async fn batch_states(
+        &self,
+        ids: &[BatchId],
+    ) -> Result<HashMap<BatchId, BatchState>, StoreError> {
         let sql = "SELECT id, state FROM batches WHERE id = ANY($1)";
-        let rows = self.read().await?.rows(sql, &[Arg::Ints(ids)]).await?;
+        let rows = self
+            .read()
+            .await?
+            .rows(sql, &[Arg::Ints(&numbers(ids))])
+            .await?;
         rows.iter()
-            .map(|row| Ok((row.int("id")?, row.parsed("state")?)))
+            .map(|row| Ok((row.int("id")?.into(), row.parsed("state")?)))
             .collect()
     }
 
@@ -93,7 +104,7 @@ pub(crate) trait Writes: Write {
             Arg::Text(plan.mode.as_str()),
             Arg::Int(i64::from(plan.signature_count)),
             Arg::OptText(receipt_base_url),
-            Arg::Int(plan.signers_through),
+            Arg::Int(plan.signers_through.get()),
         ];
         let row = self.db().row(sql, &args).await?;
         let row = row.ok_or_else(|| StoreError::corrupt("an insert returned no row"))?;
@@ -103,7 +114,7 @@ pub(crate) trait Writes: Write {
     /// The batch's offices (a few hundred at most); their ids by key.
     async fn insert_recipients(
         &mut self,
-        batch_id: i64,
+        batch_id: BatchId,
         recipients: &[PlannedRecipient],
     ) -> Result<HashMap<String, i64>, StoreError> {
         let mut ids = HashMap::with_capacity(recipients.len());
@@ -111,7 +122,7 @@ pub(crate) trait Writes: Write {
             let endpoints = endpoints_json(&recipient.endpoints);
             let passed_over = passed_over_json(&recipient.passed_over);
             let args = [
-                Arg::Int(batch_id),
+                Arg::Int(batch_id.get()),
                 Arg::Text(&recipient.key),
                 Arg::Text(&recipient.name),
                 Arg::Text(&endpoints),
@@ -127,13 +138,13 @@ pub(crate) trait Writes: Write {
     /// backend that inserts many rows faster (PostgreSQL's `COPY`) says so instead.
     async fn insert_messages(
         &mut self,
-        batch_id: i64,
+        batch_id: BatchId,
         messages: &[PlannedMessage],
     ) -> Result<HashMap<String, i64>, StoreError> {
         let mut ids = HashMap::with_capacity(messages.len());
         for message in messages {
             let args = [
-                Arg::Int(batch_id),
+                Arg::Int(batch_id.get()),
                 Arg::Text(&message.sha256),
                 Arg::Text(message.letter.language.as_str()),
                 Arg::Text(&message.letter.subject),
@@ -207,7 +218,7 @@ fn returned_id(row: Option<impl Columns>) -> Result<i64, StoreError> {
 /// A new batch's deliveries, as [`Writes::insert_deliveries`] stores them.
 #[derive(Clone, Copy)]
 pub(crate) struct NewDeliveries<'a> {
-    pub batch_id: i64,
+    pub batch_id: BatchId,
     pub plan: &'a BatchPlan,
     pub ids: &'a InsertedIds,
     pub max_attempts: u32,
@@ -245,8 +256,10 @@ pub(crate) async fn create_batch<B: Backend + Reads>(
         .insert_batch(campaign, plan, start_at, receipt_base_url)
         .await?;
     let ids = InsertedIds {
-        recipients: tx.insert_recipients(batch_id, &plan.recipients).await?,
-        messages: tx.insert_messages(batch_id, &plan.messages).await?,
+        recipients: tx
+            .insert_recipients(batch_id.into(), &plan.recipients)
+            .await?,
+        messages: tx.insert_messages(batch_id.into(), &plan.messages).await?,
     };
     for attachment in &plan.attachments {
         let sha256 = crate::sha256_hex(&attachment.content);
@@ -263,7 +276,7 @@ pub(crate) async fn create_batch<B: Backend + Reads>(
         actor,
         BatchCreated {
             campaign: campaign.as_str(),
-            batch_id,
+            batch_id: batch_id.into(),
             plan,
             state: state.as_str(),
             start_at,
@@ -272,14 +285,15 @@ pub(crate) async fn create_batch<B: Backend + Reads>(
         },
     );
     tx.insert_deliveries(NewDeliveries {
-        batch_id,
+        batch_id: batch_id.into(),
         plan,
         ids: &ids,
         max_attempts,
         start_at,
     })
     .await?;
-    super::erasure::refuse_erased_signers(&mut tx, campaign.as_str(), batch_id, plan).await?;
+    super::erasure::refuse_erased_signers(&mut tx, campaign.as_str(), batch_id.into(), plan)
+        .await?;
     tx.append_audit(vec![created]).await?;
     tx.commit().await?;
     store.batch_created(plan.deliveries.len()).await?;
@@ -297,11 +311,11 @@ pub(crate) async fn control_batch<B: Backend>(
     let (campaign, current, due) = tx
         .batch_to_control(id)
         .await?
-        .ok_or(StoreError::NoBatch(id))?;
+        .ok_or(StoreError::NoBatch(id.into()))?;
     let next = action
         .apply(current, due)
         .ok_or_else(|| StoreError::BatchTransition {
-            id,
+            id: id.into(),
             state: current.to_string(),
             action: action.verb(),
         })?;
@@ -313,7 +327,7 @@ pub(crate) async fn control_batch<B: Backend>(
     let event = batch_action_event(
         actor,
         &campaign,
-        id,
+        id.into(),
         action,
         current.as_str(),
         next.as_str(),
@@ -321,7 +335,9 @@ pub(crate) async fn control_batch<B: Backend>(
     );
     tx.append_audit(vec![event]).await?;
     tx.commit().await?;
-    batch(store, id).await?.ok_or(StoreError::NoBatch(id))
+    batch(store, id)
+        .await?
+        .ok_or(StoreError::NoBatch(id.into()))
 }
 
 pub(crate) async fn batch(store: &impl Backend, id: i64) -> Result<Option<BatchRow>, StoreError> {
@@ -342,7 +358,9 @@ async fn batch_on(db: &mut impl Run, id: i64) -> Result<Option<BatchRow>, StoreE
 pub(crate) async fn batch_status(store: &impl Backend, id: i64) -> Result<BatchStatus, StoreError> {
     let mut db = store.read().await?;
     let db = &mut *db;
-    let batch = batch_on(db, id).await?.ok_or(StoreError::NoBatch(id))?;
+    let batch = batch_on(db, id)
+        .await?
+        .ok_or(StoreError::NoBatch(id.into()))?;
     let by_id = [Arg::Int(id)];
     let mut by_state = BTreeMap::new();
     let sql = "SELECT state, count(*) AS n FROM deliveries WHERE batch_id = $1 GROUP BY state";
@@ -396,7 +414,10 @@ pub(crate) async fn batch_status(store: &impl Backend, id: i64) -> Result<BatchS
     let sql = "SELECT count(*) AS n,
                       count(*) FILTER (WHERE a.outcome IN ('possibly_accepted', 'unconfirmed', 'unknown')) AS unconfirmed
                  FROM attempts a JOIN deliveries d ON d.id = a.delivery_id WHERE d.batch_id = $1";
-    let row = db.row(sql, &by_id).await?.ok_or(StoreError::NoBatch(id))?;
+    let row = db
+        .row(sql, &by_id)
+        .await?
+        .ok_or(StoreError::NoBatch(id.into()))?;
     Ok(BatchStatus {
         batch,
         by_state,
@@ -423,7 +444,7 @@ pub(crate) fn endpoint<T: std::str::FromStr<Err = String>>(
 /// Up to `limit` deliveries of a batch with ids above `after`, in id order.
 pub(crate) async fn deliveries_page(
     store: &impl Backend,
-    batch_id: i64,
+    batch_id: BatchId,
     after: i64,
     limit: i64,
 ) -> Result<Vec<DeliveryRow>, StoreError> {
@@ -431,7 +452,7 @@ pub(crate) async fn deliveries_page(
         delivery_select!(),
         " WHERE d.batch_id = $1 AND d.id > $2 ORDER BY d.id LIMIT $3"
     );
-    let args = [Arg::Int(batch_id), Arg::Int(after), Arg::Int(limit)];
+    let args = [Arg::Int(batch_id.get()), Arg::Int(after), Arg::Int(limit)];
     let rows = store.read().await?.rows(sql, &args).await?;
     rows.iter().map(delivery_row).collect()
 }
@@ -439,13 +460,13 @@ pub(crate) async fn deliveries_page(
 /// A delivery's attempts, in attempt order.
 pub(crate) async fn attempts(
     store: &impl Backend,
-    delivery_id: i64,
+    delivery_id: DeliveryId,
 ) -> Result<Vec<AttemptRow>, StoreError> {
     let sql = "SELECT * FROM attempts WHERE delivery_id = $1 ORDER BY attempt_no, id";
     let rows = store
         .read()
         .await?
-        .rows(sql, &[Arg::Int(delivery_id)])
+        .rows(sql, &[Arg::Int(delivery_id.get())])
         .await?;
     rows.iter().map(attempt_row).collect()
 }
@@ -453,21 +474,29 @@ pub(crate) async fn attempts(
 /// Every attempt of a batch, in the order they were recorded.
 pub(crate) async fn batch_attempts(
     store: &impl Backend,
-    batch_id: i64,
+    batch_id: BatchId,
 ) -> Result<Vec<AttemptRow>, StoreError> {
     let sql = "SELECT a.* FROM attempts a JOIN deliveries d ON d.id = a.delivery_id
                 WHERE d.batch_id = $1 ORDER BY a.id";
-    let rows = store.read().await?.rows(sql, &[Arg::Int(batch_id)]).await?;
+    let rows = store
+        .read()
+        .await?
+        .rows(sql, &[Arg::Int(batch_id.get())])
+        .await?;
     rows.iter().map(attempt_row).collect()
 }
 
 /// The campaign a batch was created from, as it was then.
 pub(crate) async fn batch_campaign(
     store: &impl Backend,
-    batch_id: i64,
+    batch_id: BatchId,
 ) -> Result<Campaign, StoreError> {
     let sql = "SELECT c.definition FROM campaigns c JOIN batches b ON b.campaign_id = c.id WHERE b.id = $1";
-    let row = store.read().await?.row(sql, &[Arg::Int(batch_id)]).await?;
+    let row = store
+        .read()
+        .await?
+        .row(sql, &[Arg::Int(batch_id.get())])
+        .await?;
     let definition = row
         .ok_or(StoreError::NoBatch(batch_id))?
         .text("definition")?;
@@ -476,11 +505,15 @@ pub(crate) async fn batch_campaign(
 
 pub(crate) async fn attachments(
     store: &impl Backend,
-    batch_id: i64,
+    batch_id: BatchId,
 ) -> Result<Vec<Attachment>, StoreError> {
     let sql =
         "SELECT filename, content_type, content FROM attachments WHERE batch_id = $1 ORDER BY id";
-    let rows = store.read().await?.rows(sql, &[Arg::Int(batch_id)]).await?;
+    let rows = store
+        .read()
+        .await?
+        .rows(sql, &[Arg::Int(batch_id.get())])
+        .await?;
     rows.iter()
         .map(|row| {
             Ok(Attachment {
@@ -494,7 +527,7 @@ pub(crate) async fn attachments(
 
 pub(crate) fn batch_row(row: &impl Columns) -> Result<BatchRow, StoreError> {
     Ok(BatchRow {
-        id: row.int("id")?,
+        id: row.int("id")?.into(),
         campaign_id: row.text("campaign_id")?,
         state: row.parsed("state")?,
         mode: match row.text("mode")?.as_str() {
@@ -513,12 +546,12 @@ pub(crate) fn batch_row(row: &impl Columns) -> Result<BatchRow, StoreError> {
 /// A row of `delivery_select!()`.
 pub(crate) fn delivery_row(row: &impl Columns) -> Result<DeliveryRow, StoreError> {
     Ok(DeliveryRow {
-        id: row.int("id")?,
-        batch_id: row.int("batch_id")?,
+        id: row.int("id")?.into(),
+        batch_id: row.int("batch_id")?.into(),
         kind: row.parsed("kind")?,
         recipient_key: row.text("recipient_key")?,
         recipient_name: row.text("recipient_name")?,
-        signature_id: row.opt_int("signature_id")?,
+        signature_id: row.opt_int("signature_id")?.map(Into::into),
         channel: row.parsed("channel")?,
         endpoint: row.text("endpoint")?,
         rate_key: row.text("rate_key")?,
@@ -537,8 +570,8 @@ pub(crate) fn delivery_row(row: &impl Columns) -> Result<DeliveryRow, StoreError
 /// A row of `attempts`.
 pub(crate) fn attempt_row(row: &impl Columns) -> Result<AttemptRow, StoreError> {
     Ok(AttemptRow {
-        id: row.int("id")?,
-        delivery_id: row.int("delivery_id")?,
+        id: row.int("id")?.into(),
+        delivery_id: row.int("delivery_id")?.into(),
         attempt_no: row.unsigned("attempt_no")?,
         worker_id: row.text("worker_id")?,
         started_at: row.time("started_at")?,

@@ -3,6 +3,7 @@
 //! with a delivery event and an audit event each, through the statements a backend supplies
 //! ([`Writes`]).
 
+use hillpost_core::ids::{BatchId, DeliveryId};
 use std::collections::HashMap;
 
 use hillpost_core::audit::NewEvent;
@@ -26,13 +27,16 @@ use crate::{
 /// The events of these deliveries, oldest first.
 pub(crate) async fn delivery_events(
     store: &impl Backend,
-    delivery_ids: &[i64],
+    delivery_ids: &[DeliveryId],
 ) -> Result<Vec<DeliveryEventRow>, StoreError> {
     let sql = "SELECT * FROM delivery_events WHERE delivery_id = ANY($1) ORDER BY id";
     let rows = store
         .read()
         .await?
-        .rows(sql, &[Arg::Ints(delivery_ids)])
+        .rows(
+            sql,
+            &[Arg::Ints(&hillpost_core::ids::numbers(delivery_ids))],
+        )
         .await?;
     rows.iter().map(event_row).collect()
 }
@@ -55,10 +59,10 @@ pub(crate) trait Writes: Write {
     /// The letters of a batch in these states, locked, in id order.
     async fn letters_in_states_for_update(
         &mut self,
-        batch_id: i64,
+        batch_id: BatchId,
         states: &[&str],
     ) -> Result<Vec<DeliveryRow>, StoreError> {
-        let args = [Arg::Int(batch_id), Arg::Texts(states)];
+        let args = [Arg::Int(batch_id.get()), Arg::Texts(states)];
         let rows = self
             .db()
             .rows(Self::LETTERS_IN_STATES_FOR_UPDATE, &args)
@@ -114,13 +118,13 @@ pub(crate) trait Writes: Write {
     /// A batch's new state; `finished_at` cleared (a reopened batch has not finished).
     async fn reopen_batch_row(
         &mut self,
-        batch_id: i64,
+        batch_id: BatchId,
         next: BatchState,
     ) -> Result<(), StoreError> {
         let sql =
             "UPDATE batches SET state = $2, updated_at = now(), finished_at = NULL WHERE id = $1";
         self.db()
-            .exec(sql, &[Arg::Int(batch_id), Arg::Text(next.as_str())])
+            .exec(sql, &[Arg::Int(batch_id.get()), Arg::Text(next.as_str())])
             .await?;
         Ok(())
     }
@@ -134,7 +138,7 @@ pub(crate) trait Writes: Write {
                            to_channel, to_endpoint, reason)
                    VALUES ($1, now(), $2, $3, $4, $5, $6, $7, $8) RETURNING id";
         let args = [
-            Arg::Int(event.delivery_id),
+            Arg::Int(event.delivery_id.get()),
             Arg::Text(event.kind.as_str()),
             Arg::Text(event.actor),
             Arg::OptText(event.from.map(|(c, _)| c.as_str())),
@@ -182,7 +186,7 @@ pub(crate) use operator_reads;
 
 /// A row of `delivery_events` to write (its time is the backend's clock).
 pub(crate) struct NewDeliveryEvent<'a> {
-    pub delivery_id: i64,
+    pub delivery_id: DeliveryId,
     pub kind: DeliveryEventKind,
     pub actor: &'a str,
     pub from: Option<(Channel, &'a str)>,
@@ -204,8 +208,8 @@ pub(crate) async fn delivery_detail<B: Backend>(
         campaign_id: row.text("campaign_id")?,
         passed_over: serde_json::from_str(&row.text("passed_over")?)
             .map_err(StoreError::corrupt)?,
-        attempts: super::batches::attempts(store, id).await?,
-        events: delivery_events(store, &[id]).await?,
+        attempts: super::batches::attempts(store, id.into()).await?,
+        events: delivery_events(store, &[id.into()]).await?,
     }))
 }
 
@@ -223,9 +227,9 @@ pub(crate) async fn act_on_delivery<B: Backend>(
         .as_ref()
         .map(delivery_row)
         .transpose()?
-        .ok_or(StoreError::NoDelivery(id))?;
+        .ok_or(StoreError::NoDelivery(id.into()))?;
     let refused = || StoreError::DeliveryAction {
-        id,
+        id: id.into(),
         state: delivery.state.to_string(),
         action: act.action.verb(),
     };
@@ -234,7 +238,9 @@ pub(crate) async fn act_on_delivery<B: Backend>(
         && let Some(signature_id) = delivery.signature_id
         && super::erasure::signature_erased(&mut tx, signature_id).await?
     {
-        return Err(StoreError::SignerErased { delivery: id });
+        return Err(StoreError::SignerErased {
+            delivery: id.into(),
+        });
     }
     let mut events = Vec::new();
     if next == DeliveryState::Queued {
@@ -248,7 +254,7 @@ pub(crate) async fn act_on_delivery<B: Backend>(
     };
     let from = (delivery.channel, delivery.endpoint.as_str());
     let event = NewDeliveryEvent {
-        delivery_id: id,
+        delivery_id: id.into(),
         kind,
         actor: act.actor,
         from: Some(from),
@@ -259,9 +265,9 @@ pub(crate) async fn act_on_delivery<B: Backend>(
     events.push(delivery_event(
         act.actor,
         DeliveryEventFacts {
-            event_id,
+            event_id: event_id.into(),
             kind,
-            delivery_id: id,
+            delivery_id: id.into(),
             batch_id: delivery.batch_id,
             signature_id: delivery.signature_id,
             recipient: &delivery.recipient_key,
@@ -276,7 +282,7 @@ pub(crate) async fn act_on_delivery<B: Backend>(
     ));
     tx.append_audit(events).await?;
     let after = tx.db().row(DELIVERY, &[Arg::Int(id)]).await?;
-    let after = delivery_row(&after.ok_or(StoreError::NoDelivery(id))?)?;
+    let after = delivery_row(&after.ok_or(StoreError::NoDelivery(id.into()))?)?;
     tx.commit().await?;
     Ok(after)
 }
@@ -284,7 +290,7 @@ pub(crate) async fn act_on_delivery<B: Backend>(
 /// `batch retry`: see [`crate::Store::retry_batch`].
 pub(crate) async fn retry_batch<B: Backend>(
     store: &B,
-    batch_id: i64,
+    batch_id: BatchId,
     request: &RetryRequest<'_>,
 ) -> Result<RetryReport, StoreError> {
     let mut tx = store.begin_write().await?;
@@ -293,7 +299,7 @@ pub(crate) async fn retry_batch<B: Backend>(
         let endpoints = record::endpoints_json(endpoints);
         let passed_over = record::passed_over_json(passed_over);
         let args = [
-            Arg::Int(batch_id),
+            Arg::Int(batch_id.get()),
             Arg::Text(key),
             Arg::Text(&endpoints),
             Arg::Text(&passed_over),
@@ -323,7 +329,7 @@ pub(crate) async fn retry_batch<B: Backend>(
         let Some(next) = OperatorAction::Replan.apply(delivery.state) else {
             continue;
         };
-        tx.replan_delivery(delivery.id, next, first, request.budget)
+        tx.replan_delivery(delivery.id.get(), next, first, request.budget)
             .await?;
         let from = (delivery.channel, delivery.endpoint.as_str());
         let to = (first.channel, first.address.as_str());
@@ -340,7 +346,7 @@ pub(crate) async fn retry_batch<B: Backend>(
         events.push(delivery_event(
             request.actor,
             DeliveryEventFacts {
-                event_id,
+                event_id: event_id.into(),
                 kind,
                 delivery_id: delivery.id,
                 batch_id,
@@ -365,13 +371,13 @@ pub(crate) async fn retry_batch<B: Backend>(
 /// its audit event when its state changes. A cancelled batch refuses.
 pub(crate) async fn reopen_batch<W: Writes>(
     tx: &mut W,
-    batch_id: i64,
+    batch_id: BatchId,
     actor: &str,
     reason: &str,
 ) -> Result<Vec<NewEvent>, StoreError> {
     let row = tx
         .db()
-        .row(W::BATCH_FOR_UPDATE, &[Arg::Int(batch_id)])
+        .row(W::BATCH_FOR_UPDATE, &[Arg::Int(batch_id.get())])
         .await?;
     let row = row.ok_or(StoreError::NoBatch(batch_id))?;
     let (campaign_id, current): (String, BatchState) =
@@ -398,11 +404,11 @@ pub(crate) async fn reopen_batch<W: Writes>(
 /// Each office's endpoints in a batch, as stored now.
 async fn recipients_endpoints(
     tx: &mut impl Writes,
-    batch_id: i64,
+    batch_id: BatchId,
 ) -> Result<HashMap<String, Vec<Endpoint>>, StoreError> {
     let sql = "SELECT key, endpoints FROM recipients WHERE batch_id = $1";
     tx.db()
-        .rows(sql, &[Arg::Int(batch_id)])
+        .rows(sql, &[Arg::Int(batch_id.get())])
         .await?
         .iter()
         .map(|row| {
@@ -415,8 +421,8 @@ async fn recipients_endpoints(
 /// A row of `delivery_events`.
 pub(crate) fn event_row(row: &impl Columns) -> Result<DeliveryEventRow, StoreError> {
     Ok(DeliveryEventRow {
-        id: row.int("id")?,
-        delivery_id: row.int("delivery_id")?,
+        id: row.int("id")?.into(),
+        delivery_id: row.int("delivery_id")?.into(),
         at: row.time("at")?,
         kind: row.parsed("kind")?,
         actor: row.text("actor")?,
@@ -449,8 +455,8 @@ pub(crate) async fn letters_sent_before(
         .map(|row| {
             Ok(SentBefore {
                 recipient_key: row.text("key")?,
-                signature_id: row.opt_int("signature_id")?,
-                batch_id: row.int("batch_id")?,
+                signature_id: row.opt_int("signature_id")?.map(Into::into),
+                batch_id: row.int("batch_id")?.into(),
                 state: row.parsed("state")?,
             })
         })

@@ -3,6 +3,7 @@
 //! any column of any table or in the audit export, the chain still verifies (and still
 //! catches an edit afterwards), and nothing is ever sent in their name again.
 
+use hillpost_core::ids::*;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -83,7 +84,7 @@ async fn attempt_payloads(url: &str) -> Vec<serde_json::Value> {
 }
 
 fn is_ana(d: &ClaimedDelivery, ana_id: i64) -> bool {
-    d.signature_id == Some(ana_id)
+    d.signature_id == Some(ana_id.into())
 }
 
 both_backends!(an_erased_signer_leaves_no_trace_and_the_chain_holds, url);
@@ -124,12 +125,12 @@ async fn an_erased_signer_leaves_no_trace_and_the_chain_holds(store: Store, url:
     let mut records = Vec::new();
     for d in &claimed {
         let office_b = d.endpoint.starts_with("b@");
-        let mut report = answered(if office_b && is_ana(d, ana_id) {
+        let mut report = answered(if office_b && is_ana(d, ana_id.get()) {
             AttemptOutcome::Unconfirmed
         } else {
             AttemptOutcome::Ok
         });
-        if is_ana(d, ana_id) {
+        if is_ana(d, ana_id.get()) {
             report.remote_code = Some(if office_b { 451 } else { 250 });
             report.remote_text = Some(if office_b {
                 "451 timed out after DATA for ana@example.org".into()
@@ -142,7 +143,7 @@ async fn an_erased_signer_leaves_no_trace_and_the_chain_holds(store: Store, url:
     }
     let ana_a = claimed
         .iter()
-        .find(|d| is_ana(d, ana_id) && d.endpoint.starts_with("a@"))
+        .find(|d| is_ana(d, ana_id.get()) && d.endpoint.starts_with("a@"))
         .unwrap();
     let page = Evidence::page(
         EvidenceKind::AnswerPage,
@@ -163,7 +164,7 @@ async fn an_erased_signer_leaves_no_trace_and_the_chain_holds(store: Store, url:
     let payloads = attempt_payloads(&url).await;
     let of_ana: Vec<_> = payloads
         .iter()
-        .filter(|p| p["signer_id"] == ana_id)
+        .filter(|p| p["signer_id"] == ana_id.get())
         .collect();
     assert_eq!(of_ana.len(), 2);
     for p in &of_ana {
@@ -187,7 +188,7 @@ async fn an_erased_signer_leaves_no_trace_and_the_chain_holds(store: Store, url:
     store.tick(&rules()).await.unwrap();
     let receipts = claim_all(&store, "w1").await;
     assert_eq!(receipts.len(), 2, "Ana and Chloé consented");
-    let ana_receipt = receipts.iter().find(|d| is_ana(d, ana_id)).unwrap();
+    let ana_receipt = receipts.iter().find(|d| is_ana(d, ana_id.get())).unwrap();
     assert_eq!(ana_receipt.endpoint, hillpost_store::RECEIPT_ENDPOINT);
     store
         .add_receipt_link(ana_receipt.id, &"c".repeat(64))
@@ -200,7 +201,7 @@ async fn an_erased_signer_leaves_no_trace_and_the_chain_holds(store: Store, url:
     let mut receipt_records = Vec::new();
     for d in &receipts {
         let mut report = answered(AttemptOutcome::Ok);
-        if is_ana(d, ana_id) {
+        if is_ana(d, ana_id.get()) {
             report.remote_text = Some("250 ok for <ana@example.org>".into());
         }
         receipt_records.push(record_for(d, &[endpoint_of(d)], report));
@@ -235,7 +236,7 @@ async fn an_erased_signer_leaves_no_trace_and_the_chain_holds(store: Store, url:
 
     // Someone is sending one of her letters right now: refused, nothing changed.
     let sending = claim_all(&store, "w2").await;
-    assert!(sending.iter().any(|d| is_ana(d, ana_id)));
+    assert!(sending.iter().any(|d| is_ana(d, ana_id.get())));
     let refused = store
         .erase_signer(&Erasure {
             campaign: campaign.id.as_str(),
@@ -578,7 +579,7 @@ async fn a_petition_planned_before_an_erasure_is_refused(store: Store) {
         .unwrap();
     let templates = LetterTemplates::compile(&campaign).unwrap();
     let date = NaiveDate::from_ymd_opt(2023, 7, 19).unwrap();
-    let plan_now = |signatures: &[(i64, hillpost_core::NewSignature)]| {
+    let plan_now = |signatures: &[(SignatureId, hillpost_core::NewSignature)]| {
         plan_batch(&campaign, &templates, signatures, &recipients(&["a"]), date).expect("plan")
     };
     let before = plan_now(&store.signatures(&campaign.id).await.unwrap());

@@ -2,6 +2,7 @@
 //! it: SQLite's rebuild of `deliveries` and `attempts` (0011) loses nothing and keeps the
 //! foreign keys, and letters an `unknown` attempt may have delivered are marked so.
 
+use hillpost_core::ids::*;
 use std::path::Path;
 
 use hillpost_core::delivery::{AttemptOutcome, DeliveryState};
@@ -67,7 +68,7 @@ const POSTGRES_ROWS: &[&str] = &[
 ];
 
 async fn rows_survive(store: &Store) {
-    let deliveries = store.deliveries(1).await.expect("deliveries");
+    let deliveries = store.deliveries(BatchId::new(1)).await.expect("deliveries");
     assert_eq!(deliveries.len(), 2);
     assert_eq!(deliveries[0].state, DeliveryState::Delivered);
     assert!(!deliveries[0].possibly_accepted);
@@ -76,7 +77,10 @@ async fn rows_survive(store: &Store) {
         deliveries[1].possibly_accepted,
         "an `unknown` attempt may have delivered it"
     );
-    let attempts = store.batch_attempts(1).await.expect("attempts");
+    let attempts = store
+        .batch_attempts(BatchId::new(1))
+        .await
+        .expect("attempts");
     let outcomes: Vec<_> = attempts.iter().map(|a| a.outcome).collect();
     assert_eq!(outcomes, [AttemptOutcome::Ok, AttemptOutcome::Unknown]);
 }
