@@ -91,7 +91,7 @@ impl Channel for Channels {
 
 fn not_configured(letter: &OutgoingLetter, kind: ChannelKind) -> SendReport {
     tracing::warn!(
-        delivery_id = letter.delivery_id,
+        delivery_id = letter.delivery_id.get(),
         channel = %kind,
         "no sender is configured for this channel"
     );
