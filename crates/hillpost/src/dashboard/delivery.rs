@@ -6,6 +6,7 @@
 
 use axum::extract::{Path, State};
 use axum::response::{Html, Response};
+use hillpost_core::ids::{BatchId, DeliveryId};
 use serde::Serialize;
 
 use super::DashboardState;
@@ -27,7 +28,7 @@ struct AttemptLine {
 #[derive(Serialize)]
 pub(super) struct EvidenceLine {
     pub id: i64,
-    pub delivery_id: i64,
+    pub delivery_id: DeliveryId,
     pub attempt_no: u32,
     pub kind: &'static str,
     pub is_image: bool,
@@ -55,8 +56,8 @@ impl EvidenceLine {
 
 #[derive(Serialize)]
 struct DeliveryPage {
-    batch_id: i64,
-    id: i64,
+    batch_id: BatchId,
+    id: DeliveryId,
     recipient_name: String,
     channel: &'static str,
     endpoint: String,
@@ -67,7 +68,7 @@ struct DeliveryPage {
     evidence: Vec<EvidenceLine>,
 }
 
-fn number(raw: &str, what: &str) -> Result<i64, PageError> {
+fn number<T: std::str::FromStr>(raw: &str, what: &str) -> Result<T, PageError> {
     raw.parse()
         .map_err(|_| PageError::NotFound(format!("There is no {what} `{raw}`.")))
 }
@@ -77,18 +78,18 @@ pub async fn show(
     visitor: SignedIn,
     Path((batch, delivery)): Path<(String, String)>,
 ) -> Result<Html<String>, PageError> {
-    let batch = number(&batch, "batch")?;
-    let id = number(&delivery, "delivery")?;
-    visible_batch(&state.app, &visitor.caller, batch).await?;
+    let batch: BatchId = number(&batch, "batch")?;
+    let id: DeliveryId = number(&delivery, "delivery")?;
+    visible_batch(&state.app, &visitor.caller, batch.into()).await?;
     let store = &state.app.store;
     let row = store
-        .deliveries(batch)
+        .deliveries(batch.into())
         .await?
         .into_iter()
-        .find(|d| d.id == id)
+        .find(|d| d.id == id.into())
         .ok_or_else(|| PageError::NotFound(format!("There is no delivery `{id}`.")))?;
     let attempts = store
-        .attempts(id)
+        .attempts(id.into())
         .await?
         .into_iter()
         .map(|a| AttemptLine {
@@ -101,13 +102,13 @@ pub async fn show(
         })
         .collect();
     let evidence = store
-        .evidence_of(id)
+        .evidence_of(id.into())
         .await?
         .into_iter()
         .map(EvidenceLine::of)
         .collect();
     let view = DeliveryPage {
-        batch_id: batch,
+        batch_id: batch.into(),
         id,
         recipient_name: row.recipient_name,
         channel: row.channel.as_str(),
@@ -127,15 +128,15 @@ pub async fn evidence(
     visitor: SignedIn,
     Path((batch, evidence)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
-    let batch = number(&batch, "batch")?;
-    let id = number(&evidence, "evidence")?;
-    visible_batch(&state.app, &visitor.caller, batch).await?;
+    let batch: BatchId = number(&batch, "batch")?;
+    let id: i64 = number(&evidence, "evidence")?;
+    visible_batch(&state.app, &visitor.caller, batch.into()).await?;
     let (row, bytes) = state
         .app
         .store
         .evidence_content(id)
         .await?
-        .filter(|(row, _)| row.batch_id == batch)
+        .filter(|(row, _)| row.batch_id == batch.into())
         .ok_or_else(|| PageError::NotFound(format!("There is no evidence `{id}`.")))?;
     Ok(crate::server::evidence::served(&row, bytes))
 }
