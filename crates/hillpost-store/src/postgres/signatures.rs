@@ -12,7 +12,7 @@ use crate::logic::signatures::Writes;
 use crate::logic::sql::{Dialect, clocked};
 use crate::signature_row::{SignatureColumns, new_salt};
 
-/// The claim path (`queue.rs`) reads signers with the reader written once.
+// The claim path (`queue.rs`) reads signers with the reader written once.
 
 impl Writes for PgWrite {
     async fn insert_signatures(

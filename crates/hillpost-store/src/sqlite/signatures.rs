@@ -11,7 +11,7 @@ use crate::StoreError;
 use crate::logic::signatures::Writes;
 use crate::signature_row::{SignatureColumns, new_salt};
 
-/// The claim path (`queue.rs`) reads signers with the reader written once.
+// The claim path (`queue.rs`) reads signers with the reader written once.
 
 /// 21 bound values per row; SQLite allows 32,766 per statement.
 const ROWS_PER_STATEMENT: usize = 1_000;
