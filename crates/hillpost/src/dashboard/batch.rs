@@ -78,9 +78,9 @@ pub async fn show(
     Path(raw): Path<String>,
 ) -> Result<Html<String>, PageError> {
     let id = batch_id(&raw)?;
-    let batch = visible_batch(&state.app, &visitor.caller, id.into()).await?;
-    let campaign = state.app.store.batch_campaign(id.into()).await?;
-    let (progress, decisions) = load_page_parts(&state, id.into()).await?;
+    let batch = visible_batch(&state.app, &visitor.caller, id).await?;
+    let campaign = state.app.store.batch_campaign(id).await?;
+    let (progress, decisions) = load_page_parts(&state, id).await?;
     let view = BatchPage {
         id,
         campaign_id: batch.campaign_id.clone(),
@@ -98,7 +98,7 @@ pub async fn show(
         evidence: state
             .app
             .store
-            .batch_evidence(id.into())
+            .batch_evidence(id)
             .await?
             .into_iter()
             .map(super::delivery::EvidenceLine::of)
@@ -148,7 +148,7 @@ pub async fn progress_json(
     Path(raw): Path<String>,
 ) -> Result<Json<ProgressUpdate>, PageError> {
     let id = batch_id(&raw)?;
-    Ok(Json(progress_update(&state, &visitor, id.into()).await?))
+    Ok(Json(progress_update(&state, &visitor, id).await?))
 }
 
 #[derive(Deserialize)]
@@ -166,11 +166,11 @@ async fn control(
     visitor.check_csrf(form.csrf.as_deref())?;
     visitor.must_be_organizer()?;
     let id = batch_id(&raw)?;
-    visible_batch(&state.app, &visitor.caller, id.into()).await?;
+    visible_batch(&state.app, &visitor.caller, id).await?;
     state
         .app
         .app()
-        .control_batch(id.into(), action, &visitor.actor())
+        .control_batch(id, action, &visitor.actor())
         .await?;
     Ok(Redirect::to(&format!("/dashboard/batches/{id}")).into_response())
 }

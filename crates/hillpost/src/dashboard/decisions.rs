@@ -177,7 +177,7 @@ async fn decide(
     let detail = state
         .app
         .store
-        .delivery_detail(id.into())
+        .delivery_detail(id)
         .await?
         .ok_or_else(not_found)?;
     let batch = detail.delivery.batch_id;
@@ -188,7 +188,7 @@ async fn decide(
         .app
         .app()
         .decide_delivery(
-            id.into(),
+            id,
             action,
             form.reason.as_deref().unwrap_or_default(),
             &visitor.actor(),
@@ -226,12 +226,12 @@ pub async fn retry(
     visitor.check_csrf(form.csrf.as_deref())?;
     visitor.must_be_organizer()?;
     let id: BatchId = id(&raw, "batch")?;
-    visible_batch(&state.app, &visitor.caller, id.into()).await?;
+    visible_batch(&state.app, &visitor.caller, id).await?;
     let report = state
         .app
         .app()
         .retry_batch(
-            id.into(),
+            id,
             form.selection.as_deref().unwrap_or_default(),
             form.reason.as_deref().unwrap_or_default(),
             &visitor.actor(),

@@ -80,16 +80,16 @@ pub async fn show(
 ) -> Result<Html<String>, PageError> {
     let batch: BatchId = number(&batch, "batch")?;
     let id: DeliveryId = number(&delivery, "delivery")?;
-    visible_batch(&state.app, &visitor.caller, batch.into()).await?;
+    visible_batch(&state.app, &visitor.caller, batch).await?;
     let store = &state.app.store;
     let row = store
-        .deliveries(batch.into())
+        .deliveries(batch)
         .await?
         .into_iter()
-        .find(|d| d.id == id.into())
+        .find(|d| d.id == id)
         .ok_or_else(|| PageError::NotFound(format!("There is no delivery `{id}`.")))?;
     let attempts = store
-        .attempts(id.into())
+        .attempts(id)
         .await?
         .into_iter()
         .map(|a| AttemptLine {
@@ -102,13 +102,13 @@ pub async fn show(
         })
         .collect();
     let evidence = store
-        .evidence_of(id.into())
+        .evidence_of(id)
         .await?
         .into_iter()
         .map(EvidenceLine::of)
         .collect();
     let view = DeliveryPage {
-        batch_id: batch.into(),
+        batch_id: batch,
         id,
         recipient_name: row.recipient_name,
         channel: row.channel.as_str(),
@@ -130,13 +130,13 @@ pub async fn evidence(
 ) -> Result<Response, PageError> {
     let batch: BatchId = number(&batch, "batch")?;
     let id: i64 = number(&evidence, "evidence")?;
-    visible_batch(&state.app, &visitor.caller, batch.into()).await?;
+    visible_batch(&state.app, &visitor.caller, batch).await?;
     let (row, bytes) = state
         .app
         .store
         .evidence_content(id)
         .await?
-        .filter(|(row, _)| row.batch_id == batch.into())
+        .filter(|(row, _)| row.batch_id == batch)
         .ok_or_else(|| PageError::NotFound(format!("There is no evidence `{id}`.")))?;
     Ok(crate::server::evidence::served(&row, bytes))
 }

@@ -79,7 +79,7 @@ pub async fn list(
 ) -> Result<Json<Vec<EvidenceView>>, ApiError> {
     visible_batch(&state, &caller, id).await?;
     let rows = match query.delivery {
-        Some(delivery) => state.store.evidence_of(delivery.into()).await?,
+        Some(delivery) => state.store.evidence_of(delivery).await?,
         None => state.store.batch_evidence(id).await?,
     };
     Ok(Json(
