@@ -248,11 +248,10 @@ impl Store {
         options: &BatchOptions<'_>,
     ) -> Result<BatchId, StoreError> {
         dispatch!(self, s => logic::batches::create_batch(s, campaign, plan, options).await)
-            .map(BatchId::from)
     }
 
     pub async fn batch(&self, id: BatchId) -> Result<Option<BatchRow>, StoreError> {
-        dispatch!(self, s => logic::batches::batch(s, id.get()).await)
+        dispatch!(self, s => logic::batches::batch(s, id).await)
     }
 
     pub async fn batches(
@@ -263,7 +262,7 @@ impl Store {
     }
 
     pub async fn batch_status(&self, id: BatchId) -> Result<BatchStatus, StoreError> {
-        dispatch!(self, s => logic::batches::batch_status(s, id.get()).await)
+        dispatch!(self, s => logic::batches::batch_status(s, id).await)
     }
 
     /// Pause (running or scheduled → paused), resume (paused → running, or scheduled if its
@@ -284,7 +283,7 @@ impl Store {
         action: BatchAction,
         actor: &str,
     ) -> Result<BatchRow, StoreError> {
-        dispatch!(self, s => logic::batches::control_batch(s, id.get(), action, actor).await)
+        dispatch!(self, s => logic::batches::control_batch(s, id, action, actor).await)
     }
 
     pub async fn deliveries(&self, batch_id: BatchId) -> Result<Vec<DeliveryRow>, StoreError> {
@@ -452,7 +451,7 @@ impl Store {
         &self,
         id: DeliveryId,
     ) -> Result<Option<DeliveryDetail>, StoreError> {
-        dispatch!(self, s => logic::operator::delivery_detail(s, id.get()).await)
+        dispatch!(self, s => logic::operator::delivery_detail(s, id).await)
     }
 
     /// The events of these deliveries, oldest first.
@@ -476,7 +475,7 @@ impl Store {
         id: DeliveryId,
         action: &DeliveryAction<'_>,
     ) -> Result<DeliveryRow, StoreError> {
-        dispatch!(self, s => logic::operator::act_on_delivery(s, id.get(), action).await)
+        dispatch!(self, s => logic::operator::act_on_delivery(s, id, action).await)
     }
 
     /// `signers erase`: blanks a signer's personal data wherever the record kept it (see

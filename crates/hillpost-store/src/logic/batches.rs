@@ -164,11 +164,11 @@ pub(crate) trait Writes: Write {
     /// other writers until the transaction ends.
     async fn batch_to_control(
         &mut self,
-        id: i64,
+        id: BatchId,
     ) -> Result<Option<(String, BatchState, bool)>, StoreError> {
         let row = self
             .db()
-            .row(Self::BATCH_TO_CONTROL, &[Arg::Int(id)])
+            .row(Self::BATCH_TO_CONTROL, &[Arg::Int(id.get())])
             .await?;
         row.map(|row| {
             Ok((
@@ -181,11 +181,11 @@ pub(crate) trait Writes: Write {
     }
 
     /// A batch's new state, `finished_at` set when it is final.
-    async fn set_batch_state(&mut self, id: i64, next: BatchState) -> Result<(), StoreError> {
+    async fn set_batch_state(&mut self, id: BatchId, next: BatchState) -> Result<(), StoreError> {
         let sql = "UPDATE batches SET state = $2, updated_at = now(), finished_at = CASE WHEN $3 THEN now() END
                     WHERE id = $1";
         let args = [
-            Arg::Int(id),
+            Arg::Int(id.get()),
             Arg::Text(next.as_str()),
             Arg::Flag(next.is_final()),
         ];
@@ -194,10 +194,10 @@ pub(crate) trait Writes: Write {
     }
 
     /// Cancels a batch's queued deliveries; how many.
-    async fn cancel_queued(&mut self, id: i64) -> Result<u64, StoreError> {
+    async fn cancel_queued(&mut self, id: BatchId) -> Result<u64, StoreError> {
         let sql = "UPDATE deliveries SET state = 'cancelled', finalized_at = now()
                     WHERE batch_id = $1 AND state = 'queued'";
-        self.db().exec(sql, &[Arg::Int(id)]).await
+        self.db().exec(sql, &[Arg::Int(id.get())]).await
     }
 }
 
@@ -241,7 +241,7 @@ pub(crate) async fn create_batch<B: Backend + Reads>(
     campaign: &CampaignId,
     plan: &BatchPlan,
     options: &BatchOptions<'_>,
-) -> Result<i64, StoreError> {
+) -> Result<BatchId, StoreError> {
     let BatchOptions {
         start_at,
         max_attempts,
@@ -297,13 +297,13 @@ pub(crate) async fn create_batch<B: Backend + Reads>(
     tx.append_audit(vec![created]).await?;
     tx.commit().await?;
     store.batch_created(plan.deliveries.len()).await?;
-    Ok(batch_id)
+    Ok(batch_id.into())
 }
 
 /// `batch pause | resume | cancel`: see [`crate::Store::control_batch`].
 pub(crate) async fn control_batch<B: Backend>(
     store: &B,
-    id: i64,
+    id: BatchId,
     action: BatchAction,
     actor: &str,
 ) -> Result<BatchRow, StoreError> {
@@ -311,11 +311,11 @@ pub(crate) async fn control_batch<B: Backend>(
     let (campaign, current, due) = tx
         .batch_to_control(id)
         .await?
-        .ok_or(StoreError::NoBatch(id.into()))?;
+        .ok_or(StoreError::NoBatch(id))?;
     let next = action
         .apply(current, due)
         .ok_or_else(|| StoreError::BatchTransition {
-            id: id.into(),
+            id,
             state: current.to_string(),
             action: action.verb(),
         })?;
@@ -327,7 +327,7 @@ pub(crate) async fn control_batch<B: Backend>(
     let event = batch_action_event(
         actor,
         &campaign,
-        id.into(),
+        id,
         action,
         current.as_str(),
         next.as_str(),
@@ -335,19 +335,20 @@ pub(crate) async fn control_batch<B: Backend>(
     );
     tx.append_audit(vec![event]).await?;
     tx.commit().await?;
-    batch(store, id)
-        .await?
-        .ok_or(StoreError::NoBatch(id.into()))
+    batch(store, id).await?.ok_or(StoreError::NoBatch(id))
 }
 
-pub(crate) async fn batch(store: &impl Backend, id: i64) -> Result<Option<BatchRow>, StoreError> {
+pub(crate) async fn batch(
+    store: &impl Backend,
+    id: BatchId,
+) -> Result<Option<BatchRow>, StoreError> {
     let mut db = store.read().await?;
     batch_on(&mut *db, id).await
 }
 
-async fn batch_on(db: &mut impl Run, id: i64) -> Result<Option<BatchRow>, StoreError> {
+async fn batch_on(db: &mut impl Run, id: BatchId) -> Result<Option<BatchRow>, StoreError> {
     let sql = concat!(batch_select!(), " WHERE id = $1");
-    db.row(sql, &[Arg::Int(id)])
+    db.row(sql, &[Arg::Int(id.get())])
         .await?
         .as_ref()
         .map(batch_row)
@@ -355,13 +356,14 @@ async fn batch_on(db: &mut impl Run, id: i64) -> Result<Option<BatchRow>, StoreE
 }
 
 /// `batch status`: see [`crate::Store::batch_status`].
-pub(crate) async fn batch_status(store: &impl Backend, id: i64) -> Result<BatchStatus, StoreError> {
+pub(crate) async fn batch_status(
+    store: &impl Backend,
+    id: BatchId,
+) -> Result<BatchStatus, StoreError> {
     let mut db = store.read().await?;
     let db = &mut *db;
-    let batch = batch_on(db, id)
-        .await?
-        .ok_or(StoreError::NoBatch(id.into()))?;
-    let by_id = [Arg::Int(id)];
+    let batch = batch_on(db, id).await?.ok_or(StoreError::NoBatch(id))?;
+    let by_id = [Arg::Int(id.get())];
     let mut by_state = BTreeMap::new();
     let sql = "SELECT state, count(*) AS n FROM deliveries WHERE batch_id = $1 GROUP BY state";
     for row in db.rows(sql, &by_id).await? {
@@ -414,10 +416,7 @@ pub(crate) async fn batch_status(store: &impl Backend, id: i64) -> Result<BatchS
     let sql = "SELECT count(*) AS n,
                       count(*) FILTER (WHERE a.outcome IN ('possibly_accepted', 'unconfirmed', 'unknown')) AS unconfirmed
                  FROM attempts a JOIN deliveries d ON d.id = a.delivery_id WHERE d.batch_id = $1";
-    let row = db
-        .row(sql, &by_id)
-        .await?
-        .ok_or(StoreError::NoBatch(id.into()))?;
+    let row = db.row(sql, &by_id).await?.ok_or(StoreError::NoBatch(id))?;
     Ok(BatchStatus {
         batch,
         by_state,

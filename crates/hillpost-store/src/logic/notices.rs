@@ -236,7 +236,7 @@ async fn apply_bounce<W: Writes>(
     events.push(delivery_event(
         actor,
         DeliveryEventFacts {
-            event_id: event_id.into(),
+            event_id,
             kind: DeliveryEventKind::Bounced,
             delivery_id,
             batch_id: batch_id.into(),

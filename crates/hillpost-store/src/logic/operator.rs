@@ -3,7 +3,7 @@
 //! with a delivery event and an audit event each, through the statements a backend supplies
 //! ([`Writes`]).
 
-use hillpost_core::ids::{BatchId, DeliveryId};
+use hillpost_core::ids::{BatchId, DeliveryId, EventId};
 use std::collections::HashMap;
 
 use hillpost_core::audit::NewEvent;
@@ -74,7 +74,7 @@ pub(crate) trait Writes: Write {
     /// attempts, no longer possibly accepted), or finalized (delivered clears its error).
     async fn set_delivery_state(
         &mut self,
-        id: i64,
+        id: DeliveryId,
         next: DeliveryState,
         budget: u32,
     ) -> Result<(), StoreError> {
@@ -86,7 +86,11 @@ pub(crate) trait Writes: Write {
                           max_attempts = CASE WHEN $2 = 'queued' THEN attempts + $3 ELSE max_attempts END,
                           possibly_accepted = CASE WHEN $2 = 'queued' THEN false ELSE possibly_accepted END
                     WHERE id = $1";
-        let args = [Arg::Int(id), Arg::Text(next.as_str()), budget_arg(budget)];
+        let args = [
+            Arg::Int(id.get()),
+            Arg::Text(next.as_str()),
+            budget_arg(budget),
+        ];
         self.db().exec(sql, &args).await?;
         Ok(())
     }
@@ -94,7 +98,7 @@ pub(crate) trait Writes: Write {
     /// Plans a delivery again on `endpoint`: `next` (queued), due now, `budget` attempts.
     async fn replan_delivery(
         &mut self,
-        id: i64,
+        id: DeliveryId,
         next: DeliveryState,
         endpoint: &Endpoint,
         budget: u32,
@@ -104,7 +108,7 @@ pub(crate) trait Writes: Write {
                           rate_key = $5, max_attempts = attempts + $6, possibly_accepted = false
                     WHERE id = $1";
         let args = [
-            Arg::Int(id),
+            Arg::Int(id.get()),
             Arg::Text(next.as_str()),
             Arg::Text(endpoint.channel.as_str()),
             Arg::Text(&endpoint.address),
@@ -133,7 +137,7 @@ pub(crate) trait Writes: Write {
     async fn insert_delivery_event(
         &mut self,
         event: &NewDeliveryEvent<'_>,
-    ) -> Result<i64, StoreError> {
+    ) -> Result<EventId, StoreError> {
         let sql = "INSERT INTO delivery_events (delivery_id, at, kind, actor, from_channel, from_endpoint,
                            to_channel, to_endpoint, reason)
                    VALUES ($1, now(), $2, $3, $4, $5, $6, $7, $8) RETURNING id";
@@ -148,8 +152,8 @@ pub(crate) trait Writes: Write {
             Arg::Text(event.reason),
         ];
         let row = self.db().row(sql, &args).await?;
-        row.ok_or_else(|| StoreError::corrupt("an insert returned no row"))?
-            .int("id")
+        let row = row.ok_or_else(|| StoreError::corrupt("an insert returned no row"))?;
+        Ok(row.int("id")?.into())
     }
 }
 
@@ -197,9 +201,13 @@ pub(crate) struct NewDeliveryEvent<'a> {
 /// A delivery with every attempt and event: `hillpost delivery show`.
 pub(crate) async fn delivery_detail<B: Backend>(
     store: &B,
-    id: i64,
+    id: DeliveryId,
 ) -> Result<Option<DeliveryDetail>, StoreError> {
-    let row = store.read().await?.row(DELIVERY, &[Arg::Int(id)]).await?;
+    let row = store
+        .read()
+        .await?
+        .row(DELIVERY, &[Arg::Int(id.get())])
+        .await?;
     let Some(row) = row else {
         return Ok(None);
     };
@@ -208,28 +216,28 @@ pub(crate) async fn delivery_detail<B: Backend>(
         campaign_id: row.text("campaign_id")?,
         passed_over: serde_json::from_str(&row.text("passed_over")?)
             .map_err(StoreError::corrupt)?,
-        attempts: super::batches::attempts(store, id.into()).await?,
-        events: delivery_events(store, &[id.into()]).await?,
+        attempts: super::batches::attempts(store, id).await?,
+        events: delivery_events(store, &[id]).await?,
     }))
 }
 
 /// `delivery confirm | resend`: see [`crate::Store::act_on_delivery`].
 pub(crate) async fn act_on_delivery<B: Backend>(
     store: &B,
-    id: i64,
+    id: DeliveryId,
     act: &DeliveryAction<'_>,
 ) -> Result<DeliveryRow, StoreError> {
     let mut tx = store.begin_write().await?;
     let delivery = tx
         .db()
-        .row(B::Write::DELIVERY_FOR_UPDATE, &[Arg::Int(id)])
+        .row(B::Write::DELIVERY_FOR_UPDATE, &[Arg::Int(id.get())])
         .await?
         .as_ref()
         .map(delivery_row)
         .transpose()?
-        .ok_or(StoreError::NoDelivery(id.into()))?;
+        .ok_or(StoreError::NoDelivery(id))?;
     let refused = || StoreError::DeliveryAction {
-        id: id.into(),
+        id,
         state: delivery.state.to_string(),
         action: act.action.verb(),
     };
@@ -238,9 +246,7 @@ pub(crate) async fn act_on_delivery<B: Backend>(
         && let Some(signature_id) = delivery.signature_id
         && super::erasure::signature_erased(&mut tx, signature_id).await?
     {
-        return Err(StoreError::SignerErased {
-            delivery: id.into(),
-        });
+        return Err(StoreError::SignerErased { delivery: id });
     }
     let mut events = Vec::new();
     if next == DeliveryState::Queued {
@@ -254,7 +260,7 @@ pub(crate) async fn act_on_delivery<B: Backend>(
     };
     let from = (delivery.channel, delivery.endpoint.as_str());
     let event = NewDeliveryEvent {
-        delivery_id: id.into(),
+        delivery_id: id,
         kind,
         actor: act.actor,
         from: Some(from),
@@ -265,9 +271,9 @@ pub(crate) async fn act_on_delivery<B: Backend>(
     events.push(delivery_event(
         act.actor,
         DeliveryEventFacts {
-            event_id: event_id.into(),
+            event_id,
             kind,
-            delivery_id: id.into(),
+            delivery_id: id,
             batch_id: delivery.batch_id,
             signature_id: delivery.signature_id,
             recipient: &delivery.recipient_key,
@@ -281,8 +287,8 @@ pub(crate) async fn act_on_delivery<B: Backend>(
         },
     ));
     tx.append_audit(events).await?;
-    let after = tx.db().row(DELIVERY, &[Arg::Int(id)]).await?;
-    let after = delivery_row(&after.ok_or(StoreError::NoDelivery(id.into()))?)?;
+    let after = tx.db().row(DELIVERY, &[Arg::Int(id.get())]).await?;
+    let after = delivery_row(&after.ok_or(StoreError::NoDelivery(id))?)?;
     tx.commit().await?;
     Ok(after)
 }
@@ -329,7 +335,7 @@ pub(crate) async fn retry_batch<B: Backend>(
         let Some(next) = OperatorAction::Replan.apply(delivery.state) else {
             continue;
         };
-        tx.replan_delivery(delivery.id.get(), next, first, request.budget)
+        tx.replan_delivery(delivery.id, next, first, request.budget)
             .await?;
         let from = (delivery.channel, delivery.endpoint.as_str());
         let to = (first.channel, first.address.as_str());
@@ -346,7 +352,7 @@ pub(crate) async fn retry_batch<B: Backend>(
         events.push(delivery_event(
             request.actor,
             DeliveryEventFacts {
-                event_id: event_id.into(),
+                event_id,
                 kind,
                 delivery_id: delivery.id,
                 batch_id,
