@@ -186,9 +186,9 @@ pub(crate) fn attempt_event(actor: &str, f: AttemptFacts) -> NewEvent {
         actor: actor.to_string(),
         subjects: Subjects {
             campaign_id: None,
-            batch_id: Some(f.batch_id.get()),
-            delivery_id: Some(f.delivery_id.get()),
-            attempt_id: Some(f.attempt_id.get()),
+            batch_id: Some(f.batch_id),
+            delivery_id: Some(f.delivery_id),
+            attempt_id: Some(f.attempt_id),
         },
         payload,
     }
@@ -340,7 +340,7 @@ pub(crate) fn batch_completed_event(
 fn batch_subjects(campaign: &str, batch_id: BatchId) -> Subjects {
     Subjects {
         campaign_id: Some(campaign.to_string()),
-        batch_id: Some(batch_id.get()),
+        batch_id: Some(batch_id),
         ..Subjects::default()
     }
 }

@@ -228,8 +228,8 @@ pub(crate) fn audit_event(
         actor: actor.to_string(),
         subjects: Subjects {
             campaign_id: named.map(|d| d.campaign_id.clone()),
-            batch_id: (named.map(|d| d.batch_id)).map(i64::from),
-            delivery_id: decision.delivery_id.map(i64::from),
+            batch_id: named.map(|d| d.batch_id),
+            delivery_id: decision.delivery_id,
             attempt_id: None,
         },
         payload,

@@ -119,8 +119,8 @@ pub(crate) fn enqueued_event(
         actor: crate::HOUSEKEEPING.to_string(),
         subjects: Subjects {
             campaign_id: Some(candidate.campaign_id.clone()),
-            batch_id: Some(candidate.batch_id.get()),
-            delivery_id: Some(delivery_id.get()),
+            batch_id: Some(candidate.batch_id),
+            delivery_id: Some(delivery_id),
             attempt_id: None,
         },
         payload: json!({

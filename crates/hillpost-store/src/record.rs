@@ -173,8 +173,8 @@ pub(crate) fn delivery_event(actor: &str, f: DeliveryEventFacts<'_>) -> NewEvent
         actor: actor.to_string(),
         subjects: Subjects {
             campaign_id: None,
-            batch_id: Some(f.batch_id.get()),
-            delivery_id: Some(f.delivery_id.get()),
+            batch_id: Some(f.batch_id),
+            delivery_id: Some(f.delivery_id),
             attempt_id: None,
         },
         payload,

@@ -150,9 +150,9 @@ fn event(row: &impl Columns) -> Result<ChainedEvent, StoreError> {
         actor: row.text("actor")?,
         subjects: Subjects {
             campaign_id: row.opt_text("campaign_id")?,
-            batch_id: row.opt_int("batch_id")?,
-            delivery_id: row.opt_int("delivery_id")?,
-            attempt_id: row.opt_int("attempt_id")?,
+            batch_id: row.opt_int("batch_id")?.map(Into::into),
+            delivery_id: row.opt_int("delivery_id")?.map(Into::into),
+            attempt_id: row.opt_int("attempt_id")?.map(Into::into),
         },
         payload: row.text("payload")?,
         prev_hash: row.text("prev_hash")?,

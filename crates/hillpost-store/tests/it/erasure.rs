@@ -83,8 +83,8 @@ async fn attempt_payloads(url: &str) -> Vec<serde_json::Value> {
         .collect()
 }
 
-fn is_ana(d: &ClaimedDelivery, ana_id: i64) -> bool {
-    d.signature_id == Some(ana_id.into())
+fn is_ana(d: &ClaimedDelivery, ana_id: SignatureId) -> bool {
+    d.signature_id == Some(ana_id)
 }
 
 both_backends!(an_erased_signer_leaves_no_trace_and_the_chain_holds, url);
@@ -125,12 +125,12 @@ async fn an_erased_signer_leaves_no_trace_and_the_chain_holds(store: Store, url:
     let mut records = Vec::new();
     for d in &claimed {
         let office_b = d.endpoint.starts_with("b@");
-        let mut report = answered(if office_b && is_ana(d, ana_id.get()) {
+        let mut report = answered(if office_b && is_ana(d, ana_id) {
             AttemptOutcome::Unconfirmed
         } else {
             AttemptOutcome::Ok
         });
-        if is_ana(d, ana_id.get()) {
+        if is_ana(d, ana_id) {
             report.remote_code = Some(if office_b { 451 } else { 250 });
             report.remote_text = Some(if office_b {
                 "451 timed out after DATA for ana@example.org".into()
@@ -143,7 +143,7 @@ async fn an_erased_signer_leaves_no_trace_and_the_chain_holds(store: Store, url:
     }
     let ana_a = claimed
         .iter()
-        .find(|d| is_ana(d, ana_id.get()) && d.endpoint.starts_with("a@"))
+        .find(|d| is_ana(d, ana_id) && d.endpoint.starts_with("a@"))
         .unwrap();
     let page = Evidence::page(
         EvidenceKind::AnswerPage,
@@ -188,7 +188,7 @@ async fn an_erased_signer_leaves_no_trace_and_the_chain_holds(store: Store, url:
     store.tick(&rules()).await.unwrap();
     let receipts = claim_all(&store, "w1").await;
     assert_eq!(receipts.len(), 2, "Ana and Chloé consented");
-    let ana_receipt = receipts.iter().find(|d| is_ana(d, ana_id.get())).unwrap();
+    let ana_receipt = receipts.iter().find(|d| is_ana(d, ana_id)).unwrap();
     assert_eq!(ana_receipt.endpoint, hillpost_store::RECEIPT_ENDPOINT);
     store
         .add_receipt_link(ana_receipt.id, &"c".repeat(64))
@@ -201,7 +201,7 @@ async fn an_erased_signer_leaves_no_trace_and_the_chain_holds(store: Store, url:
     let mut receipt_records = Vec::new();
     for d in &receipts {
         let mut report = answered(AttemptOutcome::Ok);
-        if is_ana(d, ana_id.get()) {
+        if is_ana(d, ana_id) {
             report.remote_text = Some("250 ok for <ana@example.org>".into());
         }
         receipt_records.push(record_for(d, &[endpoint_of(d)], report));
@@ -236,7 +236,7 @@ async fn an_erased_signer_leaves_no_trace_and_the_chain_holds(store: Store, url:
 
     // Someone is sending one of her letters right now: refused, nothing changed.
     let sending = claim_all(&store, "w2").await;
-    assert!(sending.iter().any(|d| is_ana(d, ana_id.get())));
+    assert!(sending.iter().any(|d| is_ana(d, ana_id)));
     let refused = store
         .erase_signer(&Erasure {
             campaign: campaign.id.as_str(),

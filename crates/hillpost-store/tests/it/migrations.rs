@@ -166,7 +166,7 @@ fn earlier_chain() -> (
         actor: "cli:old".into(),
         subjects: Subjects {
             campaign_id: Some("c".into()),
-            batch_id: Some(1),
+            batch_id: Some(hillpost_core::BatchId::new(1)),
             ..Subjects::default()
         },
         payload: serde_json::json!({ "state": "running" }),
@@ -176,9 +176,9 @@ fn earlier_chain() -> (
         actor: "worker:w".into(),
         subjects: Subjects {
             campaign_id: None,
-            batch_id: Some(1),
-            delivery_id: Some(id),
-            attempt_id: Some(id),
+            batch_id: Some(hillpost_core::BatchId::new(1)),
+            delivery_id: Some(id.into()),
+            attempt_id: Some(id.into()),
         },
         payload: serde_json::json!({ "outcome": "ok", "sent_sha256": null }),
     };
@@ -231,9 +231,9 @@ async fn an_earlier_sqlite_chain_still_verifies() {
             .bind(&e.kind)
             .bind(&e.actor)
             .bind(&e.subjects.campaign_id)
-            .bind(e.subjects.batch_id)
-            .bind(e.subjects.delivery_id)
-            .bind(e.subjects.attempt_id)
+            .bind(e.subjects.batch_id.map(i64::from))
+            .bind(e.subjects.delivery_id.map(i64::from))
+            .bind(e.subjects.attempt_id.map(i64::from))
             .bind(&e.payload)
             .bind(&e.prev_hash)
             .bind(&e.hash)
@@ -281,9 +281,9 @@ async fn an_earlier_postgres_chain_still_verifies() {
             .bind(&e.kind)
             .bind(&e.actor)
             .bind(&e.subjects.campaign_id)
-            .bind(e.subjects.batch_id)
-            .bind(e.subjects.delivery_id)
-            .bind(e.subjects.attempt_id)
+            .bind(e.subjects.batch_id.map(i64::from))
+            .bind(e.subjects.delivery_id.map(i64::from))
+            .bind(e.subjects.attempt_id.map(i64::from))
             .bind(&e.payload)
             .bind(&e.prev_hash)
             .bind(&e.hash)
