@@ -62,11 +62,12 @@ impl Channels {
 }
 
 impl Channel for Channels {
+    // Each channel's future is boxed: see `a_send_is_a_small_future_whatever_the_channels_hold`.
     async fn send(&self, letter: &OutgoingLetter) -> SendReport {
         match (letter.channel, &self.email, &self.web_form, &self.cwc) {
-            (ChannelKind::Email, Some(email), _, _) => email.send(letter).await,
-            (ChannelKind::WebForm, _, Some(web_form), _) => web_form.send(letter).await,
-            (ChannelKind::Cwc, _, _, Some(cwc)) => cwc.send(letter).await,
+            (ChannelKind::Email, Some(email), _, _) => Box::pin(email.send(letter)).await,
+            (ChannelKind::WebForm, _, Some(web_form), _) => Box::pin(web_form.send(letter)).await,
+            (ChannelKind::Cwc, _, _, Some(cwc)) => Box::pin(cwc.send(letter)).await,
             (ChannelKind::None, ..) => NoopChannel.send(letter).await,
             (kind @ (ChannelKind::Email | ChannelKind::WebForm | ChannelKind::Cwc), ..) => {
                 not_configured(letter, kind)
@@ -79,10 +80,12 @@ impl Channel for Channels {
         T: Future<Output = Go> + Send,
     {
         match (letter.channel, &self.email, &self.cwc) {
-            (ChannelKind::Email, Some(email), _) => email.send_on_turn(letter, turn).await,
-            (ChannelKind::Cwc, _, Some(cwc)) => cwc.send_on_turn(letter, turn).await,
+            (ChannelKind::Email, Some(email), _) => {
+                Box::pin(email.send_on_turn(letter, turn)).await
+            }
+            (ChannelKind::Cwc, _, Some(cwc)) => Box::pin(cwc.send_on_turn(letter, turn)).await,
             _ => match turn.await {
-                Go::Ahead => Some(self.send(letter).await),
+                Go::Ahead => Some(Box::pin(self.send(letter)).await),
                 Go::Withdraw => None,
             },
         }
@@ -104,6 +107,36 @@ fn not_configured(letter: &OutgoingLetter, kind: ChannelKind) -> SendReport {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A letter's send is a future the worker moves: into its task when it spawns one per
+    /// letter, and on through every `await` above it. Each channel's future (a browser
+    /// session's is tens of kilobytes) is boxed so the router's stays small; unboxed, the
+    /// worker copied the largest channel's state for every email it sent.
+    #[test]
+    fn a_send_is_a_small_future_whatever_the_channels_hold() {
+        let letter = OutgoingLetter {
+            delivery_id: 1,
+            attempt_no: 1,
+            idempotency_key: "0".repeat(32),
+            channel: ChannelKind::Email,
+            endpoint: "chair@foreign.senate.gov".into(),
+            recipient_name: "Committee".into(),
+            sender_name: "Ana".into(),
+            reply_to: None,
+            language: hillpost_core::signer::Language::parse("en").unwrap(),
+            subject: "Subject".into(),
+            body_markdown: "Body".into(),
+            attachments: std::sync::Arc::from(Vec::new()),
+            signer: None,
+            campaign: None,
+        };
+        let channels = Channels::default();
+        let send = std::mem::size_of_val(&channels.send(&letter));
+        let on_turn =
+            std::mem::size_of_val(&channels.send_on_turn(&letter, std::future::ready(Go::Ahead)));
+        assert!(send <= 512, "send's future is {send} bytes");
+        assert!(on_turn <= 512, "send_on_turn's future is {on_turn} bytes");
+    }
 
     #[test]
     fn channels_can_be_shared_by_the_workers_tasks() {

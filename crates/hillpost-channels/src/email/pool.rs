@@ -103,7 +103,7 @@ impl Pool {
             if entry.since.elapsed() < MAX_IDLE && entry.session.usable() {
                 return Some(entry.session);
             }
-            quit_later(entry.session.connection);
+            quit_later(*entry.session.connection);
         }
         None
     }

@@ -114,7 +114,9 @@ impl TransactionEnd {
 
 /// An open SMTP session and what we learnt about it.
 pub(crate) struct Session {
-    pub connection: AsyncSmtpConnection,
+    /// Boxed: a connection (its buffers, its TLS state) is kilobytes, and a session moves
+    /// in and out of the pool and lives in every send's future.
+    pub connection: Box<AsyncSmtpConnection>,
     /// The server offers PIPELINING (RFC 2920): MAIL, RCPT and DATA go in one write.
     pub pipelining: bool,
     /// The server and we may disagree about where the exchange is (it took DATA after
@@ -125,7 +127,7 @@ pub(crate) struct Session {
 impl Session {
     pub fn new(connection: AsyncSmtpConnection, pipelining: bool) -> Self {
         Self {
-            connection,
+            connection: Box::new(connection),
             pipelining,
             out_of_step: false,
         }

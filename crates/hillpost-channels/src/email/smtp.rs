@@ -78,7 +78,7 @@ impl SmtpChannel {
         let turn = self.pool.turn().await;
         let (mut session, pooled) = match self.pool.take_idle(&turn) {
             Some(session) => (session, true),
-            None => match self.pool.open(&turn).await {
+            None => match Box::pin(self.pool.open(&turn)).await {
                 Ok(session) => (session, false),
                 Err(end) => return Some(end),
             },
@@ -86,7 +86,7 @@ impl SmtpChannel {
         let mut opened = session.begin(message, timeout).await;
         if pooled && opened.as_ref().is_err_and(went_stale) {
             tracing::debug!("a pooled SMTP session had gone stale; opening a new one");
-            session = match self.pool.open(&turn).await {
+            session = match Box::pin(self.pool.open(&turn)).await {
                 Ok(session) => session,
                 Err(end) => return Some(end),
             };
