@@ -93,7 +93,7 @@ async fn a_session_the_server_closed_while_idle_is_replaced_without_a_failed_att
 fn a_send_is_a_small_future() {
     use hillpost_channels::Go;
     let channel = channel(crate::support::closed_port());
-    let letter = letter(1);
+    let letter = letter(DeliveryId::new(1));
     let send = std::mem::size_of_val(&channel.send(&letter));
     let on_turn =
         std::mem::size_of_val(&channel.send_on_turn(&letter, std::future::ready(Go::Ahead)));
