@@ -33,18 +33,21 @@ async fn export_and_verify(ws: Workspace) {
         .map(|l| serde_json::from_str(l).expect("a JSON object per line"))
         .collect();
     let store = ws.store().await;
-    let deliveries = store.deliveries(1).await.unwrap();
+    let deliveries = store
+        .deliveries(hillpost_core::BatchId::new(1))
+        .await
+        .unwrap();
     assert_eq!(deliveries.len(), 12);
     assert_eq!(lines.len(), 12, "one attempt each");
     for d in &deliveries {
         let line = lines
             .iter()
-            .find(|l| l["delivery_id"] == d.id)
+            .find(|l| l["delivery_id"] == d.id.get())
             .unwrap_or_else(|| panic!("delivery {} is not in the export", d.id));
         assert_eq!(line["recipient_name"], "Committee staff");
         assert_eq!(line["endpoint"], "staff@committee.example.org");
         assert_eq!(line["outcome"], "ok");
-        assert_eq!(line["signer_id"], d.signature_id.unwrap());
+        assert_eq!(line["signer_id"], d.signature_id.unwrap().get());
         assert_eq!(line["sent_sha256"].as_str().map(str::len), Some(64));
         // The Message-ID the office's mail system got, as the attempt's audit event holds it.
         let message_id = line["receiver_id"].as_str().expect("a receiver id");

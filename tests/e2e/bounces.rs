@@ -65,7 +65,10 @@ async fn bounces_are_recorded_and_the_rest_set_aside(ws: Workspace, server: Smtp
     ws.run(&["batch", "create", "e2e"]).ok();
     ws.run(&["worker", "--until-idle"]).ok();
     let store = ws.store().await;
-    let deliveries = store.deliveries(1).await.unwrap();
+    let deliveries = store
+        .deliveries(hillpost_core::BatchId::new(1))
+        .await
+        .unwrap();
     assert_eq!(deliveries.len(), 6);
 
     // Each letter as the office received it, by delivery key, with its envelope sender.
@@ -187,7 +190,10 @@ async fn bounces_are_recorded_and_the_rest_set_aside(ws: Workspace, server: Smtp
     );
     // The three failures bounced their delivered letters (the office has no other
     // endpoint); the delay, the auto-reply and the stranger's report changed nothing.
-    let after = store.deliveries(1).await.unwrap();
+    let after = store
+        .deliveries(hillpost_core::BatchId::new(1))
+        .await
+        .unwrap();
     for (i, delivery) in after.iter().enumerate() {
         let expected = if i < 3 {
             DeliveryState::Bounced

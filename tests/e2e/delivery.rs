@@ -23,14 +23,17 @@ async fn two_hundred_individual_letters_arrive_once_each() {
     ws.run(&["worker", "--until-idle"]).ok();
 
     let store = ws.store().await;
-    let deliveries = store.deliveries(1).await.unwrap();
+    let deliveries = store
+        .deliveries(hillpost_core::BatchId::new(1))
+        .await
+        .unwrap();
     assert_eq!(deliveries.len(), 200);
     assert!(
         deliveries
             .iter()
             .all(|d| d.state == DeliveryState::Delivered)
     );
-    let signatures: HashMap<i64, _> = store
+    let signatures: HashMap<hillpost_core::SignatureId, _> = store
         .signatures(&hillpost_core::CampaignId::parse("e2e").unwrap())
         .await
         .unwrap()
@@ -150,7 +153,10 @@ async fn killed_workers_lose_nothing(ws: Workspace, server: SmtpServer) {
     );
 
     let store = ws.store().await;
-    let deliveries = store.deliveries(1).await.unwrap();
+    let deliveries = store
+        .deliveries(hillpost_core::BatchId::new(1))
+        .await
+        .unwrap();
     assert_eq!(deliveries.len(), 300);
     let mut received: HashMap<String, usize> = HashMap::new();
     for entry in server.log().iter().filter(|e| e.stored.is_some()) {
@@ -187,7 +193,10 @@ async fn killed_workers_lose_nothing(ws: Workspace, server: SmtpServer) {
             );
         }
     }
-    let status = store.batch_status(1).await.unwrap();
+    let status = store
+        .batch_status(hillpost_core::BatchId::new(1))
+        .await
+        .unwrap();
     assert!(duplicates as u64 <= status.unconfirmed_attempts);
     println!(
         "300 letters, 3 kills: {duplicates} duplicates, {} possibly accepted attempts",

@@ -78,7 +78,11 @@ fn the_demo_batch_gets_receipts_when_they_are_configured() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let batch = runtime.block_on(async {
         let store = hillpost_store::Store::connect(&database).await.unwrap();
-        let batch = store.batch(1).await.unwrap().expect("the demo's batch");
+        let batch = store
+            .batch(hillpost_core::BatchId::new(1))
+            .await
+            .unwrap()
+            .expect("the demo's batch");
         store.close().await;
         batch
     });

@@ -325,7 +325,10 @@ async fn an_answer_without_a_confirmation_is_posted_once_and_left_to_a_person(
     assert_eq!(replica.posts(), 1, "posted once");
     assert_eq!(office_mail(&smtp), 0, "never sent by email too");
     let store = ws.store().await;
-    let delivery = &store.deliveries(1).await.unwrap()[0];
+    let delivery = &store
+        .deliveries(hillpost_core::BatchId::new(1))
+        .await
+        .unwrap()[0];
     assert_eq!(delivery.state, DeliveryState::Unconfirmed);
     let attempts = store.attempts(delivery.id).await.unwrap();
     assert_eq!(attempts.len(), 1);
@@ -405,7 +408,10 @@ async fn a_post_cut_off_or_refused_by_a_gateway_is_never_posted_again(
 
         assert_eq!(replica.posts(), 1, "{after_post:?}: posted once");
         let store = ws.store().await;
-        let delivery = &store.deliveries(1).await.unwrap()[0];
+        let delivery = &store
+            .deliveries(hillpost_core::BatchId::new(1))
+            .await
+            .unwrap()[0];
         assert_eq!(delivery.state, DeliveryState::Unconfirmed, "{after_post:?}");
         assert!(delivery.possibly_accepted);
         let attempts = store.attempts(delivery.id).await.unwrap();
@@ -454,7 +460,10 @@ async fn a_worker_killed_while_posting_leaves_one_post_for_a_person_to_decide(
     assert_eq!(replica.posts(), 1, "never posted a second time");
     assert_eq!(office_mail(&smtp), 0, "never sent by email too");
     let store = ws.store().await;
-    let delivery = &store.deliveries(1).await.unwrap()[0];
+    let delivery = &store
+        .deliveries(hillpost_core::BatchId::new(1))
+        .await
+        .unwrap()[0];
     assert_eq!(delivery.state, DeliveryState::Unconfirmed);
     let attempts = store.attempts(delivery.id).await.unwrap();
     assert_eq!(attempts.len(), 1);
@@ -596,7 +605,10 @@ async fn retrying_failed_letters_after_the_definition_is_fixed_delivers_them_onc
 
     assert_eq!(replica.posts(), 1, "delivered once");
     let store = ws.store().await;
-    let deliveries = store.deliveries(1).await.unwrap();
+    let deliveries = store
+        .deliveries(hillpost_core::BatchId::new(1))
+        .await
+        .unwrap();
     let letters: Vec<_> = deliveries
         .iter()
         .filter(|d| d.kind == hillpost_store::DeliveryKind::Letter)
@@ -661,7 +673,10 @@ async fn a_second_batch_leaves_out_what_the_first_delivered(backend: Backend, te
     ws.run(&["worker", "--until-idle"]).ok();
     assert_eq!(replica.posts(), 4);
     let store = ws.store().await;
-    let third = store.deliveries(3).await.unwrap();
+    let third = store
+        .deliveries(hillpost_core::BatchId::new(3))
+        .await
+        .unwrap();
     let letters: Vec<_> = third
         .iter()
         .filter(|d| d.kind == hillpost_store::DeliveryKind::Letter)

@@ -61,7 +61,7 @@ async fn two_worker_processes_never_exceed_one_quota() {
     let store = ws.store().await;
     assert_eq!(
         store
-            .batch_status(1)
+            .batch_status(hillpost_core::BatchId::new(1))
             .await
             .unwrap()
             .count(DeliveryState::Delivered),

@@ -64,7 +64,10 @@ async fn sigterm_sends_nothing_new_and_exits_after_the_grace() {
     // The letters that never left are queued again, without an attempt; the ones left on
     // the wire stay with their lease, which housekeeping will recover as possibly sent.
     let store = ws.store().await;
-    let deliveries = store.deliveries(1).await.unwrap();
+    let deliveries = store
+        .deliveries(hillpost_core::BatchId::new(1))
+        .await
+        .unwrap();
     let count = |state| deliveries.iter().filter(|d| d.state == state).count();
     assert_eq!(count(DeliveryState::Queued), LETTERS - on_the_wire);
     assert_eq!(count(DeliveryState::InFlight), on_the_wire);

@@ -2,6 +2,7 @@
 //! given server, or an SQLite file in a temporary directory.
 
 use anyhow::Context;
+use hillpost_core::BatchId;
 use hillpost_store::Store;
 use sqlx::Connection;
 
@@ -69,7 +70,7 @@ impl BenchDatabase {
 
     /// Seconds from the first attempt's start to the last delivery's recording: claim → send
     /// → record for the whole batch, without process start-up.
-    pub async fn busy_seconds(&self, batch_id: i64) -> anyhow::Result<f64> {
+    pub async fn busy_seconds(&self, batch_id: BatchId) -> anyhow::Result<f64> {
         if self.url.starts_with("sqlite:") {
             let mut db = sqlx::SqliteConnection::connect(&self.url).await?;
             let (first, last): (i64, i64) = sqlx::query_as(
@@ -77,7 +78,7 @@ impl BenchDatabase {
                          WHERE d.batch_id = ?1),
                         (SELECT max(finalized_at) FROM deliveries WHERE batch_id = ?1)",
             )
-            .bind(batch_id)
+            .bind(batch_id.get())
             .fetch_one(&mut db)
             .await?;
             Ok((last - first) as f64 / 1000.0)
@@ -88,7 +89,7 @@ impl BenchDatabase {
                       - (SELECT min(a.started_at) FROM attempts a JOIN deliveries d ON d.id = a.delivery_id
                          WHERE d.batch_id = $1))::float8",
             )
-            .bind(batch_id)
+            .bind(batch_id.get())
             .fetch_one(&mut db)
             .await?;
             Ok(seconds)
@@ -96,14 +97,14 @@ impl BenchDatabase {
     }
 
     /// When each attempt of a batch finished (the moment its letter left), in seconds.
-    pub async fn send_times(&self, batch_id: i64) -> anyhow::Result<Vec<f64>> {
+    pub async fn send_times(&self, batch_id: BatchId) -> anyhow::Result<Vec<f64>> {
         if self.url.starts_with("sqlite:") {
             let mut db = sqlx::SqliteConnection::connect(&self.url).await?;
             let times: Vec<i64> = sqlx::query_scalar(
                 "SELECT a.finished_at FROM attempts a JOIN deliveries d ON d.id = a.delivery_id
                  WHERE d.batch_id = ?1 ORDER BY a.finished_at",
             )
-            .bind(batch_id)
+            .bind(batch_id.get())
             .fetch_all(&mut db)
             .await?;
             Ok(times.into_iter().map(|ms| ms as f64 / 1000.0).collect())
@@ -113,7 +114,7 @@ impl BenchDatabase {
                 "SELECT extract(epoch FROM a.finished_at)::float8 FROM attempts a
                  JOIN deliveries d ON d.id = a.delivery_id WHERE d.batch_id = $1 ORDER BY a.finished_at",
             )
-            .bind(batch_id)
+            .bind(batch_id.get())
             .fetch_all(&mut db)
             .await?)
         }

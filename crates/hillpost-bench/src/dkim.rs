@@ -44,7 +44,7 @@ pub fn run(sample: &OutgoingLetter, count: usize, report: &mut Report) -> anyhow
     };
     let letters: Vec<OutgoingLetter> = (0..count)
         .map(|i| OutgoingLetter {
-            delivery_id: i as i64,
+            delivery_id: (i as i64).into(),
             idempotency_key: format!("{i:032x}"),
             ..sample.clone()
         })

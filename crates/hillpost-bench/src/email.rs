@@ -169,7 +169,7 @@ async fn sample_letter(db: &BenchDatabase) -> anyhow::Result<OutgoingLetter> {
     let plan = generate::plan(&db.store, &campaign).await?;
     let rendered = &plan.messages[0].letter;
     Ok(OutgoingLetter {
-        delivery_id: 1,
+        delivery_id: hillpost_core::DeliveryId::new(1),
         attempt_no: 1,
         idempotency_key: "0123456789abcdef0123456789abcdef".into(),
         channel: hillpost_core::Channel::Email,
@@ -254,7 +254,7 @@ async fn channel_alone(
     let reports: Vec<_> = futures::stream::iter(0..count)
         .map(|i| {
             let mut letter = sample.clone();
-            letter.delivery_id = i64::try_from(i).unwrap_or(i64::MAX);
+            letter.delivery_id = i64::try_from(i).unwrap_or(i64::MAX).into();
             let channel = &channel;
             async move { channel.send(&letter).await }
         })

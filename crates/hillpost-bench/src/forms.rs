@@ -275,7 +275,7 @@ fn letter(form: &str, i: usize) -> OutgoingLetter {
         source: None,
     };
     OutgoingLetter {
-        delivery_id: i as i64,
+        delivery_id: (i as i64).into(),
         attempt_no: 1,
         idempotency_key: format!("{i:032}"),
         channel: ChannelKind::WebForm,

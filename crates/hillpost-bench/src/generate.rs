@@ -116,7 +116,7 @@ pub async fn queued_batch(
     signers: usize,
     offices: usize,
     domain: impl Fn(usize) -> String,
-) -> anyhow::Result<i64> {
+) -> anyhow::Result<hillpost_core::BatchId> {
     let campaign = campaign(id, offices, domain);
     stored_campaign(store, &campaign, signers).await?;
     let plan = plan(store, &campaign).await?;

@@ -94,7 +94,7 @@ impl Channel for Channels {
 
 fn not_configured(letter: &OutgoingLetter, kind: ChannelKind) -> SendReport {
     tracing::warn!(
-        delivery_id = letter.delivery_id,
+        delivery_id = letter.delivery_id.get(),
         channel = %kind,
         "no sender is configured for this channel"
     );
@@ -115,7 +115,7 @@ mod tests {
     #[test]
     fn a_send_is_a_small_future_whatever_the_channels_hold() {
         let letter = OutgoingLetter {
-            delivery_id: 1,
+            delivery_id: hillpost_core::DeliveryId::new(1),
             attempt_no: 1,
             idempotency_key: "0".repeat(32),
             channel: ChannelKind::Email,

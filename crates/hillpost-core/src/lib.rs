@@ -14,6 +14,7 @@ pub mod csv_cell;
 pub mod cwc;
 pub mod delivery;
 pub mod eligibility;
+pub mod ids;
 pub mod import;
 pub mod markdown;
 pub mod petition;
@@ -29,4 +30,8 @@ mod fuzz;
 
 pub use campaign::{Campaign, CampaignId, Letter, Mode, Target};
 pub use delivery::{AttemptOutcome, BatchState, Channel, DeliveryState};
+pub use ids::{
+    AttemptId, AttemptNo, BatchId, DeliveryId, EventId, ImportId, MessageId, NoticeId, RecipientId,
+    SignatureId, TokenId,
+};
 pub use signer::{Email, Language, NewSignature};

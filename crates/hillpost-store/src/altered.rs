@@ -4,6 +4,7 @@
 //! with the signer's salt). A row changed after it was recorded is reported by id. A signer
 //! who was erased has neither text nor salt left: nothing to check, nothing reported.
 
+use hillpost_core::ids::{AttemptId, SignatureId};
 use std::fmt;
 
 use hillpost_core::audit::{SignerSalt, still_as_recorded};
@@ -32,7 +33,7 @@ const NAMED: usize = 20;
 /// An attempt row whose text is not what its audit event recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AlteredAttempt {
-    pub attempt_id: i64,
+    pub attempt_id: AttemptId,
     pub event_seq: i64,
     /// `remote_text` or `note`.
     pub field: &'static str,
@@ -62,10 +63,10 @@ pub(crate) async fn altered_attempts(
         for row in &rows {
             after = row.int("seq")?;
             check.row(AttemptText {
-                attempt_id: row.int("id")?,
+                attempt_id: row.int("id")?.into(),
                 remote_text: row.opt_text("remote_text")?,
                 note: row.opt_text("note")?,
-                signature_id: row.opt_int("signature_id")?,
+                signature_id: row.opt_int("signature_id")?.map(Into::into),
                 salt: row.opt_bytes("salt")?,
                 event_seq: after,
                 payload: row.text("payload")?,
@@ -79,10 +80,10 @@ pub(crate) async fn altered_attempts(
 
 /// One attempt row as [`ATTEMPTS_WITH_EVENTS`] reads it.
 struct AttemptText {
-    attempt_id: i64,
+    attempt_id: AttemptId,
     remote_text: Option<String>,
     note: Option<String>,
-    signature_id: Option<i64>,
+    signature_id: Option<SignatureId>,
     salt: Option<Vec<u8>>,
     event_seq: i64,
     payload: String,

@@ -9,6 +9,7 @@ use hillpost_core::audit::{
 };
 use hillpost_core::batch::{BatchPlan, Route, count_left_out};
 use hillpost_core::delivery::BatchAction;
+use hillpost_core::ids::{AttemptId, BatchId, DeliveryId, ImportId, SignatureId};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -53,14 +54,14 @@ impl ChainReport {
 pub struct ExportLine {
     /// `attempt`, `event` or `delivery`.
     pub record: &'static str,
-    pub batch_id: i64,
-    pub delivery_id: i64,
+    pub batch_id: BatchId,
+    pub delivery_id: DeliveryId,
     pub recipient_key: String,
     pub recipient_name: String,
     pub channel: String,
     pub endpoint: String,
     /// The signer of an individual letter (an id, never a name or address).
-    pub signer_id: Option<i64>,
+    pub signer_id: Option<SignatureId>,
     /// How many signatures a petition letter carried.
     pub signature_count: Option<u32>,
     pub delivery_state: String,
@@ -91,10 +92,10 @@ pub struct ExportLine {
 /// came back, and nothing about the signer beyond their id.
 #[derive(Debug, Clone)]
 pub(crate) struct AttemptFacts {
-    pub attempt_id: i64,
-    pub delivery_id: i64,
-    pub batch_id: i64,
-    pub signature_id: Option<i64>,
+    pub attempt_id: AttemptId,
+    pub delivery_id: DeliveryId,
+    pub batch_id: BatchId,
+    pub signature_id: Option<SignatureId>,
     pub recipient: String,
     pub channel: String,
     pub endpoint: String,
@@ -132,7 +133,7 @@ pub(crate) enum Privacy {
 
 impl Privacy {
     /// For a delivery of `signature_id` with that signer's stored salt.
-    pub(crate) fn of(signature_id: Option<i64>, salt: Option<Vec<u8>>) -> Self {
+    pub(crate) fn of(signature_id: Option<SignatureId>, salt: Option<Vec<u8>>) -> Self {
         match signature_id {
             None => Privacy::Public,
             Some(_) => Privacy::Signer(SignerSalt::from_stored(salt)),
@@ -196,7 +197,7 @@ pub(crate) fn attempt_event(actor: &str, f: AttemptFacts) -> NewEvent {
 pub(crate) fn import_event(
     actor: &str,
     campaign: &str,
-    import_id: i64,
+    import_id: ImportId,
     source_name: &str,
     source_sha256: &str,
     counts: &ImportCounts,
@@ -222,7 +223,7 @@ pub(crate) fn import_event(
 
 pub(crate) struct BatchCreated<'a> {
     pub campaign: &'a str,
-    pub batch_id: i64,
+    pub batch_id: BatchId,
     pub plan: &'a BatchPlan,
     pub state: &'a str,
     pub start_at: DateTime<Utc>,
@@ -265,7 +266,7 @@ pub(crate) fn batch_created_event(actor: &str, b: BatchCreated<'_>) -> NewEvent 
 pub(crate) fn batch_action_event(
     actor: &str,
     campaign: &str,
-    batch_id: i64,
+    batch_id: BatchId,
     action: BatchAction,
     from: &str,
     to: &str,
@@ -292,7 +293,7 @@ pub(crate) fn batch_action_event(
 pub(crate) fn batch_retried_event(
     actor: &str,
     campaign: &str,
-    batch_id: i64,
+    batch_id: BatchId,
     from: &str,
     to: &str,
     details: Value,
@@ -311,7 +312,7 @@ pub(crate) fn batch_retried_event(
 
 pub(crate) fn batch_started_event(
     campaign: &str,
-    batch_id: i64,
+    batch_id: BatchId,
     start_at: DateTime<Utc>,
 ) -> NewEvent {
     NewEvent {
@@ -323,7 +324,11 @@ pub(crate) fn batch_started_event(
 }
 
 /// `deliveries` counts the batch's deliveries per final state.
-pub(crate) fn batch_completed_event(campaign: &str, batch_id: i64, deliveries: Value) -> NewEvent {
+pub(crate) fn batch_completed_event(
+    campaign: &str,
+    batch_id: BatchId,
+    deliveries: Value,
+) -> NewEvent {
     NewEvent {
         kind: EventKind::BatchCompleted,
         actor: HOUSEKEEPING.to_string(),
@@ -332,7 +337,7 @@ pub(crate) fn batch_completed_event(campaign: &str, batch_id: i64, deliveries: V
     }
 }
 
-fn batch_subjects(campaign: &str, batch_id: i64) -> Subjects {
+fn batch_subjects(campaign: &str, batch_id: BatchId) -> Subjects {
     Subjects {
         campaign_id: Some(campaign.to_string()),
         batch_id: Some(batch_id),
@@ -368,13 +373,16 @@ pub(crate) fn export_lines(
     let mut events_of: std::collections::HashMap<i64, Vec<crate::DeliveryEventRow>> =
         std::collections::HashMap::new();
     for event in events {
-        events_of.entry(event.delivery_id).or_default().push(event);
+        events_of
+            .entry(event.delivery_id.get())
+            .or_default()
+            .push(event);
     }
     let mut by_delivery: std::collections::HashMap<i64, Vec<crate::AttemptRow>> =
         std::collections::HashMap::new();
     for attempt in attempts {
         by_delivery
-            .entry(attempt.delivery_id)
+            .entry(attempt.delivery_id.get())
             .or_default()
             .push(attempt);
     }
@@ -409,8 +417,8 @@ pub(crate) fn export_lines(
             evidence_sha256: None,
             receiver_id: None,
         };
-        let mut tries = by_delivery.remove(&d.id).unwrap_or_default();
-        let happenings = events_of.remove(&d.id).unwrap_or_default();
+        let mut tries = by_delivery.remove(&d.id.get()).unwrap_or_default();
+        let happenings = events_of.remove(&d.id.get()).unwrap_or_default();
         if tries.is_empty() && happenings.is_empty() {
             lines.push(line);
             continue;
@@ -454,7 +462,7 @@ pub(crate) fn export_lines(
                     remote_text: a.remote_text,
                     sent_sha256: a.sent_sha256,
                     note: a.note,
-                    receiver_id: receivers.get(&a.id).cloned(),
+                    receiver_id: receivers.get(&a.id.get()).cloned(),
                     ..line.clone()
                 },
             ));

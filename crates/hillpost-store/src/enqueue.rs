@@ -1,5 +1,6 @@
 //! Turning a [`BatchPlan`] into delivery rows, the same way for both backends.
 
+use hillpost_core::ids::{MessageId, RecipientId, SignatureId};
 use std::collections::HashMap;
 
 use hillpost_core::batch::{BatchPlan, PlannedDelivery, Route};
@@ -10,9 +11,9 @@ use crate::StoreError;
 
 /// One delivery row as inserted (without batch id, idempotency key and timestamps).
 pub(crate) struct DeliveryInsert {
-    pub recipient_id: i64,
-    pub signature_id: Option<i64>,
-    pub message_id: Option<i64>,
+    pub recipient_id: RecipientId,
+    pub signature_id: Option<SignatureId>,
+    pub message_id: Option<MessageId>,
     pub channel: Channel,
     pub endpoint: String,
     pub rate_key: String,
@@ -43,12 +44,13 @@ pub(crate) fn delivery_rows(
                         .ok_or_else(|| StoreError::corrupt("plan names a missing message"))?
                         .sha256;
                     DeliveryInsert {
-                        recipient_id,
+                        recipient_id: recipient_id.into(),
                         signature_id: d.signature_id,
                         message_id: Some(
-                            *message_ids
+                            (*message_ids
                                 .get(sha)
-                                .ok_or_else(|| StoreError::corrupt("message was not stored"))?,
+                                .ok_or_else(|| StoreError::corrupt("message was not stored"))?)
+                            .into(),
                         ),
                         channel: endpoint.channel,
                         endpoint: endpoint.address.clone(),
@@ -57,7 +59,7 @@ pub(crate) fn delivery_rows(
                     }
                 }
                 Route::Skip(reason) => DeliveryInsert {
-                    recipient_id,
+                    recipient_id: recipient_id.into(),
                     signature_id: d.signature_id,
                     message_id: None,
                     channel: Channel::None,

@@ -1,3 +1,4 @@
+use hillpost_core::ids::{BatchId, DeliveryId, SignatureId, TokenId};
 use thiserror::Error;
 
 /// What can go wrong in the store. Database errors keep their source; the rest name the
@@ -15,23 +16,23 @@ pub enum StoreError {
     #[error("there is no campaign `{0}`")]
     NoCampaign(String),
     #[error("there is no batch {0}")]
-    NoBatch(i64),
+    NoBatch(BatchId),
     #[error("batch {id} is {state}: it cannot be {action}")]
     BatchTransition {
-        id: i64,
+        id: BatchId,
         state: String,
         action: &'static str,
     },
     #[error("there is no delivery {0}")]
-    NoDelivery(i64),
+    NoDelivery(DeliveryId),
     #[error("delivery {id} is {state}: it cannot be {action}")]
     DeliveryAction {
-        id: i64,
+        id: DeliveryId,
         state: String,
         action: &'static str,
     },
     #[error("there is no API token {0}")]
-    NoToken(i64),
+    NoToken(TokenId),
     #[error("an {0} token needs an organization; an auditor token has none")]
     TokenScope(&'static str),
     #[error("stored data is inconsistent: {0}")]
@@ -42,18 +43,18 @@ pub enum StoreError {
     )]
     NoSigner { campaign: String },
     #[error("delivery {delivery} is a letter of a signer who was erased: it is never sent again")]
-    SignerErased { delivery: i64 },
+    SignerErased { delivery: DeliveryId },
     #[error(
         "the petition batches carrying signature {signature_id} changed while it was being \
          erased (a batch was created); erase it again"
     )]
-    PetitionsChanged { signature_id: i64 },
+    PetitionsChanged { signature_id: SignatureId },
     #[error(
         "a signer was erased while this batch was being planned (signature {}): nothing was \
          stored; create the batch again",
         signature_id.map_or("id not known".to_string(), |id| id.to_string())
     )]
-    ErasedWhilePlanned { signature_id: Option<i64> },
+    ErasedWhilePlanned { signature_id: Option<SignatureId> },
     #[error("the signer's address is not an email address")]
     NotAnEmail,
     #[error(
@@ -61,7 +62,7 @@ pub enum StoreError {
          erase them once those attempts are recorded (a minute at most)"
     )]
     SignerBeingSent {
-        signature_id: i64,
+        signature_id: SignatureId,
         deliveries: Vec<i64>,
     },
 }

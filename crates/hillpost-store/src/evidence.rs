@@ -9,6 +9,7 @@
 //!  audit export      ─▶ Store::batch_evidence (every SHA-256 of a batch)
 //! ```
 
+use hillpost_core::ids::{BatchId, DeliveryId};
 use std::io::{Read, Write};
 
 use chrono::{DateTime, Utc};
@@ -19,7 +20,7 @@ use crate::{Store, StoreError, logic};
 /// One piece of evidence to store for an attempt.
 #[derive(Debug, Clone, Copy)]
 pub struct NewEvidence<'a> {
-    pub delivery_id: i64,
+    pub delivery_id: DeliveryId,
     pub attempt_no: u32,
     pub evidence: &'a Evidence,
 }
@@ -28,9 +29,9 @@ pub struct NewEvidence<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EvidenceRow {
     pub id: i64,
-    pub delivery_id: i64,
+    pub delivery_id: DeliveryId,
     /// The delivery's batch: whose organization may see it.
-    pub batch_id: i64,
+    pub batch_id: BatchId,
     pub attempt_no: u32,
     pub kind: EvidenceKind,
     pub content_type: String,
@@ -99,13 +100,13 @@ pub(crate) fn list_in_export(lines: &mut [crate::ExportLine], evidence: Vec<Evid
         std::collections::HashMap::new();
     for row in evidence {
         by_attempt
-            .entry((row.delivery_id, row.attempt_no))
+            .entry((row.delivery_id.get(), row.attempt_no))
             .or_default()
             .push(format!("{}:{}", row.kind.as_str(), row.sha256));
     }
     for line in lines {
         if let Some(attempt_no) = line.attempt_no
-            && let Some(listed) = by_attempt.remove(&(line.delivery_id, attempt_no))
+            && let Some(listed) = by_attempt.remove(&(line.delivery_id.get(), attempt_no))
         {
             line.evidence_sha256 = Some(listed.join(" "));
         }
@@ -127,7 +128,10 @@ impl Store {
     }
 
     /// The evidence of one delivery's attempts, without the content, in attempt order.
-    pub async fn evidence_of(&self, delivery_id: i64) -> Result<Vec<EvidenceRow>, StoreError> {
+    pub async fn evidence_of(
+        &self,
+        delivery_id: DeliveryId,
+    ) -> Result<Vec<EvidenceRow>, StoreError> {
         match self {
             Store::Sqlite(s) => logic::evidence::of_delivery(s, delivery_id).await,
             Store::Postgres(s) => logic::evidence::of_delivery(s, delivery_id).await,
@@ -135,7 +139,7 @@ impl Store {
     }
 
     /// Every piece of evidence of a batch's deliveries (for the audit export).
-    pub async fn batch_evidence(&self, batch_id: i64) -> Result<Vec<EvidenceRow>, StoreError> {
+    pub async fn batch_evidence(&self, batch_id: BatchId) -> Result<Vec<EvidenceRow>, StoreError> {
         match self {
             Store::Sqlite(s) => logic::evidence::of_batch(s, batch_id).await,
             Store::Postgres(s) => logic::evidence::of_batch(s, batch_id).await,

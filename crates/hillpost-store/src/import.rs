@@ -5,6 +5,7 @@
 //! store exactly as it was (unless the caller asked to skip invalid rows). Every rejected row
 //! is reported with its line number and reason.
 
+use hillpost_core::ids::ImportId;
 use std::io::Read;
 
 use hillpost_core::CampaignId;
@@ -39,7 +40,7 @@ pub struct ImportReport {
     /// Columns that matched no field and were read past.
     pub ignored_columns: Vec<String>,
     /// `None` when nothing was stored (rejected rows without `skip_invalid`).
-    pub import_id: Option<i64>,
+    pub import_id: Option<ImportId>,
     pub source_sha256: String,
 }
 

@@ -51,6 +51,7 @@ mod sqlite;
 mod statements;
 mod tokens;
 
+use hillpost_core::ids::{BatchId, DeliveryId, ImportId, SignatureId};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -211,7 +212,7 @@ impl Store {
         plan: &BatchPlan,
         start_at: chrono::DateTime<chrono::Utc>,
         max_attempts: u32,
-    ) -> Result<i64, StoreError> {
+    ) -> Result<BatchId, StoreError> {
         self.create_batch_by(campaign, plan, start_at, max_attempts, UNATTRIBUTED)
             .await
     }
@@ -224,7 +225,7 @@ impl Store {
         start_at: chrono::DateTime<chrono::Utc>,
         max_attempts: u32,
         actor: &str,
-    ) -> Result<i64, StoreError> {
+    ) -> Result<BatchId, StoreError> {
         self.create_batch_with(
             campaign,
             plan,
@@ -245,11 +246,11 @@ impl Store {
         campaign: &CampaignId,
         plan: &BatchPlan,
         options: &BatchOptions<'_>,
-    ) -> Result<i64, StoreError> {
+    ) -> Result<BatchId, StoreError> {
         dispatch!(self, s => logic::batches::create_batch(s, campaign, plan, options).await)
     }
 
-    pub async fn batch(&self, id: i64) -> Result<Option<BatchRow>, StoreError> {
+    pub async fn batch(&self, id: BatchId) -> Result<Option<BatchRow>, StoreError> {
         dispatch!(self, s => logic::batches::batch(s, id).await)
     }
 
@@ -260,7 +261,7 @@ impl Store {
         dispatch!(self, s => logic::batches::Reads::batches(s, campaign).await)
     }
 
-    pub async fn batch_status(&self, id: i64) -> Result<BatchStatus, StoreError> {
+    pub async fn batch_status(&self, id: BatchId) -> Result<BatchStatus, StoreError> {
         dispatch!(self, s => logic::batches::batch_status(s, id).await)
     }
 
@@ -269,7 +270,7 @@ impl Store {
     /// cancelled at once, in-flight ones finish their attempt).
     pub async fn control_batch(
         &self,
-        id: i64,
+        id: BatchId,
         action: BatchAction,
     ) -> Result<BatchRow, StoreError> {
         self.control_batch_by(id, action, UNATTRIBUTED).await
@@ -278,14 +279,14 @@ impl Store {
     /// [`Store::control_batch`], with the audit event naming `actor`.
     pub async fn control_batch_by(
         &self,
-        id: i64,
+        id: BatchId,
         action: BatchAction,
         actor: &str,
     ) -> Result<BatchRow, StoreError> {
         dispatch!(self, s => logic::batches::control_batch(s, id, action, actor).await)
     }
 
-    pub async fn deliveries(&self, batch_id: i64) -> Result<Vec<DeliveryRow>, StoreError> {
+    pub async fn deliveries(&self, batch_id: BatchId) -> Result<Vec<DeliveryRow>, StoreError> {
         dispatch!(self, s => logic::batches::deliveries_page(s, batch_id, 0, i64::MAX).await)
     }
 
@@ -293,7 +294,7 @@ impl Store {
     /// [`Store::deliveries`] (the API's listing pages with it).
     pub async fn deliveries_page(
         &self,
-        batch_id: i64,
+        batch_id: BatchId,
         after: i64,
         limit: u32,
     ) -> Result<Vec<DeliveryRow>, StoreError> {
@@ -301,28 +302,31 @@ impl Store {
     }
 
     /// The attempts of these deliveries, in the order they were recorded.
-    pub async fn attempts_of(&self, delivery_ids: &[i64]) -> Result<Vec<AttemptRow>, StoreError> {
+    pub async fn attempts_of(
+        &self,
+        delivery_ids: &[DeliveryId],
+    ) -> Result<Vec<AttemptRow>, StoreError> {
         if delivery_ids.is_empty() {
             return Ok(Vec::new());
         }
         dispatch!(self, s => logic::batches::Reads::attempts_of(s, delivery_ids).await)
     }
 
-    pub async fn attempts(&self, delivery_id: i64) -> Result<Vec<AttemptRow>, StoreError> {
+    pub async fn attempts(&self, delivery_id: DeliveryId) -> Result<Vec<AttemptRow>, StoreError> {
         dispatch!(self, s => logic::batches::attempts(s, delivery_id).await)
     }
 
     /// Every attempt of a batch, in the order they were recorded.
-    pub async fn batch_attempts(&self, batch_id: i64) -> Result<Vec<AttemptRow>, StoreError> {
+    pub async fn batch_attempts(&self, batch_id: BatchId) -> Result<Vec<AttemptRow>, StoreError> {
         dispatch!(self, s => logic::batches::batch_attempts(s, batch_id).await)
     }
 
     /// The campaign a batch was created from.
-    pub async fn batch_campaign(&self, batch_id: i64) -> Result<Campaign, StoreError> {
+    pub async fn batch_campaign(&self, batch_id: BatchId) -> Result<Campaign, StoreError> {
         dispatch!(self, s => logic::batches::batch_campaign(s, batch_id).await)
     }
 
-    pub async fn attachments(&self, batch_id: i64) -> Result<Vec<Attachment>, StoreError> {
+    pub async fn attachments(&self, batch_id: BatchId) -> Result<Vec<Attachment>, StoreError> {
         dispatch!(self, s => logic::batches::attachments(s, batch_id).await)
     }
 
@@ -349,8 +353,12 @@ impl Store {
     }
 
     /// Letter content for claimed deliveries (message, recipient, signer).
-    pub async fn letter_parts(&self, delivery_ids: &[i64]) -> Result<Vec<LetterParts>, StoreError> {
-        dispatch!(self, s => logic::claims::letter_parts_of(s, delivery_ids).await)
+    pub async fn letter_parts(
+        &self,
+        delivery_ids: &[DeliveryId],
+    ) -> Result<Vec<LetterParts>, StoreError> {
+        let delivery_ids = hillpost_core::ids::numbers(delivery_ids);
+        dispatch!(self, s => logic::claims::letter_parts_of(s, &delivery_ids).await)
     }
 
     /// Notes that these deliveries' current attempts start sending now, so a lease that
@@ -360,12 +368,16 @@ impl Store {
     pub async fn mark_sending(
         &self,
         worker_id: &str,
-        deliveries: &[(i64, u32)],
-    ) -> Result<Vec<i64>, StoreError> {
+        deliveries: &[(DeliveryId, u32)],
+    ) -> Result<Vec<DeliveryId>, StoreError> {
         if deliveries.is_empty() {
             return Ok(Vec::new());
         }
-        dispatch!(self, s => logic::claims::mark_sending(s, worker_id, deliveries).await)
+        let deliveries: Vec<(i64, u32)> =
+            deliveries.iter().map(|&(id, no)| (id.get(), no)).collect();
+        let marked =
+            dispatch!(self, s => logic::claims::mark_sending(s, worker_id, &deliveries).await)?;
+        Ok(marked.into_iter().map(DeliveryId::new).collect())
     }
 
     /// Appends the attempt rows and moves each delivery on, but only where the lease is still
@@ -375,19 +387,26 @@ impl Store {
         &self,
         worker_id: &str,
         records: &[AttemptRecord],
-    ) -> Result<Vec<i64>, StoreError> {
+    ) -> Result<Vec<DeliveryId>, StoreError> {
         if records.is_empty() {
             return Ok(Vec::new());
         }
-        dispatch!(self, s => logic::queue::record_attempts(s, worker_id, records).await)
+        let moved =
+            dispatch!(self, s => logic::queue::record_attempts(s, worker_id, records).await)?;
+        Ok(moved.into_iter().map(DeliveryId::new).collect())
     }
 
     /// Gives claimed deliveries back without an attempt (paused batch, shutting down).
-    pub async fn release(&self, worker_id: &str, delivery_ids: &[i64]) -> Result<u64, StoreError> {
+    pub async fn release(
+        &self,
+        worker_id: &str,
+        delivery_ids: &[DeliveryId],
+    ) -> Result<u64, StoreError> {
         if delivery_ids.is_empty() {
             return Ok(0);
         }
-        dispatch!(self, s => logic::claims::release(s, worker_id, delivery_ids).await)
+        let delivery_ids = hillpost_core::ids::numbers(delivery_ids);
+        dispatch!(self, s => logic::claims::release(s, worker_id, &delivery_ids).await)
     }
 
     /// Extends this worker's delivery and key leases and saves where each key's limiter
@@ -420,22 +439,25 @@ impl Store {
     /// The states of the given batches (the worker checks before it sends).
     pub async fn batch_states(
         &self,
-        ids: &[i64],
-    ) -> Result<HashMap<i64, hillpost_core::BatchState>, StoreError> {
+        ids: &[BatchId],
+    ) -> Result<HashMap<BatchId, hillpost_core::BatchState>, StoreError> {
         dispatch!(self, s => logic::batches::Reads::batch_states(s, ids).await)
     }
 
     // ── one delivery, and what a person may do to it ─────────────────────────────────────
 
     /// A delivery with every attempt and event: `hillpost delivery show`.
-    pub async fn delivery_detail(&self, id: i64) -> Result<Option<DeliveryDetail>, StoreError> {
+    pub async fn delivery_detail(
+        &self,
+        id: DeliveryId,
+    ) -> Result<Option<DeliveryDetail>, StoreError> {
         dispatch!(self, s => logic::operator::delivery_detail(s, id).await)
     }
 
     /// The events of these deliveries, oldest first.
     pub async fn delivery_events(
         &self,
-        delivery_ids: &[i64],
+        delivery_ids: &[DeliveryId],
     ) -> Result<Vec<DeliveryEventRow>, StoreError> {
         if delivery_ids.is_empty() {
             return Ok(Vec::new());
@@ -450,7 +472,7 @@ impl Store {
     /// apply.
     pub async fn act_on_delivery(
         &self,
-        id: i64,
+        id: DeliveryId,
         action: &DeliveryAction<'_>,
     ) -> Result<DeliveryRow, StoreError> {
         dispatch!(self, s => logic::operator::act_on_delivery(s, id, action).await)
@@ -471,7 +493,7 @@ impl Store {
     pub async fn petitions_carrying(
         &self,
         campaign: &CampaignId,
-        signature_id: i64,
+        signature_id: SignatureId,
     ) -> Result<Vec<PetitionCarrying>, StoreError> {
         dispatch!(self, s => logic::erasure::petitions_carrying(s, campaign.as_str(), signature_id).await)
     }
@@ -482,7 +504,7 @@ impl Store {
     /// they are and named.
     pub async fn retry_batch(
         &self,
-        batch_id: i64,
+        batch_id: BatchId,
         request: &RetryRequest<'_>,
     ) -> Result<RetryReport, StoreError> {
         dispatch!(self, s => logic::operator::retry_batch(s, batch_id, request).await)
@@ -546,14 +568,14 @@ impl Store {
 
     /// What was sent to whom in a batch: one line per attempt, and one per delivery that
     /// was never attempted (skipped, cancelled, still queued), in delivery order.
-    pub async fn audit_export(&self, batch_id: i64) -> Result<Vec<ExportLine>, StoreError> {
+    pub async fn audit_export(&self, batch_id: BatchId) -> Result<Vec<ExportLine>, StoreError> {
         let batch = self
             .batch(batch_id)
             .await?
             .ok_or(StoreError::NoBatch(batch_id))?;
         let deliveries = self.deliveries(batch_id).await?;
         let attempts = self.batch_attempts(batch_id).await?;
-        let ids: Vec<i64> = deliveries.iter().map(|d| d.id).collect();
+        let ids: Vec<DeliveryId> = deliveries.iter().map(|d| d.id).collect();
         let events = self.delivery_events(&ids).await?;
         let receivers =
             dispatch!(self, s => logic::audit::attempt_event_payloads(s, batch_id).await)?;
@@ -570,7 +592,7 @@ impl Store {
     /// `false` when the delivery is not a receipt.
     pub async fn add_receipt_link(
         &self,
-        delivery_id: i64,
+        delivery_id: DeliveryId,
         token_sha256: &str,
     ) -> Result<bool, StoreError> {
         dispatch!(self, s => logic::receipts::add_receipt_link(s, delivery_id, token_sha256).await)
@@ -581,7 +603,7 @@ impl Store {
     /// not a receipt.
     pub async fn receipt_statement(
         &self,
-        delivery_id: i64,
+        delivery_id: DeliveryId,
     ) -> Result<Option<hillpost_core::receipt::Statement>, StoreError> {
         dispatch!(self, s => logic::receipts::receipt_statement(s, delivery_id).await)
     }
@@ -590,7 +612,7 @@ impl Store {
     /// the one kept.
     pub async fn keep_receipt_statement(
         &self,
-        delivery_id: i64,
+        delivery_id: DeliveryId,
         signed: &str,
     ) -> Result<Option<String>, StoreError> {
         dispatch!(self, s => logic::receipts::keep_receipt_statement(s, delivery_id, signed).await)
@@ -647,7 +669,7 @@ impl ImportSession {
         source_name: &str,
         source_sha256: &str,
         counts: &ImportCounts,
-    ) -> Result<i64, StoreError> {
+    ) -> Result<ImportId, StoreError> {
         self.commit_by(source_name, source_sha256, counts, UNATTRIBUTED)
             .await
     }
@@ -659,8 +681,9 @@ impl ImportSession {
         source_sha256: &str,
         counts: &ImportCounts,
         actor: &str,
-    ) -> Result<i64, StoreError> {
+    ) -> Result<ImportId, StoreError> {
         dispatch_import!(self.0, s => s.commit(source_name, source_sha256, counts, actor).await)
+            .map(ImportId::from)
     }
 
     /// Drops everything this session inserted.

@@ -1,6 +1,9 @@
 //! What the store hands out and takes in. Both backends use these types, so the worker, the
 //! CLI and the tests never see a dialect.
 
+use hillpost_core::ids::{
+    AttemptId, BatchId, DeliveryId, EventId, MessageId, RecipientId, SignatureId,
+};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -35,7 +38,7 @@ pub struct ImportCounts {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct BatchRow {
-    pub id: i64,
+    pub id: BatchId,
     pub campaign_id: String,
     pub state: BatchState,
     pub mode: Mode,
@@ -131,11 +134,11 @@ pub struct ClaimRequest<'a> {
 /// A delivery leased to a worker for one attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaimedDelivery {
-    pub id: i64,
-    pub batch_id: i64,
-    pub recipient_id: i64,
-    pub signature_id: Option<i64>,
-    pub message_id: i64,
+    pub id: DeliveryId,
+    pub batch_id: BatchId,
+    pub recipient_id: RecipientId,
+    pub signature_id: Option<SignatureId>,
+    pub message_id: MessageId,
     /// The attempt about to be made (1-based); also the lease's fencing token.
     pub attempt_no: u32,
     pub max_attempts: u32,
@@ -164,7 +167,7 @@ pub struct Claim {
 /// The letter content of a claimed delivery.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LetterParts {
-    pub delivery_id: i64,
+    pub delivery_id: DeliveryId,
     pub kind: DeliveryKind,
     pub idempotency_key: String,
     pub recipient_name: String,
@@ -182,7 +185,7 @@ pub struct LetterParts {
 /// becomes, as `hillpost_core::delivery::transition` decided.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AttemptRecord {
-    pub delivery_id: i64,
+    pub delivery_id: DeliveryId,
     pub attempt_no: u32,
     pub started_at: DateTime<Utc>,
     pub finished_at: DateTime<Utc>,
@@ -237,8 +240,8 @@ pub(crate) struct NewDeliveryEvent<'a> {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct AttemptRow {
-    pub id: i64,
-    pub delivery_id: i64,
+    pub id: AttemptId,
+    pub delivery_id: DeliveryId,
     pub attempt_no: u32,
     pub worker_id: String,
     pub started_at: DateTime<Utc>,
@@ -257,12 +260,12 @@ pub struct AttemptRow {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeliveryRow {
-    pub id: i64,
-    pub batch_id: i64,
+    pub id: DeliveryId,
+    pub batch_id: BatchId,
     pub kind: DeliveryKind,
     pub recipient_key: String,
     pub recipient_name: String,
-    pub signature_id: Option<i64>,
+    pub signature_id: Option<SignatureId>,
     pub channel: Channel,
     pub endpoint: String,
     pub rate_key: String,
@@ -330,8 +333,8 @@ impl std::str::FromStr for DeliveryEventKind {
 /// One row of `delivery_events`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeliveryEventRow {
-    pub id: i64,
-    pub delivery_id: i64,
+    pub id: EventId,
+    pub delivery_id: DeliveryId,
     pub at: DateTime<Utc>,
     pub kind: DeliveryEventKind,
     /// `worker:<id>`, `housekeeping`, `cli:<user>`, `api:<token>`.
@@ -404,9 +407,9 @@ pub struct DeliveryDetail {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TickReport {
     /// Scheduled batches whose time came.
-    pub started: Vec<i64>,
+    pub started: Vec<BatchId>,
     /// Running batches with nothing left to do.
-    pub completed: Vec<i64>,
+    pub completed: Vec<BatchId>,
     /// In-flight deliveries whose worker stopped renewing its lease while sending; each got
     /// an `unknown` attempt row and went back to the queue (or to `dead` when out of attempts).
     pub recovered: u64,
@@ -418,7 +421,7 @@ pub struct TickReport {
 }
 
 /// Signer rows are written by the importer and read back as [`NewSignature`].
-pub type SignatureRecord = (i64, NewSignature);
+pub type SignatureRecord = (SignatureId, NewSignature);
 
 /// A person's action on one delivery (`hillpost delivery confirm|resend`, the API, the
 /// dashboard).

@@ -17,6 +17,7 @@ use chrono::{DateTime, Utc};
 use hillpost_core::audit::{EventKind, NewEvent, Subjects};
 use hillpost_core::bounce::{DeliveryNotice, NoticeEffect};
 use hillpost_core::delivery::{Channel, DeliveryRules, DeliveryState};
+use hillpost_core::ids::{BatchId, DeliveryId, NoticeId};
 use serde_json::json;
 
 use crate::audit::Privacy;
@@ -65,29 +66,29 @@ impl Reading {
 pub enum NoticeOutcome {
     /// Recorded against a delivery; `effect` says what it did to it, in words.
     Recorded {
-        notice_id: i64,
-        delivery_id: i64,
+        notice_id: NoticeId,
+        delivery_id: DeliveryId,
         effect: String,
         bounced: bool,
     },
     /// Kept aside, with the reason.
-    SetAside { notice_id: i64, reason: String },
+    SetAside { notice_id: NoticeId, reason: String },
     /// The same message (by SHA-256) was recorded before: nothing was written.
-    AlreadyRecorded { notice_id: i64 },
+    AlreadyRecorded { notice_id: NoticeId },
 }
 
 /// A recorded notice, as `hillpost bounces list` shows it (the message itself stays in the
 /// database).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NoticeRow {
-    pub id: i64,
+    pub id: NoticeId,
     pub received_at: DateTime<Utc>,
     pub source: String,
     pub kind: Option<String>,
     pub status: Option<String>,
     pub diagnostic: Option<String>,
     pub reporting_mta: Option<String>,
-    pub delivery_id: Option<i64>,
+    pub delivery_id: Option<DeliveryId>,
     pub set_aside: Option<String>,
     pub effect: Option<String>,
 }
@@ -95,8 +96,8 @@ pub struct NoticeRow {
 /// The delivery a notice's key named, as the backend found it.
 #[derive(Debug, Clone)]
 pub(crate) struct NamedDelivery {
-    pub id: i64,
-    pub batch_id: i64,
+    pub id: DeliveryId,
+    pub batch_id: BatchId,
     pub campaign_id: String,
     pub organization: String,
     pub channel: Channel,
@@ -108,7 +109,7 @@ pub(crate) struct NamedDelivery {
 /// What a backend writes for one notice.
 #[derive(Debug, Clone)]
 pub(crate) struct Decision {
-    pub delivery_id: Option<i64>,
+    pub delivery_id: Option<DeliveryId>,
     pub set_aside: Option<String>,
     pub effect: Option<String>,
     /// Whether `crate::logic::notices::apply_bounce` must run.
@@ -171,7 +172,7 @@ pub(crate) fn decide(notice: &NewNotice, named: Option<&NamedDelivery>) -> Decis
 }
 
 /// What a backend reports for the row it wrote.
-pub(crate) fn outcome(notice_id: i64, decision: Decision) -> NoticeOutcome {
+pub(crate) fn outcome(notice_id: NoticeId, decision: Decision) -> NoticeOutcome {
     match (decision.delivery_id, decision.set_aside) {
         (Some(delivery_id), None) => NoticeOutcome::Recorded {
             notice_id,
@@ -195,7 +196,7 @@ pub(crate) fn kept_message(message: &[u8]) -> &[u8] {
 /// did. No message text: a bounce quotes the letter, and the letter names the signer.
 pub(crate) fn audit_event(
     actor: &str,
-    notice_id: i64,
+    notice_id: NoticeId,
     notice: &NewNotice,
     message_sha256: &str,
     decision: &Decision,
@@ -265,8 +266,8 @@ mod tests {
 
     fn delivery(state: DeliveryState, channel: Channel) -> NamedDelivery {
         NamedDelivery {
-            id: 7,
-            batch_id: 1,
+            id: DeliveryId::new(7),
+            batch_id: BatchId::new(1),
             campaign_id: "c".into(),
             organization: "Org A".into(),
             channel,
@@ -280,7 +281,7 @@ mod tests {
         let named = delivery(DeliveryState::Delivered, Channel::Email);
         let decision = decide(&notice(NoticeKind::Failed, None), Some(&named));
         assert!(decision.bounce);
-        assert_eq!(decision.delivery_id, Some(7));
+        assert_eq!(decision.delivery_id, Some(DeliveryId::new(7)));
         assert_eq!(decision.set_aside, None);
         assert!(
             decision
@@ -300,7 +301,7 @@ mod tests {
         ] {
             let decision = decide(&notice(kind, None), Some(&named));
             assert!(!decision.bounce, "{kind}");
-            assert_eq!(decision.delivery_id, Some(7));
+            assert_eq!(decision.delivery_id, Some(DeliveryId::new(7)));
             assert!(decision.effect.is_some());
         }
     }

@@ -15,6 +15,7 @@
 
 use chrono::{DateTime, Utc};
 use hillpost_core::audit::{EventKind, NewEvent, Subjects};
+use hillpost_core::ids::{BatchId, DeliveryId, SignatureId};
 use hillpost_core::receipt::{
     LetterFacts, ReceiptLanguage, ReceiptLine, RenderedReceipt, receipt_lines, render_receipt,
 };
@@ -37,7 +38,7 @@ pub(crate) const RECEIPTS_PER_PASS: i64 = 200;
 /// What the receipt page shows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReceiptPage {
-    pub batch_id: i64,
+    pub batch_id: BatchId,
     pub language: ReceiptLanguage,
     pub subject: String,
     pub lines: Vec<ReceiptLine>,
@@ -49,11 +50,11 @@ pub struct ReceiptPage {
 /// One signer owed a receipt.
 #[derive(Debug, Clone)]
 pub(crate) struct Candidate {
-    pub batch_id: i64,
+    pub batch_id: BatchId,
     pub campaign_id: String,
     /// A petition batch: the signer's letters are the batch's petition letters.
     pub petition: bool,
-    pub signature_id: i64,
+    pub signature_id: SignatureId,
     pub language: Option<String>,
 }
 
@@ -110,7 +111,7 @@ pub(crate) fn new_receipt(
 /// `receipt.enqueued`: which signer (by id), in which language, about which letters.
 pub(crate) fn enqueued_event(
     candidate: &Candidate,
-    delivery_id: i64,
+    delivery_id: DeliveryId,
     receipt: &NewReceipt,
 ) -> NewEvent {
     NewEvent {

@@ -18,6 +18,7 @@ use hillpost_core::batch::Endpoint;
 use hillpost_core::delivery::{
     AttemptOutcome, Channel, DeliveryRules, Position, SendReport, transition,
 };
+use hillpost_core::ids::{AttemptId, BatchId, DeliveryId, EventId, SignatureId};
 use serde_json::json;
 
 use crate::audit::{AttemptFacts, Privacy, attempt_event};
@@ -32,8 +33,8 @@ const LOST_WORKER_NOTE: &str =
 /// A delivery as it was before a record moved it: what the record's events name.
 #[derive(Debug, Clone)]
 pub(crate) struct Before {
-    pub batch_id: i64,
-    pub signature_id: Option<i64>,
+    pub batch_id: BatchId,
+    pub signature_id: Option<SignatureId>,
     pub channel: Channel,
     pub endpoint: String,
     pub recipient: String,
@@ -56,9 +57,9 @@ pub(crate) struct Applied<'a> {
     /// The lease was still the owner's, so the delivery moved as the record says.
     pub applied: bool,
     /// The attempt row written, when the record is an attempt.
-    pub attempt_id: Option<i64>,
+    pub attempt_id: Option<AttemptId>,
     /// The delivery event written, when the record made one and was applied.
-    pub event_id: Option<i64>,
+    pub event_id: Option<EventId>,
 }
 
 /// The note an attempt row is stored with: a lost lease says so.
@@ -130,11 +131,11 @@ pub(crate) fn audit_events(actor: &str, applied: &[Applied<'_>]) -> Vec<NewEvent
 
 /// What a `delivery.*` audit event says.
 pub(crate) struct DeliveryEventFacts<'a> {
-    pub event_id: i64,
+    pub event_id: EventId,
     pub kind: DeliveryEventKind,
-    pub delivery_id: i64,
-    pub batch_id: i64,
-    pub signature_id: Option<i64>,
+    pub delivery_id: DeliveryId,
+    pub batch_id: BatchId,
+    pub signature_id: Option<SignatureId>,
     pub recipient: &'a str,
     pub attempt_no: Option<u32>,
     pub from: Option<(Channel, &'a str)>,
@@ -184,7 +185,7 @@ pub(crate) fn delivery_event(actor: &str, f: DeliveryEventFacts<'_>) -> NewEvent
 /// with the letter possibly on the wire.
 #[derive(Debug, Clone)]
 pub(crate) struct Expired {
-    pub delivery_id: i64,
+    pub delivery_id: DeliveryId,
     pub owner: String,
     pub attempt_no: u32,
     pub max_attempts: u32,

@@ -3,6 +3,7 @@
 //! attempt's SHA-256 and `attempt.recorded` event.
 
 use hillpost_core::audit::time_text;
+use hillpost_core::ids::{BatchId, SignatureId};
 use hillpost_core::receipt::{ReceiptLine, Statement, StatementLine};
 
 use crate::StoreError;
@@ -12,8 +13,8 @@ pub(crate) type LetterProof = (Option<String>, Option<i64>, Option<String>);
 
 /// The statement of a receipt, from its stored lines and its letters' proofs.
 pub(crate) fn statement(
-    batch_id: i64,
-    signer_id: i64,
+    batch_id: BatchId,
+    signer_id: SignatureId,
     language: String,
     subject: String,
     lines: Vec<ReceiptLine>,

@@ -1,6 +1,7 @@
 //! API tokens: who may call the HTTP API, and what they may see. The store keeps only the
 //! SHA-256 of each secret; making and hashing secrets is the binary's business.
 
+use hillpost_core::ids::TokenId;
 use std::fmt;
 use std::str::FromStr;
 
@@ -54,7 +55,7 @@ pub struct NewToken {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenRow {
-    pub id: i64,
+    pub id: TokenId,
     pub role: TokenRole,
     pub organization: Option<String>,
     pub label: String,
@@ -65,7 +66,7 @@ pub struct TokenRow {
 impl Store {
     /// Stores a token (its hash only). An organizer without an organization, or an auditor
     /// with one, is refused before anything is written.
-    pub async fn create_token(&self, token: &NewToken) -> Result<i64, StoreError> {
+    pub async fn create_token(&self, token: &NewToken) -> Result<TokenId, StoreError> {
         match (token.role, &token.organization) {
             (TokenRole::Organizer, Some(org)) if !org.trim().is_empty() => {}
             (TokenRole::Auditor, None) => {}
@@ -75,6 +76,7 @@ impl Store {
             Store::Sqlite(s) => logic::tokens::insert_token(s, token).await,
             Store::Postgres(s) => logic::tokens::insert_token(s, token).await,
         }
+        .map(TokenId::from)
     }
 
     /// Every token, revoked ones included, oldest first.
@@ -96,10 +98,10 @@ impl Store {
 
     /// Revokes a token (at once, for every later request). Revoking twice keeps the first
     /// time.
-    pub async fn revoke_token(&self, id: i64) -> Result<TokenRow, StoreError> {
+    pub async fn revoke_token(&self, id: TokenId) -> Result<TokenRow, StoreError> {
         match self {
-            Store::Sqlite(s) => logic::tokens::revoke_token(s, id).await,
-            Store::Postgres(s) => logic::tokens::revoke_token(s, id).await,
+            Store::Sqlite(s) => logic::tokens::revoke_token(s, id.get()).await,
+            Store::Postgres(s) => logic::tokens::revoke_token(s, id.get()).await,
         }?
         .ok_or(StoreError::NoToken(id))
     }

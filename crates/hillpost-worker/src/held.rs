@@ -1,6 +1,7 @@
 //! What this worker holds in memory right now: how many deliveries, per rate key and per
 //! batch. The claimer asks it how much room is left and which keys already have enough.
 
+use hillpost_core::ids::BatchId;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -20,7 +21,7 @@ pub struct Held {
 struct Counts {
     total: usize,
     per_key: HashMap<String, usize>,
-    per_batch: HashMap<i64, usize>,
+    per_batch: HashMap<BatchId, usize>,
 }
 
 impl Held {
@@ -33,7 +34,7 @@ impl Held {
         }
     }
 
-    pub fn remove(&self, rate_key: &str, batch_id: i64) {
+    pub fn remove(&self, rate_key: &str, batch_id: BatchId) {
         {
             let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
             counts.total = counts.total.saturating_sub(1);
@@ -55,7 +56,7 @@ impl Held {
             .contains_key(key)
     }
 
-    pub fn batches(&self) -> Vec<i64> {
+    pub fn batches(&self) -> Vec<BatchId> {
         self.counts
             .lock()
             .unwrap_or_else(|p| p.into_inner())

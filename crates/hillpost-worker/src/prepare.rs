@@ -1,5 +1,6 @@
 //! Stage 1: a claimed delivery and its stored parts become the letter a channel sends.
 
+use hillpost_core::ids::BatchId;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -27,13 +28,13 @@ pub struct BatchContext {
 /// cache is cleared when it grows past a bound rather than tracking recency.
 #[derive(Default)]
 pub struct BatchCache {
-    entries: Mutex<HashMap<i64, BatchContext>>,
+    entries: Mutex<HashMap<BatchId, BatchContext>>,
 }
 
 const MAX_CACHED_BATCHES: usize = 64;
 
 impl BatchCache {
-    pub async fn get(&self, store: &Store, batch_id: i64) -> Result<BatchContext, StoreError> {
+    pub async fn get(&self, store: &Store, batch_id: BatchId) -> Result<BatchContext, StoreError> {
         if let Some(found) = self.entries.lock().await.get(&batch_id) {
             return Ok(found.clone());
         }

@@ -46,17 +46,18 @@ mod tests {
     use hillpost_core::delivery::{
         AttemptOutcome, Channel, DeliveryState, ResendPolicy, RouteChange,
     };
+    use hillpost_core::ids::{BatchId, DeliveryId, MessageId, RecipientId};
     use hillpost_core::retry::RetrySchedule;
 
     use super::*;
 
     fn delivery(channel: Channel, attempt_no: u32, max_attempts: u32) -> ClaimedDelivery {
         ClaimedDelivery {
-            id: 7,
-            batch_id: 1,
-            recipient_id: 1,
+            id: DeliveryId::new(7),
+            batch_id: BatchId::new(1),
+            recipient_id: RecipientId::new(1),
             signature_id: None,
-            message_id: 1,
+            message_id: MessageId::new(1),
             attempt_no,
             max_attempts,
             channel,

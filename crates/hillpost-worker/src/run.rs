@@ -199,7 +199,7 @@ async fn deliver<C: Channel + Send + Sync + 'static>(
             let record = *record;
             // Fails only for a send that outlived the shutdown grace: its lease expires and
             // housekeeping records it as possibly sent.
-            let id = delivery.id;
+            let id = delivery.id.get();
             if records.send((delivery, record)).is_err() {
                 tracing::warn!(
                     delivery = id,
@@ -354,10 +354,10 @@ async fn housekeeping_loop<C: Channel + Send + Sync + 'static>(
         match shared.store.tick(&shared.settings.rules).await {
             Ok(report) => {
                 for batch in &report.started {
-                    tracing::info!(batch, "scheduled batch started");
+                    tracing::info!(batch = batch.get(), "scheduled batch started");
                 }
                 for batch in &report.completed {
-                    tracing::info!(batch, "batch completed");
+                    tracing::info!(batch = batch.get(), "batch completed");
                 }
                 if report.recovered > 0 {
                     tracing::warn!(

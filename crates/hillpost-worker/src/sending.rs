@@ -9,6 +9,7 @@
 //! deliveries arriving meanwhile queue up and go in the next call together, so a busy worker
 //! pays one statement per group, not one per letter.
 
+use hillpost_core::ids::DeliveryId;
 use std::collections::HashSet;
 use std::sync::Mutex;
 
@@ -16,7 +17,7 @@ use hillpost_store::{Store, StoreError};
 use tokio::sync::oneshot;
 
 /// A delivery (id, attempt number) waiting for its mark, and where to say whether it got it.
-type WaitingMark = ((i64, u32), oneshot::Sender<Result<bool, String>>);
+type WaitingMark = ((DeliveryId, u32), oneshot::Sender<Result<bool, String>>);
 
 #[derive(Default)]
 pub struct SendingMarks {
@@ -32,7 +33,7 @@ impl SendingMarks {
         &self,
         store: &Store,
         worker_id: &str,
-        delivery: (i64, u32),
+        delivery: (DeliveryId, u32),
     ) -> Result<bool, StoreError> {
         let (done, result) = oneshot::channel();
         self.waiting
@@ -46,9 +47,9 @@ impl SendingMarks {
             return outcome.map_err(StoreError::Corrupt);
         }
         let group = std::mem::take(&mut *self.waiting.lock().unwrap_or_else(|p| p.into_inner()));
-        let marks: Vec<(i64, u32)> = group.iter().map(|(mark, _)| *mark).collect();
+        let marks: Vec<(DeliveryId, u32)> = group.iter().map(|(mark, _)| *mark).collect();
         let written = store.mark_sending(worker_id, &marks).await;
-        let marked: Result<HashSet<i64>, String> = written
+        let marked: Result<HashSet<DeliveryId>, String> = written
             .map(|ids| ids.into_iter().collect())
             .map_err(|e| e.to_string());
         for ((id, _), done) in group {

@@ -1,6 +1,7 @@
 //! The stages every delivery goes through, shared by [`crate::Worker::run_once`] and the
 //! continuous loop in [`crate::run`].
 
+use hillpost_core::ids::{BatchId, DeliveryId};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -33,7 +34,7 @@ pub(crate) struct Shared<C> {
     pub batches: BatchCache,
     pub held: Held,
     /// Last known state of the batches this worker holds deliveries of.
-    pub batch_states: Mutex<HashMap<i64, BatchState>>,
+    pub batch_states: Mutex<HashMap<BatchId, BatchState>>,
     pub sending: SendingMarks,
     /// Whether attempts can be recorded and leases renewed: nothing new is sent while not.
     pub health: StoreHealth,
@@ -93,8 +94,8 @@ impl<C: Channel + Send + Sync + 'static> Shared<C> {
         &self,
         deliveries: Vec<ClaimedDelivery>,
     ) -> Result<Vec<Prepared>, StoreError> {
-        let ids: Vec<i64> = deliveries.iter().map(|d| d.id).collect();
-        let mut parts: HashMap<i64, LetterParts> = self
+        let ids: Vec<DeliveryId> = deliveries.iter().map(|d| d.id).collect();
+        let mut parts: HashMap<DeliveryId, LetterParts> = self
             .store
             .letter_parts(&ids)
             .await?
@@ -121,7 +122,7 @@ impl<C: Channel + Send + Sync + 'static> Shared<C> {
         Ok(prepared)
     }
 
-    fn may_send(&self, batch_id: i64) -> bool {
+    fn may_send(&self, batch_id: BatchId) -> bool {
         let states = self.batch_states.lock().unwrap_or_else(|p| p.into_inner());
         states
             .get(&batch_id)
@@ -140,8 +141,8 @@ impl<C: Channel + Send + Sync + 'static> Shared<C> {
         // which delivery it is; nothing that identifies the signer.
         let span = tracing::info_span!(
             "attempt",
-            delivery = delivery.id,
-            batch = delivery.batch_id,
+            delivery = delivery.id.get(),
+            batch = delivery.batch_id.get(),
             channel = %delivery.channel,
             rate_key = %delivery.rate_key,
             attempt = delivery.attempt_no,
@@ -223,7 +224,7 @@ impl<C: Channel + Send + Sync + 'static> Shared<C> {
             return SendStep::Released(delivery);
         };
         let evidence = evidence::take(&mut report);
-        tracing::debug!(delivery = delivery.id, attempt = delivery.attempt_no, outcome = %report.outcome, "attempt finished");
+        tracing::debug!(delivery = delivery.id.get(), attempt = delivery.attempt_no, outcome = %report.outcome, "attempt finished");
         let attempt = attempt_record(&delivery, endpoints, report, &self.settings.rules);
         SendStep::Sent(delivery, Box::new(Recorded { attempt, evidence }))
     }
@@ -252,13 +253,13 @@ impl<C: Channel + Send + Sync + 'static> Shared<C> {
             Ok(true) => true,
             Ok(false) => {
                 tracing::warn!(
-                    delivery = delivery.id,
+                    delivery = delivery.id.get(),
                     "lease lost before sending; another worker has it"
                 );
                 false
             }
             Err(error) => {
-                tracing::warn!(%error, delivery = delivery.id, "could not mark the delivery as sending; giving it back");
+                tracing::warn!(%error, delivery = delivery.id.get(), "could not mark the delivery as sending; giving it back");
                 false
             }
         }
@@ -294,7 +295,7 @@ impl<C: Channel + Send + Sync + 'static> Shared<C> {
 
     /// Gives deliveries back without an attempt.
     pub async fn release(&self, deliveries: &[ClaimedDelivery]) -> Result<(), StoreError> {
-        let ids: Vec<i64> = deliveries.iter().map(|d| d.id).collect();
+        let ids: Vec<DeliveryId> = deliveries.iter().map(|d| d.id).collect();
         self.store.release(&self.id, &ids).await?;
         for delivery in deliveries {
             self.held.remove(&delivery.rate_key, delivery.batch_id);

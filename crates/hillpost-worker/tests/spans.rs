@@ -82,12 +82,12 @@ async fn every_attempts_events_carry_its_span_and_no_signer() {
             .iter()
             .find(|line| {
                 line["fields"]["message"] == "attempt finished"
-                    && line["span"]["delivery"] == delivery.id
+                    && line["span"]["delivery"] == delivery.id.get()
             })
             .unwrap_or_else(|| panic!("delivery {}'s attempt is logged in its span", delivery.id));
         let span = &finished["span"];
         assert_eq!(span["name"], "attempt");
-        assert_eq!(span["batch"], batch_id);
+        assert_eq!(span["batch"], batch_id.get());
         assert_eq!(span["channel"], "email");
         assert_eq!(span["rate_key"], delivery.rate_key.as_str());
         assert_eq!(span["attempt"], 1);

@@ -115,13 +115,13 @@ mod tests {
     fn line(remote_text: &str) -> ExportLine {
         ExportLine {
             record: "attempt",
-            batch_id: 1,
-            delivery_id: 2,
+            batch_id: hillpost_core::BatchId::new(1),
+            delivery_id: hillpost_core::DeliveryId::new(2),
             recipient_key: "staff".into(),
             recipient_name: "@Committee staff".into(),
             channel: "email".into(),
             endpoint: "staff@example.org".into(),
-            signer_id: Some(3),
+            signer_id: Some(hillpost_core::SignatureId::new(3)),
             signature_count: None,
             delivery_state: "delivered".into(),
             skip_reason: None,

@@ -284,7 +284,7 @@ mod tests {
             source: None,
         };
         let letter = OutgoingLetter {
-            delivery_id: 1,
+            delivery_id: hillpost_core::DeliveryId::new(1),
             attempt_no: 1,
             idempotency_key: "0123456789abcdef0123456789abcdef".into(),
             channel: ChannelKind::Cwc,

@@ -4,6 +4,7 @@
 
 use chrono::NaiveDate;
 use hillpost_core::batch::{BatchPlan, PlannedAttachment};
+use hillpost_core::ids::BatchId;
 use hillpost_core::petition::signature_list_csv;
 use hillpost_core::{Campaign, Mode, NewSignature};
 use hillpost_document::{PDF_CONTENT_TYPE, PDF_FILENAME, petition_pdf};
@@ -16,7 +17,7 @@ const NAMED_RECIPIENTS: usize = 10;
 /// left alone. Called by every planner before a batch is stored or dry-run.
 pub fn attach_pdf(
     campaign: &Campaign,
-    signatures: &[(i64, NewSignature)],
+    signatures: &[(hillpost_core::SignatureId, NewSignature)],
     plan: &mut BatchPlan,
     date: NaiveDate,
 ) -> anyhow::Result<()> {
@@ -42,7 +43,7 @@ pub fn attach_pdf(
 /// the list the batch carried), as planning made them: the CSV core plans, and the PDF.
 pub fn remade_documents<'a>(
     campaign: &Campaign,
-    batch_id: i64,
+    batch_id: BatchId,
     signatures: impl IntoIterator<Item = &'a NewSignature> + Clone,
     offices: &[&str],
     date: NaiveDate,

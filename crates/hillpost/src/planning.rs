@@ -1,6 +1,7 @@
 //! Planning a batch for a stored campaign: load, resolve targets, render every letter.
 //! Used by `batch create`, its dry run, `batch preview`, and the demo.
 
+use hillpost_core::ids::DeliveryId;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -23,7 +24,7 @@ pub struct Planned {
     pub campaign: Campaign,
     pub plan: BatchPlan,
     /// The signers, for dry runs (the store has them for real batches).
-    pub signatures: Vec<(i64, hillpost_core::NewSignature)>,
+    pub signatures: Vec<(hillpost_core::SignatureId, hillpost_core::NewSignature)>,
 }
 
 /// Why a batch could not be planned: the store failed (its error says how), the campaign
@@ -107,7 +108,7 @@ pub async fn plan(
 /// What [`plan`] reads from the store before it plans.
 struct Loaded {
     campaign: Campaign,
-    signatures: Vec<(i64, hillpost_core::NewSignature)>,
+    signatures: Vec<(hillpost_core::SignatureId, hillpost_core::NewSignature)>,
     directory: Option<hillpost_directory::Directory>,
     /// Letters of earlier batches, unless they are to be sent again.
     sent: Option<Vec<SentBefore>>,
@@ -215,8 +216,10 @@ pub fn outgoing_letters(planned: &Planned) -> impl Iterator<Item = OutgoingLette
         organization: campaign.organization.clone(),
     });
     // Looked up per letter: a map, not a scan of every signer per letter.
-    let signers: std::collections::HashMap<i64, &hillpost_core::NewSignature> =
-        signatures.iter().map(|(id, s)| (*id, s)).collect();
+    let signers: std::collections::HashMap<
+        hillpost_core::SignatureId,
+        &hillpost_core::NewSignature,
+    > = signatures.iter().map(|(id, s)| (*id, s)).collect();
     plan.deliveries
         .iter()
         .enumerate()
@@ -236,7 +239,7 @@ pub fn outgoing_letters(planned: &Planned) -> impl Iterator<Item = OutgoingLette
                 &attachments,
             );
             Some(OutgoingLetter {
-                delivery_id: i64::try_from(index).unwrap_or(i64::MAX) + 1,
+                delivery_id: DeliveryId::new(i64::try_from(index).unwrap_or(i64::MAX) + 1),
                 attempt_no: 1,
                 idempotency_key: format!("dryrun{:026}", index + 1),
                 channel: endpoint.channel,

@@ -286,7 +286,7 @@ impl Channel for CwcChannel {
             },
         };
         tracing::info!(
-            delivery_id = letter.delivery_id,
+            delivery_id = letter.delivery_id.get(),
             attempt = letter.attempt_no,
             outcome = %report.outcome,
             status = report.remote_code,

@@ -63,7 +63,7 @@ impl Channel for OutboxChannel {
                 // lettre names the file after the id it returns.
                 let path = self.dir.join(format!("{id}.eml"));
                 tracing::debug!(
-                    delivery_id = letter.delivery_id,
+                    delivery_id = letter.delivery_id.get(),
                     "email written to the outbox"
                 );
                 SendReport {
@@ -75,7 +75,7 @@ impl Channel for OutboxChannel {
             }
             Err(e) => {
                 // A full disk or a permissions slip: worth another try once fixed.
-                tracing::warn!(delivery_id = letter.delivery_id, error = %e, "cannot write to the outbox");
+                tracing::warn!(delivery_id = letter.delivery_id.get(), error = %e, "cannot write to the outbox");
                 refused_locally(
                     started_at,
                     AttemptOutcome::Transient,

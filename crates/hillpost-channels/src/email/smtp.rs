@@ -116,7 +116,7 @@ impl SmtpChannel {
         let message = match compose(&self.identity, letter, started_at.into()) {
             Ok(message) => message,
             Err(e) => {
-                tracing::warn!(delivery_id = letter.delivery_id, error = %e, "cannot compose the letter");
+                tracing::warn!(delivery_id = letter.delivery_id.get(), error = %e, "cannot compose the letter");
                 return Some(refused_locally(
                     started_at,
                     AttemptOutcome::Permanent,
@@ -199,7 +199,7 @@ fn report(
 /// address, and that stays in the attempt row, out of the logs.
 fn log_attempt(letter: &OutgoingLetter, verdict: &Verdict) {
     let code = verdict.reply.as_ref().map(|r| r.code);
-    let (delivery_id, attempt_no) = (letter.delivery_id, letter.attempt_no);
+    let (delivery_id, attempt_no) = (letter.delivery_id.get(), letter.attempt_no);
     match verdict.outcome {
         AttemptOutcome::Ok => {
             tracing::debug!(

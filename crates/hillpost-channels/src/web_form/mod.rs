@@ -128,7 +128,7 @@ impl Channel for WebFormChannel {
         let started_at = Utc::now();
         let report = self.attempt(letter, started_at).await;
         tracing::info!(
-            delivery_id = letter.delivery_id,
+            delivery_id = letter.delivery_id.get(),
             form = %letter.endpoint,
             outcome = %report.outcome,
             attempt = report.touched_network,

@@ -1,5 +1,6 @@
 //! The CWC channel against a loopback gateway that checks every message's layout.
 
+use hillpost_core::DeliveryId;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -48,7 +49,7 @@ pub fn signer() -> NewSignature {
 
 fn letter(office: &str) -> OutgoingLetter {
     OutgoingLetter {
-        delivery_id: 11,
+        delivery_id: DeliveryId::new(11),
         attempt_no: 1,
         idempotency_key: KEY.into(),
         channel: ChannelKind::Cwc,

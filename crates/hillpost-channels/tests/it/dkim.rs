@@ -1,6 +1,7 @@
 //! DKIM-signed letters as the office's server receives them, checked by dkimpy (a verifier
 //! real mail systems run) with the record `DkimSigner::record` tells operators to publish.
 
+use hillpost_core::DeliveryId;
 use std::sync::Arc;
 
 use hillpost_channels::{Channel, DkimSettings, DkimSigner, EmailIdentity, SmtpChannel};
@@ -14,7 +15,7 @@ use crate::support::{FROM, MESSAGE_ID_DOMAIN, letter, settings};
 
 /// A letter with non-ASCII text and a PDF attachment: the two things most likely to be
 /// re-encoded, or hashed differently, on the way.
-fn letter_with_pdf(delivery_id: i64) -> OutgoingLetter {
+fn letter_with_pdf(delivery_id: DeliveryId) -> OutgoingLetter {
     let mut pdf = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Type /Catalog >> endobj\n".to_vec();
     pdf.extend((0u8..=255).cycle().take(5000));
     pdf.extend_from_slice(b"\n%%EOF\n");
@@ -58,7 +59,7 @@ async fn check(test: &str, kind: KeyKind) {
         .unwrap()
         .with_dkim(signer);
     let channel = SmtpChannel::with_identity(settings(server.port()), identity).unwrap();
-    let letter = letter_with_pdf(77);
+    let letter = letter_with_pdf(DeliveryId::new(77));
     let report = channel.send(&letter).await;
     assert_eq!(report.outcome, AttemptOutcome::Ok, "{report:?}");
 

@@ -1,5 +1,6 @@
 //! The outbox writes each letter as an `.eml` file, exactly as SMTP would send it.
 
+use hillpost_core::DeliveryId;
 use std::path::PathBuf;
 
 use hillpost_channels::{Channel, EmailIdentity, OutboxChannel};
@@ -17,7 +18,7 @@ async fn the_outbox_holds_a_parseable_eml_per_letter() {
         EmailIdentity::new(FROM, MESSAGE_ID_DOMAIN).unwrap(),
     )
     .unwrap();
-    let letter = letter_with_attachment(12, b"name\nAna\n".to_vec());
+    let letter = letter_with_attachment(DeliveryId::new(12), b"name\nAna\n".to_vec());
 
     let report = outbox.send(&letter).await;
 

@@ -4,6 +4,7 @@ use hillpost_channels::{
     Channel, Channels, EmailIdentity, EmailSender, NoopChannel, OutboxChannel,
 };
 use hillpost_core::AttemptOutcome;
+use hillpost_core::DeliveryId;
 use hillpost_core::delivery::Channel as ChannelKind;
 
 use crate::support::{FROM, MESSAGE_ID_DOMAIN, letter};
@@ -18,7 +19,7 @@ async fn letters_go_through_the_channel_of_their_endpoint() {
     .unwrap();
     let channels = Channels::default().with_email(EmailSender::Outbox(outbox));
 
-    let email = channels.send(&letter(1)).await;
+    let email = channels.send(&letter(DeliveryId::new(1))).await;
     assert_eq!(email.outcome, AttemptOutcome::Ok);
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
 
@@ -26,7 +27,7 @@ async fn letters_go_through_the_channel_of_their_endpoint() {
         let report = channels
             .send(&hillpost_core::delivery::OutgoingLetter {
                 channel: kind,
-                ..letter(2)
+                ..letter(DeliveryId::new(2))
             })
             .await;
         assert_eq!(report.outcome, AttemptOutcome::Permanent, "{kind}");
@@ -37,7 +38,7 @@ async fn letters_go_through_the_channel_of_their_endpoint() {
     let none = channels
         .send(&hillpost_core::delivery::OutgoingLetter {
             channel: ChannelKind::None,
-            ..letter(3)
+            ..letter(DeliveryId::new(3))
         })
         .await;
     assert_eq!(none.outcome, AttemptOutcome::Ok);
@@ -50,7 +51,7 @@ async fn letters_go_through_the_channel_of_their_endpoint() {
 
 #[tokio::test]
 async fn email_without_a_configured_sender_is_permanent() {
-    let report = Channels::default().send(&letter(1)).await;
+    let report = Channels::default().send(&letter(DeliveryId::new(1))).await;
     assert_eq!(report.outcome, AttemptOutcome::Permanent);
     assert!(
         report
@@ -63,7 +64,7 @@ async fn email_without_a_configured_sender_is_permanent() {
 #[tokio::test]
 async fn the_noop_sender_accepts_everything() {
     let channels = Channels::default().with_email(EmailSender::Noop(NoopChannel));
-    let report = channels.send(&letter(1)).await;
+    let report = channels.send(&letter(DeliveryId::new(1))).await;
     assert_eq!(report.outcome, AttemptOutcome::Ok);
     assert_eq!(report.sent_sha256, None);
 }

@@ -2,6 +2,7 @@
 
 use hillpost_channels::Channel;
 use hillpost_core::AttemptOutcome;
+use hillpost_core::DeliveryId;
 use hillpost_testkit::smtp::{Faults, ParsedMailbox, SmtpServer};
 
 use crate::support::{FROM, as_sent, channel, letter, letter_with_attachment, sha256_hex};
@@ -17,7 +18,7 @@ async fn a_letter_arrives_once_with_its_headers_parts_and_attachment() {
     let csv = "name,zip\nAna Pérez,97201\nJosé Núñez,97202\n"
         .as_bytes()
         .to_vec();
-    let letter = letter_with_attachment(41, csv.clone());
+    let letter = letter_with_attachment(DeliveryId::new(41), csv.clone());
 
     let report = channel(server.port()).send(&letter).await;
 
@@ -96,12 +97,12 @@ async fn every_attempt_of_a_delivery_carries_the_same_message_id() {
         return;
     };
     let channel = channel(server.port());
-    let first = letter(7);
+    let first = letter(DeliveryId::new(7));
     let retry = hillpost_core::delivery::OutgoingLetter {
         attempt_no: 2,
         ..first.clone()
     };
-    let other = letter(8);
+    let other = letter(DeliveryId::new(8));
     for l in [&first, &retry, &other] {
         assert_eq!(channel.send(l).await.outcome, AttemptOutcome::Ok);
     }
@@ -125,7 +126,7 @@ async fn non_ascii_names_arrive_intact() {
     let Some(server) = SmtpServer::start("non_ascii_names_arrive_intact", Faults::default()) else {
         return;
     };
-    let mut letter = letter(9);
+    let mut letter = letter(DeliveryId::new(9));
     letter.sender_name = "José Núñez".into();
     letter.recipient_name = "Comité de Relaciones Exteriores — Señora Presidenta".into();
     letter.subject = "¿Por qué seguimos enviando armas? Ñandú 🕊".into();

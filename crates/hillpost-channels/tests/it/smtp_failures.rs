@@ -1,6 +1,7 @@
 //! Letters that do not arrive, or may have: each failure is classified by the phase it
 //! happened in, and the attempt keeps the server's answer.
 
+use hillpost_core::DeliveryId;
 use std::time::Duration;
 
 use hillpost_channels::{Channel, SmtpChannel, SmtpTls};
@@ -19,7 +20,7 @@ async fn a_4xx_reply_is_transient_and_keeps_its_code() {
     };
     let channel = channel(server.port());
 
-    let refused = channel.send(&letter(1)).await;
+    let refused = channel.send(&letter(DeliveryId::new(1))).await;
     assert_eq!(refused.outcome, AttemptOutcome::Transient, "{refused:?}");
     assert_eq!(refused.remote_code, Some(451));
     assert_eq!(
@@ -30,7 +31,7 @@ async fn a_4xx_reply_is_transient_and_keeps_its_code() {
     assert!(refused.sent_sha256.is_some());
 
     // The retry goes through, on the same connection: a refusal leaves the session clean.
-    let retried = channel.send(&letter(1)).await;
+    let retried = channel.send(&letter(DeliveryId::new(1))).await;
     assert_eq!(retried.outcome, AttemptOutcome::Ok, "{retried:?}");
     let log = server.wait_for_log(2).await;
     assert_eq!(log[0].reply, "451 4.3.0 try again later");
@@ -44,7 +45,9 @@ async fn a_5xx_reply_is_permanent() {
     let Some(server) = SmtpServer::start("a_5xx_reply_is_permanent", Faults::reject(550)) else {
         return;
     };
-    let report = channel(server.port()).send(&letter(2)).await;
+    let report = channel(server.port())
+        .send(&letter(DeliveryId::new(2)))
+        .await;
     assert_eq!(report.outcome, AttemptOutcome::Permanent, "{report:?}");
     assert_eq!(report.remote_code, Some(550));
     assert!(report.remote_text.unwrap().contains("refused"));
@@ -54,7 +57,9 @@ async fn a_5xx_reply_is_permanent() {
 
 #[tokio::test]
 async fn a_server_that_is_not_listening_is_transient() {
-    let report = channel(closed_port()).send(&letter(3)).await;
+    let report = channel(closed_port())
+        .send(&letter(DeliveryId::new(3)))
+        .await;
     assert_eq!(report.outcome, AttemptOutcome::Transient, "{report:?}");
     assert_eq!(report.remote_code, None);
     assert_eq!(report.sent_sha256, None, "nothing left hillpost");
@@ -72,7 +77,7 @@ async fn a_connection_cut_after_the_message_may_have_arrived_and_it_did() {
     };
     let channel = channel(server.port());
 
-    let report = channel.send(&letter(4)).await;
+    let report = channel.send(&letter(DeliveryId::new(4))).await;
     assert_eq!(
         report.outcome,
         AttemptOutcome::PossiblyAccepted,
@@ -91,7 +96,7 @@ async fn a_connection_cut_after_the_message_may_have_arrived_and_it_did() {
     );
 
     // The broken session was dropped; the next letter goes out on a new one.
-    let next = channel.send(&letter(5)).await;
+    let next = channel.send(&letter(DeliveryId::new(5))).await;
     assert_eq!(next.outcome, AttemptOutcome::Ok, "{next:?}");
     let log = server.wait_for_log(2).await;
     assert_ne!(log[0].peer, log[1].peer);
@@ -111,7 +116,7 @@ async fn no_reply_within_the_command_timeout_after_the_message_may_have_arrived(
     })
     .unwrap();
 
-    let report = channel.send(&letter(6)).await;
+    let report = channel.send(&letter(DeliveryId::new(6))).await;
     assert_eq!(
         report.outcome,
         AttemptOutcome::PossiblyAccepted,
@@ -139,7 +144,7 @@ async fn tls_that_cannot_be_established_is_transient() {
             ..settings(server.port())
         })
         .unwrap();
-        let report = channel.send(&letter(7)).await;
+        let report = channel.send(&letter(DeliveryId::new(7))).await;
         assert_eq!(
             report.outcome,
             AttemptOutcome::Transient,

@@ -1,6 +1,7 @@
 //! ESMTP PIPELINING (RFC 2920) and how letters are written: MAIL, RCPT and DATA in one
 //! write when the server offers it, the message and its final dot in one more.
 
+use hillpost_core::DeliveryId;
 use std::collections::HashSet;
 use std::time::Duration;
 
@@ -22,7 +23,7 @@ async fn pipelined_letters_arrive_on_one_session() {
     };
     let channel = channel(server.port());
     for id in 1..=5 {
-        let report = channel.send(&letter(id)).await;
+        let report = channel.send(&letter(DeliveryId::new(id))).await;
         assert_eq!(report.outcome, AttemptOutcome::Ok, "{report:?}");
     }
     let log = server.wait_for_messages(5).await;
@@ -45,7 +46,7 @@ async fn a_refused_recipient_in_a_pipelined_group_is_permanent_and_the_session_i
     };
     let channel = channel(server.port());
     for id in 1..=2 {
-        let report = channel.send(&letter(id)).await;
+        let report = channel.send(&letter(DeliveryId::new(id))).await;
         assert_eq!(report.outcome, AttemptOutcome::Permanent, "{report:?}");
         assert_eq!(report.remote_code, Some(550));
         assert_eq!(report.sent_sha256, None, "nothing of the letter was sent");
@@ -56,7 +57,9 @@ async fn a_refused_recipient_in_a_pipelined_group_is_permanent_and_the_session_i
     let Some(plain) = SmtpServer::start(test, Faults::reject_rcpt(550)) else {
         return;
     };
-    let report = crate::support::channel(plain.port()).send(&letter(3)).await;
+    let report = crate::support::channel(plain.port())
+        .send(&letter(DeliveryId::new(3)))
+        .await;
     assert_eq!(report.outcome, AttemptOutcome::Permanent);
     assert_eq!(report.remote_code, Some(550));
 }
@@ -132,7 +135,7 @@ async fn with_pipelining_a_letter_takes_two_writes_and_without_it_four() {
         let port = listener.local_addr().unwrap().port();
         let server = tokio::spawn(scripted_server(listener, pipelining));
         let channel = channel(port);
-        let report = channel.send(&letter(9)).await;
+        let report = channel.send(&letter(DeliveryId::new(9))).await;
         assert_eq!(report.outcome, AttemptOutcome::Ok, "{report:?}");
         channel.close().await;
         let reads = server.await.unwrap();

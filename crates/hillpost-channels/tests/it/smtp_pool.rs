@@ -1,6 +1,7 @@
 //! Sessions are reused from one letter to the next, bounded in number, and replaced when
 //! the server closed them.
 
+use hillpost_core::DeliveryId;
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,7 +25,7 @@ async fn consecutive_letters_share_one_session() {
     };
     let channel = channel(server.port());
     for id in 1..=20 {
-        let report = channel.send(&letter(id)).await;
+        let report = channel.send(&letter(DeliveryId::new(id))).await;
         assert_eq!(report.outcome, AttemptOutcome::Ok, "{report:?}");
     }
     assert_eq!(server.wait_for_messages(20).await.len(), 20);
@@ -50,7 +51,7 @@ async fn concurrent_letters_use_at_most_max_connections() {
     let mut sends = tokio::task::JoinSet::new();
     for id in 1..=12 {
         let channel = channel.clone();
-        sends.spawn(async move { channel.send(&letter(id)).await });
+        sends.spawn(async move { channel.send(&letter(DeliveryId::new(id))).await });
     }
     while let Some(report) = sends.join_next().await {
         assert_eq!(report.unwrap().outcome, AttemptOutcome::Ok);
@@ -72,10 +73,13 @@ async fn a_session_the_server_closed_while_idle_is_replaced_without_a_failed_att
         return;
     };
     let channel = channel(server.port());
-    assert_eq!(channel.send(&letter(1)).await.outcome, AttemptOutcome::Ok);
+    assert_eq!(
+        channel.send(&letter(DeliveryId::new(1))).await.outcome,
+        AttemptOutcome::Ok
+    );
     // Nothing to poll: the server closes the idle session on its own clock.
     tokio::time::sleep(Duration::from_millis(600)).await;
-    let report = channel.send(&letter(2)).await;
+    let report = channel.send(&letter(DeliveryId::new(2))).await;
     assert_eq!(report.outcome, AttemptOutcome::Ok, "{report:?}");
     assert_eq!(server.wait_for_messages(2).await.len(), 2);
     assert_eq!(peers(&server).len(), 2);
@@ -89,7 +93,7 @@ async fn a_session_the_server_closed_while_idle_is_replaced_without_a_failed_att
 fn a_send_is_a_small_future() {
     use hillpost_channels::Go;
     let channel = channel(crate::support::closed_port());
-    let letter = letter(1);
+    let letter = letter(DeliveryId::new(1));
     let send = std::mem::size_of_val(&channel.send(&letter));
     let on_turn =
         std::mem::size_of_val(&channel.send_on_turn(&letter, std::future::ready(Go::Ahead)));

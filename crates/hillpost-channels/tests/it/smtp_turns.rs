@@ -1,5 +1,6 @@
 //! `send_on_turn`: the rate limiter's turn is awaited after DATA, just before the message.
 
+use hillpost_core::DeliveryId;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use hillpost_channels::{Channel, Go};
@@ -15,11 +16,11 @@ async fn a_withdrawn_turn_sends_nothing_and_the_next_letter_still_goes() {
     };
     let channel = channel(server.port());
     let withdrawn = channel
-        .send_on_turn(&letter(1), async { Go::Withdraw })
+        .send_on_turn(&letter(DeliveryId::new(1)), async { Go::Withdraw })
         .await;
     assert!(withdrawn.is_none());
     let report = channel
-        .send_on_turn(&letter(2), async { Go::Ahead })
+        .send_on_turn(&letter(DeliveryId::new(2)), async { Go::Ahead })
         .await
         .expect("sent");
     assert_eq!(report.outcome, AttemptOutcome::Ok);
@@ -39,7 +40,7 @@ async fn the_letter_leaves_only_when_its_turn_comes() {
     let channel = channel(server.port());
     let went = std::sync::Mutex::new(None);
     let report = channel
-        .send_on_turn(&letter(3), async {
+        .send_on_turn(&letter(DeliveryId::new(3)), async {
             tokio::time::sleep(Duration::from_millis(200)).await;
             *went.lock().unwrap() = Some(SystemTime::now());
             Go::Ahead

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hillpost_channels::{SmtpChannel, SmtpSettings, SmtpTls};
+use hillpost_core::DeliveryId;
 use hillpost_core::delivery::{Attachment, Channel as ChannelKind, OutgoingLetter};
 use hillpost_core::signer::{Email, Language};
 use sha2::{Digest, Sha256};
@@ -12,11 +13,11 @@ pub const FROM: &str = "letters@hillpost.example.org";
 pub const MESSAGE_ID_DOMAIN: &str = "hillpost.example.org";
 
 /// An individual-mode letter from a signer to a committee office.
-pub fn letter(delivery_id: i64) -> OutgoingLetter {
+pub fn letter(delivery_id: DeliveryId) -> OutgoingLetter {
     OutgoingLetter {
         delivery_id,
         attempt_no: 1,
-        idempotency_key: format!("{delivery_id:032x}"),
+        idempotency_key: format!("{:032x}", delivery_id.get()),
         channel: ChannelKind::Email,
         endpoint: "chair@foreign.senate.gov".into(),
         recipient_name: "Senate Foreign Relations Committee".into(),
@@ -32,7 +33,7 @@ pub fn letter(delivery_id: i64) -> OutgoingLetter {
 }
 
 /// A petition letter carrying a signature list.
-pub fn letter_with_attachment(delivery_id: i64, content: Vec<u8>) -> OutgoingLetter {
+pub fn letter_with_attachment(delivery_id: DeliveryId, content: Vec<u8>) -> OutgoingLetter {
     OutgoingLetter {
         attachments: Arc::from(vec![Attachment {
             filename: "firmas.csv".into(),

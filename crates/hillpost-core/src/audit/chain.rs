@@ -298,8 +298,8 @@ mod tests {
                 kind: EventKind::AttemptRecorded,
                 actor: "worker:w1".into(),
                 subjects: Subjects {
-                    batch_id: Some(7),
-                    delivery_id: Some(i),
+                    batch_id: Some(crate::ids::BatchId::new(7)),
+                    delivery_id: Some(i.into()),
                     ..Subjects::default()
                 },
                 payload: json!({"outcome": "ok", "n": i}),
@@ -379,7 +379,7 @@ mod tests {
             Box::new(|e| e.actor = "worker:w2".into()),
             Box::new(|e| e.kind = "batch.created".into()),
             Box::new(|e| e.at += chrono::Duration::milliseconds(1)),
-            Box::new(|e| e.subjects.delivery_id = Some(99)),
+            Box::new(|e| e.subjects.delivery_id = Some(crate::ids::DeliveryId::new(99))),
             Box::new(|e| e.hash = GENESIS.into()),
             Box::new(|e| e.prev_hash = GENESIS.into()),
         ];

@@ -1,5 +1,6 @@
 //! What an audit event says, before and after it takes its place in the chain.
 
+use crate::ids::{AttemptId, BatchId, DeliveryId};
 use std::fmt;
 use std::str::FromStr;
 
@@ -115,9 +116,9 @@ impl FromStr for EventKind {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Subjects {
     pub campaign_id: Option<String>,
-    pub batch_id: Option<i64>,
-    pub delivery_id: Option<i64>,
-    pub attempt_id: Option<i64>,
+    pub batch_id: Option<BatchId>,
+    pub delivery_id: Option<DeliveryId>,
+    pub attempt_id: Option<AttemptId>,
 }
 
 /// An event before it has a place in the chain. `actor` says who acted: `cli:<user>`,
@@ -194,16 +195,16 @@ pub fn canonical_event_text(
     out.push_str(",\"at\":");
     write_string(&time_text(at), &mut out);
     out.push_str(",\"attempt_id\":");
-    number(subjects.attempt_id, &mut out);
+    number(subjects.attempt_id.map(AttemptId::get), &mut out);
     out.push_str(",\"batch_id\":");
-    number(subjects.batch_id, &mut out);
+    number(subjects.batch_id.map(BatchId::get), &mut out);
     out.push_str(",\"campaign_id\":");
     match &subjects.campaign_id {
         Some(id) => write_string(id, &mut out),
         None => out.push_str("null"),
     }
     out.push_str(",\"delivery_id\":");
-    number(subjects.delivery_id, &mut out);
+    number(subjects.delivery_id.map(DeliveryId::get), &mut out);
     out.push_str(",\"kind\":");
     write_string(kind, &mut out);
     out.push_str(",\"payload\":");
@@ -252,15 +253,15 @@ mod tests {
             Subjects::default(),
             Subjects {
                 campaign_id: Some("clean-\"water\"\n\u{1}é".into()),
-                batch_id: Some(-3),
-                delivery_id: Some(i64::MAX),
-                attempt_id: Some(0),
+                batch_id: Some(crate::ids::BatchId::new(-3)),
+                delivery_id: Some(i64::MAX.into()),
+                attempt_id: Some(crate::ids::AttemptId::new(0)),
             },
             Subjects {
                 campaign_id: None,
-                batch_id: Some(7),
-                delivery_id: Some(42),
-                attempt_id: Some(i64::MIN),
+                batch_id: Some(crate::ids::BatchId::new(7)),
+                delivery_id: Some(crate::ids::DeliveryId::new(42)),
+                attempt_id: Some(i64::MIN.into()),
             },
         ];
         let payloads = [

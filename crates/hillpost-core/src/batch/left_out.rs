@@ -7,14 +7,15 @@ use std::collections::HashMap;
 
 use super::{BatchPlan, Route};
 use crate::delivery::DeliveryState;
+use crate::ids::{BatchId, SignatureId};
 
 /// A letter of an earlier batch of the campaign, as the store found it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SentBefore {
     pub recipient_key: String,
     /// The signer of an individual letter; `None` for a petition.
-    pub signature_id: Option<i64>,
-    pub batch_id: i64,
+    pub signature_id: Option<SignatureId>,
+    pub batch_id: BatchId,
     pub state: DeliveryState,
 }
 
@@ -22,7 +23,7 @@ pub struct SentBefore {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LeftOut {
     pub recipient_key: String,
-    pub signature_id: Option<i64>,
+    pub signature_id: Option<SignatureId>,
     pub reason: String,
 }
 
@@ -52,7 +53,7 @@ fn reason(earlier: &SentBefore) -> String {
 /// still sending to the same office for the same signer (a petition: for the office), and
 /// lists them with the reason in [`BatchPlan::left_out`]. Skipped letters stay as they are.
 pub fn leave_out_sent(plan: &mut BatchPlan, earlier: &[SentBefore]) {
-    let mut blocking: HashMap<(&str, Option<i64>), &SentBefore> = HashMap::new();
+    let mut blocking: HashMap<(&str, Option<SignatureId>), &SentBefore> = HashMap::new();
     for letter in earlier.iter().filter(|l| stands_in_the_way(l.state)) {
         // Delivered speaks louder than unconfirmed or queued.
         let key = (letter.recipient_key.as_str(), letter.signature_id);

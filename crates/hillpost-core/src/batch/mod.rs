@@ -19,6 +19,7 @@ use crate::delivery::Channel;
 pub use crate::eligibility::{
     DistrictLookup, Eligibility, NoDistrictTable, SignerLocation, SkipReason,
 };
+use crate::ids::SignatureId;
 use crate::petition;
 use crate::render::{LetterContext, LetterTemplates, RenderError, RenderedLetter};
 use crate::signer::NewSignature;
@@ -111,7 +112,7 @@ pub struct PlannedDelivery {
     /// Index into [`BatchPlan::recipients`].
     pub recipient: usize,
     /// The signer's stored id in individual mode.
-    pub signature_id: Option<i64>,
+    pub signature_id: Option<SignatureId>,
     pub route: Route,
 }
 
@@ -121,7 +122,7 @@ pub struct BatchPlan {
     pub signature_count: u32,
     /// The largest signature id planning read: a petition carries the campaign's
     /// signatures up to it, and a signer imported later is not among them.
-    pub signers_through: i64,
+    pub signers_through: SignatureId,
     pub recipients: Vec<PlannedRecipient>,
     pub messages: Vec<PlannedMessage>,
     pub attachments: Vec<PlannedAttachment>,
@@ -144,7 +145,7 @@ pub enum PlanError {
 }
 
 /// A signed, stored signature.
-pub type StoredSignature = (i64, NewSignature);
+pub type StoredSignature = (SignatureId, NewSignature);
 
 /// Plans a batch placing signers by their own state and district only (no ZIP table).
 pub fn plan_batch(
@@ -245,7 +246,11 @@ pub fn plan_batch_with_districts(
     Ok(BatchPlan {
         mode: campaign.mode,
         signature_count,
-        signers_through: signatures.iter().map(|(id, _)| *id).max().unwrap_or(0),
+        signers_through: signatures
+            .iter()
+            .map(|(id, _)| *id)
+            .max()
+            .unwrap_or(SignatureId::new(0)),
         recipients: recipients
             .iter()
             .map(|r| PlannedRecipient {
@@ -300,6 +305,7 @@ pub fn message_sha256(letter: &RenderedLetter) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::BatchId;
     use crate::import::{CsvRow, SignatureCsv};
 
     const CAMPAIGN: &str = r#"
@@ -331,7 +337,7 @@ email = "staff@example.org"
                 _ => None,
             })
             .enumerate()
-            .map(|(i, s)| (i as i64 + 1, s))
+            .map(|(i, s)| (SignatureId::new(i as i64 + 1), s))
             .collect()
     }
 
@@ -391,8 +397,8 @@ email = "staff@example.org"
             plan_batch(&campaign, &templates, &signatures(), &[recipient()], date).unwrap();
         let earlier = |signature_id, batch_id, state| SentBefore {
             recipient_key: "custom:staff".into(),
-            signature_id: Some(signature_id),
-            batch_id,
+            signature_id: Some(SignatureId::new(signature_id)),
+            batch_id: BatchId::new(batch_id),
             state,
         };
         leave_out_sent(
@@ -410,9 +416,10 @@ email = "staff@example.org"
                 },
             ],
         );
-        let kept: Vec<Option<i64>> = plan.deliveries.iter().map(|d| d.signature_id).collect();
-        assert_eq!(kept, [Some(3)]);
-        let reasons: Vec<(Option<i64>, &str)> = plan
+        let kept: Vec<Option<SignatureId>> =
+            plan.deliveries.iter().map(|d| d.signature_id).collect();
+        assert_eq!(kept, [Some(SignatureId::new(3))]);
+        let reasons: Vec<(Option<SignatureId>, &str)> = plan
             .left_out
             .iter()
             .map(|l| (l.signature_id, l.reason.as_str()))
@@ -420,8 +427,8 @@ email = "staff@example.org"
         assert_eq!(
             reasons,
             [
-                (Some(1), "already delivered by batch 1"),
-                (Some(2), "already delivered by batch 2"),
+                (Some(SignatureId::new(1)), "already delivered by batch 1"),
+                (Some(SignatureId::new(2)), "already delivered by batch 2"),
             ]
         );
         assert_eq!(
@@ -534,7 +541,7 @@ email = "staff@example.org"
                 other => panic!("{other:?}"),
             })
             .enumerate()
-            .map(|(i, s)| (i as i64 + 1, s))
+            .map(|(i, s)| (SignatureId::new(i as i64 + 1), s))
             .collect();
         let mut member = recipient();
         member.key = "member:P000617".into();
@@ -577,13 +584,13 @@ email = "staff@example.org"
         assert!(outcome(1).iter().all(|o| o == "send"), "staff take anyone");
         // Without the table only the signer's own district places them.
         let plan = plan_batch(&campaign, &templates, &signatures, &[member], date).unwrap();
-        let sent: Vec<Option<i64>> = plan
+        let sent: Vec<Option<SignatureId>> = plan
             .deliveries
             .iter()
             .filter(|d| matches!(d.route, Route::Send { .. }))
             .map(|d| d.signature_id)
             .collect();
-        assert_eq!(sent, [Some(3)]);
+        assert_eq!(sent, [Some(SignatureId::new(3))]);
     }
 
     #[test]

@@ -42,7 +42,7 @@ fn signer() -> NewSignature {
 
 fn letter(signer: NewSignature) -> OutgoingLetter {
     OutgoingLetter {
-        delivery_id: 1,
+        delivery_id: crate::DeliveryId::new(1),
         attempt_no: 1,
         idempotency_key: KEY.into(),
         channel: Channel::Cwc,

@@ -11,7 +11,7 @@ use crate::signer::{Email, Language, NewSignature};
 /// Everything a channel needs to send one delivery, assembled by the worker from the store.
 #[derive(Debug, Clone)]
 pub struct OutgoingLetter {
-    pub delivery_id: i64,
+    pub delivery_id: crate::DeliveryId,
     /// 1-based number of this attempt.
     pub attempt_no: u32,
     /// Stable across attempts: the Message-ID's local part, the CWC DeliveryId

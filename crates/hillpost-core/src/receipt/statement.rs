@@ -45,8 +45,8 @@ pub struct StatementLine {
 /// What a receipt says. Signers appear by id: the statement holds no name or address.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Statement {
-    pub batch_id: i64,
-    pub signer_id: i64,
+    pub batch_id: crate::BatchId,
+    pub signer_id: crate::SignatureId,
     pub language: String,
     pub subject: String,
     pub lines: Vec<StatementLine>,
@@ -179,8 +179,8 @@ mod tests {
 
     fn statement() -> Statement {
         Statement {
-            batch_id: 7,
-            signer_id: 12,
+            batch_id: crate::BatchId::new(7),
+            signer_id: crate::SignatureId::new(12),
             language: "en".into(),
             subject: "Your letter: Bring the troops home".into(),
             lines: vec![StatementLine {

@@ -3,6 +3,7 @@
 
 use chrono::NaiveDate;
 use hillpost_core::Campaign;
+use hillpost_core::SignatureId;
 use hillpost_core::batch::{Route, SkipReason, StoredSignature, plan_batch_with_districts};
 use hillpost_core::campaign::{Chamber, CommitteeScope, Target};
 use hillpost_core::eligibility::SignerLocation;
@@ -31,7 +32,7 @@ fn signatures() -> Vec<StoredSignature> {
             other => panic!("{other:?}"),
         })
         .enumerate()
-        .map(|(i, s)| (i as i64 + 1, s))
+        .map(|(i, s)| (SignatureId::new(i as i64 + 1), s))
         .collect()
 }
 
@@ -146,7 +147,7 @@ fn an_individual_batch_sends_only_to_constituents() {
     )
     .unwrap();
     assert_eq!(plan.deliveries.len(), 5 * 7);
-    let sent: Vec<(&str, i64)> = plan
+    let sent: Vec<(&str, SignatureId)> = plan
         .deliveries
         .iter()
         .filter_map(|delivery| match &delivery.route {
@@ -159,6 +160,11 @@ fn an_individual_batch_sends_only_to_constituents() {
     // Oakley (WY) gets Flo; Clemente (PR) gets Gil; Johnson (VA-08) Ana; Turing (VA-11) Cy.
     assert_eq!(
         sent,
-        [("HWY00", 6), ("HPR00", 7), ("HVA08", 1), ("HVA11", 3)]
+        [
+            ("HWY00", SignatureId::new(6)),
+            ("HPR00", SignatureId::new(7)),
+            ("HVA08", SignatureId::new(1)),
+            ("HVA11", SignatureId::new(3)),
+        ]
     );
 }

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use hillpost_core::audit::{
     Anchor, BrokenLink, ChainHead, ChainedEvent, NewEvent, Subjects, Verifier,
 };
+use hillpost_core::ids::BatchId;
 
 use super::Backend;
 use super::sql::{Arg, Columns, Run};
@@ -86,11 +87,15 @@ pub(crate) async fn audit_event_hash(
 /// `(attempt_id, payload)` of a batch's `attempt.recorded` events, for the export.
 pub(crate) async fn attempt_event_payloads(
     store: &impl Backend,
-    batch_id: i64,
+    batch_id: BatchId,
 ) -> Result<Vec<(i64, String)>, StoreError> {
     let sql = "SELECT attempt_id, payload FROM audit_events
                 WHERE batch_id = $1 AND kind = 'attempt.recorded' AND attempt_id IS NOT NULL";
-    let rows = store.read().await?.rows(sql, &[Arg::Int(batch_id)]).await?;
+    let rows = store
+        .read()
+        .await?
+        .rows(sql, &[Arg::Int(batch_id.get())])
+        .await?;
     rows.iter()
         .map(|row| Ok((row.int("attempt_id")?, row.text("payload")?)))
         .collect()
@@ -145,9 +150,9 @@ fn event(row: &impl Columns) -> Result<ChainedEvent, StoreError> {
         actor: row.text("actor")?,
         subjects: Subjects {
             campaign_id: row.opt_text("campaign_id")?,
-            batch_id: row.opt_int("batch_id")?,
-            delivery_id: row.opt_int("delivery_id")?,
-            attempt_id: row.opt_int("attempt_id")?,
+            batch_id: row.opt_int("batch_id")?.map(Into::into),
+            delivery_id: row.opt_int("delivery_id")?.map(Into::into),
+            attempt_id: row.opt_int("attempt_id")?.map(Into::into),
         },
         payload: row.text("payload")?,
         prev_hash: row.text("prev_hash")?,

@@ -4,6 +4,7 @@
 //! a backend supplies the ones that differ ([`Writes`]: its clock, its locks, how it
 //! inserts many rows at once) and what follows a batch's creation ([`Reads`]).
 
+use hillpost_core::ids::{BatchId, DeliveryId, numbers};
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
@@ -44,21 +45,31 @@ pub(crate) trait Reads: Backend {
     }
 
     /// The attempts of these deliveries, in the order they were recorded.
-    async fn attempts_of(&self, delivery_ids: &[i64]) -> Result<Vec<AttemptRow>, StoreError> {
+    async fn attempts_of(
+        &self,
+        delivery_ids: &[DeliveryId],
+    ) -> Result<Vec<AttemptRow>, StoreError> {
         let sql = "SELECT * FROM attempts WHERE delivery_id = ANY($1) ORDER BY id";
         let rows = self
             .read()
             .await?
-            .rows(sql, &[Arg::Ints(delivery_ids)])
+            .rows(sql, &[Arg::Ints(&numbers(delivery_ids))])
             .await?;
         rows.iter().map(attempt_row).collect()
     }
 
-    async fn batch_states(&self, ids: &[i64]) -> Result<HashMap<i64, BatchState>, StoreError> {
+    async fn batch_states(
+        &self,
+        ids: &[BatchId],
+    ) -> Result<HashMap<BatchId, BatchState>, StoreError> {
         let sql = "SELECT id, state FROM batches WHERE id = ANY($1)";
-        let rows = self.read().await?.rows(sql, &[Arg::Ints(ids)]).await?;
+        let rows = self
+            .read()
+            .await?
+            .rows(sql, &[Arg::Ints(&numbers(ids))])
+            .await?;
         rows.iter()
-            .map(|row| Ok((row.int("id")?, row.parsed("state")?)))
+            .map(|row| Ok((row.int("id")?.into(), row.parsed("state")?)))
             .collect()
     }
 
@@ -93,7 +104,7 @@ pub(crate) trait Writes: Write {
             Arg::Text(plan.mode.as_str()),
             Arg::Int(i64::from(plan.signature_count)),
             Arg::OptText(receipt_base_url),
-            Arg::Int(plan.signers_through),
+            Arg::Int(plan.signers_through.get()),
         ];
         let row = self.db().row(sql, &args).await?;
         let row = row.ok_or_else(|| StoreError::corrupt("an insert returned no row"))?;
@@ -103,7 +114,7 @@ pub(crate) trait Writes: Write {
     /// The batch's offices (a few hundred at most); their ids by key.
     async fn insert_recipients(
         &mut self,
-        batch_id: i64,
+        batch_id: BatchId,
         recipients: &[PlannedRecipient],
     ) -> Result<HashMap<String, i64>, StoreError> {
         let mut ids = HashMap::with_capacity(recipients.len());
@@ -111,7 +122,7 @@ pub(crate) trait Writes: Write {
             let endpoints = endpoints_json(&recipient.endpoints);
             let passed_over = passed_over_json(&recipient.passed_over);
             let args = [
-                Arg::Int(batch_id),
+                Arg::Int(batch_id.get()),
                 Arg::Text(&recipient.key),
                 Arg::Text(&recipient.name),
                 Arg::Text(&endpoints),
@@ -127,13 +138,13 @@ pub(crate) trait Writes: Write {
     /// backend that inserts many rows faster (PostgreSQL's `COPY`) says so instead.
     async fn insert_messages(
         &mut self,
-        batch_id: i64,
+        batch_id: BatchId,
         messages: &[PlannedMessage],
     ) -> Result<HashMap<String, i64>, StoreError> {
         let mut ids = HashMap::with_capacity(messages.len());
         for message in messages {
             let args = [
-                Arg::Int(batch_id),
+                Arg::Int(batch_id.get()),
                 Arg::Text(&message.sha256),
                 Arg::Text(message.letter.language.as_str()),
                 Arg::Text(&message.letter.subject),
@@ -153,11 +164,11 @@ pub(crate) trait Writes: Write {
     /// other writers until the transaction ends.
     async fn batch_to_control(
         &mut self,
-        id: i64,
+        id: BatchId,
     ) -> Result<Option<(String, BatchState, bool)>, StoreError> {
         let row = self
             .db()
-            .row(Self::BATCH_TO_CONTROL, &[Arg::Int(id)])
+            .row(Self::BATCH_TO_CONTROL, &[Arg::Int(id.get())])
             .await?;
         row.map(|row| {
             Ok((
@@ -170,11 +181,11 @@ pub(crate) trait Writes: Write {
     }
 
     /// A batch's new state, `finished_at` set when it is final.
-    async fn set_batch_state(&mut self, id: i64, next: BatchState) -> Result<(), StoreError> {
+    async fn set_batch_state(&mut self, id: BatchId, next: BatchState) -> Result<(), StoreError> {
         let sql = "UPDATE batches SET state = $2, updated_at = now(), finished_at = CASE WHEN $3 THEN now() END
                     WHERE id = $1";
         let args = [
-            Arg::Int(id),
+            Arg::Int(id.get()),
             Arg::Text(next.as_str()),
             Arg::Flag(next.is_final()),
         ];
@@ -183,10 +194,10 @@ pub(crate) trait Writes: Write {
     }
 
     /// Cancels a batch's queued deliveries; how many.
-    async fn cancel_queued(&mut self, id: i64) -> Result<u64, StoreError> {
+    async fn cancel_queued(&mut self, id: BatchId) -> Result<u64, StoreError> {
         let sql = "UPDATE deliveries SET state = 'cancelled', finalized_at = now()
                     WHERE batch_id = $1 AND state = 'queued'";
-        self.db().exec(sql, &[Arg::Int(id)]).await
+        self.db().exec(sql, &[Arg::Int(id.get())]).await
     }
 }
 
@@ -207,7 +218,7 @@ fn returned_id(row: Option<impl Columns>) -> Result<i64, StoreError> {
 /// A new batch's deliveries, as [`Writes::insert_deliveries`] stores them.
 #[derive(Clone, Copy)]
 pub(crate) struct NewDeliveries<'a> {
-    pub batch_id: i64,
+    pub batch_id: BatchId,
     pub plan: &'a BatchPlan,
     pub ids: &'a InsertedIds,
     pub max_attempts: u32,
@@ -230,7 +241,7 @@ pub(crate) async fn create_batch<B: Backend + Reads>(
     campaign: &CampaignId,
     plan: &BatchPlan,
     options: &BatchOptions<'_>,
-) -> Result<i64, StoreError> {
+) -> Result<BatchId, StoreError> {
     let BatchOptions {
         start_at,
         max_attempts,
@@ -245,8 +256,10 @@ pub(crate) async fn create_batch<B: Backend + Reads>(
         .insert_batch(campaign, plan, start_at, receipt_base_url)
         .await?;
     let ids = InsertedIds {
-        recipients: tx.insert_recipients(batch_id, &plan.recipients).await?,
-        messages: tx.insert_messages(batch_id, &plan.messages).await?,
+        recipients: tx
+            .insert_recipients(batch_id.into(), &plan.recipients)
+            .await?,
+        messages: tx.insert_messages(batch_id.into(), &plan.messages).await?,
     };
     for attachment in &plan.attachments {
         let sha256 = crate::sha256_hex(&attachment.content);
@@ -263,7 +276,7 @@ pub(crate) async fn create_batch<B: Backend + Reads>(
         actor,
         BatchCreated {
             campaign: campaign.as_str(),
-            batch_id,
+            batch_id: batch_id.into(),
             plan,
             state: state.as_str(),
             start_at,
@@ -272,24 +285,25 @@ pub(crate) async fn create_batch<B: Backend + Reads>(
         },
     );
     tx.insert_deliveries(NewDeliveries {
-        batch_id,
+        batch_id: batch_id.into(),
         plan,
         ids: &ids,
         max_attempts,
         start_at,
     })
     .await?;
-    super::erasure::refuse_erased_signers(&mut tx, campaign.as_str(), batch_id, plan).await?;
+    super::erasure::refuse_erased_signers(&mut tx, campaign.as_str(), batch_id.into(), plan)
+        .await?;
     tx.append_audit(vec![created]).await?;
     tx.commit().await?;
     store.batch_created(plan.deliveries.len()).await?;
-    Ok(batch_id)
+    Ok(batch_id.into())
 }
 
 /// `batch pause | resume | cancel`: see [`crate::Store::control_batch`].
 pub(crate) async fn control_batch<B: Backend>(
     store: &B,
-    id: i64,
+    id: BatchId,
     action: BatchAction,
     actor: &str,
 ) -> Result<BatchRow, StoreError> {
@@ -324,14 +338,17 @@ pub(crate) async fn control_batch<B: Backend>(
     batch(store, id).await?.ok_or(StoreError::NoBatch(id))
 }
 
-pub(crate) async fn batch(store: &impl Backend, id: i64) -> Result<Option<BatchRow>, StoreError> {
+pub(crate) async fn batch(
+    store: &impl Backend,
+    id: BatchId,
+) -> Result<Option<BatchRow>, StoreError> {
     let mut db = store.read().await?;
     batch_on(&mut *db, id).await
 }
 
-async fn batch_on(db: &mut impl Run, id: i64) -> Result<Option<BatchRow>, StoreError> {
+async fn batch_on(db: &mut impl Run, id: BatchId) -> Result<Option<BatchRow>, StoreError> {
     let sql = concat!(batch_select!(), " WHERE id = $1");
-    db.row(sql, &[Arg::Int(id)])
+    db.row(sql, &[Arg::Int(id.get())])
         .await?
         .as_ref()
         .map(batch_row)
@@ -339,11 +356,14 @@ async fn batch_on(db: &mut impl Run, id: i64) -> Result<Option<BatchRow>, StoreE
 }
 
 /// `batch status`: see [`crate::Store::batch_status`].
-pub(crate) async fn batch_status(store: &impl Backend, id: i64) -> Result<BatchStatus, StoreError> {
+pub(crate) async fn batch_status(
+    store: &impl Backend,
+    id: BatchId,
+) -> Result<BatchStatus, StoreError> {
     let mut db = store.read().await?;
     let db = &mut *db;
     let batch = batch_on(db, id).await?.ok_or(StoreError::NoBatch(id))?;
-    let by_id = [Arg::Int(id)];
+    let by_id = [Arg::Int(id.get())];
     let mut by_state = BTreeMap::new();
     let sql = "SELECT state, count(*) AS n FROM deliveries WHERE batch_id = $1 GROUP BY state";
     for row in db.rows(sql, &by_id).await? {
@@ -423,7 +443,7 @@ pub(crate) fn endpoint<T: std::str::FromStr<Err = String>>(
 /// Up to `limit` deliveries of a batch with ids above `after`, in id order.
 pub(crate) async fn deliveries_page(
     store: &impl Backend,
-    batch_id: i64,
+    batch_id: BatchId,
     after: i64,
     limit: i64,
 ) -> Result<Vec<DeliveryRow>, StoreError> {
@@ -431,7 +451,7 @@ pub(crate) async fn deliveries_page(
         delivery_select!(),
         " WHERE d.batch_id = $1 AND d.id > $2 ORDER BY d.id LIMIT $3"
     );
-    let args = [Arg::Int(batch_id), Arg::Int(after), Arg::Int(limit)];
+    let args = [Arg::Int(batch_id.get()), Arg::Int(after), Arg::Int(limit)];
     let rows = store.read().await?.rows(sql, &args).await?;
     rows.iter().map(delivery_row).collect()
 }
@@ -439,13 +459,13 @@ pub(crate) async fn deliveries_page(
 /// A delivery's attempts, in attempt order.
 pub(crate) async fn attempts(
     store: &impl Backend,
-    delivery_id: i64,
+    delivery_id: DeliveryId,
 ) -> Result<Vec<AttemptRow>, StoreError> {
     let sql = "SELECT * FROM attempts WHERE delivery_id = $1 ORDER BY attempt_no, id";
     let rows = store
         .read()
         .await?
-        .rows(sql, &[Arg::Int(delivery_id)])
+        .rows(sql, &[Arg::Int(delivery_id.get())])
         .await?;
     rows.iter().map(attempt_row).collect()
 }
@@ -453,21 +473,29 @@ pub(crate) async fn attempts(
 /// Every attempt of a batch, in the order they were recorded.
 pub(crate) async fn batch_attempts(
     store: &impl Backend,
-    batch_id: i64,
+    batch_id: BatchId,
 ) -> Result<Vec<AttemptRow>, StoreError> {
     let sql = "SELECT a.* FROM attempts a JOIN deliveries d ON d.id = a.delivery_id
                 WHERE d.batch_id = $1 ORDER BY a.id";
-    let rows = store.read().await?.rows(sql, &[Arg::Int(batch_id)]).await?;
+    let rows = store
+        .read()
+        .await?
+        .rows(sql, &[Arg::Int(batch_id.get())])
+        .await?;
     rows.iter().map(attempt_row).collect()
 }
 
 /// The campaign a batch was created from, as it was then.
 pub(crate) async fn batch_campaign(
     store: &impl Backend,
-    batch_id: i64,
+    batch_id: BatchId,
 ) -> Result<Campaign, StoreError> {
     let sql = "SELECT c.definition FROM campaigns c JOIN batches b ON b.campaign_id = c.id WHERE b.id = $1";
-    let row = store.read().await?.row(sql, &[Arg::Int(batch_id)]).await?;
+    let row = store
+        .read()
+        .await?
+        .row(sql, &[Arg::Int(batch_id.get())])
+        .await?;
     let definition = row
         .ok_or(StoreError::NoBatch(batch_id))?
         .text("definition")?;
@@ -476,11 +504,15 @@ pub(crate) async fn batch_campaign(
 
 pub(crate) async fn attachments(
     store: &impl Backend,
-    batch_id: i64,
+    batch_id: BatchId,
 ) -> Result<Vec<Attachment>, StoreError> {
     let sql =
         "SELECT filename, content_type, content FROM attachments WHERE batch_id = $1 ORDER BY id";
-    let rows = store.read().await?.rows(sql, &[Arg::Int(batch_id)]).await?;
+    let rows = store
+        .read()
+        .await?
+        .rows(sql, &[Arg::Int(batch_id.get())])
+        .await?;
     rows.iter()
         .map(|row| {
             Ok(Attachment {
@@ -494,7 +526,7 @@ pub(crate) async fn attachments(
 
 pub(crate) fn batch_row(row: &impl Columns) -> Result<BatchRow, StoreError> {
     Ok(BatchRow {
-        id: row.int("id")?,
+        id: row.int("id")?.into(),
         campaign_id: row.text("campaign_id")?,
         state: row.parsed("state")?,
         mode: match row.text("mode")?.as_str() {
@@ -513,12 +545,12 @@ pub(crate) fn batch_row(row: &impl Columns) -> Result<BatchRow, StoreError> {
 /// A row of `delivery_select!()`.
 pub(crate) fn delivery_row(row: &impl Columns) -> Result<DeliveryRow, StoreError> {
     Ok(DeliveryRow {
-        id: row.int("id")?,
-        batch_id: row.int("batch_id")?,
+        id: row.int("id")?.into(),
+        batch_id: row.int("batch_id")?.into(),
         kind: row.parsed("kind")?,
         recipient_key: row.text("recipient_key")?,
         recipient_name: row.text("recipient_name")?,
-        signature_id: row.opt_int("signature_id")?,
+        signature_id: row.opt_int("signature_id")?.map(Into::into),
         channel: row.parsed("channel")?,
         endpoint: row.text("endpoint")?,
         rate_key: row.text("rate_key")?,
@@ -537,8 +569,8 @@ pub(crate) fn delivery_row(row: &impl Columns) -> Result<DeliveryRow, StoreError
 /// A row of `attempts`.
 pub(crate) fn attempt_row(row: &impl Columns) -> Result<AttemptRow, StoreError> {
     Ok(AttemptRow {
-        id: row.int("id")?,
-        delivery_id: row.int("delivery_id")?,
+        id: row.int("id")?.into(),
+        delivery_id: row.int("delivery_id")?.into(),
         attempt_no: row.unsigned("attempt_no")?,
         worker_id: row.text("worker_id")?,
         started_at: row.time("started_at")?,

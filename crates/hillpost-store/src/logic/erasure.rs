@@ -16,6 +16,7 @@
 use chrono::{DateTime, Utc};
 use hillpost_core::audit::{EventKind, NewEvent, Subjects};
 use hillpost_core::batch::BatchPlan;
+use hillpost_core::ids::{BatchId, SignatureId};
 use serde::Serialize;
 use serde_json::json;
 
@@ -71,7 +72,7 @@ pub const ERASED_TEXT: &str = "(erased with the signer's personal data)";
 /// again without them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PetitionCarrying {
-    pub batch_id: i64,
+    pub batch_id: BatchId,
     /// The last signature id the batch carried (`batches.signers_through`).
     pub signers_through: i64,
     pub created_at: DateTime<Utc>,
@@ -83,7 +84,7 @@ pub struct PetitionCarrying {
 /// the same batch and file name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RemadeDocument {
-    pub batch_id: i64,
+    pub batch_id: BatchId,
     pub filename: String,
     pub content: Vec<u8>,
 }
@@ -196,13 +197,13 @@ fn step_statement(step: Step) -> (&'static str, Then) {
 pub(crate) async fn petitions_carrying(
     store: &impl Backend,
     campaign: &str,
-    signature_id: i64,
+    signature_id: SignatureId,
 ) -> Result<Vec<PetitionCarrying>, StoreError> {
     let mut db = store.read().await?;
     let batches = db
         .rows(
             PETITIONS_CARRYING,
-            &[Arg::Text(campaign), Arg::Int(signature_id)],
+            &[Arg::Text(campaign), Arg::Int(signature_id.get())],
         )
         .await?;
     let mut found = Vec::new();
@@ -221,7 +222,7 @@ pub(crate) async fn petitions_carrying(
             .map(|row| row.text("name"))
             .collect::<Result<_, _>>()?;
         found.push(PetitionCarrying {
-            batch_id,
+            batch_id: batch_id.into(),
             signers_through: batch.int("signers_through")?,
             created_at: batch.time("created_at")?,
             offices,
@@ -250,16 +251,16 @@ const LIVE_SIGNERS_THROUGH: &str = "SELECT count(*) AS live FROM signatures
 pub(crate) async fn refuse_erased_signers(
     tx: &mut impl Write,
     campaign: &str,
-    batch_id: i64,
+    batch_id: BatchId,
     plan: &BatchPlan,
 ) -> Result<(), StoreError> {
-    let args = [Arg::Int(batch_id), Arg::Text(campaign)];
+    let args = [Arg::Int(batch_id.get()), Arg::Text(campaign)];
     if let Some(row) = tx.db().row(ERASED_IN_BATCH, &args).await? {
         return Err(StoreError::ErasedWhilePlanned {
-            signature_id: Some(row.int("signature_id")?),
+            signature_id: Some(row.int("signature_id")?.into()),
         });
     }
-    let args = [Arg::Text(campaign), Arg::Int(plan.signers_through)];
+    let args = [Arg::Text(campaign), Arg::Int(plan.signers_through.get())];
     let live = match tx.db().row(LIVE_SIGNERS_THROUGH, &args).await? {
         Some(row) => row.count("live")?,
         None => 0,
@@ -273,11 +274,11 @@ pub(crate) async fn refuse_erased_signers(
 /// Whether the signature was erased: its letters are never sent again.
 pub(crate) async fn signature_erased(
     tx: &mut impl Write,
-    signature_id: i64,
+    signature_id: SignatureId,
 ) -> Result<bool, StoreError> {
     let row = tx
         .db()
-        .row(SIGNATURE_ERASED, &[Arg::Int(signature_id)])
+        .row(SIGNATURE_ERASED, &[Arg::Int(signature_id.get())])
         .await?;
     row.map(|r| r.flag("erased"))
         .transpose()
@@ -321,10 +322,13 @@ pub(crate) trait Writes: Write {
 
     /// Locks every delivery of the signature (a worker's claim then passes them by);
     /// those being sent right now (in flight).
-    async fn deliveries_in_flight(&mut self, signature_id: i64) -> Result<Vec<i64>, StoreError> {
+    async fn deliveries_in_flight(
+        &mut self,
+        signature_id: SignatureId,
+    ) -> Result<Vec<i64>, StoreError> {
         let rows = self
             .db()
-            .rows(Self::DELIVERIES_OF_SIGNER, &[Arg::Int(signature_id)])
+            .rows(Self::DELIVERIES_OF_SIGNER, &[Arg::Int(signature_id.get())])
             .await?;
         let mut sending = Vec::new();
         for row in &rows {
@@ -365,7 +369,7 @@ pub struct Erasure<'a> {
 /// What an erasure did, in counts (also the `signer.erased` event's payload).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ErasureReport {
-    pub signature_id: i64,
+    pub signature_id: SignatureId,
     pub cancelled: u64,
     pub attempts: u64,
     pub event_reasons: u64,
@@ -408,33 +412,35 @@ pub(crate) async fn erase_signer<B: Backend>(
             campaign: erasure.campaign.to_string(),
         });
     };
-    let sending = tx.deliveries_in_flight(signature_id).await?;
+    let sending = tx.deliveries_in_flight(signature_id.into()).await?;
     if !sending.is_empty() {
         return Err(StoreError::SignerBeingSent {
-            signature_id,
+            signature_id: signature_id.into(),
             deliveries: sending,
         });
     }
     // Every petition list that carried them must be remade, or their name stays in it.
-    let mut carrying: Vec<i64> = tx
+    let mut carrying: Vec<BatchId> = tx
         .db()
         .rows(PETITION_BATCHES_CARRYING, &[Arg::Int(signature_id)])
         .await?
         .iter()
-        .map(|row| row.int("id"))
+        .map(|row| row.int("id").map(BatchId::from))
         .collect::<Result<_, _>>()?;
-    let mut remade: Vec<i64> = erasure.documents.iter().map(|d| d.batch_id).collect();
+    let mut remade: Vec<BatchId> = erasure.documents.iter().map(|d| d.batch_id).collect();
     carrying.sort_unstable();
     remade.sort_unstable();
     remade.dedup();
     if carrying != remade {
-        return Err(StoreError::PetitionsChanged { signature_id });
+        return Err(StoreError::PetitionsChanged {
+            signature_id: signature_id.into(),
+        });
     }
     tx.db()
         .exec(LIST_ERASING, &[Arg::Int(signature_id)])
         .await?;
     let mut report = ErasureReport {
-        signature_id,
+        signature_id: signature_id.into(),
         ..ErasureReport::default()
     };
     for document in erasure.documents {
@@ -442,7 +448,7 @@ pub(crate) async fn erase_signer<B: Backend>(
         let args = [
             Arg::Bytes(&document.content),
             Arg::Text(&sha256),
-            Arg::Int(document.batch_id),
+            Arg::Int(document.batch_id.get()),
             Arg::Text(&document.filename),
         ];
         report.documents += tx.db().exec(REPLACE_DOCUMENT, &args).await?;
@@ -510,7 +516,7 @@ mod tests {
             documents: &[],
         };
         let mut report = ErasureReport {
-            signature_id: 7,
+            signature_id: SignatureId::new(7),
             ..ErasureReport::default()
         };
         report.count(Step::BlankAttempts, 3);

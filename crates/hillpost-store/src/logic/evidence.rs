@@ -5,6 +5,7 @@ use super::sql::{Arg, Columns, Run};
 use super::{Backend, Write};
 use crate::StoreError;
 use crate::evidence::{Encoded, EvidenceRow, NewEvidence, decode, encode, kind};
+use hillpost_core::ids::{BatchId, DeliveryId};
 
 /// The columns of an [`EvidenceRow`]; the statements join `deliveries d` for the batch.
 macro_rules! evidence_columns {
@@ -27,7 +28,7 @@ async fn insert_evidence(
                ON CONFLICT (delivery_id, attempt_no, kind) DO NOTHING";
     let sha256 = item.evidence.sha256();
     let args = [
-        Arg::Int(item.delivery_id),
+        Arg::Int(item.delivery_id.get()),
         Arg::Int(i64::from(item.attempt_no)),
         Arg::Text(item.evidence.kind.as_str()),
         Arg::Text(&item.evidence.content_type),
@@ -56,7 +57,7 @@ pub(crate) async fn store_evidence(
 /// A delivery's evidence, by attempt.
 pub(crate) async fn of_delivery(
     store: &impl Backend,
-    delivery_id: i64,
+    delivery_id: DeliveryId,
 ) -> Result<Vec<EvidenceRow>, StoreError> {
     let sql = concat!(
         "SELECT ",
@@ -64,13 +65,13 @@ pub(crate) async fn of_delivery(
         " FROM attempt_evidence e JOIN deliveries d ON d.id = e.delivery_id
          WHERE e.delivery_id = $1 ORDER BY e.delivery_id, e.attempt_no, e.id"
     );
-    rows(store, sql, delivery_id).await
+    rows(store, sql, delivery_id.get()).await
 }
 
 /// A batch's evidence, by delivery and attempt.
 pub(crate) async fn of_batch(
     store: &impl Backend,
-    batch_id: i64,
+    batch_id: BatchId,
 ) -> Result<Vec<EvidenceRow>, StoreError> {
     let sql = concat!(
         "SELECT ",
@@ -78,7 +79,7 @@ pub(crate) async fn of_batch(
         " FROM attempt_evidence e JOIN deliveries d ON d.id = e.delivery_id
          WHERE d.batch_id = $1 ORDER BY e.delivery_id, e.attempt_no, e.id"
     );
-    rows(store, sql, batch_id).await
+    rows(store, sql, batch_id.get()).await
 }
 
 async fn rows(
@@ -117,8 +118,8 @@ pub(crate) async fn content(
 fn evidence_row(row: &impl Columns) -> Result<EvidenceRow, StoreError> {
     Ok(EvidenceRow {
         id: row.int("id")?,
-        delivery_id: row.int("delivery_id")?,
-        batch_id: row.int("batch_id")?,
+        delivery_id: row.int("delivery_id")?.into(),
+        batch_id: row.int("batch_id")?.into(),
         attempt_no: row.unsigned("attempt_no")?,
         kind: kind(&row.text("kind")?)?,
         content_type: row.text("content_type")?,

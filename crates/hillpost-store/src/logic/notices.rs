@@ -8,6 +8,7 @@ use hillpost_core::audit::NewEvent;
 use hillpost_core::batch::Endpoint;
 use hillpost_core::bounce::bounce_transition;
 use hillpost_core::delivery::{Channel, DeliveryRules, DeliveryState, Position, Transition};
+use hillpost_core::ids::DeliveryId;
 
 use super::operator::{self, NewDeliveryEvent, reopen_batch};
 use super::sql::{Arg, Columns, Run};
@@ -105,7 +106,9 @@ pub(crate) async fn record_notice(
     let mut tx = store.begin_write().await?;
     if let Some(row) = tx.db().row(EARLIER, &[Arg::Text(&sha256)]).await? {
         let notice_id = row.int("id")?;
-        return Ok(NoticeOutcome::AlreadyRecorded { notice_id });
+        return Ok(NoticeOutcome::AlreadyRecorded {
+            notice_id: notice_id.into(),
+        });
     }
     let read = notice.reading.notice();
     let named = match read.and_then(|n| n.delivery_key.as_deref()) {
@@ -126,7 +129,7 @@ pub(crate) async fn record_notice(
         Arg::OptText(read.and_then(|n| n.reporting_mta.as_deref())),
         Arg::OptText(read.and_then(|n| n.recipient.as_deref())),
         Arg::OptText(read.and_then(|n| n.delivery_key.as_deref())),
-        Arg::OptInt(decision.delivery_id),
+        Arg::OptInt(decision.delivery_id.map(i64::from)),
         Arg::OptText(decision.set_aside.as_deref()),
         Arg::OptText(decision.effect.as_deref()),
     ];
@@ -136,7 +139,7 @@ pub(crate) async fn record_notice(
         .int("id")?;
     let mut events = vec![audit_event(
         actor,
-        notice_id,
+        notice_id.into(),
         notice,
         &sha256,
         &decision,
@@ -149,7 +152,7 @@ pub(crate) async fn record_notice(
     }
     tx.append_audit(events).await?;
     tx.commit().await?;
-    Ok(outcome(notice_id, decision))
+    Ok(outcome(notice_id.into(), decision))
 }
 
 /// The newest `limit` notices, or only those set aside.
@@ -163,14 +166,14 @@ pub(crate) async fn notices(
     rows.iter()
         .map(|row| {
             Ok(NoticeRow {
-                id: row.int("id")?,
+                id: row.int("id")?.into(),
                 received_at: row.time("received_at")?,
                 source: row.text("source")?,
                 kind: row.opt_text("kind")?,
                 status: row.opt_text("status")?,
                 diagnostic: row.opt_text("diagnostic")?,
                 reporting_mta: row.opt_text("reporting_mta")?,
-                delivery_id: row.opt_int("delivery_id")?,
+                delivery_id: row.opt_int("delivery_id")?.map(Into::into),
                 set_aside: row.opt_text("set_aside")?,
                 effect: row.opt_text("effect")?,
             })
@@ -184,13 +187,13 @@ pub(crate) async fn notices(
 async fn apply_bounce<W: Writes>(
     tx: &mut W,
     actor: &str,
-    delivery_id: i64,
+    delivery_id: DeliveryId,
     rules: &DeliveryRules,
     reason: &str,
 ) -> Result<Vec<NewEvent>, StoreError> {
     let row = tx
         .db()
-        .row(W::DELIVERED_FOR_BOUNCE, &[Arg::Int(delivery_id)])
+        .row(W::DELIVERED_FOR_BOUNCE, &[Arg::Int(delivery_id.get())])
         .await?;
     let Some(row) = row else {
         return Ok(Vec::new());
@@ -214,9 +217,10 @@ async fn apply_bounce<W: Writes>(
     let to = next.route.as_ref().and_then(|r| r.to.clone());
     let mut events = Vec::new();
     if next.state == DeliveryState::Queued {
-        events.extend(reopen_batch(tx, batch_id, actor, reason).await?);
+        events.extend(reopen_batch(tx, batch_id.into(), actor, reason).await?);
     }
-    tx.move_bounced(delivery_id, &next, to.as_ref()).await?;
+    tx.move_bounced(delivery_id.get(), &next, to.as_ref())
+        .await?;
     let from = (channel, endpoint.as_str());
     let to = to.as_ref().map(|e| (e.channel, e.address.as_str()));
     let event = NewDeliveryEvent {
@@ -235,15 +239,18 @@ async fn apply_bounce<W: Writes>(
             event_id,
             kind: DeliveryEventKind::Bounced,
             delivery_id,
-            batch_id,
-            signature_id: row.opt_int("signature_id")?,
+            batch_id: batch_id.into(),
+            signature_id: row.opt_int("signature_id")?.map(Into::into),
             recipient: &recipient,
             attempt_no: None,
             from: Some(from),
             to,
             reason,
             state_after: Some(next.state.as_str()),
-            privacy: &Privacy::of(row.opt_int("signature_id")?, row.opt_bytes("signer_salt")?),
+            privacy: &Privacy::of(
+                row.opt_int("signature_id")?.map(Into::into),
+                row.opt_bytes("signer_salt")?,
+            ),
         },
     ));
     Ok(events)
@@ -254,13 +261,16 @@ async fn named_delivery(db: &mut impl Run, key: &str) -> Result<Option<NamedDeli
     let row = db.row(NAMED_DELIVERY, &[Arg::Text(key)]).await?;
     row.map(|row| {
         Ok(NamedDelivery {
-            id: row.int("id")?,
-            batch_id: row.int("batch_id")?,
+            id: row.int("id")?.into(),
+            batch_id: row.int("batch_id")?.into(),
             campaign_id: row.text("campaign_id")?,
             organization: row.text("organization")?,
             channel: row.parsed("channel")?,
             state: row.parsed("state")?,
-            privacy: Privacy::of(row.opt_int("signature_id")?, row.opt_bytes("salt")?),
+            privacy: Privacy::of(
+                row.opt_int("signature_id")?.map(Into::into),
+                row.opt_bytes("salt")?,
+            ),
         })
     })
     .transpose()

@@ -3,6 +3,7 @@
 //! with a delivery event and an audit event each, through the statements a backend supplies
 //! ([`Writes`]).
 
+use hillpost_core::ids::{BatchId, DeliveryId, EventId};
 use std::collections::HashMap;
 
 use hillpost_core::audit::NewEvent;
@@ -26,13 +27,16 @@ use crate::{
 /// The events of these deliveries, oldest first.
 pub(crate) async fn delivery_events(
     store: &impl Backend,
-    delivery_ids: &[i64],
+    delivery_ids: &[DeliveryId],
 ) -> Result<Vec<DeliveryEventRow>, StoreError> {
     let sql = "SELECT * FROM delivery_events WHERE delivery_id = ANY($1) ORDER BY id";
     let rows = store
         .read()
         .await?
-        .rows(sql, &[Arg::Ints(delivery_ids)])
+        .rows(
+            sql,
+            &[Arg::Ints(&hillpost_core::ids::numbers(delivery_ids))],
+        )
         .await?;
     rows.iter().map(event_row).collect()
 }
@@ -55,10 +59,10 @@ pub(crate) trait Writes: Write {
     /// The letters of a batch in these states, locked, in id order.
     async fn letters_in_states_for_update(
         &mut self,
-        batch_id: i64,
+        batch_id: BatchId,
         states: &[&str],
     ) -> Result<Vec<DeliveryRow>, StoreError> {
-        let args = [Arg::Int(batch_id), Arg::Texts(states)];
+        let args = [Arg::Int(batch_id.get()), Arg::Texts(states)];
         let rows = self
             .db()
             .rows(Self::LETTERS_IN_STATES_FOR_UPDATE, &args)
@@ -70,7 +74,7 @@ pub(crate) trait Writes: Write {
     /// attempts, no longer possibly accepted), or finalized (delivered clears its error).
     async fn set_delivery_state(
         &mut self,
-        id: i64,
+        id: DeliveryId,
         next: DeliveryState,
         budget: u32,
     ) -> Result<(), StoreError> {
@@ -82,7 +86,11 @@ pub(crate) trait Writes: Write {
                           max_attempts = CASE WHEN $2 = 'queued' THEN attempts + $3 ELSE max_attempts END,
                           possibly_accepted = CASE WHEN $2 = 'queued' THEN false ELSE possibly_accepted END
                     WHERE id = $1";
-        let args = [Arg::Int(id), Arg::Text(next.as_str()), budget_arg(budget)];
+        let args = [
+            Arg::Int(id.get()),
+            Arg::Text(next.as_str()),
+            budget_arg(budget),
+        ];
         self.db().exec(sql, &args).await?;
         Ok(())
     }
@@ -90,7 +98,7 @@ pub(crate) trait Writes: Write {
     /// Plans a delivery again on `endpoint`: `next` (queued), due now, `budget` attempts.
     async fn replan_delivery(
         &mut self,
-        id: i64,
+        id: DeliveryId,
         next: DeliveryState,
         endpoint: &Endpoint,
         budget: u32,
@@ -100,7 +108,7 @@ pub(crate) trait Writes: Write {
                           rate_key = $5, max_attempts = attempts + $6, possibly_accepted = false
                     WHERE id = $1";
         let args = [
-            Arg::Int(id),
+            Arg::Int(id.get()),
             Arg::Text(next.as_str()),
             Arg::Text(endpoint.channel.as_str()),
             Arg::Text(&endpoint.address),
@@ -114,13 +122,13 @@ pub(crate) trait Writes: Write {
     /// A batch's new state; `finished_at` cleared (a reopened batch has not finished).
     async fn reopen_batch_row(
         &mut self,
-        batch_id: i64,
+        batch_id: BatchId,
         next: BatchState,
     ) -> Result<(), StoreError> {
         let sql =
             "UPDATE batches SET state = $2, updated_at = now(), finished_at = NULL WHERE id = $1";
         self.db()
-            .exec(sql, &[Arg::Int(batch_id), Arg::Text(next.as_str())])
+            .exec(sql, &[Arg::Int(batch_id.get()), Arg::Text(next.as_str())])
             .await?;
         Ok(())
     }
@@ -129,12 +137,12 @@ pub(crate) trait Writes: Write {
     async fn insert_delivery_event(
         &mut self,
         event: &NewDeliveryEvent<'_>,
-    ) -> Result<i64, StoreError> {
+    ) -> Result<EventId, StoreError> {
         let sql = "INSERT INTO delivery_events (delivery_id, at, kind, actor, from_channel, from_endpoint,
                            to_channel, to_endpoint, reason)
                    VALUES ($1, now(), $2, $3, $4, $5, $6, $7, $8) RETURNING id";
         let args = [
-            Arg::Int(event.delivery_id),
+            Arg::Int(event.delivery_id.get()),
             Arg::Text(event.kind.as_str()),
             Arg::Text(event.actor),
             Arg::OptText(event.from.map(|(c, _)| c.as_str())),
@@ -144,8 +152,8 @@ pub(crate) trait Writes: Write {
             Arg::Text(event.reason),
         ];
         let row = self.db().row(sql, &args).await?;
-        row.ok_or_else(|| StoreError::corrupt("an insert returned no row"))?
-            .int("id")
+        let row = row.ok_or_else(|| StoreError::corrupt("an insert returned no row"))?;
+        Ok(row.int("id")?.into())
     }
 }
 
@@ -182,7 +190,7 @@ pub(crate) use operator_reads;
 
 /// A row of `delivery_events` to write (its time is the backend's clock).
 pub(crate) struct NewDeliveryEvent<'a> {
-    pub delivery_id: i64,
+    pub delivery_id: DeliveryId,
     pub kind: DeliveryEventKind,
     pub actor: &'a str,
     pub from: Option<(Channel, &'a str)>,
@@ -193,9 +201,13 @@ pub(crate) struct NewDeliveryEvent<'a> {
 /// A delivery with every attempt and event: `hillpost delivery show`.
 pub(crate) async fn delivery_detail<B: Backend>(
     store: &B,
-    id: i64,
+    id: DeliveryId,
 ) -> Result<Option<DeliveryDetail>, StoreError> {
-    let row = store.read().await?.row(DELIVERY, &[Arg::Int(id)]).await?;
+    let row = store
+        .read()
+        .await?
+        .row(DELIVERY, &[Arg::Int(id.get())])
+        .await?;
     let Some(row) = row else {
         return Ok(None);
     };
@@ -212,13 +224,13 @@ pub(crate) async fn delivery_detail<B: Backend>(
 /// `delivery confirm | resend`: see [`crate::Store::act_on_delivery`].
 pub(crate) async fn act_on_delivery<B: Backend>(
     store: &B,
-    id: i64,
+    id: DeliveryId,
     act: &DeliveryAction<'_>,
 ) -> Result<DeliveryRow, StoreError> {
     let mut tx = store.begin_write().await?;
     let delivery = tx
         .db()
-        .row(B::Write::DELIVERY_FOR_UPDATE, &[Arg::Int(id)])
+        .row(B::Write::DELIVERY_FOR_UPDATE, &[Arg::Int(id.get())])
         .await?
         .as_ref()
         .map(delivery_row)
@@ -275,7 +287,7 @@ pub(crate) async fn act_on_delivery<B: Backend>(
         },
     ));
     tx.append_audit(events).await?;
-    let after = tx.db().row(DELIVERY, &[Arg::Int(id)]).await?;
+    let after = tx.db().row(DELIVERY, &[Arg::Int(id.get())]).await?;
     let after = delivery_row(&after.ok_or(StoreError::NoDelivery(id))?)?;
     tx.commit().await?;
     Ok(after)
@@ -284,7 +296,7 @@ pub(crate) async fn act_on_delivery<B: Backend>(
 /// `batch retry`: see [`crate::Store::retry_batch`].
 pub(crate) async fn retry_batch<B: Backend>(
     store: &B,
-    batch_id: i64,
+    batch_id: BatchId,
     request: &RetryRequest<'_>,
 ) -> Result<RetryReport, StoreError> {
     let mut tx = store.begin_write().await?;
@@ -293,7 +305,7 @@ pub(crate) async fn retry_batch<B: Backend>(
         let endpoints = record::endpoints_json(endpoints);
         let passed_over = record::passed_over_json(passed_over);
         let args = [
-            Arg::Int(batch_id),
+            Arg::Int(batch_id.get()),
             Arg::Text(key),
             Arg::Text(&endpoints),
             Arg::Text(&passed_over),
@@ -365,13 +377,13 @@ pub(crate) async fn retry_batch<B: Backend>(
 /// its audit event when its state changes. A cancelled batch refuses.
 pub(crate) async fn reopen_batch<W: Writes>(
     tx: &mut W,
-    batch_id: i64,
+    batch_id: BatchId,
     actor: &str,
     reason: &str,
 ) -> Result<Vec<NewEvent>, StoreError> {
     let row = tx
         .db()
-        .row(W::BATCH_FOR_UPDATE, &[Arg::Int(batch_id)])
+        .row(W::BATCH_FOR_UPDATE, &[Arg::Int(batch_id.get())])
         .await?;
     let row = row.ok_or(StoreError::NoBatch(batch_id))?;
     let (campaign_id, current): (String, BatchState) =
@@ -398,11 +410,11 @@ pub(crate) async fn reopen_batch<W: Writes>(
 /// Each office's endpoints in a batch, as stored now.
 async fn recipients_endpoints(
     tx: &mut impl Writes,
-    batch_id: i64,
+    batch_id: BatchId,
 ) -> Result<HashMap<String, Vec<Endpoint>>, StoreError> {
     let sql = "SELECT key, endpoints FROM recipients WHERE batch_id = $1";
     tx.db()
-        .rows(sql, &[Arg::Int(batch_id)])
+        .rows(sql, &[Arg::Int(batch_id.get())])
         .await?
         .iter()
         .map(|row| {
@@ -415,8 +427,8 @@ async fn recipients_endpoints(
 /// A row of `delivery_events`.
 pub(crate) fn event_row(row: &impl Columns) -> Result<DeliveryEventRow, StoreError> {
     Ok(DeliveryEventRow {
-        id: row.int("id")?,
-        delivery_id: row.int("delivery_id")?,
+        id: row.int("id")?.into(),
+        delivery_id: row.int("delivery_id")?.into(),
         at: row.time("at")?,
         kind: row.parsed("kind")?,
         actor: row.text("actor")?,
@@ -449,8 +461,8 @@ pub(crate) async fn letters_sent_before(
         .map(|row| {
             Ok(SentBefore {
                 recipient_key: row.text("key")?,
-                signature_id: row.opt_int("signature_id")?,
-                batch_id: row.int("batch_id")?,
+                signature_id: row.opt_int("signature_id")?.map(Into::into),
+                batch_id: row.int("batch_id")?.into(),
                 state: row.parsed("state")?,
             })
         })

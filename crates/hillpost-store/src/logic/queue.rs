@@ -133,7 +133,7 @@ pub(crate) trait Writes: Write<Conn: receipts::Statements + claims::Statements> 
         actor: &str,
         records: &[(&'a str, &'a AttemptRecord)],
     ) -> Result<Vec<Applied<'a>>, StoreError> {
-        let ids: Vec<i64> = records.iter().map(|(_, r)| r.delivery_id).collect();
+        let ids: Vec<i64> = records.iter().map(|(_, r)| r.delivery_id.get()).collect();
         let before: HashMap<i64, Before> = self
             .db()
             .rows(DELIVERIES_BEFORE, &[Arg::Ints(&ids)])
@@ -143,7 +143,7 @@ pub(crate) trait Writes: Write<Conn: receipts::Statements + claims::Statements> 
             .collect::<Result<_, StoreError>>()?;
         let mut applied = Vec::with_capacity(records.len());
         for (owner, record) in records {
-            if let Some(before) = before.get(&record.delivery_id) {
+            if let Some(before) = before.get(&record.delivery_id.get()) {
                 applied.push(apply_one(self, actor, owner, record, before.clone()).await?);
             }
         }
@@ -210,7 +210,7 @@ async fn apply_one<'a, W: Write>(
     let to = t.route.as_ref().and_then(|r| r.to.as_ref());
     let attempt_no = i64::from(record.attempt_no);
     let args = [
-        Arg::Int(record.delivery_id),
+        Arg::Int(record.delivery_id.get()),
         Arg::Text(owner),
         Arg::Int(attempt_no),
         Arg::Text(t.state.as_str()),
@@ -228,7 +228,7 @@ async fn apply_one<'a, W: Write>(
     if t.is_attempt {
         let note = record::stored_note(record, moved);
         let args = [
-            Arg::Int(record.delivery_id),
+            Arg::Int(record.delivery_id.get()),
             Arg::Int(attempt_no),
             Arg::Text(owner),
             Arg::Time(record.started_at),
@@ -252,7 +252,7 @@ async fn apply_one<'a, W: Write>(
     let mut event_id = None;
     if let Some(event) = record.event().filter(|_| moved) {
         let args = [
-            Arg::Int(record.delivery_id),
+            Arg::Int(record.delivery_id.get()),
             Arg::Text(event.kind.as_str()),
             Arg::Text(actor),
             Arg::OptInt(t.spends_budget.then_some(attempt_no)),
@@ -274,8 +274,8 @@ async fn apply_one<'a, W: Write>(
         owner,
         before,
         applied: moved,
-        attempt_id,
-        event_id,
+        attempt_id: attempt_id.map(Into::into),
+        event_id: event_id.map(Into::into),
     })
 }
 
@@ -284,11 +284,11 @@ async fn apply_one<'a, W: Write>(
 /// `channel`, `endpoint`, `rate_key` and `possibly_accepted`.
 pub(crate) fn claimed_delivery(row: &impl Columns) -> Result<ClaimedDelivery, StoreError> {
     Ok(ClaimedDelivery {
-        id: row.int("id")?,
-        batch_id: row.int("batch_id")?,
-        recipient_id: row.int("recipient_id")?,
-        signature_id: row.opt_int("signature_id")?,
-        message_id: row.int("message_id")?,
+        id: row.int("id")?.into(),
+        batch_id: row.int("batch_id")?.into(),
+        recipient_id: row.int("recipient_id")?.into(),
+        signature_id: row.opt_int("signature_id")?.map(Into::into),
+        message_id: row.int("message_id")?.into(),
         attempt_no: row.unsigned("attempts")?,
         max_attempts: row.unsigned("max_attempts")?,
         channel: row.parsed("channel")?,
@@ -302,7 +302,7 @@ pub(crate) fn claimed_delivery(row: &impl Columns) -> Result<ClaimedDelivery, St
 /// `lease_owner`, counters, endpoint, `sending_since` and its office's `endpoints`.
 pub(crate) fn expired(row: &impl Columns) -> Result<Expired, StoreError> {
     Ok(Expired {
-        delivery_id: row.int("id")?,
+        delivery_id: row.int("id")?.into(),
         owner: row.text("lease_owner")?,
         attempt_no: row.unsigned("attempts")?,
         max_attempts: row.unsigned("max_attempts")?,
@@ -322,7 +322,7 @@ pub(crate) fn letter_parts(
     signer: Option<hillpost_core::NewSignature>,
 ) -> Result<LetterParts, StoreError> {
     Ok(LetterParts {
-        delivery_id: row.int("delivery_id")?,
+        delivery_id: row.int("delivery_id")?.into(),
         kind: row.parsed("kind")?,
         idempotency_key: row.text("idempotency_key")?,
         recipient_name: row.text("recipient_name")?,
@@ -340,8 +340,8 @@ pub(crate) fn letter_parts(
 /// salt (`signer_salt`).
 pub(crate) fn before(row: &impl Columns) -> Result<Before, StoreError> {
     Ok(Before {
-        batch_id: row.int("batch_id")?,
-        signature_id: row.opt_int("signature_id")?,
+        batch_id: row.int("batch_id")?.into(),
+        signature_id: row.opt_int("signature_id")?.map(Into::into),
         channel: row.parsed("channel")?,
         endpoint: row.text("endpoint")?,
         recipient: row.text("recipient")?,
@@ -366,7 +366,7 @@ pub(crate) async fn record_attempts<B: Backend<Write: Writes>>(
     Ok(applied
         .iter()
         .filter(|a| a.applied)
-        .map(|a| a.record.delivery_id)
+        .map(|a| a.record.delivery_id.get())
         .collect())
 }
 
@@ -386,8 +386,8 @@ pub(crate) async fn tick<B: Backend<Write: Writes>>(
     enqueue_receipts(store).await?;
     let completed = complete_finished_batches(store).await?;
     Ok(TickReport {
-        started,
-        completed,
+        started: started.into_iter().map(Into::into).collect(),
+        completed: completed.into_iter().map(Into::into).collect(),
         recovered,
         requeued,
         cancelled,
@@ -405,7 +405,7 @@ async fn start_due_batches<B: Backend<Write: Writes>>(store: &B) -> Result<Vec<i
         .collect::<Result<Vec<_>, _>>()?;
     let events = started
         .iter()
-        .map(|b| batch_started_event(&b.campaign_id, b.id, b.start_at))
+        .map(|b| batch_started_event(&b.campaign_id, b.id.into(), b.start_at))
         .collect();
     tx.append_audit(events).await?;
     tx.commit().await?;
@@ -512,7 +512,7 @@ async fn complete_finished_batches<B: Backend<Write: Writes>>(
             .collect::<Result<_, StoreError>>()?;
         events.push(batch_completed_event(
             &batch.campaign_id,
-            batch.id,
+            batch.id.into(),
             counts.into(),
         ));
     }

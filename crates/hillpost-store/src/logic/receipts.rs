@@ -5,6 +5,7 @@
 //! pass inside its own transaction and turn-taking (SQLite: housekeeping's `BEGIN
 //! IMMEDIATE`; PostgreSQL: an advisory lock).
 
+use hillpost_core::ids::{BatchId, DeliveryId};
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 
@@ -109,22 +110,22 @@ pub(crate) async fn enqueue<W: Write<Conn: Statements>>(
     let mut events = Vec::new();
     for row in &found {
         let candidate = Candidate {
-            batch_id: row.int("batch_id")?,
+            batch_id: row.int("batch_id")?.into(),
             campaign_id: row.text("campaign_id")?,
             petition: row.text("mode")? == "petition",
-            signature_id: row.int("signature_id")?,
+            signature_id: row.int("signature_id")?.into(),
             language: row.opt_text("language")?,
         };
         let still_here = conn
             .row(
                 W::Conn::SIGNER_STILL_HERE,
-                &[Arg::Int(candidate.signature_id)],
+                &[Arg::Int(candidate.signature_id.get())],
             )
             .await?;
         if still_here.is_none() {
             continue;
         }
-        let title = match titles.entry(candidate.batch_id) {
+        let title = match titles.entry(candidate.batch_id.get()) {
             Entry::Occupied(title) => title.get().clone(),
             Entry::Vacant(slot) => slot
                 .insert(campaign_title(conn, candidate.batch_id).await?)
@@ -132,7 +133,7 @@ pub(crate) async fn enqueue<W: Write<Conn: Statements>>(
         };
         let letters = letters::<W::Conn>(conn, &candidate).await?;
         let receipt = new_receipt(&candidate, &title, &letters)?;
-        let recipient_id = match recipient_ids.entry(candidate.batch_id) {
+        let recipient_id = match recipient_ids.entry(candidate.batch_id.get()) {
             Entry::Occupied(id) => *id.get(),
             Entry::Vacant(slot) => {
                 *slot.insert(receipts_recipient(conn, candidate.batch_id).await?)
@@ -144,8 +145,8 @@ pub(crate) async fn enqueue<W: Write<Conn: Statements>>(
         else {
             continue;
         };
-        insert_receipt(conn, delivery_id, &candidate, &receipt).await?;
-        events.push(enqueued_event(&candidate, delivery_id, &receipt));
+        insert_receipt(conn, delivery_id.into(), &candidate, &receipt).await?;
+        events.push(enqueued_event(&candidate, delivery_id.into(), &receipt));
     }
     Ok(Some(events))
 }
@@ -164,9 +165,9 @@ async fn insert_receipt_delivery(
                RETURNING id";
     let key = new_idempotency_key();
     let args = [
-        Arg::Int(candidate.batch_id),
+        Arg::Int(candidate.batch_id.get()),
         Arg::Int(recipient_id),
-        Arg::Int(candidate.signature_id),
+        Arg::Int(candidate.signature_id.get()),
         Arg::Int(message_id),
         Arg::Text(RECEIPT_ENDPOINT),
         Arg::Text(RECEIPT_RATE_KEY),
@@ -182,16 +183,16 @@ async fn insert_receipt_delivery(
 /// The receipt's row (its lines), created now.
 async fn insert_receipt(
     db: &mut impl Run,
-    delivery_id: i64,
+    delivery_id: DeliveryId,
     candidate: &Candidate,
     receipt: &NewReceipt,
 ) -> Result<(), StoreError> {
     let sql = "INSERT INTO receipts (delivery_id, batch_id, signature_id, language, subject, lines, created_at)
                VALUES ($1, $2, $3, $4, $5, $6, now())";
     let args = [
-        Arg::Int(delivery_id),
-        Arg::Int(candidate.batch_id),
-        Arg::Int(candidate.signature_id),
+        Arg::Int(delivery_id.get()),
+        Arg::Int(candidate.batch_id.get()),
+        Arg::Int(candidate.signature_id.get()),
         Arg::Text(receipt.rendered.language.as_str()),
         Arg::Text(&receipt.rendered.subject),
         Arg::Text(&receipt.lines_json),
@@ -203,21 +204,21 @@ async fn insert_receipt(
 /// See [`crate::Store::add_receipt_link`].
 pub(crate) async fn add_receipt_link(
     store: &impl Backend,
-    delivery_id: i64,
+    delivery_id: DeliveryId,
     token_sha256: &str,
 ) -> Result<bool, StoreError> {
     let sql = "INSERT INTO receipt_links (token_sha256, receipt_id, created_at)
                SELECT $2, id, now() FROM receipts WHERE delivery_id = $1";
-    let args = [Arg::Int(delivery_id), Arg::Text(token_sha256)];
+    let args = [Arg::Int(delivery_id.get()), Arg::Text(token_sha256)];
     Ok(store.read_now().await?.db().exec(sql, &args).await? == 1)
 }
 
 /// The batch's `receipts` recipient row, added with its first receipt; its id.
-async fn receipts_recipient(conn: &mut impl Run, batch_id: i64) -> Result<i64, StoreError> {
+async fn receipts_recipient(conn: &mut impl Run, batch_id: BatchId) -> Result<i64, StoreError> {
     let sql = "INSERT INTO recipients (batch_id, key, name) VALUES ($1, $2, $3)
                ON CONFLICT (batch_id, key) DO UPDATE SET name = excluded.name RETURNING id";
     let args = [
-        Arg::Int(batch_id),
+        Arg::Int(batch_id.get()),
         Arg::Text(RECIPIENT_KEY),
         Arg::Text(RECIPIENT_NAME),
     ];
@@ -227,13 +228,13 @@ async fn receipts_recipient(conn: &mut impl Run, batch_id: i64) -> Result<i64, S
 /// The receipt's text as a message row of its batch (stored once per text); its id.
 async fn message(
     conn: &mut impl Run,
-    batch_id: i64,
+    batch_id: BatchId,
     receipt: &NewReceipt,
 ) -> Result<i64, StoreError> {
     let sql = "INSERT INTO messages (batch_id, sha256, language, subject, body_markdown) VALUES ($1, $2, $3, $4, $5)
                ON CONFLICT (batch_id, sha256) DO UPDATE SET sha256 = excluded.sha256 RETURNING id";
     let args = [
-        Arg::Int(batch_id),
+        Arg::Int(batch_id.get()),
         Arg::Text(&receipt.message_sha256),
         Arg::Text(receipt.rendered.language.as_str()),
         Arg::Text(&receipt.rendered.subject),
@@ -247,9 +248,9 @@ fn returned_id(row: Option<impl Columns>) -> Result<i64, StoreError> {
         .int("id")
 }
 
-async fn campaign_title(conn: &mut impl Run, batch_id: i64) -> Result<String, StoreError> {
+async fn campaign_title(conn: &mut impl Run, batch_id: BatchId) -> Result<String, StoreError> {
     let sql = "SELECT c.definition FROM campaigns c JOIN batches b ON b.campaign_id = c.id WHERE b.id = $1";
-    let row = conn.row(sql, &[Arg::Int(batch_id)]).await?;
+    let row = conn.row(sql, &[Arg::Int(batch_id.get())]).await?;
     let definition = row
         .ok_or(StoreError::NoBatch(batch_id))?
         .text("definition")?;
@@ -264,10 +265,10 @@ async fn letters<S: Statements>(
     candidate: &Candidate,
 ) -> Result<Vec<(LetterFacts, i64)>, StoreError> {
     let args = [
-        Arg::Int(candidate.batch_id),
+        Arg::Int(candidate.batch_id.get()),
         Arg::Flag(candidate.petition),
         // A petition's letters carry no signer; an individual signer's carry theirs.
-        Arg::OptInt((!candidate.petition).then_some(candidate.signature_id)),
+        Arg::OptInt((!candidate.petition).then_some(candidate.signature_id.get())),
     ];
     let rows = conn.rows(S::LETTERS, &args).await?;
     rows.iter()
@@ -306,7 +307,7 @@ pub(crate) async fn receipt_by_token(
         .await?;
     row.map(|row| {
         Ok(ReceiptPage {
-            batch_id: row.int("batch_id")?,
+            batch_id: row.int("batch_id")?.into(),
             language: parse_language(&row.text("language")?),
             subject: row.text("subject")?,
             lines: parse_lines(&row.text("lines")?)?,
@@ -321,10 +322,10 @@ pub(crate) async fn receipt_by_token(
 /// receipt.
 pub(crate) async fn receipt_statement(
     store: &impl Backend,
-    delivery_id: i64,
+    delivery_id: DeliveryId,
 ) -> Result<Option<Statement>, StoreError> {
     let mut db = store.read().await?;
-    let by_delivery = [Arg::Int(delivery_id)];
+    let by_delivery = [Arg::Int(delivery_id.get())];
     let sql = "SELECT batch_id, signature_id, language, subject, lines FROM receipts WHERE delivery_id = $1";
     let Some(receipt) = db.row(sql, &by_delivery).await? else {
         return Ok(None);
@@ -352,8 +353,8 @@ pub(crate) async fn receipt_statement(
         })
         .collect::<Result<_, _>>()?;
     crate::statements::statement(
-        receipt.int("batch_id")?,
-        receipt.int("signature_id")?,
+        receipt.int("batch_id")?.into(),
+        receipt.int("signature_id")?.into(),
         receipt.text("language")?,
         receipt.text("subject")?,
         parse_lines(&receipt.text("lines")?)?,
@@ -365,15 +366,15 @@ pub(crate) async fn receipt_statement(
 /// Keeps `signed` as the receipt's statement unless one is kept already; the one kept.
 pub(crate) async fn keep_receipt_statement(
     store: &impl Backend,
-    delivery_id: i64,
+    delivery_id: DeliveryId,
     signed: &str,
 ) -> Result<Option<String>, StoreError> {
     let mut db = store.read().await?;
     let sql = "UPDATE receipts SET statement = $2 WHERE delivery_id = $1 AND statement IS NULL";
-    db.exec(sql, &[Arg::Int(delivery_id), Arg::Text(signed)])
+    db.exec(sql, &[Arg::Int(delivery_id.get()), Arg::Text(signed)])
         .await?;
     let sql = "SELECT statement FROM receipts WHERE delivery_id = $1";
-    let row = db.row(sql, &[Arg::Int(delivery_id)]).await?;
+    let row = db.row(sql, &[Arg::Int(delivery_id.get())]).await?;
     row.map(|row| row.opt_text("statement"))
         .transpose()
         .map(Option::flatten)

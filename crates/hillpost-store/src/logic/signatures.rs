@@ -3,6 +3,7 @@
 //! commit) and reading a campaign's signatures back. A backend supplies how it inserts many
 //! rows at once ([`Writes`]: SQLite's multi-row `VALUES`, PostgreSQL's `unnest` of arrays).
 
+use hillpost_core::ids::ImportId;
 use hillpost_core::{CampaignId, NewSignature};
 
 use super::sql::{Arg, Columns, Run};
@@ -18,7 +19,7 @@ pub(crate) trait Writes: Write {
     async fn insert_signatures(
         &mut self,
         campaign: &str,
-        import_id: i64,
+        import_id: ImportId,
         signatures: &[NewSignature],
     ) -> Result<u64, StoreError>;
 }
@@ -27,7 +28,7 @@ pub(crate) trait Writes: Write {
 pub(crate) struct Import<W> {
     tx: W,
     campaign: String,
-    import_id: i64,
+    import_id: ImportId,
 }
 
 /// See [`crate::Store::begin_import`].
@@ -46,7 +47,7 @@ pub(crate) async fn begin_import<B: Backend>(
     Ok(Import {
         tx,
         campaign: campaign.to_string(),
-        import_id,
+        import_id: import_id.into(),
     })
 }
 
@@ -69,7 +70,7 @@ impl<W: Writes> Import<W> {
                           duplicates = $6, rejected = $7
                     WHERE id = $1";
         let args = [
-            Arg::Int(self.import_id),
+            Arg::Int(self.import_id.get()),
             Arg::Text(source_name),
             Arg::Text(source_sha256),
             count(counts.rows_read),
@@ -88,7 +89,7 @@ impl<W: Writes> Import<W> {
         );
         self.tx.append_audit(vec![event]).await?;
         self.tx.commit().await?;
-        Ok(self.import_id)
+        Ok(self.import_id.get())
     }
 
     pub(crate) async fn rollback(self) -> Result<(), StoreError> {
@@ -113,7 +114,10 @@ pub(crate) async fn signatures(
     rows.iter()
         .map(|row| {
             let id = row.int("id")?;
-            Ok((id, signature_columns(row, "language")?.into_signature(id)?))
+            Ok((
+                id.into(),
+                signature_columns(row, "language")?.into_signature(id)?,
+            ))
         })
         .collect()
 }

@@ -76,7 +76,7 @@ pub(crate) async fn active_token(
 
 pub(crate) fn token_row(row: &impl Columns) -> Result<TokenRow, StoreError> {
     Ok(TokenRow {
-        id: row.int("id")?,
+        id: row.int("id")?.into(),
         role: row.parsed("role")?,
         organization: row.opt_text("organization")?,
         label: row.text("label")?,

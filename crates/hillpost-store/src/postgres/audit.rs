@@ -33,9 +33,9 @@ impl Appends for sqlx::Postgres {
             .bind(column!(e => e.kind.as_str()))
             .bind(column!(e => e.actor.as_str()))
             .bind(column!(e => e.subjects.campaign_id.as_deref()))
-            .bind(column!(e => e.subjects.batch_id))
-            .bind(column!(e => e.subjects.delivery_id))
-            .bind(column!(e => e.subjects.attempt_id))
+            .bind(column!(e => e.subjects.batch_id.map(i64::from)))
+            .bind(column!(e => e.subjects.delivery_id.map(i64::from)))
+            .bind(column!(e => e.subjects.attempt_id.map(i64::from)))
             .bind(column!(e => e.payload.as_str()))
             .execute(&mut *conn)
             .await?;

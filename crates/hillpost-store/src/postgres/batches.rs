@@ -2,6 +2,7 @@
 //! database clock decides whether a batch starts at once, a batch's row is locked while a
 //! person controls it, and offices, letters and deliveries go in as arrays and `COPY`.
 
+use hillpost_core::ids::BatchId;
 use std::collections::HashMap;
 
 use hillpost_core::batch::PlannedMessage;
@@ -42,7 +43,7 @@ impl Writes for PgWrite {
 
     async fn insert_messages(
         &mut self,
-        batch_id: i64,
+        batch_id: BatchId,
         messages: &[PlannedMessage],
     ) -> Result<HashMap<String, i64>, StoreError> {
         let mut copy = self
@@ -55,7 +56,7 @@ impl Writes for PgWrite {
         for message in messages {
             buffer
                 .row()
-                .number(batch_id)
+                .number(batch_id.get())
                 .text(&message.sha256)
                 .text(message.letter.language.as_str())
                 .text(&message.letter.subject)
@@ -66,7 +67,7 @@ impl Writes for PgWrite {
         buffer.finish(copy).await?;
         Ok(
             sqlx::query_as("SELECT sha256, id FROM messages WHERE batch_id = $1")
-                .bind(batch_id)
+                .bind(batch_id.get())
                 .fetch_all(self.conn())
                 .await?
                 .into_iter()
@@ -100,10 +101,10 @@ impl Writes for PgWrite {
                 let skipped = row.skip_reason.is_some();
                 buffer
                     .row()
-                    .number(batch_id)
-                    .number(row.recipient_id)
-                    .opt_number(row.signature_id)
-                    .opt_number(row.message_id)
+                    .number(batch_id.get())
+                    .number(row.recipient_id.get())
+                    .opt_number(row.signature_id.map(i64::from))
+                    .opt_number(row.message_id.map(i64::from))
                     .text(row.channel.as_str())
                     .text(&row.endpoint)
                     .text(&row.rate_key)

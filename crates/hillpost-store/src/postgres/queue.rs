@@ -107,7 +107,7 @@ async fn apply<'a>(
         .bind(
             records
                 .iter()
-                .map(|(_, r)| r.delivery_id)
+                .map(|(_, r)| r.delivery_id.get())
                 .collect::<Vec<_>>(),
         )
         .bind(
@@ -228,7 +228,7 @@ async fn apply<'a>(
     }
     let mut applied = Vec::with_capacity(records.len());
     for (owner, record) in records {
-        let Some(row) = by_delivery.get(&record.delivery_id) else {
+        let Some(row) = by_delivery.get(&record.delivery_id.get()) else {
             continue;
         };
         applied.push(Applied {
@@ -236,8 +236,8 @@ async fn apply<'a>(
             owner,
             before: before(row)?,
             applied: row.try_get("moved")?,
-            attempt_id: row.try_get("attempt_id")?,
-            event_id: row.try_get("event_id")?,
+            attempt_id: row.try_get::<Option<i64>, _>("attempt_id")?.map(Into::into),
+            event_id: row.try_get::<Option<i64>, _>("event_id")?.map(Into::into),
         });
     }
     Ok(applied)

@@ -3,6 +3,7 @@
 //! created at the store's clock.
 
 use hillpost_core::NewSignature;
+use hillpost_core::ids::ImportId;
 use sqlx::Postgres;
 
 use super::PgWrite;
@@ -11,13 +12,13 @@ use crate::logic::signatures::Writes;
 use crate::logic::sql::{Dialect, clocked};
 use crate::signature_row::{SignatureColumns, new_salt};
 
-/// The claim path (`queue.rs`) reads signers with the reader written once.
+// The claim path (`queue.rs`) reads signers with the reader written once.
 
 impl Writes for PgWrite {
     async fn insert_signatures(
         &mut self,
         campaign: &str,
-        import_id: i64,
+        import_id: ImportId,
         signatures: &[NewSignature],
     ) -> Result<u64, StoreError> {
         let columns: Vec<SignatureColumns> = signatures.iter().map(SignatureColumns::of).collect();
@@ -37,7 +38,7 @@ impl Writes for PgWrite {
         let (sql, clock) = clocked(sql, &[], self.now);
         let query = sqlx::query(sql)
             .bind(campaign)
-            .bind(import_id)
+            .bind(import_id.get())
             .bind(array!(email_key))
             .bind(array!(email))
             .bind(array!(first_name))

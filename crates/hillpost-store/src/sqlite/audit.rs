@@ -33,9 +33,9 @@ impl Appends for sqlx::Sqlite {
                     .push_bind(e.kind.as_str())
                     .push_bind(e.actor.as_str())
                     .push_bind(e.subjects.campaign_id.as_deref())
-                    .push_bind(e.subjects.batch_id)
-                    .push_bind(e.subjects.delivery_id)
-                    .push_bind(e.subjects.attempt_id)
+                    .push_bind(e.subjects.batch_id.map(i64::from))
+                    .push_bind(e.subjects.delivery_id.map(i64::from))
+                    .push_bind(e.subjects.attempt_id.map(i64::from))
                     .push_bind(e.payload.as_str())
                     .push_bind(e.prev_hash.as_str())
                     .push_bind(e.hash.as_str());

@@ -40,10 +40,10 @@ impl Writes for SqliteWrite {
             );
             query.push_values(rows, |mut row, d| {
                 let skipped = d.skip_reason.is_some();
-                row.push_bind(batch_id)
-                    .push_bind(d.recipient_id)
-                    .push_bind(d.signature_id)
-                    .push_bind(d.message_id)
+                row.push_bind(batch_id.get())
+                    .push_bind(d.recipient_id.get())
+                    .push_bind(d.signature_id.map(i64::from))
+                    .push_bind(d.message_id.map(i64::from))
                     .push_bind(d.channel.as_str())
                     .push_bind(d.endpoint)
                     .push_bind(d.rate_key)

@@ -3,6 +3,7 @@
 //! `now`.
 
 use hillpost_core::NewSignature;
+use hillpost_core::ids::ImportId;
 use sqlx::{QueryBuilder, Sqlite};
 
 use super::{SqliteWrite, ms};
@@ -10,7 +11,7 @@ use crate::StoreError;
 use crate::logic::signatures::Writes;
 use crate::signature_row::{SignatureColumns, new_salt};
 
-/// The claim path (`queue.rs`) reads signers with the reader written once.
+// The claim path (`queue.rs`) reads signers with the reader written once.
 
 /// 21 bound values per row; SQLite allows 32,766 per statement.
 const ROWS_PER_STATEMENT: usize = 1_000;
@@ -19,7 +20,7 @@ impl Writes for SqliteWrite {
     async fn insert_signatures(
         &mut self,
         campaign: &str,
-        import_id: i64,
+        import_id: ImportId,
         signatures: &[NewSignature],
     ) -> Result<u64, StoreError> {
         let created_at = self.now;
@@ -32,7 +33,7 @@ impl Writes for SqliteWrite {
             );
             query.push_values(chunk.iter().map(SignatureColumns::of), |mut row, c| {
                 row.push_bind(campaign.to_string())
-                    .push_bind(import_id)
+                    .push_bind(import_id.get())
                     .push_bind(c.email_key)
                     .push_bind(c.email)
                     .push_bind(c.first_name)

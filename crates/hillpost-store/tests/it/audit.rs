@@ -1,6 +1,7 @@
 //! The audit chain: every change appends an event, an edited or deleted event is named by
 //! `verify_audit`, concurrent appenders keep one chain, and the export lists every delivery.
 
+use hillpost_core::ids::*;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -36,7 +37,7 @@ fn record(d: &ClaimedDelivery, outcome: AttemptOutcome, next: Transition) -> Att
         endpoint: d.endpoint.clone(),
         remote_code: Some(250),
         remote_text: Some("2.0.0 queued as 4F2".into()),
-        sent_sha256: Some(format!("{:064x}", d.id)),
+        sent_sha256: Some(format!("{:064x}", d.id.get())),
         receiver_id: None,
         note: None,
         transition: next,
@@ -97,7 +98,7 @@ async fn kinds(url: &str) -> Vec<String> {
 
 /// A batch of 3 signers × `keys` recipients, every delivery attempted once (ok) by one
 /// worker in one group.
-async fn attempted_batch(store: &Store, keys: &[&str]) -> i64 {
+async fn attempted_batch(store: &Store, keys: &[&str]) -> BatchId {
     let batch = running_batch(store, keys).await;
     let policy = RateKeyPolicy::default();
     let claim = store.claim(&request("w1", 100, &policy)).await.unwrap();
@@ -174,7 +175,7 @@ async fn every_change_appends_one_chained_event(store: Store, url: String) {
     assert_eq!(payload["delivery_state"], "delivered");
     assert_eq!(
         payload["sent_sha256"],
-        format!("{:064x}", claim.deliveries[0].id)
+        format!("{:064x}", claim.deliveries[0].id.get())
     );
     assert!(payload["signer_id"].is_i64());
     for (_, payload) in &rows {
@@ -324,7 +325,7 @@ async fn two_stores_appending_at_once_keep_one_chain(store: Store, url: String) 
             store.record_attempts(worker, &records).await.unwrap();
         }
     }
-    async fn toggle(store: &Store, batch: i64) {
+    async fn toggle(store: &Store, batch: BatchId) {
         for _ in 0..5 {
             store
                 .control_batch(batch, BatchAction::Pause)
@@ -367,7 +368,7 @@ async fn housekeeping_appends_starts_lost_attempts_and_completions(
         ..request("lost", 3, &policy)
     };
     let claim = store.claim(&short).await.unwrap().deliveries;
-    let marks: Vec<(i64, u32)> = claim.iter().map(|d| (d.id, d.attempt_no)).collect();
+    let marks: Vec<(DeliveryId, u32)> = claim.iter().map(|d| (d.id, d.attempt_no)).collect();
     store.mark_sending("lost", &marks).await.unwrap();
     clock.advance(Duration::from_millis(20));
     assert_eq!(
@@ -434,7 +435,7 @@ async fn the_export_lists_every_delivery_and_every_attempt(store: Store) {
         .record_attempts("w1", &[record(&retry[0], AttemptOutcome::Ok, delivered())])
         .await
         .unwrap();
-    let untouched: Vec<i64> = untouched.iter().map(|d| d.id).collect();
+    let untouched: Vec<DeliveryId> = untouched.iter().map(|d| d.id).collect();
     assert_eq!(store.release("w1", &untouched).await.unwrap(), 2);
     store
         .control_batch(batch, BatchAction::Cancel)
@@ -467,7 +468,7 @@ async fn the_export_lists_every_delivery_and_every_attempt(store: Store) {
     assert_eq!(retried[1].remote_code, Some(250));
     assert_eq!(
         retried[1].sent_sha256.as_deref(),
-        Some(format!("{:064x}", claim[0].id).as_str())
+        Some(format!("{:064x}", claim[0].id.get()).as_str())
     );
     assert!(retried[1].signer_id.is_some());
     assert_eq!(
@@ -484,7 +485,7 @@ async fn the_export_lists_every_delivery_and_every_attempt(store: Store) {
             .iter()
             .all(|l| l.attempt_no.is_none() && l.outcome.is_none())
     );
-    assert!(store.audit_export(9_999).await.is_err());
+    assert!(store.audit_export(BatchId::new(9_999)).await.is_err());
 }
 
 both_backends!(
@@ -523,13 +524,13 @@ async fn the_attempt_event_and_the_export_name_what_the_receiver_knows_it_by(
     let named = |id: i64| {
         lines
             .iter()
-            .find(|l| l.delivery_id == id && l.record == "attempt")
+            .find(|l| l.delivery_id == id.into() && l.record == "attempt")
             .and_then(|l| l.receiver_id.clone())
     };
     assert_eq!(
-        named(claim.deliveries[0].id).as_deref(),
+        named(claim.deliveries[0].id.get()).as_deref(),
         Some("<k1@letters.example.org>")
     );
-    assert_eq!(named(claim.deliveries[1].id), None);
+    assert_eq!(named(claim.deliveries[1].id.get()), None);
     assert!(store.verify_audit().await.unwrap().intact());
 }

@@ -1,3 +1,4 @@
+use hillpost_core::ids::*;
 use std::time::Duration;
 
 use chrono::{NaiveDate, Utc};
@@ -105,8 +106,8 @@ async fn batches_pause_resume_and_cancel(store: Store) {
     let status = store.batch_status(id).await.unwrap();
     assert_eq!(status.count(DeliveryState::Cancelled), 3);
     assert!(matches!(
-        store.control_batch(999, BatchAction::Pause).await,
-        Err(StoreError::NoBatch(999))
+        store.control_batch(BatchId::new(999), BatchAction::Pause).await,
+        Err(StoreError::NoBatch(id)) if id == BatchId::new(999)
     ));
 }
 
@@ -167,5 +168,5 @@ async fn rows_deliveries_point_at_are_never_deleted(store: Store, url: String) {
         let refused = execute_raw(&url, sql).await.expect_err(sql).to_string();
         assert!(refused.contains("never deleted"), "{sql}: {refused}");
     }
-    assert_eq!(store.deliveries(1).await.unwrap().len(), 3);
+    assert_eq!(store.deliveries(BatchId::new(1)).await.unwrap().len(), 3);
 }

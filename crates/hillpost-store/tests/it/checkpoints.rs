@@ -3,6 +3,7 @@
 //! caught by a checkpoint kept elsewhere, naming the first missing seq, and by the rows
 //! whose events are gone, without any checkpoint.
 
+use hillpost_core::ids::*;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -20,7 +21,7 @@ fn key() -> SigningKey {
 }
 
 /// 3 signers × `offices` letters, each attempted once (ok): 2 + 3 × `offices` events.
-async fn attempted(store: &Store, offices: usize) -> i64 {
+async fn attempted(store: &Store, offices: usize) -> BatchId {
     let keys: Vec<String> = (0..offices).map(|i| format!("o{i}")).collect();
     let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
     let batch = running_batch(store, &keys).await;

@@ -3,6 +3,7 @@
 //! any column of any table or in the audit export, the chain still verifies (and still
 //! catches an edit afterwards), and nothing is ever sent in their name again.
 
+use hillpost_core::ids::*;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -82,7 +83,7 @@ async fn attempt_payloads(url: &str) -> Vec<serde_json::Value> {
         .collect()
 }
 
-fn is_ana(d: &ClaimedDelivery, ana_id: i64) -> bool {
+fn is_ana(d: &ClaimedDelivery, ana_id: SignatureId) -> bool {
     d.signature_id == Some(ana_id)
 }
 
@@ -163,7 +164,7 @@ async fn an_erased_signer_leaves_no_trace_and_the_chain_holds(store: Store, url:
     let payloads = attempt_payloads(&url).await;
     let of_ana: Vec<_> = payloads
         .iter()
-        .filter(|p| p["signer_id"] == ana_id)
+        .filter(|p| p["signer_id"] == ana_id.get())
         .collect();
     assert_eq!(of_ana.len(), 2);
     for p in &of_ana {
@@ -578,7 +579,7 @@ async fn a_petition_planned_before_an_erasure_is_refused(store: Store) {
         .unwrap();
     let templates = LetterTemplates::compile(&campaign).unwrap();
     let date = NaiveDate::from_ymd_opt(2023, 7, 19).unwrap();
-    let plan_now = |signatures: &[(i64, hillpost_core::NewSignature)]| {
+    let plan_now = |signatures: &[(SignatureId, hillpost_core::NewSignature)]| {
         plan_batch(&campaign, &templates, signatures, &recipients(&["a"]), date).expect("plan")
     };
     let before = plan_now(&store.signatures(&campaign.id).await.unwrap());

@@ -2,6 +2,7 @@
 //! it: SQLite's rebuild of `deliveries` and `attempts` (0011) loses nothing and keeps the
 //! foreign keys, and letters an `unknown` attempt may have delivered are marked so.
 
+use hillpost_core::ids::*;
 use std::path::Path;
 
 use hillpost_core::delivery::{AttemptOutcome, DeliveryState};
@@ -67,7 +68,7 @@ const POSTGRES_ROWS: &[&str] = &[
 ];
 
 async fn rows_survive(store: &Store) {
-    let deliveries = store.deliveries(1).await.expect("deliveries");
+    let deliveries = store.deliveries(BatchId::new(1)).await.expect("deliveries");
     assert_eq!(deliveries.len(), 2);
     assert_eq!(deliveries[0].state, DeliveryState::Delivered);
     assert!(!deliveries[0].possibly_accepted);
@@ -76,7 +77,10 @@ async fn rows_survive(store: &Store) {
         deliveries[1].possibly_accepted,
         "an `unknown` attempt may have delivered it"
     );
-    let attempts = store.batch_attempts(1).await.expect("attempts");
+    let attempts = store
+        .batch_attempts(BatchId::new(1))
+        .await
+        .expect("attempts");
     let outcomes: Vec<_> = attempts.iter().map(|a| a.outcome).collect();
     assert_eq!(outcomes, [AttemptOutcome::Ok, AttemptOutcome::Unknown]);
 }
@@ -162,7 +166,7 @@ fn earlier_chain() -> (
         actor: "cli:old".into(),
         subjects: Subjects {
             campaign_id: Some("c".into()),
-            batch_id: Some(1),
+            batch_id: Some(hillpost_core::BatchId::new(1)),
             ..Subjects::default()
         },
         payload: serde_json::json!({ "state": "running" }),
@@ -172,9 +176,9 @@ fn earlier_chain() -> (
         actor: "worker:w".into(),
         subjects: Subjects {
             campaign_id: None,
-            batch_id: Some(1),
-            delivery_id: Some(id),
-            attempt_id: Some(id),
+            batch_id: Some(hillpost_core::BatchId::new(1)),
+            delivery_id: Some(id.into()),
+            attempt_id: Some(id.into()),
         },
         payload: serde_json::json!({ "outcome": "ok", "sent_sha256": null }),
     };
@@ -227,9 +231,9 @@ async fn an_earlier_sqlite_chain_still_verifies() {
             .bind(&e.kind)
             .bind(&e.actor)
             .bind(&e.subjects.campaign_id)
-            .bind(e.subjects.batch_id)
-            .bind(e.subjects.delivery_id)
-            .bind(e.subjects.attempt_id)
+            .bind(e.subjects.batch_id.map(i64::from))
+            .bind(e.subjects.delivery_id.map(i64::from))
+            .bind(e.subjects.attempt_id.map(i64::from))
             .bind(&e.payload)
             .bind(&e.prev_hash)
             .bind(&e.hash)
@@ -277,9 +281,9 @@ async fn an_earlier_postgres_chain_still_verifies() {
             .bind(&e.kind)
             .bind(&e.actor)
             .bind(&e.subjects.campaign_id)
-            .bind(e.subjects.batch_id)
-            .bind(e.subjects.delivery_id)
-            .bind(e.subjects.attempt_id)
+            .bind(e.subjects.batch_id.map(i64::from))
+            .bind(e.subjects.delivery_id.map(i64::from))
+            .bind(e.subjects.attempt_id.map(i64::from))
             .bind(&e.payload)
             .bind(&e.prev_hash)
             .bind(&e.hash)

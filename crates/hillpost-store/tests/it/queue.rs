@@ -1,3 +1,4 @@
+use hillpost_core::ids::*;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
@@ -54,7 +55,7 @@ async fn a_claim_leases_each_delivery_to_one_worker(store: Store) {
     );
     let second = store.claim(&request("w2", 10, &policy)).await.unwrap();
     assert_eq!(second.deliveries.len(), 2, "only what w1 did not take");
-    let ids: HashSet<i64> = first
+    let ids: HashSet<DeliveryId> = first
         .deliveries
         .iter()
         .chain(&second.deliveries)
@@ -153,7 +154,7 @@ async fn a_stale_worker_cannot_overwrite_a_taken_over_delivery(store: Store, clo
         ..request("slow", 10, &policy)
     };
     let all = store.claim(&short).await.unwrap().deliveries;
-    let marks: Vec<(i64, u32)> = all.iter().map(|d| (d.id, d.attempt_no)).collect();
+    let marks: Vec<(DeliveryId, u32)> = all.iter().map(|d| (d.id, d.attempt_no)).collect();
     assert_eq!(store.mark_sending("slow", &marks).await.unwrap().len(), 3);
     let claimed = all[0].clone();
     clock.advance(Duration::from_millis(300));
@@ -245,7 +246,7 @@ async fn a_lost_last_attempt_ends_unconfirmed_not_back_in_the_queue(
         let claimed = store.claim(&short).await.unwrap().deliveries;
         assert_eq!(claimed.len(), 3);
         assert!(claimed.iter().all(|d| d.attempt_no == attempt));
-        let marks: Vec<(i64, u32)> = claimed.iter().map(|d| (d.id, d.attempt_no)).collect();
+        let marks: Vec<(DeliveryId, u32)> = claimed.iter().map(|d| (d.id, d.attempt_no)).collect();
         store.mark_sending("w", &marks).await.unwrap();
         clock.advance(Duration::from_millis(80));
         assert_eq!(
@@ -575,7 +576,7 @@ async fn a_lease_lost_before_sending_costs_no_attempt(store: Store, clock: TestC
         .await
         .unwrap()
         .deliveries;
-    let attempt = |id: i64| again.iter().find(|d| d.id == id).unwrap().attempt_no;
+    let attempt = |id: DeliveryId| again.iter().find(|d| d.id == id).unwrap().attempt_no;
     assert_eq!(attempt(claimed[0].id), 2);
     assert_eq!(attempt(claimed[1].id), 1, "its attempt number is reused");
 }

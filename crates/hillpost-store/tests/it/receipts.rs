@@ -2,6 +2,7 @@
 //! however many passes run at once; a batch completes only when its receipts are done; the
 //! page opens only with a token whose SHA-256 was stored.
 
+use hillpost_core::ids::*;
 use std::time::Duration;
 
 use chrono::{NaiveDate, Utc};
@@ -20,7 +21,7 @@ use crate::support::{SIGNERS, recipients, seeded};
 
 /// A running batch whose one office accepts only Texans: every letter is skipped at once
 /// (Ana is in Peru, Bob gave no state, Chloé is in France), so receipts are owed at once.
-async fn skipped_batch(store: &Store, receipts: bool) -> i64 {
+async fn skipped_batch(store: &Store, receipts: bool) -> BatchId {
     let campaign = seeded(store, SIGNERS).await;
     let templates = LetterTemplates::compile(&campaign).expect("templates");
     let signatures = store.signatures(&campaign.id).await.expect("signatures");
@@ -94,7 +95,7 @@ async fn receipts_are_enqueued_once_however_many_passes_run(store: Store, url: S
             .map(|(id, _)| *id)
             .unwrap()
     };
-    let mut signers: Vec<i64> = receipts.iter().map(|r| r.signature_id.unwrap()).collect();
+    let mut signers: Vec<SignatureId> = receipts.iter().map(|r| r.signature_id.unwrap()).collect();
     signers.sort();
     let mut consenting = vec![id_of("ana@example.org"), id_of("chloe@example.fr")];
     consenting.sort();

@@ -2,6 +2,7 @@
 //! housekeeping's decisions for lost workers, a person's confirm / resend / retry, and what a
 //! new batch must not send again.
 
+use hillpost_core::ids::*;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -46,7 +47,7 @@ fn office(endpoints: Vec<Endpoint>) -> Recipient {
 }
 
 /// One signer's letter to an office with `endpoints`; returns the batch.
-async fn batch_to(store: &Store, endpoints: Vec<Endpoint>) -> i64 {
+async fn batch_to(store: &Store, endpoints: Vec<Endpoint>) -> BatchId {
     let campaign = seeded(
         store,
         "first_name,last_name,email,city,country\nAna,López,ana@example.org,Lima,PE\n",

@@ -1,4 +1,5 @@
 use chrono::{NaiveDate, Utc};
+use hillpost_core::ids::*;
 use std::time::Duration;
 
 use hillpost_core::batch::{Eligibility, Endpoint, Recipient, plan_batch};
@@ -155,7 +156,7 @@ pub fn recipients(keys: &[&str]) -> Vec<Recipient> {
 }
 
 /// A campaign with signers and a running batch to `keys`; returns the batch id.
-pub async fn running_batch(store: &Store, keys: &[&str]) -> i64 {
+pub async fn running_batch(store: &Store, keys: &[&str]) -> BatchId {
     let campaign = seeded(store, SIGNERS).await;
     let templates = LetterTemplates::compile(&campaign).expect("templates");
     let signatures = store.signatures(&campaign.id).await.expect("signatures");

@@ -1,3 +1,4 @@
+use hillpost_core::ids::*;
 use std::time::Duration;
 
 use hillpost_store::{Clock, NewToken, Store, StoreError, TestClock, TokenRole};
@@ -57,8 +58,8 @@ async fn tokens_are_found_by_hash_until_revoked(store: Store) {
         [organizer, auditor]
     );
     assert!(matches!(
-        store.revoke_token(9999).await,
-        Err(StoreError::NoToken(9999))
+        store.revoke_token(TokenId::new(9999)).await,
+        Err(StoreError::NoToken(id)) if id == TokenId::new(9999)
     ));
 }
 

@@ -27,13 +27,17 @@ use hillpost_testkit::smtp::{Faults, SmtpServer};
 const API_KEY: &str = "worker-test-cwc-key";
 
 /// Three Virginia constituents writing to office HVA04.
-async fn cwc_batch(store: &SharedStore) -> i64 {
+async fn cwc_batch(store: &SharedStore) -> hillpost_core::BatchId {
     cwc_batch_with(store, "Signer,Number0", &[]).await
 }
 
 /// Three Virginia constituents writing to office HVA04 (the first named `first_signer`:
 /// "first,last"), whose office has `more` endpoints after CWC.
-async fn cwc_batch_with(store: &SharedStore, first_signer: &str, more: &[Endpoint]) -> i64 {
+async fn cwc_batch_with(
+    store: &SharedStore,
+    first_signer: &str,
+    more: &[Endpoint],
+) -> hillpost_core::BatchId {
     let campaign = Campaign::from_toml(&fixtures::campaign_toml(
         "troops-home",
         "individual",

@@ -11,7 +11,7 @@ const STAFF: (&str, &str) = ("Committee staff", "staff@committee.example.org");
 async fn drain<C: hillpost_channels::Channel + Send + Sync + 'static>(
     worker: &Worker<C>,
     store: &SharedStore,
-    id: i64,
+    id: hillpost_core::BatchId,
 ) {
     hillpost_testkit::poll_until(
         "the batch to finish",

@@ -75,7 +75,7 @@ async fn consenting_signers_get_one_receipt_each_matching_the_attempts(
     assert_eq!(messages.len(), 11, "8 letters and 3 receipts");
     assert_eq!(receipts.len(), 3);
 
-    let signatures: HashMap<i64, _> = store
+    let signatures: HashMap<hillpost_core::SignatureId, _> = store
         .signatures(&hillpost_core::CampaignId::parse("test-campaign").unwrap())
         .await
         .unwrap()

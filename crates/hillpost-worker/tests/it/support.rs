@@ -52,7 +52,7 @@ pub async fn batch(
     signers: usize,
     recipients: &[(&str, &str)],
     max_attempts: u32,
-) -> i64 {
+) -> hillpost_core::BatchId {
     let csv = fixtures::signers_csv(signers);
     batch_of(store, mode, &csv, recipients, max_attempts, None, &[]).await
 }
@@ -65,7 +65,7 @@ pub async fn batch_preferring(
     recipients: &[(&str, &str)],
     max_attempts: u32,
     preferred: &[Endpoint],
-) -> i64 {
+) -> hillpost_core::BatchId {
     let csv = fixtures::signers_csv(signers);
     batch_of(store, mode, &csv, recipients, max_attempts, None, preferred).await
 }
@@ -83,7 +83,7 @@ pub async fn batch_of(
     max_attempts: u32,
     receipt_base_url: Option<&str>,
     preferred: &[Endpoint],
-) -> i64 {
+) -> hillpost_core::BatchId {
     let campaign = Campaign::from_toml(&fixtures::campaign_toml("test-campaign", mode, recipients))
         .expect("campaign");
     store

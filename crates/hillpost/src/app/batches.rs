@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use hillpost_core::CampaignId;
 use hillpost_core::batch::LeftOut;
 use hillpost_core::delivery::{BatchAction, RetrySelection};
+use hillpost_core::ids::BatchId;
 use hillpost_store::{BatchOptions, BatchRow, BatchStatus, RetryReport, RetryRequest};
 
 use super::deliveries::reason;
@@ -60,7 +61,7 @@ pub struct NewBatch {
 
 /// A batch just created.
 pub struct CreatedBatch {
-    pub id: i64,
+    pub id: BatchId,
     pub status: BatchStatus,
     /// Deliveries planned, skipped ones included.
     pub deliveries: usize,
@@ -115,7 +116,7 @@ impl App<'_> {
                 },
             )
             .await?;
-        tracing::info!(batch = id, campaign = %campaign, actor, "batch created");
+        tracing::info!(batch = id.get(), campaign = %campaign, actor, "batch created");
         let status = self.store.batch_status(id).await?;
         let Planned { plan, .. } = planned;
         Ok(CreatedBatch {
@@ -127,24 +128,24 @@ impl App<'_> {
     }
 
     /// Pauses, resumes or cancels batch `id`; a conflict when its state does not allow it.
-    #[tracing::instrument(name = "batch.control", skip_all, fields(batch = id, action = action.verb(), actor = %actor))]
+    #[tracing::instrument(name = "batch.control", skip_all, fields(batch = id.get(), action = action.verb(), actor = %actor))]
     pub async fn control_batch(
         &self,
-        id: i64,
+        id: BatchId,
         action: BatchAction,
         actor: &str,
     ) -> Result<BatchRow, AppError> {
         let batch = self.store.control_batch_by(id, action, actor).await?;
-        tracing::info!(batch = id, actor, "batch {}", action.verb());
+        tracing::info!(batch = id.get(), actor, "batch {}", action.verb());
         Ok(batch)
     }
 
     /// Plans batch `id`'s failed (or unconfirmed) letters again on the directory as it is
     /// now and queues them: the same deliveries, new attempts, within the retry budget.
-    #[tracing::instrument(name = "batch.retry", skip_all, fields(batch = id, selection = %selection, actor = %actor))]
+    #[tracing::instrument(name = "batch.retry", skip_all, fields(batch = id.get(), selection = %selection, actor = %actor))]
     pub async fn retry_batch(
         &self,
-        id: i64,
+        id: BatchId,
         selection: &str,
         why: &str,
         actor: &str,

@@ -2,6 +2,7 @@
 //! send it again.
 
 use hillpost_core::delivery::OperatorAction;
+use hillpost_core::ids::DeliveryId;
 use hillpost_store::{DeliveryAction, DeliveryRow};
 
 use super::{App, AppError, BadInput};
@@ -24,10 +25,10 @@ pub(super) fn reason(raw: &str) -> Result<&str, AppError> {
 impl App<'_> {
     /// Confirms or resends delivery `id` on `actor`'s word; a conflict unless it is
     /// `unconfirmed`.
-    #[tracing::instrument(name = "delivery.decide", skip_all, fields(delivery = id, action = action.verb(), actor = %actor))]
+    #[tracing::instrument(name = "delivery.decide", skip_all, fields(delivery = id.get(), action = action.verb(), actor = %actor))]
     pub async fn decide_delivery(
         &self,
-        id: i64,
+        id: DeliveryId,
         action: OperatorAction,
         why: &str,
         actor: &str,
@@ -44,7 +45,7 @@ impl App<'_> {
                 },
             )
             .await?;
-        tracing::info!(delivery = id, actor, "letter {}", action.verb());
+        tracing::info!(delivery = id.get(), actor, "letter {}", action.verb());
         Ok(row)
     }
 }

@@ -68,7 +68,11 @@ impl App<'_> {
             })
             .await?;
         // The signature by id only: the address must not reach the log.
-        tracing::info!(signature = report.signature_id, actor, "signer erased");
+        tracing::info!(
+            signature = report.signature_id.get(),
+            actor,
+            "signer erased"
+        );
         Ok(report)
     }
 
@@ -102,7 +106,7 @@ impl App<'_> {
             let definition = self.store.batch_campaign(petition.batch_id).await?;
             let kept = signatures
                 .iter()
-                .filter(|(id, _)| *id <= petition.signers_through && *id != erased)
+                .filter(|(id, _)| *id <= petition.signers_through.into() && *id != erased)
                 .map(|(_, s)| s);
             let offices: Vec<&str> = petition.offices.iter().map(String::as_str).collect();
             documents.extend(

@@ -21,7 +21,7 @@ pub async fn run(settings: &Settings, command: AuditCommand) -> anyhow::Result<E
     let store = open_store(settings).await?;
     let code = match command {
         AuditCommand::Export { batch, format, out } => {
-            let lines = store.audit_export(batch).await?;
+            let lines = store.audit_export(batch.into()).await?;
             match out {
                 Some(path) => {
                     write_file(&path, &lines, format)?;

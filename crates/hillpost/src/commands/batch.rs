@@ -56,7 +56,7 @@ pub async fn run(settings: &Settings, command: BatchCommand) -> anyhow::Result<E
             let out = out.unwrap_or_else(|| format!("{id}-petition.pdf").into());
             return preview::write(&App::new(&store, settings), &id, &out).await;
         }
-        BatchCommand::Status { id } => print_status(&store.batch_status(id).await?),
+        BatchCommand::Status { id } => print_status(&store.batch_status(id.into()).await?),
         BatchCommand::List { campaign } => {
             let campaign = campaign.map(|c| campaign_id(&c)).transpose()?;
             for batch in store.batches(campaign.as_ref()).await? {
@@ -81,7 +81,7 @@ pub async fn run(settings: &Settings, command: BatchCommand) -> anyhow::Result<E
         } => {
             let selection = if unconfirmed { "unconfirmed" } else { "failed" };
             let report = App::new(&store, settings)
-                .retry_batch(id, selection, &reason, &super::cli_actor())
+                .retry_batch(id.into(), selection, &reason, &super::cli_actor())
                 .await?;
             println!(
                 "batch {id}: {} letter(s) planned again and queued",
@@ -96,7 +96,9 @@ pub async fn run(settings: &Settings, command: BatchCommand) -> anyhow::Result<E
 }
 
 async fn control(app: App<'_>, id: i64, action: BatchAction) -> anyhow::Result<()> {
-    let batch = app.control_batch(id, action, &super::cli_actor()).await?;
+    let batch = app
+        .control_batch(id.into(), action, &super::cli_actor())
+        .await?;
     println!("batch {id} {}: now {}", action.verb(), batch.state);
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! `hillpost delivery show | confirm | resend`: one letter's record, and a person's decision
 //! about a letter that may have arrived without a confirmation.
 
+use hillpost_core::ids::DeliveryId;
 use std::process::ExitCode;
 
 use hillpost_core::delivery::OperatorAction;
@@ -16,16 +17,23 @@ pub async fn run(settings: &Settings, command: DeliveryCommand) -> anyhow::Resul
     match command {
         DeliveryCommand::Show { id } => {
             let detail = store
-                .delivery_detail(id)
+                .delivery_detail(id.into())
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("there is no delivery {id}"))?;
             print_detail(&detail);
         }
         DeliveryCommand::Confirm { id, reason } => {
-            act(&store, id, OperatorAction::Confirm, &reason, settings).await?
+            act(
+                &store,
+                id.into(),
+                OperatorAction::Confirm,
+                &reason,
+                settings,
+            )
+            .await?
         }
         DeliveryCommand::Resend { id, reason } => {
-            act(&store, id, OperatorAction::Resend, &reason, settings).await?
+            act(&store, id.into(), OperatorAction::Resend, &reason, settings).await?
         }
     }
     store.close().await;
@@ -34,7 +42,7 @@ pub async fn run(settings: &Settings, command: DeliveryCommand) -> anyhow::Resul
 
 async fn act(
     store: &Store,
-    id: i64,
+    id: DeliveryId,
     action: OperatorAction,
     reason: &str,
     settings: &Settings,

@@ -50,7 +50,7 @@ pub async fn run(settings: &Settings, command: TokensCommand) -> anyhow::Result<
         }
         TokensCommand::Revoke { id } => {
             let store = open_store(settings).await?;
-            let token = store.revoke_token(id).await?;
+            let token = store.revoke_token(id.into()).await?;
             println!(
                 "token {id} revoked{}",
                 token

@@ -5,6 +5,7 @@
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Json, Redirect, Response};
+use hillpost_core::ids::{BatchId, DeliveryId};
 use hillpost_core::{BatchState, DeliveryState};
 use hillpost_store::BatchAction;
 use serde::{Deserialize, Serialize};
@@ -18,29 +19,29 @@ use super::{templates, words};
 use crate::server::auth::visible_batch;
 
 /// A batch id from the path; anything else names no batch.
-fn batch_id(raw: &str) -> Result<i64, PageError> {
+fn batch_id(raw: &str) -> Result<BatchId, PageError> {
     raw.parse()
         .map_err(|_| PageError::NotFound(format!("There is no batch `{raw}`.")))
 }
 
 async fn load_progress(state: &DashboardState, id: i64) -> Result<ProgressView, PageError> {
     let store = &state.app.store;
-    let status = store.batch_status(id).await?;
-    let deliveries = store.deliveries(id).await?;
-    let attempts = store.batch_attempts(id).await?;
+    let status = store.batch_status(id.into()).await?;
+    let deliveries = store.deliveries(id.into()).await?;
+    let attempts = store.batch_attempts(id.into()).await?;
     Ok(progress(&status, &deliveries, &attempts))
 }
 
 /// The batch's progress and the letters that need a decision, from one read of each.
 async fn load_page_parts(
     state: &DashboardState,
-    id: i64,
+    id: BatchId,
 ) -> Result<(ProgressView, Decisions), PageError> {
     let store = &state.app.store;
     let status = store.batch_status(id).await?;
     let deliveries = store.deliveries(id).await?;
     let attempts = store.batch_attempts(id).await?;
-    let ended_short: Vec<i64> = deliveries
+    let ended_short: Vec<DeliveryId> = deliveries
         .iter()
         .filter(|d| d.state.is_final() && d.state != DeliveryState::Delivered)
         .map(|d| d.id)
@@ -54,7 +55,7 @@ async fn load_page_parts(
 
 #[derive(Serialize)]
 struct BatchPage {
-    id: i64,
+    id: BatchId,
     campaign_id: String,
     campaign_title: String,
     mode: &'static str,
@@ -119,10 +120,10 @@ pub struct ProgressUpdate {
 async fn progress_update(
     state: &DashboardState,
     visitor: &SignedIn,
-    id: i64,
+    id: BatchId,
 ) -> Result<ProgressUpdate, PageError> {
     visible_batch(&state.app, &visitor.caller, id).await?;
-    let progress = load_progress(state, id).await?;
+    let progress = load_progress(state, id.get()).await?;
     #[derive(Serialize)]
     struct Fragment<'a> {
         progress: &'a ProgressView,

@@ -4,6 +4,7 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
+use hillpost_core::ids::BatchId;
 use serde::Serialize;
 
 use super::DashboardState;
@@ -70,7 +71,7 @@ struct Letter {
 
 #[derive(Serialize)]
 struct BatchLine {
-    id: i64,
+    id: BatchId,
     state: &'static str,
     created: String,
     start: String,

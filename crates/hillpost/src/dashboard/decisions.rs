@@ -4,6 +4,7 @@
 //! actions are the API's and the CLI's (`App::decide_delivery`, `App::retry_batch`);
 //! auditors see the same list without the buttons.
 
+use hillpost_core::ids::{BatchId, DeliveryId, SignatureId};
 use std::collections::{BTreeMap, HashMap};
 
 use axum::Form;
@@ -40,10 +41,10 @@ pub struct OfficeLetters {
 
 #[derive(Serialize)]
 pub struct LetterView {
-    pub id: i64,
+    pub id: DeliveryId,
     pub state: &'static str,
     pub state_code: &'static str,
-    pub signer_id: Option<i64>,
+    pub signer_id: Option<SignatureId>,
     pub endpoint: String,
     /// The last attempt in words: when, through what, what came back.
     pub last_attempt: Option<String>,
@@ -65,11 +66,11 @@ pub fn decisions(
             DeliveryState::Unconfirmed | DeliveryState::Failed | DeliveryState::Dead
         )
     };
-    let mut last: HashMap<i64, &AttemptRow> = HashMap::new();
+    let mut last: HashMap<DeliveryId, &AttemptRow> = HashMap::new();
     for a in attempts {
         last.insert(a.delivery_id, a);
     }
-    let mut events_of: HashMap<i64, Vec<String>> = HashMap::new();
+    let mut events_of: HashMap<DeliveryId, Vec<String>> = HashMap::new();
     for e in events {
         events_of
             .entry(e.delivery_id)
@@ -157,7 +158,7 @@ fn refused(error: AppError) -> PageError {
     }
 }
 
-fn id(raw: &str, what: &str) -> Result<i64, PageError> {
+fn id<T: std::str::FromStr>(raw: &str, what: &str) -> Result<T, PageError> {
     raw.parse()
         .map_err(|_| PageError::NotFound(format!("There is no {what} `{raw}`.")))
 }
@@ -171,7 +172,7 @@ async fn decide(
 ) -> Result<Response, PageError> {
     visitor.check_csrf(form.csrf.as_deref())?;
     visitor.must_be_organizer()?;
-    let id = id(&raw, "letter")?;
+    let id: DeliveryId = id(&raw, "letter")?;
     let not_found = || PageError::NotFound(format!("There is no letter {id}."));
     let detail = state
         .app
@@ -224,7 +225,7 @@ pub async fn retry(
 ) -> Result<Response, PageError> {
     visitor.check_csrf(form.csrf.as_deref())?;
     visitor.must_be_organizer()?;
-    let id = id(&raw, "batch")?;
+    let id: BatchId = id(&raw, "batch")?;
     visible_batch(&state.app, &visitor.caller, id).await?;
     let report = state
         .app
@@ -238,9 +239,9 @@ pub async fn retry(
         .await
         .map_err(refused)?;
     tracing::info!(
-        batch = id,
+        batch = id.get(),
         letters = report.replanned,
-        token = visitor.caller.token_id,
+        token = visitor.caller.token_id.get(),
         "letters planned again from the dashboard"
     );
     Ok(Redirect::to(&format!("/dashboard/batches/{id}")).into_response())

@@ -6,6 +6,7 @@
 
 use axum::extract::{Path, State};
 use axum::response::{Html, Response};
+use hillpost_core::ids::{BatchId, DeliveryId};
 use serde::Serialize;
 
 use super::DashboardState;
@@ -27,7 +28,7 @@ struct AttemptLine {
 #[derive(Serialize)]
 pub(super) struct EvidenceLine {
     pub id: i64,
-    pub delivery_id: i64,
+    pub delivery_id: DeliveryId,
     pub attempt_no: u32,
     pub kind: &'static str,
     pub is_image: bool,
@@ -55,8 +56,8 @@ impl EvidenceLine {
 
 #[derive(Serialize)]
 struct DeliveryPage {
-    batch_id: i64,
-    id: i64,
+    batch_id: BatchId,
+    id: DeliveryId,
     recipient_name: String,
     channel: &'static str,
     endpoint: String,
@@ -67,7 +68,7 @@ struct DeliveryPage {
     evidence: Vec<EvidenceLine>,
 }
 
-fn number(raw: &str, what: &str) -> Result<i64, PageError> {
+fn number<T: std::str::FromStr>(raw: &str, what: &str) -> Result<T, PageError> {
     raw.parse()
         .map_err(|_| PageError::NotFound(format!("There is no {what} `{raw}`.")))
 }
@@ -77,8 +78,8 @@ pub async fn show(
     visitor: SignedIn,
     Path((batch, delivery)): Path<(String, String)>,
 ) -> Result<Html<String>, PageError> {
-    let batch = number(&batch, "batch")?;
-    let id = number(&delivery, "delivery")?;
+    let batch: BatchId = number(&batch, "batch")?;
+    let id: DeliveryId = number(&delivery, "delivery")?;
     visible_batch(&state.app, &visitor.caller, batch).await?;
     let store = &state.app.store;
     let row = store
@@ -127,8 +128,8 @@ pub async fn evidence(
     visitor: SignedIn,
     Path((batch, evidence)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
-    let batch = number(&batch, "batch")?;
-    let id = number(&evidence, "evidence")?;
+    let batch: BatchId = number(&batch, "batch")?;
+    let id: i64 = number(&evidence, "evidence")?;
     visible_batch(&state.app, &visitor.caller, batch).await?;
     let (row, bytes) = state
         .app

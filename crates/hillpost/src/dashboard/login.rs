@@ -95,7 +95,7 @@ pub async fn submit(
         );
     };
     let session = state.sessions.start(hash);
-    tracing::info!(token = token.id, "dashboard sign-in");
+    tracing::info!(token = token.id.get(), "dashboard sign-in");
     Ok((
         AppendHeaders([
             (

@@ -16,7 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
 use super::auth::{Caller, visible_batch};
-use super::body::{BatchId, Query};
+use super::body::{BatchPath, Query};
 use super::error::{ApiError, ErrorBody};
 use crate::audit_export::{ExportFormat, write_lines};
 
@@ -38,7 +38,7 @@ pub struct ExportQuery {
 pub async fn export(
     State(state): State<AppState>,
     caller: Caller,
-    BatchId(id): BatchId,
+    BatchPath(id): BatchPath,
     Query(query): Query<ExportQuery>,
 ) -> Result<Response, ApiError> {
     visible_batch(&state, &caller, id).await?;

@@ -7,6 +7,7 @@ use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use hillpost_core::CampaignId;
+use hillpost_core::ids::{BatchId, TokenId};
 use hillpost_store::{BatchRow, StoredCampaign, TokenRole};
 
 use super::AppState;
@@ -16,7 +17,7 @@ use crate::tokens::secret_sha256;
 /// The caller of an authenticated route.
 #[derive(Debug, Clone)]
 pub struct Caller {
-    pub token_id: i64,
+    pub token_id: TokenId,
     pub role: TokenRole,
     pub organization: Option<String>,
     pub label: String,
@@ -106,7 +107,7 @@ pub async fn visible_campaign(
 pub async fn visible_batch(
     state: &AppState,
     caller: &Caller,
-    id: i64,
+    id: BatchId,
 ) -> Result<BatchRow, ApiError> {
     let not_found = || ApiError::NotFound(format!("there is no batch {id}"));
     let batch = state.store.batch(id).await?.ok_or_else(not_found)?;

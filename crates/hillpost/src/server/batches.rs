@@ -1,6 +1,7 @@
 //! Batches: create (or preview with `dry_run`), list, status, pause, resume, cancel, through
 //! the use cases the CLI's `hillpost batch …` and the dashboard call (`crate::app`).
 
+use hillpost_core::ids::BatchId;
 use std::collections::BTreeMap;
 
 use axum::Json;
@@ -14,14 +15,15 @@ use utoipa::ToSchema;
 
 use super::AppState;
 use super::auth::{Caller, visible_batch, visible_campaign};
-use super::body::{BatchId, Body};
+use super::body::{BatchPath, Body};
 use super::error::{ApiError, ErrorBody};
 use crate::app::{BatchStart, NewBatch};
 use crate::planning;
 
 #[derive(Serialize, ToSchema)]
 pub struct BatchView {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: BatchId,
     pub campaign_id: String,
     /// `scheduled`, `running`, `paused`, `completed` or `cancelled`.
     pub state: String,
@@ -279,7 +281,7 @@ pub async fn list(
 pub async fn status(
     State(state): State<AppState>,
     caller: Caller,
-    BatchId(id): BatchId,
+    BatchPath(id): BatchPath,
 ) -> Result<Json<StatusView>, ApiError> {
     visible_batch(&state, &caller, id).await?;
     let status = state.store.batch_status(id).await?;
@@ -289,7 +291,7 @@ pub async fn status(
 async fn control(
     state: AppState,
     caller: Caller,
-    id: i64,
+    id: BatchId,
     action: BatchAction,
 ) -> Result<Json<BatchView>, ApiError> {
     caller.must_be_organizer()?;
@@ -308,7 +310,7 @@ async fn control(
 pub async fn pause(
     State(state): State<AppState>,
     caller: Caller,
-    BatchId(id): BatchId,
+    BatchPath(id): BatchPath,
 ) -> Result<Json<BatchView>, ApiError> {
     control(state, caller, id, BatchAction::Pause).await
 }
@@ -320,7 +322,7 @@ pub async fn pause(
 pub async fn resume(
     State(state): State<AppState>,
     caller: Caller,
-    BatchId(id): BatchId,
+    BatchPath(id): BatchPath,
 ) -> Result<Json<BatchView>, ApiError> {
     control(state, caller, id, BatchAction::Resume).await
 }
@@ -332,7 +334,7 @@ pub async fn resume(
 pub async fn cancel(
     State(state): State<AppState>,
     caller: Caller,
-    BatchId(id): BatchId,
+    BatchPath(id): BatchPath,
 ) -> Result<Json<BatchView>, ApiError> {
     control(state, caller, id, BatchAction::Cancel).await
 }

@@ -6,6 +6,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
+use hillpost_core::ids::{BatchId, DeliveryId};
 use serde::de::DeserializeOwned;
 
 use super::AppState;
@@ -65,9 +66,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
 }
 
 /// A delivery id from the path; one that is not a number names no delivery (404, in JSON).
-pub struct DeliveryId(pub i64);
+pub struct DeliveryPath(pub DeliveryId);
 
-impl<S: Send + Sync> FromRequestParts<S> for DeliveryId {
+impl<S: Send + Sync> FromRequestParts<S> for DeliveryPath {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
@@ -75,15 +76,15 @@ impl<S: Send + Sync> FromRequestParts<S> for DeliveryId {
             .await
             .map_err(|e| ApiError::Malformed(e.body_text()))?;
         raw.parse()
-            .map(DeliveryId)
+            .map(DeliveryPath)
             .map_err(|_| ApiError::NotFound(format!("there is no delivery `{raw}`")))
     }
 }
 
 /// A batch id from the path; one that is not a number names no batch (404, in JSON).
-pub struct BatchId(pub i64);
+pub struct BatchPath(pub BatchId);
 
-impl<S: Send + Sync> FromRequestParts<S> for BatchId {
+impl<S: Send + Sync> FromRequestParts<S> for BatchPath {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
@@ -91,7 +92,7 @@ impl<S: Send + Sync> FromRequestParts<S> for BatchId {
             .await
             .map_err(|e| ApiError::Malformed(e.body_text()))?;
         raw.parse()
-            .map(BatchId)
+            .map(BatchPath)
             .map_err(|_| ApiError::NotFound(format!("there is no batch `{raw}`")))
     }
 }

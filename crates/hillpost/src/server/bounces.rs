@@ -6,6 +6,7 @@
 
 use axum::Json;
 use axum::extract::State;
+use hillpost_core::ids::{DeliveryId, NoticeId};
 use hillpost_store::NoticeOutcome;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -20,8 +21,10 @@ use crate::bounces::{Incoming, ingest};
 pub struct NoticeView {
     /// `recorded`, `set_aside` or `already_recorded`.
     pub outcome: &'static str,
-    pub notice_id: i64,
-    pub delivery_id: Option<i64>,
+    #[schema(value_type = i64)]
+    pub notice_id: NoticeId,
+    #[schema(value_type = Option<i64>)]
+    pub delivery_id: Option<DeliveryId>,
     /// What it did to the delivery, in words (recorded).
     pub effect: Option<String>,
     /// Why it was kept aside (set_aside).

@@ -5,6 +5,7 @@
 //! Signers appear by id only; their names and addresses stay out of these (a receipt's
 //! endpoint is `signer`, not the signer's address).
 
+use hillpost_core::ids::{BatchId, DeliveryId, SignatureId};
 use std::collections::HashMap;
 
 use axum::Json;
@@ -17,7 +18,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
 use super::auth::{Caller, visible_batch};
-use super::body::{BatchId, Body, DeliveryId, Query};
+use super::body::{BatchPath, Body, DeliveryPath, Query};
 use super::error::{ApiError, ErrorBody};
 use super::evidence::EvidenceView;
 
@@ -39,12 +40,14 @@ pub struct AttemptView {
 
 #[derive(Serialize, ToSchema)]
 pub struct DeliveryView {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: DeliveryId,
     /// `letter` or `receipt`.
     pub kind: String,
     pub recipient_key: String,
     pub recipient_name: String,
-    pub signature_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub signature_id: Option<SignatureId>,
     pub channel: String,
     pub endpoint: String,
     pub state: String,
@@ -152,7 +155,7 @@ pub struct DeliveryPage {
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    BatchId(id): BatchId,
+    BatchPath(id): BatchPath,
     Query(page): Query<PageQuery>,
 ) -> Result<Json<DeliveryPage>, ApiError> {
     let limit = page.limit.unwrap_or(DEFAULT_LIMIT);
@@ -171,12 +174,12 @@ pub async fn list(
     let more = deliveries.len() > limit as usize;
     deliveries.truncate(limit as usize);
     let next = more.then(|| deliveries.last().map(|d| d.id)).flatten();
-    let ids: Vec<i64> = deliveries.iter().map(|d| d.id).collect();
-    let mut attempts: HashMap<i64, Vec<AttemptView>> = HashMap::new();
+    let ids: Vec<DeliveryId> = deliveries.iter().map(|d| d.id).collect();
+    let mut attempts: HashMap<DeliveryId, Vec<AttemptView>> = HashMap::new();
     for a in state.store.attempts_of(&ids).await? {
         attempts.entry(a.delivery_id).or_default().push(attempt(a));
     }
-    let mut events: HashMap<i64, Vec<EventView>> = HashMap::new();
+    let mut events: HashMap<DeliveryId, Vec<EventView>> = HashMap::new();
     for e in state.store.delivery_events(&ids).await? {
         events.entry(e.delivery_id).or_default().push(event(&e));
     }
@@ -184,19 +187,27 @@ pub async fn list(
         .into_iter()
         .map(|d| {
             let (a, e) = (
-                attempts.remove(&d.id).unwrap_or_default(),
-                events.remove(&d.id).unwrap_or_default(),
+                attempts
+                    .remove(&DeliveryId::new(d.id.get()))
+                    .unwrap_or_default(),
+                events
+                    .remove(&DeliveryId::new(d.id.get()))
+                    .unwrap_or_default(),
             );
             delivery_view(d, a, e)
         })
         .collect();
-    Ok(Json(DeliveryPage { deliveries, next }))
+    Ok(Json(DeliveryPage {
+        deliveries,
+        next: next.map(i64::from),
+    }))
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct DeliveryRecord {
     pub delivery: DeliveryView,
-    pub batch_id: i64,
+    #[schema(value_type = i64)]
+    pub batch_id: BatchId,
     pub campaign_id: String,
     /// Ways to reach the office that planning did not make endpoints, with why.
     pub passed_over: Vec<String>,
@@ -209,7 +220,7 @@ pub struct DeliveryRecord {
 async fn visible_delivery(
     state: &AppState,
     caller: &Caller,
-    id: i64,
+    id: DeliveryId,
 ) -> Result<DeliveryDetail, ApiError> {
     let not_found = || ApiError::NotFound(format!("there is no delivery {id}"));
     let detail = state
@@ -253,7 +264,7 @@ async fn record(state: &AppState, detail: DeliveryDetail) -> Result<DeliveryReco
 pub async fn show(
     State(state): State<AppState>,
     caller: Caller,
-    DeliveryId(id): DeliveryId,
+    DeliveryPath(id): DeliveryPath,
 ) -> Result<Json<DeliveryRecord>, ApiError> {
     let detail = visible_delivery(&state, &caller, id).await?;
     Ok(Json(record(&state, detail).await?))
@@ -276,7 +287,7 @@ pub struct Decision {
 pub async fn confirm(
     State(state): State<AppState>,
     caller: Caller,
-    DeliveryId(id): DeliveryId,
+    DeliveryPath(id): DeliveryPath,
     body: Body,
 ) -> Result<Json<DeliveryRecord>, ApiError> {
     decide(state, caller, id, body, OperatorAction::Confirm).await
@@ -292,7 +303,7 @@ pub async fn confirm(
 pub async fn resend(
     State(state): State<AppState>,
     caller: Caller,
-    DeliveryId(id): DeliveryId,
+    DeliveryPath(id): DeliveryPath,
     body: Body,
 ) -> Result<Json<DeliveryRecord>, ApiError> {
     decide(state, caller, id, body, OperatorAction::Resend).await
@@ -301,7 +312,7 @@ pub async fn resend(
 async fn decide(
     state: AppState,
     caller: Caller,
-    id: i64,
+    id: DeliveryId,
     body: Body,
     action: OperatorAction,
 ) -> Result<Json<DeliveryRecord>, ApiError> {
@@ -343,7 +354,7 @@ pub struct RetryView {
 pub async fn retry(
     State(state): State<AppState>,
     caller: Caller,
-    BatchId(id): BatchId,
+    BatchPath(id): BatchPath,
     body: Body,
 ) -> Result<Json<RetryView>, ApiError> {
     caller.must_be_organizer()?;

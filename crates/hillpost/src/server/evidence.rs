@@ -13,19 +13,21 @@ use axum::http::header::{CONTENT_DISPOSITION, CONTENT_SECURITY_POLICY, CONTENT_T
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
+use hillpost_core::ids::{BatchId, DeliveryId};
 use hillpost_store::EvidenceRow;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
 use super::auth::{Caller, visible_batch};
-use super::body::{BatchId, Query};
+use super::body::{BatchPath, Query};
 use super::error::{ApiError, ErrorBody};
 
 #[derive(Serialize, ToSchema)]
 pub struct EvidenceView {
     pub id: i64,
-    pub delivery_id: i64,
+    #[schema(value_type = i64)]
+    pub delivery_id: DeliveryId,
     pub attempt_no: u32,
     /// `answer_page`, `failure_page`, `screenshot_after_submit` or `screenshot_at_failure`.
     pub kind: String,
@@ -61,7 +63,8 @@ impl From<EvidenceRow> for EvidenceView {
 #[derive(Deserialize, IntoParams)]
 pub struct EvidenceQuery {
     /// Only this delivery's evidence.
-    pub delivery: Option<i64>,
+    #[param(value_type = Option<i64>)]
+    pub delivery: Option<DeliveryId>,
 }
 
 /// The evidence the batch's attempts kept, in delivery and attempt order.
@@ -71,7 +74,7 @@ pub struct EvidenceQuery {
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    BatchId(id): BatchId,
+    BatchPath(id): BatchPath,
     Query(query): Query<EvidenceQuery>,
 ) -> Result<Json<Vec<EvidenceView>>, ApiError> {
     visible_batch(&state, &caller, id).await?;
@@ -100,7 +103,7 @@ pub async fn content(
     Path((batch, evidence)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let not_found = || ApiError::NotFound(format!("there is no evidence `{evidence}`"));
-    let batch: i64 = batch
+    let batch: BatchId = batch
         .parse()
         .map_err(|_| ApiError::NotFound(format!("there is no batch `{batch}`")))?;
     let id: i64 = evidence.parse().map_err(|_| not_found())?;

@@ -116,7 +116,7 @@ pub struct Health {
 #[utoipa::path(get, path = "/health", tag = "operations", security(()),
     responses((status = 200, body = Health), (status = 503, body = Health)))]
 pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
-    match state.store.batch(0).await {
+    match state.store.batch(hillpost_core::BatchId::new(0)).await {
         Ok(_) => (
             StatusCode::OK,
             Json(Health {

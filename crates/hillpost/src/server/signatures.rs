@@ -5,6 +5,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use hillpost_core::ids::{ImportId, SignatureId};
 use hillpost_core::import::SignatureCsv;
 use hillpost_store::import::ImportReport;
 use serde::{Deserialize, Serialize};
@@ -25,7 +26,8 @@ pub struct ImportView {
     pub rejections: Vec<RowProblem>,
     /// Columns that matched no field.
     pub ignored_columns: Vec<String>,
-    pub import_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub import_id: Option<ImportId>,
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -218,7 +220,8 @@ pub struct EraseRequest {
 
 #[derive(Serialize, ToSchema)]
 pub struct ErasureView {
-    pub signature_id: i64,
+    #[schema(value_type = i64)]
+    pub signature_id: SignatureId,
     /// Letters and receipts not sent yet, cancelled.
     pub cancelled: u64,
     /// Rows blanked, by kind.

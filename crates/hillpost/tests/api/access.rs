@@ -92,13 +92,18 @@ async fn every_route_checks_tokens_roles_and_organizations(url: String) {
     );
     api.store
         .store_evidence(&[hillpost_store::NewEvidence {
-            delivery_id: delivery,
+            delivery_id: delivery.into(),
             attempt_no: 1,
             evidence: &page,
         }])
         .await
         .expect("evidence");
-    let evidence = api.store.evidence_of(delivery).await.expect("evidence")[0].id;
+    let evidence = api
+        .store
+        .evidence_of(delivery.into())
+        .await
+        .expect("evidence")[0]
+        .id;
     // A signed checkpoint, for the route that serves it.
     api.store
         .write_checkpoint(

@@ -50,7 +50,7 @@ async fn a_report_is_recorded_only_for_the_tokens_own_letters(url: String) {
     let key = |batch: i64| {
         let store = api.store.clone();
         async move {
-            store.deliveries(batch).await.expect("deliveries")[0]
+            store.deliveries(batch.into()).await.expect("deliveries")[0]
                 .idempotency_key
                 .clone()
         }

@@ -116,7 +116,7 @@ async fn an_erasure_remakes_the_petition_documents_without_the_signer(url: Strin
         let store = api.store.clone();
         async move {
             store
-                .attachments(batch)
+                .attachments(batch.into())
                 .await
                 .unwrap()
                 .into_iter()
@@ -149,7 +149,7 @@ async fn an_erasure_remakes_the_petition_documents_without_the_signer(url: Strin
     );
     // The PDF is the one planning makes for the two who remain, addressed and dated as the
     // batch was.
-    let campaign = api.store.batch_campaign(batch).await.unwrap();
+    let campaign = api.store.batch_campaign(batch.into()).await.unwrap();
     let remaining: Vec<_> = api
         .store
         .signatures(&campaign.id)
@@ -159,7 +159,13 @@ async fn an_erasure_remakes_the_petition_documents_without_the_signer(url: Strin
         .map(|(_, s)| s)
         .collect();
     assert_eq!(remaining.len(), 2);
-    let created_on = api.store.batch(batch).await.unwrap().unwrap().created_at;
+    let created_on = api
+        .store
+        .batch(batch.into())
+        .await
+        .unwrap()
+        .unwrap()
+        .created_at;
     let expected = hillpost_document::petition_pdf(
         &campaign,
         remaining.iter(),

@@ -93,7 +93,11 @@ async fn evidence_is_served_to_its_organization_and_listed_in_the_audit_export(u
         }
     }
     // Another batch's id does not reach this evidence.
-    let elsewhere = format!("/api/v1/batches/{}/evidence/{}", batch + 1, listed[0]["id"]);
+    let elsewhere = format!(
+        "/api/v1/batches/{}/evidence/{}",
+        batch.get() + 1,
+        listed[0]["id"]
+    );
     let (status, _) = api.get(&elsewhere, &api.auditor).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
@@ -126,7 +130,7 @@ async fn evidence_is_served_to_its_organization_and_listed_in_the_audit_export(u
         }
         other => other,
     };
-    assert_eq!(line["delivery_id"], delivery);
+    assert_eq!(line["delivery_id"], delivery.get());
     assert_eq!(line["attempt_no"], 1);
     assert_eq!(line["evidence_sha256"], expected.as_str());
 }

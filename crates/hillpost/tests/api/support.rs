@@ -1,3 +1,4 @@
+use hillpost_core::{BatchId, DeliveryId};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -189,7 +190,7 @@ impl Api {
 
     /// Campaign `ours` (one signer, one office), a batch of it delivered by a worker of this
     /// process to the outbox: the batch and its delivery, to hang a form's evidence on.
-    pub async fn delivered_batch(&self) -> (i64, i64) {
+    pub async fn delivered_batch(&self) -> (BatchId, DeliveryId) {
         self.seed(
             "ours",
             ORG,
@@ -206,7 +207,7 @@ impl Api {
             )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
-        let batch = body["batch"]["id"].as_i64().expect("batch id");
+        let batch = BatchId::new(body["batch"]["id"].as_i64().expect("batch id"));
         hillpost_testkit::poll_until("the batch to complete", LONG, || async {
             let (_, s) = self
                 .get(&format!("/api/v1/batches/{batch}"), &self.auditor)
@@ -221,7 +222,7 @@ impl Api {
     /// Stores `evidence` as attempt 1's of `delivery`, as the worker's recorder does.
     pub async fn keep_evidence(
         &self,
-        delivery: i64,
+        delivery: DeliveryId,
         evidence: &[&hillpost_core::delivery::Evidence],
     ) -> Vec<hillpost_store::EvidenceRow> {
         let items: Vec<hillpost_store::NewEvidence> = evidence
@@ -352,7 +353,7 @@ impl Api {
 
     /// Creates a batch of `campaign` now, as its organizer, and waits until it completed;
     /// its id.
-    pub async fn completed_batch(&self, campaign: &str) -> i64 {
+    pub async fn completed_batch(&self, campaign: &str) -> BatchId {
         let (status, created) = self
             .post_json(
                 &format!("/api/v1/campaigns/{campaign}/batches"),
@@ -361,7 +362,7 @@ impl Api {
             )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{created}");
-        let batch = created["batch"]["id"].as_i64().unwrap();
+        let batch = BatchId::new(created["batch"]["id"].as_i64().unwrap());
         hillpost_testkit::poll_until("the batch to complete", LONG, || async {
             let (_, s) = self
                 .get(&format!("/api/v1/batches/{batch}"), &self.auditor)

@@ -62,7 +62,7 @@ async fn the_layer_types_its_refusals(url: String) {
     assert!(api.store.batches(None).await.unwrap().is_empty());
     let error = app
         .decide_delivery(
-            1,
+            hillpost_core::DeliveryId::new(1),
             hillpost_core::delivery::OperatorAction::Confirm,
             "   ",
             "test",

@@ -142,7 +142,7 @@ pub const MESSAGE_MARKDOWN: &str =
 
 pub fn letter(form_id: &str) -> OutgoingLetter {
     OutgoingLetter {
-        delivery_id: 7,
+        delivery_id: hillpost_core::DeliveryId::new(7),
         attempt_no: 1,
         idempotency_key: "0123456789abcdef0123456789abcdef".into(),
         channel: ChannelKind::WebForm,
