@@ -225,6 +225,18 @@ pub(crate) struct NewDeliveries<'a> {
     pub start_at: DateTime<Utc>,
 }
 
+impl NewDeliveries<'_> {
+    /// The plan's deliveries, `per_chunk` at a time, as the rows they are inserted as.
+    pub(crate) fn rows(
+        &self,
+        per_chunk: usize,
+    ) -> impl Iterator<Item = Result<Vec<crate::enqueue::DeliveryInsert>, StoreError>> + '_ {
+        self.plan.deliveries.chunks(per_chunk).map(|chunk| {
+            crate::delivery_rows(self.plan, chunk, &self.ids.recipients, &self.ids.messages)
+        })
+    }
+}
+
 /// The ids a new batch's offices and letters were stored under.
 pub(crate) struct InsertedIds {
     pub recipients: HashMap<String, i64>,

@@ -76,14 +76,8 @@ impl Writes for PgWrite {
     }
 
     async fn insert_deliveries(&mut self, new: NewDeliveries<'_>) -> Result<(), StoreError> {
-        let NewDeliveries {
-            batch_id,
-            plan,
-            ids,
-            max_attempts,
-            start_at,
-        } = new;
-        let max_attempts = i64::from(max_attempts);
+        let (batch_id, start_at) = (new.batch_id, new.start_at);
+        let max_attempts = i64::from(new.max_attempts);
         // Skipped deliveries are final from the start; their time is taken once, here.
         let due_at = start_at.to_rfc3339();
         let now = self.now.instant().to_rfc3339();
@@ -96,8 +90,8 @@ impl Writes for PgWrite {
             )
             .await?;
         let mut buffer = CopyBuffer::new();
-        for chunk in plan.deliveries.chunks(DELIVERY_CHUNK) {
-            for row in crate::delivery_rows(plan, chunk, &ids.recipients, &ids.messages)? {
+        for rows in new.rows(DELIVERY_CHUNK) {
+            for row in rows? {
                 let skipped = row.skip_reason.is_some();
                 buffer
                     .row()

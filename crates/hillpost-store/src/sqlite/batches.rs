@@ -24,16 +24,10 @@ impl Writes for SqliteWrite {
     );
 
     async fn insert_deliveries(&mut self, new: NewDeliveries<'_>) -> Result<(), StoreError> {
-        let NewDeliveries {
-            batch_id,
-            plan,
-            ids,
-            max_attempts,
-            start_at,
-        } = new;
+        let (batch_id, start_at) = (new.batch_id, new.start_at);
         let now = self.now;
-        for chunk in plan.deliveries.chunks(DELIVERY_ROWS_PER_STATEMENT) {
-            let rows = crate::delivery_rows(plan, chunk, &ids.recipients, &ids.messages)?;
+        for rows in new.rows(DELIVERY_ROWS_PER_STATEMENT) {
+            let rows = rows?;
             let mut query = QueryBuilder::<Sqlite>::new(
                 "INSERT INTO deliveries (batch_id, recipient_id, signature_id, message_id, channel, endpoint, rate_key,
                         idempotency_key, state, skip_reason, max_attempts, due_at, created_at, finalized_at) ",
@@ -50,7 +44,7 @@ impl Writes for SqliteWrite {
                     .push_bind(new_idempotency_key())
                     .push_bind(if skipped { "skipped" } else { "queued" })
                     .push_bind(d.skip_reason)
-                    .push_bind(i64::from(max_attempts))
+                    .push_bind(i64::from(new.max_attempts))
                     .push_bind(ms(start_at))
                     .push_bind(now)
                     .push_bind(skipped.then_some(now));
