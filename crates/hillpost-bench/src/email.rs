@@ -170,7 +170,7 @@ async fn sample_letter(db: &BenchDatabase) -> anyhow::Result<OutgoingLetter> {
     let rendered = &plan.messages[0].letter;
     Ok(OutgoingLetter {
         delivery_id: hillpost_core::DeliveryId::new(1),
-        attempt_no: 1,
+        attempt_no: hillpost_core::AttemptNo::new(1),
         idempotency_key: "0123456789abcdef0123456789abcdef".into(),
         channel: hillpost_core::Channel::Email,
         endpoint: "office0@sink.example.org".into(),

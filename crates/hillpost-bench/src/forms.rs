@@ -276,7 +276,7 @@ fn letter(form: &str, i: usize) -> OutgoingLetter {
     };
     OutgoingLetter {
         delivery_id: (i as i64).into(),
-        attempt_no: 1,
+        attempt_no: hillpost_core::AttemptNo::new(1),
         idempotency_key: format!("{i:032}"),
         channel: ChannelKind::WebForm,
         endpoint: form.into(),

@@ -116,7 +116,7 @@ mod tests {
     fn a_send_is_a_small_future_whatever_the_channels_hold() {
         let letter = OutgoingLetter {
             delivery_id: hillpost_core::DeliveryId::new(1),
-            attempt_no: 1,
+            attempt_no: hillpost_core::AttemptNo::new(1),
             idempotency_key: "0".repeat(32),
             channel: ChannelKind::Email,
             endpoint: "chair@foreign.senate.gov".into(),

@@ -253,9 +253,11 @@ pub fn bounce_transition(at: &Position<'_>, rules: &DeliveryRules, reason: Strin
             DeliveryState::Bounced
         },
         due_in: Duration::ZERO,
-        max_attempts: to
-            .as_ref()
-            .map(|_| at.attempt_no.saturating_add(rules.retry.max_attempts())),
+        max_attempts: to.as_ref().map(|_| {
+            at.attempt_no
+                .get()
+                .saturating_add(rules.retry.max_attempts())
+        }),
         route: Some(RouteChange {
             to,
             reason: reason.clone(),
@@ -295,7 +297,7 @@ mod tests {
             channel,
             endpoint: address,
             endpoints: &endpoints,
-            attempt_no: 2,
+            attempt_no: crate::AttemptNo::new(2),
             max_attempts: 3,
             possibly_accepted: true,
         };

@@ -92,6 +92,13 @@ ids! { u32 =>
     AttemptNo,
 }
 
+/// An attempt number as the store binds every integer.
+impl From<AttemptNo> for i64 {
+    fn from(n: AttemptNo) -> i64 {
+        i64::from(n.get())
+    }
+}
+
 /// The bare numbers of `ids`, for a statement that binds a list.
 pub fn numbers<T: Copy + Into<i64>>(ids: &[T]) -> Vec<i64> {
     ids.iter().map(|&id| id.into()).collect()

@@ -4,6 +4,7 @@
 //! the event records, so an event exists exactly when its change was committed.
 
 use chrono::{DateTime, Utc};
+use hillpost_core::AttemptNo;
 use hillpost_core::audit::{
     BrokenLink, ChainHead, EventKind, NewEvent, SignerSalt, Subjects, commitment, time_text,
 };
@@ -66,7 +67,7 @@ pub struct ExportLine {
     pub signature_count: Option<u32>,
     pub delivery_state: String,
     pub skip_reason: Option<String>,
-    pub attempt_no: Option<u32>,
+    pub attempt_no: Option<AttemptNo>,
     pub started_at: Option<String>,
     pub finished_at: Option<String>,
     pub outcome: Option<String>,
@@ -99,7 +100,7 @@ pub(crate) struct AttemptFacts {
     pub recipient: String,
     pub channel: String,
     pub endpoint: String,
-    pub attempt_no: u32,
+    pub attempt_no: AttemptNo,
     pub worker_id: String,
     pub started_at: DateTime<Utc>,
     pub finished_at: DateTime<Utc>,

@@ -9,6 +9,7 @@
 //!  audit export      ─▶ Store::batch_evidence (every SHA-256 of a batch)
 //! ```
 
+use hillpost_core::AttemptNo;
 use hillpost_core::ids::{BatchId, DeliveryId};
 use std::io::{Read, Write};
 
@@ -21,7 +22,7 @@ use crate::{Store, StoreError, logic};
 #[derive(Debug, Clone, Copy)]
 pub struct NewEvidence<'a> {
     pub delivery_id: DeliveryId,
-    pub attempt_no: u32,
+    pub attempt_no: AttemptNo,
     pub evidence: &'a Evidence,
 }
 
@@ -32,7 +33,7 @@ pub struct EvidenceRow {
     pub delivery_id: DeliveryId,
     /// The delivery's batch: whose organization may see it.
     pub batch_id: BatchId,
-    pub attempt_no: u32,
+    pub attempt_no: AttemptNo,
     pub kind: EvidenceKind,
     pub content_type: String,
     /// Bytes as served (uncompressed).
@@ -100,13 +101,13 @@ pub(crate) fn list_in_export(lines: &mut [crate::ExportLine], evidence: Vec<Evid
         std::collections::HashMap::new();
     for row in evidence {
         by_attempt
-            .entry((row.delivery_id.get(), row.attempt_no))
+            .entry((row.delivery_id.get(), row.attempt_no.get()))
             .or_default()
             .push(format!("{}:{}", row.kind.as_str(), row.sha256));
     }
     for line in lines {
         if let Some(attempt_no) = line.attempt_no
-            && let Some(listed) = by_attempt.remove(&(line.delivery_id.get(), attempt_no))
+            && let Some(listed) = by_attempt.remove(&(line.delivery_id.get(), attempt_no.get()))
         {
             line.evidence_sha256 = Some(listed.join(" "));
         }

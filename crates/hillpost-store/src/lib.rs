@@ -51,7 +51,7 @@ mod sqlite;
 mod statements;
 mod tokens;
 
-use hillpost_core::ids::{BatchId, DeliveryId, ImportId, SignatureId};
+use hillpost_core::ids::{AttemptNo, BatchId, DeliveryId, ImportId, SignatureId};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -368,15 +368,13 @@ impl Store {
     pub async fn mark_sending(
         &self,
         worker_id: &str,
-        deliveries: &[(DeliveryId, u32)],
+        deliveries: &[(DeliveryId, AttemptNo)],
     ) -> Result<Vec<DeliveryId>, StoreError> {
         if deliveries.is_empty() {
             return Ok(Vec::new());
         }
-        let deliveries: Vec<(i64, u32)> =
-            deliveries.iter().map(|&(id, no)| (id.get(), no)).collect();
         let marked =
-            dispatch!(self, s => logic::claims::mark_sending(s, worker_id, &deliveries).await)?;
+            dispatch!(self, s => logic::claims::mark_sending(s, worker_id, deliveries).await)?;
         Ok(marked.into_iter().map(DeliveryId::new).collect())
     }
 

@@ -1,6 +1,7 @@
 //! What the store hands out and takes in. Both backends use these types, so the worker, the
 //! CLI and the tests never see a dialect.
 
+use hillpost_core::AttemptNo;
 use hillpost_core::ids::{
     AttemptId, BatchId, DeliveryId, EventId, MessageId, RecipientId, SignatureId,
 };
@@ -140,7 +141,7 @@ pub struct ClaimedDelivery {
     pub signature_id: Option<SignatureId>,
     pub message_id: MessageId,
     /// The attempt about to be made (1-based); also the lease's fencing token.
-    pub attempt_no: u32,
+    pub attempt_no: AttemptNo,
     pub max_attempts: u32,
     pub channel: Channel,
     pub endpoint: String,
@@ -186,7 +187,7 @@ pub struct LetterParts {
 #[derive(Debug, Clone, PartialEq)]
 pub struct AttemptRecord {
     pub delivery_id: DeliveryId,
-    pub attempt_no: u32,
+    pub attempt_no: AttemptNo,
     pub started_at: DateTime<Utc>,
     pub finished_at: DateTime<Utc>,
     pub outcome: AttemptOutcome,
@@ -242,7 +243,7 @@ pub(crate) struct NewDeliveryEvent<'a> {
 pub struct AttemptRow {
     pub id: AttemptId,
     pub delivery_id: DeliveryId,
-    pub attempt_no: u32,
+    pub attempt_no: AttemptNo,
     pub worker_id: String,
     pub started_at: DateTime<Utc>,
     pub finished_at: DateTime<Utc>,
@@ -339,7 +340,7 @@ pub struct DeliveryEventRow {
     pub kind: DeliveryEventKind,
     /// `worker:<id>`, `housekeeping`, `cli:<user>`, `api:<token>`.
     pub actor: String,
-    pub attempt_no: Option<u32>,
+    pub attempt_no: Option<AttemptNo>,
     pub from: Option<(Channel, String)>,
     pub to: Option<(Channel, String)>,
     pub reason: String,

@@ -13,6 +13,7 @@
 //! died while sending through the same path ([`recovery_record`]).
 
 use chrono::{DateTime, Utc};
+use hillpost_core::AttemptNo;
 use hillpost_core::audit::{EventKind, NewEvent, Subjects};
 use hillpost_core::batch::Endpoint;
 use hillpost_core::delivery::{
@@ -137,7 +138,7 @@ pub(crate) struct DeliveryEventFacts<'a> {
     pub batch_id: BatchId,
     pub signature_id: Option<SignatureId>,
     pub recipient: &'a str,
-    pub attempt_no: Option<u32>,
+    pub attempt_no: Option<AttemptNo>,
     pub from: Option<(Channel, &'a str)>,
     pub to: Option<(Channel, &'a str)>,
     pub reason: &'a str,
@@ -187,7 +188,7 @@ pub(crate) fn delivery_event(actor: &str, f: DeliveryEventFacts<'_>) -> NewEvent
 pub(crate) struct Expired {
     pub delivery_id: DeliveryId,
     pub owner: String,
-    pub attempt_no: u32,
+    pub attempt_no: AttemptNo,
     pub max_attempts: u32,
     pub channel: Channel,
     pub endpoint: String,

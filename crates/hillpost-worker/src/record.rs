@@ -58,7 +58,7 @@ mod tests {
             recipient_id: RecipientId::new(1),
             signature_id: None,
             message_id: MessageId::new(1),
-            attempt_no,
+            attempt_no: hillpost_core::AttemptNo::new(attempt_no),
             max_attempts,
             channel,
             endpoint: endpoints()[usize::from(channel == Channel::Email)]

@@ -9,7 +9,7 @@
 //! deliveries arriving meanwhile queue up and go in the next call together, so a busy worker
 //! pays one statement per group, not one per letter.
 
-use hillpost_core::ids::DeliveryId;
+use hillpost_core::ids::{AttemptNo, DeliveryId};
 use std::collections::HashSet;
 use std::sync::Mutex;
 
@@ -17,7 +17,10 @@ use hillpost_store::{Store, StoreError};
 use tokio::sync::oneshot;
 
 /// A delivery (id, attempt number) waiting for its mark, and where to say whether it got it.
-type WaitingMark = ((DeliveryId, u32), oneshot::Sender<Result<bool, String>>);
+type WaitingMark = (
+    (DeliveryId, AttemptNo),
+    oneshot::Sender<Result<bool, String>>,
+);
 
 #[derive(Default)]
 pub struct SendingMarks {
@@ -33,7 +36,7 @@ impl SendingMarks {
         &self,
         store: &Store,
         worker_id: &str,
-        delivery: (DeliveryId, u32),
+        delivery: (DeliveryId, AttemptNo),
     ) -> Result<bool, StoreError> {
         let (done, result) = oneshot::channel();
         self.waiting
@@ -47,7 +50,7 @@ impl SendingMarks {
             return outcome.map_err(StoreError::Corrupt);
         }
         let group = std::mem::take(&mut *self.waiting.lock().unwrap_or_else(|p| p.into_inner()));
-        let marks: Vec<(DeliveryId, u32)> = group.iter().map(|(mark, _)| *mark).collect();
+        let marks: Vec<(DeliveryId, AttemptNo)> = group.iter().map(|(mark, _)| *mark).collect();
         let written = store.mark_sending(worker_id, &marks).await;
         let marked: Result<HashSet<DeliveryId>, String> = written
             .map(|ids| ids.into_iter().collect())

@@ -145,7 +145,7 @@ impl<C: Channel + Send + Sync + 'static> Shared<C> {
             batch = delivery.batch_id.get(),
             channel = %delivery.channel,
             rate_key = %delivery.rate_key,
-            attempt = delivery.attempt_no,
+            attempt = delivery.attempt_no.get(),
         );
         self.deliver_in_span(prepared, stop).instrument(span).await
     }
@@ -224,7 +224,7 @@ impl<C: Channel + Send + Sync + 'static> Shared<C> {
             return SendStep::Released(delivery);
         };
         let evidence = evidence::take(&mut report);
-        tracing::debug!(delivery = delivery.id.get(), attempt = delivery.attempt_no, outcome = %report.outcome, "attempt finished");
+        tracing::debug!(delivery = delivery.id.get(), attempt = delivery.attempt_no.get(), outcome = %report.outcome, "attempt finished");
         let attempt = attempt_record(&delivery, endpoints, report, &self.settings.rules);
         SendStep::Sent(delivery, Box::new(Recorded { attempt, evidence }))
     }

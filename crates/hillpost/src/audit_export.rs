@@ -125,7 +125,7 @@ mod tests {
             signature_count: None,
             delivery_state: "delivered".into(),
             skip_reason: None,
-            attempt_no: Some(1),
+            attempt_no: Some(hillpost_core::AttemptNo::new(1)),
             started_at: None,
             finished_at: None,
             outcome: Some("ok".into()),

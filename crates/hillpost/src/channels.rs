@@ -285,7 +285,7 @@ mod tests {
         };
         let letter = OutgoingLetter {
             delivery_id: hillpost_core::DeliveryId::new(1),
-            attempt_no: 1,
+            attempt_no: hillpost_core::AttemptNo::new(1),
             idempotency_key: "0123456789abcdef0123456789abcdef".into(),
             channel: ChannelKind::Cwc,
             endpoint: "HVA04".into(),

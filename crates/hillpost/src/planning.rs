@@ -240,7 +240,7 @@ pub fn outgoing_letters(planned: &Planned) -> impl Iterator<Item = OutgoingLette
             );
             Some(OutgoingLetter {
                 delivery_id: DeliveryId::new(i64::try_from(index).unwrap_or(i64::MAX) + 1),
-                attempt_no: 1,
+                attempt_no: hillpost_core::AttemptNo::new(1),
                 idempotency_key: format!("dryrun{:026}", index + 1),
                 channel: endpoint.channel,
                 endpoint: endpoint.address.clone(),

@@ -287,7 +287,7 @@ impl Channel for CwcChannel {
         };
         tracing::info!(
             delivery_id = letter.delivery_id.get(),
-            attempt = letter.attempt_no,
+            attempt = letter.attempt_no.get(),
             outcome = %report.outcome,
             status = report.remote_code,
             "CWC attempt finished"

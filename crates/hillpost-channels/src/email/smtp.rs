@@ -199,7 +199,7 @@ fn report(
 /// address, and that stays in the attempt row, out of the logs.
 fn log_attempt(letter: &OutgoingLetter, verdict: &Verdict) {
     let code = verdict.reply.as_ref().map(|r| r.code);
-    let (delivery_id, attempt_no) = (letter.delivery_id.get(), letter.attempt_no);
+    let (delivery_id, attempt_no) = (letter.delivery_id.get(), letter.attempt_no.get());
     match verdict.outcome {
         AttemptOutcome::Ok => {
             tracing::debug!(

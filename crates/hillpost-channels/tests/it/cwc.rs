@@ -50,7 +50,7 @@ pub fn signer() -> NewSignature {
 fn letter(office: &str) -> OutgoingLetter {
     OutgoingLetter {
         delivery_id: DeliveryId::new(11),
-        attempt_no: 1,
+        attempt_no: hillpost_core::AttemptNo::new(1),
         idempotency_key: KEY.into(),
         channel: ChannelKind::Cwc,
         endpoint: office.into(),
@@ -192,7 +192,7 @@ async fn a_409_is_a_duplicate_of_an_earlier_success() {
     assert_eq!(first.remote_code, Some(500));
     let retry = cwc
         .send(&OutgoingLetter {
-            attempt_no: 2,
+            attempt_no: hillpost_core::AttemptNo::new(2),
             ..letter("HVA04")
         })
         .await;

@@ -99,7 +99,7 @@ async fn every_attempt_of_a_delivery_carries_the_same_message_id() {
     let channel = channel(server.port());
     let first = letter(DeliveryId::new(7));
     let retry = hillpost_core::delivery::OutgoingLetter {
-        attempt_no: 2,
+        attempt_no: hillpost_core::AttemptNo::new(2),
         ..first.clone()
     };
     let other = letter(DeliveryId::new(8));

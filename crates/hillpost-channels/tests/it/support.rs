@@ -16,7 +16,7 @@ pub const MESSAGE_ID_DOMAIN: &str = "hillpost.example.org";
 pub fn letter(delivery_id: DeliveryId) -> OutgoingLetter {
     OutgoingLetter {
         delivery_id,
-        attempt_no: 1,
+        attempt_no: hillpost_core::AttemptNo::new(1),
         idempotency_key: format!("{:032x}", delivery_id.get()),
         channel: ChannelKind::Email,
         endpoint: "chair@foreign.senate.gov".into(),

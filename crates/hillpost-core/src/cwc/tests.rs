@@ -43,7 +43,7 @@ fn signer() -> NewSignature {
 fn letter(signer: NewSignature) -> OutgoingLetter {
     OutgoingLetter {
         delivery_id: crate::DeliveryId::new(1),
-        attempt_no: 1,
+        attempt_no: crate::AttemptNo::new(1),
         idempotency_key: KEY.into(),
         channel: Channel::Cwc,
         endpoint: "HVA04".into(),
@@ -197,7 +197,7 @@ fn values_are_mapped_and_escaped() {
 fn the_delivery_id_is_the_same_on_every_attempt() {
     let first = build(&letter(signer())).unwrap();
     let retry = build(&OutgoingLetter {
-        attempt_no: 3,
+        attempt_no: crate::AttemptNo::new(3),
         ..letter(signer())
     })
     .unwrap();

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
 use super::{AttemptOutcome, Channel};
+use crate::AttemptNo;
 use crate::campaign::{CampaignId, Mode};
 use crate::signer::{Email, Language, NewSignature};
 
@@ -13,7 +14,7 @@ use crate::signer::{Email, Language, NewSignature};
 pub struct OutgoingLetter {
     pub delivery_id: crate::DeliveryId,
     /// 1-based number of this attempt.
-    pub attempt_no: u32,
+    pub attempt_no: AttemptNo,
     /// Stable across attempts: the Message-ID's local part, the CWC DeliveryId
     /// (32 hexadecimal characters).
     pub idempotency_key: String,

@@ -22,6 +22,7 @@
 use std::time::Duration;
 
 use super::{AttemptOutcome, Channel, DeliveryState, SendReport};
+use crate::AttemptNo;
 use crate::batch::{Endpoint, next_endpoint};
 use crate::retry::RetrySchedule;
 
@@ -77,7 +78,7 @@ pub struct Position<'a> {
     /// The recipient's endpoints, in order of preference.
     pub endpoints: &'a [Endpoint],
     /// The attempt that just ended (1-based; counts every attempt of the delivery).
-    pub attempt_no: u32,
+    pub attempt_no: AttemptNo,
     /// The delivery's budget: no attempt beyond this number on the current endpoint.
     pub max_attempts: u32,
     /// An earlier attempt of this delivery may have reached the office.
@@ -131,9 +132,9 @@ pub fn transition(
     let is_attempt = report.touched_network || report.outcome.may_have_arrived();
     let spends_budget = is_attempt || report.outcome == AttemptOutcome::Transient;
     let spent = if spends_budget {
-        at.attempt_no
+        at.attempt_no.get()
     } else {
-        at.attempt_no.saturating_sub(1)
+        at.attempt_no.get().saturating_sub(1)
     };
     let reason = report.reason();
     let mut next = Transition {

@@ -583,7 +583,7 @@ pub(crate) fn attempt_row(row: &impl Columns) -> Result<AttemptRow, StoreError> 
     Ok(AttemptRow {
         id: row.int("id")?.into(),
         delivery_id: row.int("delivery_id")?.into(),
-        attempt_no: row.unsigned("attempt_no")?,
+        attempt_no: row.unsigned("attempt_no")?.into(),
         worker_id: row.text("worker_id")?,
         started_at: row.time("started_at")?,
         finished_at: row.time("finished_at")?,

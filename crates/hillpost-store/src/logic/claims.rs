@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use hillpost_core::ids::{AttemptNo, DeliveryId};
 
 use super::queue::{Writes, letter_parts};
 use super::signatures::signature_columns;
@@ -112,11 +113,11 @@ pub(crate) async fn letter_parts_of<B: Backend<Conn: Statements>>(
 pub(crate) async fn mark_sending<B: Backend<Conn: Statements>>(
     store: &B,
     worker_id: &str,
-    deliveries: &[(i64, u32)],
+    deliveries: &[(DeliveryId, AttemptNo)],
 ) -> Result<Vec<i64>, StoreError> {
     let (ids, attempts): (Vec<i64>, Vec<i64>) = deliveries
         .iter()
-        .map(|(id, n)| (*id, i64::from(*n)))
+        .map(|&(id, n)| (id.get(), i64::from(n)))
         .unzip();
     let args = [Arg::Text(worker_id), Arg::Ints(&ids), Arg::Ints(&attempts)];
     store

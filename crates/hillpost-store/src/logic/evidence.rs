@@ -120,7 +120,7 @@ fn evidence_row(row: &impl Columns) -> Result<EvidenceRow, StoreError> {
         id: row.int("id")?,
         delivery_id: row.int("delivery_id")?.into(),
         batch_id: row.int("batch_id")?.into(),
-        attempt_no: row.unsigned("attempt_no")?,
+        attempt_no: row.unsigned("attempt_no")?.into(),
         kind: kind(&row.text("kind")?)?,
         content_type: row.text("content_type")?,
         size: u64::from(row.unsigned("size")?),

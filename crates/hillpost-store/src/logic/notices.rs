@@ -207,7 +207,7 @@ async fn apply_bounce<W: Writes>(
             channel,
             endpoint: &endpoint,
             endpoints: &endpoints,
-            attempt_no: row.unsigned("attempts")?,
+            attempt_no: row.unsigned("attempts")?.into(),
             max_attempts: row.unsigned("max_attempts")?,
             possibly_accepted: true,
         },

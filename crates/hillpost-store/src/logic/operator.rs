@@ -3,7 +3,7 @@
 //! with a delivery event and an audit event each, through the statements a backend supplies
 //! ([`Writes`]).
 
-use hillpost_core::ids::{BatchId, DeliveryId, EventId};
+use hillpost_core::ids::{AttemptNo, BatchId, DeliveryId, EventId};
 use std::collections::HashMap;
 
 use hillpost_core::audit::NewEvent;
@@ -432,7 +432,7 @@ pub(crate) fn event_row(row: &impl Columns) -> Result<DeliveryEventRow, StoreErr
         at: row.time("at")?,
         kind: row.parsed("kind")?,
         actor: row.text("actor")?,
-        attempt_no: row.opt_unsigned("attempt_no")?,
+        attempt_no: row.opt_unsigned("attempt_no")?.map(AttemptNo::new),
         from: endpoint(row, "from_channel", "from_endpoint")?,
         to: endpoint(row, "to_channel", "to_endpoint")?,
         reason: row.text("reason")?,

@@ -289,7 +289,7 @@ pub(crate) fn claimed_delivery(row: &impl Columns) -> Result<ClaimedDelivery, St
         recipient_id: row.int("recipient_id")?.into(),
         signature_id: row.opt_int("signature_id")?.map(Into::into),
         message_id: row.int("message_id")?.into(),
-        attempt_no: row.unsigned("attempts")?,
+        attempt_no: row.unsigned("attempts")?.into(),
         max_attempts: row.unsigned("max_attempts")?,
         channel: row.parsed("channel")?,
         endpoint: row.text("endpoint")?,
@@ -304,7 +304,7 @@ pub(crate) fn expired(row: &impl Columns) -> Result<Expired, StoreError> {
     Ok(Expired {
         delivery_id: row.int("id")?.into(),
         owner: row.text("lease_owner")?,
-        attempt_no: row.unsigned("attempts")?,
+        attempt_no: row.unsigned("attempts")?.into(),
         max_attempts: row.unsigned("max_attempts")?,
         channel: row.parsed("channel")?,
         endpoint: row.text("endpoint")?,

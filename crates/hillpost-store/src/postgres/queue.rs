@@ -113,7 +113,7 @@ async fn apply<'a>(
         .bind(
             records
                 .iter()
-                .map(|(_, r)| i32::try_from(r.attempt_no).unwrap_or(i32::MAX))
+                .map(|(_, r)| i32::try_from(r.attempt_no.get()).unwrap_or(i32::MAX))
                 .collect::<Vec<_>>(),
         )
         .bind(

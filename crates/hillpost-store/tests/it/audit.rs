@@ -368,7 +368,8 @@ async fn housekeeping_appends_starts_lost_attempts_and_completions(
         ..request("lost", 3, &policy)
     };
     let claim = store.claim(&short).await.unwrap().deliveries;
-    let marks: Vec<(DeliveryId, u32)> = claim.iter().map(|d| (d.id, d.attempt_no)).collect();
+    let marks: Vec<(DeliveryId, hillpost_core::AttemptNo)> =
+        claim.iter().map(|d| (d.id, d.attempt_no)).collect();
     store.mark_sending("lost", &marks).await.unwrap();
     clock.advance(Duration::from_millis(20));
     assert_eq!(
@@ -464,7 +465,10 @@ async fn the_export_lists_every_delivery_and_every_attempt(store: Store) {
     assert_eq!(retried.len(), 2);
     assert_eq!(retried[0].outcome.as_deref(), Some("transient"));
     assert_eq!(retried[1].outcome.as_deref(), Some("ok"));
-    assert_eq!(retried[1].attempt_no, Some(2));
+    assert_eq!(
+        retried[1].attempt_no,
+        Some(hillpost_core::AttemptNo::new(2))
+    );
     assert_eq!(retried[1].remote_code, Some(250));
     assert_eq!(
         retried[1].sent_sha256.as_deref(),

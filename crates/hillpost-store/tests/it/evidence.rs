@@ -25,12 +25,12 @@ async fn evidence_is_kept_per_attempt_and_read_back_as_captured(store: Store, ur
     let items = [
         NewEvidence {
             delivery_id: delivery,
-            attempt_no: 1,
+            attempt_no: hillpost_core::AttemptNo::new(1),
             evidence: &page,
         },
         NewEvidence {
             delivery_id: delivery,
-            attempt_no: 1,
+            attempt_no: hillpost_core::AttemptNo::new(1),
             evidence: &png,
         },
     ];
@@ -42,7 +42,7 @@ async fn evidence_is_kept_per_attempt_and_read_back_as_captured(store: Store, ur
     assert_eq!(rows.len(), 2, "{rows:?}");
     assert_eq!(rows[0].kind, EvidenceKind::AnswerPage);
     assert_eq!(rows[0].batch_id, batch);
-    assert_eq!(rows[0].attempt_no, 1);
+    assert_eq!(rows[0].attempt_no, hillpost_core::AttemptNo::new(1));
     assert_eq!(rows[0].size, html.len() as u64);
     assert_eq!(rows[0].sha256, page.sha256());
     assert!(!rows[0].truncated);
@@ -108,12 +108,12 @@ async fn evidence_stored_together_carries_one_time(store: Store) {
     let items = [
         NewEvidence {
             delivery_id: delivery,
-            attempt_no: 1,
+            attempt_no: hillpost_core::AttemptNo::new(1),
             evidence: &first,
         },
         NewEvidence {
             delivery_id: delivery,
-            attempt_no: 2,
+            attempt_no: hillpost_core::AttemptNo::new(2),
             evidence: &page,
         },
     ];

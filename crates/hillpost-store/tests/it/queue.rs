@@ -51,7 +51,7 @@ async fn a_claim_leases_each_delivery_to_one_worker(store: Store) {
         first
             .deliveries
             .iter()
-            .all(|d| d.attempt_no == 1 && d.batch_id == batch)
+            .all(|d| d.attempt_no == hillpost_core::AttemptNo::new(1) && d.batch_id == batch)
     );
     let second = store.claim(&request("w2", 10, &policy)).await.unwrap();
     assert_eq!(second.deliveries.len(), 2, "only what w1 did not take");
@@ -134,7 +134,10 @@ async fn recorded_attempts_move_deliveries_on(store: Store, clock: TestClock) {
         .unwrap()
         .deliveries;
     assert_eq!(retry.len(), 1);
-    assert_eq!((retry[0].id, retry[0].attempt_no), (claim[2].id, 2));
+    assert_eq!(
+        (retry[0].id, retry[0].attempt_no),
+        (claim[2].id, hillpost_core::AttemptNo::new(2))
+    );
     let failed = store
         .deliveries(batch)
         .await
@@ -154,7 +157,8 @@ async fn a_stale_worker_cannot_overwrite_a_taken_over_delivery(store: Store, clo
         ..request("slow", 10, &policy)
     };
     let all = store.claim(&short).await.unwrap().deliveries;
-    let marks: Vec<(DeliveryId, u32)> = all.iter().map(|d| (d.id, d.attempt_no)).collect();
+    let marks: Vec<(DeliveryId, hillpost_core::AttemptNo)> =
+        all.iter().map(|d| (d.id, d.attempt_no)).collect();
     assert_eq!(store.mark_sending("slow", &marks).await.unwrap().len(), 3);
     let claimed = all[0].clone();
     clock.advance(Duration::from_millis(300));
@@ -184,7 +188,10 @@ async fn a_stale_worker_cannot_overwrite_a_taken_over_delivery(store: Store, clo
         .into_iter()
         .find(|d| d.id == claimed.id)
         .expect("taken over");
-    assert_eq!((retaken.id, retaken.attempt_no), (claimed.id, 2));
+    assert_eq!(
+        (retaken.id, retaken.attempt_no),
+        (claimed.id, hillpost_core::AttemptNo::new(2))
+    );
 
     // The slow worker's late result is recorded but moves nothing.
     let late = record(
@@ -245,8 +252,13 @@ async fn a_lost_last_attempt_ends_unconfirmed_not_back_in_the_queue(
     for attempt in 1..=3u32 {
         let claimed = store.claim(&short).await.unwrap().deliveries;
         assert_eq!(claimed.len(), 3);
-        assert!(claimed.iter().all(|d| d.attempt_no == attempt));
-        let marks: Vec<(DeliveryId, u32)> = claimed.iter().map(|d| (d.id, d.attempt_no)).collect();
+        assert!(
+            claimed
+                .iter()
+                .all(|d| d.attempt_no == hillpost_core::AttemptNo::new(attempt))
+        );
+        let marks: Vec<(DeliveryId, hillpost_core::AttemptNo)> =
+            claimed.iter().map(|d| (d.id, d.attempt_no)).collect();
         store.mark_sending("w", &marks).await.unwrap();
         clock.advance(Duration::from_millis(80));
         assert_eq!(
@@ -264,7 +276,10 @@ async fn a_lost_last_attempt_ends_unconfirmed_not_back_in_the_queue(
         assert!(row.possibly_accepted);
         let attempts = store.attempts(row.id).await.unwrap();
         assert_eq!(
-            attempts.iter().map(|a| a.attempt_no).collect::<Vec<_>>(),
+            attempts
+                .iter()
+                .map(|a| a.attempt_no.get())
+                .collect::<Vec<_>>(),
             [1, 2, 3]
         );
         assert!(
@@ -370,7 +385,9 @@ async fn heartbeats_keep_leases_alive(store: Store, clock: TestClock) {
         .deliveries;
     assert_eq!(again.len(), 3);
     assert!(
-        again.iter().all(|d| d.attempt_no == 1),
+        again
+            .iter()
+            .all(|d| d.attempt_no == hillpost_core::AttemptNo::new(1)),
         "a release is not an attempt"
     );
 }
@@ -547,14 +564,17 @@ async fn a_lease_lost_before_sending_costs_no_attempt(store: Store, clock: TestC
     // Only the first had started sending when its worker vanished.
     assert_eq!(
         store
-            .mark_sending("gone", &[(claimed[0].id, 1)])
+            .mark_sending("gone", &[(claimed[0].id, hillpost_core::AttemptNo::new(1))])
             .await
             .unwrap(),
         vec![claimed[0].id]
     );
     assert!(
         store
-            .mark_sending("someone-else", &[(claimed[1].id, 1)])
+            .mark_sending(
+                "someone-else",
+                &[(claimed[1].id, hillpost_core::AttemptNo::new(1))]
+            )
             .await
             .unwrap()
             .is_empty(),
@@ -577,6 +597,10 @@ async fn a_lease_lost_before_sending_costs_no_attempt(store: Store, clock: TestC
         .unwrap()
         .deliveries;
     let attempt = |id: DeliveryId| again.iter().find(|d| d.id == id).unwrap().attempt_no;
-    assert_eq!(attempt(claimed[0].id), 2);
-    assert_eq!(attempt(claimed[1].id), 1, "its attempt number is reused");
+    assert_eq!(attempt(claimed[0].id), hillpost_core::AttemptNo::new(2));
+    assert_eq!(
+        attempt(claimed[1].id),
+        hillpost_core::AttemptNo::new(1),
+        "its attempt number is reused"
+    );
 }

@@ -161,7 +161,10 @@ async fn a_local_refusal_is_a_route_event_and_the_letter_moves_on(store: Store) 
 
     // On email, the server refuses for good: no endpoint is left, and both reasons are on record.
     let on_email = claim_one(&store, "w1", Duration::from_secs(30)).await;
-    assert_eq!((on_email.id, on_email.attempt_no), (delivery.id, 1));
+    assert_eq!(
+        (on_email.id, on_email.attempt_no),
+        (delivery.id, hillpost_core::AttemptNo::new(1))
+    );
     store
         .record_attempts(
             "w1",
@@ -283,7 +286,10 @@ async fn an_email_that_may_have_arrived_is_resent_but_never_moved_on(store: Stor
         .await
         .expect("record");
     let again = claim_one(&store, "w1", Duration::from_secs(30)).await;
-    assert_eq!((again.id, again.attempt_no), (cut.id, 2));
+    assert_eq!(
+        (again.id, again.attempt_no),
+        (cut.id, hillpost_core::AttemptNo::new(2))
+    );
     assert_eq!(again.channel, Channel::Email, "resent on the same endpoint");
     assert!(
         again.possibly_accepted,
@@ -366,7 +372,10 @@ async fn a_person_confirms_or_resends_an_unconfirmed_letter(store: Store) {
         "the completed batch runs again"
     );
     let again = claim_one(&store, "w1", Duration::from_secs(30)).await;
-    assert_eq!((again.id, again.attempt_no), (posted.id, 2));
+    assert_eq!(
+        (again.id, again.attempt_no),
+        (posted.id, hillpost_core::AttemptNo::new(2))
+    );
     store
         .record_attempts(
             "w1",
@@ -454,7 +463,7 @@ async fn a_retry_replans_failed_letters_on_the_current_endpoints_only(store: Sto
     let again = claim_one(&store, "w1", Duration::from_secs(30)).await;
     assert_eq!(
         (again.id, again.attempt_no),
-        (refused.id, 2),
+        (refused.id, hillpost_core::AttemptNo::new(2)),
         "the same delivery, a new attempt"
     );
     store

@@ -225,7 +225,8 @@ async fn a_letter_an_endpoint_cannot_take_goes_by_the_next_one(store: SharedStor
         // Passing the form over touched no network: a route event, not an attempt.
         assert_eq!(tried, [(Some("email"), AttemptOutcome::Ok, true)]);
         assert_eq!(
-            attempts[0].attempt_no, 1,
+            attempts[0].attempt_no,
+            hillpost_core::AttemptNo::new(1),
             "the passed-over try spent no attempt"
         );
         let events = store.delivery_events(&[delivery.id]).await.unwrap();

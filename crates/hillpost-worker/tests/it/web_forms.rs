@@ -136,7 +136,11 @@ async fn through_the_worker(
         store.attempts(deliveries[0].id).await.unwrap()
     );
     let evidence = store.evidence_of(deliveries[0].id).await.unwrap();
-    assert!(evidence.iter().all(|e| e.attempt_no == 1 && e.size > 0));
+    assert!(
+        evidence
+            .iter()
+            .all(|e| e.attempt_no == hillpost_core::AttemptNo::new(1) && e.size > 0)
+    );
     Some((
         replica.submissions(),
         evidence.iter().map(|e| e.kind).collect(),

@@ -44,7 +44,7 @@ impl EvidenceLine {
             url: format!("/dashboard/batches/{}/evidence/{}", row.batch_id, row.id),
             id: row.id,
             delivery_id: row.delivery_id,
-            attempt_no: row.attempt_no,
+            attempt_no: row.attempt_no.get(),
             kind: words::evidence_kind(row.kind),
             is_image: row.content_type.starts_with("image/"),
             size: row.size,
@@ -93,7 +93,7 @@ pub async fn show(
         .await?
         .into_iter()
         .map(|a| AttemptLine {
-            attempt_no: a.attempt_no,
+            attempt_no: a.attempt_no.get(),
             started: words::time(a.started_at),
             outcome: words::attempt_outcome(a.outcome),
             endpoint: a.endpoint,

@@ -125,7 +125,7 @@ pub fn progress(
             })
             .collect(),
         attempts: status.attempts,
-        retries: attempts.iter().filter(|a| a.attempt_no > 1).count() as u64,
+        retries: attempts.iter().filter(|a| a.attempt_no.get() > 1).count() as u64,
         unconfirmed_attempts: status.unconfirmed_attempts,
         outcomes,
         skip_reasons: status

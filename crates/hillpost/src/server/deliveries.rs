@@ -81,7 +81,7 @@ fn event(e: &DeliveryEventRow) -> EventView {
         at: e.at,
         kind: e.kind.as_str().to_string(),
         actor: e.actor.clone(),
-        attempt_no: e.attempt_no,
+        attempt_no: e.attempt_no.map(u32::from),
         description: e.describe(),
         reason: e.reason.clone(),
     }
@@ -114,7 +114,7 @@ fn delivery_view(
 
 fn attempt(a: AttemptRow) -> AttemptView {
     AttemptView {
-        attempt_no: a.attempt_no,
+        attempt_no: a.attempt_no.get(),
         started_at: a.started_at,
         finished_at: a.finished_at,
         outcome: a.outcome.as_str().to_string(),

@@ -49,7 +49,7 @@ impl From<EvidenceRow> for EvidenceView {
             url: format!("/api/v1/batches/{}/evidence/{}", row.batch_id, row.id),
             id: row.id,
             delivery_id: row.delivery_id,
-            attempt_no: row.attempt_no,
+            attempt_no: row.attempt_no.get(),
             kind: row.kind.as_str().to_string(),
             content_type: row.content_type,
             size: row.size,

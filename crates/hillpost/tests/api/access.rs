@@ -93,7 +93,7 @@ async fn every_route_checks_tokens_roles_and_organizations(url: String) {
     api.store
         .store_evidence(&[hillpost_store::NewEvidence {
             delivery_id: delivery.into(),
-            attempt_no: 1,
+            attempt_no: hillpost_core::AttemptNo::new(1),
             evidence: &page,
         }])
         .await

@@ -229,7 +229,7 @@ impl Api {
             .iter()
             .map(|evidence| hillpost_store::NewEvidence {
                 delivery_id: delivery,
-                attempt_no: 1,
+                attempt_no: hillpost_core::AttemptNo::new(1),
                 evidence,
             })
             .collect();

@@ -16,7 +16,7 @@ fn identity() -> EmailIdentity {
 fn letter() -> OutgoingLetter {
     OutgoingLetter {
         delivery_id: hillpost_core::DeliveryId::new(7),
-        attempt_no: 1,
+        attempt_no: hillpost_core::AttemptNo::new(1),
         idempotency_key: "0123456789abcdef0123456789abcdef".into(),
         channel: ChannelKind::Email,
         endpoint: "chair@foreign.senate.gov".into(),

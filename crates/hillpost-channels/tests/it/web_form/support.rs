@@ -143,7 +143,7 @@ pub const MESSAGE_MARKDOWN: &str =
 pub fn letter(form_id: &str) -> OutgoingLetter {
     OutgoingLetter {
         delivery_id: hillpost_core::DeliveryId::new(7),
-        attempt_no: 1,
+        attempt_no: hillpost_core::AttemptNo::new(1),
         idempotency_key: "0123456789abcdef0123456789abcdef".into(),
         channel: ChannelKind::WebForm,
         endpoint: form_id.into(),

@@ -72,11 +72,11 @@ fn position<'a>(channel: Channel, list: &'a [Endpoint], situation: Situation) ->
         channel,
         endpoint: &list[index].address,
         endpoints: list,
-        attempt_no: match situation {
+        attempt_no: crate::AttemptNo::new(match situation {
             Situation::Fresh => 1,
             Situation::AfterPossibleArrival => 2,
             Situation::LastChance => 3,
-        },
+        }),
         max_attempts: 3,
         possibly_accepted: matches!(situation, Situation::AfterPossibleArrival),
     }
@@ -171,7 +171,7 @@ fn every_outcome_on_every_channel_in_every_situation() {
 fn a_transient_failure_with_the_budget_spent_moves_on_when_nothing_arrived() {
     let list = endpoints();
     let at = Position {
-        attempt_no: 3,
+        attempt_no: crate::AttemptNo::new(3),
         ..position(Channel::Cwc, &list, Situation::Fresh)
     };
     let t = transition(&at, &report(AttemptOutcome::Transient, true), &rules(), 0.5);
@@ -220,7 +220,7 @@ fn decisions_made_without_the_network_are_not_attempts() {
         "a local delay spends budget, so it cannot last forever"
     );
     let waited_enough = Position {
-        attempt_no: 3,
+        attempt_no: crate::AttemptNo::new(3),
         ..at
     };
     let moved = transition(&waited_enough, &maintenance, &rules(), 0.5);
@@ -358,7 +358,7 @@ fn live(
             channel: endpoint.channel,
             endpoint: &endpoint.address,
             endpoints,
-            attempt_no,
+            attempt_no: crate::AttemptNo::new(attempt_no),
             max_attempts,
             possibly_accepted: possibly,
         };
