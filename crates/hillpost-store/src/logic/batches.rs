@@ -15,7 +15,7 @@ use hillpost_core::{Campaign, CampaignId, Mode};
 use super::Backend;
 use super::Write;
 use super::erasure::Writes as _;
-use super::sql::{Arg, Columns, Run};
+use super::sql::{Arg, Columns, Run, returned, returned_id};
 use crate::audit::{BatchCreated, batch_action_event, batch_created_event};
 use crate::record::{endpoints_json, passed_over_json};
 use crate::{
@@ -106,8 +106,7 @@ pub(crate) trait Writes: Write {
             Arg::OptText(receipt_base_url),
             Arg::Int(plan.signers_through.get()),
         ];
-        let row = self.db().row(sql, &args).await?;
-        let row = row.ok_or_else(|| StoreError::corrupt("an insert returned no row"))?;
+        let row = returned(self.db().row(sql, &args).await?)?;
         Ok((row.int("id")?, row.parsed("state")?))
     }
 
@@ -208,12 +207,6 @@ const INSERT_RECIPIENT: &str =
 const INSERT_MESSAGE: &str =
     "INSERT INTO messages (batch_id, sha256, language, subject, body_markdown) VALUES ($1, $2, $3, $4, $5)
      RETURNING id";
-
-/// The `id` an insert returned.
-fn returned_id(row: Option<impl Columns>) -> Result<i64, StoreError> {
-    row.ok_or_else(|| StoreError::corrupt("an insert returned no row"))?
-        .int("id")
-}
 
 /// A new batch's deliveries, as [`Writes::insert_deliveries`] stores them.
 #[derive(Clone, Copy)]

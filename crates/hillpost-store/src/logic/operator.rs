@@ -14,7 +14,7 @@ use hillpost_core::{BatchState, CampaignId};
 use serde_json::json;
 
 use super::batches::{delivery_row, endpoint};
-use super::sql::{Arg, Columns, Run};
+use super::sql::{Arg, Columns, Run, returned_id};
 use super::{Backend, Write};
 use crate::audit::Privacy;
 use crate::audit::batch_retried_event;
@@ -151,9 +151,7 @@ pub(crate) trait Writes: Write {
             Arg::OptText(event.to.map(|(_, e)| e)),
             Arg::Text(event.reason),
         ];
-        let row = self.db().row(sql, &args).await?;
-        let row = row.ok_or_else(|| StoreError::corrupt("an insert returned no row"))?;
-        Ok(row.int("id")?.into())
+        Ok(returned_id(self.db().row(sql, &args).await?)?.into())
     }
 }
 

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use hillpost_core::delivery::DeliveryRules;
 
-use super::sql::{Arg, Columns, Run};
+use super::sql::{Arg, Columns, Run, returned_id};
 use super::{Backend, Write};
 use super::{claims, receipts};
 use crate::audit::{HOUSEKEEPING, batch_completed_event, batch_started_event, worker_actor};
@@ -242,12 +242,7 @@ async fn apply_one<'a, W: Write>(
             Arg::OptText(note.as_deref()),
             Arg::Text(before.channel.as_str()),
         ];
-        attempt_id = tx
-            .db()
-            .row(INSERT_ATTEMPT, &args)
-            .await?
-            .map(|row| row.int("id"))
-            .transpose()?;
+        attempt_id = Some(returned_id(tx.db().row(INSERT_ATTEMPT, &args).await?)?);
     }
     let mut event_id = None;
     if let Some(event) = record.event().filter(|_| moved) {
@@ -262,12 +257,9 @@ async fn apply_one<'a, W: Write>(
             Arg::OptText(event.to.map(|e| e.address.as_str())),
             Arg::Text(event.reason),
         ];
-        event_id = tx
-            .db()
-            .row(INSERT_DELIVERY_EVENT, &args)
-            .await?
-            .map(|row| row.int("id"))
-            .transpose()?;
+        event_id = Some(returned_id(
+            tx.db().row(INSERT_DELIVERY_EVENT, &args).await?,
+        )?);
     }
     Ok(Applied {
         record,

@@ -15,7 +15,7 @@ use hillpost_core::receipt::{LetterFacts, Statement};
 
 use super::Backend;
 use super::Write;
-use super::sql::{Arg, Columns, Run};
+use super::sql::{Arg, Columns, Run, returned_id};
 use crate::receipts::{
     Candidate, NewReceipt, RECEIPT_ENDPOINT, RECEIPT_RATE_KEY, RECEIPTS_PER_PASS, RECIPIENT_KEY,
     RECIPIENT_NAME, ReceiptPage, enqueued_event, lines, new_receipt, parse_language, parse_lines,
@@ -241,11 +241,6 @@ async fn message(
         Arg::Text(&receipt.rendered.body_markdown),
     ];
     returned_id(conn.row(sql, &args).await?)
-}
-
-fn returned_id(row: Option<impl Columns>) -> Result<i64, StoreError> {
-    row.ok_or_else(|| StoreError::corrupt("an upsert returned no row"))?
-        .int("id")
 }
 
 async fn campaign_title(conn: &mut impl Run, batch_id: BatchId) -> Result<String, StoreError> {

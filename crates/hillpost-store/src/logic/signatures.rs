@@ -6,7 +6,7 @@
 use hillpost_core::ids::ImportId;
 use hillpost_core::{CampaignId, NewSignature};
 
-use super::sql::{Arg, Columns, Run};
+use super::sql::{Arg, Columns, Run, returned_id};
 use super::{Backend, Write};
 use crate::signature_row::SignatureColumns;
 use crate::{ImportCounts, SignatureRecord, StoreError};
@@ -41,9 +41,7 @@ pub(crate) async fn begin_import<B: Backend>(
                        duplicates, rejected, created_at)
                VALUES ($1, '', '', 0, 0, 0, 0, now()) RETURNING id";
     let row = tx.db().row(sql, &[Arg::Text(campaign.as_str())]).await?;
-    let import_id = row
-        .ok_or_else(|| StoreError::corrupt("an insert returned no row"))?
-        .int("id")?;
+    let import_id = returned_id(row)?;
     Ok(Import {
         tx,
         campaign: campaign.to_string(),

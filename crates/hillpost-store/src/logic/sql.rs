@@ -339,6 +339,16 @@ macro_rules! bind_arg {
 }
 pub(crate) use bind_arg;
 
+/// The row a write's `RETURNING` gave; a write that returned none is a corrupt store.
+pub(crate) fn returned<R>(row: Option<R>) -> Result<R, StoreError> {
+    row.ok_or_else(|| StoreError::corrupt("a write returned no row"))
+}
+
+/// The `id` a write's `RETURNING id` gave.
+pub(crate) fn returned_id(row: Option<impl Columns>) -> Result<i64, StoreError> {
+    returned(row)?.int("id")
+}
+
 /// One of core's enums from its stored name; a name it does not know is a corrupt row.
 pub(crate) fn parse<T: std::str::FromStr<Err = String>>(text: &str) -> Result<T, StoreError> {
     text.parse().map_err(StoreError::Corrupt)

@@ -2,7 +2,7 @@
 //! Creating and revoking one are stamped with the store's clock.
 
 use super::Backend;
-use super::sql::{Arg, Columns, Run};
+use super::sql::{Arg, Columns, Run, returned_id};
 use crate::{NewToken, StoreError, TokenRow};
 
 /// The columns of a [`TokenRow`].
@@ -26,8 +26,7 @@ pub(crate) async fn insert_token(
         Arg::Text(&token.label),
     ];
     let row = store.read_now().await?.db().row(sql, &args).await?;
-    row.ok_or_else(|| StoreError::corrupt("an insert returned no row"))?
-        .int("id")
+    returned_id(row)
 }
 
 /// Revokes token `id` now unless it was revoked before; its row afterwards, `None` when
