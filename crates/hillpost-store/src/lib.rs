@@ -357,12 +357,11 @@ impl Store {
         &self,
         delivery_ids: &[DeliveryId],
     ) -> Result<Vec<LetterParts>, StoreError> {
-        let delivery_ids = hillpost_core::ids::numbers(delivery_ids);
-        dispatch!(self, s => logic::claims::letter_parts_of(s, &delivery_ids).await)
+        dispatch!(self, s => logic::claims::letter_parts_of(s, delivery_ids).await)
     }
 
     /// Notes that these deliveries' current attempts start sending now, so a lease that
-    /// expires afterwards is recorded as `unknown` (the letter may be out) while a lease that
+    /// expires afterwards is recorded as `possibly_accepted` (the letter may be out) while a lease that
     /// expires before is simply requeued (the attempt never began). Returns the ids marked:
     /// those whose lease is still this worker's. Called just before anything is sent.
     pub async fn mark_sending(
@@ -373,9 +372,7 @@ impl Store {
         if deliveries.is_empty() {
             return Ok(Vec::new());
         }
-        let marked =
-            dispatch!(self, s => logic::claims::mark_sending(s, worker_id, deliveries).await)?;
-        Ok(marked.into_iter().map(DeliveryId::new).collect())
+        dispatch!(self, s => logic::claims::mark_sending(s, worker_id, deliveries).await)
     }
 
     /// Appends the attempt rows and moves each delivery on, but only where the lease is still
@@ -389,9 +386,7 @@ impl Store {
         if records.is_empty() {
             return Ok(Vec::new());
         }
-        let moved =
-            dispatch!(self, s => logic::queue::record_attempts(s, worker_id, records).await)?;
-        Ok(moved.into_iter().map(DeliveryId::new).collect())
+        dispatch!(self, s => logic::queue::record_attempts(s, worker_id, records).await)
     }
 
     /// Gives claimed deliveries back without an attempt (paused batch, shutting down).
@@ -403,8 +398,7 @@ impl Store {
         if delivery_ids.is_empty() {
             return Ok(0);
         }
-        let delivery_ids = hillpost_core::ids::numbers(delivery_ids);
-        dispatch!(self, s => logic::claims::release(s, worker_id, &delivery_ids).await)
+        dispatch!(self, s => logic::claims::release(s, worker_id, delivery_ids).await)
     }
 
     /// Extends this worker's delivery and key leases and saves where each key's limiter

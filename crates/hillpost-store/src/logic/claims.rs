@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use hillpost_core::ids::{AttemptNo, DeliveryId};
+use hillpost_core::ids::{AttemptNo, DeliveryId, numbers};
 
 use super::queue::{Writes, letter_parts};
 use super::signatures::signature_columns;
@@ -90,12 +90,13 @@ pub(crate) async fn claim<B: Backend<Write: Writes>>(
 /// Letter content for claimed deliveries (message, recipient, signer), in id order.
 pub(crate) async fn letter_parts_of<B: Backend<Conn: Statements>>(
     store: &B,
-    delivery_ids: &[i64],
+    delivery_ids: &[DeliveryId],
 ) -> Result<Vec<LetterParts>, StoreError> {
+    let ids = numbers(delivery_ids);
     let rows = store
         .read()
         .await?
-        .rows(B::Conn::LETTER_PARTS, &[Arg::Ints(delivery_ids)])
+        .rows(B::Conn::LETTER_PARTS, &[Arg::Ints(&ids)])
         .await?;
     rows.iter()
         .map(|row| {
@@ -114,7 +115,7 @@ pub(crate) async fn mark_sending<B: Backend<Conn: Statements>>(
     store: &B,
     worker_id: &str,
     deliveries: &[(DeliveryId, AttemptNo)],
-) -> Result<Vec<i64>, StoreError> {
+) -> Result<Vec<DeliveryId>, StoreError> {
     let (ids, attempts): (Vec<i64>, Vec<i64>) = deliveries
         .iter()
         .map(|&(id, n)| (id.get(), i64::from(n)))
@@ -127,7 +128,7 @@ pub(crate) async fn mark_sending<B: Backend<Conn: Statements>>(
         .rows(B::Conn::MARK_SENDING, &args)
         .await?
         .iter()
-        .map(|row| row.int("id"))
+        .map(|row| Ok(row.int("id")?.into()))
         .collect()
 }
 
@@ -136,9 +137,10 @@ pub(crate) async fn mark_sending<B: Backend<Conn: Statements>>(
 pub(crate) async fn release<B: Backend>(
     store: &B,
     worker_id: &str,
-    delivery_ids: &[i64],
+    delivery_ids: &[DeliveryId],
 ) -> Result<u64, StoreError> {
-    let args = [Arg::Text(worker_id), Arg::Ints(delivery_ids)];
+    let ids = numbers(delivery_ids);
+    let args = [Arg::Text(worker_id), Arg::Ints(&ids)];
     store.read().await?.exec(RELEASE, &args).await
 }
 

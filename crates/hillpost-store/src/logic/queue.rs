@@ -9,6 +9,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use hillpost_core::delivery::DeliveryRules;
+use hillpost_core::ids::DeliveryId;
 
 use super::sql::{Arg, Columns, Run, returned_id};
 use super::{Backend, Write};
@@ -347,7 +348,7 @@ pub(crate) async fn record_attempts<B: Backend<Write: Writes>>(
     store: &B,
     worker_id: &str,
     records: &[AttemptRecord],
-) -> Result<Vec<i64>, StoreError> {
+) -> Result<Vec<DeliveryId>, StoreError> {
     let mut tx = store.begin_write().await?;
     let fenced: Vec<(&str, &AttemptRecord)> = records.iter().map(|r| (worker_id, r)).collect();
     let actor = worker_actor(worker_id);
@@ -358,7 +359,7 @@ pub(crate) async fn record_attempts<B: Backend<Write: Writes>>(
     Ok(applied
         .iter()
         .filter(|a| a.applied)
-        .map(|a| a.record.delivery_id.get())
+        .map(|a| a.record.delivery_id)
         .collect())
 }
 
