@@ -604,3 +604,55 @@ async fn a_lease_lost_before_sending_costs_no_attempt(store: Store, clock: TestC
         "its attempt number is reused"
     );
 }
+
+both_backends!(a_mark_for_an_earlier_attempt_marks_nothing, clock);
+async fn a_mark_for_an_earlier_attempt_marks_nothing(store: Store, clock: TestClock) {
+    running_batch(&store, &["a"]).await;
+    let policy = RateKeyPolicy::default();
+    let short = ClaimRequest {
+        lease: Duration::from_millis(100),
+        ..request("w", 1, &policy)
+    };
+    let first = store.claim(&short).await.unwrap().deliveries.remove(0);
+    let first_mark = [(first.id, first.attempt_no)];
+    assert_eq!(
+        store.mark_sending("w", &first_mark).await.unwrap(),
+        [first.id]
+    );
+    clock.advance(Duration::from_millis(150));
+    assert_eq!(
+        store
+            .tick(&crate::support::rules())
+            .await
+            .unwrap()
+            .recovered,
+        1
+    );
+
+    // The same worker takes the letter again for its next attempt; a mark still in flight
+    // for the first attempt must not stand for this one.
+    let again = store
+        .claim(&request("w", 10, &policy))
+        .await
+        .unwrap()
+        .deliveries
+        .into_iter()
+        .find(|d| d.id == first.id)
+        .expect("claimed again");
+    assert_eq!(again.attempt_no, hillpost_core::AttemptNo::new(2));
+    assert!(
+        store
+            .mark_sending("w", &first_mark)
+            .await
+            .unwrap()
+            .is_empty(),
+        "a late mark of attempt 1"
+    );
+    assert_eq!(
+        store
+            .mark_sending("w", &[(again.id, again.attempt_no)])
+            .await
+            .unwrap(),
+        [again.id]
+    );
+}
