@@ -76,11 +76,13 @@ const CANCEL_QUEUED: &str = "UPDATE deliveries SET state = 'cancelled', finalize
 const COMPLETE_FINISHED_BATCHES: &str = concat!(
     "UPDATE batches AS b SET state = 'completed', updated_at = now(), finished_at = now()
       WHERE b.state = 'running'
-        -- A scalar subquery, one index probe per running batch: as NOT EXISTS it became an
-        -- anti-join that read every open delivery of every batch (PostgreSQL).
+        -- Scalar subqueries, one index probe per running batch and state (each state has
+        -- its own partial index on PostgreSQL): as NOT EXISTS it became an anti-join that
+        -- read every open delivery of every batch.
         AND (SELECT count(*) FROM (SELECT 1 FROM deliveries d
-                                    WHERE d.batch_id = b.id AND d.state IN ('queued', 'in_flight')
-                                    LIMIT 1) AS open) = 0
+                                    WHERE d.batch_id = b.id AND d.state = 'queued' LIMIT 1) AS q) = 0
+        AND (SELECT count(*) FROM (SELECT 1 FROM deliveries d
+                                    WHERE d.batch_id = b.id AND d.state = 'in_flight' LIMIT 1) AS f) = 0
         AND NOT EXISTS (SELECT 1 FROM signatures s WHERE s.campaign_id = b.campaign_id AND ",
     receipts::owed_receipt!(),
     ") RETURNING id, campaign_id"

@@ -80,7 +80,7 @@ impl Statements for PgConnection {
     );
 
     // `lease_owner = $1` implies in flight (a check constraint), and leaving the state out
-    // keeps the planner off `deliveries_leased`: estimating it empty, it joined every
+    // keeps the planner off `deliveries_in_flight`: estimating it empty, it joined every
     // in-flight row to every mark (quadratic). By primary key instead.
     const MARK_SENDING: &'static str = "UPDATE deliveries d SET sending_since = now()
        FROM unnest($2::int8[], $3::int8[]) AS m(id, attempt_no)
