@@ -450,6 +450,16 @@ async fn paused_batches_are_not_claimed_and_finished_ones_complete(store: Store)
         .control_batch(batch, BatchAction::Resume)
         .await
         .unwrap();
+    // The completion check looks for queued and for in-flight letters, each its own way.
+    assert!(
+        store
+            .tick(&crate::support::rules())
+            .await
+            .unwrap()
+            .completed
+            .is_empty(),
+        "queued"
+    );
     let claim = store
         .claim(&request("w", 10, &policy))
         .await
