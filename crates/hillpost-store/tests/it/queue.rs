@@ -451,29 +451,13 @@ async fn paused_batches_are_not_claimed_and_finished_ones_complete(store: Store)
         .await
         .unwrap();
     // The completion check looks for queued and for in-flight letters, each its own way.
-    assert!(
-        store
-            .tick(&crate::support::rules())
-            .await
-            .unwrap()
-            .completed
-            .is_empty(),
-        "queued"
-    );
+    assert!(completed_by_a_tick(&store).await.is_empty(), "queued");
     let claim = store
         .claim(&request("w", 10, &policy))
         .await
         .unwrap()
         .deliveries;
-    assert!(
-        store
-            .tick(&crate::support::rules())
-            .await
-            .unwrap()
-            .completed
-            .is_empty(),
-        "in flight"
-    );
+    assert!(completed_by_a_tick(&store).await.is_empty(), "in flight");
     let records: Vec<_> = claim
         .iter()
         .map(|d| {
@@ -485,18 +469,20 @@ async fn paused_batches_are_not_claimed_and_finished_ones_complete(store: Store)
         })
         .collect();
     store.record_attempts("w", &records).await.unwrap();
-    assert_eq!(
-        store
-            .tick(&crate::support::rules())
-            .await
-            .unwrap()
-            .completed,
-        vec![batch]
-    );
+    assert_eq!(completed_by_a_tick(&store).await, vec![batch]);
     assert_eq!(
         store.batch(batch).await.unwrap().unwrap().state,
         BatchState::Completed
     );
+}
+
+/// The batches one housekeeping pass completes.
+async fn completed_by_a_tick(store: &Store) -> Vec<BatchId> {
+    store
+        .tick(&crate::support::rules())
+        .await
+        .unwrap()
+        .completed
 }
 
 both_backends!(attempts_are_append_only, url);
