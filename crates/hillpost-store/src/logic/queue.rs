@@ -60,33 +60,63 @@ macro_rules! requeue_expired_unsent {
 }
 pub(crate) use requeue_expired_unsent;
 
-/// Cancelled batches that still have queued deliveries (given back after the cancel): one
-/// index probe per cancelled batch. As one statement with the update, PostgreSQL read the
+/// Whether batch `b` has a queued delivery, as a count of at most one: one index probe.
+/// `$order` is what makes the backend read its index of queued rows whatever its
+/// statistics say (PostgreSQL: the order of `deliveries_due_by_batch`; statistics taken
+/// when the batch was enqueued say nearly every row is queued, and without the order the
+/// planner reads the table instead, the whole of it once the batch has none left).
+macro_rules! queued_in_batch {
+    ($order:literal) => {
+        concat!(
+            "(SELECT count(*) FROM (SELECT 1 FROM deliveries d
+                                     WHERE d.batch_id = b.id AND d.state = 'queued'",
+            $order,
+            " LIMIT 1) AS q)"
+        )
+    };
+}
+pub(crate) use queued_in_batch;
+
+/// Cancelled batches that still have queued deliveries (given back after the cancel); see
+/// [`queued_in_batch!`] for `$order`. As one statement with the update, PostgreSQL read the
 /// whole table on every pass.
-const CANCELLED_WITH_QUEUED: &str = "SELECT b.id FROM batches b
-  WHERE b.state = 'cancelled'
-    AND (SELECT count(*) FROM (SELECT 1 FROM deliveries d
-                                WHERE d.batch_id = b.id AND d.state = 'queued' LIMIT 1) AS q) > 0";
+macro_rules! cancelled_with_queued {
+    ($order:literal) => {
+        concat!(
+            "SELECT b.id FROM batches b WHERE b.state = 'cancelled' AND ",
+            $crate::logic::queue::queued_in_batch!($order),
+            " > 0"
+        )
+    };
+}
+pub(crate) use cancelled_with_queued;
 
 const CANCEL_QUEUED: &str = "UPDATE deliveries SET state = 'cancelled', finalized_at = now()
   WHERE state = 'queued' AND batch_id = ANY($1)";
 
 /// Running batches with nothing queued or in flight and no receipt still owed (another
-/// worker may have finished the last letter since the receipt pass), completed.
-const COMPLETE_FINISHED_BATCHES: &str = concat!(
-    "UPDATE batches AS b SET state = 'completed', updated_at = now(), finished_at = now()
-      WHERE b.state = 'running'
-        -- Scalar subqueries, one index probe per running batch and state (each state has
-        -- its own partial index on PostgreSQL): as NOT EXISTS it became an anti-join that
-        -- read every open delivery of every batch.
-        AND (SELECT count(*) FROM (SELECT 1 FROM deliveries d
-                                    WHERE d.batch_id = b.id AND d.state = 'queued' LIMIT 1) AS q) = 0
-        AND (SELECT count(*) FROM (SELECT 1 FROM deliveries d
-                                    WHERE d.batch_id = b.id AND d.state = 'in_flight' LIMIT 1) AS f) = 0
-        AND NOT EXISTS (SELECT 1 FROM signatures s WHERE s.campaign_id = b.campaign_id AND ",
-    receipts::owed_receipt!(),
-    ") RETURNING id, campaign_id"
-);
+/// worker may have finished the last letter since the receipt pass), completed; see
+/// [`queued_in_batch!`] for `$order`.
+macro_rules! finished_batches_completed {
+    ($order:literal) => {
+        concat!(
+            "UPDATE batches AS b SET state = 'completed', updated_at = now(), finished_at = now()
+              WHERE b.state = 'running'
+                -- Scalar subqueries, one index probe per running batch and state (each state
+                -- has its own partial index on PostgreSQL): as NOT EXISTS it became an
+                -- anti-join that read every open delivery of every batch.
+                AND ",
+            $crate::logic::queue::queued_in_batch!($order),
+            " = 0
+                AND (SELECT count(*) FROM (SELECT 1 FROM deliveries d
+                                            WHERE d.batch_id = b.id AND d.state = 'in_flight' LIMIT 1) AS f) = 0
+                AND NOT EXISTS (SELECT 1 FROM signatures s WHERE s.campaign_id = b.campaign_id AND ",
+            $crate::logic::receipts::owed_receipt!(),
+            ") RETURNING id, campaign_id"
+        )
+    };
+}
+pub(crate) use finished_batches_completed;
 
 /// A batch whose scheduled start came.
 pub(crate) struct StartedBatch {
@@ -156,6 +186,12 @@ pub(crate) trait Writes: Write<Conn: receipts::Statements + claims::Statements> 
     /// [`expired_while_sending!`] with the backend's lock: in-flight deliveries whose lease
     /// expired after they were marked sending, locked against other housekeepers.
     const EXPIRED_WHILE_SENDING: &'static str;
+
+    /// [`cancelled_with_queued!`] with the backend's order of queued rows.
+    const CANCELLED_WITH_QUEUED: &'static str;
+
+    /// [`finished_batches_completed!`] with the backend's order of queued rows.
+    const COMPLETE_FINISHED_BATCHES: &'static str;
 
     /// [`requeue_expired_unsent!`] with the backend's lock.
     const REQUEUE_EXPIRED_UNSENT: &'static str;
@@ -441,10 +477,10 @@ async fn recover_expired_sends<B: Backend<Write: Writes>>(
 
 /// Cancels the queued deliveries of cancelled batches (given back after the cancel); how
 /// many.
-async fn cancel_left_in_cancelled(tx: &mut impl Writes) -> Result<u64, StoreError> {
+async fn cancel_left_in_cancelled<W: Writes>(tx: &mut W) -> Result<u64, StoreError> {
     let batches = tx
         .db()
-        .rows(CANCELLED_WITH_QUEUED, &[])
+        .rows(W::CANCELLED_WITH_QUEUED, &[])
         .await?
         .iter()
         .map(|row| row.int("id"))
@@ -491,7 +527,7 @@ async fn complete_finished_batches<B: Backend<Write: Writes>>(
     let mut tx = store.begin_write().await?;
     let completed = tx
         .db()
-        .rows(COMPLETE_FINISHED_BATCHES, &[])
+        .rows(B::Write::COMPLETE_FINISHED_BATCHES, &[])
         .await?
         .iter()
         .map(CompletedBatch::from_row)

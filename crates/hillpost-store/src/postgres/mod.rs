@@ -13,6 +13,8 @@ mod erasure;
 mod notices;
 mod operator;
 mod queue;
+#[cfg(test)]
+mod queue_plans;
 mod receipts;
 mod rows;
 mod signatures;

@@ -9,7 +9,10 @@ use sqlx::postgres::PgRow;
 use super::PgWrite;
 use super::receipts::TAKE_RECEIPT_PASS;
 use crate::clock::Now;
-use crate::logic::queue::{Writes, before, expired_while_sending, requeue_expired_unsent};
+use crate::logic::queue::{
+    Writes, before, cancelled_with_queued, expired_while_sending, finished_batches_completed,
+    requeue_expired_unsent,
+};
 use crate::logic::sql::{Arg, clocked};
 use crate::record::{self, Applied};
 use crate::{AttemptRecord, StoreError};
@@ -247,6 +250,10 @@ impl Writes for PgWrite {
     const EXPIRED_WHILE_SENDING: &'static str =
         expired_while_sending!(" FOR UPDATE OF d SKIP LOCKED");
     const REQUEUE_EXPIRED_UNSENT: &'static str = requeue_expired_unsent!(" FOR UPDATE SKIP LOCKED");
+    // The order of `deliveries_due_by_batch (batch_id, due_at, id)`: see `queued_in_batch!`.
+    const CANCELLED_WITH_QUEUED: &'static str = cancelled_with_queued!(" ORDER BY d.due_at, d.id");
+    const COMPLETE_FINISHED_BATCHES: &'static str =
+        finished_batches_completed!(" ORDER BY d.due_at, d.id");
     // A transaction-scoped advisory lock; a housekeeper that does not get it skips the pass.
     const TAKE_RECEIPT_PASS: Option<&'static str> = Some(TAKE_RECEIPT_PASS);
 
