@@ -372,14 +372,7 @@ async fn housekeeping_appends_starts_lost_attempts_and_completions(
         claim.iter().map(|d| (d.id, d.attempt_no)).collect();
     store.mark_sending("lost", &marks).await.unwrap();
     clock.advance(Duration::from_millis(20));
-    assert_eq!(
-        store
-            .tick(&crate::support::rules())
-            .await
-            .unwrap()
-            .recovered,
-        3
-    );
+    assert_eq!(crate::support::housekeeping(&store).await.recovered, 3);
     let again = store
         .claim(&request("w2", 3, &policy))
         .await
@@ -391,12 +384,7 @@ async fn housekeeping_appends_starts_lost_attempts_and_completions(
         .collect();
     store.record_attempts("w2", &records).await.unwrap();
     assert_eq!(
-        store
-            .tick(&crate::support::rules())
-            .await
-            .unwrap()
-            .completed
-            .len(),
+        crate::support::housekeeping(&store).await.completed.len(),
         1
     );
 

@@ -135,19 +135,14 @@ async fn a_scheduled_batch_starts_when_its_time_comes(store: Store, clock: TestC
         BatchState::Scheduled
     );
     assert!(
-        store
-            .tick(&crate::support::rules())
+        crate::support::housekeeping(&store)
             .await
-            .unwrap()
             .started
             .is_empty(),
         "not before its time"
     );
     clock.advance(Duration::from_millis(700));
-    assert_eq!(
-        store.tick(&crate::support::rules()).await.unwrap().started,
-        vec![id]
-    );
+    assert_eq!(crate::support::housekeeping(&store).await.started, vec![id]);
     assert_eq!(
         store.batch(id).await.unwrap().unwrap().state,
         BatchState::Running

@@ -185,7 +185,7 @@ async fn an_erased_signer_leaves_no_trace_and_the_chain_holds(store: Store, url:
     }
 
     // Her receipt (and Chloé's) goes out; its bounce quotes her address.
-    store.tick(&rules()).await.unwrap();
+    crate::support::housekeeping(&store).await;
     let receipts = claim_all(&store, "w1").await;
     assert_eq!(receipts.len(), 2, "Ana and Chloé consented");
     let ana_receipt = receipts.iter().find(|d| is_ana(d, ana_id)).unwrap();

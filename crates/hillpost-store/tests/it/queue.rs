@@ -165,7 +165,7 @@ async fn a_stale_worker_cannot_overwrite_a_taken_over_delivery(store: Store, clo
 
     // The lease expired while sending: housekeeping records a possibly accepted attempt and
     // requeues (email may resend, with the same Message-ID).
-    let tick = store.tick(&crate::support::rules()).await.unwrap();
+    let tick = crate::support::housekeeping(&store).await;
     assert_eq!((tick.recovered, tick.requeued), (3, 0));
     let attempts = store.attempts(claimed.id).await.unwrap();
     assert_eq!(attempts.len(), 1);
@@ -261,14 +261,7 @@ async fn a_lost_last_attempt_ends_unconfirmed_not_back_in_the_queue(
             claimed.iter().map(|d| (d.id, d.attempt_no)).collect();
         store.mark_sending("w", &marks).await.unwrap();
         clock.advance(Duration::from_millis(80));
-        assert_eq!(
-            store
-                .tick(&crate::support::rules())
-                .await
-                .unwrap()
-                .recovered,
-            3
-        );
+        assert_eq!(crate::support::housekeeping(&store).await.recovered, 3);
     }
     // Each may have arrived, so the budget spent means "we cannot know", not "dead".
     for row in store.deliveries(batch).await.unwrap() {
@@ -359,14 +352,7 @@ async fn heartbeats_keep_leases_alive(store: Store, clock: TestClock) {
             )
             .await
             .unwrap();
-        assert_eq!(
-            store
-                .tick(&crate::support::rules())
-                .await
-                .unwrap()
-                .recovered,
-            0
-        );
+        assert_eq!(crate::support::housekeeping(&store).await.recovered, 0);
     }
     assert!(
         store
@@ -411,16 +397,13 @@ async fn heartbeats_renew_only_leases_running_low(store: Store, clock: TestClock
         .unwrap();
     clock.advance(Duration::from_millis(800));
     assert_eq!(
-        store.tick(&crate::support::rules()).await.unwrap().requeued,
+        crate::support::housekeeping(&store).await.requeued,
         0,
         "the short lease was renewed"
     );
     clock.advance(Duration::from_millis(1000));
     // The renewed lease has now run out; the long one was left alone, not cut to 1.5 s.
-    assert_eq!(
-        store.tick(&crate::support::rules()).await.unwrap().requeued,
-        1
-    );
+    assert_eq!(crate::support::housekeeping(&store).await.requeued, 1);
     let again = store.claim(&request("w2", 10, &policy)).await.unwrap();
     assert!(again.deliveries.iter().any(|d| d.id == low[0].id));
     assert!(again.deliveries.iter().all(|d| d.id != plenty[0].id));
@@ -451,13 +434,25 @@ async fn paused_batches_are_not_claimed_and_finished_ones_complete(store: Store)
         .await
         .unwrap();
     // The completion check looks for queued and for in-flight letters, each its own way.
-    assert!(completed_by_a_tick(&store).await.is_empty(), "queued");
+    assert!(
+        crate::support::housekeeping(&store)
+            .await
+            .completed
+            .is_empty(),
+        "queued"
+    );
     let claim = store
         .claim(&request("w", 10, &policy))
         .await
         .unwrap()
         .deliveries;
-    assert!(completed_by_a_tick(&store).await.is_empty(), "in flight");
+    assert!(
+        crate::support::housekeeping(&store)
+            .await
+            .completed
+            .is_empty(),
+        "in flight"
+    );
     let records: Vec<_> = claim
         .iter()
         .map(|d| {
@@ -469,20 +464,14 @@ async fn paused_batches_are_not_claimed_and_finished_ones_complete(store: Store)
         })
         .collect();
     store.record_attempts("w", &records).await.unwrap();
-    assert_eq!(completed_by_a_tick(&store).await, vec![batch]);
+    assert_eq!(
+        crate::support::housekeeping(&store).await.completed,
+        vec![batch]
+    );
     assert_eq!(
         store.batch(batch).await.unwrap().unwrap().state,
         BatchState::Completed
     );
-}
-
-/// The batches one housekeeping pass completes.
-async fn completed_by_a_tick(store: &Store) -> Vec<BatchId> {
-    store
-        .tick(&crate::support::rules())
-        .await
-        .unwrap()
-        .completed
 }
 
 both_backends!(attempts_are_append_only, url);
@@ -577,7 +566,7 @@ async fn a_lease_lost_before_sending_costs_no_attempt(store: Store, clock: TestC
         "fenced"
     );
     clock.advance(Duration::from_millis(150));
-    let tick = store.tick(&crate::support::rules()).await.unwrap();
+    let tick = crate::support::housekeeping(&store).await;
     assert_eq!((tick.recovered, tick.requeued), (1, 2));
     assert_eq!(
         store.attempts(claimed[0].id).await.unwrap()[0].outcome,
@@ -616,14 +605,7 @@ async fn a_mark_for_an_earlier_attempt_marks_nothing(store: Store, clock: TestCl
         [first.id]
     );
     clock.advance(Duration::from_millis(150));
-    assert_eq!(
-        store
-            .tick(&crate::support::rules())
-            .await
-            .unwrap()
-            .recovered,
-        1
-    );
+    assert_eq!(crate::support::housekeeping(&store).await.recovered, 1);
 
     // The same worker takes the letter again for its next attempt; a mark still in flight
     // for the first attempt must not stand for this one.

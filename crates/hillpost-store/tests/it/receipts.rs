@@ -80,7 +80,7 @@ async fn receipts_are_enqueued_once_however_many_passes_run(store: Store, url: S
             "not complete while receipts are queued"
         );
     }
-    store.tick(&crate::support::rules()).await.unwrap();
+    crate::support::housekeeping(&store).await;
 
     let deliveries = store.deliveries(batch).await.unwrap();
     let receipts: Vec<_> = deliveries
@@ -196,7 +196,7 @@ async fn receipts_are_enqueued_once_however_many_passes_run(store: Store, url: S
         })
         .collect();
     store.record_attempts("w1", &records).await.unwrap();
-    let report = store.tick(&crate::support::rules()).await.unwrap();
+    let report = crate::support::housekeeping(&store).await;
     assert_eq!(
         report.completed,
         vec![batch],
@@ -213,7 +213,7 @@ fn seeded_id() -> hillpost_core::CampaignId {
 both_backends!(a_batch_without_receipts_sends_none);
 async fn a_batch_without_receipts_sends_none(store: Store) {
     let batch = skipped_batch(&store, false).await;
-    let report = store.tick(&crate::support::rules()).await.unwrap();
+    let report = crate::support::housekeeping(&store).await;
     assert_eq!(report.completed, vec![batch]);
     let deliveries = store.deliveries(batch).await.unwrap();
     assert!(deliveries.iter().all(|d| d.kind == DeliveryKind::Letter));
@@ -269,7 +269,7 @@ async fn receipt_pass_cost(store: Store, url: String) {
         let store = &store;
         async move {
             let start = std::time::Instant::now();
-            store.tick(&crate::support::rules()).await.unwrap();
+            crate::support::housekeeping(store).await;
             eprintln!("{label}: {:?}", start.elapsed());
         }
     };

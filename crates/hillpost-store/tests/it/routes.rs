@@ -18,7 +18,7 @@ use hillpost_store::{
     Store, StoreError, TestClock,
 };
 
-use crate::support::{answered, record_for, rules, seeded};
+use crate::support::{answered, housekeeping, record_for, rules, seeded};
 
 const RECAPTCHA: &str = "the form has a recaptcha step";
 
@@ -234,7 +234,7 @@ async fn a_web_form_whose_worker_died_while_sending_is_never_posted_again(
         .await
         .expect("mark");
     clock.advance(Duration::from_millis(80));
-    let tick = store.tick(&rules()).await.expect("tick");
+    let tick = housekeeping(&store).await;
     assert_eq!(tick.recovered, 1);
     assert_eq!(tick.completed, [batch], "nothing is left to send");
 
@@ -343,7 +343,7 @@ async fn a_person_confirms_or_resends_an_unconfirmed_letter(store: Store) {
         )
         .await
         .expect("record");
-    assert_eq!(store.tick(&rules()).await.expect("tick").completed, [batch]);
+    assert_eq!(housekeeping(&store).await.completed, [batch]);
 
     let resend = DeliveryAction {
         action: OperatorAction::Resend,
@@ -439,7 +439,7 @@ async fn a_retry_replans_failed_letters_on_the_current_endpoints_only(store: Sto
         )
         .await
         .expect("record");
-    assert_eq!(store.tick(&rules()).await.expect("tick").completed, [batch]);
+    assert_eq!(housekeeping(&store).await.completed, [batch]);
 
     // The directory now has a form for the office, first in line.
     let request = RetryRequest {
@@ -551,7 +551,7 @@ async fn a_bounced_letter_moves_on_to_the_next_endpoint_or_ends_bounced(store: S
         .expect("record");
     let delivery = store.deliveries(batch).await.expect("deliveries")[0].clone();
     assert_eq!(delivery.state, DeliveryState::Delivered);
-    store.tick(&rules()).await.expect("tick");
+    housekeeping(&store).await;
 
     let notice = bounce_about(&delivery.idempotency_key, "report one");
     let outcome = store
@@ -648,7 +648,7 @@ async fn a_bounce_stamps_the_delivery_its_event_and_its_batch_with_one_instant(s
         )
         .await
         .expect("record");
-    store.tick(&rules()).await.expect("tick");
+    housekeeping(&store).await;
     let delivery = store.deliveries(batch).await.expect("deliveries")[0].clone();
     store
         .record_notice(

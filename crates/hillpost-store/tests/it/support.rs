@@ -11,7 +11,7 @@ use hillpost_core::render::LetterTemplates;
 use hillpost_core::retry::RetrySchedule;
 use hillpost_core::signer::Email;
 use hillpost_core::{Campaign, NewSignature};
-use hillpost_store::{AttemptRecord, ClaimedDelivery, ImportCounts, Store};
+use hillpost_store::{AttemptRecord, ClaimedDelivery, ImportCounts, Store, TickReport};
 
 /// Runs `$name(store)` against a fresh SQLite file and a fresh PostgreSQL schema. Extra
 /// words pass more, in the order given: `clock` opens the store on a [`TestClock`] and
@@ -178,6 +178,11 @@ pub fn started() -> chrono::DateTime<Utc> {
 
 /// The rules the worker follows by default, with no waits between attempts (three on each
 /// endpoint): what housekeeping decides lost workers' attempts by.
+/// One housekeeping pass under the test [`rules`], which must succeed.
+pub async fn housekeeping(store: &Store) -> TickReport {
+    store.tick(&rules()).await.expect("housekeeping pass")
+}
+
 pub fn rules() -> DeliveryRules {
     DeliveryRules {
         retry: RetrySchedule::new(vec![Duration::ZERO, Duration::ZERO], 0.0, Duration::ZERO),
