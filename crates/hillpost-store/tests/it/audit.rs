@@ -11,20 +11,7 @@ use hillpost_store::{
 };
 use sqlx::{AssertSqlSafe, Connection};
 
-use crate::support::running_batch;
-
-const LEASE: Duration = Duration::from_secs(30);
-
-fn request<'a>(worker: &'a str, limit: u32, policy: &'a RateKeyPolicy) -> ClaimRequest<'a> {
-    ClaimRequest {
-        worker_id: worker,
-        limit,
-        lease: LEASE,
-        key_lease: LEASE,
-        exclude_keys: &[],
-        policy,
-    }
-}
+use crate::support::{request, running_batch};
 
 fn record(d: &ClaimedDelivery, outcome: AttemptOutcome, next: Transition) -> AttemptRecord {
     let now = Utc::now();

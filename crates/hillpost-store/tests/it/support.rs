@@ -11,7 +11,9 @@ use hillpost_core::render::LetterTemplates;
 use hillpost_core::retry::RetrySchedule;
 use hillpost_core::signer::Email;
 use hillpost_core::{Campaign, NewSignature};
-use hillpost_store::{AttemptRecord, ClaimedDelivery, ImportCounts, Store, TickReport};
+use hillpost_store::{
+    AttemptRecord, ClaimRequest, ClaimedDelivery, ImportCounts, RateKeyPolicy, Store, TickReport,
+};
 
 /// Runs `$name(store)` against a fresh SQLite file and a fresh PostgreSQL schema. Extra
 /// words pass more, in the order given: `clock` opens the store on a [`TestClock`] and
@@ -178,6 +180,21 @@ pub fn started() -> chrono::DateTime<Utc> {
 
 /// The rules the worker follows by default, with no waits between attempts (three on each
 /// endpoint): what housekeeping decides lost workers' attempts by.
+/// The lease of the tests' claims (and of their rate keys).
+pub const LEASE: Duration = Duration::from_secs(30);
+
+/// A claim by `worker` of up to `limit` deliveries under `policy`, leased for [`LEASE`].
+pub fn request<'a>(worker: &'a str, limit: u32, policy: &'a RateKeyPolicy) -> ClaimRequest<'a> {
+    ClaimRequest {
+        worker_id: worker,
+        limit,
+        lease: LEASE,
+        key_lease: LEASE,
+        exclude_keys: &[],
+        policy,
+    }
+}
+
 /// One housekeeping pass under the test [`rules`], which must succeed.
 pub async fn housekeeping(store: &Store) -> TickReport {
     store.tick(&rules()).await.expect("housekeeping pass")
