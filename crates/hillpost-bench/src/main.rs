@@ -1,6 +1,7 @@
 //! `hillpost-bench`: the figures hillpost holds itself to, measured on this machine in one run
-//! so that the comparisons (hillpost vs. a raw lettre blast, vs. procrastinate) are ratios of
-//! numbers taken side by side. See docs/benchmarks.md for what each figure means.
+//! so that the comparisons (hillpost vs. a raw lettre blast, vs. procrastinate, vs.
+//! graphile-worker) are ratios of numbers taken side by side. See docs/benchmarks.md for what
+//! each figure means.
 //!
 //! ```text
 //! cargo run --release -p hillpost-bench            # every section
@@ -17,6 +18,7 @@ mod email;
 mod enqueue;
 mod forms;
 mod generate;
+mod graphile;
 mod import;
 mod procrastinate;
 mod queue;
@@ -35,8 +37,8 @@ pub struct Args {
     /// PostgreSQL server to use (the bench creates and drops its own databases there).
     #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
     postgres: String,
-    /// Sections to run, comma separated: import, enqueue, queue, procrastinate, email, rate,
-    /// forms.
+    /// Sections to run, comma separated: import, enqueue, queue, procrastinate, graphile,
+    /// email, rate, forms.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Signature rows imported.
@@ -64,6 +66,19 @@ pub struct Args {
     /// Jobs in the procrastinate comparison (and hillpost deliveries beside them).
     #[arg(long, default_value_t = 10_000)]
     procrastinate_jobs: usize,
+    /// Jobs in the graphile-worker comparison (and hillpost deliveries beside them).
+    #[arg(long, default_value_t = 100_000)]
+    graphile_jobs: usize,
+    /// graphile-worker configurations, comma separated: `PROCESSES:CONCURRENCY:QUEUE:DELAY`
+    /// (`concurrentJobs`, `localQueue.size` and `completeJobBatchDelay`/`failJobBatchDelay`
+    /// in ms; -1 turns either off). hillpost runs with each number of processes given. The
+    /// default is the best found for 1, 2 and 4 processes on a 2-core machine (see graphile.rs).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "1:50:10000:0,2:50:10000:0,4:50:10000:0"
+    )]
+    graphile_configs: Vec<String>,
     /// Emails sent into smtp-sink by hillpost and by smtp-source (lettre alone sends at
     /// most 1,000: it is slow).
     #[arg(long, default_value_t = 20_000)]
@@ -131,6 +146,9 @@ async fn run_sections(args: &Args) -> anyhow::Result<()> {
     }
     if args.wants("procrastinate") {
         procrastinate::run(args, &mut report).await?;
+    }
+    if args.wants("graphile") {
+        graphile::run(args, &mut report).await?;
     }
     if args.wants("email") {
         email::run(args, &mut report).await?;
