@@ -206,16 +206,7 @@ async fn graphile(args: &Args, config: Config, report: &mut Report) -> anyhow::R
     }
     let (mut done, mut first_start, mut last_completion) = (0, f64::INFINITY, 0.0_f64);
     for child in children {
-        let output = child.wait_with_output().await?;
-        anyhow::ensure!(
-            output.status.success(),
-            "a graphile-worker process failed: {}",
-            output.status
-        );
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        let line = stdout.lines().last().unwrap_or_default();
-        let finished: serde_json::Value = serde_json::from_str(line)
-            .with_context(|| format!("reading a graphile-worker process's report: {line:?}"))?;
+        let finished = workers::json_report(child, "a graphile-worker process").await?;
         let ran = finished["jobs"].as_u64().unwrap_or(0);
         done += ran as usize;
         // A process that found no job left reports no times.

@@ -35,16 +35,7 @@ pub async fn run(count: usize, database: &str, extra: &[String]) -> anyhow::Resu
     }
     let mut peak_rss_kib = Vec::new();
     for child in children {
-        let output = child.wait_with_output().await?;
-        anyhow::ensure!(
-            output.status.success(),
-            "a worker process failed: {}",
-            output.status
-        );
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        let line = stdout.lines().last().unwrap_or_default();
-        let report: serde_json::Value = serde_json::from_str(line)
-            .with_context(|| format!("reading a worker's report: {line:?}"))?;
+        let report = json_report(child, "a worker process").await?;
         peak_rss_kib.push(report["peak_rss_kib"].as_u64().unwrap_or(0));
     }
     Ok(Finished { peak_rss_kib })
@@ -60,4 +51,17 @@ pub fn settings_args(args: &crate::Args) -> Vec<String> {
         extra.extend(["--claim-batch".to_string(), claim_batch.to_string()]);
     }
     extra
+}
+
+/// Waits for a child process that prints its report as JSON on its last line of stdout
+/// (`what` names it in errors), and reads that report.
+pub async fn json_report(
+    child: tokio::process::Child,
+    what: &str,
+) -> anyhow::Result<serde_json::Value> {
+    let output = child.wait_with_output().await?;
+    anyhow::ensure!(output.status.success(), "{what} failed: {}", output.status);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let line = stdout.lines().last().unwrap_or_default();
+    serde_json::from_str(line).with_context(|| format!("reading {what}'s report: {line:?}"))
 }
