@@ -30,8 +30,8 @@ use crate::{Args, generate, workers};
 
 /// hillpost's default `smtp.max_connections`, and smtp-source's sessions.
 const CONNECTIONS: usize = 4;
-/// Letters in flight when the channel runs alone: the worker's `UNLIMITED_MARKED_AHEAD`.
-const IN_FLIGHT_ALONE: usize = 64;
+/// Letters in flight when the channel runs alone: as many as a worker marks ahead.
+const IN_FLIGHT_ALONE: usize = hillpost_worker::UNLIMITED_MARKED_AHEAD;
 /// lettre alone waits ~45 ms per letter per connection (see docs/email.md): a sample will do.
 const LETTRE_LETTERS: usize = 1_000;
 

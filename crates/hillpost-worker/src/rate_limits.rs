@@ -80,8 +80,14 @@ pub const TURN_LEAD: Duration = Duration::from_millis(250);
 /// carried one letter per commit instead of one per SMTP exchange. Marked while waiting for
 /// a connection, the commit overlaps the sends before it. Bounded so a worker that dies
 /// leaves a bounded number of marks that never left (each is recorded "may have been sent"
-/// and resent with the same Message-ID or DeliveryId, which the receiver recognises).
-pub const UNLIMITED_MARKED_AHEAD: usize = 64;
+/// and resent with the same Message-ID or DeliveryId, which the receiver recognises); how
+/// many letters had actually left when it died does not depend on this bound.
+///
+/// Why 256: the bound divided by a mark's turnaround (waiting for the group before it,
+/// the statement, the commit: several milliseconds on a busy machine) caps a worker's
+/// sends. At 64, one worker sent 5.8–7.4k emails/s into `smtp-sink`; at 256, 8.7–9.6k, and
+/// 512 or 1,024 added nothing the noise did not (docs/benchmarks.md, issue 10).
+pub const UNLIMITED_MARKED_AHEAD: usize = 256;
 
 pub struct RateLimiters {
     limits: RateLimits,

@@ -19,14 +19,18 @@ use crate::{Worker, WorkerError};
 /// Records are written in groups of at most this many (one statement each).
 const MAX_RECORDS_PER_WRITE: usize = 512;
 /// A group this large is written at once; a smaller one waits up to [`RECORD_LINGER`] for
-/// company. Much of a write's cost is per group, not per record (the statements' set-up
+/// company while another group is being written (when none is, records are few and it goes
+/// at once). Much of a write's cost is per group, not per record (the statements' set-up
 /// and constraint checks, the commit's flush, the turn at the audit head); written as soon
 /// as a writer was free, groups held ~13 records, and the audit append alone cost 115 µs a
 /// letter, mostly waiting for the head. With groups of 128 or more it costs ~15 µs and
 /// recording ~45 µs instead of ~70 (docs/benchmarks.md, issue 10).
 const RECORDS_WORTH_A_WRITE: usize = 128;
-/// The longest a record waits for its group to fill: small beside a lease and a send,
-/// and spent only while records are few. Not at all once the worker is stopping.
+/// The longest a record waits for its group to fill: small beside a lease and a send.
+/// Not at all once the worker is stopping, nor while no other group is being written: a
+/// worker killed meanwhile leaves its sent letters unrecorded (`possibly_accepted`, see
+/// `hillpost_core::delivery::transition`), so records are not held back when nothing is
+/// gained.
 const RECORD_LINGER: Duration = Duration::from_millis(10);
 /// How many groups of records may be on their way to the store at once. A group's write
 /// is mostly waiting for the database (its attempts, their audit events, the commit):
@@ -267,16 +271,27 @@ async fn record_loop<C: Channel + Send + Sync + 'static>(
                 Err(_) => break,
             },
         };
-        let linger_until = tokio::time::Instant::now() + RECORD_LINGER;
+        let arrived = tokio::time::Instant::now();
         // While every writer is busy, records keep arriving, and the next group grows.
         let Ok(writer) = writers.clone().acquire_owned().await else {
             break;
         };
+        let others_writing = writers.available_permits() + 1 < RECORD_WRITES_AT_ONCE;
+        let linger_until = linger_until(arrived, others_writing);
         let group = gather_group(first, &mut recorded, linger_until, &finish).await;
         writing.spawn(write_group(shared.clone(), group, writer));
         while writing.try_join_next().is_some() {}
     }
     while writing.join_next().await.is_some() {}
+}
+
+/// Until when a group whose first record arrived at `arrived` waits for company: see
+/// [`RECORD_LINGER`].
+fn linger_until(arrived: tokio::time::Instant, others_writing: bool) -> tokio::time::Instant {
+    match others_writing {
+        true => arrived + RECORD_LINGER,
+        false => arrived,
+    }
 }
 
 /// A group of records starting with `first`: what has arrived, and while that is fewer
@@ -501,6 +516,13 @@ mod tests {
         tx.send(3).unwrap();
         let group = gathered(4, &mut rx, Duration::ZERO, &finish).await;
         assert_eq!(group, [4, 3]);
+    }
+
+    #[test]
+    fn records_wait_for_company_only_while_another_group_is_being_written() {
+        let arrived = tokio::time::Instant::now();
+        assert_eq!(linger_until(arrived, false), arrived);
+        assert_eq!(linger_until(arrived, true), arrived + RECORD_LINGER);
     }
 
     #[tokio::test]
