@@ -7,6 +7,7 @@ mod audit;
 mod batches;
 mod checkpoints;
 mod claims;
+mod connect;
 mod copy_text;
 mod directory;
 mod erasure;
@@ -35,7 +36,7 @@ impl PgStore {
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(30))
-            .connect(url)
+            .connect_with(connect::connect_options(url)?)
             .await?;
         Self::migrated(pool, clock).await
     }
