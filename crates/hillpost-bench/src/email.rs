@@ -30,8 +30,6 @@ use crate::{Args, generate, workers};
 
 /// hillpost's default `smtp.max_connections`, and smtp-source's sessions.
 const CONNECTIONS: usize = 4;
-/// Letters in flight when the channel runs alone: as many as a worker marks ahead.
-const IN_FLIGHT_ALONE: usize = hillpost_worker::UNLIMITED_MARKED_AHEAD;
 /// lettre alone waits ~45 ms per letter per connection (see docs/email.md): a sample will do.
 const LETTRE_LETTERS: usize = 1_000;
 
@@ -240,8 +238,8 @@ pub fn sink_settings(port: u16, connections: Option<usize>) -> SmtpSettings {
 }
 
 /// hillpost's own SMTP channel alone, without the queue: every letter of the run composed
-/// and sent through one `SmtpChannel` with the same connections, as many in flight as the
-/// worker keeps marked ahead. What the channel can do on this machine, so the end-to-end
+/// and sent through one `SmtpChannel` with the same connections, as many in flight as a
+/// worker holds (its default `capacity`). What the channel can do on this machine, so the end-to-end
 /// figure's distance from it is the queue's (claims, marks, records), not SMTP's.
 async fn channel_alone(
     port: u16,
@@ -258,7 +256,7 @@ async fn channel_alone(
             let channel = &channel;
             async move { channel.send(&letter).await }
         })
-        .buffer_unordered(IN_FLIGHT_ALONE)
+        .buffer_unordered(hillpost_worker::WorkerSettings::default().capacity)
         .collect()
         .await;
     let seconds = started.elapsed().as_secs_f64();

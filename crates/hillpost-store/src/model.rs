@@ -130,6 +130,11 @@ pub struct ClaimRequest<'a> {
     /// Keys this worker already has enough of in memory.
     pub exclude_keys: &'a [String],
     pub policy: &'a RateKeyPolicy,
+    /// Channels whose deliveries on unlimited keys are marked sending as they are claimed,
+    /// in the claim's own write (see [`ClaimedDelivery::marked_sending`]). Only channels
+    /// that may send a letter again under the same id belong here: a worker killed before
+    /// such a letter left leaves it "may have been sent", and it is sent again, once.
+    pub mark_sending_on_claim: &'a [Channel],
 }
 
 /// A delivery leased to a worker for one attempt.
@@ -148,6 +153,9 @@ pub struct ClaimedDelivery {
     pub rate_key: String,
     /// An earlier attempt may have reached the office (see `hillpost_core::delivery`).
     pub possibly_accepted: bool,
+    /// The claim marked this attempt as sending already (its channel is one of the
+    /// request's `mark_sending_on_claim` and its key is unlimited): no separate mark.
+    pub marked_sending: bool,
 }
 
 /// A rate key this worker holds, with where the previous holder's limiter stood.

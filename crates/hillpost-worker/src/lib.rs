@@ -45,7 +45,7 @@ pub use checkpoints::CHECKPOINT_INTERVAL;
 pub use prepare::{
     BatchCache, BatchContext, RECEIPT_FILENAME, outgoing_letter, receipt_with_link, signed_receipt,
 };
-pub use rate_limits::{RateLimiters, UNLIMITED_MARKED_AHEAD};
+pub use rate_limits::RateLimiters;
 pub use record::attempt_record;
 pub use settings::{RateLimits, WorkerSettings};
 

@@ -74,26 +74,9 @@ pub const MARKED_AHEAD: Duration = Duration::from_secs(1);
 /// turn finds it ready to send the message itself.
 pub const TURN_LEAD: Duration = Duration::from_millis(250);
 
-/// How many sends of unlimited keys, across all of them, are marked ahead of going. Such a
-/// send waits for no schedule, only for a connection: marked once connected, each letter
-/// held its connection idle for a mark's commit (a database round trip), and a connection
-/// carried one letter per commit instead of one per SMTP exchange. Marked while waiting for
-/// a connection, the commit overlaps the sends before it. Bounded so a worker that dies
-/// leaves a bounded number of marks that never left (each is recorded "may have been sent"
-/// and resent with the same Message-ID or DeliveryId, which the receiver recognises); how
-/// many letters had actually left when it died does not depend on this bound.
-///
-/// Why 256: the bound divided by a mark's turnaround (waiting for the group before it,
-/// the statement, the commit: several milliseconds on a busy machine) caps a worker's
-/// sends. At 64, one worker sent 5.8–7.4k emails/s into `smtp-sink`; at 256, 8.7–9.6k, and
-/// 512 or 1,024 added nothing the noise did not (docs/benchmarks.md, issue 10).
-pub const UNLIMITED_MARKED_AHEAD: usize = 256;
-
 pub struct RateLimiters {
     limits: RateLimits,
     keys: Mutex<HashMap<String, Arc<KeyLimiter>>>,
-    /// See [`UNLIMITED_MARKED_AHEAD`].
-    unlimited_ahead: Arc<Semaphore>,
 }
 
 impl RateLimiters {
@@ -101,7 +84,6 @@ impl RateLimiters {
         Self {
             limits,
             keys: Mutex::new(HashMap::new()),
-            unlimited_ahead: Arc::new(Semaphore::new(UNLIMITED_MARKED_AHEAD)),
         }
     }
 
@@ -142,13 +124,11 @@ impl RateLimiters {
     }
 
     /// Waits until the delivery is among the next [`MARKED_AHEAD`] of a limited key's sends,
-    /// in the order deliveries asked; for an unlimited key, among the worker's next
-    /// [`UNLIMITED_MARKED_AHEAD`] unlimited sends.
+    /// in the order deliveries asked. `None` at once for a key without a limiter here: an
+    /// unlimited key's letters are marked by their claim (`ClaimRequest::mark_sending_on_claim`),
+    /// and a letter the claim did not mark is marked at its turn.
     pub async fn ahead(&self, key: &str) -> Option<OwnedSemaphorePermit> {
-        let ahead = match self.limiter(key) {
-            Some(limiter) => limiter.ahead.clone(),
-            None => self.unlimited_ahead.clone(),
-        };
+        let ahead = self.limiter(key)?.ahead.clone();
         ahead.acquire_owned().await.ok()
     }
 
@@ -341,15 +321,13 @@ mod tests {
             let next = tokio::time::timeout(now, limiters.ahead(key)).await;
             assert!(next.is_err(), "{key}: the next send waits for one to go");
         }
-        // Unlimited keys share one worker-wide bound.
-        for key in ["a.example.org", "b.example.org"] {
-            for _ in 0..UNLIMITED_MARKED_AHEAD / 2 {
-                let permit = tokio::time::timeout(now, limiters.ahead(key)).await;
-                held.push(permit.expect("within the unlimited bound"));
-            }
+        // A key without a limiter here (an unlimited one) is not marked ahead by the worker:
+        // its claim marked it. No bound, no wait.
+        for _ in 0..2 * MAX_MARKED_AHEAD {
+            let permit = tokio::time::timeout(now, limiters.ahead("a.example.org")).await;
+            assert!(permit.expect("at once").is_none());
         }
-        let next = tokio::time::timeout(now, limiters.ahead("c.example.org")).await;
-        assert!(next.is_err(), "the next unlimited send waits for one to go");
+        assert_eq!(held.len(), 50 + SENDS_PER_KEY);
     }
 
     #[test]

@@ -66,6 +66,7 @@ mod tests {
                 .clone(),
             rate_key: "example.org".into(),
             possibly_accepted: false,
+            marked_sending: false,
         }
     }
 

@@ -1,7 +1,7 @@
 //! Marking deliveries as "sending" before anything leaves, in groups: a web form's just
-//! before it goes; an email's or CWC letter's while it waits, for a rate-limited key up to
-//! `MARKED_AHEAD` before its turn, for an unlimited key among the worker's next
-//! `UNLIMITED_MARKED_AHEAD` (see `rate_limits`).
+//! before it goes; an email's or CWC letter's on a rate-limited key while it waits, up to
+//! `MARKED_AHEAD` before its turn (see `rate_limits`). An email's or CWC letter's on an
+//! unlimited key needs none of these: its claim marked it (`ClaimRequest::mark_sending_on_claim`).
 //!
 //! A worker that dies mid-send leaves leases behind; housekeeping must tell an attempt that
 //! may have gone out (record `unknown`) from one that never began (just requeue). The mark

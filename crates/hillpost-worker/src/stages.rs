@@ -61,6 +61,7 @@ impl<C: Channel + Send + Sync + 'static> Shared<C> {
     /// Leases up to `limit` deliveries and takes over the limiters of the keys won.
     pub async fn claim(&self, limit: u32, exclude_keys: &[String]) -> Result<Claim, StoreError> {
         let policy = self.limiters.limits().policy();
+        let resendable = self.settings.rules.resend.channels();
         let request = ClaimRequest {
             worker_id: &self.id,
             limit,
@@ -68,6 +69,7 @@ impl<C: Channel + Send + Sync + 'static> Shared<C> {
             key_lease: self.settings.key_lease,
             exclude_keys,
             policy: &policy,
+            mark_sending_on_claim: &resendable,
         };
         let claim = self
             .store
@@ -157,24 +159,26 @@ impl<C: Channel + Send + Sync + 'static> Shared<C> {
             endpoints,
         } = prepared;
         let delivery = delivery.clone();
-        // Where the channel may resend with the same id (email, CWC), the next sends are
-        // marked while they wait for their turn or a connection (see `MARKED_AHEAD` and
-        // `UNLIMITED_MARKED_AHEAD`), so the mark's commit overlaps the sends before them. A
-        // mark taken ahead that a killed worker leaves behind reads "may have been sent",
-        // and the letter is resent under the same id. A web form's mark waits until it
-        // goes, once connected, so a kill never leaves an unsent letter `unconfirmed`.
-        let ahead = match self.settings.rules.resend.allows(delivery.channel) {
-            false => None,
-            true => tokio::select! {
-                biased;
-                _ = stop.cancelled() => return SendStep::Released(delivery),
-                ahead = self.limiters.ahead(&delivery.rate_key) => ahead,
-            },
-        };
-        let marked_ahead = ahead.is_some();
+        // Where the channel may resend with the same id (email, CWC), a letter is marked
+        // sending before its turn: on an unlimited key by the claim itself (no mark of its
+        // own to write), on a limited key while it waits for its turn or a connection (see
+        // `MARKED_AHEAD`), so the mark's commit overlaps the sends before it. A mark taken
+        // ahead that a killed worker leaves behind reads "may have been sent", and the
+        // letter is resent under the same id. A web form's mark waits until it goes, once
+        // connected, so a kill never leaves an unsent letter `unconfirmed`.
+        let ahead =
+            match !delivery.marked_sending && self.settings.rules.resend.allows(delivery.channel) {
+                false => None,
+                true => tokio::select! {
+                    biased;
+                    _ = stop.cancelled() => return SendStep::Released(delivery),
+                    ahead = self.limiters.ahead(&delivery.rate_key) => ahead,
+                },
+            };
+        let marked_ahead = delivery.marked_sending || ahead.is_some();
         // Boxed here and in the turn: the mark is a store round trip, whose future is large,
         // and a send's future is moved for every letter.
-        if marked_ahead && !Box::pin(self.may_start(&delivery, stop)).await {
+        if ahead.is_some() && !Box::pin(self.may_start(&delivery, stop)).await {
             return SendStep::Released(delivery);
         }
         let _slot = tokio::select! {

@@ -50,6 +50,15 @@ impl Default for ResendPolicy {
 }
 
 impl ResendPolicy {
+    /// The channels that may send a letter again under the same id.
+    pub fn channels(&self) -> Vec<Channel> {
+        Channel::ALL
+            .iter()
+            .copied()
+            .filter(|c| self.allows(*c))
+            .collect()
+    }
+
     pub fn allows(&self, channel: Channel) -> bool {
         match channel {
             Channel::Email => self.email,

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use hillpost_core::delivery::Channel;
 use hillpost_core::ids::{AttemptNo, DeliveryId, numbers};
 
 use super::queue::{Writes, letter_parts};
@@ -205,6 +206,11 @@ pub(crate) fn key_lease(row: &impl Columns) -> Result<KeyLease, StoreError> {
 /// A span as the whole milliseconds statements bind.
 pub(crate) fn millis(span: Duration) -> i64 {
     i64::try_from(span.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// Channels as statements bind them.
+pub(crate) fn channel_names(channels: &[Channel]) -> Vec<String> {
+    channels.iter().map(|c| c.as_str().to_string()).collect()
 }
 
 fn split(key_positions: &HashMap<String, DateTime<Utc>>) -> (Vec<String>, Vec<DateTime<Utc>>) {

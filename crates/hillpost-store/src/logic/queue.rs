@@ -326,6 +326,7 @@ pub(crate) fn claimed_delivery(row: &impl Columns) -> Result<ClaimedDelivery, St
         endpoint: row.text("endpoint")?,
         rate_key: row.text("rate_key")?,
         possibly_accepted: row.flag("possibly_accepted")?,
+        marked_sending: row.flag("marked_sending")?,
     })
 }
 

@@ -4,7 +4,7 @@
 
 use sqlx::PgConnection;
 
-use crate::logic::claims::{Statements, key_lease, letter_parts_columns, millis};
+use crate::logic::claims::{Statements, channel_names, key_lease, letter_parts_columns, millis};
 use crate::logic::queue::claimed_delivery;
 use crate::logic::sql::{Arg, Columns, Db, Run};
 use crate::{Claim, ClaimRequest, StoreError};
@@ -16,7 +16,8 @@ use crate::{Claim, ClaimRequest, StoreError};
 /// are claimed. Limited keys among them are leased (or renewed) in the same statement: the
 /// upsert only wins when the lease is free, expired or already ours, and only rows of won
 /// keys (or unlimited keys) are claimed; the other candidates are simply left for their
-/// key's holder.
+/// key's holder. Claimed rows of channels `$9` on unlimited keys are marked sending in the
+/// same write (see `ClaimRequest::mark_sending_on_claim`).
 const CLAIM: &str = "
 WITH candidate AS (
     SELECT c.id, c.rate_key
@@ -49,16 +50,19 @@ WITH candidate AS (
 ), claimed AS (
     UPDATE deliveries d
        SET state = 'in_flight', lease_owner = $1, leased_at = now(),
-           lease_expires_at = now() + $4 * interval '1 millisecond', attempts = d.attempts + 1
+           lease_expires_at = now() + $4 * interval '1 millisecond', attempts = d.attempts + 1,
+           sending_since = CASE WHEN d.channel = ANY($9::text[])
+                                 AND c.rate_key NOT IN (SELECT key FROM limited_key) THEN now() END
       FROM candidate c
      WHERE d.id = c.id
        AND (c.rate_key IN (SELECT key FROM won_key) OR c.rate_key NOT IN (SELECT key FROM limited_key))
  RETURNING d.id, d.batch_id, d.recipient_id, d.signature_id, d.message_id, d.attempts, d.max_attempts,
-           d.channel, d.endpoint, d.rate_key, d.possibly_accepted
+           d.channel, d.endpoint, d.rate_key, d.possibly_accepted, d.sending_since IS NOT NULL AS marked_sending
 )
 SELECT c.*, NULL::text AS key, NULL::timestamptz AS next_send_at FROM claimed c
 UNION ALL
-SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, w.key, w.next_send_at FROM won_key w";
+SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, w.key, w.next_send_at
+  FROM won_key w";
 
 impl Statements for PgConnection {
     // Each delivery's recipient, message and signer by primary key (`OFFSET 0` keeps each
@@ -110,6 +114,7 @@ impl Statements for PgConnection {
             Arg::Strings(&request.policy.limited),
             Arg::Strings(&request.policy.unlimited),
             Arg::Int(millis(request.key_lease)),
+            Arg::Strings(&channel_names(request.mark_sending_on_claim)),
         ];
         let mut claim = Claim::default();
         for row in db.rows(CLAIM, &args).await? {

@@ -6,14 +6,14 @@ use std::collections::BTreeSet;
 
 use sqlx::SqliteConnection;
 
-use crate::logic::claims::{Statements, key_lease, letter_parts_columns, millis};
+use crate::logic::claims::{Statements, channel_names, key_lease, letter_parts_columns, millis};
 use crate::logic::queue::claimed_delivery;
 use crate::logic::sql::{Arg, Columns, Db, Run};
 use crate::{Claim, ClaimRequest, StoreError};
 
 /// Due queued deliveries of running batches, oldest first, but those of keys `$1` (the
 /// worker has enough of them) and of keys another worker than `$2` holds; up to `$3`.
-const CANDIDATES: &str = "SELECT d.id, d.rate_key FROM deliveries d
+const CANDIDATES: &str = "SELECT d.id, d.rate_key, d.channel FROM deliveries d
   WHERE d.state = 'queued' AND d.due_at <= now()
     AND EXISTS (SELECT 1 FROM batches b WHERE b.id = d.batch_id AND b.state = 'running')
     AND NOT (d.rate_key = ANY($1))
@@ -30,13 +30,15 @@ const LEASE_KEY: &str = "INSERT INTO rate_key_leases (key, worker_id, expires_at
    WHERE rate_key_leases.worker_id = excluded.worker_id OR rate_key_leases.expires_at <= now()
   RETURNING key, next_send_at";
 
-/// Leases deliveries `$1` to worker `$2` for `$3` ms, for their next attempt.
+/// Leases deliveries `$1` to worker `$2` for `$3` ms, for their next attempt, marking those
+/// among `$4` sending.
 const CLAIM_DELIVERIES: &str = "UPDATE deliveries
     SET state = 'in_flight', lease_owner = $2, leased_at = now(),
-        lease_expires_at = now() + $3 * interval '1 millisecond', attempts = attempts + 1
+        lease_expires_at = now() + $3 * interval '1 millisecond', attempts = attempts + 1,
+        sending_since = CASE WHEN id = ANY($4) THEN now() END
   WHERE id = ANY($1)
   RETURNING id, batch_id, recipient_id, signature_id, message_id, attempts, max_attempts, channel,
-            endpoint, rate_key, possibly_accepted";
+            endpoint, rate_key, possibly_accepted, sending_since IS NOT NULL AS marked_sending";
 
 impl Statements for SqliteConnection {
     const LETTER_PARTS: &'static str = concat!(
@@ -77,7 +79,7 @@ impl Statements for SqliteConnection {
             .rows(CANDIDATES, &args)
             .await?
             .iter()
-            .map(|row| Ok((row.int("id")?, row.text("rate_key")?)))
+            .map(|row| Ok((row.int("id")?, row.text("rate_key")?, row.text("channel")?)))
             .collect::<Result<Vec<_>, StoreError>>()?;
         let mut claim = Claim::default();
         if candidates.is_empty() {
@@ -85,7 +87,7 @@ impl Statements for SqliteConnection {
         }
         let limited: BTreeSet<&str> = candidates
             .iter()
-            .map(|(_, key)| key.as_str())
+            .map(|(_, key, _)| key.as_str())
             .filter(|key| request.policy.is_limited(key))
             .collect();
         for key in &limited {
@@ -100,15 +102,24 @@ impl Statements for SqliteConnection {
         }
         let ids: Vec<i64> = candidates
             .iter()
-            .filter(|(_, key)| {
+            .filter(|(_, key, _)| {
                 !limited.contains(key.as_str()) || claim.keys.iter().any(|k| &k.key == key)
             })
-            .map(|(id, _)| *id)
+            .map(|(id, _, _)| *id)
+            .collect();
+        let marked_channels = channel_names(request.mark_sending_on_claim);
+        let marked: Vec<i64> = candidates
+            .iter()
+            .filter(|(_, key, channel)| {
+                !limited.contains(key.as_str()) && marked_channels.contains(channel)
+            })
+            .map(|(id, _, _)| *id)
             .collect();
         let args = [
             Arg::Ints(&ids),
             Arg::Text(request.worker_id),
             Arg::Int(millis(request.lease)),
+            Arg::Ints(&marked),
         ];
         for row in db.rows(CLAIM_DELIVERIES, &args).await? {
             claim.deliveries.push(claimed_delivery(&row)?);

@@ -34,6 +34,7 @@ async fn attempted(store: &Store, offices: usize) -> BatchId {
             key_lease: Duration::from_secs(30),
             exclude_keys: &[],
             policy: &policy,
+            mark_sending_on_claim: &[],
         })
         .await
         .unwrap();
@@ -323,6 +324,7 @@ async fn a_delivery_event_whose_audit_event_was_cut_is_reported(store: Store, ur
             key_lease: Duration::from_secs(30),
             exclude_keys: &[],
             policy: &policy,
+            mark_sending_on_claim: &[],
         })
         .await
         .unwrap();

@@ -40,6 +40,7 @@ async fn claim_all(store: &Store, worker: &str) -> Vec<ClaimedDelivery> {
             key_lease: Duration::from_secs(60),
             exclude_keys: &[],
             policy: &policy,
+            mark_sending_on_claim: &[],
         })
         .await
         .expect("claim")

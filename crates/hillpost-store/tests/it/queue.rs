@@ -3,7 +3,9 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use chrono::Utc;
-use hillpost_core::delivery::{AttemptOutcome, BatchAction, BatchState, DeliveryState, Transition};
+use hillpost_core::delivery::{
+    AttemptOutcome, BatchAction, BatchState, Channel, DeliveryState, Transition,
+};
 use hillpost_store::{
     AttemptRecord, ClaimRequest, ClaimedDelivery, RateKeyPolicy, Store, TestClock,
 };
@@ -220,6 +222,59 @@ async fn a_stale_worker_cannot_overwrite_a_taken_over_delivery(store: Store, clo
         store.record_attempts("fast", &[done]).await.unwrap(),
         vec![claimed.id]
     );
+}
+
+both_backends!(
+    a_claim_marks_resendable_letters_on_unlimited_keys_sending,
+    clock
+);
+async fn a_claim_marks_resendable_letters_on_unlimited_keys_sending(
+    store: Store,
+    clock: TestClock,
+) {
+    running_batch(&store, &["a", "b"]).await;
+    let policy = RateKeyPolicy {
+        default_limited: false,
+        limited: vec!["b.example.org".into()],
+        unlimited: Vec::new(),
+    };
+    let marking = ClaimRequest {
+        lease: Duration::from_millis(200),
+        key_lease: Duration::from_millis(200),
+        mark_sending_on_claim: &[Channel::Email],
+        ..request("w", 10, &policy)
+    };
+    let claimed = store.claim(&marking).await.unwrap().deliveries;
+    assert_eq!(claimed.len(), 6);
+    for d in &claimed {
+        let unlimited = d.rate_key == "a.example.org";
+        assert_eq!(d.marked_sending, unlimited, "{}", d.rate_key);
+    }
+
+    // The marks are stored: once the leases expire, the marked letters may have been sent
+    // (recorded so, and queued to go again under the same id), the others simply go back.
+    clock.advance(Duration::from_millis(300));
+    let tick = crate::support::housekeeping(&store).await;
+    assert_eq!((tick.recovered, tick.requeued), (3, 3));
+    for d in &claimed {
+        let attempts = store.attempts(d.id).await.unwrap();
+        let expected = if d.marked_sending {
+            vec![AttemptOutcome::PossiblyAccepted]
+        } else {
+            vec![]
+        };
+        let outcomes: Vec<AttemptOutcome> = attempts.iter().map(|a| a.outcome).collect();
+        assert_eq!(outcomes, expected, "{}", d.rate_key);
+    }
+
+    // Only the channels named are marked.
+    let other_channel = ClaimRequest {
+        mark_sending_on_claim: &[Channel::WebForm, Channel::Cwc],
+        ..request("w", 10, &policy)
+    };
+    let again = store.claim(&other_channel).await.unwrap().deliveries;
+    assert_eq!(again.len(), 6);
+    assert!(again.iter().all(|d| !d.marked_sending));
 }
 
 both_backends!(

@@ -121,6 +121,7 @@ async fn receipts_are_enqueued_once_however_many_passes_run(store: Store, url: S
             key_lease: Duration::from_secs(30),
             exclude_keys: &[],
             policy: &policy,
+            mark_sending_on_claim: &[],
         })
         .await
         .unwrap();

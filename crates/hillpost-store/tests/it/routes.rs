@@ -80,6 +80,7 @@ async fn claim_one(store: &Store, worker: &str, lease: Duration) -> ClaimedDeliv
             key_lease: Duration::from_secs(30),
             exclude_keys: &[],
             policy: &policy,
+            mark_sending_on_claim: &[],
         })
         .await
         .expect("claim");
@@ -263,6 +264,7 @@ async fn a_web_form_whose_worker_died_while_sending_is_never_posted_again(
             key_lease: Duration::from_secs(30),
             exclude_keys: &[],
             policy: &policy,
+            mark_sending_on_claim: &[],
         })
         .await
         .expect("claim");

@@ -192,6 +192,7 @@ pub fn request<'a>(worker: &'a str, limit: u32, policy: &'a RateKeyPolicy) -> Cl
         key_lease: LEASE,
         exclude_keys: &[],
         policy,
+        mark_sending_on_claim: &[],
     }
 }
 

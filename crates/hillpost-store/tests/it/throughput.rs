@@ -60,6 +60,7 @@ async fn record_attempts_throughput_on_postgres() {
                         key_lease: Duration::from_secs(60),
                         exclude_keys: &[],
                         policy: &policy,
+                        mark_sending_on_claim: &[],
                     })
                     .await
                     .unwrap();

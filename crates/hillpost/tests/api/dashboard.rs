@@ -552,6 +552,7 @@ async fn unconfirmed_letters_are_listed_for_a_decision(url: String) {
             key_lease: Duration::from_secs(30),
             exclude_keys: &[],
             policy: &policy,
+            mark_sending_on_claim: &[],
         })
         .await
         .unwrap();

@@ -200,6 +200,7 @@ async fn a_person_decides_about_letters_through_the_api(url: String) {
             key_lease: Duration::from_secs(30),
             exclude_keys: &[],
             policy: &policy,
+            mark_sending_on_claim: &[],
         })
         .await
         .unwrap();
