@@ -44,3 +44,17 @@ pub async fn try_write(url: &str) -> Result<(), sqlx::Error> {
         .await?;
     connection.close().await
 }
+
+/// Runs `sql` on the database at `url`, behind the store's back: for tests that need a
+/// stored row the store itself would never write (a corrupt one).
+pub async fn execute(url: &str, sql: &'static str) {
+    use sqlx::Connection;
+    let mut connection = sqlx::SqliteConnection::connect(url)
+        .await
+        .expect("open the test database");
+    sqlx::query(sql)
+        .execute(&mut connection)
+        .await
+        .expect("run the test's statement");
+    connection.close().await.expect("close");
+}

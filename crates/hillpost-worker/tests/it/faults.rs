@@ -1,6 +1,10 @@
+use std::time::Duration;
+
 use hillpost_core::delivery::{AttemptOutcome, DeliveryState};
+use hillpost_store::Store;
 use hillpost_testkit::smtp::{Faults, SmtpServer};
 use hillpost_worker::{RateLimits, Worker};
+use tokio_util::sync::CancellationToken;
 
 use crate::support::{SharedStore, batch, settings, smtp_channels};
 
@@ -137,4 +141,52 @@ async fn a_cut_after_data_may_have_arrived_and_the_duplicate_is_flagged(
         messages[0].header("Message-ID"),
         messages[1].header("Message-ID")
     );
+}
+
+/// A claim whose letters cannot be loaded (here a stored letter in no language the worker
+/// knows) is given back whole: nothing is sent, nothing stays leased, no attempt is
+/// recorded, and the worker keeps going until it is stopped. Once the letter is readable,
+/// every letter goes out once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn letters_that_cannot_be_loaded_are_given_back_unsent() {
+    let test = "faults::letters_that_cannot_be_loaded_are_given_back_unsent";
+    let Some(server) = SmtpServer::start(test, Faults::default()) else {
+        return;
+    };
+    let db = hillpost_testkit::sqlite::database();
+    let store: SharedStore = std::sync::Arc::new(Store::connect(&db.url).await.unwrap());
+    let id = batch(&store, "individual", 3, &[STAFF], 4).await;
+    hillpost_testkit::sqlite::execute(&db.url, "UPDATE messages SET language = 'not a language'")
+        .await;
+    let worker = std::sync::Arc::new(Worker::new(
+        store.clone(),
+        smtp_channels(server.port()),
+        settings(RateLimits::unlimited()),
+    ));
+    let shutdown = CancellationToken::new();
+    let running = tokio::spawn({
+        let (worker, shutdown) = (worker.clone(), shutdown.clone());
+        async move { worker.run(shutdown).await }
+    });
+    // Several of the worker's poll intervals (50 ms): claims, failed loads, pauses.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    shutdown.cancel();
+    running.await.unwrap().expect("the worker stops cleanly");
+
+    assert!(server.log().is_empty(), "nothing was sent");
+    for delivery in store.deliveries(id).await.unwrap() {
+        assert_eq!(
+            delivery.state,
+            DeliveryState::Queued,
+            "given back, not held"
+        );
+        assert!(store.attempts(delivery.id).await.unwrap().is_empty());
+    }
+
+    hillpost_testkit::sqlite::execute(&db.url, "UPDATE messages SET language = 'en'").await;
+    drain(&worker, &store, id).await;
+    for delivery in store.deliveries(id).await.unwrap() {
+        assert_eq!(delivery.state, DeliveryState::Delivered);
+    }
+    assert_eq!(server.messages().len(), 3, "each letter once");
 }
