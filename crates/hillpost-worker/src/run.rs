@@ -139,7 +139,6 @@ async fn claim_loop<C: Channel + Send + Sync + 'static>(
     let low_water = (shared.settings.claim_batch as usize)
         .min(capacity / 4)
         .max(1);
-    let mut loading: Option<tokio::task::JoinHandle<bool>> = None;
     while !shutdown.is_cancelled() {
         let room = capacity.saturating_sub(shared.held.total());
         if room < low_water {
@@ -160,13 +159,6 @@ async fn claim_loop<C: Channel + Send + Sync + 'static>(
             }
             continue;
         }
-        // A load that failed (the store refused) pauses the loop before it claims again.
-        if let Some(previous) = loading.take_if(|handle| handle.is_finished())
-            && !previous.await.unwrap_or(false)
-        {
-            pause(shutdown, shared.settings.poll_interval).await;
-            continue;
-        }
         let limit = u32::try_from(room)
             .unwrap_or(u32::MAX)
             .min(shared.settings.claim_batch);
@@ -183,60 +175,32 @@ async fn claim_loop<C: Channel + Send + Sync + 'static>(
             pause(shutdown, shared.settings.poll_interval).await;
             continue;
         }
-        // The letters are loaded and their sends started by a task of their own, so the
-        // next claim overlaps this one's loading (decoding a claim's letters took a fifth of
-        // the claim loop's time, and the loop was busy most of the time at ~12k letters/s).
-        // One claim is loaded at a time, in the order claimed.
-        if let Some(previous) = loading.take()
-            && !previous.await.unwrap_or(false)
-        {
-            pause(shutdown, shared.settings.poll_interval).await;
+        let prepared = match shared.prepare(claimed.clone()).await {
+            Ok(prepared) => prepared,
+            Err(error) => {
+                tracing::warn!(%error, "could not load the claimed letters; giving them back");
+                release(shared, &claimed, Some(shutdown)).await;
+                pause(shutdown, shared.settings.poll_interval).await;
+                continue;
+            }
+        };
+        if shutdown.is_cancelled() {
+            // Stopped while claiming: give everything back at once.
+            let claimed: Vec<ClaimedDelivery> = prepared.into_iter().map(|p| p.delivery).collect();
+            release(shared, &claimed, Some(shutdown)).await;
+            break;
         }
-        loading = Some(sends.spawn(start_sends(
-            shared.clone(),
-            claimed,
-            shutdown.clone(),
-            waiting.clone(),
-            sends.clone(),
-            records.clone(),
-        )));
-    }
-}
-
-/// Loads a claim's letters and starts a send for each; `false` when they could not be
-/// loaded (and were given back). Stopped meanwhile, it gives them all back at once.
-async fn start_sends<C: Channel + Send + Sync + 'static>(
-    shared: Arc<Shared<C>>,
-    claimed: Vec<ClaimedDelivery>,
-    shutdown: CancellationToken,
-    waiting: CancellationToken,
-    sends: TaskTracker,
-    records: mpsc::UnboundedSender<Sent>,
-) -> bool {
-    let prepared = match shared.prepare(claimed.clone()).await {
-        Ok(prepared) => prepared,
-        Err(error) => {
-            tracing::warn!(%error, "could not load the claimed letters; giving them back");
-            release(&shared, &claimed, Some(&shutdown)).await;
-            return false;
+        for prepared in prepared {
+            // Boxed: a send's future is large, and a task's is moved as it is spawned and
+            // again as it finishes (3.6 % of an email worker's CPU was those copies).
+            sends.spawn(Box::pin(deliver(
+                shared.clone(),
+                prepared,
+                waiting.clone(),
+                records.clone(),
+            )));
         }
-    };
-    if shutdown.is_cancelled() {
-        let claimed: Vec<ClaimedDelivery> = prepared.into_iter().map(|p| p.delivery).collect();
-        release(&shared, &claimed, Some(&shutdown)).await;
-        return true;
     }
-    for prepared in prepared {
-        // Boxed: a send's future is large, and a task's is moved as it is spawned and
-        // again as it finishes (3.6 % of an email worker's CPU was those copies).
-        sends.spawn(Box::pin(deliver(
-            shared.clone(),
-            prepared,
-            waiting.clone(),
-            records.clone(),
-        )));
-    }
-    true
 }
 
 /// One delivery's way through stages 2 and 3; the record goes to the recorder.
