@@ -10,10 +10,8 @@ use hillpost_core::delivery::DeliveryState;
 use hillpost_store::Store;
 use hillpost_testkit::disk::SmallDisk;
 use hillpost_testkit::smtp::{Faults, SmtpServer};
-use hillpost_worker::{RateLimits, Worker};
-use tokio_util::sync::CancellationToken;
 
-use crate::support::{batch, settings, smtp_channels};
+use crate::support::{RunningWorker, batch};
 
 const STAFF: (&str, &str) = ("Committee staff", "staff@committee.example.org");
 const LETTERS: usize = 300;
@@ -35,16 +33,7 @@ async fn a_full_disk_mid_batch_loses_nothing_and_sends_nothing_twice() {
             .expect("open SQLite on the tmpfs"),
     );
     let id = batch(&store, "individual", LETTERS, &[STAFF], 4).await;
-    let worker = Arc::new(Worker::new(
-        store.clone(),
-        smtp_channels(server.port()),
-        settings(RateLimits::unlimited()),
-    ));
-    let shutdown = CancellationToken::new();
-    let running = tokio::spawn({
-        let (worker, shutdown) = (worker.clone(), shutdown.clone());
-        async move { worker.run(shutdown).await }
-    });
+    let running = RunningWorker::start(&store, server.port());
 
     server.wait_for_log(LETTERS / 5).await;
     // An empty write-ahead log: the next commits must grow it, as on a disk that filled up
@@ -75,8 +64,7 @@ async fn a_full_disk_mid_batch_loses_nothing_and_sends_nothing_twice() {
         },
     )
     .await;
-    shutdown.cancel();
-    running.await.unwrap().expect("the worker stops cleanly");
+    running.stop().await;
 
     let log = server.log();
     let mut received: HashMap<String, usize> = HashMap::new();

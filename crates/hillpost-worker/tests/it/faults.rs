@@ -4,9 +4,8 @@ use hillpost_core::delivery::{AttemptOutcome, DeliveryState};
 use hillpost_store::Store;
 use hillpost_testkit::smtp::{Faults, SmtpServer};
 use hillpost_worker::{RateLimits, Worker};
-use tokio_util::sync::CancellationToken;
 
-use crate::support::{SharedStore, batch, settings, smtp_channels};
+use crate::support::{RunningWorker, SharedStore, batch, settings, smtp_channels};
 
 const STAFF: (&str, &str) = ("Committee staff", "staff@committee.example.org");
 
@@ -158,20 +157,11 @@ async fn letters_that_cannot_be_loaded_are_given_back_unsent() {
     let id = batch(&store, "individual", 3, &[STAFF], 4).await;
     hillpost_testkit::sqlite::execute(&db.url, "UPDATE messages SET language = 'not a language'")
         .await;
-    let worker = std::sync::Arc::new(Worker::new(
-        store.clone(),
-        smtp_channels(server.port()),
-        settings(RateLimits::unlimited()),
-    ));
-    let shutdown = CancellationToken::new();
-    let running = tokio::spawn({
-        let (worker, shutdown) = (worker.clone(), shutdown.clone());
-        async move { worker.run(shutdown).await }
-    });
+    let running = RunningWorker::start(&store, server.port());
     // Several of the worker's poll intervals (50 ms): claims, failed loads, pauses.
     tokio::time::sleep(Duration::from_millis(400)).await;
-    shutdown.cancel();
-    running.await.unwrap().expect("the worker stops cleanly");
+    let worker = running.worker.clone();
+    running.stop().await;
 
     assert!(server.log().is_empty(), "nothing was sent");
     for delivery in store.deliveries(id).await.unwrap() {

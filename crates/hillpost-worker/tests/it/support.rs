@@ -183,3 +183,40 @@ pub fn settings(rate_limits: RateLimits) -> WorkerSettings {
 }
 
 pub type SharedStore = Arc<Store>;
+
+/// A worker sending over SMTP to `port` without rate limits, running in the background
+/// until [`RunningWorker::stop`].
+pub struct RunningWorker {
+    pub worker: Arc<hillpost_worker::Worker<Channels>>,
+    shutdown: tokio_util::sync::CancellationToken,
+    running: tokio::task::JoinHandle<Result<(), hillpost_worker::WorkerError>>,
+}
+
+impl RunningWorker {
+    pub fn start(store: &SharedStore, port: u16) -> Self {
+        let worker = Arc::new(hillpost_worker::Worker::new(
+            store.clone(),
+            smtp_channels(port),
+            settings(RateLimits::unlimited()),
+        ));
+        let shutdown = tokio_util::sync::CancellationToken::new();
+        let running = tokio::spawn({
+            let (worker, shutdown) = (worker.clone(), shutdown.clone());
+            async move { worker.run(shutdown).await }
+        });
+        Self {
+            worker,
+            shutdown,
+            running,
+        }
+    }
+
+    /// Stops the worker and checks that it stopped cleanly.
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        self.running
+            .await
+            .expect("the worker's task")
+            .expect("the worker stops cleanly");
+    }
+}
