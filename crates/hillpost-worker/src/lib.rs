@@ -123,7 +123,11 @@ impl<C: Channel + Send + Sync + 'static> Worker<C> {
         }
         let count = claim.deliveries.len();
         shared.refresh_batch_states().await?;
-        let prepared = shared.prepare(claim.deliveries).await?;
+        let loaded = shared.prepare(claim.deliveries).await?;
+        if !loaded.unreadable.is_empty() {
+            shared.release(&loaded.unreadable).await?;
+        }
+        let prepared = loaded.prepared;
         // Nothing cancels a single run: it ends when every claimed delivery has been tried.
         let never = tokio_util::sync::CancellationToken::new();
         let sends = prepared.iter().map(|p| shared.deliver(p, &never));

@@ -176,7 +176,12 @@ async fn claim_loop<C: Channel + Send + Sync + 'static>(
             continue;
         }
         let prepared = match shared.prepare(claimed.clone()).await {
-            Ok(prepared) => prepared,
+            Ok(loaded) => {
+                if !loaded.unreadable.is_empty() {
+                    release(shared, &loaded.unreadable, Some(shutdown)).await;
+                }
+                loaded.prepared
+            }
             Err(error) => {
                 tracing::warn!(%error, "could not load the claimed letters; giving them back");
                 release(shared, &claimed, Some(shutdown)).await;

@@ -50,6 +50,13 @@ pub(crate) struct Prepared {
     pub endpoints: Vec<Endpoint>,
 }
 
+/// A claim's letters, loaded: those ready to send, and those whose stored parts could not
+/// be read (to be given back).
+pub(crate) struct Loaded {
+    pub prepared: Vec<Prepared>,
+    pub unreadable: Vec<ClaimedDelivery>,
+}
+
 /// Where a delivery ended up after the send stage.
 pub(crate) enum SendStep {
     Sent(ClaimedDelivery, Box<Recorded>),
@@ -91,11 +98,11 @@ impl<C: Channel + Send + Sync + 'static> Shared<C> {
         Ok(claim)
     }
 
-    /// Stage 1 for a whole claim, with one store round trip for the letter parts.
-    pub async fn prepare(
-        &self,
-        deliveries: Vec<ClaimedDelivery>,
-    ) -> Result<Vec<Prepared>, StoreError> {
+    /// Stage 1 for a whole claim, with one store round trip for the letter parts. A letter
+    /// whose stored parts cannot be read (missing, or not what this worker can build a
+    /// letter from) is set aside in [`Loaded::unreadable`] rather than failing the claim, so
+    /// the letters claimed with it still go; the store's own failures fail the claim.
+    pub async fn prepare(&self, deliveries: Vec<ClaimedDelivery>) -> Result<Loaded, StoreError> {
         let ids: Vec<DeliveryId> = deliveries.iter().map(|d| d.id).collect();
         let mut parts: HashMap<DeliveryId, LetterParts> = self
             .store
@@ -104,24 +111,37 @@ impl<C: Channel + Send + Sync + 'static> Shared<C> {
             .into_iter()
             .map(|p| (p.delivery_id, p))
             .collect();
-        let mut prepared = Vec::with_capacity(deliveries.len());
+        let mut loaded = Loaded {
+            prepared: Vec::with_capacity(deliveries.len()),
+            unreadable: Vec::new(),
+        };
         for delivery in deliveries {
-            let part = parts.remove(&delivery.id).ok_or_else(|| {
-                StoreError::Corrupt(format!("delivery {} has no message", delivery.id))
-            })?;
+            let Some(part) = parts.remove(&delivery.id) else {
+                tracing::warn!(
+                    delivery = delivery.id.get(),
+                    "the claimed delivery has no letter; giving it back"
+                );
+                loaded.unreadable.push(delivery);
+                continue;
+            };
             let batch = self.batches.get(&self.store, delivery.batch_id).await?;
             let key = self.checkpoint_key.get();
             let part = receipt_with_link(&self.store, part, &batch).await?;
             let mut part = signed_receipt(&self.store, part, key).await?;
             let endpoints = std::mem::take(&mut part.endpoints);
-            let letter = outgoing_letter(&delivery, part, &batch)?;
-            prepared.push(Prepared {
-                delivery,
-                letter,
-                endpoints,
-            });
+            match outgoing_letter(&delivery, part, &batch) {
+                Ok(letter) => loaded.prepared.push(Prepared {
+                    delivery,
+                    letter,
+                    endpoints,
+                }),
+                Err(error) => {
+                    tracing::warn!(%error, delivery = delivery.id.get(), "the claimed letter cannot be read; giving it back");
+                    loaded.unreadable.push(delivery);
+                }
+            }
         }
-        Ok(prepared)
+        Ok(loaded)
     }
 
     fn may_send(&self, batch_id: BatchId) -> bool {
