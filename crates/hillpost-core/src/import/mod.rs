@@ -1,6 +1,7 @@
 //! Reading signatures from CSV files: Action Network exports and our own column names.
 
 mod columns;
+mod reading;
 mod row;
 mod signatures_csv;
 

@@ -1,11 +1,13 @@
 //! Streams a signature CSV row by row, so a large export never has to fit in memory.
 //! De-duplication within the file happens here (the first row with an address wins); the
-//! store de-duplicates against signatures it already holds.
+//! store de-duplicates against signatures it already holds. Comma, semicolon and tab
+//! separated files are read alike, UTF-16 ones too (see [`super::reading`]).
 
 use std::collections::HashMap;
-use std::io::Read;
+use std::io::{Chain, Cursor, Read};
 
 use super::columns::{ColumnMap, HeaderError};
+use super::reading::{RecordBudget, Transcoded, delimiter};
 use super::row::{RowError, RowFields};
 use crate::signer::NewSignature;
 
@@ -27,24 +29,42 @@ pub enum CsvRow {
     },
 }
 
+/// The bytes the CSV parser reads: the first line (read ahead for its separator), then
+/// the rest, UTF-8 however the file was encoded, a row at most [`MAX_ROW_BYTES`] long.
+type Parsed<R> = RecordBudget<Chain<Cursor<Vec<u8>>, Transcoded<R>>>;
+
 pub struct SignatureCsv<R> {
-    reader: csv::Reader<R>,
+    reader: csv::Reader<Parsed<R>>,
     columns: ColumnMap,
     first_line_by_email: HashMap<String, u64>,
     record: csv::ByteRecord,
+    /// The file could not be read further (its reader failed, or a row outgrew
+    /// [`MAX_ROW_BYTES`]): the rows read so far are all there is.
+    ended: bool,
 }
 
 /// Any single field longer than this is refused rather than stored (a pasted letter in a
 /// name column, a binary file read as CSV).
 const MAX_FIELD_BYTES: usize = 4096;
 
+/// The most bytes one row (the header included) may take: far beyond any real row (a
+/// hundred columns at their longest is 400 KiB), and a bound on what one row holds in
+/// memory when a quote is never closed.
+const MAX_ROW_BYTES: u64 = 1 << 20;
+
 impl<R: Read> SignatureCsv<R> {
     /// Reads the header row and maps its columns.
     pub fn new(input: R) -> Result<Self, HeaderError> {
+        let mut input = Transcoded::new(input);
+        let start = first_line(&mut input).map_err(|e| HeaderError::Malformed(e.to_string()))?;
         let mut reader = csv::ReaderBuilder::new()
+            .delimiter(delimiter(&start))
             .flexible(true)
             .has_headers(true)
-            .from_reader(input);
+            .from_reader(RecordBudget::new(
+                Cursor::new(start).chain(input),
+                MAX_ROW_BYTES,
+            ));
         let headers = reader
             .byte_headers()
             .map_err(|e| HeaderError::Malformed(e.to_string()))?
@@ -62,6 +82,7 @@ impl<R: Read> SignatureCsv<R> {
             columns,
             first_line_by_email: HashMap::new(),
             record: csv::ByteRecord::new(),
+            ended: false,
         })
     }
 
@@ -71,7 +92,8 @@ impl<R: Read> SignatureCsv<R> {
 
     /// The underlying reader (positioned after the last row read).
     pub fn into_inner(self) -> R {
-        self.reader.into_inner()
+        let (_, rest) = self.reader.into_inner().into_inner().into_inner();
+        rest.into_inner()
     }
 
     /// Bytes consumed so far, for a progress bar.
@@ -144,6 +166,10 @@ impl<R: Read> Iterator for SignatureCsv<R> {
     type Item = CsvRow;
 
     fn next(&mut self) -> Option<CsvRow> {
+        if self.ended {
+            return None;
+        }
+        self.reader.get_mut().renew();
         match self.reader.read_byte_record(&mut self.record) {
             Ok(false) => None,
             Ok(true) => {
@@ -151,7 +177,10 @@ impl<R: Read> Iterator for SignatureCsv<R> {
                 Some(self.classify(line))
             }
             Err(error) => {
-                let line = error.position().map(|p| p.line()).unwrap_or(0);
+                let line = error
+                    .position()
+                    .unwrap_or_else(|| self.reader.position())
+                    .line();
                 let rejected = CsvRow::Rejected {
                     line,
                     error: RowError::Malformed(error.to_string()),
@@ -159,11 +188,28 @@ impl<R: Read> Iterator for SignatureCsv<R> {
                 // An I/O error ends the file; a CSV error affects only its row.
                 if matches!(error.kind(), csv::ErrorKind::Io(_)) {
                     self.record.clear();
+                    self.ended = true;
                 }
                 Some(rejected)
             }
         }
     }
+}
+
+/// The file's first bytes, up to and including its first line break (or [`MAX_ROW_BYTES`],
+/// or its end): what the separator is read from.
+fn first_line(input: &mut impl Read) -> std::io::Result<Vec<u8>> {
+    let mut start = Vec::new();
+    let mut chunk = [0u8; 8192];
+    while !start.contains(&b'\n') && (start.len() as u64) < MAX_ROW_BYTES {
+        match input.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => start.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(start)
 }
 
 #[cfg(test)]
@@ -280,6 +326,86 @@ mod tests {
         assert!(
             matches!(&result[1], CsvRow::Rejected { line: 3, error: RowError::Malformed(m) } if m.contains("longer than"))
         );
+    }
+
+    /// The emails of the accepted rows.
+    fn accepted(rows: &[CsvRow]) -> Vec<&str> {
+        rows.iter()
+            .filter_map(|r| match r {
+                CsvRow::Accepted { signature, .. } => Some(signature.email.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn spreadsheet_exports_are_read_whatever_their_separator_and_encoding() {
+        let semicolons = rows(
+            "email;name;zip\r\nana@example.org;Ana López;20515\r\n\"b@example.org\";\"Smith; Bob\";\r\n",
+        );
+        assert_eq!(accepted(&semicolons), ["ana@example.org", "b@example.org"]);
+        let CsvRow::Accepted { signature, .. } = &semicolons[1] else {
+            panic!("{:?}", semicolons[1])
+        };
+        assert_eq!(signature.full_name(), "Smith; Bob");
+        // Excel's "Unicode Text": UTF-16 little-endian with its mark, tab separated.
+        let text = "email\tfirst_name\tlast_name\r\nana@example.org\tAna\tLópez\r\n";
+        let mut utf16 = vec![0xFF, 0xFE];
+        utf16.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+        let result: Vec<CsvRow> = SignatureCsv::new(utf16.as_slice()).unwrap().collect();
+        assert_eq!(accepted(&result), ["ana@example.org"]);
+        let CsvRow::Accepted { signature, .. } = &result[0] else {
+            panic!()
+        };
+        assert_eq!(signature.full_name(), "Ana López");
+    }
+
+    /// Counts the bytes taken from `inner`.
+    struct Counted<R> {
+        inner: R,
+        taken: std::rc::Rc<std::cell::Cell<u64>>,
+    }
+
+    impl<R: Read> Read for Counted<R> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.inner.read(buf)?;
+            self.taken.set(self.taken.get() + n as u64);
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn an_unclosed_quote_ends_the_file_at_a_bounded_cost_keeping_the_rows_before_it() {
+        let start = "email,name\nana@example.org,Ana\nbob@example.org,\"Bob";
+        let taken = std::rc::Rc::new(std::cell::Cell::new(0));
+        let input = Counted {
+            inner: start
+                .as_bytes()
+                .chain(std::io::repeat(b'x').take(256 << 20)),
+            taken: taken.clone(),
+        };
+        let result: Vec<CsvRow> = SignatureCsv::new(input).unwrap().collect();
+        assert_eq!(accepted(&result), ["ana@example.org"]);
+        assert_eq!(result.len(), 2, "{result:?}");
+        let CsvRow::Rejected {
+            line: 3,
+            error: RowError::Malformed(reason),
+        } = &result[1]
+        else {
+            panic!("{:?}", result[1])
+        };
+        assert!(reason.contains("row longer than"), "{reason}");
+        assert!(
+            taken.get() < 2 * MAX_ROW_BYTES,
+            "read {} bytes",
+            taken.get()
+        );
+        // A header that never ends is refused the same way.
+        let endless = std::io::repeat(b'a').take(256 << 20);
+        let Err(HeaderError::Malformed(reason)) = SignatureCsv::new(endless) else {
+            panic!("an endless header was accepted")
+        };
+        assert!(reason.contains("row longer than"), "{reason}");
     }
 
     #[test]

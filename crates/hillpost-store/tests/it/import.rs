@@ -87,3 +87,48 @@ async fn a_file_without_the_needed_columns_is_refused_whole(store: Store) {
     .unwrap_err();
     assert!(error.to_string().contains("no `email` column"), "{error}");
 }
+
+both_backends!(a_broken_file_keeps_the_rows_before_the_break_and_names_the_whole_file);
+async fn a_broken_file_keeps_the_rows_before_the_break_and_names_the_whole_file(store: Store) {
+    use sha2::Digest;
+    let campaign = seeded(&store, SIGNERS).await;
+    // Semicolon separated, then a quote never closed and 3 MiB more: one endless row.
+    let mut file =
+        b"email;first_name;last_name\nhal@example.org;Hal;Gray\nivy@example.org;\"Ivy".to_vec();
+    file.resize(file.len() + (3 << 20), b'x');
+    let options = ImportOptions { skip_invalid: true };
+    let report = import_signatures(
+        &store,
+        &campaign.id,
+        file.as_slice(),
+        "broken.csv",
+        options,
+        |_| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.counts.accepted, 1, "Hal, before the break");
+    assert_eq!(report.rejections.len(), 1);
+    assert_eq!(report.rejections[0].line, 3);
+    assert!(
+        report.rejections[0].reason.contains("row longer than"),
+        "{}",
+        report.rejections[0].reason
+    );
+    // The import record names the file it came from: all of it, not the part read.
+    assert_eq!(
+        report.source_sha256,
+        hex::encode(sha2::Sha256::digest(&file))
+    );
+    let signatures = store.signatures(&campaign.id).await.unwrap();
+    assert!(
+        signatures
+            .iter()
+            .any(|(_, s)| s.email.as_str() == "hal@example.org")
+    );
+    assert!(
+        !signatures
+            .iter()
+            .any(|(_, s)| s.email.as_str() == "ivy@example.org")
+    );
+}
