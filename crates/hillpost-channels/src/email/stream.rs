@@ -34,10 +34,19 @@ use tokio_rustls::client::TlsStream;
 /// Writes gathered beyond this go out at once: bounds the buffer for large attachments.
 const GATHER_LIMIT: usize = 64 * 1024;
 
+/// The most a server may send between two things we say. A reply line is at most 512
+/// bytes (RFC 5321 4.5.3.1.5) and the longest reply (EHLO's, or a pipelined group's) a few
+/// dozen lines. lettre checks a reply line's length only once the line has ended, holding
+/// all of it until then: without this, a broken or hostile server sending bytes without a
+/// line end could fill the worker's memory (a test's 256 MiB flood was read whole).
+const REPLY_LIMIT: usize = 64 * 1024;
+
 /// A connected stream to an SMTP server, plain or TLS from the first byte.
 pub(crate) struct SmtpStream {
     inner: Inner,
     peer: SocketAddr,
+    /// Bytes read since we last wrote.
+    unasked: usize,
 }
 
 enum Inner {
@@ -71,7 +80,11 @@ impl SmtpStream {
                 Inner::Tls(Box::new(stream))
             }
         };
-        Ok(Self { inner, peer })
+        Ok(Self {
+            inner,
+            peer,
+            unasked: 0,
+        })
     }
 }
 
@@ -144,10 +157,22 @@ impl AsyncRead for SmtpStream {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        match &mut self.get_mut().inner {
+        let this = self.get_mut();
+        if this.unasked > REPLY_LIMIT {
+            return Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "the server sent more than {REPLY_LIMIT} bytes without being asked anything: not an SMTP reply"
+                ),
+            )));
+        }
+        let before = buf.filled().len();
+        ready!(match &mut this.inner {
             Inner::Plain(s) => Pin::new(s).poll_read(cx, buf),
             Inner::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
-        }
+        })?;
+        this.unasked += buf.filled().len() - before;
+        Poll::Ready(Ok(()))
     }
 }
 
@@ -157,10 +182,16 @@ impl AsyncWrite for SmtpStream {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        match &mut self.get_mut().inner {
+        let this = self.get_mut();
+        let written = ready!(match &mut this.inner {
             Inner::Plain(s) => Pin::new(s).poll_write(cx, buf),
             Inner::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+        })?;
+        if written > 0 {
+            // What comes next is a reply to this.
+            this.unasked = 0;
         }
+        Poll::Ready(Ok(written))
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

@@ -154,3 +154,78 @@ async fn tls_that_cannot_be_established_is_transient() {
     }
     assert!(server.log().is_empty(), "nothing was sent in clear");
 }
+
+/// A server that floods: endless bytes without a line end, from its greeting on, or
+/// after an ordinary exchange up to the message's final dot. Returns its port and, once
+/// the client has gone, how many bytes it managed to send.
+async fn flooding_server(after_the_message: bool) -> (u16, tokio::task::JoinHandle<u64>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let flood = tokio::spawn(async move {
+        let (socket, _) = listener.accept().await.unwrap();
+        let mut socket = BufReader::new(socket);
+        if after_the_message {
+            socket.write_all(b"220 flood.test\r\n").await.unwrap();
+            let mut line = String::new();
+            let mut in_message = false;
+            loop {
+                line.clear();
+                if socket.read_line(&mut line).await.unwrap() == 0 {
+                    return 0;
+                }
+                let reply: &[u8] = match (in_message, line.as_str()) {
+                    (true, ".\r\n") => break,
+                    (true, _) => continue,
+                    (false, l) if l.starts_with("DATA") => {
+                        in_message = true;
+                        b"354 go on\r\n"
+                    }
+                    _ => b"250 ok\r\n",
+                };
+                socket.write_all(reply).await.unwrap();
+            }
+        }
+        socket.write_all(b"250-").await.unwrap();
+        let chunk = [b'x'; 64 * 1024];
+        let mut sent = 0u64;
+        // At most 256 MiB: a client reading all of it would hold all of it.
+        while sent < 256 << 20 {
+            match socket.write(&chunk).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => sent += n as u64,
+            }
+        }
+        sent
+    });
+    (port, flood)
+}
+
+#[tokio::test]
+async fn a_server_flooding_its_greeting_is_cut_off_before_anything_is_sent() {
+    let (port, flood) = flooding_server(false).await;
+    let report = channel(port).send(&letter(DeliveryId::new(7))).await;
+    assert_eq!(report.outcome, AttemptOutcome::Transient, "{report:?}");
+    assert_eq!(report.sent_sha256, None, "nothing left hillpost");
+    let note = report.note.unwrap();
+    assert!(note.contains("without being asked"), "{note}");
+    // The client stopped reading at the limit: the flood only filled the sockets' buffers.
+    let sent = flood.await.unwrap();
+    assert!(sent < 64 << 20, "the client read {sent} bytes of the flood");
+}
+
+#[tokio::test]
+async fn a_server_flooding_its_reply_to_the_message_leaves_it_unconfirmed() {
+    let (port, flood) = flooding_server(true).await;
+    let report = channel(port).send(&letter(DeliveryId::new(8))).await;
+    // The message had been written: it may have arrived, so it is never sent again by itself.
+    assert_eq!(
+        report.outcome,
+        AttemptOutcome::PossiblyAccepted,
+        "{report:?}"
+    );
+    assert!(report.sent_sha256.is_some());
+    assert!(report.note.unwrap().contains("without being asked"));
+    let sent = flood.await.unwrap();
+    assert!(sent < 64 << 20, "the client read {sent} bytes of the flood");
+}
