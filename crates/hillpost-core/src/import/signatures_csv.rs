@@ -47,14 +47,22 @@ pub struct SignatureCsv<R> {
 /// name column, a binary file read as CSV).
 const MAX_FIELD_BYTES: usize = 4096;
 
-/// The most bytes one row (the header included) may take: far beyond any real row (a
-/// hundred columns at their longest is 400 KiB), and a bound on what one row holds in
-/// memory when a quote is never closed.
-const MAX_ROW_BYTES: u64 = 1 << 20;
+/// The most bytes one row (the header included) may take: a bound on what one row holds in
+/// memory when a quote is never closed (the rest of the file is then one row). Far beyond
+/// any real row, and beyond a pasted document too: a 100 MB row is still read whole, so its
+/// rejection names the column, and the rows after it are read.
+const MAX_ROW_BYTES: u64 = 128 << 20;
+
+/// The most bytes read ahead for the header's separator.
+const SNIFF_BYTES: usize = 64 * 1024;
 
 impl<R: Read> SignatureCsv<R> {
     /// Reads the header row and maps its columns.
     pub fn new(input: R) -> Result<Self, HeaderError> {
+        Self::with_row_limit(input, MAX_ROW_BYTES)
+    }
+
+    fn with_row_limit(input: R, row_limit: u64) -> Result<Self, HeaderError> {
         let mut input = Transcoded::new(input);
         let start = first_line(&mut input).map_err(|e| HeaderError::Malformed(e.to_string()))?;
         let mut reader = csv::ReaderBuilder::new()
@@ -63,7 +71,7 @@ impl<R: Read> SignatureCsv<R> {
             .has_headers(true)
             .from_reader(RecordBudget::new(
                 Cursor::new(start).chain(input),
-                MAX_ROW_BYTES,
+                row_limit,
             ));
         let headers = reader
             .byte_headers()
@@ -196,15 +204,19 @@ impl<R: Read> Iterator for SignatureCsv<R> {
     }
 }
 
-/// The file's first bytes, up to and including its first line break (or [`MAX_ROW_BYTES`],
+/// The file's first bytes, up to and including its first line break (or [`SNIFF_BYTES`],
 /// or its end): what the separator is read from.
 fn first_line(input: &mut impl Read) -> std::io::Result<Vec<u8>> {
     let mut start = Vec::new();
     let mut chunk = [0u8; 8192];
-    while !start.contains(&b'\n') && (start.len() as u64) < MAX_ROW_BYTES {
+    let mut ended = false;
+    while !ended && start.len() < SNIFF_BYTES {
         match input.read(&mut chunk) {
             Ok(0) => break,
-            Ok(n) => start.extend_from_slice(&chunk[..n]),
+            Ok(n) => {
+                ended = chunk[..n].contains(&b'\n');
+                start.extend_from_slice(&chunk[..n]);
+            }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
@@ -384,7 +396,10 @@ mod tests {
                 .chain(std::io::repeat(b'x').take(256 << 20)),
             taken: taken.clone(),
         };
-        let result: Vec<CsvRow> = SignatureCsv::new(input).unwrap().collect();
+        let limit = 1 << 20;
+        let result: Vec<CsvRow> = SignatureCsv::with_row_limit(input, limit)
+            .unwrap()
+            .collect();
         assert_eq!(accepted(&result), ["ana@example.org"]);
         assert_eq!(result.len(), 2, "{result:?}");
         let CsvRow::Rejected {
