@@ -31,18 +31,9 @@ pub fn key_list(arg: &str) -> anyhow::Result<KeyList> {
 
 /// A file of at most [`MAX_KEY_FILE_BYTES`], as text.
 pub fn read_bounded(path: &Path) -> anyhow::Result<String> {
-    use std::io::Read;
-    let file =
-        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let mut text = String::new();
-    file.take(MAX_KEY_FILE_BYTES + 1)
-        .read_to_string(&mut text)
-        .with_context(|| format!("cannot read {} as text", path.display()))?;
-    if text.len() as u64 > MAX_KEY_FILE_BYTES {
-        anyhow::bail!(
-            "{} is larger than {MAX_KEY_FILE_BYTES} bytes: not a key, key list or checkpoint",
-            path.display()
-        );
-    }
-    Ok(text)
+    crate::text_file::read_at_most(
+        path,
+        MAX_KEY_FILE_BYTES,
+        "not a key, key list or checkpoint",
+    )
 }

@@ -19,5 +19,6 @@ pub mod petition;
 pub mod planning;
 pub mod server;
 pub mod targets;
+pub mod text_file;
 pub mod time;
 pub mod tokens;

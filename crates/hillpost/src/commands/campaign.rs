@@ -1,6 +1,5 @@
 //! `hillpost campaign add | show | list`.
 
-use std::io::Read;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -16,7 +15,11 @@ const MAX_CAMPAIGN_FILE: u64 = 2_000_000;
 pub async fn run(settings: &Settings, command: CampaignCommand) -> anyhow::Result<ExitCode> {
     match command {
         CampaignCommand::Add { file, replace } => {
-            let text = read_campaign_file(&file)?;
+            let text = crate::text_file::read_at_most(
+                &file,
+                MAX_CAMPAIGN_FILE,
+                "a campaign file is at most that",
+            )?;
             let campaign = Campaign::from_toml(&text)
                 .with_context(|| format!("{} was not added", file.display()))?;
             let store = open_store(settings).await?;
@@ -81,36 +84,4 @@ pub async fn run(settings: &Settings, command: CampaignCommand) -> anyhow::Resul
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// A campaign file as text, read with a bound rather than by the size the file system
-/// reports: a pipe or a device (`/dev/zero`) reports none and may never end.
-fn read_campaign_file(file: &std::path::Path) -> anyhow::Result<String> {
-    let mut text = String::new();
-    std::fs::File::open(file)
-        .with_context(|| format!("reading {}", file.display()))?
-        .take(MAX_CAMPAIGN_FILE + 1)
-        .read_to_string(&mut text)
-        .with_context(|| format!("reading {}", file.display()))?;
-    if text.len() as u64 > MAX_CAMPAIGN_FILE {
-        anyhow::bail!(
-            "{} is larger than {MAX_CAMPAIGN_FILE} bytes; a campaign file is at most that",
-            file.display()
-        );
-    }
-    Ok(text)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_campaign_file_that_never_ends_is_refused_at_the_bound() {
-        let error = read_campaign_file(std::path::Path::new("/dev/zero")).unwrap_err();
-        assert!(
-            error.to_string().contains("larger than 2000000 bytes"),
-            "{error}"
-        );
-    }
 }
