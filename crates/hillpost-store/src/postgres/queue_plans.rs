@@ -72,6 +72,53 @@ async fn queued_probes_read_the_due_index_under_stale_statistics() {
     }
 }
 
+/// Recording a group writes deliveries, attempts and events in CTEs, then reports what each
+/// record did. Its plan is generic (a prepared statement reused by every group), in which
+/// every unnest reads as ten rows; joined to the deliveries row by row, a CTE's rows were
+/// then rescanned for each record by a nested loop, a cost growing with the square of the
+/// group's size. No join of the plan may filter pairs of rows that way.
+#[tokio::test]
+async fn recording_joins_nothing_pair_by_pair() {
+    let test = "postgres::queue_plans::recording_joins_nothing_pair_by_pair";
+    let Some(schema) = hillpost_testkit::postgres::schema(test).await else {
+        return;
+    };
+    let store = Store::connect(&schema.url).await.expect("store");
+    enqueue_a_large_batch(&store).await;
+    let mut conn = sqlx::PgConnection::connect(&schema.url)
+        .await
+        .expect("connect");
+    for statement in ["ANALYZE", "SET plan_cache_mode = force_generic_plan"] {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
+            .execute(&mut conn)
+            .await
+            .expect(statement);
+    }
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "PREPARE apply AS {}",
+        super::queue::APPLY
+    )))
+    .execute(&mut conn)
+    .await
+    .expect("prepare");
+    let nulls = vec!["NULL"; super::queue::APPLY_PARAMETERS].join(", ");
+    let plan: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "EXPLAIN EXECUTE apply({nulls})"
+    )))
+    .fetch_all(&mut conn)
+    .await
+    .expect("explain");
+    let plan = plan.join("\n");
+    assert!(
+        plan.contains("Update on deliveries") && plan.contains("Insert on attempts"),
+        "not the record statement's plan:\n{plan}"
+    );
+    assert!(
+        !plan.contains("Join Filter"),
+        "a join compares rows pair by pair:\n{plan}"
+    );
+}
+
 async fn enqueue_a_large_batch(store: &Store) {
     let campaign = Campaign::from_toml(CAMPAIGN).expect("campaign");
     store.add_campaign(&campaign, false).await.expect("add");
