@@ -152,9 +152,11 @@ async fn a_scheduled_batch_starts_when_its_time_comes(store: Store, clock: TestC
 both_backends!(rows_deliveries_point_at_are_never_deleted, url);
 async fn rows_deliveries_point_at_are_never_deleted(store: Store, url: String) {
     running_batch(&store, &["a"]).await;
-    // PostgreSQL guarantees the references of `deliveries` by refusing these deletes (it
-    // has no foreign keys there, for enqueue speed); SQLite refuses them the same way.
+    // PostgreSQL guarantees the references of `deliveries`, and those of attempts and
+    // delivery events to them, by refusing these deletes (it has no foreign keys there, for
+    // enqueue and recording speed); SQLite refuses them the same way.
     for sql in [
+        "DELETE FROM deliveries",
         "DELETE FROM messages",
         "DELETE FROM recipients",
         "DELETE FROM signatures",
