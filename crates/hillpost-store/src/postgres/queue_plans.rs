@@ -37,15 +37,13 @@ const OFFICES: usize = 5;
 
 #[tokio::test]
 async fn queued_probes_read_the_due_index_under_stale_statistics() {
-    let test = "postgres::queue_plans::queued_probes_read_the_due_index_under_stale_statistics";
-    let Some(schema) = hillpost_testkit::postgres::schema(test).await else {
+    let Some((_schema, mut conn)) = a_large_batch(
+        "postgres::queue_plans::queued_probes_read_the_due_index_under_stale_statistics",
+    )
+    .await
+    else {
         return;
     };
-    let store = Store::connect(&schema.url).await.expect("store");
-    enqueue_a_large_batch(&store).await;
-    let mut conn = sqlx::PgConnection::connect(&schema.url)
-        .await
-        .expect("connect");
     // Everything delivered, behind the statistics' back (no ANALYZE since the enqueue).
     sqlx::query("UPDATE deliveries SET state = 'delivered', finalized_at = now()")
         .execute(&mut conn)
@@ -79,15 +77,11 @@ async fn queued_probes_read_the_due_index_under_stale_statistics() {
 /// group's size. No join of the plan may filter pairs of rows that way.
 #[tokio::test]
 async fn recording_joins_nothing_pair_by_pair() {
-    let test = "postgres::queue_plans::recording_joins_nothing_pair_by_pair";
-    let Some(schema) = hillpost_testkit::postgres::schema(test).await else {
+    let Some((_schema, mut conn)) =
+        a_large_batch("postgres::queue_plans::recording_joins_nothing_pair_by_pair").await
+    else {
         return;
     };
-    let store = Store::connect(&schema.url).await.expect("store");
-    enqueue_a_large_batch(&store).await;
-    let mut conn = sqlx::PgConnection::connect(&schema.url)
-        .await
-        .expect("connect");
     for statement in ["ANALYZE", "SET plan_cache_mode = force_generic_plan"] {
         sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
             .execute(&mut conn)
@@ -117,6 +111,20 @@ async fn recording_joins_nothing_pair_by_pair() {
         !plan.contains("Join Filter"),
         "a join compares rows pair by pair:\n{plan}"
     );
+}
+
+/// A schema of its own holding a large batch, and a connection to it; `None` when the test
+/// skips (no PostgreSQL). The schema lives as long as what is returned.
+async fn a_large_batch(
+    test: &str,
+) -> Option<(hillpost_testkit::postgres::TestSchema, sqlx::PgConnection)> {
+    let schema = hillpost_testkit::postgres::schema(test).await?;
+    let store = Store::connect(&schema.url).await.expect("store");
+    enqueue_a_large_batch(&store).await;
+    let conn = sqlx::PgConnection::connect(&schema.url)
+        .await
+        .expect("connect");
+    Some((schema, conn))
 }
 
 async fn enqueue_a_large_batch(store: &Store) {
