@@ -6,8 +6,9 @@
 --
 -- What they guarded is guaranteed by construction instead, as for `deliveries`' own
 -- references (0007):
--- * attempts and delivery events are inserted only by the statements that record and
---   move deliveries, with ids read from `deliveries` in the same statement;
+-- * attempts and delivery events are inserted only with ids read from `deliveries` in the
+--   same transaction: by the record statement (the same statement), and by an operator's
+--   action after reading the delivery `FOR UPDATE`;
 -- * deliveries are never deleted: the triggers below refuse it (so the evidence of an
 --   attempt can never lose the letter it was about).
 ALTER TABLE attempts DROP CONSTRAINT attempts_delivery_id_fkey;

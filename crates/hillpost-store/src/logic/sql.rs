@@ -175,7 +175,7 @@ pub(crate) fn clocked<'a>(
 const NOW: &str = "now()";
 
 /// The highest `$N` in `sql` (0 when it has none).
-fn last_parameter(sql: &str) -> usize {
+pub(crate) fn last_parameter(sql: &str) -> usize {
     sql.split('$')
         .skip(1)
         .filter_map(|after| {

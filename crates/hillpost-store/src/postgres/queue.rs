@@ -90,10 +90,6 @@ SELECT bf.id AS delivery_id, bf.batch_id, bf.signature_id, bf.channel, bf.endpoi
   -- By key per record, as in `letter_parts`: a join may hash every signature.
   LEFT JOIN LATERAL (SELECT sg.salt FROM signatures sg WHERE sg.id = bf.signature_id OFFSET 0) sg ON true";
 
-/// How many parameters [`APPLY`] takes (the actor and 27 columns).
-#[cfg(test)]
-pub(super) const APPLY_PARAMETERS: usize = 28;
-
 async fn apply<'a>(
     tx: &mut sqlx::PgConnection,
     actor: &str,

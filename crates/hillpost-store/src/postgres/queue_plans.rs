@@ -12,6 +12,7 @@ use hillpost_core::signer::Email;
 use sqlx::Connection;
 
 use crate::logic::queue::Writes;
+use crate::logic::sql::last_parameter;
 use crate::{ImportCounts, Store};
 
 const CAMPAIGN: &str = r#"
@@ -95,7 +96,7 @@ async fn recording_joins_nothing_pair_by_pair() {
     .execute(&mut conn)
     .await
     .expect("prepare");
-    let nulls = vec!["NULL"; super::queue::APPLY_PARAMETERS].join(", ");
+    let nulls = vec!["NULL"; last_parameter(super::queue::APPLY)].join(", ");
     let plan: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "EXPLAIN EXECUTE apply({nulls})"
     )))
