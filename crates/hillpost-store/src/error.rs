@@ -1,6 +1,9 @@
 use hillpost_core::ids::{BatchId, DeliveryId, SignatureId, TokenId};
 use thiserror::Error;
 
+/// A result whose error is the store's.
+pub(crate) type StoreResult<T> = Result<T, StoreError>;
+
 /// What can go wrong in the store. Database errors keep their source; the rest name the
 /// record that is missing or the rule that was broken, for the CLI and API to show as is.
 #[derive(Debug, Error)]

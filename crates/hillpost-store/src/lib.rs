@@ -67,6 +67,7 @@ pub use clock::{Clock, SystemClock, TestClock};
 pub use directory::{DirectoryFile, NewDirectory, StoredDirectory, ZipDistrictRow, ZipTable};
 pub(crate) use enqueue::{delivery_rows, sha256_hex};
 pub use error::StoreError;
+pub(crate) use error::StoreResult;
 pub use evidence::{EvidenceRow, NewEvidence};
 pub use logic::erasure::{ERASED_TEXT, Erasure, ErasureReport, PetitionCarrying, RemadeDocument};
 pub use metrics::{ATTEMPT_DURATION_BUCKETS_MS, DeliveryMetrics, DurationHistogram};
@@ -641,8 +642,8 @@ macro_rules! dispatch_import {
 pub struct ImportSession(Importing);
 
 enum Importing {
-    Sqlite(logic::signatures::Import<sqlite::SqliteWrite>),
-    Postgres(logic::signatures::Import<postgres::PgWrite>),
+    Sqlite(logic::signatures::Import<logic::WriteTx<sqlx::Sqlite>>),
+    Postgres(logic::signatures::Import<logic::WriteTx<sqlx::Postgres>>),
 }
 
 impl ImportSession {

@@ -1,15 +1,13 @@
 //! Reading the audit chain, written once: verifying it whole in one snapshot, a checkpoint's
 //! stretch of it, an event's stored hash, the payloads the export reads. Appending differs
-//! between the backends and stays with each (`sqlite/audit.rs`: the head read and moved
-//! under `BEGIN IMMEDIATE`; `postgres/audit.rs`: one call of `hillpost_audit_append`).
+//! between the backends and stays with each ([`Driver::append_events`]: SQLite reads and
+//! moves the head under `BEGIN IMMEDIATE`; PostgreSQL calls `hillpost_audit_append`).
 
-use chrono::{DateTime, Utc};
-use hillpost_core::audit::{
-    Anchor, BrokenLink, ChainHead, ChainedEvent, NewEvent, Subjects, Verifier,
-};
+use hillpost_core::audit::{Anchor, BrokenLink, ChainHead, ChainedEvent, Subjects, Verifier};
 use hillpost_core::ids::BatchId;
 
 use super::Backend;
+use super::driver::{Driver, Stamped};
 use super::sql::{Arg, Columns, Run};
 use crate::{ChainReport, StoreError};
 
@@ -17,27 +15,16 @@ use crate::{ChainReport, StoreError};
 /// in constant memory within the caller's snapshot.
 const EVENTS_PER_PAGE: i64 = 5_000;
 
-/// How a backend appends to the chain (`sqlite/audit.rs`, `postgres/audit.rs`).
-pub(crate) trait Appends: sqlx::Database {
-    /// Appends `events` (not none), stamped `at`, inside the transaction on `conn`.
-    async fn append_events(
-        conn: &mut Self::Connection,
-        at: DateTime<Utc>,
-        events: Vec<NewEvent>,
-    ) -> Result<(), StoreError>;
-}
-
-/// Appends `events`, stamped `at`, to the chain inside the transaction on `conn`; nothing
-/// for none.
-pub(crate) async fn append<D: Appends>(
+/// Appends events to the chain inside the transaction on `conn`; nothing for none. How is
+/// the backend's ([`Driver::append_events`]).
+pub(crate) async fn append<D: Driver>(
     conn: &mut D::Connection,
-    at: DateTime<Utc>,
-    events: Vec<NewEvent>,
+    stamped: Stamped,
 ) -> Result<(), StoreError> {
-    if events.is_empty() {
+    if stamped.events.is_empty() {
         return Ok(());
     }
-    D::append_events(conn, at, events).await
+    D::append_events(conn, stamped).await
 }
 
 /// Recomputes the whole chain inside one read snapshot, holding it to the stored

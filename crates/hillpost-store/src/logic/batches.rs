@@ -12,15 +12,26 @@ use hillpost_core::batch::{BatchPlan, PlannedMessage, PlannedRecipient};
 use hillpost_core::delivery::{Attachment, BatchAction, BatchState};
 use hillpost_core::{Campaign, CampaignId, Mode};
 
-use super::Backend;
-use super::Write;
+use super::driver::NewDeliveries;
 use super::erasure::Writes as _;
 use super::sql::{Arg, Columns, Run, returned, returned_id};
+use super::{Backend, Driver, Statements, Write, WriteTx};
 use crate::audit::{BatchCreated, batch_action_event, batch_created_event};
 use crate::record::{endpoints_json, passed_over_json};
 use crate::{
     AttemptRow, BatchOptions, BatchRow, BatchStatus, DeliveryRow, RecipientStatus, StoreError,
 };
+
+/// A batch's campaign, state and whether its start has come, with a backend's lock.
+macro_rules! batch_to_control {
+    ($lock:literal) => {
+        concat!(
+            "SELECT campaign_id, state, start_at <= now() AS due FROM batches WHERE id = $1",
+            $lock
+        )
+    };
+}
+pub(crate) use batch_to_control;
 
 /// The columns of a [`BatchRow`].
 macro_rules! batch_select {
@@ -73,17 +84,18 @@ pub(crate) trait Reads: Backend {
             .collect()
     }
 
-    /// Called after a batch of `deliveries` rows has been committed.
-    async fn batch_created(&self, deliveries: usize) -> Result<(), StoreError>;
+    /// What the backend does after a batch of `deliveries` rows has been committed.
+    async fn batch_created(&self, deliveries: usize) -> Result<(), StoreError> {
+        Self::Driver::batch_created(&mut *self.read().await?, deliveries).await
+    }
 }
 
-/// The statements creating and controlling a batch need, inside one write transaction: a
-/// backend supplies its lock and how it inserts many rows at once; the rest is written once.
-pub(crate) trait Writes: Write {
-    /// `SELECT campaign_id, state, start_at <= now() AS due FROM batches WHERE id = $1`,
-    /// locked against other writers until the transaction ends.
-    const BATCH_TO_CONTROL: &'static str;
+impl<B: Backend> Reads for B {}
 
+/// The statements creating and controlling a batch need, inside one write transaction: a
+/// backend supplies its lock ([`Statements::BATCH_TO_CONTROL`]) and how it inserts many
+/// rows at once ([`Driver`]); the rest is written once.
+pub(crate) trait Writes: Write {
     /// The batch's row, `running` when `start_at` has come by the store's clock,
     /// `scheduled` otherwise; its id and that state.
     async fn insert_batch(
@@ -133,31 +145,19 @@ pub(crate) trait Writes: Write {
         Ok(ids)
     }
 
-    /// The batch's distinct letters; their ids by SHA-256. One statement each here; a
-    /// backend that inserts many rows faster (PostgreSQL's `COPY`) says so instead.
+    /// The batch's distinct letters ([`Driver::insert_messages`]); their ids by SHA-256.
     async fn insert_messages(
         &mut self,
         batch_id: BatchId,
         messages: &[PlannedMessage],
     ) -> Result<HashMap<String, i64>, StoreError> {
-        let mut ids = HashMap::with_capacity(messages.len());
-        for message in messages {
-            let args = [
-                Arg::Int(batch_id.get()),
-                Arg::Text(&message.sha256),
-                Arg::Text(message.letter.language.as_str()),
-                Arg::Text(&message.letter.subject),
-                Arg::Text(&message.letter.body_markdown),
-            ];
-            let row = self.db().row(INSERT_MESSAGE, &args).await?;
-            ids.insert(message.sha256.clone(), returned_id(row)?);
-        }
-        Ok(ids)
+        Self::Driver::insert_messages(self.tx(), batch_id, messages).await
     }
 
-    /// Every delivery of the plan: queued and due at its start with its attempts, or
-    /// skipped and final from the start; as many rows at once as the backend can.
-    async fn insert_deliveries(&mut self, new: NewDeliveries<'_>) -> Result<(), StoreError>;
+    /// Every delivery of the plan ([`Driver::insert_deliveries`]).
+    async fn insert_deliveries(&mut self, new: NewDeliveries<'_>) -> Result<(), StoreError> {
+        Self::Driver::insert_deliveries(self.tx(), new).await
+    }
 
     /// A batch's campaign, its state and whether its start time has come, locked against
     /// other writers until the transaction ends.
@@ -167,7 +167,7 @@ pub(crate) trait Writes: Write {
     ) -> Result<Option<(String, BatchState, bool)>, StoreError> {
         let row = self
             .db()
-            .row(Self::BATCH_TO_CONTROL, &[Arg::Int(id.get())])
+            .row(Self::Driver::BATCH_TO_CONTROL, &[Arg::Int(id.get())])
             .await?;
         row.map(|row| {
             Ok((
@@ -200,6 +200,30 @@ pub(crate) trait Writes: Write {
     }
 }
 
+impl<D: Driver> Writes for WriteTx<D> {}
+
+/// The batch's distinct letters one statement each, for a backend without a faster way
+/// ([`Driver::insert_messages`]'s default); their ids by SHA-256.
+pub(crate) async fn insert_messages_each(
+    tx: &mut impl Write,
+    batch_id: BatchId,
+    messages: &[PlannedMessage],
+) -> Result<HashMap<String, i64>, StoreError> {
+    let mut ids = HashMap::with_capacity(messages.len());
+    for message in messages {
+        let args = [
+            Arg::Int(batch_id.get()),
+            Arg::Text(&message.sha256),
+            Arg::Text(message.letter.language.as_str()),
+            Arg::Text(&message.letter.subject),
+            Arg::Text(&message.letter.body_markdown),
+        ];
+        let row = tx.db().row(INSERT_MESSAGE, &args).await?;
+        ids.insert(message.sha256.clone(), returned_id(row)?);
+    }
+    Ok(ids)
+}
+
 const INSERT_RECIPIENT: &str =
     "INSERT INTO recipients (batch_id, key, name, endpoints, passed_over) VALUES ($1, $2, $3, $4, $5)
      RETURNING id";
@@ -207,28 +231,6 @@ const INSERT_RECIPIENT: &str =
 const INSERT_MESSAGE: &str =
     "INSERT INTO messages (batch_id, sha256, language, subject, body_markdown) VALUES ($1, $2, $3, $4, $5)
      RETURNING id";
-
-/// A new batch's deliveries, as [`Writes::insert_deliveries`] stores them.
-#[derive(Clone, Copy)]
-pub(crate) struct NewDeliveries<'a> {
-    pub batch_id: BatchId,
-    pub plan: &'a BatchPlan,
-    pub ids: &'a InsertedIds,
-    pub max_attempts: u32,
-    pub start_at: DateTime<Utc>,
-}
-
-impl NewDeliveries<'_> {
-    /// The plan's deliveries, `per_chunk` at a time, as the rows they are inserted as.
-    pub(crate) fn rows(
-        &self,
-        per_chunk: usize,
-    ) -> impl Iterator<Item = Result<Vec<crate::enqueue::DeliveryInsert>, StoreError>> + '_ {
-        self.plan.deliveries.chunks(per_chunk).map(|chunk| {
-            crate::delivery_rows(self.plan, chunk, &self.ids.recipients, &self.ids.messages)
-        })
-    }
-}
 
 /// The ids a new batch's offices and letters were stored under.
 pub(crate) struct InsertedIds {
@@ -241,7 +243,7 @@ const INSERT_ATTACHMENT: &str =
      VALUES ($1, $2, $3, $4, $5)";
 
 /// `batch create`: see [`crate::Store::create_batch_with`].
-pub(crate) async fn create_batch<B: Backend + Reads>(
+pub(crate) async fn create_batch<B: Backend>(
     store: &B,
     campaign: &CampaignId,
     plan: &BatchPlan,

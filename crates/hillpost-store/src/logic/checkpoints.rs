@@ -12,7 +12,7 @@ use hillpost_core::audit::{
 
 use super::audit::{check_events, read_head};
 use super::sql::{Arg, Columns, Run};
-use super::{Backend, Write};
+use super::{Backend, Driver, Statements, Write, WriteTx};
 use crate::StoreError;
 use crate::checkpoints::{CheckpointWrite, Unrecorded, due, from_row, still_holds, unrecorded};
 
@@ -33,26 +33,21 @@ macro_rules! insert_checkpoint {
 }
 pub(crate) use insert_checkpoint;
 
-/// The statements writing checkpoints and signing keys that differ between the backends.
+/// The turns writers of checkpoints and signing keys take (the statements are the
+/// backend's: [`Statements::CHECKPOINT_TURN`], [`Statements::SIGNING_KEY_TURN`]).
 pub(crate) trait Writes: Write {
-    /// `insert_checkpoint!` with the backend's interval arithmetic.
-    const INSERT_CHECKPOINT: &'static str;
-
-    /// The statements making writers of checkpoints, and registrations of signing keys,
-    /// take turns until the transaction ends (`None`: the write transaction already does).
-    const CHECKPOINT_TURN: Option<&'static str>;
-    const SIGNING_KEY_TURN: Option<&'static str>;
-
     /// Makes writers of checkpoints take turns until the transaction ends.
     async fn take_turn_at_checkpoints(&mut self) -> Result<(), StoreError> {
-        take_turn(self, Self::CHECKPOINT_TURN).await
+        take_turn(self, Self::Driver::CHECKPOINT_TURN).await
     }
 
     /// Makes registrations of signing keys take turns until the transaction ends.
     async fn take_turn_at_signing_keys(&mut self) -> Result<(), StoreError> {
-        take_turn(self, Self::SIGNING_KEY_TURN).await
+        take_turn(self, Self::Driver::SIGNING_KEY_TURN).await
     }
 }
+
+impl<D: Driver> Writes for WriteTx<D> {}
 
 async fn take_turn(tx: &mut impl Write, turn: Option<&'static str>) -> Result<(), StoreError> {
     if let Some(sql) = turn {
@@ -180,7 +175,7 @@ pub(crate) async fn write_checkpoint<B: Backend>(
         Arg::Text(&checkpoint.signature),
         Arg::Int(i64::try_from(interval.as_millis()).unwrap_or(i64::MAX)),
     ];
-    let written = tx.db().exec(B::Write::INSERT_CHECKPOINT, &args).await?;
+    let written = tx.db().exec(B::Driver::INSERT_CHECKPOINT, &args).await?;
     tx.commit().await?;
     Ok(match written {
         0 => CheckpointWrite::NotDue,

@@ -1,7 +1,7 @@
 //! A worker's leases, written once: claiming due deliveries (and their limited rate keys),
 //! loading the letters it claimed, marking them sending, giving them back, renewing its
 //! leases and handing its keys on. Each backend supplies the statements whose text differs
-//! ([`Statements`]): PostgreSQL claims in one statement over arrays; SQLite in a few,
+//! ([`Claims`]): PostgreSQL claims in one statement over arrays; SQLite in a few,
 //! inside `BEGIN IMMEDIATE`, over JSON arrays. The clock is the store's (statements say
 //! `now()`), so a test clock moves leases as it moves everything else.
 
@@ -12,11 +12,11 @@ use chrono::{DateTime, Utc};
 use hillpost_core::delivery::Channel;
 use hillpost_core::ids::{AttemptNo, DeliveryId, numbers};
 
-use super::queue::{Writes, letter_parts};
+use super::queue::letter_parts;
 use super::signatures::signature_columns;
-use super::sql::{Arg, Columns, Db, Run};
-use super::{Backend, Write};
-use crate::{Claim, ClaimRequest, KeyLease, LetterParts, StoreError};
+use super::sql::{Arg, Columns, Run};
+use super::{Backend, Statements, Write, WriteTx};
+use crate::{Claim, ClaimRequest, KeyLease, LetterParts, StoreError, StoreResult};
 
 /// Gives claimed deliveries back without an attempt: `$1` the worker, `$2` the ids. Only
 /// rows still leased to it move; the attempt they were claimed for is given back.
@@ -31,21 +31,27 @@ const RENEW_DELIVERY_LEASES: &str = "UPDATE deliveries
   WHERE lease_owner = $1 AND state = 'in_flight'
     AND lease_expires_at < now() + $3 * interval '1 millisecond'";
 
-/// What [`Statements::LETTER_PARTS`] selects, from a delivery `d`, its office `r`, its
-/// message `m` and its signer `s` (joined as each backend best looks them up).
-macro_rules! letter_parts_columns {
-    () => {
-        "SELECT d.id AS delivery_id, d.kind, d.idempotency_key,
-         r.name AS recipient_name, r.endpoints, m.language, m.subject, m.body_markdown,
-         s.id AS signature_id, s.email_key, s.email, s.first_name, s.last_name, s.organization,
-         s.address_line1, s.address_line2, s.city, s.state, s.postal_code, s.country, s.district,
-         s.language AS signer_language, s.phone, s.receipt_consent, s.signed_at, s.source"
+/// [`Claims::LETTER_PARTS`] with a backend's `$joins` of a delivery `d` to its office `r`,
+/// its message `m` and its signer `s` (joined as each backend best looks them up).
+macro_rules! select_letter_parts {
+    ($joins:literal) => {
+        concat!(
+            "SELECT d.id AS delivery_id, d.kind, d.idempotency_key,
+             r.name AS recipient_name, r.endpoints, m.language, m.subject, m.body_markdown,
+             s.id AS signature_id, s.email_key, s.email, s.first_name, s.last_name, s.organization,
+             s.address_line1, s.address_line2, s.city, s.state, s.postal_code, s.country, s.district,
+             s.language AS signer_language, s.phone, s.receipt_consent, s.signed_at, s.source
+             FROM deliveries d ",
+            $joins,
+            " WHERE d.id = ANY($1) ORDER BY d.id"
+        )
     };
 }
-pub(crate) use letter_parts_columns;
+pub(crate) use select_letter_parts;
 
-/// The statements of a worker's leases whose text differs between the backends.
-pub(crate) trait Statements: Run + Sized {
+/// The statements of a worker's leases whose text differs between the backends, and its
+/// claim.
+pub(crate) trait Claims: Statements {
     /// The letter parts of deliveries `$1`, in id order: each delivery's `delivery_id`,
     /// `kind`, `idempotency_key`, its office's `recipient_name` and `endpoints`, its
     /// message's `language`, `subject`, `body_markdown`, and its signer's columns (the
@@ -69,16 +75,16 @@ pub(crate) trait Statements: Run + Sized {
     /// (or renews) their limited keys; only deliveries of won (or unlimited) keys are
     /// claimed, the others are left to their key's holder. Runs inside the caller's write
     /// transaction.
-    async fn claim(db: &mut Db<'_, Self>, request: &ClaimRequest<'_>) -> Result<Claim, StoreError>;
+    async fn claim(tx: &mut WriteTx<Self>, request: &ClaimRequest<'_>) -> StoreResult<Claim>;
 }
 
 /// Claims due deliveries for a worker, in id order, with the limited keys it now holds.
-pub(crate) async fn claim<B: Backend<Write: Writes>>(
+pub(crate) async fn claim<B: Backend>(
     store: &B,
     request: &ClaimRequest<'_>,
 ) -> Result<Claim, StoreError> {
     let mut tx = store.begin_write().await?;
-    let mut claim = Statements::claim(&mut tx.db(), request).await?;
+    let mut claim = B::Driver::claim(tx.tx(), request).await?;
     if claim.deliveries.is_empty() && claim.keys.is_empty() {
         tx.rollback().await?;
         return Ok(claim);
@@ -89,7 +95,7 @@ pub(crate) async fn claim<B: Backend<Write: Writes>>(
 }
 
 /// Letter content for claimed deliveries (message, recipient, signer), in id order.
-pub(crate) async fn letter_parts_of<B: Backend<Conn: Statements>>(
+pub(crate) async fn letter_parts_of<B: Backend>(
     store: &B,
     delivery_ids: &[DeliveryId],
 ) -> Result<Vec<LetterParts>, StoreError> {
@@ -97,7 +103,7 @@ pub(crate) async fn letter_parts_of<B: Backend<Conn: Statements>>(
     let rows = store
         .read()
         .await?
-        .rows(B::Conn::LETTER_PARTS, &[Arg::Ints(&ids)])
+        .rows(B::Driver::LETTER_PARTS, &[Arg::Ints(&ids)])
         .await?;
     rows.iter()
         .map(|row| {
@@ -112,7 +118,7 @@ pub(crate) async fn letter_parts_of<B: Backend<Conn: Statements>>(
 
 /// Marks claimed deliveries as sending (each with the attempt it was claimed for); the ids
 /// still leased to `worker_id` for that attempt, which are the only ones it may send.
-pub(crate) async fn mark_sending<B: Backend<Conn: Statements>>(
+pub(crate) async fn mark_sending<B: Backend>(
     store: &B,
     worker_id: &str,
     deliveries: &[(DeliveryId, AttemptNo)],
@@ -126,7 +132,7 @@ pub(crate) async fn mark_sending<B: Backend<Conn: Statements>>(
         .read_now()
         .await?
         .db()
-        .rows(B::Conn::MARK_SENDING, &args)
+        .rows(B::Driver::MARK_SENDING, &args)
         .await?
         .iter()
         .map(|row| Ok(row.int("id")?.into()))
@@ -146,7 +152,7 @@ pub(crate) async fn release<B: Backend>(
 }
 
 /// Renews a worker's leases (deliveries and keys) and records where each key's pace stands.
-pub(crate) async fn heartbeat<B: Backend<Write: Writes>>(
+pub(crate) async fn heartbeat<B: Backend>(
     store: &B,
     worker_id: &str,
     lease: Duration,
@@ -168,14 +174,12 @@ pub(crate) async fn heartbeat<B: Backend<Write: Writes>>(
         Arg::Strings(&keys),
         Arg::Times(&positions),
     ];
-    tx.db()
-        .exec(<<B::Write as Write>::Conn>::RENEW_KEY_LEASES, &args)
-        .await?;
+    tx.db().exec(B::Driver::RENEW_KEY_LEASES, &args).await?;
     tx.commit().await
 }
 
 /// Hands a worker's keys on (when it stops), with the pace each had reached.
-pub(crate) async fn release_keys<B: Backend<Conn: Statements>>(
+pub(crate) async fn release_keys<B: Backend>(
     store: &B,
     worker_id: &str,
     key_positions: &HashMap<String, DateTime<Utc>>,
@@ -190,7 +194,7 @@ pub(crate) async fn release_keys<B: Backend<Conn: Statements>>(
         .read_now()
         .await?
         .db()
-        .exec(B::Conn::RELEASE_KEYS, &args)
+        .exec(B::Driver::RELEASE_KEYS, &args)
         .await?;
     Ok(())
 }

@@ -4,7 +4,7 @@
 //! that differ (its clock; the ZIP rows' integer type) and its byte-order sorting.
 
 use super::sql::{Arg, Columns, Run};
-use super::{Backend, Write, WriteTx};
+use super::{Backend, Driver, Statements, Write, WriteTx};
 use crate::StoreError;
 use crate::directory::{
     DirectoryFile, NewDirectory, StoredDirectory, ZIP_ROLE, ZIP_ROWS_PER_INSERT, ZipDistrictRow,
@@ -40,23 +40,11 @@ macro_rules! zip_rows {
 }
 pub(crate) use zip_rows;
 
-/// The reads whose SQL differs only in how they sort.
-pub(crate) trait Reads: Backend {
-    /// `directory_files!` with the backend's byte order.
-    const FILES: &'static str;
-
-    /// `zip_rows!` with the backend's byte order.
-    const ZIP_ROWS: &'static str;
-}
-
-/// The statements replacing the directory: a backend supplies those that differ.
+/// The statements replacing the directory (the turn imports take is the backend's:
+/// [`Statements::DIRECTORY_TURN`]).
 pub(crate) trait Writes: Write {
-    /// The statement making imports take turns until the transaction ends, so two never
-    /// interleave their deletes and inserts (`None`: the write transaction already does).
-    const DIRECTORY_TURN: Option<&'static str>;
-
     async fn take_turn_at_directory(&mut self) -> Result<(), StoreError> {
-        if let Some(sql) = Self::DIRECTORY_TURN {
+        if let Some(sql) = Self::Driver::DIRECTORY_TURN {
             self.db().exec(sql, &[]).await?;
         }
         Ok(())
@@ -77,32 +65,12 @@ pub(crate) trait Writes: Write {
     }
 
     /// Up to [`ZIP_ROWS_PER_INSERT`] rows of the ZIP table in one statement.
-    async fn insert_zip_rows(&mut self, rows: &[ZipDistrictRow]) -> Result<(), StoreError>;
+    async fn insert_zip_rows(&mut self, rows: &[ZipDistrictRow]) -> Result<(), StoreError> {
+        Self::Driver::insert_zip_rows(self.tx(), rows).await
+    }
 }
 
-/// Rows of the ZIP table in one multi-row `INSERT`, for a backend's
-/// [`Writes::insert_zip_rows`] (the district is a `smallint`).
-pub(crate) async fn insert_zip_rows<D>(
-    tx: &mut WriteTx<D>,
-    rows: &[ZipDistrictRow],
-) -> Result<(), StoreError>
-where
-    D: super::Transactions,
-    String: for<'q> sqlx::Encode<'q, D> + sqlx::Type<D>,
-    i16: for<'q> sqlx::Encode<'q, D> + sqlx::Type<D>,
-    for<'c> &'c mut D::Connection: sqlx::Executor<'c, Database = D>,
-    D::Arguments: sqlx::IntoArguments<D>,
-{
-    let mut insert =
-        sqlx::QueryBuilder::<D>::new("INSERT INTO zip_districts (zip, state, district) ");
-    insert.push_values(rows, |mut row, z| {
-        row.push_bind(z.zip.clone())
-            .push_bind(z.state.clone())
-            .push_bind(i16::from(z.district));
-    });
-    insert.build().execute(tx.conn()).await?;
-    Ok(())
-}
+impl<D: Driver> Writes for WriteTx<D> {}
 
 /// See [`crate::Store::replace_directory`].
 pub(crate) async fn replace_directory(
@@ -141,10 +109,12 @@ pub(crate) async fn replace_directory(
 
 /// See [`crate::Store::directory`]: files and ZIP rows from the same import, even while
 /// another process replaces the directory.
-pub(crate) async fn directory<B: Reads>(store: &B) -> Result<Option<StoredDirectory>, StoreError> {
+pub(crate) async fn directory<B: Backend>(
+    store: &B,
+) -> Result<Option<StoredDirectory>, StoreError> {
     let mut snapshot = store.snapshot().await?;
     let db: &mut B::Conn = &mut snapshot;
-    let rows = db.rows(B::FILES, &[]).await?;
+    let rows = db.rows(B::Driver::DIRECTORY_FILES, &[]).await?;
     let mut imported_at = None;
     for row in &rows {
         if row.text("role")? != ZIP_ROLE {
@@ -166,7 +136,7 @@ pub(crate) async fn directory<B: Reads>(store: &B) -> Result<Option<StoredDirect
         })
         .collect::<Result<_, StoreError>>()?;
     let zip_rows = db
-        .rows(B::ZIP_ROWS, &[])
+        .rows(B::Driver::ZIP_ROWS, &[])
         .await?
         .iter()
         .map(|row| {

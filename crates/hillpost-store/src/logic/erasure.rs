@@ -21,7 +21,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::sql::{Arg, Columns, Run};
-use super::{Backend, Write};
+use super::{Backend, Driver, Statements, Write, WriteTx};
 use crate::StoreError;
 
 /// What an erasure blanks, one statement each, in the order they run. Every step touches
@@ -285,25 +285,14 @@ pub(crate) async fn signature_erased(
         .map(|erased| erased.unwrap_or(false))
 }
 
-/// The statements an erasure needs: a backend supplies its locks (the two statements
-/// differ only by PostgreSQL's `FOR UPDATE`); the rest is written once.
+/// The statements an erasure needs: a backend supplies its locks
+/// ([`Statements::SIGNATURE_TO_ERASE`], [`Statements::DELIVERIES_OF_SIGNER`],
+/// [`Statements::CAMPAIGN_SIGNERS_TURN`]); the rest is written once.
 pub(crate) trait Writes: Write {
-    /// `SELECT id FROM signatures WHERE campaign_id = $1 AND email_key = $2 AND erased_at IS
-    /// NULL`, locked.
-    const SIGNATURE_TO_ERASE: &'static str;
-
-    /// `SELECT id, state FROM deliveries WHERE signature_id = $1 ORDER BY id`, locked.
-    const DELIVERIES_OF_SIGNER: &'static str;
-
-    /// The statement ordering this transaction with every other that erases a signer of
-    /// campaign `$1` or creates a batch of it: PostgreSQL takes a transaction-scoped
-    /// advisory lock; SQLite's write lock already does (`None`).
-    const CAMPAIGN_SIGNERS_TURN: Option<&'static str>;
-
     /// Orders this transaction with every other that erases a signer of `campaign` or
-    /// creates a batch of it ([`Writes::CAMPAIGN_SIGNERS_TURN`]).
+    /// creates a batch of it ([`Statements::CAMPAIGN_SIGNERS_TURN`]).
     async fn lock_campaign_signers(&mut self, campaign: &str) -> Result<(), StoreError> {
-        if let Some(sql) = Self::CAMPAIGN_SIGNERS_TURN {
+        if let Some(sql) = Self::Driver::CAMPAIGN_SIGNERS_TURN {
             self.db().exec(sql, &[Arg::Text(campaign)]).await?;
         }
         Ok(())
@@ -316,7 +305,10 @@ pub(crate) trait Writes: Write {
         email_key: &str,
     ) -> Result<Option<i64>, StoreError> {
         let args = [Arg::Text(campaign), Arg::Text(email_key)];
-        let row = self.db().row(Self::SIGNATURE_TO_ERASE, &args).await?;
+        let row = self
+            .db()
+            .row(Self::Driver::SIGNATURE_TO_ERASE, &args)
+            .await?;
         row.map(|row| row.int("id")).transpose()
     }
 
@@ -328,7 +320,10 @@ pub(crate) trait Writes: Write {
     ) -> Result<Vec<i64>, StoreError> {
         let rows = self
             .db()
-            .rows(Self::DELIVERIES_OF_SIGNER, &[Arg::Int(signature_id.get())])
+            .rows(
+                Self::Driver::DELIVERIES_OF_SIGNER,
+                &[Arg::Int(signature_id.get())],
+            )
             .await?;
         let mut sending = Vec::new();
         for row in &rows {
@@ -339,6 +334,8 @@ pub(crate) trait Writes: Write {
         Ok(sending)
     }
 }
+
+impl<D: Driver> Writes for WriteTx<D> {}
 
 /// The two locked reads of an erasure, with a backend's lock (`""` or `" FOR UPDATE"`).
 macro_rules! erasure_reads {

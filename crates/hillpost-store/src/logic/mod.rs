@@ -1,21 +1,25 @@
 //! Store logic written once over both backends, in the manner of River's driver split: each
 //! area's module here holds what the operations *do* (which rows are read, what core
-//! decides, which events and audit events follow, in what order) and names, as a trait,
-//! the few statements it needs. Each backend (`crate::sqlite`, `crate::postgres`) supplies
-//! only those statements: their SQL text, its transaction and locking primitive
-//! (`BEGIN IMMEDIATE` on SQLite, `FOR UPDATE` on PostgreSQL) and its type mapping (epoch
-//! milliseconds and `i64` on SQLite, `timestamptz`, `i32` and `bool` on PostgreSQL). The
-//! clock is the store's ([`crate::clock`]): statements say `now()`, and [`sql::Db`] runs
-//! them against the database's clock or a bound reading of the store's `Clock`.
+//! decides, which events and audit events follow, in what order), on a write transaction of
+//! any backend ([`WriteTx`]). A backend (`crate::sqlite`, `crate::postgres`) is one driver,
+//! named in [`driver`]: the SQL text of the statements that differ, its transaction and
+//! locking primitive (`BEGIN IMMEDIATE` on SQLite, `FOR UPDATE` on PostgreSQL), its claim,
+//! its writes of many rows at once and its type mapping (epoch milliseconds and `i64` on
+//! SQLite, `timestamptz`, `i32` and `bool` on PostgreSQL). The clock is the store's
+//! ([`crate::clock`]): statements say `now()`, and [`sql::Db`] runs them against the
+//! database's clock or a bound reading of the store's `Clock`.
 //!
 //! ```text
-//!   Store (lib.rs) ─ dispatch! ─▶ logic::<area>::<operation>(&backend, …)
-//!                                     │ written once
+//!   Store (lib.rs) ─ dispatch! ─▶ logic::<area>::<operation>(&DbStore<D>, …)
+//!                                     │ written once, over any D: Driver
 //!                                     ▼
-//!                   Backend::begin_write ─▶ <area>::Writes (one transaction)
-//!                                     │ per backend: SQL text, locks, clock, types
+//!                   begin_write ─▶ WriteTx<D>: <area>::Writes (one transaction)
+//!                                     │ D::STATEMENT, D::claim, D::insert_…, D::bind
 //!                          ┌──────────┴──────────┐
-//!                    sqlite::SqliteWrite     postgres::PgWrite
+//!                      sqlx::Sqlite          sqlx::Postgres
+//!              (sqlite/statements.rs,    (postgres/statements.rs,
+//!               claims.rs, writes.rs,     claims.rs, writes.rs,
+//!               rows.rs)                  rows.rs, queue.rs)
 //! ```
 //!
 //! See docs/architecture.md ("Store logic written once") for where a new statement goes.
@@ -26,6 +30,7 @@ pub(crate) mod campaigns;
 pub(crate) mod checkpoints;
 pub(crate) mod claims;
 pub(crate) mod directory;
+pub(crate) mod driver;
 pub(crate) mod erasure;
 pub(crate) mod evidence;
 pub(crate) mod metrics;
@@ -43,9 +48,10 @@ use hillpost_core::audit::NewEvent;
 
 use crate::StoreError;
 use crate::clock::{Now, StoreClock};
+pub(crate) use driver::{Driver, Statements};
 
-/// Every area's statements on a write transaction: what a backend's write transaction
-/// implements (`impl AreaWrites for SqliteWrite {}` once each area's traits are).
+/// Every area's statements on a write transaction; each area implements its own once, for
+/// any backend's [`WriteTx`].
 pub(crate) trait AreaWrites:
     Write
     + operator::Writes
@@ -59,13 +65,18 @@ pub(crate) trait AreaWrites:
 {
 }
 
+impl<D: Driver> AreaWrites for WriteTx<D> {}
+
 /// A backend: how it opens a transaction that writes.
 pub(crate) trait Backend {
+    /// What the backend supplies: its statements, claims, bulk writes and type mapping.
+    type Driver: Driver<Connection = Self::Conn>;
+
     /// A write transaction, with every area's statements and its reading of the clock.
-    type Write: AreaWrites;
+    type Write: AreaWrites + Write<Driver = Self::Driver>;
 
     /// A connection that runs the statements written once ([`sql::Run`]).
-    type Conn: sql::Run + claims::Statements + sqlx::Connection + 'static;
+    type Conn: sql::Run + sqlx::Connection + 'static;
 
     /// A connection lent by the pool for reads outside any transaction.
     type Reader: DerefMut<Target = Self::Conn>;
@@ -109,13 +120,14 @@ pub struct DbStore<D: sqlx::Database> {
 }
 
 impl<D: sqlx::Database> DbStore<D> {
-    /// The store on `pool`, its schema migrated to this build's (migrations take the
+    /// The store at `url`, its schema migrated to this build's (migrations take the
     /// backend's lock, so workers starting together do not race).
-    pub(crate) async fn migrated(pool: sqlx::Pool<D>, clock: StoreClock) -> Result<Self, StoreError>
+    pub(crate) async fn connect(url: &str, clock: StoreClock) -> Result<Self, StoreError>
     where
-        D: Transactions,
+        D: Statements,
         D::Connection: sqlx::migrate::Migrate,
     {
+        let pool = D::pool(url).await?;
         D::MIGRATOR.run(&pool).await?;
         Ok(Self { pool, clock })
     }
@@ -123,36 +135,14 @@ impl<D: sqlx::Database> DbStore<D> {
     pub async fn close(&self) {
         self.pool.close().await;
     }
-
-    pub(crate) fn pool(&self) -> &sqlx::Pool<D> {
-        &self.pool
-    }
-}
-
-/// How a backend opens its transactions, and binds a transaction's time.
-pub(crate) trait Transactions: sqlx::Database {
-    /// The backend's migrations (`migrations/<backend>`).
-    const MIGRATOR: sqlx::migrate::Migrator;
-
-    /// Begins a transaction that writes (SQLite: `BEGIN IMMEDIATE`, the write lock up front).
-    const BEGIN_WRITE: &'static str;
-
-    /// Begins a read-only transaction that sees one state of the database while writers go
-    /// on (SQLite: a deferred transaction under WAL; PostgreSQL: `REPEATABLE READ, READ ONLY`).
-    const BEGIN_SNAPSHOT: &'static str;
-
-    /// A reading of the store's clock as the backend's own statements bind it.
-    type Stamp: Copy;
-
-    fn stamp(at: Now) -> Self::Stamp;
 }
 
 impl<D> Backend for DbStore<D>
 where
-    D: sql::Dialect + audit::Appends + Transactions,
-    D::Connection: sql::Run + claims::Statements + sqlx::Connection<Database = D> + 'static,
-    WriteTx<D>: AreaWrites,
+    D: Driver,
+    D::Connection: sqlx::Connection<Database = D> + 'static,
 {
+    type Driver = D;
     type Write = WriteTx<D>;
     type Conn = D::Connection;
     type Reader = sqlx::pool::PoolConnection<D>;
@@ -176,7 +166,7 @@ where
 }
 
 /// A write transaction of either backend, with its one reading of the store's clock.
-pub(crate) struct WriteTx<D: Transactions> {
+pub(crate) struct WriteTx<D: Statements> {
     tx: sqlx::Transaction<'static, D>,
     /// The reading every `now()` in [`Write::db`]'s statements is.
     pub(crate) at: Now,
@@ -184,7 +174,7 @@ pub(crate) struct WriteTx<D: Transactions> {
     pub(crate) now: D::Stamp,
 }
 
-impl<D: Transactions> WriteTx<D> {
+impl<D: Statements> WriteTx<D> {
     pub(crate) fn new(tx: sqlx::Transaction<'static, D>, at: Now) -> Self {
         Self {
             tx,
@@ -199,19 +189,20 @@ impl<D: Transactions> WriteTx<D> {
     }
 }
 
-impl<D> Write for WriteTx<D>
-where
-    D: sql::Dialect + audit::Appends + Transactions,
-    D::Connection: sql::Run,
-{
-    type Conn = D::Connection;
+impl<D: Driver> Write for WriteTx<D> {
+    type Driver = D;
+
+    fn tx(&mut self) -> &mut WriteTx<D> {
+        self
+    }
 
     fn db(&mut self) -> sql::Db<'_, D::Connection> {
         sql::Db::new(&mut self.tx, self.at)
     }
 
     async fn append_audit(&mut self, events: Vec<NewEvent>) -> Result<(), StoreError> {
-        audit::append::<D>(&mut self.tx, self.at.instant(), events).await
+        let at = self.at.instant();
+        audit::append::<D>(&mut self.tx, driver::Stamped { at, events }).await
     }
 
     async fn commit(self) -> Result<(), StoreError> {
@@ -223,16 +214,23 @@ where
     }
 }
 
+/// A backend's connection.
+pub(crate) type Connection<D> = <D as sqlx::Database>::Connection;
+
 /// A backend's read snapshot, on its connection type.
 pub(crate) type Snapshot<C> = sqlx::Transaction<'static, <C as sqlx::Connection>::Database>;
 
 /// What every write transaction does, whatever its area.
 pub(crate) trait Write: Sized {
-    type Conn: sql::Run;
+    /// The backend whose transaction this is.
+    type Driver: Driver;
+
+    /// The transaction itself, for the backend's own statements ([`driver::Driver`]).
+    fn tx(&mut self) -> &mut WriteTx<Self::Driver>;
 
     /// The transaction's connection, for the statements written once; `now()` in them is
     /// the transaction's one reading of the store's clock.
-    fn db(&mut self) -> sql::Db<'_, Self::Conn>;
+    fn db(&mut self) -> sql::Db<'_, Connection<Self::Driver>>;
 
     /// Appends audit events to the hash chain, inside this transaction.
     async fn append_audit(&mut self, events: Vec<NewEvent>) -> Result<(), StoreError>;

@@ -1,7 +1,7 @@
 //! Delivery notices (bounces), written once: `crate::notices` decides what a message means;
 //! this module writes it — the notice row, its audit event and, for a bounce, the
 //! delivery's move — in one transaction. A backend supplies the two statements that
-//! differ: the locked read of the bounced delivery ([`Writes::DELIVERED_FOR_BOUNCE`]) and
+//! differ: the locked read of the bounced delivery ([`Statements::DELIVERED_FOR_BOUNCE`]) and
 //! the move, stamped with its clock ([`Writes::move_bounced`]).
 
 use hillpost_core::audit::NewEvent;
@@ -12,7 +12,7 @@ use hillpost_core::ids::DeliveryId;
 
 use super::operator::{self, NewDeliveryEvent, reopen_batch};
 use super::sql::{Arg, Columns, Run};
-use super::{Backend, Write};
+use super::{Backend, Driver, Statements, Write, WriteTx};
 use crate::audit::Privacy;
 use crate::notices::{
     NamedDelivery, NewNotice, NoticeOutcome, NoticeRow, audit_event, decide, kept_message, outcome,
@@ -37,12 +37,9 @@ macro_rules! delivered_for_bounce {
 }
 pub(crate) use delivered_for_bounce;
 
-/// The statements of a bounce: a backend supplies its lock; the move is written once.
+/// The statements of a bounce: a backend supplies its lock
+/// ([`Statements::DELIVERED_FOR_BOUNCE`]); the move is written once.
 pub(crate) trait Writes: operator::Writes {
-    /// `delivered_for_bounce!` with the backend's lock: the delivered delivery `$1`, locked
-    /// against other writers until the transaction ends.
-    const DELIVERED_FOR_BOUNCE: &'static str;
-
     /// Moves a bounced delivery as core decided, to `to` when it leaves its endpoint; no
     /// longer possibly accepted.
     async fn move_bounced(
@@ -75,6 +72,8 @@ pub(crate) trait Writes: operator::Writes {
         Ok(())
     }
 }
+
+impl<D: Driver> Writes for WriteTx<D> {}
 
 const EARLIER: &str = "SELECT id FROM delivery_notices WHERE message_sha256 = $1";
 
@@ -193,7 +192,10 @@ async fn apply_bounce<W: Writes>(
 ) -> Result<Vec<NewEvent>, StoreError> {
     let row = tx
         .db()
-        .row(W::DELIVERED_FOR_BOUNCE, &[Arg::Int(delivery_id.get())])
+        .row(
+            W::Driver::DELIVERED_FOR_BOUNCE,
+            &[Arg::Int(delivery_id.get())],
+        )
         .await?;
     let Some(row) = row else {
         return Ok(Vec::new());

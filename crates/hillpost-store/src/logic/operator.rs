@@ -15,7 +15,7 @@ use serde_json::json;
 
 use super::batches::{delivery_row, endpoint};
 use super::sql::{Arg, Columns, Run, returned_id};
-use super::{Backend, Write};
+use super::{Backend, Driver, Statements, Write, WriteTx};
 use crate::audit::Privacy;
 use crate::audit::batch_retried_event;
 use crate::record::{self, DeliveryEventFacts, delivery_event};
@@ -45,17 +45,6 @@ pub(crate) async fn delivery_events(
 /// supplies those that differ (the locks, the lists of states); those stamped with the
 /// store's clock are written once here.
 pub(crate) trait Writes: Write {
-    /// `delivery_select!()` of delivery `$1`, locked against other writers until the
-    /// transaction ends.
-    const DELIVERY_FOR_UPDATE: &'static str;
-
-    /// Batch `$1`'s `campaign_id` and `state`, locked.
-    const BATCH_FOR_UPDATE: &'static str;
-
-    /// `delivery_select!()` of batch `$1`'s letters in the states `$2` whose signer is not
-    /// erased, in id order, locked.
-    const LETTERS_IN_STATES_FOR_UPDATE: &'static str;
-
     /// The letters of a batch in these states, locked, in id order.
     async fn letters_in_states_for_update(
         &mut self,
@@ -65,7 +54,7 @@ pub(crate) trait Writes: Write {
         let args = [Arg::Int(batch_id.get()), Arg::Texts(states)];
         let rows = self
             .db()
-            .rows(Self::LETTERS_IN_STATES_FOR_UPDATE, &args)
+            .rows(Self::Driver::LETTERS_IN_STATES_FOR_UPDATE, &args)
             .await?;
         rows.iter().map(delivery_row).collect()
     }
@@ -155,6 +144,8 @@ pub(crate) trait Writes: Write {
     }
 }
 
+impl<D: Driver> Writes for WriteTx<D> {}
+
 /// `budget` more attempts (at least one), as bound.
 fn budget_arg(budget: u32) -> Arg<'static> {
     Arg::Int(i64::from(budget.max(1)))
@@ -162,7 +153,7 @@ fn budget_arg(budget: u32) -> Arg<'static> {
 
 const DELIVERY: &str = concat!(delivery_select!(), " WHERE d.id = $1");
 
-/// The locked reads of [`Writes`], with a backend's locks: `$of_d` on a delivery read
+/// The locked reads of [`Statements`], with a backend's locks: `$of_d` on a delivery read
 /// (`" FOR UPDATE OF d"`), `$plain` on a batch's row (`" FOR UPDATE"`); `""` on SQLite,
 /// whose `BEGIN IMMEDIATE` holds the write lock already.
 macro_rules! operator_reads {
@@ -228,7 +219,7 @@ pub(crate) async fn act_on_delivery<B: Backend>(
     let mut tx = store.begin_write().await?;
     let delivery = tx
         .db()
-        .row(B::Write::DELIVERY_FOR_UPDATE, &[Arg::Int(id.get())])
+        .row(B::Driver::DELIVERY_FOR_UPDATE, &[Arg::Int(id.get())])
         .await?
         .as_ref()
         .map(delivery_row)
@@ -381,7 +372,7 @@ pub(crate) async fn reopen_batch<W: Writes>(
 ) -> Result<Vec<NewEvent>, StoreError> {
     let row = tx
         .db()
-        .row(W::BATCH_FOR_UPDATE, &[Arg::Int(batch_id.get())])
+        .row(W::Driver::BATCH_FOR_UPDATE, &[Arg::Int(batch_id.get())])
         .await?;
     let row = row.ok_or(StoreError::NoBatch(batch_id))?;
     let (campaign_id, current): (String, BatchState) =

@@ -1,6 +1,6 @@
 //! The worker's side of the queue, written once: what recording a group of attempts and a
 //! housekeeping pass do, step by step, and how the rows they read become values. A backend
-//! supplies each step's statement ([`Writes`]): PostgreSQL moves a whole group in one
+//! supplies each step's statement ([`Statements`], [`Driver::apply`]): PostgreSQL moves a whole group in one
 //! statement and locks with `FOR UPDATE SKIP LOCKED` (many workers); SQLite walks the group
 //! row by row inside `BEGIN IMMEDIATE` (one writer). Claims, sending marks, releases and
 //! heartbeats are in [`super::claims`].
@@ -11,9 +11,9 @@ use chrono::{DateTime, Utc};
 use hillpost_core::delivery::DeliveryRules;
 use hillpost_core::ids::DeliveryId;
 
+use super::receipts;
 use super::sql::{Arg, Columns, Run, returned_id};
-use super::{Backend, Write};
-use super::{claims, receipts};
+use super::{Backend, Driver, Statements, Write, WriteTx};
 use crate::audit::{HOUSEKEEPING, batch_completed_event, batch_started_event, worker_actor};
 use crate::record::{self, Applied, Before, Expired};
 use crate::{AttemptRecord, ClaimedDelivery, LetterParts, StoreError, TickReport};
@@ -152,54 +152,43 @@ impl CompletedBatch {
     }
 }
 
-/// The statements of the queue's writes that differ between the backends.
-pub(crate) trait Writes: Write<Conn: receipts::Statements + claims::Statements> {
-    /// Applies records, each fenced on its owner's lease (see [`crate::record`]): moves the
-    /// deliveries still leased to their owner, writes an attempt row for every attempt and
-    /// a delivery event for every applied record that makes one. Deliveries are described
-    /// as they were before the move, since the events name the endpoint used.
-    ///
-    /// Here record by record, three statements each, for a backend whose transaction is
-    /// the only writer (SQLite); PostgreSQL moves a whole group in one statement instead.
+/// The queue's writes: recording a group of attempts the backend's way
+/// ([`Driver::apply`]); the statements that differ are the backend's ([`Statements`]).
+pub(crate) trait Writes: Write {
+    /// See [`Driver::apply`].
     async fn apply<'a>(
         &mut self,
         actor: &str,
         records: &[(&'a str, &'a AttemptRecord)],
     ) -> Result<Vec<Applied<'a>>, StoreError> {
-        let ids: Vec<i64> = records.iter().map(|(_, r)| r.delivery_id.get()).collect();
-        let before: HashMap<i64, Before> = self
-            .db()
-            .rows(DELIVERIES_BEFORE, &[Arg::Ints(&ids)])
-            .await?
-            .iter()
-            .map(|row| Ok((row.int("id")?, before(row)?)))
-            .collect::<Result<_, StoreError>>()?;
-        let mut applied = Vec::with_capacity(records.len());
-        for (owner, record) in records {
-            if let Some(before) = before.get(&record.delivery_id.get()) {
-                applied.push(apply_one(self, actor, owner, record, before.clone()).await?);
-            }
-        }
-        Ok(applied)
+        Self::Driver::apply(self.tx(), actor, records).await
     }
+}
 
-    /// [`expired_while_sending!`] with the backend's lock: in-flight deliveries whose lease
-    /// expired after they were marked sending, locked against other housekeepers.
-    const EXPIRED_WHILE_SENDING: &'static str;
+impl<D: Driver> Writes for WriteTx<D> {}
 
-    /// [`cancelled_with_queued!`] with the backend's order of queued rows.
-    const CANCELLED_WITH_QUEUED: &'static str;
-
-    /// [`finished_batches_completed!`] with the backend's order of queued rows.
-    const COMPLETE_FINISHED_BATCHES: &'static str;
-
-    /// [`requeue_expired_unsent!`] with the backend's lock.
-    const REQUEUE_EXPIRED_UNSENT: &'static str;
-
-    /// Takes the receipt pass's turn for this transaction if it is free (one housekeeper
-    /// at a time), answering `taken`; `None` where the write transaction already is the
-    /// only writer (SQLite's `BEGIN IMMEDIATE`).
-    const TAKE_RECEIPT_PASS: Option<&'static str>;
+/// Applies records one by one, three statements each ([`Driver::apply`]'s default): for a
+/// backend whose transaction is the only writer (SQLite).
+pub(crate) async fn apply_each<'a>(
+    tx: &mut impl Write,
+    actor: &str,
+    records: &[(&'a str, &'a AttemptRecord)],
+) -> Result<Vec<Applied<'a>>, StoreError> {
+    let ids: Vec<i64> = records.iter().map(|(_, r)| r.delivery_id.get()).collect();
+    let before: HashMap<i64, Before> = tx
+        .db()
+        .rows(DELIVERIES_BEFORE, &[Arg::Ints(&ids)])
+        .await?
+        .iter()
+        .map(|row| Ok((row.int("id")?, before(row)?)))
+        .collect::<Result<_, StoreError>>()?;
+    let mut applied = Vec::with_capacity(records.len());
+    for (owner, record) in records {
+        if let Some(before) = before.get(&record.delivery_id.get()) {
+            applied.push(apply_one(tx, actor, owner, record, before.clone()).await?);
+        }
+    }
+    Ok(applied)
 }
 
 /// Deliveries `$1` as they are before records move them: what their events name.
@@ -383,7 +372,7 @@ pub(crate) fn before(row: &impl Columns) -> Result<Before, StoreError> {
 
 /// Records a worker's attempts in one transaction, with their audit events; the ids of the
 /// deliveries that moved (the others' leases had been taken over).
-pub(crate) async fn record_attempts<B: Backend<Write: Writes>>(
+pub(crate) async fn record_attempts<B: Backend>(
     store: &B,
     worker_id: &str,
     records: &[AttemptRecord],
@@ -405,14 +394,14 @@ pub(crate) async fn record_attempts<B: Backend<Write: Writes>>(
 /// One housekeeping pass. Each step that leaves audit events commits with them, in its own
 /// short transaction, so no step holds the audit head (or SQLite's write lock) for the
 /// whole pass.
-pub(crate) async fn tick<B: Backend<Write: Writes>>(
+pub(crate) async fn tick<B: Backend>(
     store: &B,
     rules: &DeliveryRules,
 ) -> Result<TickReport, StoreError> {
     let started = start_due_batches(store).await?;
     let recovered = recover_expired_sends(store, rules).await?;
     let mut tx = store.begin_write().await?;
-    let requeued = tx.db().exec(B::Write::REQUEUE_EXPIRED_UNSENT, &[]).await?;
+    let requeued = tx.db().exec(B::Driver::REQUEUE_EXPIRED_UNSENT, &[]).await?;
     let cancelled = cancel_left_in_cancelled(&mut tx).await?;
     tx.commit().await?;
     enqueue_receipts(store).await?;
@@ -426,7 +415,7 @@ pub(crate) async fn tick<B: Backend<Write: Writes>>(
     })
 }
 
-async fn start_due_batches<B: Backend<Write: Writes>>(store: &B) -> Result<Vec<i64>, StoreError> {
+async fn start_due_batches<B: Backend>(store: &B) -> Result<Vec<i64>, StoreError> {
     let mut tx = store.begin_write().await?;
     let started = tx
         .db()
@@ -447,12 +436,12 @@ async fn start_due_batches<B: Backend<Write: Writes>>(store: &B) -> Result<Vec<i
 /// Expired while sending: the letter may be out. Core decides what follows (retry where the
 /// channel may resend, else unconfirmed); the records go the usual way, fenced on the dead
 /// worker's lease.
-async fn recover_expired_sends<B: Backend<Write: Writes>>(
+async fn recover_expired_sends<B: Backend>(
     store: &B,
     rules: &DeliveryRules,
 ) -> Result<u64, StoreError> {
     let mut tx = store.begin_write().await?;
-    let rows = tx.db().rows(B::Write::EXPIRED_WHILE_SENDING, &[]).await?;
+    let rows = tx.db().rows(B::Driver::EXPIRED_WHILE_SENDING, &[]).await?;
     let Some(first) = rows.first() else {
         tx.rollback().await?;
         return Ok(0);
@@ -481,7 +470,7 @@ async fn recover_expired_sends<B: Backend<Write: Writes>>(
 async fn cancel_left_in_cancelled<W: Writes>(tx: &mut W) -> Result<u64, StoreError> {
     let batches = tx
         .db()
-        .rows(W::CANCELLED_WITH_QUEUED, &[])
+        .rows(W::Driver::CANCELLED_WITH_QUEUED, &[])
         .await?
         .iter()
         .map(|row| row.int("id"))
@@ -492,7 +481,7 @@ async fn cancel_left_in_cancelled<W: Writes>(tx: &mut W) -> Result<u64, StoreErr
     tx.db().exec(CANCEL_QUEUED, &[Arg::Ints(&batches)]).await
 }
 
-async fn enqueue_receipts<B: Backend<Write: Writes>>(store: &B) -> Result<(), StoreError> {
+async fn enqueue_receipts<B: Backend>(store: &B) -> Result<(), StoreError> {
     let mut tx = store.begin_write().await?;
     // Another housekeeper is doing the same work; `deliveries_one_receipt` makes any overlap
     // harmless anyway.
@@ -509,9 +498,9 @@ async fn enqueue_receipts<B: Backend<Write: Writes>>(store: &B) -> Result<(), St
     tx.commit().await
 }
 
-/// Whether this transaction may run the receipt pass: see [`Writes::TAKE_RECEIPT_PASS`].
+/// Whether this transaction may run the receipt pass: see [`Statements::TAKE_RECEIPT_PASS`].
 async fn take_receipt_pass<W: Writes>(tx: &mut W) -> Result<bool, StoreError> {
-    let Some(sql) = W::TAKE_RECEIPT_PASS else {
+    let Some(sql) = W::Driver::TAKE_RECEIPT_PASS else {
         return Ok(true);
     };
     tx.db()
@@ -522,13 +511,11 @@ async fn take_receipt_pass<W: Writes>(tx: &mut W) -> Result<bool, StoreError> {
 
 /// Completes the batches with nothing left, each with an audit event counting its
 /// deliveries by state.
-async fn complete_finished_batches<B: Backend<Write: Writes>>(
-    store: &B,
-) -> Result<Vec<i64>, StoreError> {
+async fn complete_finished_batches<B: Backend>(store: &B) -> Result<Vec<i64>, StoreError> {
     let mut tx = store.begin_write().await?;
     let completed = tx
         .db()
-        .rows(B::Write::COMPLETE_FINISHED_BATCHES, &[])
+        .rows(B::Driver::COMPLETE_FINISHED_BATCHES, &[])
         .await?
         .iter()
         .map(CompletedBatch::from_row)

@@ -1,6 +1,6 @@
 //! Receipts, written once (what a receipt says is `crate::receipts`): housekeeping's pass
 //! enqueuing the receipts owed, the page a token opens, and the signed statement. A
-//! backend supplies, on its connection ([`Statements`]), the letters each signer took part
+//! backend supplies ([`Statements::SIGNER_LETTERS`], [`Statements::SIGNER_STILL_HERE`]) the letters each signer took part
 //! in (their SQL differs: string aggregation) and its lock on the signer; and runs the
 //! pass inside its own transaction and turn-taking (SQLite: housekeeping's `BEGIN
 //! IMMEDIATE`; PostgreSQL: an advisory lock).
@@ -13,9 +13,8 @@ use hillpost_core::Campaign;
 use hillpost_core::audit::NewEvent;
 use hillpost_core::receipt::{LetterFacts, Statement};
 
-use super::Backend;
-use super::Write;
 use super::sql::{Arg, Columns, Run, returned_id};
+use super::{Backend, Statements, Write};
 use crate::receipts::{
     Candidate, NewReceipt, RECEIPT_ENDPOINT, RECEIPT_RATE_KEY, RECEIPTS_PER_PASS, RECIPIENT_KEY,
     RECIPIENT_NAME, ReceiptPage, enqueued_event, lines, new_receipt, parse_language, parse_lines,
@@ -79,26 +78,21 @@ const OWED: &str = concat!(
     " ORDER BY b.id, s.id LIMIT $1"
 );
 
-/// A backend's statements for receipts that differ between the dialects.
-pub(crate) trait Statements: Run {
-    /// `$1`'s signature, when it is not erased. PostgreSQL locks it `FOR SHARE`: an erasure
-    /// in progress holds it `FOR UPDATE`, so this waits for it and then sees it erased, and
-    /// no receipt is made for someone being erased. (SQLite's write lock already orders
-    /// the two.)
-    const SIGNER_STILL_HERE: &'static str;
-
-    /// The letters of batch `$1` a signer took part in — a petition's (`$2` true) or the
-    /// signer `$3`'s — in delivery order: `letters_of_signer!` with the backend's
-    /// aggregation of the endpoints each letter passed over, one per line.
-    const LETTERS: &'static str;
+/// Signer `$1`'s signature when it is not erased, with a backend's lock.
+macro_rules! signer_still_here {
+    ($lock:literal) => {
+        concat!(
+            "SELECT id FROM signatures WHERE id = $1 AND erased_at IS NULL",
+            $lock
+        )
+    };
 }
+pub(crate) use signer_still_here;
 
 /// Enqueues the receipts owed (up to [`RECEIPTS_PER_PASS`]) inside the caller's
 /// transaction (housekeeping's), stamped with its clock; their audit events, or `None`
 /// when nobody is owed one.
-pub(crate) async fn enqueue<W: Write<Conn: Statements>>(
-    tx: &mut W,
-) -> Result<Option<Vec<NewEvent>>, StoreError> {
+pub(crate) async fn enqueue<W: Write>(tx: &mut W) -> Result<Option<Vec<NewEvent>>, StoreError> {
     let mut db = tx.db();
     let conn = &mut db;
     let found = conn.rows(OWED, &[Arg::Int(RECEIPTS_PER_PASS)]).await?;
@@ -118,7 +112,7 @@ pub(crate) async fn enqueue<W: Write<Conn: Statements>>(
         };
         let still_here = conn
             .row(
-                W::Conn::SIGNER_STILL_HERE,
+                W::Driver::SIGNER_STILL_HERE,
                 &[Arg::Int(candidate.signature_id.get())],
             )
             .await?;
@@ -131,7 +125,7 @@ pub(crate) async fn enqueue<W: Write<Conn: Statements>>(
                 .insert(campaign_title(conn, candidate.batch_id).await?)
                 .clone(),
         };
-        let letters = letters::<W::Conn>(conn, &candidate).await?;
+        let letters = letters::<W::Driver>(conn, &candidate).await?;
         let receipt = new_receipt(&candidate, &title, &letters)?;
         let recipient_id = match recipient_ids.entry(candidate.batch_id.get()) {
             Entry::Occupied(id) => *id.get(),
@@ -265,7 +259,7 @@ async fn letters<S: Statements>(
         // A petition's letters carry no signer; an individual signer's carry theirs.
         Arg::OptInt((!candidate.petition).then_some(candidate.signature_id.get())),
     ];
-    let rows = conn.rows(S::LETTERS, &args).await?;
+    let rows = conn.rows(S::SIGNER_LETTERS, &args).await?;
     rows.iter()
         .map(|row| {
             Ok((

@@ -1,17 +1,18 @@
 //! Signatures, written once: an all-or-nothing import (its `signature_imports` row first,
 //! so every signature can point at it, completed with the counts and its audit event at
 //! commit) and reading a campaign's signatures back. A backend supplies how it inserts many
-//! rows at once ([`Writes`]: SQLite's multi-row `VALUES`, PostgreSQL's `unnest` of arrays).
+//! rows at once ([`Driver::insert_signatures`]: SQLite's multi-row `VALUES`, PostgreSQL's `unnest` of arrays).
 
 use hillpost_core::ids::ImportId;
 use hillpost_core::{CampaignId, NewSignature};
 
+use super::driver::NewSignatures;
 use super::sql::{Arg, Columns, Run, returned_id};
-use super::{Backend, Write};
+use super::{Backend, Driver, Write, WriteTx};
 use crate::signature_row::SignatureColumns;
 use crate::{ImportCounts, SignatureRecord, StoreError};
 
-/// How a backend inserts an import's signatures.
+/// Inserting an import's signatures, the backend's way.
 pub(crate) trait Writes: Write {
     /// Inserts `signatures` into `campaign` under import `import_id`, each with a fresh
     /// salt, created now; an email the campaign has already is passed over. How many were
@@ -21,8 +22,17 @@ pub(crate) trait Writes: Write {
         campaign: &str,
         import_id: ImportId,
         signatures: &[NewSignature],
-    ) -> Result<u64, StoreError>;
+    ) -> Result<u64, StoreError> {
+        let new = NewSignatures {
+            campaign,
+            import_id,
+            signatures,
+        };
+        Self::Driver::insert_signatures(self.tx(), new).await
+    }
 }
+
+impl<D: Driver> Writes for WriteTx<D> {}
 
 /// An import in one write transaction.
 pub(crate) struct Import<W> {

@@ -250,65 +250,72 @@ pub(crate) trait Columns {
 
 /// A backend's `impl Columns`, written once over its column types: `$counter` for `int4`
 /// counters (`i64` on SQLite, `i32` on PostgreSQL), `$small` for a `smallint`, `$stamp` for
-/// a time as stored and `$to_time` turning it into a `DateTime<Utc>`; `$unsigned` reads a
-/// counter, a negative one as 0. The rest sqlx decodes alike on each.
+/// a time as stored and `$to_time` turning it into a `DateTime<Utc>`. A negative counter
+/// reads as 0 unsigned. The rest sqlx decodes alike on each.
 macro_rules! columns {
-    ($row:ty, $counter:ty, $small:ty, $stamp:ty, $to_time:expr, $unsigned:expr) => {
+    ($row:ty, $counter:ty, $small:ty, $stamp:ty, $to_time:expr) => {
         impl $crate::logic::sql::Columns for $row {
-            fn int(&self, name: &str) -> Result<i64, StoreError> {
+            fn int(&self, name: &str) -> Result<i64, $crate::StoreError> {
                 Ok(sqlx::Row::try_get(self, name)?)
             }
 
-            fn opt_int(&self, name: &str) -> Result<Option<i64>, StoreError> {
+            fn opt_int(&self, name: &str) -> Result<Option<i64>, $crate::StoreError> {
                 Ok(sqlx::Row::try_get(self, name)?)
             }
 
-            fn unsigned(&self, name: &str) -> Result<u32, StoreError> {
-                Ok($unsigned(sqlx::Row::try_get::<$counter, _>(self, name)?))
+            fn unsigned(&self, name: &str) -> Result<u32, $crate::StoreError> {
+                let value: $counter = sqlx::Row::try_get(self, name)?;
+                Ok(u32::try_from(value).unwrap_or(0))
             }
 
-            fn opt_unsigned(&self, name: &str) -> Result<Option<u32>, StoreError> {
+            fn opt_unsigned(&self, name: &str) -> Result<Option<u32>, $crate::StoreError> {
                 let value: Option<$counter> = sqlx::Row::try_get(self, name)?;
-                Ok(value.map($unsigned))
+                Ok(value.map(|value| u32::try_from(value).unwrap_or(0)))
             }
 
-            fn small_int(&self, name: &str) -> Result<i64, StoreError> {
+            fn small_int(&self, name: &str) -> Result<i64, $crate::StoreError> {
                 Ok(i64::from(sqlx::Row::try_get::<$small, _>(self, name)?))
             }
 
-            fn opt_i32(&self, name: &str) -> Result<Option<i32>, StoreError> {
+            fn opt_i32(&self, name: &str) -> Result<Option<i32>, $crate::StoreError> {
                 Ok(sqlx::Row::try_get(self, name)?)
             }
 
-            fn opt_i16(&self, name: &str) -> Result<Option<i16>, StoreError> {
+            fn opt_i16(&self, name: &str) -> Result<Option<i16>, $crate::StoreError> {
                 Ok(sqlx::Row::try_get(self, name)?)
             }
 
-            fn text(&self, name: &str) -> Result<String, StoreError> {
+            fn text(&self, name: &str) -> Result<String, $crate::StoreError> {
                 Ok(sqlx::Row::try_get(self, name)?)
             }
 
-            fn opt_text(&self, name: &str) -> Result<Option<String>, StoreError> {
+            fn opt_text(&self, name: &str) -> Result<Option<String>, $crate::StoreError> {
                 Ok(sqlx::Row::try_get(self, name)?)
             }
 
-            fn flag(&self, name: &str) -> Result<bool, StoreError> {
+            fn flag(&self, name: &str) -> Result<bool, $crate::StoreError> {
                 Ok(sqlx::Row::try_get(self, name)?)
             }
 
-            fn bytes(&self, name: &str) -> Result<Vec<u8>, StoreError> {
+            fn bytes(&self, name: &str) -> Result<Vec<u8>, $crate::StoreError> {
                 Ok(sqlx::Row::try_get(self, name)?)
             }
 
-            fn opt_bytes(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+            fn opt_bytes(&self, name: &str) -> Result<Option<Vec<u8>>, $crate::StoreError> {
                 Ok(sqlx::Row::try_get(self, name)?)
             }
 
-            fn time(&self, name: &str) -> Result<DateTime<Utc>, StoreError> {
+            fn time(
+                &self,
+                name: &str,
+            ) -> Result<chrono::DateTime<chrono::Utc>, $crate::StoreError> {
                 Ok($to_time(sqlx::Row::try_get::<$stamp, _>(self, name)?))
             }
 
-            fn opt_time(&self, name: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+            fn opt_time(
+                &self,
+                name: &str,
+            ) -> Result<Option<chrono::DateTime<chrono::Utc>>, $crate::StoreError> {
                 let value: Option<$stamp> = sqlx::Row::try_get(self, name)?;
                 Ok(value.map($to_time))
             }
@@ -317,27 +324,37 @@ macro_rules! columns {
 }
 pub(crate) use columns;
 
-/// A backend's `Dialect::bind`: the arguments sqlx encodes alike on each are bound as they
-/// are; `$time` and `$list` say how a time and a list are bound.
-macro_rules! bind_arg {
-    ($query:ident, $arg:ident, time: $t:ident => $time:expr, list: $l:ident => $list:expr,
-     times: $ts:ident => $times:expr) => {
-        match $arg {
-            Arg::Int(value) => $query.bind(value),
-            Arg::OptInt(value) => $query.bind(value),
-            Arg::Flag(value) => $query.bind(value),
-            Arg::Text(value) => $query.bind(value),
-            Arg::OptText(value) => $query.bind(value),
-            Arg::Bytes(value) => $query.bind(value),
-            Arg::Time($t) => $query.bind($time),
-            Arg::Ints($l) => $query.bind($list),
-            Arg::Texts($l) => $query.bind($list),
-            Arg::Strings($l) => $query.bind($list),
-            Arg::Times($ts) => $query.bind($times),
+/// A backend's `Dialect::bind` and `Dialect::rows_affected`, written once: the arguments
+/// sqlx encodes alike on each are bound as they are; `$time`, `$list` and `$times` say how
+/// a time, a list and a list of times are bound.
+macro_rules! binds {
+    (time: $t:ident => $time:expr, list: $l:ident => $list:expr, times: $ts:ident => $times:expr) => {
+        fn bind<'q>(
+            query: sqlx::query::Query<'q, Self, Self::Arguments>,
+            arg: $crate::logic::sql::Arg<'_>,
+        ) -> sqlx::query::Query<'q, Self, Self::Arguments> {
+            use $crate::logic::sql::Arg;
+            match arg {
+                Arg::Int(value) => query.bind(value),
+                Arg::OptInt(value) => query.bind(value),
+                Arg::Flag(value) => query.bind(value),
+                Arg::Text(value) => query.bind(value),
+                Arg::OptText(value) => query.bind(value),
+                Arg::Bytes(value) => query.bind(value),
+                Arg::Time($t) => query.bind($time),
+                Arg::Ints($l) => query.bind($list),
+                Arg::Texts($l) => query.bind($list),
+                Arg::Strings($l) => query.bind($list),
+                Arg::Times($ts) => query.bind($times),
+            }
+        }
+
+        fn rows_affected(done: &Self::QueryResult) -> u64 {
+            done.rows_affected()
         }
     };
 }
-pub(crate) use bind_arg;
+pub(crate) use binds;
 
 /// The row a write's `RETURNING` gave; a write that returned none is a corrupt store.
 pub(crate) fn returned<R>(row: Option<R>) -> Result<R, StoreError> {

@@ -2,12 +2,11 @@
 //! `crate::logic::claims`): each is one statement (one round trip) over arrays, however
 //! many deliveries or keys it covers.
 
-use sqlx::PgConnection;
-
-use crate::logic::claims::{Statements, channel_names, key_lease, letter_parts_columns, millis};
+use crate::logic::claims::{Claims, channel_names, key_lease, millis, select_letter_parts};
 use crate::logic::queue::claimed_delivery;
-use crate::logic::sql::{Arg, Columns, Db, Run};
-use crate::{Claim, ClaimRequest, StoreError};
+use crate::logic::sql::{Arg, Columns, Run};
+use crate::logic::{Write, WriteTx};
+use crate::{Claim, ClaimRequest, StoreResult};
 
 /// Candidates are due queued rows of running batches, oldest first, skipping rows other
 /// workers have locked and rows whose limited key another worker holds. Each running batch's
@@ -64,23 +63,18 @@ UNION ALL
 SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, w.key, w.next_send_at
   FROM won_key w";
 
-impl Statements for PgConnection {
+impl Claims for sqlx::Postgres {
     // Each delivery's recipient, message and signer by primary key (`OFFSET 0` keeps each
     // lateral subquery a lookup per delivery). As plain joins, the planner hashed whole
     // tables for a claim of a few hundred: every signature and message of the database read
     // per claim (20,000 of each in the email benchmark, half the claims), a cost that grew
     // with the tables rather than with the claim.
-    const LETTER_PARTS: &'static str = concat!(
-        letter_parts_columns!(),
-        "
-       FROM deliveries d
-      CROSS JOIN LATERAL (SELECT r.name, r.endpoints FROM recipients r
-                           WHERE r.id = d.recipient_id OFFSET 0) r
-      CROSS JOIN LATERAL (SELECT m.language, m.subject, m.body_markdown FROM messages m
-                           WHERE m.id = d.message_id OFFSET 0) m
-       LEFT JOIN LATERAL (SELECT s.* FROM signatures s WHERE s.id = d.signature_id OFFSET 0) s ON true
-      WHERE d.id = ANY($1)
-      ORDER BY d.id"
+    const LETTER_PARTS: &'static str = select_letter_parts!(
+        "CROSS JOIN LATERAL (SELECT r.name, r.endpoints FROM recipients r
+                             WHERE r.id = d.recipient_id OFFSET 0) r
+         CROSS JOIN LATERAL (SELECT m.language, m.subject, m.body_markdown FROM messages m
+                             WHERE m.id = d.message_id OFFSET 0) m
+          LEFT JOIN LATERAL (SELECT s.* FROM signatures s WHERE s.id = d.signature_id OFFSET 0) s ON true"
     );
 
     // `lease_owner = $1` implies in flight (a check constraint), and leaving the state out
@@ -104,7 +98,7 @@ impl Statements for PgConnection {
        FROM unnest($2::text[], $3::timestamptz[]) AS p(key, next_send_at)
       WHERE l.key = p.key AND l.worker_id = $1";
 
-    async fn claim(db: &mut Db<'_, Self>, request: &ClaimRequest<'_>) -> Result<Claim, StoreError> {
+    async fn claim(tx: &mut WriteTx<Self>, request: &ClaimRequest<'_>) -> StoreResult<Claim> {
         let args = [
             Arg::Text(request.worker_id),
             Arg::Int(i64::from(request.limit)),
@@ -117,7 +111,7 @@ impl Statements for PgConnection {
             Arg::Strings(&channel_names(request.mark_sending_on_claim)),
         ];
         let mut claim = Claim::default();
-        for row in db.rows(CLAIM, &args).await? {
+        for row in tx.db().rows(CLAIM, &args).await? {
             match row.opt_text("key")? {
                 Some(_) => claim.keys.push(key_lease(&row)?),
                 None => claim.deliveries.push(claimed_delivery(&row)?),

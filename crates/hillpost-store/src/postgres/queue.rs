@@ -1,4 +1,4 @@
-//! Recording attempts on PostgreSQL (what recording and housekeeping do is written once in
+//! Recording attempts on PostgreSQL (what recording does is written once in
 //! `crate::logic::queue`): one statement (one round trip) however many records it covers.
 
 use std::collections::HashMap;
@@ -6,13 +6,8 @@ use std::collections::HashMap;
 use sqlx::Row;
 use sqlx::postgres::PgRow;
 
-use super::PgWrite;
-use super::receipts::TAKE_RECEIPT_PASS;
 use crate::clock::Now;
-use crate::logic::queue::{
-    Writes, before, cancelled_with_queued, expired_while_sending, finished_batches_completed,
-    requeue_expired_unsent,
-};
+use crate::logic::queue::before;
 use crate::logic::sql::{Arg, clocked};
 use crate::record::{self, Applied};
 use crate::{AttemptRecord, StoreError};
@@ -90,7 +85,7 @@ SELECT bf.id AS delivery_id, bf.batch_id, bf.signature_id, bf.channel, bf.endpoi
   -- By key per record, as in `letter_parts`: a join may hash every signature.
   LEFT JOIN LATERAL (SELECT sg.salt FROM signatures sg WHERE sg.id = bf.signature_id OFFSET 0) sg ON true";
 
-async fn apply<'a>(
+pub(super) async fn apply<'a>(
     tx: &mut sqlx::PgConnection,
     actor: &str,
     records: &[(&'a str, &'a AttemptRecord)],
@@ -250,25 +245,4 @@ async fn apply<'a>(
         });
     }
     Ok(applied)
-}
-
-impl Writes for PgWrite {
-    const EXPIRED_WHILE_SENDING: &'static str =
-        expired_while_sending!(" FOR UPDATE OF d SKIP LOCKED");
-    const REQUEUE_EXPIRED_UNSENT: &'static str = requeue_expired_unsent!(" FOR UPDATE SKIP LOCKED");
-    // The order of `deliveries_due_by_batch (batch_id, due_at, id)`: see `queued_in_batch!`.
-    const CANCELLED_WITH_QUEUED: &'static str = cancelled_with_queued!(" ORDER BY d.due_at, d.id");
-    const COMPLETE_FINISHED_BATCHES: &'static str =
-        finished_batches_completed!(" ORDER BY d.due_at, d.id");
-    // A transaction-scoped advisory lock; a housekeeper that does not get it skips the pass.
-    const TAKE_RECEIPT_PASS: Option<&'static str> = Some(TAKE_RECEIPT_PASS);
-
-    async fn apply<'a>(
-        &mut self,
-        actor: &str,
-        records: &[(&'a str, &'a AttemptRecord)],
-    ) -> Result<Vec<Applied<'a>>, StoreError> {
-        let at = self.at;
-        apply(self.conn(), actor, records, at).await
-    }
 }

@@ -11,7 +11,7 @@ use hillpost_core::render::LetterTemplates;
 use hillpost_core::signer::Email;
 use sqlx::Connection;
 
-use crate::logic::queue::Writes;
+use crate::logic::Statements;
 use crate::logic::sql::last_parameter;
 use crate::{ImportCounts, Store};
 
@@ -51,8 +51,8 @@ async fn queued_probes_read_the_due_index_under_stale_statistics() {
         .await
         .expect("deliver");
     for statement in [
-        <super::PgWrite as Writes>::COMPLETE_FINISHED_BATCHES,
-        <super::PgWrite as Writes>::CANCELLED_WITH_QUEUED,
+        <sqlx::Postgres as Statements>::COMPLETE_FINISHED_BATCHES,
+        <sqlx::Postgres as Statements>::CANCELLED_WITH_QUEUED,
     ] {
         let plan: Vec<String> =
             sqlx::query_scalar(sqlx::AssertSqlSafe(format!("EXPLAIN {statement}")))

@@ -4,12 +4,11 @@
 
 use std::collections::BTreeSet;
 
-use sqlx::SqliteConnection;
-
-use crate::logic::claims::{Statements, channel_names, key_lease, letter_parts_columns, millis};
+use crate::logic::claims::{Claims, channel_names, key_lease, millis, select_letter_parts};
 use crate::logic::queue::claimed_delivery;
-use crate::logic::sql::{Arg, Columns, Db, Run};
-use crate::{Claim, ClaimRequest, StoreError};
+use crate::logic::sql::{Arg, Columns, Run};
+use crate::logic::{Write, WriteTx};
+use crate::{Claim, ClaimRequest, StoreError, StoreResult};
 
 /// Due queued deliveries of running batches, oldest first, but those of keys `$1` (the
 /// worker has enough of them) and of keys another worker than `$2` holds; up to `$3`.
@@ -40,16 +39,11 @@ const CLAIM_DELIVERIES: &str = "UPDATE deliveries
   RETURNING id, batch_id, recipient_id, signature_id, message_id, attempts, max_attempts, channel,
             endpoint, rate_key, possibly_accepted, sending_since IS NOT NULL AS marked_sending";
 
-impl Statements for SqliteConnection {
-    const LETTER_PARTS: &'static str = concat!(
-        letter_parts_columns!(),
-        "
-       FROM deliveries d
-       JOIN recipients r ON r.id = d.recipient_id
-       JOIN messages m ON m.id = d.message_id
-       LEFT JOIN signatures s ON s.id = d.signature_id
-      WHERE d.id = ANY($1)
-      ORDER BY d.id"
+impl Claims for sqlx::Sqlite {
+    const LETTER_PARTS: &'static str = select_letter_parts!(
+        "JOIN recipients r ON r.id = d.recipient_id
+         JOIN messages m ON m.id = d.message_id
+         LEFT JOIN signatures s ON s.id = d.signature_id"
     );
 
     const MARK_SENDING: &'static str = "UPDATE deliveries SET sending_since = now()
@@ -69,13 +63,14 @@ impl Statements for SqliteConnection {
        FROM json_each($2) k JOIN json_each($3) t ON t.key = k.key
       WHERE rate_key_leases.key = k.value AND rate_key_leases.worker_id = $1";
 
-    async fn claim(db: &mut Db<'_, Self>, request: &ClaimRequest<'_>) -> Result<Claim, StoreError> {
+    async fn claim(tx: &mut WriteTx<Self>, request: &ClaimRequest<'_>) -> StoreResult<Claim> {
         let args = [
             Arg::Strings(request.exclude_keys),
             Arg::Text(request.worker_id),
             Arg::Int(i64::from(request.limit)),
         ];
-        let candidates = db
+        let candidates = tx
+            .db()
             .rows(CANDIDATES, &args)
             .await?
             .iter()
@@ -96,7 +91,7 @@ impl Statements for SqliteConnection {
                 Arg::Text(request.worker_id),
                 Arg::Int(millis(request.key_lease)),
             ];
-            if let Some(row) = db.row(LEASE_KEY, &args).await? {
+            if let Some(row) = tx.db().row(LEASE_KEY, &args).await? {
                 claim.keys.push(key_lease(&row)?);
             }
         }
@@ -121,7 +116,7 @@ impl Statements for SqliteConnection {
             Arg::Int(millis(request.lease)),
             Arg::Ints(&marked),
         ];
-        for row in db.rows(CLAIM_DELIVERIES, &args).await? {
+        for row in tx.db().rows(CLAIM_DELIVERIES, &args).await? {
             claim.deliveries.push(claimed_delivery(&row)?);
         }
         Ok(claim)

@@ -5,71 +5,15 @@
 //! from the store's [`Clock`] (the system's in production: the database and the process
 //! share one machine).
 
-mod audit;
-mod batches;
-mod checkpoints;
 mod claims;
-mod directory;
-mod erasure;
-mod notices;
-mod operator;
-mod queue;
-mod receipts;
 mod rows;
-mod signatures;
-
-use std::str::FromStr;
-use std::time::Duration;
+mod statements;
+mod writes;
 
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-
-use crate::StoreError;
-use crate::clock::{Now, StoreClock};
-use crate::logic::Transactions;
 
 /// The SQLite store.
 pub type SqliteStore = crate::logic::DbStore<sqlx::Sqlite>;
-
-impl SqliteStore {
-    pub(crate) async fn connect(url: &str, clock: StoreClock) -> Result<Self, StoreError> {
-        let options = SqliteConnectOptions::from_str(url)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            // WAL + NORMAL survives process crashes (what a SIGKILLed worker is); only an OS
-            // crash can lose the last transactions, and those are re-sent as `unknown`.
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(30))
-            .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .after_release(|connection, _| Box::pin(fit_for_reuse(connection)))
-            .connect_with(options)
-            .await?;
-        Self::migrated(pool, clock).await
-    }
-}
-
-impl Transactions for sqlx::Sqlite {
-    const MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
-    const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
-    /// A deferred transaction under WAL.
-    const BEGIN_SNAPSHOT: &'static str = "BEGIN";
-
-    /// Epoch milliseconds (SQLite's clock is always one of this process).
-    type Stamp = i64;
-
-    fn stamp(at: Now) -> i64 {
-        ms(at.instant())
-    }
-}
-
-/// SQLite's write transaction for the logic written once (`crate::logic`): `BEGIN
-/// IMMEDIATE` takes the single write lock up front, so the statements' "for update" reads
-/// need no lock of their own.
-pub(crate) type SqliteWrite = crate::logic::WriteTx<sqlx::Sqlite>;
-
-impl crate::logic::AreaWrites for SqliteWrite {}
 
 /// Whether a connection handed back to the pool may be lent again: only when it is outside
 /// any transaction.
@@ -83,7 +27,9 @@ impl crate::logic::AreaWrites for SqliteWrite {}
 /// claim, renew its leases or record, long after the disk has room again. A connection
 /// whose transaction state is not known to be clean is therefore closed, and the pool
 /// opens a fresh one.
-async fn fit_for_reuse(connection: &mut sqlx::SqliteConnection) -> Result<bool, sqlx::Error> {
+pub(super) async fn fit_for_reuse(
+    connection: &mut sqlx::SqliteConnection,
+) -> Result<bool, sqlx::Error> {
     use sqlx::Connection;
     // The rollback a dropped transaction queued runs before this ping: the depth read
     // after it is the connection's settled state.

@@ -1,15 +1,11 @@
 //! SQLite's type mapping for the statements written once (`crate::logic::sql`): every
 //! integer is an `i64`, a time is epoch milliseconds, a flag is 0 or 1.
 
-use chrono::{DateTime, Utc};
 use sqlx::Sqlite;
-use sqlx::query::Query;
-use sqlx::sqlite::{SqliteArguments, SqliteRow};
+use sqlx::sqlite::SqliteRow;
 
-use super::batches::unsigned;
 use super::{json_list, ms, time};
-use crate::StoreError;
-use crate::logic::sql::{Arg, Dialect, bind_arg, columns, kept};
+use crate::logic::sql::{Dialect, binds, columns, kept};
 
 /// A list written once: `= ANY($N)`.
 const ANY: &str = "= ANY(";
@@ -41,20 +37,11 @@ impl Dialect for Sqlite {
         })
     }
 
-    fn bind<'q>(
-        query: Query<'q, Sqlite, SqliteArguments>,
-        arg: Arg<'_>,
-    ) -> Query<'q, Sqlite, SqliteArguments> {
-        bind_arg!(query, arg, time: t => ms(t), list: l => json_list(l),
-                  times: l => json_list(&l.iter().copied().map(ms).collect::<Vec<_>>()))
-    }
-
-    fn rows_affected(done: &sqlx::sqlite::SqliteQueryResult) -> u64 {
-        done.rows_affected()
-    }
+    binds!(time: t => ms(t), list: l => json_list(l),
+           times: l => json_list(&l.iter().copied().map(ms).collect::<Vec<_>>()));
 }
 
-columns!(SqliteRow, i64, i64, i64, time, unsigned);
+columns!(SqliteRow, i64, i64, i64, time);
 
 #[cfg(test)]
 mod tests {
