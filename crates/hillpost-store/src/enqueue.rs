@@ -9,8 +9,10 @@ use sha2::{Digest, Sha256};
 
 use crate::StoreError;
 
-/// One delivery row as inserted (without batch id, idempotency key and timestamps).
+/// One delivery row as inserted (without batch id and timestamps).
 pub(crate) struct DeliveryInsert {
+    /// Fresh for each row: what the office's side deduplicates on.
+    pub idempotency_key: String,
     pub recipient_id: RecipientId,
     pub signature_id: Option<SignatureId>,
     pub message_id: Option<MessageId>,
@@ -18,6 +20,22 @@ pub(crate) struct DeliveryInsert {
     pub endpoint: String,
     pub rate_key: String,
     pub skip_reason: Option<String>,
+}
+
+impl DeliveryInsert {
+    /// A delivery the plan skips is final from the start.
+    pub(crate) fn is_skipped(&self) -> bool {
+        self.skip_reason.is_some()
+    }
+
+    /// Its state as inserted: `skipped`, or `queued` to be sent.
+    pub(crate) fn state(&self) -> &'static str {
+        if self.is_skipped() {
+            "skipped"
+        } else {
+            "queued"
+        }
+    }
 }
 
 pub(crate) fn delivery_rows(
@@ -44,6 +62,7 @@ pub(crate) fn delivery_rows(
                         .ok_or_else(|| StoreError::corrupt("plan names a missing message"))?
                         .sha256;
                     DeliveryInsert {
+                        idempotency_key: crate::new_idempotency_key(),
                         recipient_id: recipient_id.into(),
                         signature_id: d.signature_id,
                         message_id: Some(
@@ -59,6 +78,7 @@ pub(crate) fn delivery_rows(
                     }
                 }
                 Route::Skip(reason) => DeliveryInsert {
+                    idempotency_key: crate::new_idempotency_key(),
                     recipient_id: recipient_id.into(),
                     signature_id: d.signature_id,
                     message_id: None,

@@ -16,7 +16,7 @@ use crate::logic::driver::{
 use crate::logic::sql::{Dialect, clocked};
 use crate::record::Applied;
 use crate::signature_row::{SignatureColumns, new_salt};
-use crate::{AttemptRecord, StoreResult, new_idempotency_key};
+use crate::{AttemptRecord, StoreResult};
 
 /// Deliveries are turned into rows this many at a time (bounding the memory of row values
 /// held at once) and streamed to COPY a buffer at a time.
@@ -76,7 +76,6 @@ impl Driver for Postgres {
         let mut buffer = CopyBuffer::new();
         for rows in new.rows(DELIVERY_CHUNK) {
             for row in rows? {
-                let skipped = row.skip_reason.is_some();
                 buffer
                     .row()
                     .number(new.batch_id.get())
@@ -86,12 +85,12 @@ impl Driver for Postgres {
                     .text(row.channel.as_str())
                     .text(&row.endpoint)
                     .text(&row.rate_key)
-                    .text(&new_idempotency_key())
-                    .text(if skipped { "skipped" } else { "queued" })
+                    .text(&row.idempotency_key)
+                    .text(row.state())
                     .opt_text(row.skip_reason.as_deref())
                     .number(max_attempts)
                     .text(&due_at)
-                    .opt_text(skipped.then_some(now.as_str()))
+                    .opt_text(row.is_skipped().then_some(now.as_str()))
                     .end();
                 buffer.send_when_full(&mut copy).await?;
             }

@@ -7,12 +7,12 @@ use hillpost_core::audit::seal;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use super::ms;
+use crate::StoreResult;
 use crate::logic::audit::read_head;
 use crate::logic::driver::{
     Driver, NewDeliveries, NewSignatures, Stamped, WriteTx, ZipDistrictRow,
 };
 use crate::signature_row::{SignatureColumns, new_salt};
-use crate::{StoreResult, new_idempotency_key};
 
 /// 14 bound values per delivery row.
 const DELIVERY_ROWS_PER_STATEMENT: usize = 2_000;
@@ -33,7 +33,7 @@ impl Driver for Sqlite {
                         idempotency_key, state, skip_reason, max_attempts, due_at, created_at, finalized_at) ",
             );
             query.push_values(rows, |mut row, d| {
-                let skipped = d.skip_reason.is_some();
+                let (skipped, state) = (d.is_skipped(), d.state());
                 row.push_bind(new.batch_id.get())
                     .push_bind(d.recipient_id.get())
                     .push_bind(d.signature_id.map(i64::from))
@@ -41,8 +41,8 @@ impl Driver for Sqlite {
                     .push_bind(d.channel.as_str())
                     .push_bind(d.endpoint)
                     .push_bind(d.rate_key)
-                    .push_bind(new_idempotency_key())
-                    .push_bind(if skipped { "skipped" } else { "queued" })
+                    .push_bind(d.idempotency_key)
+                    .push_bind(state)
                     .push_bind(d.skip_reason)
                     .push_bind(i64::from(new.max_attempts))
                     .push_bind(ms(new.start_at))
