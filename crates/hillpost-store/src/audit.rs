@@ -1,6 +1,6 @@
 //! The audit trail's store side, common to both backends: the events each hook appends
 //! (what goes in a payload, and what never does), the export, and the verification report.
-//! Each backend appends with its own `audit::append`, inside the transaction of the change
+//! Each backend appends its own way (`Driver::append_events`), inside the transaction of the change
 //! the event records, so an event exists exactly when its change was committed.
 
 use chrono::{DateTime, Utc};

@@ -3,11 +3,13 @@
 //! between the backends and stays with each ([`Driver::append_events`]: SQLite reads and
 //! moves the head under `BEGIN IMMEDIATE`; PostgreSQL calls `hillpost_audit_append`).
 
-use hillpost_core::audit::{Anchor, BrokenLink, ChainHead, ChainedEvent, Subjects, Verifier};
+use hillpost_core::audit::{
+    Anchor, BrokenLink, ChainHead, ChainedEvent, NewEvent, Subjects, Verifier,
+};
 use hillpost_core::ids::BatchId;
 
 use super::Backend;
-use super::driver::{Driver, Stamped};
+use super::driver::{Driver, WriteTx};
 use super::sql::{Arg, Columns, Run};
 use crate::{ChainReport, StoreError};
 
@@ -15,16 +17,16 @@ use crate::{ChainReport, StoreError};
 /// in constant memory within the caller's snapshot.
 const EVENTS_PER_PAGE: i64 = 5_000;
 
-/// Appends events to the chain inside the transaction on `conn`; nothing for none. How is
-/// the backend's ([`Driver::append_events`]).
+/// Appends events to the chain inside `tx`, stamped with its reading of the clock; nothing
+/// for none. How is the backend's ([`Driver::append_events`]).
 pub(crate) async fn append<D: Driver>(
-    conn: &mut D::Connection,
-    stamped: Stamped,
+    tx: &mut WriteTx<D>,
+    events: Vec<NewEvent>,
 ) -> Result<(), StoreError> {
-    if stamped.events.is_empty() {
+    if events.is_empty() {
         return Ok(());
     }
-    D::append_events(conn, stamped).await
+    D::append_events(tx, events).await
 }
 
 /// Recomputes the whole chain inside one read snapshot, holding it to the stored

@@ -31,6 +31,31 @@ const RENEW_DELIVERY_LEASES: &str = "UPDATE deliveries
   WHERE lease_owner = $1 AND state = 'in_flight'
     AND lease_expires_at < now() + $3 * interval '1 millisecond'";
 
+/// Whether a worker other than `$worker` holds delivery `d`'s rate key: a lease of it that
+/// has not run out. The rule both backends' claims pass keys by.
+macro_rules! key_held_by_another {
+    ($worker:literal) => {
+        concat!(
+            "EXISTS (SELECT 1 FROM rate_key_leases l
+                      WHERE l.key = d.rate_key AND l.worker_id <> ",
+            $worker,
+            " AND l.expires_at > now())"
+        )
+    };
+}
+pub(crate) use key_held_by_another;
+
+/// How an upsert of a key's lease row (`INSERT INTO rate_key_leases AS l …`) wins it: only
+/// when the key is already the worker's or its lease has run out (a free key has no row).
+/// The rule both backends' claims lease keys by.
+macro_rules! win_key_lease {
+    () => {
+        "ON CONFLICT (key) DO UPDATE SET worker_id = excluded.worker_id, expires_at = excluded.expires_at
+          WHERE l.worker_id = excluded.worker_id OR l.expires_at <= now()"
+    };
+}
+pub(crate) use win_key_lease;
+
 /// [`Claims::LETTER_PARTS`] with a backend's `$joins` of a delivery `d` to its office `r`,
 /// its message `m` and its signer `s` (joined as each backend best looks them up).
 macro_rules! select_letter_parts {

@@ -16,7 +16,6 @@ use hillpost_core::ids::{BatchId, ImportId};
 pub(crate) use super::WriteTx;
 use super::claims::Claims;
 use super::sql::{Dialect, Run};
-use crate::clock::Now;
 pub(crate) use crate::directory::ZipDistrictRow;
 use crate::record::Applied;
 use crate::{AttemptRecord, StoreError, StoreResult};
@@ -36,11 +35,6 @@ pub(crate) trait Statements: Dialect<Connection: Run> {
 
     /// A pool of connections to the database at `url`.
     async fn pool(url: &str) -> StoreResult<sqlx::Pool<Self>>;
-
-    /// A reading of the store's clock as the backend's own statements bind it.
-    type Stamp: Copy;
-
-    fn stamp(at: Now) -> Self::Stamp;
 
     // Batches.
 
@@ -166,8 +160,9 @@ pub(crate) trait Driver: Statements + Claims {
     /// statement.
     async fn insert_zip_rows(tx: &mut WriteTx<Self>, rows: &[ZipDistrictRow]) -> StoreResult<()>;
 
-    /// Appends `events` (not none), stamped `at`, inside the transaction on `conn`.
-    async fn append_events(conn: &mut Self::Connection, events: Stamped) -> StoreResult<()>;
+    /// Appends `events` (not none) to the audit chain, stamped with the transaction's
+    /// reading of the clock.
+    async fn append_events(tx: &mut WriteTx<Self>, events: Vec<NewEvent>) -> StoreResult<()>;
 
     /// Applies records, each fenced on its owner's lease (see [`crate::record`]): moves the
     /// deliveries still leased to their owner, writes an attempt row for every attempt and
@@ -188,12 +183,6 @@ pub(crate) trait Driver: Statements + Claims {
     async fn batch_created(_conn: &mut Self::Connection, _deliveries: usize) -> StoreResult<()> {
         Ok(())
     }
-}
-
-/// Audit events to append, and the time they are stamped with.
-pub(crate) struct Stamped {
-    pub at: DateTime<Utc>,
-    pub events: Vec<NewEvent>,
 }
 
 /// A new batch's deliveries, as [`Driver::insert_deliveries`] stores them.

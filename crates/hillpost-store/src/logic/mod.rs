@@ -168,19 +168,14 @@ where
 /// A write transaction of either backend, with its one reading of the store's clock.
 pub(crate) struct WriteTx<D: Statements> {
     tx: sqlx::Transaction<'static, D>,
-    /// The reading every `now()` in [`Write::db`]'s statements is.
+    /// The reading every `now()` in [`Write::db`]'s statements is, and the time a
+    /// backend's own statements bind for it.
     pub(crate) at: Now,
-    /// The same reading as the backend's own statements bind it (SQLite: epoch ms).
-    pub(crate) now: D::Stamp,
 }
 
 impl<D: Statements> WriteTx<D> {
     pub(crate) fn new(tx: sqlx::Transaction<'static, D>, at: Now) -> Self {
-        Self {
-            tx,
-            at,
-            now: D::stamp(at),
-        }
+        Self { tx, at }
     }
 
     /// The transaction's connection, for a backend's own statements.
@@ -201,8 +196,7 @@ impl<D: Driver> Write for WriteTx<D> {
     }
 
     async fn append_audit(&mut self, events: Vec<NewEvent>) -> Result<(), StoreError> {
-        let at = self.at.instant();
-        audit::append::<D>(&mut self.tx, driver::Stamped { at, events }).await
+        audit::append(self, events).await
     }
 
     async fn commit(self) -> Result<(), StoreError> {

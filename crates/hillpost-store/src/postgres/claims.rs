@@ -2,7 +2,7 @@
 //! `crate::logic::claims`): each is one statement (one round trip) over arrays, however
 //! many deliveries or keys it covers.
 
-use crate::logic::claims::{Claims, channel_names, key_lease, millis, select_letter_parts};
+use crate::logic::claims::{self, Claims};
 use crate::logic::queue::claimed_delivery;
 use crate::logic::sql::{Arg, Columns, Run};
 use crate::logic::{Write, WriteTx};
@@ -17,7 +17,8 @@ use crate::{Claim, ClaimRequest, StoreResult};
 /// keys (or unlimited keys) are claimed; the other candidates are simply left for their
 /// key's holder. Claimed rows of channels `$9` on unlimited keys are marked sending in the
 /// same write (see `ClaimRequest::mark_sending_on_claim`).
-const CLAIM: &str = "
+const CLAIM: &str = concat!(
+    "
 WITH candidate AS (
     SELECT c.id, c.rate_key
       FROM batches b
@@ -28,8 +29,9 @@ WITH candidate AS (
            AND d.state = 'queued'
            AND d.due_at <= now()
            AND NOT (d.rate_key = ANY($3::text[]))
-           AND NOT EXISTS (SELECT 1 FROM rate_key_leases l
-                            WHERE l.key = d.rate_key AND l.worker_id <> $1 AND l.expires_at > now())
+           AND NOT ",
+    claims::key_held_by_another!("$1"),
+    "
          ORDER BY d.due_at, d.id
          LIMIT $2
            FOR UPDATE OF d SKIP LOCKED
@@ -43,8 +45,9 @@ WITH candidate AS (
 ), won_key AS (
     INSERT INTO rate_key_leases AS l (key, worker_id, expires_at)
     SELECT key, $1, now() + $8 * interval '1 millisecond' FROM limited_key ORDER BY key
-    ON CONFLICT (key) DO UPDATE SET worker_id = excluded.worker_id, expires_at = excluded.expires_at
-     WHERE l.worker_id = excluded.worker_id OR l.expires_at <= now()
+    ",
+    claims::win_key_lease!(),
+    "
     RETURNING l.key, l.next_send_at
 ), claimed AS (
     UPDATE deliveries d
@@ -61,7 +64,8 @@ WITH candidate AS (
 SELECT c.*, NULL::text AS key, NULL::timestamptz AS next_send_at FROM claimed c
 UNION ALL
 SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, w.key, w.next_send_at
-  FROM won_key w";
+  FROM won_key w"
+);
 
 impl Claims for sqlx::Postgres {
     // Each delivery's recipient, message and signer by primary key (`OFFSET 0` keeps each
@@ -69,7 +73,7 @@ impl Claims for sqlx::Postgres {
     // tables for a claim of a few hundred: every signature and message of the database read
     // per claim (20,000 of each in the email benchmark, half the claims), a cost that grew
     // with the tables rather than with the claim.
-    const LETTER_PARTS: &'static str = select_letter_parts!(
+    const LETTER_PARTS: &'static str = claims::select_letter_parts!(
         "CROSS JOIN LATERAL (SELECT r.name, r.endpoints FROM recipients r
                              WHERE r.id = d.recipient_id OFFSET 0) r
          CROSS JOIN LATERAL (SELECT m.language, m.subject, m.body_markdown FROM messages m
@@ -103,17 +107,17 @@ impl Claims for sqlx::Postgres {
             Arg::Text(request.worker_id),
             Arg::Int(i64::from(request.limit)),
             Arg::Strings(request.exclude_keys),
-            Arg::Int(millis(request.lease)),
+            Arg::Int(claims::millis(request.lease)),
             Arg::Flag(request.policy.default_limited),
             Arg::Strings(&request.policy.limited),
             Arg::Strings(&request.policy.unlimited),
-            Arg::Int(millis(request.key_lease)),
-            Arg::Strings(&channel_names(request.mark_sending_on_claim)),
+            Arg::Int(claims::millis(request.key_lease)),
+            Arg::Strings(&claims::channel_names(request.mark_sending_on_claim)),
         ];
         let mut claim = Claim::default();
         for row in tx.db().rows(CLAIM, &args).await? {
             match row.opt_text("key")? {
-                Some(_) => claim.keys.push(key_lease(&row)?),
+                Some(_) => claim.keys.push(claims::key_lease(&row)?),
                 None => claim.deliveries.push(claimed_delivery(&row)?),
             }
         }

@@ -7,7 +7,6 @@
 use std::time::Duration;
 
 use crate::StoreResult;
-use crate::clock::Now;
 use crate::logic::{
     Statements, batches, checkpoints, directory, erasure, notices, operator, queue, receipts,
 };
@@ -24,12 +23,6 @@ impl Statements for sqlx::Postgres {
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(super::connect::connect_options(url)?);
         Ok(pool.await?)
-    }
-
-    type Stamp = Now;
-
-    fn stamp(at: Now) -> Now {
-        at
     }
 
     // A batch's row is locked while a person controls it.

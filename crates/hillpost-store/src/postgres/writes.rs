@@ -4,15 +4,13 @@
 
 use std::collections::HashMap;
 
-use hillpost_core::audit::unsealed;
+use hillpost_core::audit::{NewEvent, unsealed};
 use hillpost_core::batch::PlannedMessage;
 use hillpost_core::ids::BatchId;
 use sqlx::{PgConnection, Postgres};
 
 use super::copy_text::CopyBuffer;
-use crate::logic::driver::{
-    Driver, NewDeliveries, NewSignatures, Stamped, WriteTx, ZipDistrictRow,
-};
+use crate::logic::driver::{Driver, NewDeliveries, NewSignatures, WriteTx, ZipDistrictRow};
 use crate::logic::sql::{Dialect, clocked};
 use crate::record::Applied;
 use crate::signature_row::{SignatureColumns, new_salt};
@@ -64,7 +62,7 @@ impl Driver for Postgres {
         let max_attempts = i64::from(new.max_attempts);
         // Skipped deliveries are final from the start; their time is taken once, here.
         let due_at = new.start_at.to_rfc3339();
-        let now = tx.now.instant().to_rfc3339();
+        let now = tx.at.instant().to_rfc3339();
         let mut copy = tx
             .conn()
             .copy_in_raw(
@@ -116,7 +114,7 @@ impl Driver for Postgres {
                     $16::text[], $17::bool[], $18::timestamptz[], $19::text[], $20::bytea[])
              ON CONFLICT (campaign_id, email_key) DO NOTHING";
         // `now()` is the store's clock: as written, or one more bound parameter.
-        let (sql, clock) = clocked(sql, &[], tx.now);
+        let (sql, clock) = clocked(sql, &[], tx.at);
         let query = sqlx::query(sql)
             .bind(new.campaign)
             .bind(new.import_id.get())
@@ -169,8 +167,8 @@ impl Driver for Postgres {
     /// held for that statement and the commit only (no other row lock is waited for while
     /// holding it, so it cannot take part in a deadlock), and a group of attempts takes it
     /// once however many events it appends.
-    async fn append_events(conn: &mut PgConnection, events: Stamped) -> StoreResult<()> {
-        let events = unsealed(events.at, events.events);
+    async fn append_events(tx: &mut WriteTx<Self>, events: Vec<NewEvent>) -> StoreResult<()> {
+        let events = unsealed(tx.at.instant(), events);
         macro_rules! column {
             ($e:ident => $value:expr) => {
                 events.iter().map(|$e| $value).collect::<Vec<_>>()
@@ -186,7 +184,7 @@ impl Driver for Postgres {
             .bind(column!(e => e.subjects.delivery_id.map(i64::from)))
             .bind(column!(e => e.subjects.attempt_id.map(i64::from)))
             .bind(column!(e => e.payload.as_str()))
-            .execute(&mut *conn)
+            .execute(tx.conn())
             .await?;
         Ok(())
     }

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::logic::claims::{Claims, channel_names, key_lease, millis, select_letter_parts};
+use crate::logic::claims::{self, Claims};
 use crate::logic::queue::claimed_delivery;
 use crate::logic::sql::{Arg, Columns, Run};
 use crate::logic::{Write, WriteTx};
@@ -12,22 +12,24 @@ use crate::{Claim, ClaimRequest, StoreError, StoreResult};
 
 /// Due queued deliveries of running batches, oldest first, but those of keys `$1` (the
 /// worker has enough of them) and of keys another worker than `$2` holds; up to `$3`.
-const CANDIDATES: &str = "SELECT d.id, d.rate_key, d.channel FROM deliveries d
-  WHERE d.state = 'queued' AND d.due_at <= now()
-    AND EXISTS (SELECT 1 FROM batches b WHERE b.id = d.batch_id AND b.state = 'running')
-    AND NOT (d.rate_key = ANY($1))
-    AND NOT EXISTS (SELECT 1 FROM rate_key_leases l
-                     WHERE l.key = d.rate_key AND l.worker_id <> $2 AND l.expires_at > now())
-  ORDER BY d.due_at, d.id
-  LIMIT $3";
+const CANDIDATES: &str = concat!(
+    "SELECT d.id, d.rate_key, d.channel FROM deliveries d
+      WHERE d.state = 'queued' AND d.due_at <= now()
+        AND EXISTS (SELECT 1 FROM batches b WHERE b.id = d.batch_id AND b.state = 'running')
+        AND NOT (d.rate_key = ANY($1))
+        AND NOT ",
+    claims::key_held_by_another!("$2"),
+    " ORDER BY d.due_at, d.id LIMIT $3"
+);
 
 /// Leases key `$1` to worker `$2` for `$3` ms when it is free, expired or already the
 /// worker's; the key and its pace when won.
-const LEASE_KEY: &str = "INSERT INTO rate_key_leases (key, worker_id, expires_at)
-  VALUES ($1, $2, now() + $3 * interval '1 millisecond')
-  ON CONFLICT (key) DO UPDATE SET worker_id = excluded.worker_id, expires_at = excluded.expires_at
-   WHERE rate_key_leases.worker_id = excluded.worker_id OR rate_key_leases.expires_at <= now()
-  RETURNING key, next_send_at";
+const LEASE_KEY: &str = concat!(
+    "INSERT INTO rate_key_leases AS l (key, worker_id, expires_at)
+     VALUES ($1, $2, now() + $3 * interval '1 millisecond') ",
+    claims::win_key_lease!(),
+    " RETURNING key, next_send_at"
+);
 
 /// Leases deliveries `$1` to worker `$2` for `$3` ms, for their next attempt, marking those
 /// among `$4` sending.
@@ -40,7 +42,7 @@ const CLAIM_DELIVERIES: &str = "UPDATE deliveries
             endpoint, rate_key, possibly_accepted, sending_since IS NOT NULL AS marked_sending";
 
 impl Claims for sqlx::Sqlite {
-    const LETTER_PARTS: &'static str = select_letter_parts!(
+    const LETTER_PARTS: &'static str = claims::select_letter_parts!(
         "JOIN recipients r ON r.id = d.recipient_id
          JOIN messages m ON m.id = d.message_id
          LEFT JOIN signatures s ON s.id = d.signature_id"
@@ -89,10 +91,10 @@ impl Claims for sqlx::Sqlite {
             let args = [
                 Arg::Text(key),
                 Arg::Text(request.worker_id),
-                Arg::Int(millis(request.key_lease)),
+                Arg::Int(claims::millis(request.key_lease)),
             ];
             if let Some(row) = tx.db().row(LEASE_KEY, &args).await? {
-                claim.keys.push(key_lease(&row)?);
+                claim.keys.push(claims::key_lease(&row)?);
             }
         }
         let ids: Vec<i64> = candidates
@@ -102,7 +104,7 @@ impl Claims for sqlx::Sqlite {
             })
             .map(|(id, _, _)| *id)
             .collect();
-        let marked_channels = channel_names(request.mark_sending_on_claim);
+        let marked_channels = claims::channel_names(request.mark_sending_on_claim);
         let marked: Vec<i64> = candidates
             .iter()
             .filter(|(_, key, channel)| {
@@ -113,7 +115,7 @@ impl Claims for sqlx::Sqlite {
         let args = [
             Arg::Ints(&ids),
             Arg::Text(request.worker_id),
-            Arg::Int(millis(request.lease)),
+            Arg::Int(claims::millis(request.lease)),
             Arg::Ints(&marked),
         ];
         for row in tx.db().rows(CLAIM_DELIVERIES, &args).await? {

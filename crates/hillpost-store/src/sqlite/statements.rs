@@ -10,7 +10,6 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 use crate::StoreResult;
-use crate::clock::Now;
 use crate::logic::{
     Statements, batches, checkpoints, directory, erasure, notices, operator, queue, receipts,
 };
@@ -35,13 +34,6 @@ impl Statements for sqlx::Sqlite {
             .after_release(|connection, _| Box::pin(super::fit_for_reuse(connection)))
             .connect_with(options);
         Ok(pool.await?)
-    }
-
-    /// Epoch milliseconds (SQLite's clock is always one of this process).
-    type Stamp = i64;
-
-    fn stamp(at: Now) -> i64 {
-        super::ms(at.instant())
     }
 
     const BATCH_TO_CONTROL: &'static str = batches::batch_to_control!("");

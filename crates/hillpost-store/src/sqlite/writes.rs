@@ -3,15 +3,13 @@
 //! statement), inside the caller's `BEGIN IMMEDIATE`, which already holds the one write
 //! lock; recording goes record by record (the driver's default).
 
-use hillpost_core::audit::seal;
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+use hillpost_core::audit::{NewEvent, seal};
+use sqlx::{QueryBuilder, Sqlite};
 
 use super::ms;
 use crate::StoreResult;
 use crate::logic::audit::read_head;
-use crate::logic::driver::{
-    Driver, NewDeliveries, NewSignatures, Stamped, WriteTx, ZipDistrictRow,
-};
+use crate::logic::driver::{Driver, NewDeliveries, NewSignatures, WriteTx, ZipDistrictRow};
 use crate::signature_row::{SignatureColumns, new_salt};
 
 /// 14 bound values per delivery row.
@@ -25,7 +23,7 @@ const EVENTS_PER_STATEMENT: usize = 2_000;
 
 impl Driver for Sqlite {
     async fn insert_deliveries(tx: &mut WriteTx<Self>, new: NewDeliveries<'_>) -> StoreResult<()> {
-        let now = tx.now;
+        let now = ms(tx.at.instant());
         for rows in new.rows(DELIVERY_ROWS_PER_STATEMENT) {
             let rows = rows?;
             let mut query = QueryBuilder::<Sqlite>::new(
@@ -56,7 +54,7 @@ impl Driver for Sqlite {
 
     /// Created at the transaction's `now`.
     async fn insert_signatures(tx: &mut WriteTx<Self>, new: NewSignatures<'_>) -> StoreResult<u64> {
-        let created_at = tx.now;
+        let created_at = ms(tx.at.instant());
         let mut inserted = 0;
         for chunk in new.signatures.chunks(SIGNATURE_ROWS_PER_STATEMENT) {
             let mut query = QueryBuilder::<Sqlite>::new(
@@ -107,9 +105,9 @@ impl Driver for Sqlite {
 
     /// The head is read and moved inside the transaction of the change the events record,
     /// which holds the one write lock, so no other writer comes between.
-    async fn append_events(conn: &mut SqliteConnection, events: Stamped) -> StoreResult<()> {
-        let head = read_head(&mut *conn).await?;
-        let (sealed, head) = seal(&head, events.at, events.events);
+    async fn append_events(tx: &mut WriteTx<Self>, events: Vec<NewEvent>) -> StoreResult<()> {
+        let head = read_head(tx.conn()).await?;
+        let (sealed, head) = seal(&head, tx.at.instant(), events);
         for chunk in sealed.chunks(EVENTS_PER_STATEMENT) {
             let mut query = QueryBuilder::<Sqlite>::new(
                 "INSERT INTO audit_events (seq, at, kind, actor, campaign_id, batch_id, delivery_id, attempt_id, payload,
@@ -128,12 +126,12 @@ impl Driver for Sqlite {
                     .push_bind(e.prev_hash.as_str())
                     .push_bind(e.hash.as_str());
             });
-            query.build().execute(&mut *conn).await?;
+            query.build().execute(tx.conn()).await?;
         }
         sqlx::query("UPDATE audit_head SET seq = ?1, hash = ?2 WHERE id = 1")
             .bind(head.seq)
             .bind(&head.hash)
-            .execute(&mut *conn)
+            .execute(tx.conn())
             .await?;
         Ok(())
     }
