@@ -156,6 +156,31 @@ pub fn audit_time(t: DateTime<Utc>) -> DateTime<Utc> {
 
 /// A time as it appears in hashed text: RFC 3339, UTC, milliseconds (`2026-11-23T09:10:11.123Z`).
 pub fn time_text(t: DateTime<Utc>) -> String {
+    use chrono::{Datelike, Timelike};
+    use std::fmt::Write;
+    // Written field by field: chrono's `format` parses its pattern on every call, and every
+    // attempt a worker records stamps three times. Years outside 0..=9999 are written as
+    // chrono writes them (a sign and more digits), which the pattern below would not be.
+    if !(0..=9999).contains(&t.year()) {
+        return chrono_time_text(t);
+    }
+    let mut out = String::with_capacity(24);
+    let _ = write!(
+        out,
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        // A leap second (nanoseconds past 10^9) is written as chrono writes it: `:60`.
+        t.second() + t.nanosecond() / 1_000_000_000,
+        t.nanosecond() % 1_000_000_000 / 1_000_000
+    );
+    out
+}
+
+fn chrono_time_text(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
@@ -243,6 +268,39 @@ mod tests {
             "attempt_id": s.attempt_id,
             "payload": payload,
         }))
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn times_are_written_as_chrono_writes_them(millis in -62_135_596_800_000_i64..253_402_300_799_999) {
+            let t = DateTime::from_timestamp_millis(millis).unwrap();
+            proptest::prop_assert_eq!(time_text(t), chrono_time_text(t));
+        }
+    }
+
+    #[test]
+    fn times_at_the_edges_are_written_as_chrono_writes_them() {
+        let edges = [
+            DateTime::<Utc>::MIN_UTC,
+            DateTime::<Utc>::MAX_UTC,
+            DateTime::UNIX_EPOCH,
+            Utc.with_ymd_and_hms(0, 1, 1, 0, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(9999, 12, 31, 23, 59, 59).unwrap()
+                + chrono::Duration::milliseconds(999),
+            Utc.with_ymd_and_hms(10000, 1, 1, 0, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(-1, 12, 31, 23, 59, 59).unwrap(),
+            // A leap second: nanoseconds past 10^9.
+            Utc.with_ymd_and_hms(2016, 12, 31, 23, 59, 59).unwrap()
+                + chrono::Duration::nanoseconds(999_999_999),
+            chrono::NaiveDate::from_ymd_opt(2016, 12, 31)
+                .unwrap()
+                .and_hms_milli_opt(23, 59, 59, 1_500)
+                .unwrap()
+                .and_utc(),
+        ];
+        for t in edges {
+            assert_eq!(time_text(t), chrono_time_text(t), "{t:?}");
+        }
     }
 
     #[test]
