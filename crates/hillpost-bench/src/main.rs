@@ -90,6 +90,10 @@ pub struct Args {
     /// Worker processes in the email section, each with its own connections.
     #[arg(long, default_value_t = 1)]
     email_workers: usize,
+    /// Rounds of the email section: hillpost and smtp-source take turns this many times and
+    /// are compared at their medians (one round is one of each).
+    #[arg(long, default_value_t = 3)]
+    email_rounds: usize,
     /// The quota of the rate-limit section, per second.
     #[arg(long, default_value_t = 100)]
     rate: u32,
