@@ -9,8 +9,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use hillpost_core::NewSignature;
 use hillpost_core::audit::NewEvent;
-use hillpost_core::batch::BatchPlan;
-use hillpost_core::batch::PlannedMessage;
+use hillpost_core::batch::{BatchPlan, PlannedMessage};
 use hillpost_core::ids::{BatchId, ImportId};
 
 pub(crate) use super::WriteTx;
@@ -21,7 +20,8 @@ use crate::record::Applied;
 use crate::{AttemptRecord, StoreError, StoreResult};
 
 /// How a backend connects and opens its transactions, and the statements whose text
-/// differs between the dialects (most are a shared macro given the backend's lock, order or arithmetic).
+/// differs between the dialects (most are a macro written once beside the logic that runs
+/// it, given the backend's lock, order or arithmetic).
 pub(crate) trait Statements: Dialect<Connection: Run> {
     /// The backend's migrations (`migrations/<backend>`).
     const MIGRATOR: sqlx::migrate::Migrator;
@@ -175,7 +175,7 @@ pub(crate) trait Driver: Statements + Claims {
         tx: &mut WriteTx<Self>,
         actor: &str,
         records: &[(&'a str, &'a AttemptRecord)],
-    ) -> Result<Vec<Applied<'a>>, StoreError> {
+    ) -> StoreResult<Vec<Applied<'a>>> {
         super::queue::apply_each(tx, actor, records).await
     }
 

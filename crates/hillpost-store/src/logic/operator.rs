@@ -42,8 +42,8 @@ pub(crate) async fn delivery_events(
 }
 
 /// The statements a person's actions need, inside one write transaction: a backend
-/// supplies those that differ (the locks, the lists of states); those stamped with the
-/// store's clock are written once here.
+/// supplies its locked reads ([`Statements::DELIVERY_FOR_UPDATE`] and the others, through
+/// `operator_reads!`); those stamped with the store's clock are written once here.
 pub(crate) trait Writes: Write {
     /// The letters of a batch in these states, locked, in id order.
     async fn letters_in_states_for_update(

@@ -1,9 +1,9 @@
 //! Receipts, written once (what a receipt says is `crate::receipts`): housekeeping's pass
 //! enqueuing the receipts owed, the page a token opens, and the signed statement. A
-//! backend supplies ([`Statements::SIGNER_LETTERS`], [`Statements::SIGNER_STILL_HERE`]) the letters each signer took part
-//! in (their SQL differs: string aggregation) and its lock on the signer; and runs the
-//! pass inside its own transaction and turn-taking (SQLite: housekeeping's `BEGIN
-//! IMMEDIATE`; PostgreSQL: an advisory lock).
+//! backend supplies the letters each signer took part in (their SQL differs: string
+//! aggregation; [`Statements::SIGNER_LETTERS`]) and its lock on the signer
+//! ([`Statements::SIGNER_STILL_HERE`]); and runs the pass inside its own transaction and
+//! turn-taking (SQLite: housekeeping's `BEGIN IMMEDIATE`; PostgreSQL: an advisory lock).
 
 use hillpost_core::ids::{BatchId, DeliveryId};
 use std::collections::HashMap;
