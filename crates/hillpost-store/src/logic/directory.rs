@@ -4,7 +4,7 @@
 //! that differ (its clock; the ZIP rows' integer type) and its byte-order sorting.
 
 use super::sql::{Arg, Columns, Run};
-use super::{Backend, Driver, Statements, Write, WriteTx};
+use super::{Backend, Connection, Driver, Statements, Write, WriteTx};
 use crate::StoreError;
 use crate::directory::{
     DirectoryFile, NewDirectory, StoredDirectory, ZIP_ROLE, ZIP_ROWS_PER_INSERT, ZipDistrictRow,
@@ -113,7 +113,7 @@ pub(crate) async fn directory<B: Backend>(
     store: &B,
 ) -> Result<Option<StoredDirectory>, StoreError> {
     let mut snapshot = store.snapshot().await?;
-    let db: &mut B::Conn = &mut snapshot;
+    let db: &mut Connection<B::Driver> = &mut snapshot;
     let rows = db.rows(B::Driver::DIRECTORY_FILES, &[]).await?;
     let mut imported_at = None;
     for row in &rows {

@@ -50,44 +50,23 @@ use crate::StoreError;
 use crate::clock::{Now, StoreClock};
 pub(crate) use driver::{Driver, Statements};
 
-/// Every area's statements on a write transaction; each area implements its own once, for
-/// any backend's [`WriteTx`].
-pub(crate) trait AreaWrites:
-    Write
-    + operator::Writes
-    + erasure::Writes
-    + batches::Writes
-    + notices::Writes
-    + checkpoints::Writes
-    + directory::Writes
-    + signatures::Writes
-    + queue::Writes
-{
-}
-
-impl<D: Driver> AreaWrites for WriteTx<D> {}
-
 /// A backend: how it opens a transaction that writes.
 pub(crate) trait Backend {
     /// What the backend supplies: its statements, claims, bulk writes and type mapping.
-    type Driver: Driver<Connection = Self::Conn>;
-
-    /// A write transaction, with every area's statements and its reading of the clock.
-    type Write: AreaWrites + Write<Driver = Self::Driver>;
-
-    /// A connection that runs the statements written once ([`sql::Run`]).
-    type Conn: sql::Run + sqlx::Connection + 'static;
+    /// Its write transaction is a [`WriteTx`], on which every area implements its
+    /// statements once (`impl<D: Driver> <area>::Writes for WriteTx<D> {}`).
+    type Driver: Driver;
 
     /// A connection lent by the pool for reads outside any transaction.
-    type Reader: DerefMut<Target = Self::Conn>;
+    type Reader: DerefMut<Target = Connection<Self::Driver>>;
 
     async fn read(&self) -> Result<Self::Reader, StoreError>;
 
     /// A read-only transaction that sees one state of the database while writers go on
     /// (SQLite: a deferred transaction under WAL; PostgreSQL: `REPEATABLE READ, READ ONLY`).
-    async fn snapshot(&self) -> Result<Snapshot<Self::Conn>, StoreError>;
+    async fn snapshot(&self) -> Result<Snapshot<Self::Driver>, StoreError>;
 
-    async fn begin_write(&self) -> Result<Self::Write, StoreError>;
+    async fn begin_write(&self) -> Result<WriteTx<Self::Driver>, StoreError>;
 
     /// One reading of the store's clock ([`crate::clock`]).
     fn now(&self) -> Now;
@@ -143,15 +122,13 @@ where
     D::Connection: sqlx::Connection<Database = D> + 'static,
 {
     type Driver = D;
-    type Write = WriteTx<D>;
-    type Conn = D::Connection;
     type Reader = sqlx::pool::PoolConnection<D>;
 
     async fn read(&self) -> Result<Self::Reader, StoreError> {
         Ok(self.pool.acquire().await?)
     }
 
-    async fn snapshot(&self) -> Result<Snapshot<Self::Conn>, StoreError> {
+    async fn snapshot(&self) -> Result<Snapshot<D>, StoreError> {
         Ok(self.pool.begin_with(D::BEGIN_SNAPSHOT).await?)
     }
 
@@ -211,8 +188,8 @@ impl<D: Driver> Write for WriteTx<D> {
 /// A backend's connection.
 pub(crate) type Connection<D> = <D as sqlx::Database>::Connection;
 
-/// A backend's read snapshot, on its connection type.
-pub(crate) type Snapshot<C> = sqlx::Transaction<'static, <C as sqlx::Connection>::Database>;
+/// A backend's read snapshot.
+pub(crate) type Snapshot<D> = sqlx::Transaction<'static, D>;
 
 /// What every write transaction does, whatever its area.
 pub(crate) trait Write: Sized {

@@ -45,7 +45,7 @@ pub(crate) struct Import<W> {
 pub(crate) async fn begin_import<B: Backend>(
     store: &B,
     campaign: &CampaignId,
-) -> Result<Import<B::Write>, StoreError> {
+) -> Result<Import<WriteTx<B::Driver>>, StoreError> {
     let mut tx = store.begin_write().await?;
     let sql = "INSERT INTO signature_imports (campaign_id, source_name, source_sha256, rows_read, accepted,
                        duplicates, rejected, created_at)
