@@ -18,7 +18,7 @@ use lettre::transport::smtp::client::AsyncSmtpConnection;
 use lettre::transport::smtp::commands::{Mail, Rcpt};
 use lettre::transport::smtp::response::Response;
 
-use super::session::{Phase, TransactionEnd, step};
+use super::session::{Phase, Reply, TransactionEnd, step};
 
 /// Why a pipelined transaction did not open.
 pub(crate) struct Refusal {
@@ -30,9 +30,9 @@ pub(crate) struct Refusal {
 }
 
 /// The group MAIL, RCPT…, DATA as one command text.
-struct Group<'a> {
-    mail: &'a Mail,
-    rcpts: &'a [Rcpt],
+pub(crate) struct Group<'a> {
+    pub mail: &'a Mail,
+    pub rcpts: &'a [Rcpt],
 }
 
 impl fmt::Display for Group<'_> {
@@ -54,6 +54,28 @@ pub(crate) async fn open_transaction(
     rcpts: &[Rcpt],
     timeout: Duration,
 ) -> Result<(), Refusal> {
+    let mail_reply = step(Phase::Mail, timeout, conn.command(Group { mail, rcpts })).await;
+    replies(conn, mail_reply, rcpts.len(), timeout).await
+}
+
+/// Reads the replies to a group for `recipients` recipients that was already written (behind
+/// the previous transaction's message, see `Session::write_ahead`).
+pub(crate) async fn read_replies(
+    conn: &mut AsyncSmtpConnection,
+    recipients: usize,
+    timeout: Duration,
+) -> Result<(), Refusal> {
+    let mail_reply = step(Phase::Mail, timeout, conn.read_response()).await;
+    replies(conn, mail_reply, recipients, timeout).await
+}
+
+/// Given MAIL's reply, reads the replies to RCPT… and DATA.
+async fn replies(
+    conn: &mut AsyncSmtpConnection,
+    mail_reply: Result<Reply, TransactionEnd>,
+    recipients: usize,
+    timeout: Duration,
+) -> Result<(), Refusal> {
     let mut first_refusal = None;
     let mut note = |result: Result<_, TransactionEnd>| -> Result<(), Refusal> {
         match result {
@@ -69,8 +91,8 @@ pub(crate) async fn open_transaction(
             }
         }
     };
-    note(step(Phase::Mail, timeout, conn.command(Group { mail, rcpts })).await)?;
-    for _ in rcpts {
+    note(mail_reply)?;
+    for _ in 0..recipients {
         note(step(Phase::Rcpt, timeout, conn.read_response()).await)?;
     }
     let data = step(Phase::Data, timeout, conn.read_response()).await;

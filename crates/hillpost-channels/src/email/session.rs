@@ -5,7 +5,8 @@
 //!   MAIL FROM ─▶ RCPT TO ─▶ DATA ─▶ message bytes + "." ─▶ reply
 //!   └──────── nothing of the letter has left yet ──────┘└ the letter is out; a break
 //!                                                          here leaves its fate unknown
-//!   (with PIPELINING: one write, then the three replies in order; see `pipeline`)
+//!   (with PIPELINING: one write, then the three replies in order; see `pipeline`; and
+//!   while other letters wait for the session, the next one's three behind this one's dot)
 //! ```
 //!
 //! lettre's own `send` does the same steps but folds every failure into one error; calling
@@ -18,11 +19,13 @@ use std::time::Duration;
 
 use lettre::transport::smtp::client::AsyncSmtpConnection;
 use lettre::transport::smtp::commands::{Data, Mail, Rcpt, Rset};
+use lettre::transport::smtp::extension::ServerInfo;
 use lettre::transport::smtp::extension::{Extension, MailBodyParameter, MailParameter};
 use lettre::transport::smtp::response::Response;
 
 use super::compose::ComposedMessage;
 use super::pipeline;
+use super::stream::WriteAhead;
 
 /// Where in the exchange with the server something happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,14 +125,17 @@ pub(crate) struct Session {
     /// The server and we may disagree about where the exchange is (it took DATA after
     /// refusing the recipient): never reuse.
     out_of_step: bool,
+    /// Bytes to send behind the next write: see [`Session::write_ahead`].
+    ahead: WriteAhead,
 }
 
 impl Session {
-    pub fn new(connection: AsyncSmtpConnection, pipelining: bool) -> Self {
+    pub fn new(connection: AsyncSmtpConnection, pipelining: bool, ahead: WriteAhead) -> Self {
         Self {
             connection: Box::new(connection),
             pipelining,
             out_of_step: false,
+            ahead,
         }
     }
 
@@ -150,46 +156,11 @@ impl Session {
         message: &ComposedMessage,
         timeout: Duration,
     ) -> Result<(), TransactionEnd> {
-        let envelope = &message.envelope;
-        let server = self.connection.server_info();
-        // The same checks lettre's `send` makes (RFC 6531, RFC 6152): ask for SMTPUTF8 and
-        // 8BITMIME only when needed, and never send what the server cannot take.
-        let mut mail_parameters = Vec::new();
-        let non_ascii_address = envelope
-            .from()
-            .into_iter()
-            .chain(envelope.to())
-            .any(|address| !(address.user().is_ascii() && address.domain().is_ascii()));
-        if non_ascii_address {
-            if !server.supports_feature(Extension::SmtpUtfEight) {
-                return Err(TransactionEnd::Unsupported(
-                    "an address is not ASCII and the server does not support SMTPUTF8",
-                ));
-            }
-            mail_parameters.push(MailParameter::SmtpUtfEight);
-        }
-        if !message.bytes.is_ascii() {
-            if !server.supports_feature(Extension::EightBitMime) {
-                return Err(TransactionEnd::Unsupported(
-                    "the message is not ASCII and the server does not support 8BITMIME",
-                ));
-            }
-            mail_parameters.push(MailParameter::Body(MailBodyParameter::EightBitMime));
-        }
-        let mail = Mail::new(envelope.from().cloned(), mail_parameters);
-        let rcpts: Vec<Rcpt> = envelope
-            .to()
-            .iter()
-            .map(|recipient| Rcpt::new(recipient.clone(), vec![]))
-            .collect();
-
+        let (mail, rcpts) = transaction_commands(self.connection.server_info(), message)?;
         if self.pipelining {
             let opened =
                 pipeline::open_transaction(&mut self.connection, &mail, &rcpts, timeout).await;
-            if let Err(refusal) = &opened {
-                self.out_of_step = refusal.data_accepted;
-            }
-            return opened.map_err(|refusal| refusal.end);
+            return self.opened(opened);
         }
         let conn = &mut self.connection;
         step(Phase::Mail, timeout, conn.command(mail)).await?;
@@ -198,6 +169,45 @@ impl Session {
         }
         step(Phase::Data, timeout, conn.command(Data)).await?;
         Ok(())
+    }
+
+    /// As [`Session::begin`], on a session handed over with `message`'s MAIL, RCPT and
+    /// DATA already written behind the previous letter (see [`Session::write_ahead`]):
+    /// only their replies are read.
+    pub async fn resume(
+        &mut self,
+        message: &ComposedMessage,
+        timeout: Duration,
+    ) -> Result<(), TransactionEnd> {
+        let recipients = message.envelope.to().len();
+        let opened = pipeline::read_replies(&mut self.connection, recipients, timeout).await;
+        self.opened(opened)
+    }
+
+    fn opened(&mut self, opened: Result<(), pipeline::Refusal>) -> Result<(), TransactionEnd> {
+        if let Err(refusal) = &opened {
+            self.out_of_step = refusal.data_accepted;
+        }
+        opened.map_err(|refusal| refusal.end)
+    }
+
+    /// Writes `next`'s MAIL, RCPT and DATA behind the message this session sends next, so
+    /// the next transaction opens without a round trip of its own: the session then goes to
+    /// `next`'s sender, which continues with [`Session::resume`]. `false` (nothing queued)
+    /// when the server does not pipeline or cannot take `next` (see `transaction_commands`).
+    pub fn write_ahead(&self, next: &ComposedMessage) -> bool {
+        if !self.pipelining {
+            return false;
+        }
+        let Ok((mail, rcpts)) = transaction_commands(self.connection.server_info(), next) else {
+            return false;
+        };
+        let group = pipeline::Group {
+            mail: &mail,
+            rcpts: &rcpts,
+        };
+        self.ahead.push(group.to_string().as_bytes());
+        true
     }
 
     /// Sends the message of a transaction [`Session::begin`] opened, and reads the
@@ -228,6 +238,45 @@ impl Session {
                 Ok(Ok(_))
             )
     }
+}
+
+/// MAIL FROM and RCPT TO for `message` on a server that offers `server`'s extensions. The
+/// same checks lettre's `send` makes (RFC 6531, RFC 6152): SMTPUTF8 and 8BITMIME are asked
+/// for only when needed, and what the server cannot take is never sent.
+fn transaction_commands(
+    server: &ServerInfo,
+    message: &ComposedMessage,
+) -> Result<(Mail, Vec<Rcpt>), TransactionEnd> {
+    let envelope = &message.envelope;
+    let mut mail_parameters = Vec::new();
+    let non_ascii_address = envelope
+        .from()
+        .into_iter()
+        .chain(envelope.to())
+        .any(|address| !(address.user().is_ascii() && address.domain().is_ascii()));
+    if non_ascii_address {
+        if !server.supports_feature(Extension::SmtpUtfEight) {
+            return Err(TransactionEnd::Unsupported(
+                "an address is not ASCII and the server does not support SMTPUTF8",
+            ));
+        }
+        mail_parameters.push(MailParameter::SmtpUtfEight);
+    }
+    if !message.bytes.is_ascii() {
+        if !server.supports_feature(Extension::EightBitMime) {
+            return Err(TransactionEnd::Unsupported(
+                "the message is not ASCII and the server does not support 8BITMIME",
+            ));
+        }
+        mail_parameters.push(MailParameter::Body(MailBodyParameter::EightBitMime));
+    }
+    let mail = Mail::new(envelope.from().cloned(), mail_parameters);
+    let rcpts = envelope
+        .to()
+        .iter()
+        .map(|recipient| Rcpt::new(recipient.clone(), vec![]))
+        .collect();
+    Ok((mail, rcpts))
 }
 
 /// One reply, bounded by `timeout`, as a [`Reply`] or the [`TransactionEnd`] it means.

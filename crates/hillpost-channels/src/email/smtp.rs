@@ -3,15 +3,16 @@
 //!
 //! ```text
 //!  send(letter) ─ compose ─ pool turn ─ idle session? ─yes─ MAIL/RCPT/DATA ─ stale? ─no─┐
-//!                                            │ no                            │ yes        │
-//!                                            ▼                               ▼            │
-//!                                       open session ◀───────────────────────┘            │
-//!                                            ▼                                            │
-//!                                      MAIL/RCPT/DATA ────────────────────────────────────┤
+//!                   │                        │ no                            │ yes        │
+//!                   │                        ▼                               ▼            │
+//!                   │                   open session ◀───────────────────────┘            │
+//!                   │                        ▼                                            │
+//!                   │                  MAIL/RCPT/DATA ────────────────────────────────────┤
+//!                   └─ handed a session, MAIL/RCPT/DATA written ahead: their replies ─────┤
 //!                                                                                         ▼
-//!                          rate-limit turn (withdraw: abort) ─▶ message bytes ─▶ classify
-//!                          clean? back to the pool : dropped                ─▶ SendReport
-//! ```
+//!      rate-limit turn (withdraw: abort) ─▶ message bytes (+ the next letter's commands) ─▶ classify
+//!      clean? to the next letter in line, or back to the pool : dropped                 ─▶ SendReport
+//! //! ```
 
 use chrono::Utc;
 use hillpost_core::AttemptOutcome;
@@ -25,6 +26,7 @@ use super::pool::Pool;
 use super::session::{Phase, Session, TransactionEnd};
 use super::settings::SmtpSettings;
 use std::future::Future;
+use std::sync::Arc;
 
 use crate::report::{finished, refused_locally};
 use crate::{Channel, Go};
@@ -63,29 +65,37 @@ impl SmtpChannel {
         self.pool.close().await;
     }
 
-    /// One transaction for `message`, on an idle session if there is one, sent once `go`
-    /// says so (`None`: withdrawn, nothing of the letter sent). The wait for `go` comes at
-    /// the last moment, after DATA was accepted and just before the message bytes, so
-    /// session set-up and command round trips do not delay a send the rate limiter has
-    /// already allowed: quotas hold at the receiving server. A pooled session that turns
-    /// out to have died while idle costs nothing but a second try on a fresh one.
+    /// One transaction for `message`, on an idle session if there is one (or one handed
+    /// over with the transaction already opening, see `pool`), sent once `go` says so
+    /// (`None`: withdrawn, nothing of the letter sent). The wait for `go` comes at the last
+    /// moment, after DATA was accepted and just before the message bytes, so session set-up
+    /// and command round trips do not delay a send the rate limiter has already allowed:
+    /// quotas hold at the receiving server. A reused session that turns out to have died
+    /// costs nothing but a second try on a fresh one.
     async fn transfer<G: Future<Output = Go>>(
         &self,
-        message: &ComposedMessage,
+        message: &Arc<ComposedMessage>,
         go: G,
     ) -> Option<TransactionEnd> {
         let timeout = self.pool.settings().command_timeout;
-        let turn = self.pool.turn().await;
-        let (mut session, pooled) = match self.pool.take_idle(&turn) {
-            Some(session) => (session, true),
-            None => match Box::pin(self.pool.open(&turn)).await {
-                Ok(session) => (session, false),
-                Err(end) => return Some(end),
+        let (turn, handed) = self.pool.turn(message).await;
+        // `ahead`: handed over with this transaction's commands already written.
+        let (mut session, ahead, reused) = match handed {
+            Some(session) => (session, true, true),
+            None => match self.pool.take_idle(&turn) {
+                Some(session) => (session, false, true),
+                None => match Box::pin(self.pool.open(&turn)).await {
+                    Ok(session) => (session, false, false),
+                    Err(end) => return Some(end),
+                },
             },
         };
-        let mut opened = session.begin(message, timeout).await;
-        if pooled && opened.as_ref().is_err_and(went_stale) {
-            tracing::debug!("a pooled SMTP session had gone stale; opening a new one");
+        let mut opened = match ahead {
+            true => session.resume(message, timeout).await,
+            false => session.begin(message, timeout).await,
+        };
+        if reused && opened.as_ref().is_err_and(went_stale) {
+            tracing::debug!("a reused SMTP session had gone stale; opening a new one");
             session = match Box::pin(self.pool.open(&turn)).await {
                 Ok(session) => session,
                 Err(end) => return Some(end),
@@ -93,7 +103,9 @@ impl SmtpChannel {
             opened = session.begin(message, timeout).await;
         }
         if let Err(end) = opened {
-            self.after(session, &end).await;
+            if let Some(session) = self.kept(session, &end).await {
+                self.pool.put_back(session);
+            }
             return Some(end);
         }
         if go.await == Go::Withdraw {
@@ -102,8 +114,15 @@ impl SmtpChannel {
             drop(session);
             return None;
         }
+        // The first letter waiting for a session goes along: its commands behind our dot.
+        let next = self.pool.take_next(&session);
         let end = session.send_message(message, timeout).await;
-        self.after(session, &end).await;
+        let kept = self.kept(session, &end).await;
+        match (next, kept) {
+            (Some(next), kept) => self.pool.hand_over(next, turn, kept),
+            (None, Some(session)) => self.pool.put_back(session),
+            (None, None) => {}
+        }
         Some(end)
     }
 
@@ -114,7 +133,7 @@ impl SmtpChannel {
     ) -> Option<SendReport> {
         let started_at = Utc::now();
         let message = match compose(&self.identity, letter, started_at.into()) {
-            Ok(message) => message,
+            Ok(message) => Arc::new(message),
             Err(e) => {
                 tracing::warn!(delivery_id = letter.delivery_id.get(), error = %e, "cannot compose the letter");
                 return Some(refused_locally(
@@ -130,8 +149,8 @@ impl SmtpChannel {
         Some(report(started_at, verdict, &message))
     }
 
-    /// Keeps the session for the next letter if it is in a known, clean state.
-    async fn after(&self, mut session: Session, end: &TransactionEnd) {
+    /// The session, if it is in a known, clean state, for the next letter.
+    async fn kept(&self, mut session: Session, end: &TransactionEnd) -> Option<Session> {
         let timeout = self.pool.settings().command_timeout;
         let clean = session.usable()
             && match end {
@@ -146,9 +165,7 @@ impl SmtpChannel {
                 // Who knows what the server makes of what it got: never reuse.
                 TransactionEnd::Broken { .. } => false,
             };
-        if clean {
-            self.pool.put_back(session);
-        }
+        clean.then_some(session)
     }
 }
 

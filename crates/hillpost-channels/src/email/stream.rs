@@ -47,6 +47,26 @@ pub(crate) struct SmtpStream {
     peer: SocketAddr,
     /// Bytes read since we last wrote.
     unasked: usize,
+    /// Shared with the session that owns the connection: see [`WriteAhead`].
+    ahead: WriteAhead,
+}
+
+/// Bytes to follow whatever was last written, sent with it when a reply is next awaited:
+/// the next transaction's `MAIL`/`RCPT`/`DATA` group behind a message's final dot, so
+/// both leave in one send (RFC 2920 lets message content open a group). A handle to the
+/// stream lettre owns once the session is open, kept by the session.
+#[derive(Clone, Default)]
+pub(crate) struct WriteAhead(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl WriteAhead {
+    /// Queues `bytes` behind what is written before the next read.
+    pub fn push(&self, bytes: &[u8]) {
+        self.lock().extend_from_slice(bytes);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<u8>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 enum Inner {
@@ -84,7 +104,30 @@ impl SmtpStream {
             inner,
             peer,
             unasked: 0,
+            ahead: WriteAhead::default(),
         })
+    }
+
+    /// The handle through which bytes are queued behind the next write.
+    pub fn write_ahead(&self) -> WriteAhead {
+        self.ahead.clone()
+    }
+
+    /// Moves what was queued ahead into the write buffer, behind what was written so far.
+    fn poll_write_ahead(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let mut ahead = self.ahead.lock();
+        while !ahead.is_empty() {
+            let written = ready!(match &mut self.inner {
+                Inner::Plain(s) => Pin::new(s).poll_write(cx, &ahead),
+                Inner::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, &ahead),
+            })?;
+            if written == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            ahead.drain(..written);
+            self.unasked = 0;
+        }
+        Poll::Ready(Ok(()))
     }
 }
 
@@ -166,6 +209,7 @@ impl AsyncRead for SmtpStream {
                 ),
             )));
         }
+        ready!(this.poll_write_ahead(cx))?;
         let before = buf.filled().len();
         ready!(match &mut this.inner {
             Inner::Plain(s) => Pin::new(s).poll_read(cx, buf),

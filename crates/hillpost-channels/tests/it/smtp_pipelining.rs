@@ -1,17 +1,19 @@
 //! ESMTP PIPELINING (RFC 2920) and how letters are written: MAIL, RCPT and DATA in one
-//! write when the server offers it, the message and its final dot in one more.
+//! write when the server offers it, the message and its final dot in one more, and while
+//! letters wait for the session, the next one's MAIL, RCPT and DATA behind that dot.
 
 use hillpost_core::DeliveryId;
 use std::collections::HashSet;
 use std::time::Duration;
 
-use hillpost_channels::Channel;
+use hillpost_channels::{Channel, SmtpChannel, SmtpSettings};
 use hillpost_core::AttemptOutcome;
+use hillpost_core::delivery::SendReport;
 use hillpost_testkit::smtp::{Faults, SmtpServer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
-use crate::support::{channel, letter};
+use crate::support::{channel, letter, settings};
 
 #[tokio::test]
 async fn pipelined_letters_arrive_on_one_session() {
@@ -162,4 +164,116 @@ async fn with_pipelining_a_letter_takes_two_writes_and_without_it_four() {
         assert!(message.contains("Message-ID: <"), "{message}");
         assert!(message.ends_with("\r\n.\r\n"), "{message}");
     }
+}
+
+/// A channel of one session to `port`, sending letters `ids` at once; their reports in order.
+async fn send_together(port: u16, ids: std::ops::RangeInclusive<i64>) -> Vec<SendReport> {
+    let channel = SmtpChannel::new(SmtpSettings {
+        max_connections: 1,
+        ..settings(port)
+    })
+    .unwrap();
+    let letters: Vec<_> = ids.map(|id| letter(DeliveryId::new(id))).collect();
+    let reports = futures::future::join_all(letters.iter().map(|l| channel.send(l))).await;
+    channel.close().await;
+    reports
+}
+
+#[tokio::test]
+async fn a_waiting_letter_opens_its_transaction_behind_the_previous_final_dot() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = tokio::spawn(scripted_server(listener, true));
+    let reports = send_together(port, 1..=3).await;
+    for report in &reports {
+        assert_eq!(report.outcome, AttemptOutcome::Ok, "{report:?}");
+    }
+    let reads = server.await.unwrap();
+    let transaction: Vec<&String> = reads
+        .iter()
+        .skip_while(|r| r.starts_with("EHLO"))
+        .take_while(|r| !r.starts_with("QUIT"))
+        .collect();
+    // The first group; then each message with the next letter's group behind its dot; the
+    // last message alone: four sends for three letters (six, one letter at a time).
+    assert_eq!(transaction.len(), 4, "{transaction:?}");
+    for carried in &transaction[1..3] {
+        let (message, group) = carried.split_once("\r\n.\r\n").unwrap();
+        assert!(message.contains("Message-ID: <"), "{carried}");
+        assert!(
+            group.starts_with("MAIL FROM:<") && group.ends_with("\r\nDATA\r\n"),
+            "{carried}"
+        );
+    }
+    assert!(transaction[3].ends_with("\r\n.\r\n"));
+    // Each letter's own message went out once, under its own Message-ID.
+    let ids: Vec<&str> = transaction[1..]
+        .iter()
+        .map(|t| {
+            t.split("Message-ID: <")
+                .nth(1)
+                .unwrap()
+                .split('>')
+                .next()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(ids.iter().collect::<HashSet<_>>().len(), 3, "{ids:?}");
+}
+
+#[tokio::test]
+async fn a_letter_refused_at_its_final_dot_still_hands_the_session_to_the_next() {
+    let test = "a_letter_refused_at_its_final_dot_still_hands_the_session_to_the_next";
+    let Some(server) = SmtpServer::start(
+        test,
+        Faults {
+            pipelining: true,
+            ..Faults::fail_first(1, 554)
+        },
+    ) else {
+        return;
+    };
+    let reports = send_together(server.port(), 1..=2).await;
+    assert_eq!(
+        reports[0].outcome,
+        AttemptOutcome::Permanent,
+        "{:?}",
+        reports[0]
+    );
+    assert_eq!(reports[0].remote_code, Some(554));
+    assert_eq!(reports[1].outcome, AttemptOutcome::Ok, "{:?}", reports[1]);
+    let log = server.wait_for_log(2).await;
+    assert_eq!(log[0].peer, log[1].peer, "one session carried both");
+    assert_eq!(server.wait_for_messages(1).await.len(), 1);
+}
+
+#[tokio::test]
+async fn when_the_connection_breaks_after_a_message_the_letter_behind_it_goes_on_a_new_one() {
+    let test = "when_the_connection_breaks_after_a_message_the_letter_behind_it_goes_on_a_new_one";
+    let Some(server) = SmtpServer::start(
+        test,
+        Faults {
+            pipelining: true,
+            ..Faults::cut_after_data(1)
+        },
+    ) else {
+        return;
+    };
+    let reports = send_together(server.port(), 1..=2).await;
+    // The first may have arrived (it did); the second's commands went with the connection
+    // before any of its message left, so it is sent, once, on a new session.
+    assert_eq!(
+        reports[0].outcome,
+        AttemptOutcome::PossiblyAccepted,
+        "{:?}",
+        reports[0]
+    );
+    assert_eq!(reports[1].outcome, AttemptOutcome::Ok, "{:?}", reports[1]);
+    let log = server.wait_for_log(2).await;
+    assert_eq!(log.len(), 2, "{log:?}");
+    assert!(log[0].cut);
+    assert_ne!(log[0].peer, log[1].peer);
+    let messages = server.wait_for_messages(2).await;
+    let ids: HashSet<_> = messages.iter().map(|m| m.header("Message-ID")).collect();
+    assert_eq!(ids.len(), 2, "each letter stored once");
 }
