@@ -1,6 +1,6 @@
 //! Emails per second into Postfix's `smtp-sink`, four ways, into the same sink in one run:
 //!
-//! 1. Postfix's own `smtp-source` (C, 4 sessions kept open with `-d`, messages of the size of
+//! 1. Postfix's own `smtp-source` (C, as many sessions as hillpost has connections, kept open with `-d`, messages of the size of
 //!    hillpost's letters): the wire's pace on this machine, the reference;
 //! 2. hillpost end to end (one worker process, its default SMTP connections; claim → compose
 //!    → send → record, enqueue excluded), timed from the database's own timestamps;
@@ -56,6 +56,8 @@ pub async fn run(args: &Args, report: &mut Report) -> anyhow::Result<()> {
         child_args.extend(["--smtp-connections".to_string(), connections.to_string()]);
     }
     let connections = args.email_connections.unwrap_or(CONNECTIONS);
+    // smtp-source keeps as many sessions open as hillpost's workers have connections in all.
+    let sessions = connections * args.email_workers.max(1);
     let (mut sample, mut letter_size) = (None, 0);
     let (mut hillpost_rounds, mut source_rounds) = (Vec::new(), Vec::new());
     for _ in 0..args.email_rounds.max(1) {
@@ -82,7 +84,8 @@ pub async fn run(args: &Args, report: &mut Report) -> anyhow::Result<()> {
         );
         hillpost_rounds.push(db.busy_seconds(batch).await?);
         db.store.close().await;
-        source_rounds.push(smtp_source(&source_exe, sink.port, args.emails, letter_size).await?);
+        source_rounds
+            .push(smtp_source(&source_exe, sink.port, args.emails, letter_size, sessions).await?);
     }
     let sample = sample.context("no round ran")?;
     let hillpost_seconds = median(&hillpost_rounds);
@@ -92,8 +95,8 @@ pub async fn run(args: &Args, report: &mut Report) -> anyhow::Result<()> {
     let lettre_seconds = lettre_pool(sink.port, lettre_count, letter_size).await?;
 
     report.note(format!(
-        "emails into smtp-sink: letters of {letter_size} bytes; smtp-source and lettre {CONNECTIONS} \
-         connections, hillpost {connections} per worker"
+        "emails into smtp-sink: letters of {letter_size} bytes; smtp-source {sessions} sessions, \
+         lettre {CONNECTIONS} connections, hillpost {connections} per worker"
     ));
     let source = report.rate(
         "emails into smtp-sink, Postfix smtp-source (reference, median)",
@@ -224,18 +227,18 @@ fn composed_size(letter: &OutgoingLetter) -> anyhow::Result<usize> {
     Ok(message.bytes.len())
 }
 
-/// Postfix's `smtp-source`: `count` messages of `size` payload bytes over 4 sessions kept
+/// Postfix's `smtp-source`: `count` messages of `size` payload bytes over `sessions` kept
 /// open (`-d`, as hillpost keeps its sessions), no pipelining (it has none).
-async fn smtp_source(exe: &PathBuf, port: u16, count: usize, size: usize) -> anyhow::Result<f64> {
+async fn smtp_source(
+    exe: &PathBuf,
+    port: u16,
+    count: usize,
+    size: usize,
+    sessions: usize,
+) -> anyhow::Result<f64> {
     let started = Instant::now();
     let status = Command::new(exe)
-        .args([
-            "-d",
-            "-s",
-            &CONNECTIONS.to_string(),
-            "-m",
-            &count.to_string(),
-        ])
+        .args(["-d", "-s", &sessions.to_string(), "-m", &count.to_string()])
         .args(["-l", &size.to_string()])
         .args([
             "-f",
