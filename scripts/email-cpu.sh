@@ -8,7 +8,7 @@ bench=${1:?usage: scripts/email-cpu.sh BENCH_BINARY [LETTERS]}
 letters=${2:-60000}
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-"$bench" --only email --emails "$letters" >"$log" 2>/dev/null &
+"$bench" --only email --email-rounds 1 --emails "$letters" >"$log" 2>/dev/null &
 runner=$!
 ticks=0
 while kill -0 "$runner" 2>/dev/null; do
@@ -21,6 +21,6 @@ while kill -0 "$runner" 2>/dev/null; do
 done
 wait "$runner"
 rate=$(grep -m1 "end to end" "$log" | awk '{print $(NF-5)}')
-source=$(grep -m1 "smtp-source (reference)" "$log" | awk '{print $(NF-5)}')
+source=$(grep -m1 "smtp-source (reference" "$log" | awk '{print $(NF-5)}')
 hz=$(getconf CLK_TCK)
 echo "hillpost ${rate} /s, smtp-source ${source} /s, worker CPU $(awk -v t="$ticks" -v n="$letters" -v hz="$hz" 'BEGIN{printf "%.1f", t / hz * 1e6 / n}') µs per letter"
