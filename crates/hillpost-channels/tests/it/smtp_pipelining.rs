@@ -277,3 +277,51 @@ async fn when_the_connection_breaks_after_a_message_the_letter_behind_it_goes_on
     let ids: HashSet<_> = messages.iter().map(|m| m.header("Message-ID")).collect();
     assert_eq!(ids.len(), 2, "each letter stored once");
 }
+
+#[tokio::test]
+async fn a_letter_that_stops_waiting_after_its_commands_went_ahead_sends_nothing() {
+    let test = "a_letter_that_stops_waiting_after_its_commands_went_ahead_sends_nothing";
+    let Some(server) = SmtpServer::start(
+        test,
+        Faults {
+            pipelining: true,
+            ..Faults::delay(Duration::from_millis(600))
+        },
+    ) else {
+        return;
+    };
+    let channel = SmtpChannel::new(SmtpSettings {
+        max_connections: 1,
+        ..settings(server.port())
+    })
+    .unwrap();
+    let (first, second, third) = (
+        letter(DeliveryId::new(1)),
+        letter(DeliveryId::new(2)),
+        letter(DeliveryId::new(3)),
+    );
+    // The second letter waits in line, goes along behind the first's dot, and stops
+    // waiting (a worker shutting down) while the first's reply is still delayed.
+    let (sent, gave_up) = tokio::join!(
+        channel.send(&first),
+        tokio::time::timeout(Duration::from_millis(250), channel.send(&second))
+    );
+    assert_eq!(sent.outcome, AttemptOutcome::Ok, "{sent:?}");
+    assert!(gave_up.is_err(), "the second letter was still waiting");
+    // Its transaction was left open on the first session, so that session is not reused.
+    let next = channel.send(&third).await;
+    assert_eq!(next.outcome, AttemptOutcome::Ok, "{next:?}");
+    let log = server.wait_for_log(2).await;
+    assert_ne!(log[0].peer, log[1].peer);
+    let stored: Vec<_> = server
+        .wait_for_messages(2)
+        .await
+        .iter()
+        .map(|m| m.header("Message-ID").unwrap().to_string())
+        .collect();
+    assert_eq!(stored.len(), 2, "{stored:?}");
+    assert!(!stored.iter().any(|id| id.contains(&format!("{:032x}", 2))));
+    // Nothing else arrives later.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(server.log().len(), 2);
+}
