@@ -37,13 +37,7 @@ async fn pipelined_letters_arrive_on_one_session() {
 #[tokio::test]
 async fn a_refused_recipient_in_a_pipelined_group_is_permanent_and_the_session_is_reset() {
     let test = "a_refused_recipient_in_a_pipelined_group_is_permanent_and_the_session_is_reset";
-    let Some(server) = SmtpServer::start(
-        test,
-        Faults {
-            pipelining: true,
-            ..Faults::reject_rcpt(550)
-        },
-    ) else {
+    let Some(server) = pipelining_server(test, Faults::reject_rcpt(550)) else {
         return;
     };
     let channel = channel(server.port());
@@ -64,6 +58,17 @@ async fn a_refused_recipient_in_a_pipelined_group_is_permanent_and_the_session_i
         .await;
     assert_eq!(report.outcome, AttemptOutcome::Permanent);
     assert_eq!(report.remote_code, Some(550));
+}
+
+/// The test server with `faults`, offering PIPELINING.
+fn pipelining_server(test: &str, faults: Faults) -> Option<SmtpServer> {
+    SmtpServer::start(
+        test,
+        Faults {
+            pipelining: true,
+            ..faults
+        },
+    )
 }
 
 /// What a scripted server saw: each read, as text.
@@ -224,13 +229,7 @@ async fn a_waiting_letter_opens_its_transaction_behind_the_previous_final_dot() 
 #[tokio::test]
 async fn a_letter_refused_at_its_final_dot_still_hands_the_session_to_the_next() {
     let test = "a_letter_refused_at_its_final_dot_still_hands_the_session_to_the_next";
-    let Some(server) = SmtpServer::start(
-        test,
-        Faults {
-            pipelining: true,
-            ..Faults::fail_first(1, 554)
-        },
-    ) else {
+    let Some(server) = pipelining_server(test, Faults::fail_first(1, 554)) else {
         return;
     };
     let reports = send_together(server.port(), 1..=2).await;
@@ -250,13 +249,7 @@ async fn a_letter_refused_at_its_final_dot_still_hands_the_session_to_the_next()
 #[tokio::test]
 async fn when_the_connection_breaks_after_a_message_the_letter_behind_it_goes_on_a_new_one() {
     let test = "when_the_connection_breaks_after_a_message_the_letter_behind_it_goes_on_a_new_one";
-    let Some(server) = SmtpServer::start(
-        test,
-        Faults {
-            pipelining: true,
-            ..Faults::cut_after_data(1)
-        },
-    ) else {
+    let Some(server) = pipelining_server(test, Faults::cut_after_data(1)) else {
         return;
     };
     let reports = send_together(server.port(), 1..=2).await;
@@ -281,13 +274,7 @@ async fn when_the_connection_breaks_after_a_message_the_letter_behind_it_goes_on
 #[tokio::test]
 async fn a_letter_that_stops_waiting_after_its_commands_went_ahead_sends_nothing() {
     let test = "a_letter_that_stops_waiting_after_its_commands_went_ahead_sends_nothing";
-    let Some(server) = SmtpServer::start(
-        test,
-        Faults {
-            pipelining: true,
-            ..Faults::delay(Duration::from_millis(600))
-        },
-    ) else {
+    let Some(server) = pipelining_server(test, Faults::delay(Duration::from_millis(600))) else {
         return;
     };
     let channel = SmtpChannel::new(SmtpSettings {
