@@ -80,9 +80,10 @@ async fn replies(
     let mut note = |result: Result<_, TransactionEnd>| -> Result<(), Refusal> {
         match result {
             Ok(_) => Ok(()),
-            // A break ends the exchange: nothing more will come.
+            // A break ends the exchange: nothing more will come. After a refusal it is the
+            // refusal that says why (a server closing with 421 drops the connection next).
             Err(end @ TransactionEnd::Broken { .. }) => Err(Refusal {
-                end,
+                end: first_refusal.take().unwrap_or(end),
                 data_accepted: false,
             }),
             Err(end) => {

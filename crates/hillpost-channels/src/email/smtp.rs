@@ -96,6 +96,8 @@ impl SmtpChannel {
         };
         if reused && opened.as_ref().is_err_and(went_stale) {
             tracing::debug!("a reused SMTP session had gone stale; opening a new one");
+            // Closed first: a server counting our connections may still count the old one.
+            drop(session);
             session = match Box::pin(self.pool.open(&turn)).await {
                 Ok(session) => session,
                 Err(end) => return Some(end),

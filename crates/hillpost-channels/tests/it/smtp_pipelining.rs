@@ -312,3 +312,93 @@ async fn a_letter_that_stops_waiting_after_its_commands_went_ahead_sends_nothing
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(server.log().len(), 2);
 }
+
+/// A server that takes one letter per connection, as servers limiting letters per
+/// connection do: the next MAIL gets 421 and the server closes its side. Returns the
+/// Message-IDs it accepted over `connections` connections.
+async fn one_letter_per_connection(listener: TcpListener, connections: usize) -> Vec<String> {
+    let mut sessions = tokio::task::JoinSet::new();
+    for _ in 0..connections {
+        let (socket, _) = listener.accept().await.unwrap();
+        sessions.spawn(one_letter(socket));
+    }
+    let mut accepted = Vec::new();
+    while let Some(ids) = sessions.join_next().await {
+        accepted.extend(ids.unwrap());
+    }
+    accepted
+}
+
+async fn one_letter(socket: tokio::net::TcpStream) -> Vec<String> {
+    use tokio::io::AsyncBufReadExt;
+    let (read, mut write) = socket.into_split();
+    let mut lines = tokio::io::BufReader::new(read).lines();
+    write.write_all(b"220 one ESMTP\r\n").await.unwrap();
+    let (mut accepted, mut in_data) = (Vec::new(), false);
+    while let Ok(Some(line)) = lines.next_line().await {
+        if in_data {
+            if line == "." {
+                in_data = false;
+                write.write_all(b"250 queued\r\n").await.unwrap();
+            } else if let Some(id) = line.strip_prefix("Message-ID: ") {
+                accepted.push(id.to_string());
+            }
+            continue;
+        }
+        let command = line.to_ascii_uppercase();
+        let reply: &[u8] = match command.get(..4).unwrap_or_default() {
+            "EHLO" => b"250-one\r\n250-PIPELINING\r\n250 8BITMIME\r\n",
+            "MAIL" if !accepted.is_empty() => b"421 4.7.0 one letter per connection\r\n",
+            "MAIL" | "RCPT" | "RSET" => b"250 ok\r\n",
+            "DATA" => {
+                in_data = true;
+                b"354 go ahead\r\n"
+            }
+            "QUIT" => b"221 bye\r\n",
+            _ => b"500 what\r\n",
+        };
+        write.write_all(reply).await.unwrap();
+        if reply.starts_with(b"421") || reply.starts_with(b"221") {
+            // Closing our side; what the client still sends is read and ignored.
+            write.shutdown().await.unwrap();
+            while let Ok(Some(_)) = lines.next_line().await {}
+            break;
+        }
+    }
+    accepted
+}
+
+#[tokio::test]
+async fn a_session_the_server_closes_with_421_at_the_next_mail_is_replaced_without_a_failed_attempt()
+ {
+    for together in [false, true] {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = tokio::spawn(one_letter_per_connection(listener, 2));
+        // One after the other the second letter finds the pooled session closing; sent
+        // together its commands went behind the first letter's dot. Either way it goes out
+        // on a new session, in its first attempt.
+        let reports = if together {
+            send_together(port, 1..=2).await
+        } else {
+            let channel = channel(port);
+            let first = channel.send(&letter(DeliveryId::new(1))).await;
+            let second = channel.send(&letter(DeliveryId::new(2))).await;
+            channel.close().await;
+            vec![first, second]
+        };
+        for report in &reports {
+            assert_eq!(
+                report.outcome,
+                AttemptOutcome::Ok,
+                "together: {together}: {report:?}"
+            );
+        }
+        let accepted = tokio::time::timeout(Duration::from_secs(10), server)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(accepted.len(), 2, "{accepted:?}");
+        assert_ne!(accepted[0], accepted[1]);
+    }
+}
