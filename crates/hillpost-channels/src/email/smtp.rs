@@ -12,7 +12,7 @@
 //!                                                                                         ▼
 //!      rate-limit turn (withdraw: abort) ─▶ message bytes (+ the next letter's commands) ─▶ classify
 //!      clean? to the next letter in line, or back to the pool : dropped                 ─▶ SendReport
-//! //! ```
+//! ```
 
 use chrono::Utc;
 use hillpost_core::AttemptOutcome;

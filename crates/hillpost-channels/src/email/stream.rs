@@ -113,19 +113,17 @@ impl SmtpStream {
         self.ahead.clone()
     }
 
-    /// Moves what was queued ahead into the write buffer, behind what was written so far.
+    /// Moves what was queued ahead into the write buffer, behind what was written so far
+    /// (through [`SmtpStream`]'s own `poll_write`, like any other write).
     fn poll_write_ahead(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let mut ahead = self.ahead.lock();
+        let handle = self.ahead.clone();
+        let mut ahead = handle.lock();
         while !ahead.is_empty() {
-            let written = ready!(match &mut self.inner {
-                Inner::Plain(s) => Pin::new(s).poll_write(cx, &ahead),
-                Inner::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, &ahead),
-            })?;
+            let written = ready!(Pin::new(&mut *self).poll_write(cx, &ahead))?;
             if written == 0 {
                 return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
             }
             ahead.drain(..written);
-            self.unasked = 0;
         }
         Poll::Ready(Ok(()))
     }
